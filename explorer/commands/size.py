@@ -1,0 +1,67 @@
+"""``size``: Table 1 layout, per-unit table and complexity of one ShuffleNet."""
+
+from __future__ import annotations
+
+import argparse
+
+from .. import paper
+from ..analysis import profile
+from ..config import ShuffleNetConfig
+from ..conventions import CONVENTIONS
+from ..tables import LAYOUT_COLUMNS, UNIT_COLUMNS, config_dict, layout_records, si, unit_records
+from .common import add_json_argument, add_model_arguments, format_table, print_json
+
+HELP = "print the Table 1 layout, the per-unit table and the complexity of one ShuffleNet"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_model_arguments(parser)
+    add_json_argument(parser)
+
+
+def config_from_args(args: argparse.Namespace) -> ShuffleNetConfig:
+    return ShuffleNetConfig(groups=args.groups, width=args.width, variant=args.variant, shuffle=args.shuffle,
+                            input_size=args.input)
+
+
+def reported_dict(config: ShuffleNetConfig) -> dict:
+    rows = paper.reported_for(config)
+    return {
+        "source": paper.SOURCE,
+        "rows": [{"table": r.table, "model": r.model, "mflops": r.mflops, "error_percent": r.error} for r in rows],
+        "residual_note": paper.residual_note(config),
+    }
+
+
+def run(args: argparse.Namespace) -> int:
+    config = config_from_args(args)
+    result = profile(config)
+    layout, units = layout_records(result.layout), unit_records(result.units)
+    if args.json:
+        print_json({
+            "config": config_dict(config),
+            "layout": layout,
+            "units": units,
+            "complexity": result.complexity.to_dict(),
+            "conventions": {k: {"label": c.label, "unit": c.unit, "definition": c.definition}
+                            for k, c in CONVENTIONS.items()},
+            "reported_in_paper": reported_dict(config),
+        })  # fmt: skip
+        return 0
+    plan = config.plan()
+    print(f"{config.label}, input {config.input_size[0]}x{config.input_size[1]}")
+    if plan.widen != 1.0:
+        print(f"{config.variant}: stages widened x{plan.widen:.3f} to match the standard model's multiply-adds")
+    print("\nTable 1 layout (computed from the built model)\n")
+    print(format_table(LAYOUT_COLUMNS, [r.values() for r in layout]))
+    print("\nUnits (multiply-adds: paper convention, fvcore)\n")
+    print(format_table(UNIT_COLUMNS, [r.values() for r in units]))
+    print("\nComplexity (computed here, batch 1)\n")
+    print(format_table(("Figure", "Value", "Unit", "Convention"),
+                       [(f.label, si(f.value), f.unit, f.convention) for f in result.complexity.figures]))
+    mflops = paper.reported_mflops(config)
+    if mflops is not None and config.input_size == (224, 224):
+        computed = result.complexity.conv_macs.value / 1e6
+        print(f"\nReported in the paper: {mflops:g} MFLOPs (multiply-adds); computed here: {computed:.2f}M "
+              f"({(computed / mflops - 1) * 100:+.1f}%). {paper.residual_note(config)}".rstrip())
+    return 0

@@ -1,0 +1,56 @@
+"""How each number is counted: the one place that names every figure's unit and convention."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Convention:
+    label: str
+    unit: str
+    definition: str
+
+
+CONVENTIONS: dict[str, Convention] = {
+    "conv_macs": Convention(
+        "Multiply-adds (paper convention)",
+        "multiply-adds",
+        "Multiply-adds of every convolution (conv1 and all units), counted by fvcore; the FC layer, "
+        "BN, pooling and additions are not counted. This is what the paper calls FLOPs.",
+    ),
+    "macs_with_fc": Convention(
+        "Multiply-adds incl. FC",
+        "multiply-adds",
+        "The paper convention plus the final fully connected layer (what official code and most counters report).",
+    ),
+    "fvcore_flops": Convention(
+        "fvcore total",
+        "fvcore flops",
+        "fvcore's FlopCountAnalysis total: one 'flop' per multiply-add of convolutions and linear layers, "
+        "plus its own counts for batch norm and adaptive pooling.",
+    ),
+    "torch_flops": Convention(
+        "PyTorch FLOPs",
+        "FLOPs",
+        "torch.utils.flop_counter.FlopCounterMode: 2 FLOPs (one multiply, one add) per multiply-add of "
+        "convolutions and matrix multiplications.",
+    ),
+    "params": Convention(
+        "Parameters",
+        "parameters",
+        "All learnable weights and biases (BN affine included), counted by fvcore.parameter_count.",
+    ),
+    "activations": Convention(
+        "Activations",
+        "values",
+        "Output elements of every convolution and linear layer for one image (fvcore's activation definition).",
+    ),
+    "activation_bytes": Convention(
+        "Activation memory",
+        "bytes",
+        "Activations x 4 bytes (float32) for one image: the memory written by conv and linear layers, not the peak.",
+    ),
+}
+
+PAPER_CONVENTION = "conv_macs"
