@@ -7,8 +7,9 @@ documented rounding rule:
 
 * **Stages 2-4.** Stage k's ideal width is ``base(g) * 2**(k-2) * width * widen`` where
   ``base(g)`` is Table 1's Stage2 column (144, 200, 240, 272, 384 for g = 1, 2, 3, 4, 8).
-  It is rounded to the nearest multiple of ``4*g`` (ties upwards, at least ``4*g``), so
-  the bottleneck (a quarter of the output) divides by g.
+  It is rounded to the nearest multiple of ``4*g`` (ties upwards), so the bottleneck (a
+  quarter of the output) divides by g, and never below ``4*g * 2**(k-2)``, so that each
+  stage stays wider than the one before even at the narrowest widths.
 * **Conv1.** ``24`` scaled by the width rounded *down* to a power of two, at least 12,
   then rounded up to a multiple of g, so that every stride-2 concat (pool of the input +
   residual) still divides by g. This reproduces Megvii's official tables (12/16 channels
@@ -82,9 +83,9 @@ def _check_width(value: object) -> None:
         raise _fail("width", value, allowed)
 
 
-def round_to_multiple(value: float, multiple: int) -> int:
-    """Nearest multiple of ``multiple`` (ties upwards), never below ``multiple``."""
-    return max(multiple, int(math.floor(value / multiple + 0.5)) * multiple)
+def round_to_multiple(value: float, multiple: int, minimum: int | None = None) -> int:
+    """Nearest multiple of ``multiple`` (ties upwards), never below ``minimum`` (default ``multiple``)."""
+    return max(minimum or multiple, int(math.floor(value / multiple + 0.5)) * multiple)
 
 
 def conv1_channels(groups: int, width: float) -> int:
@@ -161,7 +162,7 @@ def stage2_base_channels(groups: int) -> int:
 
 def _plan(groups: int, width: float, base: int, widen: float, variant: str) -> ChannelPlan:
     step = 4 * groups
-    stages = tuple(round_to_multiple(base * 2**k * width * widen, step) for k in range(3))
+    stages = tuple(round_to_multiple(base * 2**k * width * widen, step, step * 2**k) for k in range(3))
     return ChannelPlan(groups, conv1_channels(groups, width), stages, STAGE_REPEATS[variant], widen)  # type: ignore[arg-type]
 
 

@@ -136,7 +136,7 @@ NOTE_STEM_G8 = (
 NOTE_WIDENED = (
     "The paper reports its arch2 and shallow models about 2M above the standard ones (40M vs 38M at 0.5x); "
     "the explorer widens them to match the standard model at the same g and width within 3%, as the "
-    "paper's text says, so g=3 lands about 7% under the reported 40M."
+    "paper's text says, so the g=3 models land 6-9% under the reported 40M."
 )
 
 

@@ -1,0 +1,85 @@
+"""``python -m explorer size`` and ``budget``, run as a user runs them."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from explorer.analytic import plan_conv_macs
+from explorer.budget import budget_table, widest_within
+from explorer.config import channel_plan
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "explorer", *args], capture_output=True, text=True, timeout=120)
+
+
+def test_size_json_has_the_documented_keys_and_paper_numbers():
+    result = run_cli("size", "--groups", "3", "--width", "1.0", "--json")
+    assert result.returncode == 0, result.stderr
+    payload = json.loads(result.stdout)
+    assert {"config", "layout", "units", "complexity"} <= payload.keys()
+    assert {"conv_macs", "macs_with_fc", "fvcore_flops", "params"} <= payload["complexity"].keys()
+    assert payload["complexity"]["conv_macs"] == 136_500_672
+    assert payload["config"]["plan"]["stage_channels"] == [240, 480, 960]
+    stage2 = next(row for row in payload["layout"] if row["Layer"] == "Stage2")
+    assert stage2["Output size"] == "28x28" and stage2["Output channels"] == 240
+    assert len(payload["units"]) == 16
+    assert payload["conventions"]["conv_macs"]["unit"] == "multiply-adds"
+    assert any(row["table"] == "Table 1" and row["mflops"] == 137 for row in payload["reported_in_paper"]["rows"])
+
+
+def test_size_text_output_for_a_variant_and_non_square_input():
+    result = run_cli("size", "--groups", "8", "--width", "0.5", "--variant", "arch2", "--no-shuffle", "--input", "480x640")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "ShuffleNet 0.5x arch2 (g=8, no shuffle), input 480x640" in out
+    assert "widened x" in out
+    assert "Stage4" in out and "15x20" in out
+    assert "Multiply-adds (paper convention)" in out
+
+
+def test_budget_json_gives_the_widest_fitting_width_per_group():
+    result = run_cli("budget", "--mflops", "40", "--json")
+    assert result.returncode == 0, result.stderr
+    payload = json.loads(result.stdout)
+    assert [r["groups"] for r in payload["results"]] == [1, 2, 3, 4, 8]
+    for row in payload["results"]:
+        assert row["conv_macs"] <= 40e6
+        wider = round(row["width"] + 0.01, 2)
+        assert plan_conv_macs(channel_plan(row["groups"], wider, "standard"), (224, 224)) > 40e6
+
+
+def test_budget_for_variants_and_impossible_budgets():
+    for answer in budget_table(40e6, "arch2"):
+        assert answer.conv_macs <= 40e6 and 0.4 < answer.config.width < 0.6
+    assert widest_within(1e3, groups=3).config is None
+    with pytest.raises(ValueError, match="budget"):
+        budget_table(0)
+
+
+@pytest.mark.parametrize(
+    ("args", "names"),
+    [
+        (["size", "--groups", "0"], "groups=0"),
+        (["size", "--groups", "seven"], "--groups"),
+        (["size", "--width", "inf"], "--width"),
+        (["size", "--width", "5"], "width=5.0"),
+        (["size", "--input", "0x0"], "--input"),
+        (["size", "--input", "100000x100000"], "--input"),
+        (["size", "--variant", "x"], "--variant"),
+        (["budget", "--mflops", "-3"], "--mflops"),
+        (["budget", "--mflops", "nan"], "--mflops"),
+        (["budget"], "--mflops"),
+        (["nonsense"], "invalid choice"),
+    ],
+)
+def test_bad_arguments_give_one_line_and_exit_2(args, names):
+    result = run_cli(*args)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert names in lines[0]
+    assert "Traceback" not in result.stderr

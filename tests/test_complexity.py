@@ -1,0 +1,109 @@
+"""Complexity: fvcore's count of the built model against the paper and the closed form."""
+
+import itertools
+
+import pytest
+import torch
+from fvcore.nn import ActivationCountAnalysis
+
+from explorer import ShuffleNetConfig, build_model, complexity, profile
+from explorer.analysis import measure, torch_flop_counter_total
+from explorer.analytic import conv1_macs, paper_unit_formula, plan_conv_macs, unit_specs
+from explorer.config import AlexNetConfig, MobileNetConfig
+from explorer.conventions import CONVENTIONS
+from explorer.paper import ALL_REPORTED, TABLE8, Reported, residual_note
+
+# PAPER.md: counting every convolution and not the FC layer gives exactly Table 1.
+TABLE1_CONV_MACS = {1: 142.50, 2: 140.04, 3: 136.50, 4: 133.25, 8: 136.83}
+TABLE1_WITH_FC = {1: 143.08, 2: 140.84, 3: 137.46, 4: 134.34, 8: 138.37}
+TABLE1_ROUNDED = {1: 143, 2: 140, 3: 137, 4: 133, 8: 137}
+
+
+@pytest.mark.parametrize("groups", TABLE1_ROUNDED)
+def test_table1_complexity_exact(groups):
+    result = complexity(ShuffleNetConfig(groups=groups))
+    assert round(result.conv_macs.value / 1e6) == TABLE1_ROUNDED[groups]
+    assert round(result.conv_macs.value / 1e6, 2) == TABLE1_CONV_MACS[groups]
+    assert round(result.macs_with_fc.value / 1e6, 2) == TABLE1_WITH_FC[groups]
+    assert result.fvcore_flops.value > result.macs_with_fc.value  # fvcore also counts BN
+
+
+SWEEP = [
+    ShuffleNetConfig(groups=g, width=w, variant=v, shuffle=s, input_size=size)
+    for (g, w, v), s, size in itertools.product(
+        [(1, 0.25, "standard"), (2, 0.5, "arch2"), (3, 1.0, "standard"), (4, 0.5, "shallow"), (8, 0.25, "arch2"),
+         (5, 0.3, "standard"), (12, 0.2, "shallow")],
+        [True, False],
+        [(224, 224), (97, 131)],
+    )
+]
+
+
+@pytest.mark.parametrize("config", SWEEP, ids=lambda c: f"{c.label}-{c.input_size}")
+def test_closed_form_agrees_with_fvcore_per_unit(config):
+    result = profile(config)
+    specs = list(unit_specs(config.plan(), config.input_size))
+    assert [u.macs for u in result.units] == [s.macs for s in specs]
+    assert result.complexity.per_stage_macs["conv1"] == conv1_macs(config.plan(), config.input_size)
+    assert result.complexity.conv_macs.value == plan_conv_macs(config.plan(), config.input_size)
+    for spec, row in zip(specs, result.units):
+        if spec.stride == 1:
+            h, w = spec.out_size
+            formula = paper_unit_formula(h, w, spec.out_channels, spec.bottleneck, spec.groups)
+            assert row.macs == formula, f"paper's h*w*(2cm/g + 9m) for stage {row.stage} unit {row.unit}"
+
+
+@pytest.mark.parametrize(
+    "config",
+    [ShuffleNetConfig(groups=8, width=0.5), ShuffleNetConfig(variant="shallow", input_size=(64, 96)), AlexNetConfig(),
+     MobileNetConfig(0.25)],
+    ids=lambda c: c.label,
+)
+def test_torch_flops_and_activations_match_the_reference_counters(config):
+    model = build_model(config)
+    image = torch.zeros(1, 3, *config.input_size)
+    result = measure(config, model)
+    assert result.complexity.torch_flops.value == torch_flop_counter_total(model, image)
+    fvcore_activations = ActivationCountAnalysis(model, image).unsupported_ops_warnings(False).total()
+    assert result.complexity.activations.value == fvcore_activations
+    assert result.complexity.activation_bytes.value == 4 * fvcore_activations
+    assert result.complexity.params.value == sum(p.numel() for p in model.parameters())
+
+
+@pytest.mark.parametrize("variant", ["arch2", "shallow"])
+@pytest.mark.parametrize("groups", [1, 2, 3, 4, 8])
+@pytest.mark.parametrize("width", [0.25, 0.5, 1.0, 1.5, 2.0])
+def test_widened_variants_match_the_standard_complexity_within_3_percent(variant, groups, width):
+    standard = plan_conv_macs(ShuffleNetConfig(groups=groups, width=width).plan(), (224, 224))
+    widened = ShuffleNetConfig(groups=groups, width=width, variant=variant).plan()
+    assert abs(plan_conv_macs(widened, (224, 224)) / standard - 1) <= 0.03
+    assert widened.widen > 1.0
+
+
+def test_widened_variant_counted_by_fvcore_too():
+    standard = complexity(ShuffleNetConfig(groups=3, width=0.5)).conv_macs.value
+    arch2 = complexity(ShuffleNetConfig(groups=3, width=0.5, variant="arch2")).conv_macs.value
+    assert abs(arch2 / standard - 1) <= 0.03
+
+
+REPORTED = [r for r in ALL_REPORTED if r.config is not None and r.mflops is not None]
+REPORTED += [Reported(table="Table 8", model=row.model, config=row.config, mflops=row.mflops) for row in TABLE8]
+
+
+@pytest.mark.parametrize("reported", REPORTED, ids=lambda r: f"{r.table}: {r.model}")
+def test_every_reported_complexity_within_5_percent_or_explained(reported):
+    computed = complexity(reported.config)
+    # The paper's tables count multiply-adds; Table 1 excludes FC, other tables round the same
+    # way, and a model either matches without FC or with FC.
+    candidates = (computed.conv_macs.value, computed.macs_with_fc.value)
+    error = min(abs(value / 1e6 / reported.mflops - 1) for value in candidates)
+    if error > 0.05:
+        assert residual_note(reported.config), f"{reported.model}: {error:.1%} off with no explanation"
+
+
+def test_every_figure_carries_unit_and_convention():
+    result = complexity(ShuffleNetConfig())
+    assert [f.key for f in result.figures] == list(CONVENTIONS)
+    for figure in result.figures:
+        assert figure.unit and figure.convention and figure.label
+    assert result.torch_flops.value == 2 * result.macs_with_fc.value

@@ -1,0 +1,92 @@
+"""Property-based: every config either builds and reports consistent numbers, or is refused."""
+
+import math
+
+import torch
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from explorer import ShuffleNetConfig, build_model, profile
+from explorer.analytic import plan_conv_macs
+
+configs = st.builds(
+    ShuffleNetConfig,
+    groups=st.integers(1, 16),
+    width=st.floats(0.1, 1.2, allow_nan=False),
+    variant=st.sampled_from(["standard", "arch2", "shallow"]),
+    shuffle=st.booleans(),
+    input_size=st.tuples(st.integers(32, 120), st.integers(32, 120)),
+    num_classes=st.integers(1, 50),
+)
+
+
+def _walk_shapes(model, config):
+    """Run the model part by part, outside the library, and keep every stage's real shape."""
+    shapes = {}
+    with torch.no_grad():
+        x = torch.zeros(1, 3, *config.input_size)
+        shapes["Image"] = tuple(x.shape[1:])
+        x = model.conv1(x)
+        shapes["Conv1"] = tuple(x.shape[1:])
+        x = model.maxpool(x)
+        shapes["MaxPool"] = tuple(x.shape[1:])
+        for number, stage in enumerate(model.stages, start=2):
+            first, *repeated = stage
+            x = first(x)
+            shapes[f"Stage{number}"] = tuple(x.shape[1:])
+            for unit in repeated:
+                x = unit(x)
+            shapes[f"Stage{number} repeat"] = tuple(x.shape[1:])
+        x = model.globalpool(x)
+        shapes["GlobalPool"] = tuple(x.shape[1:])
+        shapes["FC"] = (model.fc(torch.flatten(x, 1)).shape[1],)
+    return shapes
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(configs)
+def test_random_configs_build_run_and_their_layout_matches_real_shapes(config):
+    model = build_model(config)
+    real = _walk_shapes(model, config)
+    rows = profile(config).layout
+    by_name, stage = {}, ""
+    for row in rows:  # Table 1 leaves the repeat row of a stage unnamed
+        stage = row.layer or stage
+        by_name[row.layer or f"{stage} repeat"] = row
+    for name in ("Image", "Conv1", "Stage2", "Stage2 repeat", "Stage3", "Stage3 repeat", "Stage4", "Stage4 repeat"):
+        channels, *size = real[name]
+        assert by_name[name].output_channels == channels, name
+        assert by_name[name].output_size == tuple(size), name
+    assert by_name["MaxPool"].output_size == real["MaxPool"][1:]
+    assert by_name["GlobalPool"].output_size == (1, 1)
+    assert by_name["FC"].output_channels == real["FC"][0] == config.num_classes
+    repeats = [r.repeat for r in rows if r.layer.startswith("Stage") or r.layer == ""]
+    assert sum(repeats) == sum(config.plan().stage_repeats)
+
+
+@settings(max_examples=30, deadline=None)
+@given(configs)
+def test_random_configs_count_consistently(config):
+    result = profile(config).complexity
+    assert result.conv_macs.value == plan_conv_macs(config.plan(), config.input_size)
+    assert result.conv_macs.value < result.macs_with_fc.value < result.fvcore_flops.value
+    assert result.torch_flops.value == 2 * result.macs_with_fc.value
+    assert sum(u.macs for u in profile(config).units) + result.per_stage_macs["conv1"] == result.conv_macs.value
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    groups=st.one_of(st.integers(-10**6, 10**6), st.floats(allow_nan=True), st.text(max_size=5), st.none()),
+    width=st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.integers(-10, 10**9), st.text(max_size=5)),
+    variant=st.one_of(st.sampled_from(["standard", "arch2", "shallow"]), st.text(max_size=8)),
+    side=st.one_of(st.integers(-10, 10**6), st.floats(allow_nan=True)),
+)
+def test_any_input_is_either_a_config_or_a_value_error(groups, width, variant, side):
+    try:
+        config = ShuffleNetConfig(groups=groups, width=width, variant=variant, input_size=(side, side))
+    except ValueError as error:
+        assert "is not allowed" in str(error)
+        return
+    plan = config.plan()
+    assert all(c % (4 * config.groups) == 0 for c in plan.stage_channels)
+    assert math.isfinite(config.width)
