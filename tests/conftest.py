@@ -1,0 +1,140 @@
+"""Shared fixtures of the app tests: AppTest runs of any page, and a real ``streamlit run`` server.
+
+AppTest and the ``pages/`` layout (Streamlit 1.67): always start from the entry script,
+``AppTest.from_file("streamlit_app.py")``, then ``at.switch_page("pages/N_Name.py")``
+*before* the first ``run()`` to open a page directly (as a deep link does), or after it
+to navigate within one session. ``AppTest.from_file("pages/N_Name.py")`` runs the page
+without the multipage app around it, so ``st.page_link`` cannot resolve the other pages
+(our navigation then just leaves the links out).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+ENTRY = "streamlit_app.py"
+PAGE_FILES = sorted(f"pages/{p.name}" for p in (ROOT / "pages").glob("*.py"))
+ALL_PAGES = [ENTRY, *PAGE_FILES]
+# Cold runs build and trace a model (several seconds on a busy 2-core machine).
+APP_TIMEOUT = float(os.environ.get("APP_TEST_TIMEOUT", "240"))
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-background-networking",
+    "--disable-gpu",
+    "--disable-component-update",
+    "--no-first-run",
+]
+ARTIFACTS = ROOT / "test-artifacts"
+
+
+def open_app(page: str = ENTRY, query: dict[str, str] | None = None, run: bool = True):
+    """An AppTest of the whole app opened on ``page`` (optionally with URL query params)."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / ENTRY), default_timeout=APP_TIMEOUT)
+    for key, value in (query or {}).items():
+        at.query_params[key] = value
+    if page != ENTRY:
+        at.switch_page(page)
+    if run:
+        at.run()
+    return at
+
+
+def assert_clean(at) -> None:
+    """No exception element and no error box on the page."""
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+
+
+@pytest.fixture
+def app():
+    """``open_app`` as a fixture, for tests that prefer injection."""
+    return open_app
+
+
+# --------------------------------------------------------------------------- browser
+
+
+def _free_port() -> int:
+    with contextlib.closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_healthy(url: str, process: subprocess.Popen, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"streamlit exited early with status {process.returncode}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.3)
+    raise TimeoutError(f"streamlit at {url} not healthy after {timeout:.0f}s")
+
+
+@pytest.fixture(scope="session")
+def streamlit_server():
+    """Start ``streamlit run streamlit_app.py`` on a free loopback port; yield its base URL."""
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    ARTIFACTS.mkdir(exist_ok=True)
+    log = open(ARTIFACTS / "streamlit-server.log", "wb")
+    command = [
+        sys.executable, "-m", "streamlit", "run", ENTRY,
+        "--server.headless", "true", "--server.address", "127.0.0.1", "--server.port", str(port),
+        "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
+    ]  # fmt: skip
+    process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        _wait_healthy(url, process, timeout=90)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=15)
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's chromium driven by Playwright (never ``playwright install``)."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"no chromium at {CHROMIUM}")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def tab(browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    context.set_default_timeout(60_000)
+    tab = context.new_page()
+    try:
+        yield tab
+    finally:
+        context.close()

@@ -1,0 +1,143 @@
+"""The real app in a real browser: `streamlit run` + Debian's chromium through Playwright.
+
+Every page (the entry page and every file in pages/) is opened, left to finish running,
+changed through the shared sidebar, checked for its table / chart / diagram and for the
+absence of exception boxes, and photographed (full page) under ``test-artifacts/``.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+
+from conftest import ALL_PAGES, ARTIFACTS, ENTRY
+
+pytestmark = pytest.mark.browser
+
+RUN_TIMEOUT_S = 180  # a cold page builds and traces a model on a busy 2-core machine
+DATAFRAME = '[data-testid="stDataFrame"]'
+PLOTLY = ".js-plotly-plot"
+GRAPHVIZ = '[data-testid="stGraphVizChart"] svg'
+EXCEPTION = '[data-testid="stException"]'
+STATUS = '[data-testid="stStatusWidget"]'
+# What each of our pages must render (other engineers' pages: no exception, a title).
+EXPECTED = {
+    ENTRY: (GRAPHVIZ,),
+    "pages/1_Architecture.py": (DATAFRAME, GRAPHVIZ),
+    "pages/2_Complexity.py": (DATAFRAME, PLOTLY),
+    "pages/5_Compare.py": (DATAFRAME, PLOTLY),
+}
+
+
+def url_path(page: str) -> str:
+    """Streamlit's URL for a pages/ file: ``pages/1_Architecture.py`` -> ``Architecture``."""
+    if page == ENTRY:
+        return ""
+    return re.sub(r"^\d+_", "", page.removeprefix("pages/").removesuffix(".py"))
+
+
+def wait_idle(tab, timeout_s: float = RUN_TIMEOUT_S) -> None:
+    """Wait until the script run is over: a title is drawn and no 'running' status for 1 s."""
+    tab.wait_for_selector("h1", timeout=timeout_s * 1000)
+    deadline = time.monotonic() + timeout_s
+    quiet_since = None
+    while time.monotonic() < deadline:
+        busy = tab.locator(STATUS).count() > 0 or tab.locator('[data-testid="stSkeleton"]').count() > 0
+        if busy:
+            quiet_since = None
+        elif quiet_since is None:
+            quiet_since = time.monotonic()
+        elif time.monotonic() - quiet_since > 1.0:
+            return
+        time.sleep(0.2)
+    raise TimeoutError(f"the app was still running after {timeout_s:.0f}s")
+
+
+def table_rows(tab, index: int = 0) -> list[list[str]]:
+    """Cells of a st.dataframe, from the accessible table Streamlit keeps beside the canvas."""
+    table = tab.locator(f"{DATAFRAME} table").nth(index)
+    return table.evaluate("t => Array.from(t.rows).map(r => Array.from(r.cells).map(c => c.textContent.trim()))")
+
+
+def stage2_channels(tab) -> str:
+    rows = table_rows(tab)
+    header = rows[0]
+    stage2 = next(r for r in rows if "Stage2" in r)
+    return stage2[header.index("Output channels")]
+
+
+def screenshot(tab, name: str) -> None:
+    """A full-page picture: Streamlit scrolls inside stMain, so grow the viewport to fit it."""
+    height = tab.eval_on_selector('[data-testid="stMain"]', "e => e.scrollHeight")
+    width = tab.viewport_size["width"]
+    tab.set_viewport_size({"width": width, "height": min(max(height, 800), 12000)})
+    time.sleep(0.5)  # let charts re-layout
+    tab.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    tab.set_viewport_size({"width": width, "height": 1000})
+
+
+def assert_no_exception(tab) -> None:
+    assert tab.locator(EXCEPTION).count() == 0, tab.locator(EXCEPTION).first.inner_text()
+
+
+def choose_groups(tab, groups: int) -> None:
+    tab.locator('[data-testid="stSidebar"] [data-testid="stRadio"]').first.get_by_text(
+        f"g = {groups}", exact=True
+    ).click()
+
+
+@pytest.mark.parametrize("page", ALL_PAGES)
+def test_page_in_browser(streamlit_server, tab, page):
+    tab.goto(f"{streamlit_server}/{url_path(page)}", timeout=RUN_TIMEOUT_S * 1000)
+    wait_idle(tab)
+    assert_no_exception(tab)
+    # The sidebar holds the shared controls and wrote the model into the URL.
+    assert tab.locator('[data-testid="stSidebar"] [data-testid="stRadio"]').count() >= 2
+    tab.wait_for_url(re.compile(r"groups=3"), timeout=30_000)
+
+    choose_groups(tab, 8)
+    tab.wait_for_url(re.compile(r"groups=8"), timeout=60_000)
+    wait_idle(tab)
+    assert_no_exception(tab)
+    for selector in EXPECTED.get(page, ()):
+        tab.wait_for_selector(selector, state="attached", timeout=RUN_TIMEOUT_S * 1000)
+        assert tab.locator(selector).count() >= 1, selector
+    if page == "pages/1_Architecture.py":
+        assert stage2_channels(tab) == "384"
+        assert "384 ch" in tab.locator(GRAPHVIZ).first.text_content()
+    if page == "pages/2_Complexity.py":
+        assert tab.locator(PLOTLY).count() >= 4
+        assert tab.get_by_text("136.83M", exact=True).count() == 1  # Table 1's g = 8 count
+    screenshot(tab, "page-" + (url_path(page) or "Overview"))
+
+
+def test_shared_link_opens_the_same_model(streamlit_server, tab):
+    tab.goto(f"{streamlit_server}/Architecture?groups=8&width=0.5", timeout=RUN_TIMEOUT_S * 1000)
+    wait_idle(tab)
+    tab.wait_for_selector(DATAFRAME, state="attached", timeout=RUN_TIMEOUT_S * 1000)
+    assert stage2_channels(tab) == "192"
+    assert "16 → 192 ch" in tab.locator(GRAPHVIZ).first.text_content()
+    assert re.search(r"groups=8", tab.url) and re.search(r"width=0\.5", tab.url)
+    # Navigating keeps the model (session state) and puts it back into the URL.
+    tab.locator('[data-testid="stSidebar"] [data-testid="stPageLink-NavLink"]', has_text="Complexity").click()
+    tab.wait_for_url(re.compile(r"/Complexity\?.*groups=8"), timeout=60_000)
+    wait_idle(tab)
+    assert_no_exception(tab)
+    assert tab.get_by_text("ShuffleNet 0.5x (g=8), input 224 × 224 pixels, one image.").count() == 1
+
+
+def test_bad_link_warns_instead_of_failing(streamlit_server, tab):
+    tab.goto(f"{streamlit_server}/Architecture?groups=abc&variant=%3Cscript%3Ealert(1)%3C/script%3E&input=0x0",
+             timeout=RUN_TIMEOUT_S * 1000)  # fmt: skip
+    wait_idle(tab)
+    assert_no_exception(tab)
+    alerts = tab.locator('[data-testid="stAlertContentWarning"]')
+    assert alerts.count() == 3
+    text = " ".join(alerts.all_inner_texts())
+    assert "abc" in text and "<script>alert(1)</script>" in text and "0x0" in text  # shown as text
+    scripts = tab.evaluate("Array.from(document.scripts).map(s => s.textContent).join(' ')")
+    assert "alert(1)" not in scripts
+    assert stage2_channels(tab) == "240"
+    screenshot(tab, "bad-link-warnings")

@@ -1,0 +1,167 @@
+"""Bounded Streamlit caches around the library, keyed by the frozen configs.
+
+* ``cached_model(config)``: ``st.cache_resource`` (one shared ``nn.Module`` per config;
+  treat it as read-only).
+* ``cached_profile(config)``: ``st.cache_data`` of ``explorer.profile`` (layout, units,
+  complexity; a copy per caller, so callers may not corrupt it).
+* ``cached_*`` helpers for the closed-form sweeps and the budget table (cheap, but
+  reruns happen on every click).
+
+Counting threads: ``profile`` runs two small forward passes (hooks, fvcore's trace). On
+this 2-core machine with other work running, PyTorch's default of 2 intra-op threads
+makes that 3-10x slower than 1 thread (0.3-0.4 s vs 1.2-4.5 s for a 1x model), so the
+count runs with 1 thread. ``torch.set_num_threads`` is process-wide, so this only happens
+while holding the latency page's measurement lock (``explorer.latency.LOCK``, taken
+without waiting): a running latency measurement is never disturbed, and a count that
+finds the lock busy just runs with the current setting.
+
+Configs are frozen dataclasses; they are hashed by type and ``repr`` (deterministic,
+covers every field) instead of Streamlit's generic object hashing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from typing import Iterator
+
+import streamlit as st
+import torch
+
+from explorer import AlexNetConfig, MobileNetConfig, ShuffleNetConfig, build_model, profile
+from explorer.analysis import ModelProfile
+
+MODEL_ENTRIES = 8
+PROFILE_ENTRIES = 64
+
+
+def _config_key(config: object) -> str:
+    return f"{type(config).__name__}:{config!r}"
+
+
+CONFIG_HASH = {ShuffleNetConfig: _config_key, AlexNetConfig: _config_key, MobileNetConfig: _config_key}
+
+
+_OWN_LOCK = threading.Lock()
+
+
+def _measurement_lock() -> threading.Lock:
+    try:
+        from explorer.latency import LOCK
+    except ImportError:  # no latency module: only this app's own counts compete
+        return _OWN_LOCK
+    return LOCK
+
+
+@contextlib.contextmanager
+def counting_threads() -> Iterator[None]:
+    """One intra-op thread while counting, unless a latency measurement holds the lock."""
+    lock = _measurement_lock()
+    if not lock.acquire(blocking=False):
+        yield
+        return
+    previous = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)
+        yield
+    finally:
+        torch.set_num_threads(previous)
+        lock.release()
+
+
+@st.cache_resource(max_entries=MODEL_ENTRIES, hash_funcs=CONFIG_HASH, show_spinner=False)
+def cached_model(config):
+    """The built model (random weights, eval mode), shared by every session."""
+    return build_model(config)
+
+
+@st.cache_data(max_entries=PROFILE_ENTRIES, hash_funcs=CONFIG_HASH, show_spinner=False)
+def cached_profile(config) -> ModelProfile:
+    """``explorer.profile(config)``: layout, per-unit table and complexity (computed here)."""
+    with counting_threads():
+        return profile(config)
+
+
+SWEEP_ENTRIES = 32
+
+
+@st.cache_data(max_entries=SWEEP_ENTRIES, show_spinner=False)
+def cached_sweep(groups: tuple[int, ...], widths: tuple[float, ...], variant: str,
+                 input_size: tuple[int, int]) -> list[dict]:
+    """Closed-form paper-convention multiply-adds over a (g, width) grid (milliseconds)."""
+    from explorer.analytic import plan_conv_macs
+    from explorer.config import channel_plan
+
+    return [
+        {"groups": g, "width": w, "macs": plan_conv_macs(channel_plan(g, w, variant), input_size),
+         "stage_channels": channel_plan(g, w, variant).stage_channels}
+        for g in groups
+        for w in widths
+    ]  # fmt: skip
+
+
+@st.cache_data(max_entries=SWEEP_ENTRIES, show_spinner=False)
+def cached_budget(budget_macs: float, variant: str, groups: tuple[int, ...], input_size: tuple[int, int]) -> list[dict]:
+    """``explorer.budget.budget_table`` as plain records (closed form, fvcore-verified in the tests)."""
+    from explorer.budget import budget_table
+
+    rows = []
+    for answer in budget_table(budget_macs, variant, groups, input_size):
+        config = answer.config
+        rows.append({
+            "groups": answer.groups,
+            "width": None if config is None else config.width,
+            "macs": answer.conv_macs,
+            "stage_channels": None if config is None else config.plan().stage_channels,
+            "conv1_channels": None if config is None else config.plan().conv1_channels,
+        })  # fmt: skip
+    return rows
+
+
+@st.cache_data(max_entries=PROFILE_ENTRIES, show_spinner=False)
+def cached_svg(dot: str) -> bytes | None:
+    """SVG of a DOT source (None when the ``dot`` binary is missing)."""
+    from .diagrams import dot_to_svg
+
+    return dot_to_svg(dot)
+
+
+@st.cache_data(max_entries=4, hash_funcs=CONFIG_HASH, show_spinner=False)
+def cached_onnx(config) -> bytes:
+    """The model (random weights) exported to ONNX with ``explorer.onnx_export`` (dynamic H, W)."""
+    import os
+    import tempfile
+
+    from explorer.onnx_export import export_onnx
+
+    with tempfile.TemporaryDirectory() as directory:
+        path = os.path.join(directory, "model.onnx")
+        export_onnx(build_model(config), tuple(config.input_size), path)
+        with open(path, "rb") as handle:
+            return handle.read()
+
+
+# Above this many input pixels (a bit more than Table 8's 720x1280) building and tracing
+# the model takes many seconds and gigabytes, so a page asks before doing it.
+CONFIRM_PIXELS = 1280 * 1280
+
+
+def profile_or_ask(config, what: str = "this page") -> ModelProfile:
+    """``cached_profile`` with a spinner; for very large inputs, only after a button click.
+
+    Stops the page run (``st.stop``) until the user confirms, so nothing heavy starts
+    by accident from a link like ``input=4096x4096``.
+    """
+    height, width = config.input_size
+    confirm_key = "explorer.confirmed_large"
+    if height * width > CONFIRM_PIXELS and st.session_state.get(confirm_key) != config:
+        st.warning(
+            f"The input is {height} × {width} pixels ({height * width / 1e6:.1f} megapixels): building and tracing "
+            f"this model for {what} can take a minute and several gigabytes of memory."
+        )
+        if st.button("Build and count it anyway", key="confirm_large_input"):
+            st.session_state[confirm_key] = config
+            st.rerun()
+        st.stop()
+    with st.spinner("Building the model and counting its operations…"):
+        return cached_profile(config)

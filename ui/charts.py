@@ -1,0 +1,120 @@
+"""Plotly figures of the app: one colour per group count (``explorer.style``), units on every axis.
+
+Pure functions (no Streamlit) from plain records to ``plotly.graph_objects.Figure``.
+"""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+
+from explorer.style import HIGHLIGHT, NEUTRAL, groups_color
+
+FONT_SIZE = 15  # projector-readable
+MACS_AXIS = "Multiply-adds (millions, paper convention)"
+WIDTH_AXIS = "Width multiplier s (×)"
+GROUPS_AXIS = "Groups g (count)"
+
+
+def style_figure(figure: go.Figure, title: str, x_title: str, y_title: str, height: int = 420) -> go.Figure:
+    figure.update_layout(
+        title={"text": title, "font": {"size": FONT_SIZE + 2}},
+        template="plotly_white",
+        font={"size": FONT_SIZE},
+        height=height,
+        margin={"l": 70, "r": 20, "t": 60, "b": 60},
+        legend={"title": {"text": ""}},
+        hoverlabel={"font": {"size": FONT_SIZE}},
+    )
+    figure.update_xaxes(title_text=x_title, showline=True, linecolor="#888", mirror=False)
+    figure.update_yaxes(title_text=y_title, showline=True, linecolor="#888", rangemode="tozero")
+    return figure
+
+
+def sweep_figure(rows: list[dict], current_groups: int, current_width: float, current_macs: float,
+                 title: str) -> go.Figure:
+    """Complexity vs width, one line per g (closed form), the current model as a big marker."""
+    figure = go.Figure()
+    for g in sorted({r["groups"] for r in rows}):
+        series = [r for r in rows if r["groups"] == g]
+        figure.add_trace(go.Scatter(
+            x=[r["width"] for r in series],
+            y=[r["macs"] / 1e6 for r in series],
+            mode="lines",
+            name=f"g = {g}",
+            line={"color": groups_color(g), "width": 4 if g == current_groups else 2},
+            hovertemplate=f"g = {g}<br>width %{{x:.2f}}×<br>%{{y:.1f}} M multiply-adds<extra></extra>",
+        ))  # fmt: skip
+    figure.add_trace(go.Scatter(
+        x=[current_width], y=[current_macs / 1e6], mode="markers", name="current model",
+        marker={"size": 16, "color": groups_color(current_groups), "line": {"color": "#000", "width": 2},
+                "symbol": "diamond"},
+        hovertemplate="current model<br>width %{x:.2f}×<br>%{y:.1f} M multiply-adds<extra></extra>",
+    ))  # fmt: skip
+    return style_figure(figure, title, WIDTH_AXIS, MACS_AXIS)
+
+
+def groups_bar_figure(rows: list[dict], current_groups: int, title: str) -> go.Figure:
+    """Complexity per g at one width (closed form); the current g outlined."""
+    figure = go.Figure(go.Bar(
+        x=[f"g = {r['groups']}" for r in rows],
+        y=[r["macs"] / 1e6 for r in rows],
+        marker={"color": [groups_color(r["groups"]) for r in rows],
+                "line": {"color": ["#000" if r["groups"] == current_groups else "rgba(0,0,0,0)" for r in rows],
+                         "width": 3}},
+        text=[f"{r['macs'] / 1e6:.1f}M" for r in rows],
+        textposition="outside",
+        customdata=[", ".join(map(str, r["stage_channels"])) for r in rows],
+        hovertemplate="%{x}<br>%{y:.1f} M multiply-adds<br>Stage2-4 channels: %{customdata}<extra></extra>",
+    ))  # fmt: skip
+    return style_figure(figure, title, GROUPS_AXIS, MACS_AXIS)
+
+
+STAGE_LABELS = {"conv1": "Conv1", "stage2": "Stage2", "stage3": "Stage3", "stage4": "Stage4", "fc": "FC"}
+
+
+def stage_figure(per_stage_macs: dict[str, int], groups: int, title: str) -> go.Figure:
+    """Per-stage multiply-adds (computed here); FC in grey: the paper convention leaves it out."""
+    names = [n for n in STAGE_LABELS if n in per_stage_macs]
+    values = [per_stage_macs[n] / 1e6 for n in names]
+    total = sum(per_stage_macs.get(n, 0) for n in names if n != "fc")
+    figure = go.Figure(go.Bar(
+        x=[STAGE_LABELS[n] + (" (not in paper count)" if n == "fc" else "") for n in names],
+        y=values,
+        marker={"color": [NEUTRAL if n == "fc" else groups_color(groups) for n in names]},
+        text=[f"{v:.1f}M" + ("" if n == "fc" or not total else f" ({100 * per_stage_macs[n] / total:.0f}%)")
+              for n, v in zip(names, values)],
+        textposition="outside",
+        hovertemplate="%{x}<br>%{y:.2f} M multiply-adds<extra></extra>",
+    ))  # fmt: skip
+    return style_figure(figure, title, "Part of the network", "Multiply-adds (millions)")
+
+
+def budget_figure(rows: list[dict], budget_mmacs: float, title: str) -> go.Figure:
+    """The widest width each g can afford within the budget (0 when even the narrowest is over)."""
+    figure = go.Figure(go.Bar(
+        x=[f"g = {r['groups']}" for r in rows],
+        y=[r["width"] or 0 for r in rows],
+        marker={"color": [groups_color(r["groups"]) for r in rows]},
+        text=[("over budget" if r["width"] is None else f"{r['width']:.2f}×") for r in rows],
+        textposition="outside",
+        customdata=[("—" if r["macs"] is None else f"{r['macs'] / 1e6:.1f}") for r in rows],
+        hovertemplate="%{x}<br>widest width %{y:.2f}×<br>%{customdata} M multiply-adds<extra></extra>",
+    ))  # fmt: skip
+    return style_figure(figure, f"{title} (budget {budget_mmacs:g} M multiply-adds)", GROUPS_AXIS,
+                   "Widest width multiplier s (×)")  # fmt: skip
+
+
+def compare_figure(records: list[dict], colors: list[str], value_key: str, axis_title: str, title: str) -> go.Figure:
+    """One bar per model of the Compare page (records hold 'Model' and ``value_key``)."""
+    figure = go.Figure(go.Bar(
+        x=[r["Model"] for r in records],
+        y=[r[value_key] for r in records],
+        marker={"color": colors},
+        text=[f"{r[value_key]:.1f}" for r in records],
+        textposition="outside",
+        hovertemplate="%{x}<br>%{y:.2f}<extra></extra>",
+    ))  # fmt: skip
+    return style_figure(figure, title, "Model", axis_title)
+
+
+__all__ = ["HIGHLIGHT", "style_figure", "budget_figure", "compare_figure", "groups_bar_figure", "stage_figure", "sweep_figure"]

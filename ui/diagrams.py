@@ -1,0 +1,181 @@
+"""Graphviz DOT for the network (stages and units) and for one unit (Fig. 2b / 2c).
+
+Pure functions of library results (no Streamlit), so the tests can read the DOT. Every
+number in a label comes from the measured model (``UnitRow`` / ``LayoutRow``); channel
+groups are drawn as coloured cells with ``explorer.style.group_color`` (group i has one
+colour in every diagram), and the model's g has ``groups_color(g)``, as in the charts.
+"""
+
+from __future__ import annotations
+
+import html
+import shutil
+
+from explorer.analysis import LayoutRow, UnitRow
+from explorer.config import ShuffleNetConfig
+from explorer.style import NEUTRAL, group_color, groups_color
+
+FONT = "Helvetica"
+MAX_DRAWN_GROUPS = 8  # beyond this, the group strip shows the first 8 and an ellipsis
+CELLS_PER_GROUP = 3
+
+
+def _size(size: tuple[int, int] | None) -> str:
+    return "" if size is None else f"{size[0]}×{size[1]}"
+
+
+def _text(value: object) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def _strip(groups: int, shuffled: bool) -> str:
+    """A row of coloured cells: channels grouped (GConv) or interleaved (after shuffle).
+
+    With g groups of ``CELLS_PER_GROUP`` channels each, grouped order is
+    0,0,0,1,1,1,... and shuffled order is 0,1,2,...,0,1,2,... (Fig. 1c).
+    """
+    drawn = min(groups, MAX_DRAWN_GROUPS)
+    per_group = CELLS_PER_GROUP if groups > 1 else 6
+    if shuffled:
+        order = [g for _ in range(per_group) for g in range(drawn)]
+    else:
+        order = [g for g in range(drawn) for _ in range(per_group)]
+    cells = "".join(f'<TD BGCOLOR="{group_color(g)}" WIDTH="7" HEIGHT="9"></TD>' for g in order)
+    if groups > drawn:
+        cells += f'<TD BORDER="0"><FONT POINT-SIZE="9">+{groups - drawn} groups</FONT></TD>'
+    return cells, len(order) + (1 if groups > drawn else 0)
+
+
+def _box(title: str, detail: str, strip: tuple[str, int] | None = None, fill: str = "#ffffff") -> str:
+    """An HTML-like label: a bold title, a detail line and an optional group strip."""
+    rows = [f'<TR><TD BORDER="0"><B>{_text(title)}</B></TD></TR>']
+    if detail:
+        rows.append(f'<TR><TD BORDER="0"><FONT POINT-SIZE="11">{_text(detail)}</FONT></TD></TR>')
+    if strip is not None:
+        cells, _ = strip
+        rows.append(
+            '<TR><TD BORDER="0"><TABLE BORDER="0" CELLBORDER="0" CELLSPACING="1" CELLPADDING="0">'
+            f"<TR>{cells}</TR></TABLE></TD></TR>"
+        )
+    return f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="2" BGCOLOR="{fill}">{"".join(rows)}</TABLE>>'
+
+
+def _header(name: str, rankdir: str) -> list[str]:
+    return [
+        f"digraph {name} {{",
+        f'  graph [rankdir={rankdir}, fontname="{FONT}", nodesep=0.25, ranksep=0.3, bgcolor="transparent"];',
+        f'  node [shape=box, style="rounded,filled", fillcolor="#ffffff", fontname="{FONT}", fontsize=12, margin="0.08,0.04"];',
+        f'  edge [fontname="{FONT}", fontsize=10, color="{NEUTRAL}"];',
+    ]
+
+
+def network_dot(config: ShuffleNetConfig, layout: tuple[LayoutRow, ...], units: tuple[UnitRow, ...]) -> str:
+    """The whole network, one row per part: stem, Stage2, Stage3, Stage4, classifier.
+
+    Rows of a few nodes each keep the picture roughly square, so it stays readable
+    when Streamlit scales it to the page width.
+    """
+    accent = groups_color(config.groups)
+    by_name = {row.layer: row for row in layout if row.layer}
+    image, conv1, maxpool = by_name["Image"], by_name["Conv1"], by_name["MaxPool"]
+    lines = _header("network", "TB")
+    lines.append(f'  image [label="Image\\n3 ch, {_size(image.output_size)}", fillcolor="#f4f4f4"];')
+    lines.append(f'  conv1 [label="Conv1 3×3, stride 2\\n{conv1.output_channels} ch, {_size(conv1.output_size)}"];')
+    lines.append(
+        f'  maxpool [label="MaxPool 3×3, stride 2\\n{conv1.output_channels} ch, {_size(maxpool.output_size)}"];'
+    )
+    lines.append("  { rank=same; image -> conv1 -> maxpool; }")
+    previous = "maxpool"
+    shuffle = "channel shuffle" if config.shuffle and config.groups > 1 else "no shuffle"
+    for stage in (2, 3, 4):
+        stage_units = [u for u in units if u.stage == stage]
+        first, rest = stage_units[0], stage_units[1:]
+        lines.append(f"  subgraph cluster_stage{stage} {{")
+        lines.append(
+            f'    label="Stage{stage}: {len(stage_units)} units, g = {config.groups}, {shuffle}"; '
+            f'color="{accent}"; penwidth=2; style="rounded"; labeljust=r; fontname="{FONT}"; fontsize=13;'
+        )
+        first_label = (
+            f"Unit 1, stride 2 (concat)\\n{first.in_channels} → {first.out_channels} ch, {_size(first.output_size)}"
+        )
+        lines.append(f'    s{stage}u1 [label="{first_label}", color="{accent}"];')
+        if rest:
+            label = (
+                f"Units 2–{len(stage_units)}, stride 1 (add)\\n"
+                f"× {len(rest)}, {rest[0].out_channels} ch, {_size(rest[0].output_size)}"
+            )
+            lines.append(f'    s{stage}rest [label="{label}", color="{accent}"];')
+            lines.append(f"    {{ rank=same; s{stage}u1 -> s{stage}rest; }}")
+        lines.append("  }")
+        lines.append(f"  {previous} -> s{stage}u1;")
+        previous = f"s{stage}rest" if rest else f"s{stage}u1"
+    pool, fc = by_name["GlobalPool"], by_name["FC"]
+    lines.append(f'  pool [label="Global avg pool {_size(pool.kernel)}\\n{units[-1].out_channels} ch, 1×1"];')
+    lines.append(f'  fc [label="FC\\n{fc.output_channels} classes", fillcolor="#f4f4f4"];')
+    lines.append(f"  {previous} -> pool;")
+    lines.append("  { rank=same; pool -> fc; }")
+    lines.append("}")
+    return "\n".join(lines)
+
+
+def unit_input_size(units: tuple[UnitRow, ...], index: int, stem_size: tuple[int, int]) -> tuple[int, int]:
+    """Spatial size entering ``units[index]``: the previous unit's output, or the max-pool's."""
+    return stem_size if index == 0 else units[index - 1].output_size
+
+
+def unit_dot(unit: UnitRow, in_size: tuple[int, int]) -> str:
+    """One ShuffleNet unit as in Fig. 2b (stride 1, add) or Fig. 2c (stride 2, concat)."""
+    stride2 = unit.stride == 2
+    branch_out = unit.out_channels - unit.in_channels if stride2 else unit.out_channels
+    g1, g2 = unit.first_groups, unit.last_groups
+    figure = "Fig. 2c" if stride2 else "Fig. 2b"
+    lines = _header("unit", "TB")
+    lines.append(
+        f'  label="Stage{unit.stage}, unit {unit.unit} ({figure}, stride {unit.stride})"; labelloc=t; fontsize=14;'
+    )
+    lines.append(f'  input [label="input\\n{unit.in_channels} ch, {_size(in_size)}", fillcolor="#f4f4f4"];')
+    first_title = "1×1 GConv" if g1 > 1 else "1×1 Conv (not grouped)"
+    first_detail = f"{unit.in_channels} → {unit.bottleneck} ch, groups = {g1}; BN, ReLU"
+    lines.append(f"  gconv1 [label={_box(first_title, first_detail, _strip(g1, False))}];")
+    lines.append("  input -> gconv1;")
+    previous = "gconv1"
+    if unit.shuffle:
+        detail = f"{unit.bottleneck} ch as ({g2}, {unit.bottleneck // g2}) → transpose → flatten"
+        lines.append(f"  shuffle [label={_box('Channel shuffle', detail, _strip(g2, True))}];")
+        lines.append(f"  {previous} -> shuffle;")
+        previous = "shuffle"
+    dw_detail = f"{unit.bottleneck} ch, stride {unit.stride}, {_size(unit.output_size)}; BN"
+    lines.append(f"  dwconv [label={_box('3×3 DWConv', dw_detail)}];")
+    lines.append(f"  {previous} -> dwconv;")
+    second_detail = f"{unit.bottleneck} → {branch_out} ch, groups = {g2}; BN"
+    lines.append(f"  gconv2 [label={_box('1×1 GConv', second_detail, _strip(g2, False))}];")
+    lines.append("  dwconv -> gconv2;")
+    if stride2:
+        lines.append(f'  shortcut [label="3×3 AvgPool, stride 2\\n{unit.in_channels} ch, {_size(unit.output_size)}"];')
+        lines.append('  input -> shortcut [label=" shortcut"];')
+        lines.append(f'  merge [label="Concat\\n{unit.in_channels} + {branch_out} = {unit.out_channels} ch", shape=ellipse];')
+        lines.append("  shortcut -> merge;")
+    else:
+        lines.append('  merge [label="Add", shape=circle];')
+        lines.append('  input -> merge [label=" identity"];')
+    lines.append("  gconv2 -> merge;")
+    lines.append(f'  relu [label="ReLU\\n{unit.out_channels} ch, {_size(unit.output_size)}", fillcolor="#f4f4f4"];')
+    lines.append("  merge -> relu;")
+    lines.append("}")
+    return "\n".join(lines)
+
+
+def dot_available() -> bool:
+    return shutil.which("dot") is not None
+
+
+def dot_to_svg(dot: str) -> bytes | None:
+    """SVG of a DOT source via the ``dot`` binary, or None when it is missing or fails."""
+    if not dot_available():
+        return None
+    try:
+        import graphviz
+
+        return graphviz.Source(dot).pipe(format="svg")
+    except Exception:  # noqa: BLE001 - missing binary, bad install, timeout: no SVG, DOT still offered
+        return None

@@ -1,0 +1,53 @@
+"""Page chrome shared by every page: ``st.set_page_config`` and the labelled navigation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+from streamlit.errors import StreamlitAPIException
+
+APP_TITLE = "ShuffleNet Explorer"
+APP_ICON = "🔀"
+ROOT = Path(__file__).resolve().parent.parent
+# (script path relative to the entry script, label, Material icon: Streamlit ships the icon
+# font, so the icons render on machines without emoji fonts too). Pages that do not exist yet
+# are skipped, so the navigation never links to a missing file.
+PAGES = (
+    ("streamlit_app.py", "Overview", ":material/home:"),
+    ("pages/1_Architecture.py", "Architecture", ":material/account_tree:"),
+    ("pages/2_Complexity.py", "Complexity", ":material/calculate:"),
+    ("pages/3_Channel_shuffle.py", "Channel shuffle", ":material/shuffle:"),
+    ("pages/4_Latency.py", "Latency", ":material/timer:"),
+    ("pages/5_Compare.py", "Compare", ":material/compare_arrows:"),
+)
+
+
+def page_setup(title: str) -> None:
+    """Wide layout and a page title; call first on every page."""
+    st.set_page_config(page_title=f"{title} · {APP_TITLE}", page_icon=APP_ICON, layout="wide")
+
+
+def existing_pages() -> list[tuple[str, str, str]]:
+    return [page for page in PAGES if (ROOT / page[0]).exists()]
+
+
+def navigation() -> None:
+    """Links to every page, in the sidebar (the default page list is hidden in config.toml)."""
+    with st.sidebar:
+        st.markdown(f"### {APP_TITLE}")
+        for path, label, icon in existing_pages():
+            try:
+                st.page_link(path, label=label, icon=icon)
+            except StreamlitAPIException:
+                # A page run on its own (``streamlit run pages/x.py`` or AppTest.from_file on a
+                # page), or a page file added after the server started: leave that link out.
+                continue
+        st.divider()
+
+
+def config_slug(config) -> str:
+    """A file-name-safe name for downloads, e.g. ``shufflenet_g3_1x_standard_224x224``."""
+    size = f"{config.input_size[0]}x{config.input_size[1]}"
+    shuffle = "" if getattr(config, "shuffle", True) else "_noshuffle"
+    return f"shufflenet_g{config.groups}_{config.width:g}x_{config.variant}{shuffle}_{size}"
