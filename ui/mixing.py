@@ -1,0 +1,199 @@
+"""Figures and cached helpers of the Channel shuffle page (issue 4).
+
+Figures are pure functions (plotly, no Streamlit) of library results; the two cached
+helpers wrap the measurement so that a (config, stage) pair is measured once.
+Colours: ``explorer.style.group_color(i)`` is channel group ``i`` everywhere (nodes of
+the diagrams, heatmap cells, shuffle arrows); ``groups_color(g)`` is the model's g.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import plotly.graph_objects as go
+import streamlit as st
+
+from explorer.mixing import ShuffleSteps
+from explorer.mixing_network import StageMixing, measure_stage
+from explorer.style import NEUTRAL, group_color, groups_color
+
+from .cache import CONFIG_HASH, cached_model, counting_threads
+from .charts import FONT_SIZE, style_figure
+
+MAX_HEATMAP_CELLS = 192  # per axis; larger matrices are shown in group-aligned blocks
+MAX_ARROWS = 48  # the shuffle mapping draws arrow heads up to this many channels
+MEASURE_ENTRIES = 32
+
+
+# --------------------------------------------------------------------------- caching
+
+
+@st.cache_data(max_entries=MEASURE_ENTRIES, hash_funcs=CONFIG_HASH, show_spinner=False)
+def cached_stage_mixing(config, stage: int) -> StageMixing:
+    """``measure_stage`` on the app's cached model of ``config`` (keyed by config and stage).
+
+    With 1 intra-op thread unless a latency measurement is running (``counting_threads``).
+    """
+    model = cached_model(config)
+    with counting_threads():
+        return measure_stage(config, stage, model)
+
+
+# --------------------------------------------------------------------------- heatmaps
+
+
+def _bin_size(channels: int, groups: int, limit: int = MAX_HEATMAP_CELLS) -> int:
+    """Smallest divisor of the group size that brings the axis to at most ``limit`` cells."""
+    per_group = channels // groups
+    for size in range(1, per_group + 1):
+        if per_group % size == 0 and channels // size <= limit:
+            return size
+    return per_group
+
+
+def _tint(color: str, amount: float = 0.35) -> str:
+    red, green, blue = (int(color[i : i + 2], 16) for i in (1, 3, 5))
+    mix = lambda c: round(255 - (255 - c) * amount)  # noqa: E731
+    return f"rgb({mix(red)},{mix(green)},{mix(blue)})"
+
+
+def dependency_heatmap(matrix: np.ndarray, in_groups: int, out_groups: int, title: str, height: int = 420,
+                       in_label: str = "Input channel (index)", out_label: str = "Output channel (index)") -> go.Figure:
+    """Output-by-input dependency matrix; a connected cell has its input channel's group colour.
+
+    Matrices wider than ``MAX_HEATMAP_CELLS`` are drawn in blocks that never straddle a
+    group: full colour = every pair in the block connected, pale = some, white = none.
+    """
+    rows, cols = matrix.shape
+    row_bin, col_bin = _bin_size(rows, out_groups), _bin_size(cols, in_groups)
+    blocks = matrix.reshape(rows // row_bin, row_bin, cols // col_bin, col_bin).astype(np.float64).mean(axis=(1, 3))
+    in_group = (np.arange(cols // col_bin) * col_bin) // (cols // in_groups)
+    # level 0: none; 2k+1: group k partly; 2k+2: group k fully connected
+    levels = np.where(blocks == 0, 0, np.where(blocks == 1, 2 * in_group[None, :] + 2, 2 * in_group[None, :] + 1))
+    steps = 2 * in_groups + 1
+    colorscale = []
+    for level in range(steps):
+        color = "#ffffff" if level == 0 else (group_color((level - 1) // 2) if level % 2 == 0 else
+                                              _tint(group_color((level - 1) // 2)))  # fmt: skip
+        colorscale += [[level / steps, color], [(level + 1) / steps, color]]
+    x_start = np.arange(cols // col_bin) * col_bin
+    y_start = np.arange(rows // row_bin) * row_bin
+    binned = row_bin > 1 or col_bin > 1
+    x_text = [f"{a}–{a + col_bin - 1}" if col_bin > 1 else str(a) for a in x_start]
+    y_text = [f"{a}–{a + row_bin - 1}" if row_bin > 1 else str(a) for a in y_start]
+    hover = np.empty(levels.shape, dtype=object)
+    for r in range(levels.shape[0]):
+        for c in range(levels.shape[1]):
+            connected = f"{blocks[r, c] * 100:.0f}% connected" if binned else ("depends" if blocks[r, c] else "—")
+            hover[r, c] = f"output {y_text[r]} ← input {x_text[c]} (group {in_group[c]}): {connected}"
+    figure = go.Figure(go.Heatmap(
+        z=levels,
+        x=x_start + (col_bin - 1) / 2,
+        y=y_start + (row_bin - 1) / 2,
+        zmin=-0.5,
+        zmax=steps - 0.5,
+        colorscale=[[min(1.0, p), c] for p, c in colorscale],
+        showscale=False,
+        text=hover,
+        hovertemplate="%{text}<extra></extra>",
+        xgap=0 if binned or cols > 48 else 1,
+        ygap=0 if binned or rows > 48 else 1,
+    ))  # fmt: skip
+    if binned:
+        title += (f"<br><sup>{rows}×{cols} shown in blocks of {row_bin}×{col_bin} channels "
+                  "(pale = partly connected)</sup>")  # fmt: skip
+    style_figure(figure, title, in_label, out_label, height=height)
+    figure.update_yaxes(autorange="reversed", rangemode="normal", scaleanchor="x" if rows == cols else None)
+    figure.update_xaxes(rangemode="normal", side="bottom")
+    figure.update_layout(margin={"l": 70, "r": 10, "t": 80, "b": 60})
+    return figure
+
+
+# --------------------------------------------------------------------------- shuffle mapping
+
+
+def shuffle_mapping_figure(steps: ShuffleSteps, height: int = 300) -> go.Figure:
+    """Input channels (top) and their positions after the shuffle (bottom), joined by arrows."""
+    channels, groups = steps.channels, steps.groups
+    per_group = channels // groups
+    figure = go.Figure()
+    for g in range(groups):
+        xs, ys = [], []
+        for i in range(g * per_group, (g + 1) * per_group):
+            xs += [i, int(steps.destination[i]), None]
+            ys += [1, 0, None]
+        figure.add_trace(go.Scatter(x=xs, y=ys, mode="lines", line={"color": group_color(g), "width": 1.5},
+                                    hoverinfo="skip", showlegend=False))  # fmt: skip
+    marker = {"symbol": "square", "size": max(8, min(24, 900 // max(channels, 1))), "line": {"width": 0}}
+    top_colors = [group_color(i // per_group) for i in range(channels)]
+    bottom_colors = [group_color(int(steps.source[p]) // per_group) for p in range(channels)]
+    show_text = channels <= MAX_ARROWS
+    figure.add_trace(go.Scatter(
+        x=list(range(channels)), y=[1] * channels, mode="markers+text" if show_text else "markers",
+        marker={**marker, "color": top_colors}, text=[str(i) for i in range(channels)], textposition="top center",
+        customdata=[[i // per_group, int(steps.destination[i])] for i in range(channels)],
+        hovertemplate="input channel %{x} (group %{customdata[0]}) → position %{customdata[1]}<extra></extra>",
+        name="before", showlegend=False,
+    ))  # fmt: skip
+    figure.add_trace(go.Scatter(
+        x=list(range(channels)), y=[0] * channels, mode="markers+text" if show_text else "markers",
+        marker={**marker, "color": bottom_colors}, text=[str(int(s)) for s in steps.source],
+        textposition="bottom center",
+        customdata=[[int(s), int(s) // per_group, p // per_group] for p, s in enumerate(steps.source)],
+        hovertemplate="position %{x} holds input channel %{customdata[0]} (group %{customdata[1]}); "
+                      "read by group %{customdata[2]} of the next GConv<extra></extra>",
+        name="after", showlegend=False,
+    ))  # fmt: skip
+    if show_text:
+        for i in range(channels):
+            figure.add_annotation(x=int(steps.destination[i]), y=0.08, ax=i, ay=0.92, xref="x", yref="y", axref="x",
+                                  ayref="y", showarrow=True, arrowhead=2, arrowsize=1, arrowwidth=1.2,
+                                  arrowcolor=group_color(i // per_group), text="")  # fmt: skip
+    for g in range(1, groups):  # next-layer group boundaries
+        figure.add_vline(x=g * per_group - 0.5, line={"color": NEUTRAL, "dash": "dot", "width": 1})
+    style_figure(figure, f"Where each input channel goes (C = {channels}, g = {groups})", "Channel position (index)",
+                 "", height=height)  # fmt: skip
+    figure.update_yaxes(tickvals=[0, 1], ticktext=["after shuffle", "before (GConv output)"], range=[-0.45, 1.45],
+                        rangemode="normal", showgrid=False)  # fmt: skip
+    figure.update_xaxes(range=[-1, channels], showgrid=False)
+    return figure
+
+
+# --------------------------------------------------------------------------- fractions
+
+
+def fraction_figure(series: list[dict], x_title: str, title: str, height: int = 380) -> go.Figure:
+    """Mean fraction of input channels reaching an output channel vs units stacked.
+
+    ``series``: dicts with ``name``, ``fractions`` (mean per step), ``ranges`` ((min, max)
+    per step), ``groups`` (colour) and ``dash``.
+    """
+    figure = go.Figure()
+    for s in series:
+        steps = list(range(1, len(s["fractions"]) + 1))
+        ranges = s.get("ranges") or [(f, f) for f in s["fractions"]]
+        figure.add_trace(go.Scatter(
+            x=steps,
+            y=[100 * f for f in s["fractions"]],
+            mode="lines+markers",
+            name=s["name"],
+            line={"color": groups_color(s["groups"]), "width": 3, "dash": s.get("dash", "solid")},
+            marker={"size": 9},
+            customdata=[[100 * lo, 100 * hi] for lo, hi in ranges],
+            hovertemplate=f"{s['name']}<br>%{{x}} stacked: %{{y:.1f}}% of the input channels on average"
+                          "<br>min %{customdata[0]:.1f}%, max %{customdata[1]:.1f}%<extra></extra>",
+        ))  # fmt: skip
+    style_figure(figure, title, x_title, "Input channels reaching an output channel (%)", height=height)
+    longest = max((len(s["fractions"]) for s in series), default=1)
+    figure.update_xaxes(tickmode="linear", dtick=1, range=[0.7, longest + 0.3])
+    figure.update_yaxes(range=[0, 105], rangemode="normal")
+    figure.update_layout(legend={"orientation": "h", "y": -0.25, "font": {"size": FONT_SIZE - 2}})
+    return figure
+
+
+def percent(value: float) -> str:
+    return f"{100 * value:.0f}%" if math.isclose(value * 100, round(value * 100)) else f"{100 * value:.1f}%"
+
+
+__all__ = ["cached_stage_mixing", "dependency_heatmap", "fraction_figure", "percent", "shuffle_mapping_figure"]
