@@ -1,15 +1,280 @@
-"""``bench``: CPU latency (implemented with issue 5)."""
+"""``bench``: CPU latency of one model, or the paper's Table 8 on this machine.
+
+    python -m explorer bench --groups 3 --width 1.0 --backends torch,ort
+    python -m explorer bench --model alexnet --input 480x640
+    python -m explorer bench --table8 --json
+    python -m explorer bench --groups 3 --backends ort --repeat 2   # repeatability check
+
+Every figure is measured here except the columns marked "reported in the paper".
+"""
 
 from __future__ import annotations
 
 import argparse
+import sys
+import time
 
-HELP = "channel bench of stacked group convolutions, analytic or measured on the built model"
+from .. import latency, paper
+from ..config import AlexNetConfig, MobileNetConfig, ShuffleNetConfig
+from ..latency_timing import DEFAULT_MIN_TIME, NOISY_IQR_FRACTION
+from ..onnx_export import cpu_has_vnni
+from .common import add_json_argument, add_model_arguments, finite_float, format_table, input_size, print_json
+
+HELP = "measure CPU latency (PyTorch, ONNX Runtime) of one model, or reproduce the paper's Table 8 here"
+MODEL_FLAGS = ("groups", "width", "variant", "shuffle", "input")
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
+    return value
+
+
+def backend_list(text: str) -> tuple[str, ...]:
+    try:
+        return latency.parse_backends(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def input_list(text: str) -> tuple[tuple[int, int], ...]:
+    sizes = []
+    for part in text.split(","):
+        size = input_size(part.strip())
+        if size not in paper.TABLE8_INPUTS:
+            raise argparse.ArgumentTypeError(
+                f"{part.strip()!r} is not one of Table 8's inputs "
+                f"({', '.join(f'{h}x{w}' for h, w in paper.TABLE8_INPUTS)})")
+        sizes.append(size)
+    return tuple(dict.fromkeys(sizes))
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    pass
+    add_model_arguments(parser)
+    # None = "not given", so --table8 can refuse model flags it would ignore.
+    parser.set_defaults(groups=None, width=None, variant=None, shuffle=None, input=None)
+    parser.add_argument("--model", choices=("shufflenet", "alexnet", "mobilenet"), default="shufflenet",
+                        help="which network (mobilenet uses --width as its multiplier alpha)")
+    parser.add_argument("--table8", action="store_true",
+                        help="the paper's Table 8: ShuffleNet 0.5x arch2 g=3, 1x g=3 and AlexNet at three inputs")
+    parser.add_argument("--inputs", type=input_list, default=None, metavar="LIST",
+                        help="with --table8: only these of its inputs, e.g. 224x224,480x640 (default all three)")
+    parser.add_argument("--backends", type=backend_list, default=latency.DEFAULT_BACKENDS, metavar="LIST",
+                        help=f"comma-separated, from {', '.join(latency.BACKENDS)} (default torch,ort)")
+    parser.add_argument("--threads", type=positive_int, default=None,
+                        help=f"threads for every backend (default: all {latency.default_threads()} cores)")
+    parser.add_argument("--batch", type=positive_int, default=1, help="batch size (default 1)")
+    parser.add_argument("--min-time", type=finite_float, default=DEFAULT_MIN_TIME, metavar="S",
+                        help=f"seconds of timed runs per measurement (default {DEFAULT_MIN_TIME:g})")
+    parser.add_argument("--repeat", type=positive_int, default=1,
+                        help="measure everything N times and print the ratio of the medians (repeatability)")
+    parser.add_argument("--wait-quiet", type=finite_float, default=0.0, metavar="S",
+                        help="before each measurement, wait up to S seconds until other processes use at most 10%% "
+                             "of the CPUs (for shared machines; default 0: do not wait)")
+    parser.add_argument("--profile", action="store_true",
+                        help="instead of timing: ONNX Runtime's per-node profile of the model, grouped by what "
+                             "each node does, with multiply-adds per second per group (backends ort / ort-int8)")
+    add_json_argument(parser)
+
+
+def config_from_args(args: argparse.Namespace):
+    size = args.input or (224, 224)
+    if args.model == "alexnet":
+        ignored = [f"--{f.replace('_', '-')}" for f in ("groups", "width", "variant") if getattr(args, f) is not None]
+        if ignored or args.shuffle is not None:
+            raise ValueError(f"{', '.join(ignored) or '--no-shuffle'} is not allowed with --model alexnet: "
+                             "AlexNet takes only --input")
+        return AlexNetConfig(input_size=size)
+    if args.model == "mobilenet":
+        if args.groups is not None or args.variant is not None or args.shuffle is not None:
+            raise ValueError("--groups/--variant/--no-shuffle are not allowed with --model mobilenet: "
+                             "MobileNet v1 takes --width and --input")
+        return MobileNetConfig(width=1.0 if args.width is None else args.width, input_size=size)
+    return ShuffleNetConfig(
+        groups=3 if args.groups is None else args.groups,
+        width=1.0 if args.width is None else args.width,
+        variant=args.variant or "standard",
+        shuffle=True if args.shuffle is None else args.shuffle,
+        input_size=size,
+    )
+
+
+def jobs_from_args(args: argparse.Namespace) -> list:
+    if args.table8:
+        given = [f for f in MODEL_FLAGS if getattr(args, f) is not None]
+        if given or args.model != "shufflenet":
+            flags = ", ".join("--no-shuffle" if f == "shuffle" else f"--{f}" for f in given) or "--model"
+            raise ValueError(f"{flags} is not allowed with --table8: Table 8 measures the paper's three models "
+                             "at its three inputs")
+        inputs = args.inputs or paper.TABLE8_INPUTS
+        return [(c, b) for c, b in latency.table8_jobs(args.backends) if c.input_size in inputs]
+    if args.inputs is not None:
+        raise ValueError("--inputs is only allowed with --table8 (use --input for one model)")
+    config = config_from_args(args)
+    return [(config, backend) for backend in args.backends]
+
+
+def _fmt(value, digits: int = 2) -> str:
+    return "" if value is None else f"{value:.{digits}f}"
+
+
+def _flags(record: dict) -> str:
+    flags = ["NOISY"] if record["noisy"] else []
+    if record.get("contended"):
+        flags.append(f"BUSY {100 * record['others_cpu_share']:.0f}%")
+    return " ".join(flags)
+
+
+def _print_measurements(measurements, table8: bool) -> None:
+    records = latency.table8_records(measurements) if table8 else [m.to_dict() for m in measurements]
+    headers = ["Model", "Input", "Backend", "Median ms", "IQR ms", "Min ms", "Runs", "Noisy", "MACs (M)",
+               "GMAC/s", "Floor ms", "% of GEMM", "Max |diff|"]
+    if table8:
+        headers += ["Speedup", "Theor.", "Paper ms*", "Paper speedup*"]
+    rows = []
+    for r in records:
+        row = [r["model"], "x".join(map(str, r["input"])), r["backend"], _fmt(r["median_ms"]), _fmt(r["iqr_ms"]),
+               _fmt(r["min_ms"]), r["runs"], _flags(r), _fmt(r["macs"] / 1e6, 1),
+               _fmt(r["achieved_gmacs"], 1), _fmt(r["floor_ms"]),
+               _fmt(None if r["roofline_fraction"] is None else 100 * r["roofline_fraction"], 1),
+               "" if r["max_abs_diff"] is None else f"{r['max_abs_diff']:.1e}"]
+        if table8:
+            row += [_fmt(r["measured_speedup"], 1) + ("x" if r["measured_speedup"] else ""),
+                    f"{r['theoretical_speedup']:.1f}x", f"{r['paper_ms']:g}", f"{r['paper_speedup']:.1f}x"]
+        rows.append(row)
+    print(format_table(headers, rows))
+
+
+def _print_header(machine: dict, args: argparse.Namespace) -> None:
+    print(f"CPU: {machine['cpu']} ({machine['cores']} cores); threads {machine['threads']} for every backend; "
+          f"batch {args.batch}; torch {machine['torch']}, onnxruntime {machine['onnxruntime']}")
+    if machine.get("gemm_gflops"):
+        print(f"FP32 GEMM peak ({machine['gemm_library']} {machine['gemm_size']}^2, median): "
+              f"{machine['gemm_gmacs']:.1f} G multiply-adds/s"
+              f" = {machine['gemm_gflops']:.1f} GFLOP/s{'  [NOISY]' if machine['gemm_noisy'] else ''}"
+              f"{'  [BUSY]' if machine.get('gemm_contended') else ''}")
+    print()
+
+
+def _print_footer(payload: dict, table8: bool) -> None:
+    print(f"\nMedian of time-based runs after warm-up; NOISY = IQR > {NOISY_IQR_FRACTION:.0%} of the median "
+          "(re-measure); BUSY n% = other processes used n% of all CPUs while it was timed, more than the cores "
+          "this measurement left free plus 10% (the number is probably too slow). MACs: multiply-adds per image incl. FC. "
+          "Floor: latency at the FP32 GEMM peak; % of GEMM: floor / median (INT8 may exceed 100%). "
+          "Max |diff|: ONNX output vs PyTorch FP32 on the same input.")
+    if table8:
+        s = payload["summary"]
+        print("Speedup: AlexNet ms / model ms, same input and backend. Theor.: ratio of multiply-adds incl. FC. "
+              f"* reported in the paper ({paper.TABLE8_DEVICE}).")
+        best = s["speedup_0_5x_arch2_vs_alexnet_224"]
+        if best:
+            print(f"Fastest 0.5x arch2 ({best['model_backend']}) vs fastest AlexNet ({best['alexnet_backend']}) at "
+                  f"224x224: {best['measured_speedup']:.1f}x measured vs {best['theoretical_speedup']:.1f}x "
+                  f"theoretical = {best['efficiency']:.2f} of the theoretical ratio.")
+        one = s["shufflenet_1x_g3_224_fastest"]
+        if one and one["roofline_fraction"] is not None:
+            print(f"Fastest ShuffleNet 1x g=3 at 224x224 ({one['backend']}): {one['median_ms']:.2f} ms = "
+                  f"{100 * one['roofline_fraction']:.0f}% of the GEMM roofline.")
+        print(f"Wall time {payload['wall_s']:.1f} s (exports and quantisation {payload['export_s']:.1f} s).")
+    if payload.get("repeat"):
+        rep = payload["repeat"]
+        print(f"Repeatability: {rep['runs']} passes; worst ratio of medians (max/min) {rep['worst_ratio']:.3f} "
+              f"({'within' if rep['within_10_percent'] else 'NOT within'} 10%).")
+
+
+def run_profile(args: argparse.Namespace) -> int:
+    from ..latency_profile import profile_ort
+    from ..roofline import gemm_peak
+
+    if args.table8:
+        raise ValueError("--profile is not allowed with --table8: profile one model at a time")
+    config = config_from_args(args)
+    latency.check_memory(config, args.batch, ["ort"])
+    threads = latency.check_threads(args.threads or latency.default_threads())
+    with latency.measurement_lock():
+        peak = gemm_peak(threads)
+    payload = {"machine": latency.machine_dict(threads, peak), "model": config.label,
+               "input": list(config.input_size), "profiles": {}}
+    for backend in [b for b in args.backends if b in ("ort", "ort-int8")] or ["ort"]:
+        rows = profile_ort(config, threads, batch=args.batch, int8=backend == "ort-int8")
+        payload["profiles"][backend] = [{
+            "category": r.category, "ms": r.ms, "share": r.share, "nodes": r.nodes, "macs": r.macs,
+            "gmacs": r.gmacs, "fraction_of_gemm": None if r.gmacs is None else r.gmacs * 1e9 / peak.macs_per_s,
+        } for r in rows]  # fmt: skip
+    if args.json:
+        print_json(payload)
+        return 0
+    print(f"{config.label} at {config.input_size[0]}x{config.input_size[1]}, batch {args.batch}, {threads} threads; "
+          f"FP32 GEMM peak {peak.gmacs:.1f} G multiply-adds/s\n")
+    for backend, rows in payload["profiles"].items():
+        total = sum(r["ms"] for r in rows)
+        print(f"{latency.BACKENDS[backend].label}: {total:.2f} ms of kernel time per run (ORT profiler)")
+        print(format_table(("Where", "ms/run", "Share", "Nodes", "MACs (M)", "GMAC/s", "% of GEMM"), [
+            (r["category"], f"{r['ms']:.3f}", f"{100 * r['share']:.1f}%", r["nodes"], f"{r['macs'] / 1e6:.1f}",
+             _fmt(r["gmacs"], 1), _fmt(None if r["fraction_of_gemm"] is None else 100 * r["fraction_of_gemm"], 0))
+            for r in rows]))  # fmt: skip
+        print()
+    print("MACs from the shapes ORT reports (NCHWc pads channels to multiples of 8, so grouped layers may count "
+          "a little more than the model's own multiply-adds).")
+    return 0
 
 
 def run(args: argparse.Namespace) -> int:
-    raise ValueError("bench is not available yet")
+    if args.profile:
+        return run_profile(args)
+    jobs = jobs_from_args(args)
+    for config in dict.fromkeys(c for c, _ in jobs):
+        latency.check_memory(config, args.batch, [b for c, b in jobs if c == config])
+    start = time.perf_counter()
+    passes: list[list] = []
+
+    def progress(done: int, total: int, m) -> None:
+        if not args.json:
+            print(f"[{done}/{total}] {m.model} {m.input_size[0]}x{m.input_size[1]} {m.backend}: "
+                  f"{m.median_ms:.2f} ms", file=sys.stderr, flush=True)
+
+    if not 0 <= args.wait_quiet <= 3600:
+        raise ValueError(f"--wait-quiet={args.wait_quiet:g} is not allowed: give 0 to 3600 seconds")
+    with latency.LatencyRunner(threads=args.threads, batch=args.batch, min_time=args.min_time,
+                               wait_quiet=args.wait_quiet) as runner:
+        for _ in range(args.repeat):
+            passes.append(runner.measure_many(jobs, progress=progress))
+        export_s = runner.export_s
+        machine = latency.machine_dict(runner.threads, runner.peak)
+    measurements = passes[-1] if args.repeat > 1 else passes[0]
+    payload = {
+        "machine": {**machine, "int8_vnni": cpu_has_vnni()},
+        "settings": {"threads": machine["threads"], "batch": args.batch, "min_time_s": args.min_time,
+                     "wait_quiet_s": args.wait_quiet,
+                     "backends": list(args.backends), "table8": args.table8},
+        "results": latency.table8_records(measurements) if args.table8 else [m.to_dict() for m in measurements],
+        "summary": latency.summary(measurements),
+        "wall_s": time.perf_counter() - start,
+        "export_s": export_s,
+    }  # fmt: skip
+    if args.repeat > 1:
+        ratios = []
+        for items in zip(*passes):
+            medians = [m.median_ms for m in items]
+            ratios.append({"model": items[0].model, "input": list(items[0].input_size), "backend": items[0].backend,
+                           "medians_ms": medians, "ratio": max(medians) / min(medians)})
+        worst = max(r["ratio"] for r in ratios)
+        payload["repeat"] = {"runs": args.repeat, "items": ratios, "worst_ratio": worst,
+                             "within_10_percent": worst <= 1.10}
+    if args.json:
+        print_json(payload)
+        return 0
+    _print_header(payload["machine"], args)
+    _print_measurements(measurements, args.table8)
+    if args.repeat > 1:
+        print()
+        print(format_table(("Model", "Input", "Backend", "Medians ms", "Ratio max/min"),
+                           [(r["model"], "x".join(map(str, r["input"])), r["backend"],
+                             ", ".join(f"{v:.2f}" for v in r["medians_ms"]), f"{r['ratio']:.3f}")
+                            for r in payload["repeat"]["items"]]))
+    _print_footer(payload, args.table8)
+    return 0

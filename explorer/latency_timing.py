@@ -1,0 +1,220 @@
+"""The timing harness: warm up, time enough runs for a stable median, summarise honestly.
+
+``time_function(fn)`` is time-based like ``torch.utils.benchmark``'s
+``blocked_autorange``: it warms up for ``warmup`` seconds (at least two calls), picks a
+block size so that one timed block lasts at least ``block_ms`` (a single call for
+anything slower than that: each sample is then one inference), and keeps timing blocks
+until ``min_time`` seconds *and* ``min_samples`` samples are reached (or ``max_time``
+has passed with at least three samples, for very slow models). A sample is the mean
+time of one call within its block.
+
+``summarize(samples)`` reports the median, the interquartile range (numpy's default
+linear interpolation between order statistics), the minimum and the number of runs; a
+measurement whose IQR exceeds ``NOISY_IQR_FRACTION`` (10%) of its median is flagged as
+noisy: something else was competing for the CPU, so the number should be re-measured.
+A uniformly slowed measurement can have a small IQR, so ``CpuMeter`` also records how
+much CPU *other* processes used while timing; beyond the cores the measurement left free
+(cores - threads) plus 10% of the machine, it is flagged ``contended``.
+
+No Streamlit, no models: plain callables and numbers, so it is testable on its own.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import time
+from dataclasses import dataclass
+from typing import Callable, Iterator
+
+import numpy as np
+import torch
+
+NOISY_IQR_FRACTION = 0.10
+DEFAULT_MIN_TIME = 1.0  # seconds of timed runs per measurement
+DEFAULT_WARMUP = 0.25  # seconds of warm-up (at least WARMUP_CALLS calls)
+WARMUP_CALLS = 2
+SLOW_CALL_S = 1.0  # one warm-up call is enough for calls this slow
+DEFAULT_MIN_SAMPLES = 5
+MIN_SAMPLES_FLOOR = 3
+DEFAULT_BLOCK_MS = 1.0
+
+
+CONTENDED_SHARE = 0.10  # other processes using more than this share of all CPUs while we time
+
+
+def _busy_seconds() -> float | None:
+    """CPU seconds all processes spent busy since boot (/proc/stat, steal included), or None."""
+    try:
+        with open("/proc/stat", encoding="utf-8") as handle:
+            fields = handle.readline().split()
+    except OSError:
+        return None
+    if not fields or fields[0] != "cpu":
+        return None
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(v) for v in fields[1:9])
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
+def _own_seconds() -> float:
+    times = os.times()
+    return times.user + times.system
+
+
+class CpuMeter:
+    """How much CPU *other* processes used during a window: the contention a median hides.
+
+    A busy neighbour does not always widen the IQR (two OpenMP threads sharing two cores
+    with another process can be uniformly slow), so the harness also compares the
+    machine's busy time (/proc/stat) with this process's own CPU time (os.times).
+    """
+
+    def __init__(self) -> None:
+        self.start_busy, self.start_own, self.start_wall = _busy_seconds(), _own_seconds(), time.monotonic()
+
+    def others_share(self) -> float | None:
+        """Other processes' CPU time / (wall time x cores), 0..1; None where /proc/stat is missing."""
+        busy = _busy_seconds()
+        if busy is None or self.start_busy is None:
+            return None
+        wall = time.monotonic() - self.start_wall
+        cores = os.cpu_count() or 1
+        if wall <= 0:
+            return 0.0
+        others = (busy - self.start_busy) - (_own_seconds() - self.start_own)
+        return min(1.0, max(0.0, others / (wall * cores)))
+
+
+@dataclass(frozen=True)
+class Timing:
+    """Summary of timed samples (milliseconds per call)."""
+
+    samples_ms: tuple[float, ...]
+    runs: int  # calls timed (samples x block size)
+    block: int = 1  # calls per sample
+    others_share: float | None = None  # other processes' share of all CPUs while timing (CpuMeter)
+    spare_share: float = 0.0  # share of the CPUs this measurement did not need (cores - threads) / cores
+
+    @property
+    def contended(self) -> bool:
+        """Other processes used more than the CPUs this measurement left free, plus CONTENDED_SHARE."""
+        return self.others_share is not None and self.others_share > self.spare_share + CONTENDED_SHARE
+
+    @property
+    def median_ms(self) -> float:
+        return float(np.median(self.samples_ms))
+
+    @property
+    def q1_ms(self) -> float:
+        return float(np.percentile(self.samples_ms, 25))
+
+    @property
+    def q3_ms(self) -> float:
+        return float(np.percentile(self.samples_ms, 75))
+
+    @property
+    def iqr_ms(self) -> float:
+        return self.q3_ms - self.q1_ms
+
+    @property
+    def min_ms(self) -> float:
+        return float(min(self.samples_ms))
+
+    @property
+    def noisy(self) -> bool:
+        return is_noisy(self.median_ms, self.iqr_ms)
+
+    def to_dict(self) -> dict:
+        return {
+            "median_ms": self.median_ms,
+            "iqr_ms": self.iqr_ms,
+            "q1_ms": self.q1_ms,
+            "q3_ms": self.q3_ms,
+            "min_ms": self.min_ms,
+            "runs": self.runs,
+            "samples": len(self.samples_ms),
+            "block": self.block,
+            "noisy": self.noisy,
+            "others_cpu_share": self.others_share,
+            "contended": self.contended,
+        }
+
+
+def is_noisy(median: float, iqr: float, fraction: float = NOISY_IQR_FRACTION) -> bool:
+    """True when the spread (IQR) is more than ``fraction`` of the median."""
+    return iqr > fraction * median
+
+
+def summarize(samples_ms: list[float] | tuple[float, ...], runs: int | None = None, block: int = 1,
+              others_share: float | None = None, spare_share: float = 0.0) -> Timing:
+    samples = tuple(float(s) for s in samples_ms)
+    if not samples:
+        raise ValueError("no samples to summarise: time at least one run")
+    if not all(math.isfinite(s) and s >= 0 for s in samples):
+        raise ValueError(f"samples must be finite, non-negative times, got {samples!r}")
+    return Timing(samples, len(samples) * block if runs is None else runs, block, others_share, spare_share)
+
+
+def time_function(
+    fn: Callable[[], object],
+    *,
+    min_time: float = DEFAULT_MIN_TIME,
+    warmup: float = DEFAULT_WARMUP,
+    min_samples: int = DEFAULT_MIN_SAMPLES,
+    max_time: float | None = None,
+    block_ms: float = DEFAULT_BLOCK_MS,
+    should_stop: Callable[[], bool] | None = None,
+    clock: Callable[[], float] = time.perf_counter,
+    threads: int | None = None,
+) -> Timing:
+    """Warm up, then time ``fn`` in blocks until the time and sample targets are met."""
+    if min_time < 0 or warmup < 0 or min_samples < 1:
+        raise ValueError("min_time and warmup must be >= 0 and min_samples >= 1")
+    max_time = max(3 * min_time, min_time + 1.0) if max_time is None else max_time
+    # Warm-up: first calls pay for allocation, kernel selection, lazy init.
+    # At least ``warmup`` seconds and WARMUP_CALLS calls, except that a model slower than
+    # SLOW_CALL_S per call stops after its first (initialising) call plus one more at most.
+    start, calls = clock(), 0
+    while True:
+        fn()
+        calls += 1
+        elapsed = clock() - start
+        if calls >= WARMUP_CALLS and elapsed >= warmup:
+            break
+        if elapsed >= SLOW_CALL_S * calls and calls >= 1 and elapsed >= warmup:
+            break
+    per_call = (clock() - start) / calls
+    block = max(1, math.ceil(block_ms / 1e3 / per_call)) if per_call > 0 else 1
+    samples: list[float] = []
+    floor = min(min_samples, MIN_SAMPLES_FLOOR)
+    meter = CpuMeter()
+    begin = clock()
+    while True:
+        t0 = clock()
+        for _ in range(block):
+            fn()
+        samples.append((clock() - t0) / block * 1e3)
+        elapsed = clock() - begin
+        if elapsed >= min_time and len(samples) >= min_samples:
+            break
+        if elapsed >= max_time and len(samples) >= floor:
+            break
+        if should_stop is not None and should_stop() and len(samples) >= floor:
+            break
+    cores = os.cpu_count() or 1
+    spare = max(0.0, (cores - threads) / cores) if threads else 0.0
+    return summarize(samples, len(samples) * block, block, meter.others_share(), spare)
+
+
+@contextlib.contextmanager
+def torch_threads(threads: int) -> Iterator[None]:
+    """Run a block with ``torch.set_num_threads(threads)``; restore the previous count after."""
+    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+        raise ValueError(f"threads={threads!r} is not allowed: give a positive integer")
+    previous = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)

@@ -1,0 +1,133 @@
+"""The machine's FP32 GEMM throughput: the roofline every latency is compared against.
+
+``gemm_peak(threads)`` times square FP32 matrix products (1024 and 2048) with
+``torch.mm`` (MKL) and ONNX Runtime's MatMul (MLAS) at the given thread count with the
+same harness as the models, and keeps the best of their medians in multiply-adds per
+second: the fastest a dense, compute-bound workload runs here. It is measured once per process and thread count (``refresh=True`` re-measures; a
+noisy or contended measurement is re-taken at the next use, up to three times, keeping
+the best rate seen).
+
+For a model with ``macs`` multiply-adds per image, ``floor_ms = macs * batch / peak`` is
+the latency it would have if every multiply-add ran at GEMM speed; ``floor / measured``
+is the fraction of that peak a backend reached. Depthwise and small grouped
+convolutions do few multiply-adds per byte moved, so they sit far below it.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+import torch
+
+from .latency_timing import Timing, time_function, torch_threads
+
+GEMM_SIZES = (1024, 2048)
+GEMM_MIN_TIME = 0.3
+
+
+@dataclass(frozen=True)
+class GemmPeak:
+    threads: int
+    macs_per_s: float  # best median over GEMM_SIZES and both libraries
+    size: int  # the matrix side that reached it
+    timing: Timing  # of that size
+    library: str = "torch.mm"  # which library reached it: torch.mm (MKL) or ONNX Runtime MatMul (MLAS)
+
+    @property
+    def gflops(self) -> float:
+        """Billions of FLOPs per second, 2 FLOPs (multiply + add) per multiply-add."""
+        return 2 * self.macs_per_s / 1e9
+
+    @property
+    def gmacs(self) -> float:
+        return self.macs_per_s / 1e9
+
+    def to_dict(self) -> dict:
+        return {
+            "gemm_gflops": self.gflops,
+            "gemm_gmacs": self.gmacs,
+            "gemm_size": self.size,
+            "gemm_library": self.library,
+            "gemm_median_ms": self.timing.median_ms,
+            "gemm_noisy": self.timing.noisy,
+            "gemm_contended": self.timing.contended,
+            "gemm_convention": "best median of FP32 square matrix products (torch.mm and ONNX Runtime MatMul, "
+                               "n = 1024, 2048), n^3 multiply-adds; GFLOPs = 2 x multiply-adds",
+        }
+
+
+_CACHE: dict[int, GemmPeak] = {}
+_ATTEMPTS: dict[int, int] = {}
+NOISY_RETRIES = 3  # a noisy peak is re-measured at most this many times per process
+_CACHE_LOCK = threading.Lock()
+
+
+def _ort_matmul(n: int, threads: int):
+    """An ONNX Runtime session computing one n x n FP32 MatMul (MLAS, the library behind ``ort``)."""
+    import onnx
+    from onnx import TensorProto, helper
+
+    from .onnx_export import session_options
+
+    graph = helper.make_graph(
+        [helper.make_node("MatMul", ["a", "b"], ["c"])], "gemm",
+        [helper.make_tensor_value_info(name, TensorProto.FLOAT, [n, n]) for name in ("a", "b")],
+        [helper.make_tensor_value_info("c", TensorProto.FLOAT, [n, n])],
+    )  # fmt: skip
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    import onnxruntime as ort
+
+    return ort.InferenceSession(model.SerializeToString(), session_options(threads), providers=["CPUExecutionProvider"])
+
+
+def measure_gemm(threads: int, sizes: tuple[int, ...] = GEMM_SIZES, min_time: float = GEMM_MIN_TIME) -> GemmPeak:
+    """Time FP32 square GEMMs with torch.mm and ORT MatMul at each size; keep the best (caller holds the lock).
+
+    Both libraries, because the ``ort`` backend's convolutions run on MLAS, which on some
+    CPUs beats MKL's ``torch.mm``: a roofline below what a model reaches would be no roof.
+    """
+    best: GemmPeak | None = None
+    generator = torch.Generator().manual_seed(0)
+    with torch_threads(threads), torch.inference_mode():
+        for n in sizes:
+            a = torch.randn(n, n, generator=generator)
+            b = torch.randn(n, n, generator=generator)
+            session = _ort_matmul(n, threads)
+            feed = {"a": a.numpy(), "b": b.numpy()}
+            for library, fn in (("torch.mm", lambda: torch.mm(a, b)),
+                                ("ONNX Runtime MatMul", lambda: session.run(None, feed))):
+                timing = time_function(fn, min_time=min_time, warmup=0.1, min_samples=5, threads=threads)
+                rate = n**3 / (timing.median_ms / 1e3)
+                if best is None or rate > best.macs_per_s:
+                    best = GemmPeak(threads, rate, n, timing, library)
+    assert best is not None
+    return best
+
+
+def gemm_peak(threads: int, refresh: bool = False) -> GemmPeak:
+    """The cached GEMM peak for ``threads`` (measured on first use; caller holds the lock)."""
+    with _CACHE_LOCK:
+        cached = _CACHE.get(threads)
+    doubtful = cached is not None and (cached.timing.noisy or cached.timing.contended)
+    retry_noisy = doubtful and _ATTEMPTS.get(threads, 0) < NOISY_RETRIES
+    if cached is not None and not refresh and not retry_noisy:
+        return cached
+    _ATTEMPTS[threads] = _ATTEMPTS.get(threads, 0) + 1
+    peak = measure_gemm(threads)
+    if cached is not None and cached.macs_per_s > peak.macs_per_s:
+        peak = cached  # a peak is the best the machine has shown; a busier moment does not lower it
+    with _CACHE_LOCK:
+        _CACHE[threads] = peak
+    return peak
+
+
+def cached_gemm_peak(threads: int) -> GemmPeak | None:
+    with _CACHE_LOCK:
+        return _CACHE.get(threads)
+
+
+def floor_ms(macs: float, peak_macs_per_s: float) -> float:
+    return macs / peak_macs_per_s * 1e3

@@ -1,0 +1,320 @@
+"""Latency: the current model timed on this machine, the paper's Table 8 reproduced here, the roofline."""
+
+from dataclasses import replace
+
+import pandas as pd
+import streamlit as st
+
+from explorer import latency as lat
+from explorer import paper
+from explorer.latency_timing import NOISY_IQR_FRACTION
+from explorer.roofline import cached_gemm_peak
+from ui.controls import shared_controls
+from ui.latency import job_registry, latency_figure, result_store
+from ui.page import page_setup
+
+page_setup("Latency")
+config = shared_controls()
+
+st.title("⏱️ Latency")
+store, registry = result_store(), job_registry()
+cores = lat.default_threads()
+versions = lat.versions()
+st.caption(
+    f"Measured on this server: **{lat.cpu_model()}**, {cores} cores; torch {versions['torch']}, "
+    f"onnxruntime {versions['onnxruntime']}. Every number on this page is measured here unless it is marked "
+    "“reported in the paper”."
+)
+
+BACKEND_LABEL = {key: b.label for key, b in lat.BACKENDS.items()}
+MIN_TIMES = (0.02, 0.1, 0.25, 0.5, 1.0, 2.0, 3.0)
+
+with st.expander("Measurement settings (threads, batch, time per measurement)"):
+    left, middle, right = st.columns(3)
+    threads = int(left.number_input("Threads, for every backend", 1, max(cores, 1), cores, key="lat_threads",
+                                    help="torch.set_num_threads and ONNX Runtime's intra_op_num_threads; "
+                                         "PyTorch's previous setting is restored after each measurement."))
+    batch = int(middle.number_input("Batch size", 1, 256, 1, key="lat_batch"))
+    min_time = right.select_slider("Seconds of timed runs per measurement", MIN_TIMES, value=1.0,
+                                   key="lat_min_time", help="After warm-up; at least 5 runs (3 for very slow models).")
+peak = cached_gemm_peak(threads)
+
+
+def result_rows(measurements) -> pd.DataFrame:
+    return pd.DataFrame([{
+        "Model": m.model,
+        "Input": f"{m.input_size[0]}×{m.input_size[1]}",
+        "Backend": m.backend_label,
+        "Median (ms)": m.median_ms,
+        "IQR (ms)": m.timing.iqr_ms,
+        "Min (ms)": m.timing.min_ms,
+        "Runs": m.timing.runs,
+        "Threads": m.threads,
+        "Batch": m.batch,
+        "Noisy": "noisy" if m.timing.noisy else "",
+        "Other processes' CPU (%)": None if m.timing.others_share is None else 100 * m.timing.others_share,
+        "Multiply-adds (M, incl. FC)": m.macs / 1e6,
+        "G multiply-adds/s": m.achieved_gmacs,
+        "Roofline floor (ms)": m.floor_ms,
+        "% of GEMM peak": None if m.roofline_fraction is None else 100 * m.roofline_fraction,
+        "Max |Δ| vs PyTorch": None if m.max_abs_diff is None else f"{m.max_abs_diff:.1e}",
+    } for m in measurements])  # fmt: skip
+
+
+NUMBER_FORMATS = {
+    name: st.column_config.NumberColumn(format="%.2f")
+    for name in ("Median (ms)", "IQR (ms)", "Min (ms)", "Multiply-adds (M, incl. FC)", "G multiply-adds/s",
+                 "Roofline floor (ms)", "% of GEMM peak", "Other processes' CPU (%)")
+}
+
+
+def show_table(measurements, key: str) -> None:
+    st.dataframe(result_rows(measurements), hide_index=True, width="stretch", column_config=NUMBER_FORMATS, key=key)
+    noisy = [m for m in measurements if m.timing.noisy or m.timing.contended]
+    if noisy:
+        st.warning(f"{len(noisy)} measurement(s) are noisy (IQR above {NOISY_IQR_FRACTION:.0%} of the median) or "
+                   "were taken while other processes used more than 10% of the CPUs: re-measure when the machine "
+                   "is quiet.", icon="⚠️")
+
+
+def refused(configs_and_backends) -> str | None:
+    """The memory guard's message for the first request that would not fit, or None."""
+    for model_config, backends in configs_and_backends:
+        try:
+            lat.check_memory(model_config, batch, backends)
+        except lat.MemoryRefused as error:
+            return str(error)
+    return None
+
+
+# ------------------------------------------------------------------ this model
+st.header("This model")
+size_text = f"{config.input_size[0]} × {config.input_size[1]}"
+st.caption(f"{config.label}, input {size_text}, batch {batch}, {threads} thread{'s' if threads > 1 else ''}.")
+backends = st.multiselect(
+    "Backends", list(lat.BACKENDS), default=["ort"], format_func=BACKEND_LABEL.get, key="lat_backends",
+    help="ONNX Runtime FP32 is usually the fastest here; add others to compare. " +
+         " · ".join(f"{b.label}: {b.description}" for b in lat.BACKENDS.values()),
+)  # fmt: skip
+measure_clicked = st.button("Measure this model", type="primary", key="lat_measure", disabled=not backends)
+status = st.empty()
+if measure_clicked:
+    message = refused([(config, backends)])
+    if message:
+        status.error(message)
+    else:
+        progress = st.progress(0.0, text="Preparing…")
+        queued = st.empty()
+
+        def on_wait(seconds: float) -> None:
+            queued.info(f"Queued behind another measurement… ({seconds:.0f} s)", icon="⏳")
+
+        try:
+            with lat.LatencyRunner(threads, batch, min_time) as runner:
+                for index, backend in enumerate(backends):
+                    progress.progress(index / len(backends), text=f"Measuring {BACKEND_LABEL[backend]}…")
+                    store.put(runner.measure(config, backend, on_wait=on_wait))
+                    queued.empty()
+            progress.progress(1.0, text="Done.")
+        except ValueError as error:
+            status.error(str(error))
+mine = [m for b in lat.BACKENDS if (m := store.get(config, b, threads, batch))]
+if mine:
+    show_table(mine, "lat_this_table")
+    best = lat.fastest(mine)
+    columns = st.columns(3)
+    columns[0].metric("Fastest backend here", best.backend_label, border=True)
+    columns[1].metric("Median latency", f"{best.median_ms:.2f} ms", border=True,
+                      help=f"IQR {best.timing.iqr_ms:.2f} ms over {best.timing.runs} runs")
+    if best.roofline_fraction is not None:
+        columns[2].metric("Share of the GEMM peak", f"{100 * best.roofline_fraction:.0f} %", border=True,
+                          help="(multiply-adds / latency) / FP32 GEMM multiply-adds per second at the same threads")
+else:
+    st.info("Not measured yet at these settings: press “Measure this model”.", icon="ℹ️")
+
+with st.expander("Where does the time go? ONNX Runtime's profile of this model"):
+    st.caption("ORT's own per-node profiler (20 runs after 3 warm-up runs), nodes grouped by what they do. "
+               "Multiply-adds per second per group, against the FP32 GEMM peak, show which parts run like dense "
+               "matrix products and which are limited by memory traffic and per-operator overhead.")
+    if st.button("Profile this model", key="lat_profile"):
+        message = refused([(config, ["ort"])])
+        if message:
+            st.error(message)
+        else:
+            from explorer.latency_profile import profile_ort
+            from explorer.roofline import gemm_peak
+
+            with st.spinner("Profiling (waits for other measurements to finish)…"):
+                with lat.measurement_lock():
+                    peak = gemm_peak(threads)
+                rows = profile_ort(config, threads, batch=batch)
+            st.session_state["lat_profile_rows"] = (config, threads, batch, rows, peak.macs_per_s)
+    stored = st.session_state.get("lat_profile_rows")
+    if stored and stored[:3] == (config, threads, batch):
+        rows, peak_rate = stored[3], stored[4]
+        st.dataframe(pd.DataFrame([{
+            "Where": r.category, "ms per run": r.ms, "Share (%)": 100 * r.share, "Nodes": r.nodes,
+            "Multiply-adds (M)": r.macs / 1e6, "G multiply-adds/s": r.gmacs,
+            "% of GEMM peak": None if r.gmacs is None else 100 * r.gmacs * 1e9 / peak_rate,
+        } for r in rows]), hide_index=True, width="stretch", key="lat_profile_table",
+            column_config={n: st.column_config.NumberColumn(format="%.2f") for n in (
+                "ms per run", "Share (%)", "Multiply-adds (M)", "G multiply-adds/s", "% of GEMM peak")})  # fmt: skip
+
+# ------------------------------------------------------------------ background jobs (Table 8, reference models)
+JOB_KEY = "lat_job"
+
+
+def start_job(name: str, items) -> None:
+    message = refused([(c, [b for cc, b in items if cc == c]) for c in dict.fromkeys(c for c, _ in items)])
+    if message:
+        st.session_state["lat_job_error"] = message
+        return
+    st.session_state.pop("lat_job_error", None)
+    st.session_state[JOB_KEY] = registry.start(name, items, threads, batch, min_time, store).id
+
+
+current_job = registry.get(st.session_state.get(JOB_KEY))
+
+
+@st.fragment(run_every=1.0 if current_job is not None and current_job.active else None)
+def job_panel() -> None:
+    job = registry.get(st.session_state.get(JOB_KEY))
+    if job is None:
+        return
+    if job.active:
+        st.progress(job.fraction, text=f"{job.name}: {job.done} of {job.total} measured"
+                                       + (f" · now: {job.current}" if job.current else ""))
+        if job.waiting_s > 0:
+            st.info(f"Queued behind another measurement… ({job.waiting_s:.0f} s)", icon="⏳")
+        if st.button("Cancel", key="lat_cancel", help="Stops after the measurement in progress."):
+            job.cancel.set()
+            st.toast("Cancelling after the current measurement…")
+        return
+    if st.session_state.get("lat_job_seen") != job.id:  # finished since the last full run: redraw everything
+        st.session_state["lat_job_seen"] = job.id
+        st.rerun(scope="app")
+    if job.state == "failed":
+        st.error(f"{job.name} failed: {job.error}")
+    elif job.state == "cancelled":
+        st.info(f"{job.name} cancelled after {job.done} of {job.total} measurements.", icon="🛑")
+    else:
+        st.success(f"{job.name}: {job.done} measurements done.", icon="✅")
+
+
+# ------------------------------------------------------------------ Table 8
+st.header("Table 8 on this machine")
+st.caption(
+    "The paper's Table 8 times ShuffleNet 0.5x (arch2, g = 3), ShuffleNet 1x (g = 3) and AlexNet at three input "
+    f"sizes on {paper.TABLE8_DEVICE}. Here: the same three models, each backend, the threads and batch above. "
+    "Theoretical speedup = ratio of multiply-adds incl. FC (AlexNet / model, same input)."
+)
+left, right = st.columns(2)
+t8_backends = left.multiselect("Table 8 backends", list(lat.BACKENDS), default=list(lat.DEFAULT_BACKENDS),
+                               format_func=BACKEND_LABEL.get, key="lat_t8_backends")
+input_names = {f"{h}x{w}": (h, w) for h, w in paper.TABLE8_INPUTS}
+t8_inputs = right.multiselect("Table 8 inputs", list(input_names), default=list(input_names), key="lat_t8_inputs")
+busy = current_job is not None and current_job.active
+items = [(c, b) for c, b in lat.table8_jobs(t8_backends) if f"{c.input_size[0]}x{c.input_size[1]}" in t8_inputs]
+if st.button(f"Run Table 8 ({len(items)} measurements)", key="lat_t8_run", disabled=busy or not items):
+    start_job("Table 8", items)
+    st.rerun()
+if "lat_job_error" in st.session_state:
+    st.error(st.session_state["lat_job_error"])
+job_panel()
+
+table8_configs = {row.at(size) for row in paper.TABLE8 for size in paper.TABLE8_INPUTS}
+t8 = [m for m in store.all() if m.config in table8_configs and m.threads == threads and m.batch == batch]
+if t8:
+    model_order = [row.config for row in paper.TABLE8]
+    t8.sort(key=lambda m: (paper.TABLE8_INPUTS.index(m.input_size), model_order.index(lat.model_key(m.config)),
+                           list(lat.BACKENDS).index(m.backend)))
+    records = lat.table8_records(t8)
+    frame = pd.DataFrame([{
+        "Model": r["model"],
+        "Input": "×".join(map(str, r["input"])),
+        "Backend": r["backend_label"],
+        "Median (ms)": r["median_ms"],
+        "IQR (ms)": r["iqr_ms"],
+        "Noisy": "noisy" if r["noisy"] else ("busy" if r["contended"] else ""),
+        "Measured speedup over AlexNet": r["measured_speedup"],
+        "Theoretical speedup (multiply-adds incl. FC)": r["theoretical_speedup"],
+        "Measured / theoretical": r["speedup_efficiency"],
+        "% of GEMM peak": None if r["roofline_fraction"] is None else 100 * r["roofline_fraction"],
+        "Paper ms (reported in the paper)": r["paper_ms"],
+        "Paper speedup (reported in the paper)": r["paper_speedup"],
+    } for r in records])  # fmt: skip
+    st.dataframe(frame, hide_index=True, width="stretch", key="lat_t8_table",
+                 column_config={name: st.column_config.NumberColumn(format="%.2f") for name in frame.columns
+                                if name not in ("Model", "Input", "Backend", "Noisy")})  # fmt: skip
+    best = lat.best_speedup(t8, paper.TABLE8[0].config)
+    if best:
+        columns = st.columns(3)
+        columns[0].metric("0.5x arch2 vs AlexNet at 224×224 (fastest backends)",
+                          f"{best['measured_speedup']:.1f}×", border=True,
+                          help=f"{best['model_backend']} {best['model_ms']:.2f} ms vs {best['alexnet_backend']} "
+                               f"{best['alexnet_ms']:.2f} ms")
+        columns[1].metric("Theoretical (multiply-adds incl. FC)", f"{best['theoretical_speedup']:.1f}×", border=True)
+        columns[2].metric("Reported in the paper (Snapdragon 820)",
+                          f"{paper.TABLE8_MEASURED_SPEEDUP:g}× of {paper.TABLE8_THEORETICAL_SPEEDUP:g}×", border=True)
+    if any(m.timing.noisy or m.timing.contended for m in t8):
+        st.warning("Some Table 8 measurements are noisy (IQR above 10% of the median) or were taken while other "
+                   "processes used the CPUs: re-run at a quiet moment.", icon="⚠️")
+else:
+    st.info("No Table 8 measurements at these settings yet: press “Run Table 8”.", icon="ℹ️")
+
+# ------------------------------------------------------------------ reference models
+st.header("Reference models")
+st.markdown(f"**AlexNet, as built here.** {lat.ALEXNET_DEFINITION}")
+st.markdown("**MobileNet v1** (Howard et al. 2017) at widths 1.0, 0.75, 0.5 and 0.25. All models are counted by "
+            "the same counter as ShuffleNet (fvcore, multiply-adds incl. FC).")
+def at_sidebar_input(model_config):
+    try:
+        return replace(model_config, input_size=config.input_size)
+    except ValueError:  # AlexNet needs at least 64 x 64
+        return None
+
+
+reference_configs = [c for c in map(at_sidebar_input, lat.REFERENCE_MODELS.values()) if c is not None]
+reference_items = [(c, b) for c in reference_configs for b in (backends or ["ort"])]
+if st.button(f"Measure the reference models at {size_text} ({len(reference_items)} measurements)",
+             key="lat_ref_run", disabled=busy):
+    start_job("Reference models", reference_items)
+    st.rerun()
+
+# ------------------------------------------------------------------ chart
+st.header("Where multiply-adds predict speed, and where not")
+measured = [m for m in store.all() if m.threads == threads and m.batch == batch]
+if measured:
+    st.plotly_chart(latency_figure(measured, peak.macs_per_s if peak else None), key="lat_chart")
+    st.caption(
+        "Every model measured in this server process at these settings. Colour: ShuffleNet by its g (as on every "
+        "page), MobileNet grey, AlexNet black; symbol: backend. The dashed line is the latency if every "
+        "multiply-add ran at the measured FP32 GEMM speed: points far above it are limited by memory traffic and "
+        "per-operator overhead (depthwise and small grouped convolutions, channel shuffle), not by arithmetic."
+    )
+else:
+    st.info("Measure something above to see it here.", icon="ℹ️")
+
+# ------------------------------------------------------------------ method
+with st.expander("How the numbers are measured"):
+    st.markdown(
+        f"""
+* **Backends.** {"; ".join(f"**{b.label}**: {b.description}" for b in lat.BACKENDS.values())}. ONNX models are
+  exported from the same `nn.Module` (TorchScript exporter, opset 17), checked with `onnx.checker`, and their
+  outputs compared with PyTorch's on the same random input (max |Δ| column). INT8 is calibrated on random
+  inputs; its |Δ| is the drift from FP32, not an accuracy.
+* **Timing.** One thread count for every backend; warm-up, then time-based repetition (at least the seconds
+  chosen above and 5 runs); median, IQR, min and run count reported. A measurement whose IQR exceeds
+  {NOISY_IQR_FRACTION:.0%} of its median is flagged noisy.
+* **Roofline.** The FP32 GEMM throughput of this machine (`torch.mm` and ONNX Runtime `MatMul` of 1024² and
+  2048² matrices, best median, measured once per process and thread count); floor = multiply-adds / that
+  throughput; “% of GEMM peak” = floor / measured latency (INT8 can exceed 100%).
+* **Fairness.** One process-wide lock serialises all measurements (yours and other users'); a queued request
+  says so. Requests that would need more than half of the available memory are refused.
+* **Random weights.** Models are freshly initialised (nothing is downloaded): timings do not depend on weight
+  values, but the INT8 drift does.
+"""
+    )
+if peak:
+    st.caption(f"FP32 GEMM peak at {threads} thread(s): {peak.gmacs:.1f} G multiply-adds/s "
+               f"({peak.gflops:.1f} GFLOP/s), {peak.library} {peak.size}²{' — noisy' if peak.timing.noisy else ''}.")

@@ -1,0 +1,142 @@
+"""Latency page through AppTest: quick measurement, Table 8 job with progress and cancel, queueing, refusals.
+
+Runs use the shortest measurement setting (0.02 s of timed runs) and small inputs; no
+assertion is about how fast anything is.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from conftest import assert_clean, open_app
+from explorer import ShuffleNetConfig
+from explorer import latency as lat
+
+PAGE = "pages/4_Latency.py"
+SHORT = 0.02
+
+
+def short(at):
+    at.select_slider(key="lat_min_time").set_value(SHORT)
+    at.number_input(key="lat_threads").set_value(1)
+    return at.run()
+
+
+def wait_for_job(at, timeout: float = 400.0, until=None):
+    """Rerun the page (as the polling fragment does) until the session's job has finished."""
+    from ui.latency import job_registry
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job = job_registry().get(at.session_state["lat_job"])
+        if until is not None and until(at, job):
+            return job
+        if until is None and not job.active:
+            at.run()  # the finished job's full redraw
+            at.run()
+            return job
+        time.sleep(0.5)
+        at.run()
+    raise AssertionError("job did not finish in time")
+
+
+def test_page_loads_without_measuring():
+    at = open_app(PAGE)
+    assert_clean(at)
+    headers = [h.value for h in at.header]
+    assert headers == ["This model", "Table 8 on this machine", "Reference models",
+                       "Where multiply-adds predict speed, and where not"]
+    assert any("fully convolutionally" in m.value for m in at.markdown)
+    assert not at.warning
+    assert at.button(key="lat_t8_run").label == "Run Table 8 (18 measurements)"
+
+
+def test_quick_measurement_of_the_sidebar_model():
+    at = short(open_app(PAGE, {"groups": "8", "width": "0.25", "input": "480x640"}))
+    at.multiselect(key="lat_backends").set_value(["torch", "ort"])
+    at.button(key="lat_measure").click().run()
+    assert_clean(at)
+    table = next(d.value for d in at.dataframe if "Median (ms)" in d.value.columns)
+    assert list(table["Backend"]) == ["PyTorch eager", "ONNX Runtime FP32"]
+    assert set(table["Input"]) == {"480×640"} and set(table["Threads"]) == {1}
+    assert (table["Runs"] >= 3).all()
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Fastest backend here"] in ("PyTorch eager", "ONNX Runtime FP32")
+    assert metrics["Median latency"].endswith(" ms")
+    # cached: the Compare page's helper now returns it, without measuring
+    from ui.latency import compare_latency_column, latency_summary
+
+    config = ShuffleNetConfig(groups=8, width=0.25, input_size=(480, 640))
+    assert "measured here" in latency_summary(config, threads=1)
+    assert compare_latency_column([config.with_(width=0.5)]) == ["not measured yet (Latency page)"]
+    # the chart shows the measured points on log axes with units
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert spec["layout"]["xaxis"]["type"] == "log" and spec["layout"]["yaxis"]["type"] == "log"
+    assert "Multiply-adds" in spec["layout"]["xaxis"]["title"]["text"]
+    assert "ms" in spec["layout"]["yaxis"]["title"]["text"]
+
+
+def test_table8_job_runs_in_the_background_with_progress():
+    at = short(open_app(PAGE))
+    at.multiselect(key="lat_t8_backends").set_value(["ort"])
+    at.multiselect(key="lat_t8_inputs").set_value(["224x224"])
+    at.run()
+    assert at.button(key="lat_t8_run").label == "Run Table 8 (3 measurements)"
+    at.button(key="lat_t8_run").click().run()
+    assert_clean(at)
+    job = wait_for_job(at)
+    assert job.state == "done", job.error
+    assert_clean(at)
+    table = next(d.value for d in at.dataframe if "Paper ms (reported in the paper)" in d.value.columns)
+    assert list(table["Model"]) == ["ShuffleNet 0.5x arch2 (g=3)", "ShuffleNet 1x (g=3)", "AlexNet"]
+    assert list(table["Paper ms (reported in the paper)"]) == [15.2, 37.8, 184.0]
+    assert table["Measured speedup over AlexNet"].iloc[2] == pytest.approx(1.0)
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Reported in the paper (Snapdragon 820)"] == "13× of 18×"
+    assert any("done" in s.value for s in at.success)
+
+
+def test_table8_job_can_be_cancelled_between_measurements():
+    at = short(open_app(PAGE))
+    at.button(key="lat_t8_run").click().run()
+    at.button(key="lat_cancel").click().run()
+    job = wait_for_job(at)
+    assert job.state == "cancelled"
+    assert job.done < job.total
+    assert any("cancelled" in i.value for i in at.info)
+
+
+def test_a_queued_job_says_so():
+    at = short(open_app(PAGE))
+    at.multiselect(key="lat_t8_backends").set_value(["torch"])
+    at.multiselect(key="lat_t8_inputs").set_value(["224x224"])
+    at.run()
+    with lat.measurement_lock():  # another user's measurement in progress
+        at.button(key="lat_t8_run").click().run()
+        wait_for_job(at, timeout=30, until=lambda at, job: any("Queued behind another measurement" in i.value
+                                                                for i in at.info))
+    job = wait_for_job(at)
+    assert job.state == "done"
+
+
+def test_a_request_that_does_not_fit_in_memory_is_refused():
+    at = open_app(PAGE, {"input": "4096x4096", "width": "2"})
+    at.number_input(key="lat_batch").set_value(256).run()
+    at.button(key="lat_measure").click().run()
+    assert not at.exception
+    errors = [e.value for e in at.error]
+    assert errors and "refused" in errors[0] and "limit is" in errors[0] and "needs about" in errors[0]
+
+
+def test_profile_shows_where_the_time_goes():
+    at = short(open_app(PAGE, {"width": "0.25"}))
+    at.button(key="lat_profile").click().run()
+    assert_clean(at)
+    table = next(d.value for d in at.dataframe if "Where" in d.value.columns)
+    where = set(table["Where"])
+    parts = {"1x1 GConv, compress (+BN, ReLU)", "3x3 depthwise conv (+BN)", "Channel shuffle (Reshape, Transpose)"}
+    assert parts <= where
+    assert table["Share (%)"].sum() == pytest.approx(100, abs=0.5)
