@@ -1,9 +1,11 @@
 """Time to build and count one config (target: median under 0.3 s for 224x224 configs).
 
 Prints, per config, the median of ``explorer.analysis.measure`` (build the model, one
-eager pass for shapes and activations, one fvcore trace for multiply-adds), and as a
-baseline measured in the same run the straightforward fvcore recipe (build, then
-FlopCountAnalysis and ActivationCountAnalysis, two traces), with the ratio.
+eager pass for shapes and activations, one fvcore trace for multiply-adds) run as
+``explorer.profile`` runs it (one intra-op thread, ``explorer.threads``), and as a
+baseline measured in the same run, with the same thread, the straightforward fvcore
+recipe (build, then FlopCountAnalysis and ActivationCountAnalysis: two traces), with the
+ratio.
 
     .venv/bin/python benchmarks/sizing.py [--repeats 7]
 """
@@ -23,6 +25,7 @@ from fvcore.nn import ActivationCountAnalysis, FlopCountAnalysis  # noqa: E402
 
 from explorer import ShuffleNetConfig, build_model  # noqa: E402
 from explorer.analysis import measure  # noqa: E402
+from explorer.threads import counting_threads  # noqa: E402
 
 CONFIGS = [
     ShuffleNetConfig(groups=3, width=1.0),
@@ -59,8 +62,9 @@ def main() -> int:
     print(f"{'config':45} {'measure (s)':>12} {'baseline (s)':>13} {'ratio':>6}  target < {TARGET_S}s")
     worst = 0.0
     for config in CONFIGS:
-        ours = median_seconds(measure, config, args.repeats)
-        base = median_seconds(baseline, config, args.repeats)
+        with counting_threads():
+            ours = median_seconds(measure, config, args.repeats)
+            base = median_seconds(baseline, config, args.repeats)
         worst = max(worst, ours)
         print(f"{config.label:45} {ours:12.3f} {base:13.3f} {ours / base:6.2f}  {'ok' if ours < TARGET_S else 'OVER'}")
     print(f"slowest median: {worst:.3f} s ({'meets' if worst < TARGET_S else 'misses'} the {TARGET_S} s target)")

@@ -21,6 +21,7 @@ from .config import ModelConfig, ShuffleNetConfig
 from .conventions import CONVENTIONS
 from .model import ShuffleNet, ShuffleUnit
 from .models import build_model
+from .threads import counting_threads
 
 
 @dataclass(frozen=True)
@@ -195,14 +196,14 @@ def _units(model: ShuffleNet, shapes: _ShapeRecorder, by_module: dict, params: d
     return tuple(rows)
 
 
+@torch.no_grad()
 def measure(config: ModelConfig, model: nn.Module | None = None) -> ModelProfile:
     """Trace ``model`` (built from ``config`` if not given) once and count everything."""
     model = build_model(config) if model is None else model
     image = torch.zeros(1, 3, *config.input_size)
     shapes = _ShapeRecorder(model)
     try:
-        with torch.no_grad():
-            model(image)
+        model(image)
     finally:
         shapes.remove()
     flops = _fvcore(model, image)
@@ -234,7 +235,7 @@ def measure(config: ModelConfig, model: nn.Module | None = None) -> ModelProfile
 @functools.lru_cache(maxsize=128)
 def profile(config: ModelConfig) -> ModelProfile:
     """``measure`` with a bounded cache: configs are frozen, so they key it directly."""
-    with torch.inference_mode(False), torch.no_grad():
+    with counting_threads():
         return measure(config)
 
 

@@ -17,7 +17,7 @@ ORT's ``intra_op_num_threads``; PyTorch's previous setting is restored afterward
 warm-up, time-based repetition (``latency_timing.time_function``), median / IQR / min /
 runs reported, IQR > 10% of the median flagged as noisy, batch 1 by default.
 
-Fairness: ``LOCK`` (one ``threading.Lock`` per process) serialises every measurement,
+Fairness: ``LOCK`` (``explorer.threads.MEASUREMENT_LOCK``, one per process) serialises every measurement,
 export included, so two users of the app never time on top of each other;
 ``measurement_lock(on_wait=...)`` lets a caller show that it is queued. A request whose
 estimated memory exceeds half of what the machine has available is refused
@@ -59,6 +59,7 @@ from .latency_timing import (
 from .models import build_model
 from .onnx_export import INPUT_NAME, export_onnx, fold_batchnorm, max_abs_difference, ort_session, quantize_int8
 from .roofline import GemmPeak, floor_ms, gemm_peak
+from .threads import MEASUREMENT_LOCK, counting_threads, measurement_running
 
 # --------------------------------------------------------------------------- backends
 
@@ -206,14 +207,14 @@ SETUP_THREADS = 1  # threads for untimed work: counting, export, parity referenc
 
 
 def counted(config: ModelConfig):
-    """``explorer.complexity(config)``, computed with one thread.
+    """``explorer.complexity(config)``, computed with one thread (``explorer.threads``).
 
     Counting traces the model (fvcore) and runs it eagerly: untimed work. On a shared
     2-core machine two OpenMP threads that must meet at every operator slow to a crawl as
     soon as another process takes a core (measured: 70 s to count Table 8's nine models
     at 2 threads under load, 11 s at 1 thread), so untimed work uses one.
     """
-    with torch_threads(SETUP_THREADS):
+    with counting_threads():
         return complexity(config)
 
 
@@ -260,7 +261,7 @@ def check_memory(config: ModelConfig, batch: int, backends: Iterable[str], avail
 
 # --------------------------------------------------------------------------- the lock
 
-LOCK = threading.Lock()
+LOCK = MEASUREMENT_LOCK  # shared with counting (explorer.threads), re-entrant
 LOCK_POLL_S = 0.25
 
 
@@ -285,7 +286,7 @@ def measurement_lock(on_wait: Callable[[float], None] | None = None, cancel: thr
 
 
 def lock_busy() -> bool:
-    return LOCK.locked()
+    return measurement_running()
 
 
 # --------------------------------------------------------------------------- results

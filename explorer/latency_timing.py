@@ -21,15 +21,15 @@ No Streamlit, no models: plain callables and numbers, so it is testable on its o
 
 from __future__ import annotations
 
-import contextlib
 import math
 import os
 import time
 from dataclasses import dataclass
-from typing import Callable, Iterator
+from typing import Callable
 
 import numpy as np
-import torch
+
+from .threads import torch_threads  # noqa: F401 - re-exported: the harness's thread rule
 
 NOISY_IQR_FRACTION = 0.10
 DEFAULT_MIN_TIME = 1.0  # seconds of timed runs per measurement
@@ -205,16 +205,3 @@ def time_function(
     cores = os.cpu_count() or 1
     spare = max(0.0, (cores - threads) / cores) if threads else 0.0
     return summarize(samples, len(samples) * block, block, meter.others_share(), spare)
-
-
-@contextlib.contextmanager
-def torch_threads(threads: int) -> Iterator[None]:
-    """Run a block with ``torch.set_num_threads(threads)``; restore the previous count after."""
-    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
-        raise ValueError(f"threads={threads!r} is not allowed: give a positive integer")
-    previous = torch.get_num_threads()
-    torch.set_num_threads(threads)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)

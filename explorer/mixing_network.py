@@ -85,6 +85,7 @@ from .config import ShuffleNetConfig
 from .mixing import bool_matmul, group_conv_mask, group_index, row_fractions, shuffle_matrix
 from .model import ShuffleNet
 from .models import build_model
+from .threads import torch_threads
 
 STAGES: tuple[int, ...] = (2, 3, 4)
 SCOPES: tuple[str, ...] = ("stride1", "stage")
@@ -382,12 +383,8 @@ def intra_op_threads(threads: int | None) -> Iterator[None]:
     if threads is None:
         yield
         return
-    previous = torch.get_num_threads()
-    torch.set_num_threads(threads)
-    try:
+    with torch_threads(threads):
         yield
-    finally:
-        torch.set_num_threads(previous)
 
 
 def measure_stage(config: ShuffleNetConfig, stage: int, model: ShuffleNet | None = None,

@@ -7,13 +7,9 @@
 * ``cached_*`` helpers for the closed-form sweeps and the budget table (cheap, but
   reruns happen on every click).
 
-Counting threads: ``profile`` runs two small forward passes (hooks, fvcore's trace). On
-this 2-core machine with other work running, PyTorch's default of 2 intra-op threads
-makes that 3-10x slower than 1 thread (0.3-0.4 s vs 1.2-4.5 s for a 1x model), so the
-count runs with 1 thread. ``torch.set_num_threads`` is process-wide, so this only happens
-while holding the latency page's measurement lock (``explorer.latency.LOCK``, taken
-without waiting): a running latency measurement is never disturbed, and a count that
-finds the lock busy just runs with the current setting.
+Counting threads: ``explorer.profile`` counts with one intra-op thread unless a latency
+measurement is running (``explorer.threads.counting_threads``); building a model uses
+the same rule here.
 
 Configs are frozen dataclasses; they are hashed by type and ``repr`` (deterministic,
 covers every field) instead of Streamlit's generic object hashing.
@@ -21,15 +17,11 @@ covers every field) instead of Streamlit's generic object hashing.
 
 from __future__ import annotations
 
-import contextlib
-import threading
-from typing import Iterator
-
 import streamlit as st
-import torch
 
 from explorer import AlexNetConfig, MobileNetConfig, ShuffleNetConfig, build_model, profile
 from explorer.analysis import ModelProfile
+from explorer.threads import counting_threads
 
 MODEL_ENTRIES = 8
 PROFILE_ENTRIES = 64
@@ -42,44 +34,17 @@ def _config_key(config: object) -> str:
 CONFIG_HASH = {ShuffleNetConfig: _config_key, AlexNetConfig: _config_key, MobileNetConfig: _config_key}
 
 
-_OWN_LOCK = threading.Lock()
-
-
-def _measurement_lock() -> threading.Lock:
-    try:
-        from explorer.latency import LOCK
-    except ImportError:  # no latency module: only this app's own counts compete
-        return _OWN_LOCK
-    return LOCK
-
-
-@contextlib.contextmanager
-def counting_threads() -> Iterator[None]:
-    """One intra-op thread while counting, unless a latency measurement holds the lock."""
-    lock = _measurement_lock()
-    if not lock.acquire(blocking=False):
-        yield
-        return
-    previous = torch.get_num_threads()
-    try:
-        torch.set_num_threads(1)
-        yield
-    finally:
-        torch.set_num_threads(previous)
-        lock.release()
-
-
 @st.cache_resource(max_entries=MODEL_ENTRIES, hash_funcs=CONFIG_HASH, show_spinner=False)
 def cached_model(config):
     """The built model (random weights, eval mode), shared by every session."""
-    return build_model(config)
+    with counting_threads():
+        return build_model(config)
 
 
 @st.cache_data(max_entries=PROFILE_ENTRIES, hash_funcs=CONFIG_HASH, show_spinner=False)
 def cached_profile(config) -> ModelProfile:
     """``explorer.profile(config)``: layout, per-unit table and complexity (computed here)."""
-    with counting_threads():
-        return profile(config)
+    return profile(config)
 
 
 SWEEP_ENTRIES = 32

@@ -18,7 +18,9 @@ from explorer.mixing import ShuffleSteps
 from explorer.mixing_network import StageMixing, measure_stage
 from explorer.style import NEUTRAL, group_color, groups_color
 
-from .cache import CONFIG_HASH, cached_model, counting_threads
+from explorer.threads import counting_threads
+
+from .cache import CONFIG_HASH, cached_model
 from .charts import FONT_SIZE, style_figure
 
 MAX_HEATMAP_CELLS = 192  # per axis; larger matrices are shown in group-aligned blocks
