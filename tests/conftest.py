@@ -11,6 +11,7 @@ without the multipage app around it, so ``st.page_link`` cannot resolve the othe
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import socket
 import subprocess
@@ -50,6 +51,37 @@ def open_app(page: str = ENTRY, query: dict[str, str] | None = None, run: bool =
     if run:
         at.run()
     return at
+
+
+def run_explorer(*args: str, timeout: float = 600) -> subprocess.CompletedProcess:
+    """``python -m explorer ARGS`` as a user runs it, from the project root."""
+    return subprocess.run([sys.executable, "-m", "explorer", *args], cwd=ROOT, capture_output=True, text=True,
+                          timeout=timeout)  # fmt: skip
+
+
+def assert_one_line_usage_error(result: subprocess.CompletedProcess, *expected: str) -> None:
+    """Exit 2, nothing on stdout, one line on stderr containing every ``expected`` text, no traceback."""
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    for text in expected:
+        assert text in lines[0]
+
+
+def graphviz_specs(at) -> list[str]:
+    """The DOT source of every graphviz chart on an AppTest page."""
+    return [chart.proto.spec for chart in at.get("graphviz_chart")]
+
+
+def plotly_specs(at) -> list[dict]:
+    """The figure JSON of every plotly chart on an AppTest page, as Streamlit sends it."""
+    return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+
+
+def download_labels(at) -> list[str]:
+    return [button.proto.label for button in at.get("download_button")]
 
 
 def assert_clean(at) -> None:

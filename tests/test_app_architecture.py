@@ -2,7 +2,7 @@
 
 import pytest
 
-from conftest import assert_clean, open_app
+from conftest import assert_clean, download_labels, graphviz_specs, open_app
 from explorer.paper_layout import layout_differences, paper_table1_records
 
 PAGE = "pages/1_Architecture.py"
@@ -14,14 +14,6 @@ def frames(at):
 
 def row(frame, layer):
     return frame.loc[frame["Layer"] == layer].iloc[0]
-
-
-def dots(at) -> list[str]:
-    return [g.proto.spec for g in at.get("graphviz_chart")]
-
-
-def download_labels(at) -> list[str]:
-    return [b.proto.label for b in at.get("download_button")]
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +37,7 @@ def test_default_is_table1_with_the_paper_beside_it(default_page):
 
 def test_diagrams_and_downloads(default_page):
     at = default_page
-    network, stride1, stride2 = dots(at)
+    network, stride1, stride2 = graphviz_specs(at)
     assert "Stage3: 8 units, g = 3" in network and "240 → 480 ch" in network and "1000 classes" in network
     assert "Fig. 2b" in stride1 and "Add" in stride1 and "Channel shuffle" in stride1
     assert "Fig. 2c" in stride2 and "Concat" in stride2 and "AvgPool" in stride2 and "240 + 240 = 480 ch" in stride2
@@ -59,7 +51,7 @@ def test_diagrams_and_downloads(default_page):
 def test_unit_diagram_follows_the_stage_radio(default_page):
     at = default_page
     at.radio(key="arch_stage").set_value(2).run()
-    _, stride1, stride2 = dots(at)
+    _, stride1, stride2 = graphviz_specs(at)
     assert "Stage2, unit 2" in stride1 and "Stage2, unit 1" in stride2
     assert "1×1 Conv (not grouped)" in stride2 and "groups = 1" in stride2  # Stage2's first 1x1 (PAPER.md)
     assert "24 + 216 = 240 ch" in stride2
@@ -69,7 +61,7 @@ def test_groups_change_table_and_diagrams():
     at = open_app(PAGE, {"groups": "8"})
     computed, paper, _ = frames(at)
     assert row(computed, "Stage2")["Output channels"] == "384" == row(paper, "Stage2")["Output channels"]
-    network, stride1, _ = dots(at)
+    network, stride1, _ = graphviz_specs(at)
     assert "g = 8" in network and "384 ch" in network and "groups = 8" in stride1
     # One colour per group: the strip of a g = 8 GConv uses all eight palette colours.
     from explorer.style import PALETTE
@@ -91,7 +83,7 @@ def test_shuffle_off_removes_the_shuffle():
     at = open_app(PAGE, {"shuffle": "off"})
     _, _, units = frames(at)
     assert set(units["Shuffle"]) == {"no"}
-    network, stride1, stride2 = dots(at)
+    network, stride1, stride2 = graphviz_specs(at)
     assert "no shuffle" in network and "Channel shuffle" not in stride1 and "Channel shuffle" not in stride2
     assert set(frames(at)[0]["Paper"]) == {"✓"}  # the layout of Table 1 does not depend on the shuffle
 
@@ -101,7 +93,7 @@ def test_variant_and_input_change_the_layout():
     computed, units = frames(at)
     assert len(units) == 8 and list(units["Stage"]) == [2, 2, 3, 3, 3, 3, 4, 4]
     assert row(computed, "Stage2")["Output size"] == "90x160" and row(computed, "Image")["Output size"] == "720x1280"
-    assert "Stage3: 4 units" in dots(at)[0]
+    assert "Stage3: 4 units" in graphviz_specs(at)[0]
     assert any("widened by a factor" in c.value for c in at.caption)
 
 

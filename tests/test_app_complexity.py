@@ -1,10 +1,8 @@
 """Complexity page: computed metrics with conventions, the paper's numbers apart, charts, budget."""
 
-import json
-
 import pytest
 
-from conftest import assert_clean, open_app
+from conftest import assert_clean, open_app, plotly_specs
 from explorer.conventions import CONVENTIONS
 from explorer.paper import NOTE_STEM_G8, NOTE_WIDENED
 from explorer.style import groups_color
@@ -19,8 +17,7 @@ def metrics(at) -> dict[str, str]:
 def charts(at) -> dict[str, dict]:
     """Plotly specs by chart key (the figure JSON Streamlit sends to the browser)."""
     specs = {}
-    for chart in at.get("plotly_chart"):
-        spec = json.loads(chart.proto.spec)
+    for spec in plotly_specs(at):
         title = spec["layout"]["title"]["text"]
         specs[title] = spec
     return specs

@@ -1,22 +1,18 @@
 """``python -m explorer size`` and ``budget``, run as a user runs them."""
 
 import json
-import subprocess
-import sys
 
 import pytest
+
+from conftest import assert_one_line_usage_error, run_explorer
 
 from explorer.analytic import plan_conv_macs
 from explorer.budget import budget_table, widest_within
 from explorer.config import channel_plan
 
 
-def run_cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "explorer", *args], capture_output=True, text=True, timeout=120)
-
-
 def test_size_json_has_the_documented_keys_and_paper_numbers():
-    result = run_cli("size", "--groups", "3", "--width", "1.0", "--json")
+    result = run_explorer("size", "--groups", "3", "--width", "1.0", "--json")
     assert result.returncode == 0, result.stderr
     payload = json.loads(result.stdout)
     assert {"config", "layout", "units", "complexity"} <= payload.keys()
@@ -31,7 +27,7 @@ def test_size_json_has_the_documented_keys_and_paper_numbers():
 
 
 def test_size_text_output_for_a_variant_and_non_square_input():
-    result = run_cli("size", "--groups", "8", "--width", "0.5", "--variant", "arch2", "--no-shuffle", "--input", "480x640")
+    result = run_explorer("size", "--groups", "8", "--width", "0.5", "--variant", "arch2", "--no-shuffle", "--input", "480x640")
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "ShuffleNet 0.5x arch2 (g=8, no shuffle), input 480x640" in out
@@ -41,7 +37,7 @@ def test_size_text_output_for_a_variant_and_non_square_input():
 
 
 def test_budget_json_gives_the_widest_fitting_width_per_group():
-    result = run_cli("budget", "--mflops", "40", "--json")
+    result = run_explorer("budget", "--mflops", "40", "--json")
     assert result.returncode == 0, result.stderr
     payload = json.loads(result.stdout)
     assert [r["groups"] for r in payload["results"]] == [1, 2, 3, 4, 8]
@@ -76,10 +72,4 @@ def test_budget_for_variants_and_impossible_budgets():
     ],
 )
 def test_bad_arguments_give_one_line_and_exit_2(args, names):
-    result = run_cli(*args)
-    assert result.returncode == 2
-    assert result.stdout == ""
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert names in lines[0]
-    assert "Traceback" not in result.stderr
+    assert_one_line_usage_error(run_explorer(*args), names)

@@ -4,18 +4,15 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from conftest import assert_one_line_usage_error, run_explorer
 QUICK = ["--threads", "1", "--min-time", "0.02"]
 
 
 def bench(*args: str, timeout: float = 600) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "explorer", "bench", *args], cwd=ROOT, capture_output=True,
-                          text=True, timeout=timeout)
+    return run_explorer("bench", *args, timeout=timeout)
 
 
 def test_one_model_json():
@@ -79,10 +76,7 @@ def test_text_output_with_repeat_prints_the_ratio():
 )
 def test_bad_arguments_one_line_exit_2(args):
     done = bench(*args, timeout=120)
-    assert done.returncode == 2, (done.stdout, done.stderr)
-    assert done.stdout == ""
-    assert len(done.stderr.strip().splitlines()) == 1, done.stderr
-    assert "error" in done.stderr
+    assert_one_line_usage_error(done, "error")
 
 
 def test_memory_refusal_states_estimate_and_limit():

@@ -2,22 +2,16 @@
 
 import json
 import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
+from conftest import assert_one_line_usage_error, run_explorer
 from explorer.mixing import connectivity
-
-ROOT = Path(__file__).resolve().parent.parent
-PYTHON = ROOT / ".venv" / "bin" / "python"
 
 
 def cli(*args: str) -> subprocess.CompletedProcess:
-    python = str(PYTHON if PYTHON.exists() else sys.executable)
-    return subprocess.run([python, "-m", "explorer", "mixing", *args], cwd=ROOT, capture_output=True, text=True,
-                          timeout=300)  # fmt: skip
+    return run_explorer("mixing", *args, timeout=300)
 
 
 def test_toy_text():
@@ -115,10 +109,4 @@ def test_measured_text_thin_bottleneck():
     (("--scope", "everything"), "argument --scope: invalid choice"),
 ])  # fmt: skip
 def test_bad_arguments_are_one_line_and_exit_2(args, field):
-    result = cli(*args)
-    assert result.returncode == 2
-    assert result.stdout == ""
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert field in lines[0] and "Traceback" not in result.stderr
-    assert lines[0].startswith("python -m explorer mixing: error:")
+    assert_one_line_usage_error(cli(*args), "python -m explorer mixing: error:", field)

@@ -1,22 +1,13 @@
 """Channel shuffle page (issue 4) through AppTest: Fig. 1 toy, step-by-step shuffle, measured section."""
 
 import base64
-import json
 
 import numpy as np
 import pytest
 
-from conftest import assert_clean, open_app
+from conftest import assert_clean, download_labels, graphviz_specs, open_app, plotly_specs
 
 PAGE = "pages/3_Channel_shuffle.py"
-
-
-def dots(at) -> list[str]:
-    return [g.proto.spec for g in at.get("graphviz_chart")]
-
-
-def plotly_specs(at) -> list[dict]:
-    return [json.loads(p.proto.spec) for p in at.get("plotly_chart")]
 
 
 def array(value) -> list:
@@ -36,10 +27,6 @@ def takeaways(at) -> list[str]:
     return [m.value for m in at.markdown if m.value.startswith("#### Takeaway")]
 
 
-def downloads(at) -> list[str]:
-    return [b.proto.label for b in at.get("download_button")]
-
-
 @pytest.fixture(scope="module")
 def page():
     return open_app(PAGE)
@@ -48,7 +35,7 @@ def page():
 def test_default_page_shows_fig1_the_shuffle_and_the_measurement(page):
     at = page
     assert_clean(at)
-    a, b, c = dots(at)
+    a, b, c = graphviz_specs(at)
     assert "(a) no cross-group exchange: C=12, g=3, 2 group convs" in a
     assert "(b) inputs from different groups" in b and "(c) channel shuffle" in c
     assert "shuffle" in c and "s2_0" in c and "s2_0" not in a  # only (c) has a shuffle rank
@@ -57,7 +44,7 @@ def test_default_page_shows_fig1_the_shuffle_and_the_measurement(page):
     assert len(heatmaps) == 5  # three toy matrices + measured with and without shuffle
     assert any("Where each input channel goes" in t for t in titles(at))
     assert any("how far information spreads" in t for t in titles(at))
-    labels = downloads(at)
+    labels = download_labels(at)
     assert labels.count("Diagram (DOT)") == 3
     assert any(label.startswith("Matrix with shuffle (CSV") for label in labels)
     toy, measured = takeaways(at)
@@ -79,10 +66,10 @@ def test_toy_heatmaps_encode_the_matrices(page):
 
 def test_changing_channels_groups_layers_changes_the_diagrams_and_heatmaps():
     at = open_app(PAGE)
-    base_dots, base_specs = dots(at), plotly_specs(at)
+    base_dots, base_specs = graphviz_specs(at), plotly_specs(at)
     at.select_slider(key="mix_channels").set_value(6).run()
     assert_clean(at)
-    assert all("C=6, g=3" in d for d in dots(at)) and dots(at) != base_dots
+    assert all("C=6, g=3" in d for d in graphviz_specs(at)) and graphviz_specs(at) != base_dots
     assert plotly_specs(at)[0] != base_specs[0]
     toy = takeaways(at)[0]
     assert "2 of 6 input channels" in toy and "4 of 6 input channels" in toy  # C/g = 2 < g = 3: not full
@@ -90,20 +77,20 @@ def test_changing_channels_groups_layers_changes_the_diagrams_and_heatmaps():
 
     at.slider(key="mix_layers").set_value(3).run()
     assert_clean(at)
-    assert all("GConv3 (output)" in d for d in dots(at))
+    assert all("GConv3 (output)" in d for d in graphviz_specs(at))
     assert "6 of 6 input channels (100%) with one" in takeaways(at)[0]
 
     at.number_input(key="mix_groups").set_value(4).run()
     assert_clean(at)
     assert at.select_slider(key="mix_channels").value == 16  # C reset to a multiple of the new g
-    assert all("C=16, g=4, 3 group convs" in d for d in dots(at))
+    assert all("C=16, g=4, 3 group convs" in d for d in graphviz_specs(at))
 
 
 def test_large_toy_is_drawn_as_bundles_and_says_so():
     at = open_app(PAGE)
     at.select_slider(key="mix_channels").set_value(48).run()
     assert_clean(at)
-    assert all("one node per group" in d for d in dots(at))
+    assert all("one node per group" in d for d in graphviz_specs(at))
     assert any("too many channels to draw one by one" in i.value for i in at.info)
 
 
@@ -115,7 +102,7 @@ def test_toy_groups_follow_the_sidebar():
     at.radio(key="ctl_groups_choice").set_value(2).run()
     assert_clean(at)
     assert at.number_input(key="mix_groups").value == 2
-    assert "C=8, g=2" in dots(at)[0]
+    assert "C=8, g=2" in graphviz_specs(at)[0]
 
 
 def test_stage_and_scope_change_the_measurement():
