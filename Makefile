@@ -28,3 +28,6 @@ test: $(VENV)/.dev-installed
 
 bench: $(VENV)/.dev-installed
 	$(BIN)/python benchmarks/sizing.py
+	$(BIN)/python benchmarks/app_rerun.py
+	$(BIN)/python benchmarks/mixing.py
+	$(BIN)/python benchmarks/latency.py

@@ -1,7 +1,8 @@
 """Figures and cached helpers of the Channel shuffle page (issue 4).
 
-Figures are pure functions (plotly, no Streamlit) of library results; the two cached
-helpers wrap the measurement so that a (config, stage) pair is measured once.
+Figures are functions of library results, cached with ``st.cache_data`` (building a
+plotly figure costs tens of milliseconds, and a page shows a dozen), and the measurement
+is cached so that a (config, stage) pair is measured once.
 Colours: ``explorer.style.group_color(i)`` is channel group ``i`` everywhere (nodes of
 the diagrams, heatmap cells, shuffle arrows); ``groups_color(g)`` is the model's g.
 """
@@ -17,7 +18,6 @@ import streamlit as st
 from explorer.mixing import ShuffleSteps
 from explorer.mixing_network import StageMixing, measure_stage
 from explorer.style import NEUTRAL, group_color, groups_color
-
 from explorer.threads import counting_threads
 
 from .cache import CONFIG_HASH, cached_model
@@ -26,6 +26,7 @@ from .charts import FONT_SIZE, style_figure
 MAX_HEATMAP_CELLS = 192  # per axis; larger matrices are shown in group-aligned blocks
 MAX_ARROWS = 48  # the shuffle mapping draws arrow heads up to this many channels
 MEASURE_ENTRIES = 32
+FIGURE_ENTRIES = 64
 
 
 # --------------------------------------------------------------------------- caching
@@ -60,8 +61,9 @@ def _tint(color: str, amount: float = 0.35) -> str:
     return f"rgb({mix(red)},{mix(green)},{mix(blue)})"
 
 
+@st.cache_data(max_entries=FIGURE_ENTRIES, show_spinner=False)
 def dependency_heatmap(matrix: np.ndarray, in_groups: int, out_groups: int, title: str, height: int = 420,
-                       in_label: str = "Input channel (index)", out_label: str = "Output channel (index)") -> go.Figure:
+                       in_label: str = "Input channel (index)", out_label: str = "Output channel (index)") -> dict:
     """Output-by-input dependency matrix; a connected cell has its input channel's group colour.
 
     Matrices wider than ``MAX_HEATMAP_CELLS`` are drawn in blocks that never straddle a
@@ -109,13 +111,14 @@ def dependency_heatmap(matrix: np.ndarray, in_groups: int, out_groups: int, titl
     figure.update_yaxes(autorange="reversed", rangemode="normal", scaleanchor="x" if rows == cols else None)
     figure.update_xaxes(rangemode="normal", side="bottom")
     figure.update_layout(margin={"l": 70, "r": 10, "t": 80, "b": 60})
-    return figure
+    return figure.to_dict()  # a dict: cached figures unpickle without plotly's validation
 
 
 # --------------------------------------------------------------------------- shuffle mapping
 
 
-def shuffle_mapping_figure(steps: ShuffleSteps, height: int = 300) -> go.Figure:
+@st.cache_data(max_entries=FIGURE_ENTRIES, show_spinner=False)
+def shuffle_mapping_figure(steps: ShuffleSteps, height: int = 300) -> dict:
     """Input channels (top) and their positions after the shuffle (bottom), joined by arrows."""
     channels, groups = steps.channels, steps.groups
     per_group = channels // groups
@@ -159,13 +162,14 @@ def shuffle_mapping_figure(steps: ShuffleSteps, height: int = 300) -> go.Figure:
     figure.update_yaxes(tickvals=[0, 1], ticktext=["after shuffle", "before (GConv output)"], range=[-0.45, 1.45],
                         rangemode="normal", showgrid=False)  # fmt: skip
     figure.update_xaxes(range=[-1, channels], showgrid=False)
-    return figure
+    return figure.to_dict()  # a dict: cached figures unpickle without plotly's validation
 
 
 # --------------------------------------------------------------------------- fractions
 
 
-def fraction_figure(series: list[dict], x_title: str, title: str, height: int = 380) -> go.Figure:
+@st.cache_data(max_entries=FIGURE_ENTRIES, show_spinner=False)
+def fraction_figure(series: list[dict], x_title: str, title: str, height: int = 380) -> dict:
     """Mean fraction of input channels reaching an output channel vs units stacked.
 
     ``series``: dicts with ``name``, ``fractions`` (mean per step), ``ranges`` ((min, max)
@@ -191,7 +195,7 @@ def fraction_figure(series: list[dict], x_title: str, title: str, height: int = 
     figure.update_xaxes(tickmode="linear", dtick=1, range=[0.7, longest + 0.3])
     figure.update_yaxes(range=[0, 105], rangemode="normal")
     figure.update_layout(legend={"orientation": "h", "y": -0.25, "font": {"size": FONT_SIZE - 2}})
-    return figure
+    return figure.to_dict()  # a dict: cached figures unpickle without plotly's validation
 
 
 def percent(value: float) -> str:
