@@ -41,6 +41,22 @@ TABLE1_CHANNELS: dict[int, tuple[int, int, int]] = {
 }  # fmt: skip
 TABLE1_CONV1_CHANNELS = 24
 TABLE1_MFLOPS = {1: 143, 2: 140, 3: 137, 4: 133, 8: 137}
+# Table 1 as the paper lays it out (explorer.paper_layout fills in a g's column). Rows:
+# (Layer, Output size, KSize, Stride, Repeat, channels), where channels is a number,
+# None, "conv1" or ("stage", k): Stage k+2's column for the chosen g.
+TABLE1_LAYOUT = (
+    ("Image", "224x224", "", None, None, 3),
+    ("Conv1", "112x112", "3x3", 2, 1, "conv1"),
+    ("MaxPool", "56x56", "3x3", 2, None, None),
+    ("Stage2", "28x28", "", 2, 1, ("stage", 0)),
+    ("", "28x28", "", 1, 3, ("stage", 0)),
+    ("Stage3", "14x14", "", 2, 1, ("stage", 1)),
+    ("", "14x14", "", 1, 7, ("stage", 1)),
+    ("Stage4", "7x7", "", 2, 1, ("stage", 2)),
+    ("", "7x7", "", 1, 3, ("stage", 2)),
+    ("GlobalPool", "1x1", "7x7", None, None, None),
+    ("FC", "", "", None, None, 1000),
+)
 TABLE1 = tuple(Reported("Table 1", f"ShuffleNet 1x (g = {g})", _sn(g, 1.0), TABLE1_MFLOPS[g]) for g in GROUPS)
 
 # Table 2: error (%) vs g; one complexity per row.

@@ -9,24 +9,8 @@ they agree.
 from __future__ import annotations
 
 from .config import REFERENCE_INPUT, ShuffleNetConfig
-from .paper import TABLE1_CHANNELS, TABLE1_CONV1_CHANNELS
+from .paper import TABLE1_CHANNELS, TABLE1_CONV1_CHANNELS, TABLE1_LAYOUT
 from .tables import LAYOUT_COLUMNS
-
-# Table 1's rows: (Layer, Output size, KSize, Stride, Repeat, channels), where channels is a
-# number, None, "conv1" or ("stage", k): Stage k+2's column for the chosen g.
-_TABLE1_ROWS = (
-    ("Image", "224x224", "", None, None, 3),
-    ("Conv1", "112x112", "3x3", 2, 1, "conv1"),
-    ("MaxPool", "56x56", "3x3", 2, None, None),
-    ("Stage2", "28x28", "", 2, 1, ("stage", 0)),
-    ("", "28x28", "", 1, 3, ("stage", 0)),
-    ("Stage3", "14x14", "", 2, 1, ("stage", 1)),
-    ("", "14x14", "", 1, 7, ("stage", 1)),
-    ("Stage4", "7x7", "", 2, 1, ("stage", 2)),
-    ("", "7x7", "", 1, 3, ("stage", 2)),
-    ("GlobalPool", "1x1", "7x7", None, None, None),
-    ("FC", "", "", None, None, 1000),
-)
 
 
 def has_paper_table1(config: ShuffleNetConfig) -> bool:
@@ -48,7 +32,7 @@ def paper_table1_records(groups: int) -> list[dict]:
     """Table 1's column for ``groups`` in the same record format as ``tables.layout_records``."""
     stages = TABLE1_CHANNELS[groups]
     records = []
-    for layer, size, kernel, stride, repeat, channels in _TABLE1_ROWS:
+    for layer, size, kernel, stride, repeat, channels in TABLE1_LAYOUT:
         if channels == "conv1":
             channels = TABLE1_CONV1_CHANNELS
         elif isinstance(channels, tuple):
