@@ -29,7 +29,7 @@ config = shared_controls()
 MAX_TOY_GROUPS = 16
 AUTO_MEASURE_MAX_GROUPS = 16
 AUTO_MEASURE_MAX_CHANNELS = 2048
-st.title("🔀 Channel shuffle")
+st.title("Channel shuffle")
 st.caption(
     "Fig. 1 of the paper, live: what stacked 1×1 group convolutions can and cannot see, what the shuffle does to "
     "the channel order, and the same question measured on the model in the sidebar."

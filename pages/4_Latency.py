@@ -16,7 +16,7 @@ from ui.page import page_setup
 page_setup("Latency")
 config = shared_controls()
 
-st.title("⏱️ Latency")
+st.title("Latency")
 store, registry = result_store(), job_registry()
 cores = lat.default_threads()
 versions = lat.versions()
