@@ -24,7 +24,6 @@ Where the selection lives
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import streamlit as st
@@ -122,19 +121,18 @@ def selection_for(config: ShuffleNetConfig) -> Selection:
 # --------------------------------------------------------------------------- URL parsing
 
 
-def _parse_groups(text: str) -> int:
-    value = int(text.strip())  # ValueError for "abc", "2.5"
-    if not 1 <= value <= MAX_GROUPS:
-        raise ValueError
+def _validated(field: str, value: object) -> object:
+    """``value`` if the library accepts it for ``field`` (its ``ValueError`` otherwise)."""
+    ShuffleNetConfig(**{field: value})
     return value
 
 
+def _parse_groups(text: str) -> int:
+    return _validated("groups", int(text.strip()))  # int() refuses "abc" and "2.5"
+
+
 def _parse_width(text: str) -> float:
-    value = float(text.strip())
-    low, high = WIDTH_RANGE
-    if not (math.isfinite(value) and low <= value <= high):
-        raise ValueError
-    return round(value, 2)
+    return round(_validated("width", float(text.strip())), 2)
 
 
 def _parse_variant(text: str) -> str:
