@@ -5,11 +5,21 @@ forward hooks on one eager forward pass, multiply-adds and parameters from fvcor
 PyTorch FLOPs are 2 per multiply-add of convolutions and matmuls, which is exactly what
 ``torch.utils.flop_counter.FlopCounterMode`` reports (a test checks it on many configs);
 running that mode here would triple the time of a count.
+
+fvcore is a tracer: should it raise on some model (a new operator, a JIT change), the
+counts fall back to kernel arithmetic on the shapes the same forward pass recorded
+(``explorer.analytic.layer_macs``, equal to fvcore for every layer here; a test says so).
+``Complexity.counter`` then says so and why, and fvcore's own total is not available.
+
+``profile`` refuses a config whose estimated memory or time is over the limit
+(``explorer.limits``) before building anything.
 """
 
 from __future__ import annotations
 
 import functools
+import logging
+from collections import defaultdict
 from dataclasses import dataclass, field
 
 import torch
@@ -17,11 +27,16 @@ from fvcore.nn import FlopCountAnalysis, parameter_count
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
+from .analytic import layer_macs
 from .config import ModelConfig, ShuffleNetConfig
 from .conventions import CONVENTIONS
+from .limits import check_counting
 from .model import ShuffleNet, ShuffleUnit
 from .models import build_model
 from .threads import counting_threads
+
+log = logging.getLogger(__name__)
+FVCORE = "fvcore"
 
 
 @dataclass(frozen=True)
@@ -29,7 +44,7 @@ class Figure:
     """A computed number with its unit and counting convention."""
 
     key: str
-    value: float
+    value: float | None  # None: this counter could not produce it (see ``Complexity.counter``)
 
     @property
     def label(self) -> str:
@@ -56,14 +71,19 @@ class Complexity:
     activations: Figure
     activation_bytes: Figure
     per_stage_macs: dict[str, int] = field(default_factory=dict)  # paper convention (FC listed apart)
+    counter: str = FVCORE  # or a sentence saying why the fallback counted instead
 
     @property
     def figures(self) -> tuple[Figure, ...]:
         return tuple(getattr(self, key) for key in CONVENTIONS)
 
+    @property
+    def fell_back(self) -> bool:
+        return self.counter != FVCORE
+
     def to_dict(self) -> dict:
-        values = {f.key: int(f.value) for f in self.figures}
-        return {**values, "per_stage_macs": dict(self.per_stage_macs)}
+        values = {f.key: None if f.value is None else int(f.value) for f in self.figures}
+        return {**values, "per_stage_macs": dict(self.per_stage_macs), "counter": self.counter}
 
 
 @dataclass(frozen=True)
@@ -104,11 +124,16 @@ class ModelProfile:
 
 
 class _ShapeRecorder:
-    """Forward hooks that keep each module's input and output shape by name."""
+    """Forward hooks that keep each module's input and output shape by name.
+
+    They also keep each conv and linear layer's multiply-adds from its output shape: the
+    fallback when fvcore fails.
+    """
 
     def __init__(self, model: nn.Module) -> None:
         self.inputs: dict[str, tuple[int, ...]] = {}
         self.outputs: dict[str, tuple[int, ...]] = {}
+        self.macs: dict[str, tuple[str, int]] = {}  # layer name -> ("conv" | "linear", multiply-adds)
         self.activations = 0
         self._handles = [m.register_forward_hook(self._hook(name)) for name, m in model.named_modules()]
         self._counted = {m for m in model.modules() if isinstance(m, (nn.Conv2d, nn.Linear))}
@@ -119,6 +144,7 @@ class _ShapeRecorder:
             self.outputs[name] = tuple(int(s) for s in output.shape)
             if module in self._counted:
                 self.activations += int(output.numel())
+                self.macs[name] = layer_macs(module, output)
 
         return hook
 
@@ -127,9 +153,48 @@ class _ShapeRecorder:
             handle.remove()
 
 
-def _fvcore(model: nn.Module, image: torch.Tensor) -> FlopCountAnalysis:
-    analysis = FlopCountAnalysis(model, image)
-    return analysis.unsupported_ops_warnings(False).uncalled_modules_warnings(False)
+@dataclass(frozen=True)
+class _Counts:
+    by_operator: dict[str, int]  # "conv" / "linear" -> multiply-adds
+    by_module: dict[str, dict[str, int]]  # module name (and every parent, "" for all) -> by operator
+    params: dict[str, int]  # module name (and every parent) -> parameters
+    total: int | None  # fvcore's own total, None in the fallback
+    counter: str = FVCORE
+
+
+def _fvcore_counts(model: nn.Module, image: torch.Tensor) -> _Counts:
+    analysis = FlopCountAnalysis(model, image).unsupported_ops_warnings(False).uncalled_modules_warnings(False)
+    by_operator = analysis.by_operator()
+    return _Counts(dict(by_operator), analysis.by_module_and_operator(), dict(parameter_count(model)), analysis.total())
+
+
+def _parents(name: str) -> list[str]:
+    """``"stage2.0.compress.0"`` -> ``["", "stage2", "stage2.0", "stage2.0.compress", "stage2.0.compress.0"]``."""
+    parts = name.split(".") if name else []
+    return [""] + [".".join(parts[: i + 1]) for i in range(len(parts))]
+
+
+def _shape_counts(model: nn.Module, shapes: _ShapeRecorder, reason: str) -> _Counts:
+    """The same counts from the recorded shapes (conv and linear layers) and the parameters."""
+    by_module: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for name, (operator, macs) in shapes.macs.items():
+        for parent in _parents(name):
+            by_module[parent][operator] += macs
+    params: dict[str, int] = defaultdict(int)
+    for name, parameter in model.named_parameters():
+        for parent in _parents(name.rpartition(".")[0]):
+            params[parent] += parameter.numel()
+    everything = by_module[""]
+    return _Counts({"conv": everything["conv"], "linear": everything["linear"]}, by_module, params, None, reason)
+
+
+def _counts(model: nn.Module, image: torch.Tensor, shapes: _ShapeRecorder) -> _Counts:
+    try:
+        return _fvcore_counts(model, image)
+    except Exception as error:  # noqa: BLE001 - whatever the tracer raises, the user keeps their numbers
+        log.exception("fvcore failed on %s; counting from layer shapes instead", type(model).__name__)
+        reason = f"fvcore failed ({type(error).__name__}: {str(error)[:160]}); counted from layer shapes instead"
+        return _shape_counts(model, shapes, reason)
 
 
 def torch_flop_counter_total(model: nn.Module, image: torch.Tensor) -> int:
@@ -206,20 +271,19 @@ def measure(config: ModelConfig, model: nn.Module | None = None) -> ModelProfile
         model(image)
     finally:
         shapes.remove()
-    flops = _fvcore(model, image)
-    by_operator = flops.by_operator()
-    by_module = flops.by_module_and_operator()
-    params = parameter_count(model)
-    conv, linear = by_operator.get("conv", 0), by_operator.get("linear", 0)
+    counts = _counts(model, image, shapes)
+    by_module, params = counts.by_module, counts.params
+    conv, linear = counts.by_operator.get("conv", 0), counts.by_operator.get("linear", 0)
     complexity = Complexity(
         conv_macs=Figure("conv_macs", conv),
         macs_with_fc=Figure("macs_with_fc", conv + linear),
-        fvcore_flops=Figure("fvcore_flops", flops.total()),
+        fvcore_flops=Figure("fvcore_flops", counts.total),
         torch_flops=Figure("torch_flops", 2 * (conv + linear)),
         params=Figure("params", params[""]),
         activations=Figure("activations", shapes.activations),
         activation_bytes=Figure("activation_bytes", shapes.activations * 4),
         per_stage_macs=_stage_macs(model, by_module),
+        counter=counts.counter,
     )
     if not isinstance(model, ShuffleNet):
         return ModelProfile(config, complexity)
@@ -234,7 +298,12 @@ def measure(config: ModelConfig, model: nn.Module | None = None) -> ModelProfile
 
 @functools.lru_cache(maxsize=128)
 def profile(config: ModelConfig) -> ModelProfile:
-    """``measure`` with a bounded cache: configs are frozen, so they key it directly."""
+    """``measure`` with a bounded cache: configs are frozen, so they key it directly.
+
+    Raises ``explorer.limits.ResourceRefused`` (a ``ValueError``) before building a model
+    whose count is estimated to exceed the memory or time limit.
+    """
+    check_counting(config)
     with counting_threads():
         return measure(config)
 

@@ -8,8 +8,12 @@ its last 1x1 produces only the ``out - in`` channels that are concatenated to th
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterator
+
+import torch
+from torch import nn
 
 if TYPE_CHECKING:
     from .config import ChannelPlan
@@ -76,3 +80,17 @@ def conv1_macs(plan: "ChannelPlan", input_size: tuple[int, int]) -> int:
 def plan_conv_macs(plan: "ChannelPlan", input_size: tuple[int, int]) -> int:
     """Multiply-adds of every convolution, FC excluded: the paper's convention."""
     return conv1_macs(plan, input_size) + sum(u.macs for u in unit_specs(plan, input_size))
+
+
+def layer_macs(module: nn.Module, output: torch.Tensor) -> tuple[str, int]:
+    """Multiply-adds of one conv or linear layer from its output shape, by operator name.
+
+    A conv output value costs ``in_channels / groups * kernel area`` multiply-adds, a linear
+    output value ``in_features``: what fvcore counts for these two layers.
+    """
+    if isinstance(module, nn.Conv2d):
+        per_value = module.in_channels // module.groups * math.prod(module.kernel_size)
+        return "conv", int(output.numel()) * per_value
+    if isinstance(module, nn.Linear):
+        return "linear", int(output.numel()) * module.in_features
+    raise TypeError(f"layer_macs counts Conv2d and Linear layers, not {type(module).__name__}")

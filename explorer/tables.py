@@ -51,9 +51,14 @@ def unit_records(units: tuple[UnitRow, ...]) -> list[dict]:
     ]
 
 
+NOT_COUNTED = "not available"
+
+
 def complexity_records(complexity: Complexity) -> list[dict]:
+    """One row per figure; a figure the counter could not produce reads "not available"."""
     return [
-        {"Figure": f.label, "Value": int(f.value), "In millions": f"{f.value / 1e6:.2f}M", "Unit": f.unit,
+        {"Figure": f.label, "Value": None if f.value is None else int(f.value),
+         "In millions": NOT_COUNTED if f.value is None else f"{f.value / 1e6:.2f}M", "Unit": f.unit,
          "Counting convention": f.convention}
         for f in complexity.figures
     ]  # fmt: skip

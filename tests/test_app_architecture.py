@@ -3,6 +3,8 @@
 import pytest
 
 from conftest import assert_clean, download_labels, graphviz_specs, open_app
+from explorer import ShuffleNetConfig
+from explorer.limits import counting_cost
 from explorer.paper_layout import layout_differences, paper_table1_records
 
 PAGE = "pages/1_Architecture.py"
@@ -116,9 +118,31 @@ def test_onnx_export_button():
     assert len(onnx_labels) == 1 and "shufflenet_g3_0.25x_standard_224x224.onnx" in onnx_labels[0]
 
 
-def test_huge_input_asks_before_building():
+def test_large_input_asks_before_building_and_says_the_estimate():
     at = open_app(PAGE, {"input": "2048x2048"})
     assert_clean(at)
-    assert any("4.2 megapixels" in w.value for w in at.warning)
+    [warning] = [w.value for w in at.warning if "estimated" in w.value]
+    expected = counting_cost(ShuffleNetConfig(input_size=(2048, 2048)))
+    assert f"{expected.memory_bytes / 2**20:,.0f} MB" in warning and "limits: 2,048 MB, 60.0 s" in warning
     assert not at.dataframe and not at.get("graphviz_chart")  # nothing built yet
     assert at.button(key="confirm_large_input").proto.label == "Build and count it anyway"
+
+
+def test_input_over_the_memory_limit_is_refused_with_estimate_and_limit():
+    at = open_app(PAGE, {"input": "4096x4096"})
+    assert not at.exception
+    [error] = [e.value for e in at.error]
+    assert "is refused" in error and "> 2,048 MB" in error and "EXPLORER_MAX_MEMORY_MB" in error
+    assert not at.dataframe and not at.button  # nothing built, nothing to confirm
+    assert at.sidebar.selectbox  # the controls stay usable
+
+
+def test_limits_come_from_the_environment(monkeypatch):
+    monkeypatch.setenv("EXPLORER_MAX_MEMORY_MB", "100")
+    at = open_app(PAGE, {"input": "480x640"})
+    [error] = [e.value for e in at.error]
+    assert "> 100 MB" in error
+    monkeypatch.setenv("EXPLORER_MAX_MEMORY_MB", "lots")
+    at = open_app(PAGE)
+    [error] = [e.value for e in at.error]
+    assert "EXPLORER\\_MAX\\_MEMORY\\_MB" in error and "lots" in error and "positive number" in error

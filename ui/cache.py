@@ -21,7 +21,10 @@ import streamlit as st
 
 from explorer import AlexNetConfig, MobileNetConfig, ShuffleNetConfig, build_model, profile
 from explorer.analysis import ModelProfile
+from explorer.limits import counting_cost, megabytes, seconds_text
 from explorer.threads import counting_threads
+
+from .text import shown_value
 
 MODEL_ENTRIES = 8
 PROFILE_ENTRIES = 64
@@ -106,27 +109,39 @@ def cached_onnx(config) -> bytes:
             return handle.read()
 
 
-# Above this many input pixels (a bit more than Table 8's 720x1280) building and tracing
-# the model takes many seconds and gigabytes, so a page asks before doing it.
-CONFIRM_PIXELS = 1280 * 1280
+def _refuse_or_confirm(config, what: str) -> None:
+    """Stop the page run (``st.stop``) for a count over the limits, or until a large one is confirmed.
 
-
-def profile_or_ask(config, what: str = "this page") -> ModelProfile:
-    """``cached_profile`` with a spinner; for very large inputs, only after a button click.
-
-    Stops the page run (``st.stop``) until the user confirms, so nothing heavy starts
-    by accident from a link like ``input=4096x4096``.
+    The estimate comes from shapes alone (``explorer.limits``), so nothing heavy starts by
+    accident from a link like ``input=4096x4096&width=4``; the sidebar stays usable.
     """
-    height, width = config.input_size
+    try:
+        cost = counting_cost(config, what=f"counting {config.label} at {config.input_size[0]}×{config.input_size[1]}")
+    except ValueError as error:  # a bad EXPLORER_MAX_* value in the server's environment
+        st.error(f"The server's resource limits are misconfigured: {shown_value(error, 300)}")
+        st.stop()
+    if not cost.fits:
+        st.error(cost.refusal(), icon=":material/block:")
+        st.stop()
     confirm_key = "explorer.confirmed_large"
-    if height * width > CONFIRM_PIXELS and st.session_state.get(confirm_key) != config:
+    if cost.needs_confirmation and st.session_state.get(confirm_key) != config:
         st.warning(
-            f"The input is {height} × {width} pixels ({height * width / 1e6:.1f} megapixels): building and tracing "
-            f"this model for {what} can take a minute and several gigabytes of memory."
+            f"Building and counting {config.label} at {config.input_size[0]} × {config.input_size[1]} pixels for "
+            f"{what} is estimated to take {cost.describe()} (limits: {megabytes(cost.limits.memory_bytes)}, "
+            f"{seconds_text(cost.limits.seconds)})."
         )
         if st.button("Build and count it anyway", key="confirm_large_input"):
             st.session_state[confirm_key] = config
             st.rerun()
         st.stop()
+
+
+def profile_or_ask(config, what: str = "this page") -> ModelProfile:
+    """``cached_profile`` with a spinner, after the resource check; says so if fvcore failed."""
+    _refuse_or_confirm(config, what)
     with st.spinner("Building the model and counting its operations…"):
-        return cached_profile(config)
+        result = cached_profile(config)
+    if result.complexity.fell_back:
+        st.warning(f"{config.label}: {shown_value(result.complexity.counter, 300)}. Every figure except fvcore's own "
+                   "total is still exact (the fallback and fvcore agree on every layer in the tests).")  # fmt: skip
+    return result

@@ -8,7 +8,7 @@ from .. import paper
 from ..analysis import profile
 from ..config import ShuffleNetConfig
 from ..conventions import CONVENTIONS
-from ..tables import LAYOUT_COLUMNS, UNIT_COLUMNS, config_dict, layout_records, si, unit_records
+from ..tables import LAYOUT_COLUMNS, NOT_COUNTED, UNIT_COLUMNS, config_dict, layout_records, si, unit_records
 from .common import add_json_argument, add_model_arguments, format_table, print_json
 
 HELP = "print the Table 1 layout, the per-unit table and the complexity of one ShuffleNet"
@@ -58,7 +58,10 @@ def run(args: argparse.Namespace) -> int:
     print(format_table(UNIT_COLUMNS, [r.values() for r in units]))
     print("\nComplexity (computed here, batch 1)\n")
     print(format_table(("Figure", "Value", "Unit", "Convention"),
-                       [(f.label, si(f.value), f.unit, f.convention) for f in result.complexity.figures]))
+                       [(f.label, NOT_COUNTED if f.value is None else si(f.value), f.unit, f.convention)
+                        for f in result.complexity.figures]))  # fmt: skip
+    if result.complexity.fell_back:
+        print(f"\nNote: {result.complexity.counter}.")
     mflops = paper.reported_mflops(config)
     if mflops is not None and config.input_size == (224, 224):
         computed = result.complexity.conv_macs.value / 1e6

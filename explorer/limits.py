@@ -1,0 +1,210 @@
+"""What a model will cost before anything is built: memory and time, against a limit.
+
+Building a network is cheap (its weights: 72 MB for the widest ShuffleNet, 4x arch2 g=1).
+What grows without bound is the work at the chosen input size: counting (one eager
+forward pass plus one fvcore trace), an ONNX export (one traced pass) and a latency
+measurement all hold the activations of a full-size image. A link like
+``input=4096x4096`` with ``width=4`` must therefore be refused *before* it runs, with the
+estimate and the limit, instead of swapping a shared laptop to death.
+
+Estimates (``footprint``): closed form for a ShuffleNet (the same unit arithmetic as
+``explorer.analytic``, equal to the built model's counts; a test says so), and a
+forward pass on PyTorch's ``meta`` device (shapes only, no memory, no compute) for the
+reference models. From the footprint:
+
+* memory = ``BASE_BYTES`` + weights + every conv/linear output of one image (float32).
+  The measured growth of resident memory while counting is 0.35-0.9x the activation
+  bytes (``benchmarks/limits.py``), so this is an upper bound, not a guess from below.
+* time = ``BASE_SECONDS`` + multiply-adds / ``COUNT_MACS_PER_SECOND`` (one thread, both
+  passes), measured on this kind of 2-core machine; grouped convolutions are the slow
+  case, so dense (g=1) models finish well under their estimate.
+
+The limits are read from the environment on every check, so a teacher can raise them
+for one server without touching code: ``EXPLORER_MAX_MEMORY_MB`` (default 2048: safe
+beside a browser on a few-GB laptop) and ``EXPLORER_MAX_SECONDS`` (default 60).
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import os
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from .analytic import conv1_macs, halve, layer_macs, unit_specs
+from .config import ModelConfig, ShuffleNetConfig
+
+MEMORY_ENV = "EXPLORER_MAX_MEMORY_MB"
+SECONDS_ENV = "EXPLORER_MAX_SECONDS"
+DEFAULT_MEMORY_MB = 2048
+DEFAULT_SECONDS = 60.0
+BYTES_PER_VALUE = 4  # float32
+BASE_BYTES = 64 * 2**20  # tracer and allocator overhead of one count, measured at 224x224
+BASE_SECONDS = 0.3  # building the model and the Python side of tracing it
+COUNT_MACS_PER_SECOND = 1.7e9  # one thread, eager pass + fvcore trace, worst case (grouped 1x1s)
+# Pages ask for a click above these (allowed, but long enough to surprise a user).
+CONFIRM_SECONDS = 5.0
+CONFIRM_BYTES = 512 * 2**20
+
+
+class ResourceRefused(ValueError):
+    """A request whose estimated memory or time exceeds the configured limit."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    memory_bytes: int
+    seconds: float
+
+    @classmethod
+    def from_environment(cls) -> "Limits":
+        return cls(int(_positive_env(MEMORY_ENV, DEFAULT_MEMORY_MB) * 2**20), _positive_env(SECONDS_ENV, DEFAULT_SECONDS))
+
+
+def _positive_env(name: str, default: float) -> float:
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value <= 0:
+        raise ValueError(f"{name}={text!r} is not allowed: {name} must be a positive number (default {default:g})")
+    return value
+
+
+@dataclass(frozen=True)
+class Footprint:
+    """What one image through the model touches, from shapes alone."""
+
+    params: int
+    activations: int  # conv and linear output values (the ``activations`` convention)
+    largest_tensor: int  # values in the largest single output
+    macs: int  # multiply-adds of convolutions and the classifier
+
+    @property
+    def weight_bytes(self) -> int:
+        return self.params * BYTES_PER_VALUE
+
+    @property
+    def activation_bytes(self) -> int:
+        return self.activations * BYTES_PER_VALUE
+
+
+@dataclass(frozen=True)
+class Cost:
+    """Estimated peak memory and wall time of one job, and the limits it is checked against."""
+
+    what: str
+    memory_bytes: int
+    seconds: float
+    limits: Limits
+
+    @property
+    def fits(self) -> bool:
+        return self.memory_bytes <= self.limits.memory_bytes and self.seconds <= self.limits.seconds
+
+    @property
+    def needs_confirmation(self) -> bool:
+        return self.memory_bytes > CONFIRM_BYTES or self.seconds > CONFIRM_SECONDS
+
+    def describe(self) -> str:
+        return f"about {megabytes(self.memory_bytes)} of memory and {seconds_text(self.seconds)}"
+
+    def refusal(self) -> str:
+        over = []
+        if self.memory_bytes > self.limits.memory_bytes:
+            over.append(f"memory {megabytes(self.memory_bytes)} > {megabytes(self.limits.memory_bytes)}, set by "
+                        f"`{MEMORY_ENV}`")  # fmt: skip
+        if self.seconds > self.limits.seconds:
+            over.append(f"time {seconds_text(self.seconds)} > {seconds_text(self.limits.seconds)}, set by `{SECONDS_ENV}`")
+        return (
+            f"{self.what} is refused: it is estimated to need {self.describe()}, over the limit "
+            f"({'; '.join(over)}). Choose a smaller input size or width, or raise that limit."
+        )
+
+
+def megabytes(count: int) -> str:
+    return f"{count / 2**20:,.0f} MB"
+
+
+def seconds_text(seconds: float) -> str:
+    return f"{seconds:.1f} s" if seconds < 100 else f"{seconds / 60:.1f} min"
+
+
+def footprint(config: ModelConfig) -> Footprint:
+    if isinstance(config, ShuffleNetConfig):
+        return _shufflenet_footprint(config)
+    return _meta_footprint(config)
+
+
+def _shufflenet_footprint(config: ShuffleNetConfig) -> Footprint:
+    plan = config.plan()
+    height, width = halve(config.input_size)
+    classes = config.num_classes
+    c1 = plan.conv1_channels
+    params = 27 * c1 + 2 * c1
+    activations = largest = c1 * height * width
+    macs = conv1_macs(plan, config.input_size)
+    channels = c1
+    for unit in unit_specs(plan, config.input_size):
+        m, branch = unit.bottleneck, unit.branch_channels
+        inner, outer = unit.in_size[0] * unit.in_size[1], unit.out_size[0] * unit.out_size[1]
+        params += unit.in_channels * m // unit.first_groups + 9 * m + m * branch // unit.groups + 2 * (2 * m + branch)
+        activations += m * inner + m * outer + branch * outer
+        largest = max(largest, m * inner, unit.out_channels * outer)
+        macs += unit.macs
+        channels = unit.out_channels
+    params += channels * classes + classes
+    return Footprint(params, activations + classes, max(largest, 3 * config.input_size[0] * config.input_size[1]),
+                     macs + channels * classes)  # fmt: skip
+
+
+@functools.lru_cache(maxsize=32)
+def _meta_footprint(config: ModelConfig) -> Footprint:
+    """Shapes from a forward pass on the ``meta`` device: no weights or activations allocated."""
+    from .models import build_model
+
+    with torch.device("meta"):
+        model = build_model(config)
+    counted = [0, 0, 0]  # activations, largest tensor, multiply-adds
+
+    def record(module: nn.Module, args: tuple, output: torch.Tensor) -> None:
+        counted[1] = max(counted[1], output.numel())
+        if isinstance(module, (nn.Conv2d, nn.Linear)):
+            counted[0] += output.numel()
+            counted[2] += layer_macs(module, output)[1]
+
+    handles = [m.register_forward_hook(record) for m in model.modules() if not list(m.children())]
+    try:
+        with torch.no_grad():
+            model(torch.empty(1, 3, *config.input_size, device="meta"))
+    finally:
+        for handle in handles:
+            handle.remove()
+    params = sum(p.numel() for p in model.parameters())
+    return Footprint(params, counted[0], max(counted[1], 3 * math.prod(config.input_size)), counted[2])
+
+
+def counting_cost(config: ModelConfig, limits: Limits | None = None, what: str | None = None) -> Cost:
+    """Estimated cost of building, running and counting ``config`` for one image."""
+    shape = footprint(config)
+    memory = BASE_BYTES + shape.weight_bytes + shape.activation_bytes
+    seconds = BASE_SECONDS + shape.macs / COUNT_MACS_PER_SECOND
+    size = f"{config.input_size[0]}x{config.input_size[1]}"
+    return Cost(what or f"counting {config.label} at {size}", memory, seconds, limits or Limits.from_environment())
+
+
+def check(cost: Cost) -> Cost:
+    """``cost`` if it fits its limits; ``ResourceRefused`` saying the estimate and the limit otherwise."""
+    if not cost.fits:
+        raise ResourceRefused(cost.refusal())
+    return cost
+
+
+def check_counting(config: ModelConfig, what: str | None = None) -> Cost:
+    return check(counting_cost(config, what=what))

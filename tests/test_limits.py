@@ -1,0 +1,131 @@
+"""Resource limits (estimate before building) and the fvcore fallback."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+import explorer.analysis as analysis
+from conftest import open_app
+from explorer import ShuffleNetConfig, profile
+from explorer.cli import main
+from explorer.config import AlexNetConfig, MobileNetConfig
+from explorer.limits import (
+    DEFAULT_MEMORY_MB,
+    MEMORY_ENV,
+    SECONDS_ENV,
+    Limits,
+    ResourceRefused,
+    counting_cost,
+    footprint,
+)
+
+CONFIGS = [
+    ShuffleNetConfig(),
+    ShuffleNetConfig(groups=8, width=0.25, shuffle=False),
+    ShuffleNetConfig(groups=1, width=2.0, variant="arch2", input_size=(97, 131)),
+    ShuffleNetConfig(groups=7, width=0.5, variant="shallow", input_size=(33, 47)),
+    ShuffleNetConfig(groups=2, width=0.1, num_classes=10, input_size=(480, 640)),
+    AlexNetConfig(),
+    AlexNetConfig(input_size=(480, 640)),
+    MobileNetConfig(width=0.25, input_size=(97, 131)),
+]
+
+
+@pytest.mark.parametrize("config", CONFIGS, ids=lambda c: f"{c.label}@{c.input_size}")
+def test_footprint_equals_the_built_models_counts(config):
+    """The estimate is computed from shapes alone; it must equal what counting the real model finds."""
+    shape, counted = footprint(config), profile(config).complexity
+    assert shape.params == counted.params.value
+    assert shape.activations == counted.activations.value
+    assert shape.macs == counted.macs_with_fc.value
+
+
+def test_limits_default_and_environment(monkeypatch):
+    monkeypatch.delenv(MEMORY_ENV, raising=False)
+    monkeypatch.delenv(SECONDS_ENV, raising=False)
+    assert Limits.from_environment() == Limits(DEFAULT_MEMORY_MB * 2**20, 60.0)
+    monkeypatch.setenv(MEMORY_ENV, "512")
+    monkeypatch.setenv(SECONDS_ENV, "2.5")
+    assert Limits.from_environment() == Limits(512 * 2**20, 2.5)
+
+
+@pytest.mark.parametrize("bad", ["0", "-1", "nan", "inf", "lots"])
+def test_bad_limit_in_the_environment_names_the_variable(monkeypatch, bad):
+    monkeypatch.setenv(SECONDS_ENV, bad)
+    with pytest.raises(ValueError, match=f"{SECONDS_ENV}='{bad}' is not allowed: .* positive number"):
+        Limits.from_environment()
+
+
+def test_profile_refuses_before_building(monkeypatch):
+    built = []
+    monkeypatch.setattr(analysis, "build_model", lambda config: built.append(config))
+    config = ShuffleNetConfig(groups=5, width=4.0, input_size=(4096, 4096))
+    cost = counting_cost(config)
+    assert not cost.fits
+    with pytest.raises(ResourceRefused) as refused:
+        profile(config)
+    message = str(refused.value)
+    assert isinstance(refused.value, ValueError)
+    assert f"{cost.memory_bytes / 2**20:,.0f} MB" in message and f"> {DEFAULT_MEMORY_MB:,} MB" in message
+    assert MEMORY_ENV in message and SECONDS_ENV in message  # both limits are exceeded here
+    assert built == []
+
+
+def test_time_limit_alone_refuses(monkeypatch):
+    monkeypatch.setenv(SECONDS_ENV, "0.5")
+    config = ShuffleNetConfig(groups=3, width=1.5, input_size=(480, 640))
+    with pytest.raises(ResourceRefused, match=r"time \d+\.\d s > 0\.5 s, set by `EXPLORER_MAX_SECONDS`"):
+        profile(config)
+
+
+def test_cli_refusal_is_one_line(monkeypatch, capsys):
+    monkeypatch.setenv(MEMORY_ENV, "100")
+    assert main(["size", "--input", "480x640"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    [line] = captured.err.strip().splitlines()
+    assert "is refused" in line and "> 100 MB" in line
+
+
+def _fvcore_raises(*args, **kwargs):
+    raise RuntimeError("unsupported operator aten::something")
+
+
+@pytest.mark.parametrize("config", [ShuffleNetConfig(groups=8, width=0.5, input_size=(97, 131)), AlexNetConfig(),
+                                    MobileNetConfig(width=0.5)], ids=lambda c: c.label)  # fmt: skip
+def test_fvcore_failure_falls_back_to_shape_arithmetic(monkeypatch, caplog, config):
+    exact = analysis.measure(config)
+    monkeypatch.setattr(analysis, "FlopCountAnalysis", _fvcore_raises)
+    with caplog.at_level(logging.ERROR, logger="explorer.analysis"):
+        fallback = analysis.measure(config)
+    assert fallback.complexity.fell_back and not exact.complexity.fell_back
+    assert "fvcore failed (RuntimeError: unsupported operator" in fallback.complexity.counter
+    for computed, counted in zip(fallback.complexity.figures, exact.complexity.figures):
+        expected = None if counted.key == "fvcore_flops" else counted.value
+        assert computed.value == expected, counted.key
+    assert fallback.complexity.per_stage_macs == exact.complexity.per_stage_macs
+    assert fallback.units == exact.units and fallback.layout == exact.layout
+    assert "Traceback" in caplog.text  # logged server-side with the traceback
+
+
+def test_fvcore_failure_in_the_app_says_so_and_still_shows_counts(monkeypatch):
+    from ui.cache import cached_profile
+
+    monkeypatch.setattr(analysis, "FlopCountAnalysis", _fvcore_raises)
+    profile.cache_clear()
+    cached_profile.clear()
+    try:
+        at = open_app("pages/2_Complexity.py", {"groups": "6", "width": "0.35"})
+    finally:
+        profile.cache_clear()
+        cached_profile.clear()
+    assert not at.exception
+    [warning] = [w.value for w in at.warning if "fvcore failed" in w.value]
+    assert "counted from layer shapes instead" in warning
+    expected = analysis.measure(ShuffleNetConfig(groups=6, width=0.35)).complexity
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics[expected.conv_macs.label] == f"{expected.conv_macs.value / 1e6:.2f}M"
+    table = at.dataframe[0].value.set_index("Figure")
+    assert table.loc["fvcore total", "In millions"] == "not available"
