@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import re
 import sys
 from typing import NoReturn, Sequence
 
@@ -19,7 +20,16 @@ USAGE_ERROR = 2
 class OneLineParser(argparse.ArgumentParser):
     """argparse, but an error is one line naming the argument, not usage plus traceback."""
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # argparse reads "-inf" or "-5x224" after --width/--input as an unknown option and
+        # answers "expected one argument" without the value; read them as values, so the
+        # argument's own check names them. (No option of ours starts with "-" + digit or "inf".)
+        self._negative_number_matcher = re.compile(r"^-(\d|\.\d|inf|nan)", re.IGNORECASE)
+
     def error(self, message: str) -> NoReturn:
+        if message.endswith("expected one argument"):
+            message += " (write --option=VALUE for a value that starts with '-')"
         self.exit(USAGE_ERROR, f"{self.prog}: error: {message}\n")
 
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import functools
 import math
+import numbers
 from dataclasses import dataclass, replace
 from typing import Literal
 
@@ -58,29 +59,41 @@ def _fail(field_name: str, value: object, allowed: str) -> ValueError:
     return ValueError(f"{field_name}={value!r} is not allowed: {field_name} must be {allowed}")
 
 
-def _check_int(field_name: str, value: object, low: int, high: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+def _is_integer(value: object) -> bool:
+    """Python and numpy integers, but not bools (``True`` is an int to Python, not a group count)."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _check_int(field_name: str, value: object, low: int, high: int) -> int:
+    if not _is_integer(value) or not low <= value <= high:
         raise _fail(field_name, value, f"an integer from {low} to {high}")
+    return int(value)
 
 
-def _check_input_size(value: object) -> None:
+def _check_input_size(value: object) -> tuple[int, int]:
     allowed = f"(height, width), two integers from {MIN_INPUT_SIDE} to {MAX_INPUT_SIDE}"
     if not isinstance(value, tuple) or len(value) != 2:
         raise _fail("input_size", value, allowed)
     for side in value:
-        if isinstance(side, bool) or not isinstance(side, int):
+        if not _is_integer(side) or not MIN_INPUT_SIDE <= side <= MAX_INPUT_SIDE:
             raise _fail("input_size", value, allowed)
-        if not MIN_INPUT_SIDE <= side <= MAX_INPUT_SIDE:
-            raise _fail("input_size", value, allowed)
+    return int(value[0]), int(value[1])
 
 
-def _check_width(value: object) -> None:
+def _check_width(value: object) -> float:
     low, high = WIDTH_RANGE
     allowed = f"a number from {low} to {high} (the paper uses {', '.join(map(str, PAPER_WIDTHS))})"
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise _fail("width", value, allowed)
     if not (math.isfinite(value) and low <= value <= high):
         raise _fail("width", value, allowed)
+    return float(value)
+
+
+def _set(config: object, **values: object) -> None:
+    """Store checked, normalised values on a frozen config (numpy ints become ints, so equal configs hash equal)."""
+    for name, value in values.items():
+        object.__setattr__(config, name, value)
 
 
 def round_to_multiple(value: float, multiple: int, minimum: int | None = None) -> int:
@@ -123,15 +136,15 @@ class ShuffleNetConfig:
     family = "shufflenet"
 
     def __post_init__(self) -> None:
-        _check_int("groups", self.groups, 1, MAX_GROUPS)
-        _check_width(self.width)
-        if self.variant not in VARIANTS:
+        groups = _check_int("groups", self.groups, 1, MAX_GROUPS)
+        width = _check_width(self.width)
+        if not isinstance(self.variant, str) or self.variant not in VARIANTS:
             raise _fail("variant", self.variant, "one of " + ", ".join(VARIANTS))
         if not isinstance(self.shuffle, bool):
             raise _fail("shuffle", self.shuffle, "True or False")
-        _check_input_size(self.input_size)
-        _check_int("num_classes", self.num_classes, 1, MAX_CLASSES)
-        object.__setattr__(self, "width", float(self.width))
+        input_size = _check_input_size(self.input_size)
+        num_classes = _check_int("num_classes", self.num_classes, 1, MAX_CLASSES)
+        _set(self, groups=groups, width=width, input_size=input_size, num_classes=num_classes)
 
     @property
     def label(self) -> str:
@@ -206,10 +219,10 @@ class AlexNetConfig:
     family = "alexnet"
 
     def __post_init__(self) -> None:
-        _check_input_size(self.input_size)
-        if min(self.input_size) < 64:
+        input_size = _check_input_size(self.input_size)
+        if min(input_size) < 64:
             raise _fail("input_size", self.input_size, "at least 64x64 for AlexNet")
-        _check_int("num_classes", self.num_classes, 1, MAX_CLASSES)
+        _set(self, input_size=input_size, num_classes=_check_int("num_classes", self.num_classes, 1, MAX_CLASSES))
 
     @property
     def label(self) -> str:
@@ -230,10 +243,10 @@ class MobileNetConfig:
     family = "mobilenet"
 
     def __post_init__(self) -> None:
-        _check_width(self.width)
-        _check_input_size(self.input_size)
-        _check_int("num_classes", self.num_classes, 1, MAX_CLASSES)
-        object.__setattr__(self, "width", float(self.width))
+        width = _check_width(self.width)
+        input_size = _check_input_size(self.input_size)
+        _set(self, width=width, input_size=input_size,
+             num_classes=_check_int("num_classes", self.num_classes, 1, MAX_CLASSES))  # fmt: skip
 
     @property
     def label(self) -> str:
@@ -243,14 +256,20 @@ class MobileNetConfig:
 ModelConfig = ShuffleNetConfig | AlexNetConfig | MobileNetConfig
 
 
+MAX_SIDE_DIGITS = 9  # longer digit strings are refused before int() (which also refuses > 4300 digits)
+
+
 def parse_input_size(text: str) -> tuple[int, int]:
-    """``"480x640"`` -> ``(480, 640)`` (height x width); ``ValueError`` names the text."""
-    parts = text.lower().replace(" ", "").split("x")
-    if len(parts) != 2 or not all(p.isdigit() for p in parts):
-        raise ValueError(f"input size {text!r} is not allowed: write HEIGHTxWIDTH, e.g. 224x224 or 480x640")
-    size = (int(parts[0]), int(parts[1]))
-    _check_input_size(size)
-    return size
+    """``"480x640"`` -> ``(480, 640)`` (height x width); ``ValueError`` names the text.
+
+    Only ASCII digits count: ``str.isdigit`` also accepts superscripts such as ``"²"``,
+    which ``int`` then refuses with a message that names neither field nor rule.
+    """
+    parts = text.lower().replace(" ", "").split("x") if isinstance(text, str) else []
+    if len(parts) != 2 or not all(p.isascii() and p.isdigit() and len(p) <= MAX_SIDE_DIGITS for p in parts):
+        raise ValueError(f"input size {text!r} is not allowed: write HEIGHTxWIDTH with each side from "
+                         f"{MIN_INPUT_SIDE} to {MAX_INPUT_SIDE}, e.g. 224x224 or 480x640")  # fmt: skip
+    return _check_input_size((int(parts[0]), int(parts[1])))
 
 
 __all__ = [

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from explorer import PAPER_GROUPS, PAPER_WIDTHS, VARIANTS, ShuffleNetConfig, parse_input_size
-from explorer.config import MAX_GROUPS, MAX_INPUT_SIDE, MIN_INPUT_SIDE, WIDTH_RANGE
+from explorer.config import MAX_GROUPS, MAX_INPUT_SIDE, MIN_INPUT_SIDE, WIDTH_RANGE, stage2_base_channels
 
 from .page import navigation
 from .text import shown_value
@@ -318,8 +318,23 @@ def shared_controls() -> ShuffleNetConfig:
     _write_query_params(config)
     with st.sidebar:
         st.caption(f"Current model: **{config.label}**, input {config.input_size[0]}×{config.input_size[1]}.")
+        note = groups_note(config.groups)
+        if note:
+            st.caption(note)
         st.caption("The address bar holds a link to this exact model: copy it to share.")
     return config
+
+
+def groups_note(groups: int) -> str | None:
+    """For a g the paper never used: say so, and how its channels were chosen (None for the paper's g)."""
+    if groups in PAPER_GROUPS:
+        return None
+    step = 4 * groups
+    return (
+        f"g = {groups} is not one of the paper's values ({', '.join(map(str, PAPER_GROUPS))}). Its channels are "
+        f"sized the way the paper sized its own: Stage2 has {stage2_base_channels(groups)} channels at 1×, the "
+        f"multiple of 4g = {step} whose 1× model is closest to the paper's ~140 MFLOPs budget."
+    )
 
 
 def current_query_values(config: ShuffleNetConfig) -> dict[str, str]:

@@ -7,13 +7,14 @@ import argparse
 from ..budget import WIDTH_STEP, budget_table
 from ..config import VARIANTS
 from ..tables import config_dict
-from .common import add_json_argument, finite_float, format_table, input_size, print_json
+from .common import add_json_argument, format_table, input_size, number, print_json
 
+MAX_MFLOPS = 1_000_000
 HELP = "for a budget in millions of multiply-adds, the widest width each group count g fits"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--mflops", type=finite_float, required=True,
+    parser.add_argument("--mflops", type=number(f"a budget above 0 and up to {MAX_MFLOPS} MFLOPs"), required=True,
                         help="budget in millions of multiply-adds (the paper's MFLOPs), e.g. 40")
     parser.add_argument("--variant", choices=VARIANTS, default="standard")
     parser.add_argument("--input", type=input_size, default=(224, 224), metavar="HxW")
@@ -21,8 +22,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if not 0 < args.mflops <= 1e6:
-        raise ValueError(f"--mflops={args.mflops:g} is not allowed: give a budget from 0 to 1000000 MFLOPs")
+    if not 0 < args.mflops <= MAX_MFLOPS:
+        raise ValueError(f"--mflops={args.mflops:g} is not allowed: give a budget above 0 and up to {MAX_MFLOPS} "
+                         "MFLOPs")  # fmt: skip
     answers = budget_table(args.mflops * 1e6, args.variant, input_size=args.input)
     if args.json:
         print_json({

@@ -5,19 +5,43 @@ from __future__ import annotations
 import argparse
 import json
 import math
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
-from ..config import VARIANTS, parse_input_size
+from ..config import MAX_GROUPS, VARIANTS, WIDTH_RANGE, parse_input_size
 
 
-def finite_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
-    return value
+def integer(allowed: str, low: int | None = None, high: int | None = None) -> Callable[[str], int]:
+    """An argparse type: an integer (from ``low`` to ``high`` if given), else an error naming the text and ``allowed``.
+
+    Give bounds only where nothing else checks the value: the library's own checks
+    (groups, stage, layers...) say more, e.g. that channels must be a multiple of g.
+    """
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:  # also "2.5", "" and digit strings too long for int()
+            raise argparse.ArgumentTypeError(f"invalid int value: {text!r} (give {allowed})") from None
+        if (low is not None and value < low) or (high is not None and value > high):
+            raise argparse.ArgumentTypeError(f"{text!r} is not allowed: give {allowed}")
+        return value
+
+    return parse
+
+
+def number(allowed: str, low: float | None = None, high: float | None = None) -> Callable[[str], float]:
+    """An argparse type: a finite number (from ``low`` to ``high`` if given), else an error saying ``allowed``."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        if not math.isfinite(value) or (low is not None and value < low) or (high is not None and value > high):
+            raise argparse.ArgumentTypeError(f"{text!r} is not allowed: give {allowed}")
+        return value
+
+    return parse
 
 
 def input_size(text: str) -> tuple[int, int]:
@@ -29,8 +53,10 @@ def input_size(text: str) -> tuple[int, int]:
 
 def add_model_arguments(parser: argparse.ArgumentParser, groups_required: bool = False) -> None:
     """--groups --width --variant --no-shuffle --input, as every model-taking command has them."""
-    parser.add_argument("--groups", type=int, default=3, help="number of groups g (paper: 1, 2, 3, 4, 8)")
-    parser.add_argument("--width", type=finite_float, default=1.0, help="width multiplier s (0.1 to 4.0)")
+    parser.add_argument("--groups", type=integer(f"an integer from 1 to {MAX_GROUPS}"), default=3,
+                        help="number of groups g (paper: 1, 2, 3, 4, 8)")
+    parser.add_argument("--width", type=number(f"a number from {WIDTH_RANGE[0]} to {WIDTH_RANGE[1]}"), default=1.0,
+                        help="width multiplier s (0.1 to 4.0)")
     parser.add_argument("--variant", choices=VARIANTS, default="standard")
     parser.add_argument("--no-shuffle", dest="shuffle", action="store_false", help="remove the channel shuffle")
     parser.add_argument("--input", type=input_size, default=(224, 224), metavar="HxW", help="input size, e.g. 480x640")

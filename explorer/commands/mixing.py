@@ -18,9 +18,10 @@ import json
 
 import numpy as np
 
-from ..config import ShuffleNetConfig
+from ..config import REFERENCE_INPUT, ShuffleNetConfig
 from ..mixing import (
     MAX_LAYERS,
+    MAX_TOY_CHANNELS,
     MIN_LAYERS,
     WIRING_TITLES,
     WIRINGS,
@@ -31,29 +32,32 @@ from ..mixing import (
     toy_mixing,
 )
 from ..mixing_network import SCOPE_TITLES, SCOPES, check_stage, measure_stage, predict_stage
-from .common import add_json_argument, add_model_arguments, format_table
+from .common import add_json_argument, add_model_arguments, format_table, integer
 
 HELP = "channel mixing of stacked group convolutions, analytic or measured on the built model"
 MAX_PRINTED_CHANNELS = 64  # wider matrices are summarised per pair of groups
+MEASURED_ONLY_MODEL_FLAGS = ("width", "variant", "input")  # the toy has channels and groups, no network
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_model_arguments(parser)
+    # None = "not given", so the toy can refuse model flags it would ignore.
+    parser.set_defaults(width=None, variant=None, input=None)
     toy = parser.add_argument_group("Fig. 1 toy (default mode)")
-    toy.add_argument("--channels", type=int, default=None,
+    toy.add_argument("--channels", type=integer(f"a multiple of --groups, up to {MAX_TOY_CHANNELS}"), default=None,
                      help="channels C of the toy, a multiple of --groups (default g*max(g,4), 12 for g=3)")
-    toy.add_argument("--layers", type=int, default=None,
+    toy.add_argument("--layers", type=integer(f"an integer from {MIN_LAYERS} to {MAX_LAYERS}"), default=None,
                      help=f"stacked 1x1 group convolutions L, {MIN_LAYERS} to {MAX_LAYERS} (default 2)")
     toy.add_argument("--wiring", choices=WIRINGS, default=None,
                      help="none = Fig. 1a, cross = 1b (inputs from different groups), shuffle = 1c "
                           "(default: shuffle, or none with --no-shuffle)")  # fmt: skip
     measured = parser.add_argument_group("measured on the built model")
     measured.add_argument("--measured", action="store_true", help="measure one stage of the built model")
-    measured.add_argument("--stage", type=int, default=None, help="2, 3 or 4 (default 2)")
+    measured.add_argument("--stage", type=integer("2, 3 or 4"), default=None, help="2, 3 or 4 (default 2)")
     measured.add_argument("--scope", choices=SCOPES, default=None,
                           help="stride1: input = output of the stage's first unit (default); "
                                "stage: input = the stage's input")  # fmt: skip
-    measured.add_argument("--units", type=int, default=None,
+    measured.add_argument("--units", type=integer("a positive integer"), default=None,
                           help="report the matrix after this many stacked units (default: all of the scope)")
     add_json_argument(parser)
 
@@ -105,7 +109,7 @@ def _fraction_rows(fractions_by_step: list[np.ndarray]) -> list[tuple]:
 
 
 def run_toy(args: argparse.Namespace) -> int:
-    _only_with(args, ("stage", "scope", "units"), "with --measured")
+    _only_with(args, ("stage", "scope", "units", *MEASURED_ONLY_MODEL_FLAGS), "with --measured")
     if args.wiring is not None and not args.shuffle and args.wiring != "none":
         raise ValueError(f"wiring={args.wiring!r} is not allowed with --no-shuffle: wiring must be none (or drop "
                          "--no-shuffle)")  # fmt: skip
@@ -135,8 +139,9 @@ def run_measured(args: argparse.Namespace) -> int:
     _only_with(args, ("channels", "layers", "wiring"), "without --measured (the Fig. 1 toy)")
     stage = check_stage(2 if args.stage is None else args.stage)
     scope = args.scope or "stride1"
-    config = ShuffleNetConfig(groups=args.groups, width=args.width, variant=args.variant, shuffle=args.shuffle,
-                              input_size=args.input)  # fmt: skip
+    config = ShuffleNetConfig(groups=args.groups, width=1.0 if args.width is None else args.width,
+                              variant=args.variant or "standard", shuffle=args.shuffle,
+                              input_size=args.input or REFERENCE_INPUT)  # fmt: skip
     result = measure_stage(config, stage, threads=1)  # a process of its own: 1 thread is fastest here
     if scope == "stride1" and not result.stride1:
         raise ValueError(f"scope='stride1' is not allowed: stage {stage} of this variant has no stride-1 units; "
