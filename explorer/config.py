@@ -40,6 +40,7 @@ WIDTH_RANGE = (0.1, 4.0)
 MIN_INPUT_SIDE = 32
 MAX_INPUT_SIDE = 4096
 MAX_CLASSES = 100_000
+ALEXNET_MIN_SIDE = 223  # the smallest side whose features are at least the classifier's 6x6 kernel
 
 STAGE_REPEATS: dict[str, tuple[int, int, int]] = {
     "standard": (4, 8, 4),
@@ -220,8 +221,9 @@ class AlexNetConfig:
 
     def __post_init__(self) -> None:
         input_size = _check_input_size(self.input_size)
-        if min(input_size) < 64:
-            raise _fail("input_size", self.input_size, "at least 64x64 for AlexNet")
+        if min(input_size) < ALEXNET_MIN_SIDE:
+            raise _fail("input_size", self.input_size, f"at least {ALEXNET_MIN_SIDE}x{ALEXNET_MIN_SIDE} for AlexNet "
+                        "(its classifier is a 6x6 convolution over the 6x6 features of a 223-pixel side)")  # fmt: skip
         _set(self, input_size=input_size, num_classes=_check_int("num_classes", self.num_classes, 1, MAX_CLASSES))
 
     @property

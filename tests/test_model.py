@@ -5,6 +5,7 @@ import torch
 from torch import nn
 
 from explorer import AlexNetConfig, MobileNetConfig, ShuffleNetConfig, build_model, channel_shuffle
+from explorer.config import ALEXNET_MIN_SIDE
 from explorer.model import ChannelShuffle, ShuffleUnit
 from explorer.paper import ALL_REPORTED, TABLE8
 
@@ -95,11 +96,23 @@ def test_every_config_in_the_papers_tables_builds_and_runs(config):
 @pytest.mark.parametrize("config", [ShuffleNetConfig(groups=3, width=0.25), AlexNetConfig(), MobileNetConfig(0.25)],
                          ids=lambda c: c.label)
 def test_non_square_inputs(config, size):
-    if isinstance(config, AlexNetConfig) and min(size) < 64:
-        pytest.skip("AlexNet needs at least 64x64")
+    if isinstance(config, AlexNetConfig) and min(size) < ALEXNET_MIN_SIDE:
+        pytest.skip(f"AlexNet needs at least {ALEXNET_MIN_SIDE}x{ALEXNET_MIN_SIDE}")
     config = type(config)(**{**config.__dict__, "input_size": size})
     with torch.no_grad():
         assert build_model(config)(torch.randn(1, 3, *size)).shape == (1, 1000)
+
+
+@pytest.mark.parametrize("size", [(ALEXNET_MIN_SIDE, ALEXNET_MIN_SIDE), (ALEXNET_MIN_SIDE, 1000)])
+def test_alexnet_runs_at_its_smallest_allowed_side(size):
+    with torch.no_grad():
+        assert build_model(AlexNetConfig(input_size=size))(torch.randn(1, 3, *size)).shape[1] == 1000
+
+
+@pytest.mark.parametrize("size", [(ALEXNET_MIN_SIDE - 1, 500), (64, 64)])
+def test_alexnet_refuses_inputs_its_classifier_cannot_cover(size):
+    with pytest.raises(ValueError, match=f"input_size=.* at least {ALEXNET_MIN_SIDE}x{ALEXNET_MIN_SIDE} for AlexNet"):
+        AlexNetConfig(input_size=size)
 
 
 def test_build_model_rejects_unknown_configs():
