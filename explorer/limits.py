@@ -15,9 +15,12 @@ reference models. From the footprint:
 * memory = ``BASE_BYTES`` + weights + every conv/linear output of one image (float32).
   The measured growth of resident memory while counting is 0.35-0.9x the activation
   bytes (``benchmarks/limits.py``), so this is an upper bound, not a guess from below.
-* time = ``BASE_SECONDS`` + multiply-adds / ``COUNT_MACS_PER_SECOND`` (one thread, both
-  passes), measured on this kind of 2-core machine; grouped convolutions are the slow
-  case, so dense (g=1) models finish well under their estimate.
+* time = ``BASE_SECONDS`` + weight initialisation + multiply-adds at one of two rates
+  (one thread, both passes, this kind of 2-core machine): layers doing at least
+  ``DENSE_MACS_PER_VALUE`` multiply-adds per output value run as efficient GEMMs
+  (AlexNet, wide 1x1s); the rest (depthwise, narrow grouped 1x1s, conv1) are memory-bound
+  and several times slower per multiply-add. Both rates are the slow end of what
+  ``benchmarks/limits.py`` measured, so a quiet machine finishes well under the estimate.
 
 The limits are read from the environment on every check, so a teacher can raise them
 for one server without touching code: ``EXPLORER_MAX_MEMORY_MB`` (default 2048: safe
@@ -44,7 +47,10 @@ DEFAULT_SECONDS = 60.0
 BYTES_PER_VALUE = 4  # float32
 BASE_BYTES = 64 * 2**20  # tracer and allocator overhead of one count, measured at 224x224
 BASE_SECONDS = 0.3  # building the model and the Python side of tracing it
-COUNT_MACS_PER_SECOND = 1.7e9  # one thread, eager pass + fvcore trace, worst case (grouped 1x1s)
+INIT_PARAMS_PER_SECOND = 50e6  # random weight initialisation
+DENSE_MACS_PER_VALUE = 256
+DENSE_MACS_PER_SECOND = 4e9  # one thread, eager pass + fvcore trace
+LIGHT_MACS_PER_SECOND = 0.8e9  # the same for depthwise / narrow grouped layers (g=8 is the slow case)
 # Pages ask for a click above these (allowed, but long enough to surprise a user).
 CONFIRM_SECONDS = 5.0
 CONFIRM_BYTES = 512 * 2**20
@@ -85,6 +91,7 @@ class Footprint:
     activations: int  # conv and linear output values (the ``activations`` convention)
     largest_tensor: int  # values in the largest single output
     macs: int  # multiply-adds of convolutions and the classifier
+    dense_macs: int  # the part in layers with at least DENSE_MACS_PER_VALUE multiply-adds per output value
 
     @property
     def weight_bytes(self) -> int:
@@ -149,7 +156,7 @@ def _shufflenet_footprint(config: ShuffleNetConfig) -> Footprint:
     c1 = plan.conv1_channels
     params = 27 * c1 + 2 * c1
     activations = largest = c1 * height * width
-    macs = conv1_macs(plan, config.input_size)
+    macs, dense = conv1_macs(plan, config.input_size), 0
     channels = c1
     for unit in unit_specs(plan, config.input_size):
         m, branch = unit.bottleneck, unit.branch_channels
@@ -158,10 +165,14 @@ def _shufflenet_footprint(config: ShuffleNetConfig) -> Footprint:
         activations += m * inner + m * outer + branch * outer
         largest = max(largest, m * inner, unit.out_channels * outer)
         macs += unit.macs
+        for per_value, values in ((unit.in_channels // unit.first_groups, m * inner), (m // unit.groups, branch * outer)):
+            dense += per_value * values if per_value >= DENSE_MACS_PER_VALUE else 0
         channels = unit.out_channels
     params += channels * classes + classes
+    classifier = channels * classes
+    dense += classifier if channels >= DENSE_MACS_PER_VALUE else 0
     return Footprint(params, activations + classes, max(largest, 3 * config.input_size[0] * config.input_size[1]),
-                     macs + channels * classes)  # fmt: skip
+                     macs + classifier, dense)  # fmt: skip
 
 
 @functools.lru_cache(maxsize=32)
@@ -171,13 +182,15 @@ def _meta_footprint(config: ModelConfig) -> Footprint:
 
     with torch.device("meta"):
         model = build_model(config)
-    counted = [0, 0, 0]  # activations, largest tensor, multiply-adds
+    counted = [0, 0, 0, 0]  # activations, largest tensor, multiply-adds, dense multiply-adds
 
     def record(module: nn.Module, args: tuple, output: torch.Tensor) -> None:
         counted[1] = max(counted[1], output.numel())
         if isinstance(module, (nn.Conv2d, nn.Linear)):
+            macs = layer_macs(module, output)[1]
             counted[0] += output.numel()
-            counted[2] += layer_macs(module, output)[1]
+            counted[2] += macs
+            counted[3] += macs if macs >= DENSE_MACS_PER_VALUE * output.numel() else 0
 
     handles = [m.register_forward_hook(record) for m in model.modules() if not list(m.children())]
     try:
@@ -187,14 +200,16 @@ def _meta_footprint(config: ModelConfig) -> Footprint:
         for handle in handles:
             handle.remove()
     params = sum(p.numel() for p in model.parameters())
-    return Footprint(params, counted[0], max(counted[1], 3 * math.prod(config.input_size)), counted[2])
+    return Footprint(params, counted[0], max(counted[1], 3 * math.prod(config.input_size)), counted[2], counted[3])
 
 
 def counting_cost(config: ModelConfig, limits: Limits | None = None, what: str | None = None) -> Cost:
     """Estimated cost of building, running and counting ``config`` for one image."""
     shape = footprint(config)
     memory = BASE_BYTES + shape.weight_bytes + shape.activation_bytes
-    seconds = BASE_SECONDS + shape.macs / COUNT_MACS_PER_SECOND
+    light = shape.macs - shape.dense_macs
+    seconds = (BASE_SECONDS + shape.params / INIT_PARAMS_PER_SECOND + shape.dense_macs / DENSE_MACS_PER_SECOND
+               + light / LIGHT_MACS_PER_SECOND)  # fmt: skip
     size = f"{config.input_size[0]}x{config.input_size[1]}"
     return Cost(what or f"counting {config.label} at {size}", memory, seconds, limits or Limits.from_environment())
 

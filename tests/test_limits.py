@@ -8,6 +8,7 @@ import pytest
 
 import explorer.analysis as analysis
 from conftest import open_app
+from test_app_compare import table as compare_table
 from explorer import ShuffleNetConfig, profile
 from explorer.cli import main
 from explorer.config import AlexNetConfig, MobileNetConfig
@@ -129,3 +130,28 @@ def test_fvcore_failure_in_the_app_says_so_and_still_shows_counts(monkeypatch):
     assert metrics[expected.conv_macs.label] == f"{expected.conv_macs.value / 1e6:.2f}M"
     table = at.dataframe[0].value.set_index("Figure")
     assert table.loc["fvcore total", "In millions"] == "not available"
+
+
+def test_compare_confirms_each_large_model_once():
+    """Compare counts several models: confirming one must not un-confirm another (it used to loop)."""
+    at = open_app("pages/5_Compare.py", {"input": "1400x1400"})
+    at.multiselect(key="compare_models").set_value(["Current model (sidebar)", "ShuffleNet 1x (g = 8)"]).run()
+    asked = []
+    while any(button.key == "confirm_large_input" for button in at.button):
+        asked.append(next(w.value for w in at.warning if "is estimated to take" in w.value))
+        assert len(asked) < 8, "the confirmation keeps coming back"
+        at.button(key="confirm_large_input").click().run()
+    assert not at.exception
+    assert len(asked) >= 2 and len(set(asked)) == len(asked)  # several large models, each asked about once
+    assert at.dataframe  # the side-by-side table is drawn
+
+
+def test_compare_leaves_out_a_model_over_the_limit(monkeypatch):
+    monkeypatch.setenv("EXPLORER_MAX_SECONDS", "2")  # AlexNet's count at 480x640 is estimated above 2 s
+    at = open_app("pages/5_Compare.py", {"input": "480x640", "groups": "8", "width": "0.25"})
+    at.multiselect(key="compare_models").set_value(["Current model (sidebar)", "AlexNet"]).run()
+    assert not at.exception
+    [warning] = [w.value for w in at.warning if "is left out" in w.value]
+    assert warning.startswith("AlexNet is left out.") and "> 2.0 s" in warning
+    models = compare_table(at)["Model"].tolist()
+    assert "AlexNet" not in models and len(models) == 1

@@ -21,7 +21,7 @@ import streamlit as st
 
 from explorer import AlexNetConfig, MobileNetConfig, ShuffleNetConfig, build_model, profile
 from explorer.analysis import ModelProfile
-from explorer.limits import counting_cost, megabytes, seconds_text
+from explorer.limits import Cost, counting_cost, megabytes, seconds_text
 from explorer.threads import counting_threads
 
 from .text import shown_value
@@ -109,36 +109,51 @@ def cached_onnx(config) -> bytes:
             return handle.read()
 
 
-def _refuse_or_confirm(config, what: str) -> None:
+CONFIRMED_KEY = "explorer.confirmed_large"
+CONFIRMED_ENTRIES = 16  # a page such as Compare may need several models confirmed at once
+
+
+def _counting_cost(config) -> Cost:
+    """``explorer.limits.counting_cost``; a bad ``EXPLORER_MAX_*`` value in the server's environment stops the page."""
+    try:
+        return counting_cost(config, what=f"Counting {config.label} at {config.input_size[0]} × {config.input_size[1]}")
+    except ValueError as error:
+        st.error(f"The server's resource limits are misconfigured: {shown_value(error, 300)}")
+        st.stop()
+
+
+def counting_refusal(config) -> str | None:
+    """Why counting ``config`` is refused (its estimate and the limit), or None when it fits."""
+    cost = _counting_cost(config)
+    return None if cost.fits else cost.refusal()
+
+
+def _refuse_or_confirm(config) -> None:
     """Stop the page run (``st.stop``) for a count over the limits, or until a large one is confirmed.
 
     The estimate comes from shapes alone (``explorer.limits``), so nothing heavy starts by
     accident from a link like ``input=4096x4096&width=4``; the sidebar stays usable.
     """
-    try:
-        cost = counting_cost(config, what=f"counting {config.label} at {config.input_size[0]}×{config.input_size[1]}")
-    except ValueError as error:  # a bad EXPLORER_MAX_* value in the server's environment
-        st.error(f"The server's resource limits are misconfigured: {shown_value(error, 300)}")
-        st.stop()
+    size = f"{config.input_size[0]} × {config.input_size[1]}"
+    cost = _counting_cost(config)
     if not cost.fits:
         st.error(cost.refusal(), icon=":material/block:")
         st.stop()
-    confirm_key = "explorer.confirmed_large"
-    if cost.needs_confirmation and st.session_state.get(confirm_key) != config:
+    confirmed = st.session_state.get(CONFIRMED_KEY, ())
+    if cost.needs_confirmation and config not in confirmed:
         st.warning(
-            f"Building and counting {config.label} at {config.input_size[0]} × {config.input_size[1]} pixels for "
-            f"{what} is estimated to take {cost.describe()} (limits: {megabytes(cost.limits.memory_bytes)}, "
-            f"{seconds_text(cost.limits.seconds)})."
+            f"Building and counting {config.label} at {size} pixels is estimated to take {cost.describe()} "
+            f"(limits: {megabytes(cost.limits.memory_bytes)}, {seconds_text(cost.limits.seconds)})."
         )
         if st.button("Build and count it anyway", key="confirm_large_input"):
-            st.session_state[confirm_key] = config
+            st.session_state[CONFIRMED_KEY] = (*confirmed, config)[-CONFIRMED_ENTRIES:]
             st.rerun()
         st.stop()
 
 
-def profile_or_ask(config, what: str = "this page") -> ModelProfile:
+def profile_or_ask(config) -> ModelProfile:
     """``cached_profile`` with a spinner, after the resource check; says so if fvcore failed."""
-    _refuse_or_confirm(config, what)
+    _refuse_or_confirm(config)
     with st.spinner("Building the model and counting its operations…"):
         result = cached_profile(config)
     if result.complexity.fell_back:
