@@ -7,80 +7,14 @@ classic multipage layout); every page, this one included, calls
 
 import streamlit as st
 
+from explorer import ShuffleNetConfig
 from explorer.analytic import plan_conv_macs
-from explorer.style import group_color
 from ui.controls import shared_controls
+from ui.diagrams import shuffle_demo_dot
 from ui.page import existing_pages, page_setup
+from ui.text import input_size_text
 
-page_setup("Overview")
-config = shared_controls()
-
-st.title("ShuffleNet Explorer")
-st.markdown(
-    "An interactive companion to Zhang et al., *ShuffleNet: An Extremely Efficient Convolutional Neural Network "
-    "for Mobile Devices* (arXiv 1707.01083): build any ShuffleNet v1 from the sidebar, see its layout, count its "
-    "cost, and compare it with the paper's own tables."
-)
-
-left, right = st.columns(2, gap="large")
-with left:
-    st.subheader("1 · Pointwise group convolution")
-    st.markdown(
-        "In a ShuffleNet unit most of the cost sits in the 1×1 convolutions. Splitting their channels into "
-        "**g groups**, each convolved only with its own inputs, divides their multiply-adds by g. Under a fixed "
-        "budget (about 140 MFLOPs at 1×) that buys wider feature maps: Stage2 grows from 144 channels at g = 1 "
-        "to 384 at g = 8 (the paper's Table 1)."
-    )
-with right:
-    st.subheader("2 · Channel shuffle")
-    st.markdown(
-        "Stacked group convolutions only ever mix channels *inside* a group, so information never crosses "
-        "groups. ShuffleNet reshapes the C channels to (g, C/g), transposes and flattens: the next group "
-        "convolution then sees channels from every group. It costs no multiply-adds; the paper's Table 3 "
-        "shows it lowers the error by up to 4 points."
-    )
-
-
-def _shuffle_demo_dot(groups: int = 3, per_group: int = 3) -> str:
-    """A tiny picture of Fig. 1: channels coloured by group, before and after the shuffle."""
-    cells = lambda order: "".join(  # noqa: E731
-        f'<TD BGCOLOR="{group_color(g)}" WIDTH="22" HEIGHT="22"></TD>' for g in order
-    )
-    before = [g for g in range(groups) for _ in range(per_group)]
-    after = [g for _ in range(per_group) for g in range(groups)]
-    table = '<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="2"><TR><TD>{}</TD>{}</TR></TABLE>>'
-    return "\n".join([
-        "digraph shuffle {",
-        '  graph [rankdir=TB, bgcolor="transparent", nodesep=0.2, ranksep=0.35];',
-        '  node [shape=plaintext, fontname="Helvetica", fontsize=13];',
-        '  edge [color="#7f7f7f", fontname="Helvetica", fontsize=11];',
-        f"  before [label={table.format('after GConv (g = 3)', cells(before))}];",
-        f"  after [label={table.format('after channel shuffle', cells(after))}];",
-        '  before -> after [label=" reshape (3, 3) → transpose → flatten"];',
-        "}",
-    ])  # fmt: skip
-
-
-st.graphviz_chart(_shuffle_demo_dot(), width="content")
-st.caption("Each colour is one channel group; the same colours mean the same groups on every page.")
-
-st.subheader("The current model")
-plan = config.plan()
-macs = plan_conv_macs(plan, config.input_size)
-cols = st.columns([2, 2, 3, 2])
-cols[0].metric("Model", config.label.replace("ShuffleNet ", ""))
-cols[1].metric("Input (height × width, pixels)", f"{config.input_size[0]} × {config.input_size[1]}")
-cols[2].metric("Stage2 / 3 / 4 output channels", " / ".join(str(c) for c in plan.stage_channels))
-cols[3].metric(
-    "Multiply-adds (paper convention)",
-    f"{macs / 1e6:.1f} M",
-    help="Computed here with the closed-form count (the paper's own arithmetic; the tests check it equals "
-    "fvcore's count of the built model): every convolution's multiply-adds, FC excluded.",
-)
-st.caption("Computed here from the sidebar's settings. The pages below show the details.")
-
-st.subheader("Pages")
-DESCRIPTIONS = {
+PAGE_DESCRIPTIONS = {
     "pages/1_Architecture.py": "Table 1 of the current model, next to the paper's, per-unit table and block diagrams.",
     "pages/2_Complexity.py": "Multiply-adds, FLOPs, parameters and activations; complexity across g and width; "
     "what fits a budget.",
@@ -88,13 +22,73 @@ DESCRIPTIONS = {
     "pages/4_Latency.py": "Time the model on this machine.",
     "pages/5_Compare.py": "Several models side by side, including MobileNet and AlexNet.",
 }
-for path, label, icon in existing_pages():
-    if path in DESCRIPTIONS:
-        link, text = st.columns([1, 3])
-        link.page_link(path, label=label, icon=icon)
-        text.markdown(DESCRIPTIONS[path])
 
-st.caption(
-    "Numbers labelled *computed here* come from the model built in this app; numbers labelled *reported in the "
-    "paper* are copied from Zhang et al. and are never mixed with them."
-)
+
+def ideas_section() -> None:
+    st.title("ShuffleNet Explorer")
+    st.markdown(
+        "An interactive companion to Zhang et al., *ShuffleNet: An Extremely Efficient Convolutional Neural Network "
+        "for Mobile Devices* (arXiv 1707.01083): build any ShuffleNet v1 from the sidebar, see its layout, count its "
+        "cost, and compare it with the paper's own tables."
+    )
+    left, right = st.columns(2, gap="large")
+    with left:
+        st.subheader("1 · Pointwise group convolution")
+        st.markdown(
+            "In a ShuffleNet unit most of the cost sits in the 1×1 convolutions. Splitting their channels into "
+            "**g groups**, each convolved only with its own inputs, divides their multiply-adds by g. Under a fixed "
+            "budget (about 140 MFLOPs at 1×) that buys wider feature maps: Stage2 grows from 144 channels at g = 1 "
+            "to 384 at g = 8 (the paper's Table 1)."
+        )
+    with right:
+        st.subheader("2 · Channel shuffle")
+        st.markdown(
+            "Stacked group convolutions only ever mix channels *inside* a group, so information never crosses "
+            "groups. ShuffleNet reshapes the C channels to (g, C/g), transposes and flattens: the next group "
+            "convolution then sees channels from every group. It costs no multiply-adds; the paper's Table 3 "
+            "shows it lowers the error by up to 4 points."
+        )
+    st.graphviz_chart(shuffle_demo_dot(), width="content")
+    st.caption("Each colour is one channel group; the same colours mean the same groups on every page.")
+
+
+def current_model_section(config: ShuffleNetConfig) -> None:
+    st.subheader("The current model")
+    plan = config.plan()
+    macs = plan_conv_macs(plan, config.input_size)
+    cols = st.columns([2, 2, 3, 2])
+    cols[0].metric("Model", config.label.replace("ShuffleNet ", ""))
+    cols[1].metric("Input (height × width, pixels)", input_size_text(config.input_size))
+    cols[2].metric("Stage2 / 3 / 4 output channels", " / ".join(str(c) for c in plan.stage_channels))
+    cols[3].metric(
+        "Multiply-adds (paper convention)",
+        f"{macs / 1e6:.1f} M",
+        help="Computed here with the closed-form count (the paper's own arithmetic; the tests check it equals "
+        "fvcore's count of the built model): every convolution's multiply-adds, FC excluded.",
+    )
+    st.caption("Computed here from the sidebar's settings. The pages below show the details.")
+
+
+def pages_section() -> None:
+    st.subheader("Pages")
+    for path, label, icon in existing_pages():
+        if path in PAGE_DESCRIPTIONS:
+            link, text = st.columns([1, 3])
+            link.page_link(path, label=label, icon=icon)
+            text.markdown(PAGE_DESCRIPTIONS[path])
+    st.caption(
+        "Numbers labelled *computed here* come from the model built in this app; numbers labelled *reported in the "
+        "paper* are copied from Zhang et al. and are never mixed with them."
+    )
+
+
+def main() -> None:
+    page_setup("Overview")
+    config = shared_controls()
+    ideas_section()
+    current_model_section(config)
+    pages_section()
+
+
+# Streamlit execs this file as a script on every rerun (also under AppTest), so main runs unconditionally.
+main()

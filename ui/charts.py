@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
+from explorer.config import ShuffleNetConfig
 from explorer.style import HIGHLIGHT, NEUTRAL, groups_color
 
 FONT_SIZE = 15  # projector-readable
@@ -117,4 +118,21 @@ def compare_figure(records: list[dict], colors: list[str], value_key: str, axis_
     return style_figure(figure, title, "Model", axis_title)
 
 
-__all__ = ["HIGHLIGHT", "style_figure", "budget_figure", "compare_figure", "groups_bar_figure", "stage_figure", "sweep_figure"]
+def stage_channels_figure(models: list[tuple[str, ShuffleNetConfig]], title: str) -> go.Figure:
+    """Output channels of Conv1 and each stage, one group of bars per stage, one bar per model coloured by g."""
+    figure = go.Figure()
+    for label, config in models:
+        plan = config.plan()
+        channels = [plan.conv1_channels, *plan.stage_channels]
+        figure.add_trace(go.Bar(
+            name=label, x=["Conv1", "Stage2", "Stage3", "Stage4"], y=channels,
+            marker={"color": groups_color(config.groups)}, text=channels, textposition="outside",
+        ))  # fmt: skip
+    figure.update_layout(barmode="group")
+    return style_figure(figure, title, "Stage", "Output channels (count)")
+
+
+__all__ = [
+    "HIGHLIGHT", "budget_figure", "compare_figure", "groups_bar_figure", "stage_channels_figure", "stage_figure",
+    "style_figure", "sweep_figure",
+]  # fmt: skip

@@ -1,4 +1,4 @@
-"""Graphviz DOT for the network (stages and units) and for one unit (Fig. 2b / 2c).
+"""Graphviz DOT for the network (stages and units), one unit (Fig. 2b / 2c) and the Overview's shuffle.
 
 Pure functions of library results (no Streamlit), so the tests can read the DOT. Every
 number in a label comes from the measured model (``UnitRow`` / ``LayoutRow``); channel
@@ -179,3 +179,24 @@ def dot_to_svg(dot: str) -> bytes | None:
         return graphviz.Source(dot).pipe(format="svg")
     except Exception:  # noqa: BLE001 - missing binary, bad install, timeout: no SVG, DOT still offered
         return None
+
+
+def _colour_cells(order: list[int]) -> str:
+    return "".join(f'<TD BGCOLOR="{group_color(g)}" WIDTH="22" HEIGHT="22"></TD>' for g in order)
+
+
+def shuffle_demo_dot(groups: int = 3, per_group: int = 3) -> str:
+    """The Overview's tiny Fig. 1: channels coloured by group, before and after the shuffle."""
+    before = [g for g in range(groups) for _ in range(per_group)]
+    after = [g for _ in range(per_group) for g in range(groups)]
+    table = '<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="2"><TR><TD>{}</TD>{}</TR></TABLE>>'
+    return "\n".join([
+        "digraph shuffle {",
+        '  graph [rankdir=TB, bgcolor="transparent", nodesep=0.2, ranksep=0.35];',
+        f'  node [shape=plaintext, fontname="{FONT}", fontsize=13];',
+        f'  edge [color="{NEUTRAL}", fontname="{FONT}", fontsize=11];',
+        f"  before [label={table.format(f'after GConv (g = {groups})', _colour_cells(before))}];",
+        f"  after [label={table.format('after channel shuffle', _colour_cells(after))}];",
+        f'  before -> after [label=" reshape ({groups}, {per_group}) → transpose → flatten"];',
+        "}",
+    ])  # fmt: skip

@@ -1,4 +1,4 @@
-"""Figures and cached helpers of the Channel shuffle page (issue 4).
+"""Figures, cached helpers and sentences of the Channel shuffle page (issue 4).
 
 Figures are functions of library results, cached with ``st.cache_data`` (building a
 plotly figure costs tens of milliseconds, and a page shows a dozen), and the measurement
@@ -15,7 +15,7 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from explorer.mixing import ShuffleSteps
+from explorer.mixing import ShuffleSteps, ToyMixing
 from explorer.mixing_network import StageMixing, measure_stage
 from explorer.style import NEUTRAL, group_color, groups_color
 from explorer.threads import counting_threads
@@ -57,7 +57,7 @@ def _bin_size(channels: int, groups: int, limit: int = MAX_HEATMAP_CELLS) -> int
 
 def _tint(color: str, amount: float = 0.35) -> str:
     red, green, blue = (int(color[i : i + 2], 16) for i in (1, 3, 5))
-    mix = lambda c: round(255 - (255 - c) * amount)  # noqa: E731
+    mix = lambda c: round(255 - (255 - c) * amount)
     return f"rgb({mix(red)},{mix(green)},{mix(blue)})"
 
 
@@ -198,8 +198,105 @@ def fraction_figure(series: list[dict], x_title: str, title: str, height: int = 
     return figure.to_dict()  # a dict: cached figures unpickle without plotly's validation
 
 
+# --------------------------------------------------------------------------- sentences
+
+
 def percent(value: float) -> str:
     return f"{100 * value:.0f}%" if math.isclose(value * 100, round(value * 100)) else f"{100 * value:.1f}%"
 
 
-__all__ = ["cached_stage_mixing", "dependency_heatmap", "fraction_figure", "percent", "shuffle_mapping_figure"]
+def reach_text(toy: ToyMixing) -> str:
+    """How many input channels one output channel of the toy reaches, e.g. "4 of 12 input channels (33.3%)"."""
+    counts = toy.matrix.sum(axis=1)
+    if counts.min() == counts.max():
+        return f"{int(counts[0])} of {toy.channels} input channels ({percent(toy.fraction)})"
+    return f"on average {counts.mean():.1f} of {toy.channels} input channels ({percent(toy.fraction)})"
+
+
+def _toy_verdict(none_toy: ToyMixing, shuffle_toy: ToyMixing) -> str:
+    if shuffle_toy.groups == 1:
+        return "with a single group every 1×1 convolution is dense already, so there is nothing to shuffle: raise g"
+    if shuffle_toy.fraction > none_toy.fraction:
+        return "the shuffle lets information cross groups"
+    if shuffle_toy.layers == 1:
+        return "with one layer nothing can cross groups yet: raise L"
+    return "here the shuffle cannot help: each group has a single channel, so the shuffle keeps the order"
+
+
+def toy_takeaway(none_toy: ToyMixing, shuffle_toy: ToyMixing) -> str:
+    """What the shuffle changes in the toy, and why (or why not) for these C, g and L."""
+    return (f"with C = {shuffle_toy.channels}, g = {shuffle_toy.groups} and L = {shuffle_toy.layers}, each output "
+            f"channel sees {reach_text(none_toy)} without a shuffle, but {reach_text(shuffle_toy)} with one: "
+            f"{_toy_verdict(none_toy, shuffle_toy)}.")  # fmt: skip
+
+
+def two_layer_note(shuffle_toy: ToyMixing) -> str | None:
+    """When stacked shuffled layers connect every input to every output (None where the question is moot)."""
+    groups, layers = shuffle_toy.groups, shuffle_toy.layers
+    if groups == 1 or layers < 2:
+        return None
+    per_group = shuffle_toy.channels // groups
+    full_two = per_group >= groups
+    note = (f"Two layers with a shuffle are fully connected exactly when C/g ≥ g: here C/g = {per_group} "
+            f"{'≥' if full_two else '<'} g = {groups}, so they {'are' if full_two else 'are not'}.")  # fmt: skip
+    if full_two:
+        return note
+    first_full = next((k for k, m in enumerate(shuffle_toy.matrices, start=1) if m.all()), None)
+    if first_full:
+        return note + f" With the shuffle, every output reaches every input after {first_full} layers."
+    return note + f" With the shuffle, {layers} layers are not enough to reach every input."
+
+
+def unit_word(scope: str) -> str:
+    """What one step of the measured scope is: a stride-1 unit, or any unit of the whole stage."""
+    return "stride-1 unit" if scope == "stride1" else "unit"
+
+
+def measured_takeaway(on: StageMixing, off: StageMixing, scope: str, width: float, variant: str) -> str:
+    """How far an output channel of the measured stage reaches, without and with the shuffle."""
+    word = unit_word(scope)
+    steps = len(on.matrices(scope))
+    stacked = f"{steps} {word}{'s' if steps > 1 else ''}"
+    fractions_on, fractions_off = on.fractions(scope), off.fractions(scope)
+    if len(set(fractions_off)) == 1:
+        off_text = f"{percent(fractions_off[0])} of the input channels without shuffle, however many {word}s are stacked"
+    else:
+        off_text = (f"{percent(fractions_off[0])} of the input channels without shuffle after one {word} "
+                    f"({percent(fractions_off[-1])} after {stacked})")  # fmt: skip
+    full_on = on.units_to_full(scope)
+    if full_on == 1:
+        on_text = f"100% with shuffle, already after one {word}"
+    elif full_on:
+        on_text = f"{percent(fractions_on[0])} with shuffle after one {word} and 100% after {full_on}"
+    else:
+        on_text = f"{percent(fractions_on[0])} with shuffle after one {word} and {percent(fractions_on[-1])} after {stacked}"
+    variant_text = "" if variant == "standard" else f" {variant}"
+    return (f"in Stage{on.stage} of ShuffleNet {width:g}×{variant_text} (g = {on.groups}, {stacked}), an output "
+            f"channel depends on {off_text}; on {on_text}.")  # fmt: skip
+
+
+def shortcut_note(on: StageMixing) -> str:
+    """Why the measured matrices look as they do: the identity shortcut, and how many groups one unit reaches."""
+    g = on.groups
+    m_per_group = on.bottleneck // g
+    note = (
+        f"Each stride-1 unit adds its input back (identity shortcut), so output channel *i* always depends on input "
+        f"channel *i* — the diagonal of every matrix. Without shuffle the residual branch of output group *j* reads "
+        f"input group *j* only, which already contains *i*: exactly 1/g = {percent(1 / g)} of the channels, however "
+        f"many units are stacked. With shuffle, the last 1×1 group convolution's group *j* reads {m_per_group} "
+        f"bottleneck channels (bottleneck {on.bottleneck} = C/4, split into g = {g} groups) coming from "
+        f"min({m_per_group}, {g}) = {min(m_per_group, g)} different groups. "
+    )
+    if m_per_group >= g:
+        return note + f"Since {m_per_group} ≥ g, one unit already reaches every input channel."
+    return note + (
+        f"Since {m_per_group} < g, one unit reaches {m_per_group} of the {g} groups (plus its own channel through the "
+        f"shortcut: the lone cells on the diagonal, pale blocks when drawn in blocks), and the fraction grows with "
+        "each stacked unit."
+    )
+
+
+__all__ = [
+    "cached_stage_mixing", "dependency_heatmap", "fraction_figure", "measured_takeaway", "percent", "reach_text",
+    "shortcut_note", "shuffle_mapping_figure", "toy_takeaway", "two_layer_note", "unit_word",
+]  # fmt: skip

@@ -1,4 +1,4 @@
-"""Safe text for Streamlit: user-supplied values never reach markdown or HTML unescaped."""
+"""Text for Streamlit: user-supplied values never reach markdown or HTML unescaped; sizes read alike."""
 
 from __future__ import annotations
 
@@ -19,3 +19,8 @@ def shown_value(value: object, limit: int = MAX_SHOWN) -> str:
     if len(text) > limit:
         text = text[:limit] + "…"
     return _MARKDOWN_SPECIALS.sub(r"\\\1", text)
+
+
+def input_size_text(size: tuple[int, int]) -> str:
+    """An input size as every page writes it: height × width, e.g. ``224 × 224``."""
+    return f"{size[0]} × {size[1]}"
