@@ -3,6 +3,7 @@
 No Streamlit in here: configs in, models, tables and numbers out.
 """
 
+from . import _no_telemetry  # noqa: F401 - first: ONNX Runtime reads it when it initialises
 from .analysis import Complexity, Figure, LayoutRow, ModelProfile, UnitRow, complexity, layout, profile, unit_table
 from .config import (
     PAPER_GROUPS,

@@ -20,32 +20,43 @@ runs reported, IQR > 10% of the median flagged as noisy, batch 1 by default.
 Fairness: ``LOCK`` (``explorer.threads.MEASUREMENT_LOCK``, one per process) serialises every measurement,
 export included, so two users of the app never time on top of each other;
 ``measurement_lock(on_wait=...)`` lets a caller show that it is queued. A request whose
-estimated memory exceeds half of what the machine has available is refused
-(``MemoryRefused``, a ``ValueError`` that states the estimate and the limit).
+estimated memory exceeds half of what the machine has available, or the configured limit
+(``explorer.limits``: ``EXPLORER_MAX_MEMORY_MB``), is refused (``MemoryRefused``, a
+``ValueError`` that states the estimate and the limit).
 
 ONNX files live in a temporary directory owned by a ``LatencyRunner`` and removed when
 it closes (``with LatencyRunner(...) as runner:``), errors included.
+
+Faults: a backend that cannot be measured for a config (the model does not build or
+count, the ONNX export or its check raises, ONNX Runtime's output differs from PyTorch's,
+the session cannot be created, a run raises) raises ``BackendFailed`` carrying a
+``BackendFailure`` (backend, config, stage, one-line reason); the traceback goes to the
+``explorer.latency`` logger. ``measure_many`` records it and measures the other backends,
+so an ONNX Runtime fault never hides the PyTorch numbers. A ``cancel`` event stops a
+measurement between its steps and between timed runs (``Cancelled``).
 """
 
 from __future__ import annotations
 
 import contextlib
 import copy
+import logging
 import os
 import platform
 import tempfile
 import threading
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 import torch
 from torch import nn
 
-from . import paper
+from . import onnx_export, paper
 from .analysis import complexity
 from .config import REFERENCE_INPUT, AlexNetConfig, MobileNetConfig, ModelConfig, ShuffleNetConfig
+from .limits import MEMORY_ENV, Limits, ResourceRefused, footprint
 from .latency_timing import (
     CONTENDED_SHARE,
     DEFAULT_MIN_TIME,
@@ -57,9 +68,11 @@ from .latency_timing import (
     torch_threads,
 )
 from .models import build_model
-from .onnx_export import INPUT_NAME, export_onnx, fold_batchnorm, max_abs_difference, ort_session, quantize_int8
+from .onnx_export import INPUT_NAME, fold_batchnorm, max_abs_difference
 from .roofline import GemmPeak, floor_ms, gemm_peak
 from .threads import MEASUREMENT_LOCK, counting_threads, measurement_running
+
+log = logging.getLogger(__name__)
 
 # --------------------------------------------------------------------------- backends
 
@@ -162,7 +175,7 @@ WEIGHT_COPIES = {"torch": 1, "torch-cl": 2, "torch-fold": 2, "ort": 3, "ort-int8
 CALIBRATION_COPIES = 4  # INT8 calibration keeps every intermediate tensor of each calibration input
 
 
-class MemoryRefused(ValueError):
+class MemoryRefused(ResourceRefused):
     """A measurement that would need more memory than the machine can spare."""
 
 
@@ -176,6 +189,11 @@ def available_memory() -> int:
     except OSError:
         pass
     return int(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+
+
+def memory_limit(available: int) -> int:
+    """The smaller of ``MEMORY_FRACTION`` of what is available and the configured limit."""
+    return min(int(available * MEMORY_FRACTION), Limits.from_environment().memory_bytes)
 
 
 @dataclass(frozen=True)
@@ -198,8 +216,8 @@ class MemoryEstimate:
             f"refused: {label} at batch {self.batch} needs about {gb(self.total)} "
             f"(activations {gb(self.activation_bytes)} per image x batch {self.batch} x {ACTIVATION_FACTOR:g} "
             f"+ weights {gb(self.weight_bytes)} x copies for {', '.join(self.backends)}), "
-            f"but the limit is {gb(self.limit)} ({MEMORY_FRACTION:.0%} of the {gb(self.available)} available). "
-            "Use a smaller batch or input."
+            f"but the limit is {gb(self.limit)} (the smaller of {MEMORY_FRACTION:.0%} of the {gb(self.available)} "
+            f"available and `{MEMORY_ENV}`). Use a smaller batch or input."
         )
 
 
@@ -218,28 +236,19 @@ def counted(config: ModelConfig):
         return complexity(config)
 
 
-EXACT_COUNT_PIXELS = 720 * 1280  # above this, counting (one traced forward pass) would itself be costly
+def activation_and_weight_bytes(config: ModelConfig) -> tuple[int, int]:
+    """Activation bytes per image and weight bytes, from shapes alone (``explorer.limits.footprint``).
 
-
-def activation_and_weight_bytes(config: ModelConfig) -> tuple[int, int, bool]:
-    """Activation bytes per image and weight bytes; ``exact`` False when scaled from 224x224.
-
-    Counting runs one forward pass, which for a huge input is the very allocation the guard
-    must prevent, so above ``EXACT_COUNT_PIXELS`` the 224x224 count is scaled by the pixel
-    ratio (activations grow with the pixel count; weights do not change).
+    Nothing is built or run: for a huge input that would be the very allocation the guard
+    must prevent. The figures equal the built model's counts (tests/test_limits.py).
     """
-    pixels = config.input_size[0] * config.input_size[1]
-    if pixels <= EXACT_COUNT_PIXELS:
-        figures = counted(config)
-        return int(figures.activation_bytes.value), int(figures.params.value * 4), True
-    figures = counted(replace(config, input_size=REFERENCE_INPUT))
-    ratio = pixels / (REFERENCE_INPUT[0] * REFERENCE_INPUT[1])
-    return int(figures.activation_bytes.value * ratio), int(figures.params.value * 4), False
+    shape = footprint(config)
+    return shape.activation_bytes, shape.weight_bytes
 
 
 def memory_estimate(config: ModelConfig, batch: int, backends: Iterable[str], available: int | None = None
                     ) -> MemoryEstimate:
-    activations, weights, _ = activation_and_weight_bytes(config)
+    activations, weights = activation_and_weight_bytes(config)
     backends = tuple(backends)
     copies = max(WEIGHT_COPIES[b] for b in backends)
     total = ACTIVATION_FACTOR * activations * batch + copies * weights + 4 * batch * 3 * config.input_size[0] * \
@@ -247,8 +256,7 @@ def memory_estimate(config: ModelConfig, batch: int, backends: Iterable[str], av
     if "ort-int8" in backends:
         total += CALIBRATION_COPIES * activations * batch
     available = available_memory() if available is None else available
-    return MemoryEstimate(activations, weights, batch, backends, int(total), int(available * MEMORY_FRACTION),
-                          available)
+    return MemoryEstimate(activations, weights, batch, backends, int(total), memory_limit(available), available)
 
 
 def check_memory(config: ModelConfig, batch: int, backends: Iterable[str], available: int | None = None
@@ -287,6 +295,98 @@ def measurement_lock(on_wait: Callable[[float], None] | None = None, cancel: thr
 
 def lock_busy() -> bool:
     return measurement_running()
+
+
+def check_cancel(cancel: threading.Event | None) -> None:
+    if cancel is not None and cancel.is_set():
+        raise Cancelled("cancelled")
+
+
+def cancellable(run: Callable[[], object], cancel: threading.Event | None) -> Callable[[], object]:
+    """``run``, raising ``Cancelled`` before each call once ``cancel`` is set (a timed loop stops at the next run)."""
+    if cancel is None:
+        return run
+
+    def checked() -> object:
+        if cancel.is_set():
+            raise Cancelled("cancelled while timing")
+        return run()
+
+    return checked
+
+
+# --------------------------------------------------------------------------- faults
+
+STAGES = {
+    "build": "building and counting the model",
+    "export": "the ONNX export (export, onnx.checker, quantisation, or outputs against PyTorch)",
+    "session": "creating the ONNX Runtime session",
+    "run": "running the model",
+}
+FP32_PARITY_TOLERANCE = 1e-3  # ORT FP32 vs PyTorch: max |diff| / max |PyTorch output| (measured: about 1e-6)
+REASON_CHARS = 300
+
+
+@dataclass(frozen=True)
+class BackendFailure:
+    """One (config, backend) that could not be measured: the step that failed and why, in one line."""
+
+    config: ModelConfig
+    backend: str
+    stage: str  # a key of STAGES
+    reason: str  # "ExceptionType: message", whitespace collapsed, at most REASON_CHARS
+
+    @property
+    def backend_label(self) -> str:
+        return BACKENDS[self.backend].label
+
+    @property
+    def where(self) -> str:
+        return f"{self.config.label} at {self.config.input_size[0]}x{self.config.input_size[1]}"
+
+    def message(self) -> str:
+        return f"{self.backend_label} failed for {self.where} during {STAGES[self.stage]}: {self.reason}"
+
+    def to_dict(self) -> dict:
+        return {"model": self.config.label, "input": list(self.config.input_size), "backend": self.backend,
+                "backend_label": self.backend_label, "stage": self.stage, "reason": self.reason}
+
+
+class BackendFailed(RuntimeError):
+    """Raised by ``LatencyRunner.measure`` when one backend cannot be measured for one config."""
+
+    def __init__(self, failure: BackendFailure) -> None:
+        super().__init__(failure.message())
+        self.failure = failure
+
+
+class ParityMismatch(RuntimeError):
+    """The ONNX graph does not compute what the PyTorch module computes."""
+
+
+class _FailedBefore(RuntimeError):
+    """An export that already failed in this runner: same reason, not tried again (AlexNet's takes ~20 s)."""
+
+
+def one_line(error: BaseException, limit: int = REASON_CHARS) -> str:
+    """``Type: message`` on one line, cut to ``limit`` characters: a reason to show, not a traceback."""
+    text = " ".join(str(error).split())
+    text = f"{type(error).__name__}: {text}" if text else type(error).__name__
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+@contextlib.contextmanager
+def failure_stage(config: ModelConfig, backend: str, stage: str) -> Iterator[None]:
+    """Turn any fault inside the block into ``BackendFailed`` (traceback logged); refusals and cancels pass."""
+    try:
+        yield
+    except (Cancelled, BackendFailed, ResourceRefused):  # a refusal (memory, time) is an answer, not a fault
+        raise
+    except Exception as error:
+        repeated = isinstance(error, _FailedBefore)
+        failure = BackendFailure(config, backend, stage, str(error) if repeated else one_line(error))
+        log.error("%s", failure.message(), exc_info=not repeated)
+        raise BackendFailed(failure) from error
 
 
 # --------------------------------------------------------------------------- results
@@ -409,6 +509,21 @@ def _image(config: ModelConfig, batch: int) -> torch.Tensor:
     return torch.randn(batch, 3, *config.input_size, generator=generator)
 
 
+def parity(reference: np.ndarray, output: np.ndarray, backend: str) -> tuple[float, float]:
+    """Max |ONNX - PyTorch| and that over max |PyTorch|; ``ParityMismatch`` when FP32 is off or anything is NaN.
+
+    INT8 is expected to drift (it is reported, not judged); FP32 must agree to rounding.
+    """
+    difference = max_abs_difference(reference, output)
+    relative = difference / (float(np.max(np.abs(reference))) or 1.0)
+    if not np.isfinite(relative):
+        raise ParityMismatch(f"the ONNX Runtime output is not finite where PyTorch's is (max |diff| {difference})")
+    if backend == "ort" and relative > FP32_PARITY_TOLERANCE:
+        raise ParityMismatch(f"the ONNX Runtime output differs from PyTorch's by {difference:.3g} (max |diff|, "
+                             f"{relative:.3g} of the largest output; FP32 allows {FP32_PARITY_TOLERANCE:g})")
+    return difference, relative
+
+
 @dataclass
 class _Prepared:
     run: Callable[[], object]
@@ -433,6 +548,7 @@ class LatencyRunner:
         self._paths: dict[tuple, str] = {}
         self._sessions: dict[tuple, object] = {}
         self._references: dict[tuple, np.ndarray] = {}
+        self._failed_exports: dict[tuple, str] = {}  # export key -> one-line reason
         self.peak: GemmPeak | None = None
         self.export_s = 0.0
 
@@ -473,29 +589,37 @@ class LatencyRunner:
     def _fp32_path(self, config: ModelConfig) -> str:
         dynamic = not needs_static_export(config)
         key = (_model_key(config), "fp32") if dynamic else (config, "fp32", self.batch)
-        if key not in self._paths:
-            self._require_dir()
-            path = os.path.join(self.workdir, f"model{len(self._paths)}.onnx")
-            start = time.perf_counter()
-            export_onnx(self._model(config), config.input_size, path, self.batch, dynamic=dynamic)
-            self.export_s += time.perf_counter() - start
-            self._paths[key] = path
-        return self._paths[key]
+        return self._exported(key, f"model{len(self._paths)}.onnx", lambda path: onnx_export.export_onnx(
+            self._model(config), config.input_size, path, self.batch, dynamic=dynamic))
 
     def _int8_path(self, config: ModelConfig) -> str:
         key = (config, "int8", self.batch)  # calibrated at this input size and batch
-        if key not in self._paths:
-            self._require_dir()
-            path = os.path.join(self.workdir, f"model{len(self._paths)}-int8.onnx")
-            start = time.perf_counter()
-            quantize_int8(self._fp32_path(config), path, config.input_size, self.batch)
+        fp32 = self._fp32_path(config)
+        return self._exported(key, f"model{len(self._paths)}-int8.onnx", lambda path: onnx_export.quantize_int8(
+            fp32, path, config.input_size, self.batch))
+
+    def _exported(self, key: tuple, name: str, write: Callable[[str], object]) -> str:
+        """The file ``write`` makes in the work directory, made once; a failed export is not retried."""
+        if key in self._paths:
+            return self._paths[key]
+        if key in self._failed_exports:
+            raise _FailedBefore(self._failed_exports[key])
+        self._require_dir()
+        path = os.path.join(self.workdir, name)
+        start = time.perf_counter()
+        try:
+            write(path)
+        except Exception as error:
+            self._failed_exports[key] = one_line(error)
+            raise
+        finally:
             self.export_s += time.perf_counter() - start
-            self._paths[key] = path
-        return self._paths[key]
+        self._paths[key] = path
+        return path
 
     def _session(self, path: str):
         if path not in self._sessions:
-            self._sessions[path] = ort_session(path, self.threads)
+            self._sessions[path] = onnx_export.ort_session(path, self.threads)
         return self._sessions[path]
 
     def _reference(self, config: ModelConfig, image: torch.Tensor) -> np.ndarray:
@@ -510,42 +634,62 @@ class LatencyRunner:
             raise RuntimeError("this LatencyRunner is closed")
 
     # ---------------------------------------------------------------- prepare + time
-    def _prepare(self, config: ModelConfig, backend: str) -> _Prepared:
+    def _prepare(self, config: ModelConfig, backend: str, cancel: threading.Event | None = None) -> _Prepared:
+        """Build (and for ONNX backends export, check, open and compare) what will be timed, step by step."""
         image = _image(config, self.batch)
+        with failure_stage(config, backend, "build"):
+            model = self._model(config, "torch" if BACKENDS[backend].onnx else backend)
         if not BACKENDS[backend].onnx:
-            model = self._model(config, backend)
             x = image.contiguous(memory_format=torch.channels_last) if backend == "torch-cl" else image
             return _Prepared(lambda: model(x))
-        path = self._fp32_path(config) if backend == "ort" else self._int8_path(config)
-        session = self._session(path)
+        check_cancel(cancel)
+        with failure_stage(config, backend, "export"):
+            path = self._fp32_path(config) if backend == "ort" else self._int8_path(config)
+        check_cancel(cancel)
+        with failure_stage(config, backend, "session"):
+            session = self._session(path)
         feed = {INPUT_NAME: image.numpy()}
-        output = session.run(None, feed)[0]
-        reference = self._reference(config, image)
-        difference = max_abs_difference(reference, output)
-        scale = float(np.max(np.abs(reference))) or 1.0
-        return _Prepared(lambda: session.run(None, feed), difference, difference / scale)
+        with failure_stage(config, backend, "run"):
+            output = session.run(None, feed)[0]
+            reference = self._reference(config, image)
+        with failure_stage(config, backend, "export"):
+            difference, relative = parity(reference, output, backend)
+        return _Prepared(lambda: session.run(None, feed), difference, relative)
+
+    def _roofline(self) -> GemmPeak | None:
+        """The GEMM peak; a fault there costs the roofline columns, never the measurement."""
+        try:
+            return gemm_peak(self.threads)
+        except Exception:
+            log.exception("GEMM peak not measured: measurements are shown without the roofline")
+            return self.peak
 
     def measure(self, config: ModelConfig, backend: str, *, on_wait: Callable[[float], None] | None = None,
                 cancel: threading.Event | None = None) -> Measurement:
-        """Time one (config, backend) under the process-wide lock."""
+        """Time one (config, backend) under the process-wide lock.
+
+        Raises ``BackendFailed`` when a step fails (see ``STAGES``), ``MemoryRefused`` when it
+        would not fit, ``Cancelled`` once ``cancel`` is set.
+        """
         if backend not in BACKENDS:
             raise ValueError(f"backend={backend!r} is not allowed: choose from {', '.join(BACKENDS)}")
-        check_memory(config, self.batch, (backend,))
-        figures = counted(config)
+        with failure_stage(config, backend, "build"):
+            check_memory(config, self.batch, (backend,))
+            figures = counted(config)
         with measurement_lock(on_wait, cancel):
-            if cancel is not None and cancel.is_set():
-                raise Cancelled("cancelled")
+            check_cancel(cancel)
             started_at = time.monotonic()
-            self.peak = gemm_peak(self.threads)
+            self.peak = self._roofline()
             start = time.perf_counter()
             with torch_threads(SETUP_THREADS):
-                prepared = self._prepare(config, backend)
+                prepared = self._prepare(config, backend, cancel)
             prepare_s = time.perf_counter() - start
             if self.wait_quiet > 0:
                 wait_until_quiet(self.wait_quiet, threads=self.threads)
-            with torch_threads(self.threads), torch.inference_mode():
-                timing = time_function(prepared.run, min_time=self.min_time, warmup=self.warmup,
-                                       min_samples=self.min_samples, threads=self.threads)
+            check_cancel(cancel)
+            with failure_stage(config, backend, "run"), torch_threads(self.threads), torch.inference_mode():
+                timing = time_function(cancellable(prepared.run, cancel), min_time=self.min_time,
+                                       warmup=self.warmup, min_samples=self.min_samples, threads=self.threads)
             finished_at = time.monotonic()
         return Measurement(
             config=config,
@@ -555,7 +699,7 @@ class LatencyRunner:
             timing=timing,
             macs=int(figures.macs_with_fc.value),
             conv_macs=int(figures.conv_macs.value),
-            gemm_macs_per_s=self.peak.macs_per_s,
+            gemm_macs_per_s=None if self.peak is None else self.peak.macs_per_s,
             max_abs_diff=prepared.max_abs_diff,
             relative_diff=prepared.relative_diff,
             prepare_s=prepare_s,
@@ -564,18 +708,40 @@ class LatencyRunner:
         )
 
     def measure_many(self, jobs: Sequence[tuple[ModelConfig, str]], *,
-                     progress: Callable[[int, int, Measurement | None], None] | None = None,
+                     progress: Callable[[int, int, Measurement | BackendFailure], None] | None = None,
                      cancel: threading.Event | None = None,
-                     on_wait: Callable[[float], None] | None = None) -> list[Measurement]:
-        """Measure each (config, backend) in turn; ``cancel`` is checked between measurements."""
-        results: list[Measurement] = []
+                     on_wait: Callable[[float], None] | None = None) -> Results:
+        """Measure each (config, backend) in turn; a failed backend is recorded and the rest still measured.
+
+        ``cancel`` stops the job between measurements and inside one (between its steps and
+        timed runs); what was measured until then is returned with ``cancelled`` set.
+        """
+        results = Results()
         for index, (config, backend) in enumerate(jobs):
             if cancel is not None and cancel.is_set():
+                results.cancelled = True
                 break
-            results.append(self.measure(config, backend, on_wait=on_wait, cancel=cancel))
+            try:
+                outcome: Measurement | BackendFailure = self.measure(config, backend, on_wait=on_wait, cancel=cancel)
+                results.measurements.append(outcome)
+            except BackendFailed as failed:
+                outcome = failed.failure
+                results.failures.append(outcome)
+            except Cancelled:
+                results.cancelled = True
+                break
             if progress is not None:
-                progress(index + 1, len(jobs), results[-1])
+                progress(index + 1, len(jobs), outcome)
         return results
+
+
+@dataclass
+class Results:
+    """What ``measure_many`` got: the measurements, the backends that failed, and whether it was cancelled."""
+
+    measurements: list[Measurement] = field(default_factory=list)
+    failures: list[BackendFailure] = field(default_factory=list)
+    cancelled: bool = False
 
 
 def measure(config: ModelConfig, backend: str = "ort", *, threads: int | None = None, batch: int = 1,
@@ -697,10 +863,14 @@ __all__ = [
     "DEFAULT_BACKENDS",
     "LOCK",
     "Backend",
+    "BackendFailed",
+    "BackendFailure",
     "Cancelled",
     "LatencyRunner",
     "Measurement",
     "MemoryRefused",
+    "ParityMismatch",
+    "Results",
     "Timing",
     "available_memory",
     "best_speedup",

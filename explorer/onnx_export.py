@@ -23,7 +23,9 @@
   saturation of AVX2 kernels). Random weights and random calibration inputs: the drift
   against FP32 says how much the numbers move, not what accuracy a trained model keeps.
 
-Files live in a directory the caller owns (``tempfile.TemporaryDirectory``).
+Files live in a directory the caller owns (``tempfile.TemporaryDirectory``). A failed
+export or quantisation removes what it had written before re-raising, so a long-lived
+directory (a Table 8 job's) does not keep half-written files.
 """
 
 from __future__ import annotations
@@ -64,6 +66,18 @@ def _quiet() -> Iterator[None]:
 
 
 @contextlib.contextmanager
+def _removed_on_error(*paths: str) -> Iterator[None]:
+    """Delete ``paths`` (if they exist) when the block raises, then re-raise."""
+    try:
+        yield
+    except BaseException:
+        for path in paths:
+            with contextlib.suppress(OSError):
+                os.remove(path)
+        raise
+
+
+@contextlib.contextmanager
 def _no_logging() -> Iterator[None]:
     """onnxruntime.quantization logs advice at WARNING on the root logger; keep it off the CLI/app."""
     previous = logging.root.manager.disable
@@ -81,18 +95,19 @@ def export_onnx(model: nn.Module, input_size: tuple[int, int], path: str, batch:
     example = torch.randn(batch, 3, *input_size)
     axes = {0: "batch", 2: "height", 3: "width"}
     dynamic_axes = {INPUT_NAME: axes, OUTPUT_NAME: {0: "batch"}} if dynamic else None
-    with _quiet(), torch.inference_mode(False), torch.no_grad():
-        torch.onnx.export(
-            model,
-            (example,),
-            path,
-            dynamo=False,
-            opset_version=OPSET,
-            input_names=[INPUT_NAME],
-            output_names=[OUTPUT_NAME],
-            dynamic_axes=dynamic_axes,
-        )
-    onnx.checker.check_model(path)
+    with _removed_on_error(path):
+        with _quiet(), torch.inference_mode(False), torch.no_grad():
+            torch.onnx.export(
+                model,
+                (example,),
+                path,
+                dynamo=False,
+                opset_version=OPSET,
+                input_names=[INPUT_NAME],
+                output_names=[OUTPUT_NAME],
+                dynamic_axes=dynamic_axes,
+            )
+        onnx.checker.check_model(path)
     return path
 
 
@@ -160,22 +175,23 @@ def quantize_int8(fp32_path: str, out_path: str, input_size: tuple[int, int], ba
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
     prepared = out_path + ".pre.onnx"
-    with _quiet(), _no_logging(), contextlib.redirect_stdout(io.StringIO()):
-        # ORT's own optimiser first (folds BN into the convs), then shape inference, then quantise.
-        quant_pre_process(fp32_path, prepared, skip_symbolic_shape=True)
-        quantize_static(
-            prepared,
-            out_path,
-            _RandomImages((batch, 3, *input_size), calibration_inputs),
-            quant_format=QuantFormat.QDQ,
-            activation_type=QuantType.QUInt8,
-            weight_type=QuantType.QInt8,
-            per_channel=True,
-            reduce_range=not cpu_has_vnni(),
-            calibrate_method=CalibrationMethod.MinMax,
-        )
-    os.remove(prepared)
-    onnx.checker.check_model(out_path)
+    with _removed_on_error(out_path, prepared):
+        with _quiet(), _no_logging(), contextlib.redirect_stdout(io.StringIO()):
+            # ORT's own optimiser first (folds BN into the convs), then shape inference, then quantise.
+            quant_pre_process(fp32_path, prepared, skip_symbolic_shape=True)
+            quantize_static(
+                prepared,
+                out_path,
+                _RandomImages((batch, 3, *input_size), calibration_inputs),
+                quant_format=QuantFormat.QDQ,
+                activation_type=QuantType.QUInt8,
+                weight_type=QuantType.QInt8,
+                per_channel=True,
+                reduce_range=not cpu_has_vnni(),
+                calibrate_method=CalibrationMethod.MinMax,
+            )
+        os.remove(prepared)
+        onnx.checker.check_model(out_path)
     return out_path
 
 

@@ -1,5 +1,10 @@
-"""Latency: the current model timed on this machine, the paper's Table 8 reproduced here, the roofline."""
+"""Latency: the current model timed on this machine, the paper's Table 8 reproduced here, the roofline.
 
+A backend that fails for a config (export, ONNX Runtime session or run) is listed with its
+step and reason while the other backends' results are shown; tracebacks go to the server log.
+"""
+
+import logging
 from dataclasses import replace
 
 import pandas as pd
@@ -10,8 +15,11 @@ from explorer import paper
 from explorer.latency_timing import NOISY_IQR_FRACTION
 from explorer.roofline import cached_gemm_peak
 from ui.controls import shared_controls
-from ui.latency import job_registry, latency_figure, result_store
+from ui.latency import failures_markdown, job_registry, latency_figure, result_store
 from ui.page import page_setup
+from ui.text import shown_value
+
+log = logging.getLogger("explorer.pages.latency")
 
 page_setup("Latency")
 config = shared_controls()
@@ -84,7 +92,17 @@ def refused(configs_and_backends) -> str | None:
             lat.check_memory(model_config, batch, backends)
         except lat.MemoryRefused as error:
             return str(error)
+        except Exception:  # noqa: BLE001, S112 - the model does not even count: its measurement records why
+            continue
     return None
+
+
+def show_failures(failures, anything_measured: bool) -> None:
+    """Which backends failed, at which step and why; a warning when other results are shown, else an error."""
+    show = st.warning if anything_measured else st.error
+    others = "the backends that worked are shown below" if anything_measured else "nothing could be measured"
+    show(f"{len(failures)} measurement(s) failed ({others}; details in the server log):\n\n"
+         + failures_markdown(failures), icon="⚠️")
 
 
 # ------------------------------------------------------------------ this model
@@ -109,16 +127,24 @@ if measure_clicked:
         def on_wait(seconds: float) -> None:
             queued.info(f"Queued behind another measurement… ({seconds:.0f} s)", icon="⏳")
 
+        failures = []
         try:
             with lat.LatencyRunner(threads, batch, min_time) as runner:
                 for index, backend in enumerate(backends):
                     progress.progress(index / len(backends), text=f"Measuring {BACKEND_LABEL[backend]}…")
-                    store.put(runner.measure(config, backend, on_wait=on_wait))
+                    try:
+                        store.put(runner.measure(config, backend, on_wait=on_wait))
+                    except lat.BackendFailed as failed:  # the others are still measured
+                        failures.append(failed.failure)
                     queued.empty()
             progress.progress(1.0, text="Done.")
         except ValueError as error:
             status.error(str(error))
+        st.session_state["lat_failures"] = ((config, threads, batch), failures)
 mine = [m for b in lat.BACKENDS if (m := store.get(config, b, threads, batch))]
+last_failures = st.session_state.get("lat_failures")
+if last_failures and last_failures[0] == (config, threads, batch) and last_failures[1]:
+    show_failures(last_failures[1], bool(mine))
 if mine:
     show_table(mine, "lat_this_table")
     best = lat.fastest(mine)
@@ -144,11 +170,16 @@ with st.expander("Where does the time go? ONNX Runtime's profile of this model")
             from explorer.latency_profile import profile_ort
             from explorer.roofline import gemm_peak
 
-            with st.spinner("Profiling (waits for other measurements to finish)…"):
-                with lat.measurement_lock():
-                    peak = gemm_peak(threads)
-                rows = profile_ort(config, threads, batch=batch)
-            st.session_state["lat_profile_rows"] = (config, threads, batch, rows, peak.macs_per_s)
+            try:
+                with st.spinner("Profiling (waits for other measurements to finish)…"):
+                    with lat.measurement_lock():
+                        peak = gemm_peak(threads)
+                    rows = profile_ort(config, threads, batch=batch)
+                st.session_state["lat_profile_rows"] = (config, threads, batch, rows, peak.macs_per_s)
+            except Exception as error:  # export or ONNX Runtime fault: say so, log the traceback
+                log.exception("ONNX Runtime profile of %s failed", config.label)
+                st.error(f"ONNX Runtime's profile of this model failed (details in the server log): "
+                         f"{shown_value(lat.one_line(error), 300)}")
     stored = st.session_state.get("lat_profile_rows")
     if stored and stored[:3] == (config, threads, batch):
         rows, peak_rate = stored[3], stored[4]
@@ -186,19 +217,24 @@ def job_panel() -> None:
                                        + (f" · now: {job.current}" if job.current else ""))
         if job.waiting_s > 0:
             st.info(f"Queued behind another measurement… ({job.waiting_s:.0f} s)", icon="⏳")
-        if st.button("Cancel", key="lat_cancel", help="Stops after the measurement in progress."):
+        if st.button("Cancel", key="lat_cancel",
+                     help="Stops at the next timed run or step of the measurement in progress (an ONNX export "
+                          "or quantisation under way finishes first); its temporary files are removed."):
             job.cancel.set()
-            st.toast("Cancelling after the current measurement…")
+            st.toast("Cancelling…")
         return
     if st.session_state.get("lat_job_seen") != job.id:  # finished since the last full run: redraw everything
         st.session_state["lat_job_seen"] = job.id
         st.rerun(scope="app")
     if job.state == "failed":
-        st.error(f"{job.name} failed: {job.error}")
+        st.error(f"{job.name} stopped by an unexpected error (details in the server log): "
+                 f"{shown_value(job.error, 300)}")
     elif job.state == "cancelled":
         st.info(f"{job.name} cancelled after {job.done} of {job.total} measurements.", icon="🛑")
-    else:
-        st.success(f"{job.name}: {job.done} measurements done.", icon="✅")
+    elif job.results:
+        st.success(f"{job.name}: {len(job.results)} measurements done.", icon="✅")
+    if job.failures:
+        show_failures(job.failures, bool(job.results))
 
 
 # ------------------------------------------------------------------ Table 8
@@ -311,6 +347,10 @@ with st.expander("How the numbers are measured"):
   throughput; “% of GEMM peak” = floor / measured latency (INT8 can exceed 100%).
 * **Fairness.** One process-wide lock serialises all measurements (yours and other users'); a queued request
   says so. Requests that would need more than half of the available memory are refused.
+* **Faults.** If a backend cannot be measured for a model (the ONNX export or `onnx.checker` fails, ONNX
+  Runtime's FP32 output differs from PyTorch's by more than {lat.FP32_PARITY_TOLERANCE:g} of the largest output,
+  or ONNX Runtime cannot open or run it), it is listed with the step and the reason and the other backends are
+  still measured; the traceback goes to the server log. Cancel stops a job at its next timed run or step.
 * **Random weights.** Models are freshly initialised (nothing is downloaded): timings do not depend on weight
   values, but the INT8 drift does.
 """

@@ -3,9 +3,13 @@
 * ``result_store()``: every measurement made in this server process, keyed by
   (config incl. input, backend, threads, batch); shared by all sessions, bounded.
 * ``job_registry()``: background measurement jobs (Table 8, reference models). A job runs
-  in its own thread, takes ``explorer.latency.LOCK`` per measurement (so two users never
-  time on top of each other), checks its cancel flag between measurements, and reports
-  progress the page polls with ``st.fragment(run_every=...)``.
+  in its own thread (named ``explorer-job-<id>``), takes ``explorer.latency.LOCK`` per
+  measurement (so two users never time on top of each other), stops soon after its cancel
+  flag is set (between the steps of a measurement and between timed runs), records a
+  backend that fails for a config and goes on with the others, and reports progress the
+  page polls with ``st.fragment(run_every=...)``. Its ONNX files live in the job's
+  ``LatencyRunner`` directory, removed when the thread ends, whatever ended it.
+* ``failures_markdown(failures)``: which backend failed, at which step and why, escaped.
 * ``latency_summary(config)`` / ``compare_latency_column(configs)``: what other pages show
   for a config that was already measured; they never measure.
 * ``latency_figure(measurements, peak)``: latency vs multiply-adds (log-log) with the
@@ -15,6 +19,7 @@
 from __future__ import annotations
 
 import itertools
+import logging
 import threading
 import time
 from dataclasses import dataclass, field
@@ -24,11 +29,26 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from explorer import AlexNetConfig, MobileNetConfig, ShuffleNetConfig
-from explorer.latency import BACKENDS, Cancelled, LatencyRunner, Measurement, default_threads
+from explorer.latency import (
+    BACKENDS,
+    STAGES,
+    BackendFailed,
+    BackendFailure,
+    Cancelled,
+    LatencyRunner,
+    Measurement,
+    default_threads,
+    one_line,
+)
 from explorer.style import NEUTRAL, groups_color
 from ui.charts import style_figure
+from ui.text import shown_value
+
+log = logging.getLogger(__name__)
 
 STORE_ENTRIES = 512
+JOB_THREAD_PREFIX = "explorer-job-"
+REASON_SHOWN = 300  # characters of a failure's reason on the page (the log has the traceback)
 
 
 class ResultStore:
@@ -87,6 +107,7 @@ class Job:
     current: str = ""
     waiting_s: float = 0.0  # > 0 while queued behind another measurement
     results: list = field(default_factory=list)
+    failures: list = field(default_factory=list)  # BackendFailure: this backend could not be measured for a config
     error: str = ""
     started: float = field(default_factory=time.time)
     finished: float | None = None
@@ -120,7 +141,8 @@ class JobRegistry:
             self._jobs[job.id] = job
             for old in [j for j in self._jobs.values() if not j.active and j.id != job.id][:-16]:
                 self._jobs.pop(old.id, None)  # keep a few finished jobs for their sessions
-        job.thread = threading.Thread(target=self._run, args=(job, store), name=f"latency-job-{job.id}", daemon=True)
+        job.thread = threading.Thread(target=self._run, args=(job, store), name=f"{JOB_THREAD_PREFIX}{job.id}",
+                                      daemon=True)
         job.thread.start()
         return job
 
@@ -145,16 +167,21 @@ class JobRegistry:
                     job.state = "running"
                     job.current = f"{config.label} {config.input_size[0]}×{config.input_size[1]} · " \
                                   f"{BACKENDS[backend].label}"
-                    measurement = runner.measure(config, backend, on_wait=on_wait, cancel=job.cancel)
+                    try:
+                        measurement = runner.measure(config, backend, on_wait=on_wait, cancel=job.cancel)
+                    except BackendFailed as failed:  # logged with its traceback by explorer.latency
+                        job.failures.append(failed.failure)
+                    else:
+                        store.put(measurement)
+                        job.results.append(measurement)
                     job.waiting_s = 0.0
-                    store.put(measurement)
-                    job.results.append(measurement)
                     job.done += 1
             job.state = "cancelled" if job.cancel.is_set() and job.done < job.total else "done"
         except Cancelled:
             job.state = "cancelled"
-        except Exception as error:  # shown on the page; the thread must not die silently
-            job.error = f"{type(error).__name__}: {error}"
+        except Exception as error:  # shown on the page (one line); the traceback goes to the server log
+            log.exception("%s job %d stopped by an unexpected error", job.name, job.id)
+            job.error = one_line(error)
             job.state = "failed"
         finally:
             job.current = ""
@@ -164,6 +191,15 @@ class JobRegistry:
 @st.cache_resource(show_spinner=False)
 def job_registry() -> JobRegistry:
     return JobRegistry()
+
+
+def failures_markdown(failures: Sequence[BackendFailure]) -> str:
+    """One bullet per failed (config, backend): the backend, the step and the reason, all escaped."""
+    return "\n".join(
+        f"- **{shown_value(f.backend_label)}** for {shown_value(f.where, 80)}: failed at step "
+        f"**{f.stage}** ({shown_value(STAGES[f.stage], 120)}): {shown_value(f.reason, REASON_SHOWN)}"
+        for f in failures
+    )
 
 
 # --------------------------------------------------------------------------- other pages

@@ -6,32 +6,36 @@
     python -m explorer bench --groups 3 --backends ort --repeat 2   # repeatability check
 
 Every figure is measured here except the columns marked "reported in the paper".
+
+A backend that fails for a config (ONNX export, onnx.checker, outputs against PyTorch,
+ONNX Runtime session or run) is listed with its step and reason (stderr as it happens,
+a "Failed" table, and ``failures`` in the JSON); the other backends are still measured.
+Exit status: 0 when at least one measurement was made, 1 when every one failed
+(``EXIT_NOTHING_MEASURED``), 2 for bad arguments. ``--traceback`` also prints each
+failure's Python traceback on stderr.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import logging
 import sys
 import time
+from typing import Iterator
 
 from .. import latency, paper
 from ..config import AlexNetConfig, MobileNetConfig, ShuffleNetConfig
 from ..latency_timing import DEFAULT_MIN_TIME, NOISY_IQR_FRACTION
 from ..onnx_export import cpu_has_vnni
-from .common import add_json_argument, add_model_arguments, finite_float, format_table, input_size, print_json
+from .common import add_json_argument, add_model_arguments, format_table, input_size, integer, number, print_json
 
 HELP = "measure CPU latency (PyTorch, ONNX Runtime) of one model, or reproduce the paper's Table 8 here"
+EXIT_NOTHING_MEASURED = 1
 MODEL_FLAGS = ("groups", "width", "variant", "shuffle", "input")
-
-
-def positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
-    return value
+MAX_REPEAT = 10  # each pass re-measures everything: a typo like --repeat 1000 would run for hours
+MAX_WAIT_QUIET = 3600
+MAX_MIN_TIME = 60  # what LatencyRunner accepts; checked here too so the error comes before any counting
 
 
 def backend_list(text: str) -> tuple[str, ...]:
@@ -65,16 +69,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="with --table8: only these of its inputs, e.g. 224x224,480x640 (default all three)")
     parser.add_argument("--backends", type=backend_list, default=latency.DEFAULT_BACKENDS, metavar="LIST",
                         help=f"comma-separated, from {', '.join(latency.BACKENDS)} (default torch,ort)")
-    parser.add_argument("--threads", type=positive_int, default=None,
+    threads = integer(f"an integer from 1 to {latency.MAX_THREADS}", 1, latency.MAX_THREADS)
+    parser.add_argument("--threads", type=threads, default=None,
                         help=f"threads for every backend (default: all {latency.default_threads()} cores)")
-    parser.add_argument("--batch", type=positive_int, default=1, help="batch size (default 1)")
-    parser.add_argument("--min-time", type=finite_float, default=DEFAULT_MIN_TIME, metavar="S",
+    parser.add_argument("--batch", type=integer(f"an integer from 1 to {latency.MAX_BATCH}", 1, latency.MAX_BATCH),
+                        default=1, help="batch size (default 1)")
+    parser.add_argument("--min-time", type=number(f"seconds from 0 to {MAX_MIN_TIME}", 0, MAX_MIN_TIME),
+                        default=DEFAULT_MIN_TIME, metavar="S",
                         help=f"seconds of timed runs per measurement (default {DEFAULT_MIN_TIME:g})")
-    parser.add_argument("--repeat", type=positive_int, default=1,
+    parser.add_argument("--repeat", type=integer(f"an integer from 1 to {MAX_REPEAT}", 1, MAX_REPEAT), default=1,
                         help="measure everything N times and print the ratio of the medians (repeatability)")
-    parser.add_argument("--wait-quiet", type=finite_float, default=0.0, metavar="S",
+    parser.add_argument("--wait-quiet", type=number(f"seconds from 0 to {MAX_WAIT_QUIET}", 0, MAX_WAIT_QUIET),
+                        default=0.0, metavar="S",
                         help="before each measurement, wait up to S seconds until other processes use at most 10%% "
                              "of the CPUs (for shared machines; default 0: do not wait)")
+    parser.add_argument("--traceback", action="store_true",
+                        help="print the Python traceback of each backend that fails (default: one line each)")
     parser.add_argument("--profile", action="store_true",
                         help="instead of timing: ONNX Runtime's per-node profile of the model, grouped by what "
                              "each node does, with multiply-adds per second per group (backends ort / ort-int8)")
@@ -180,7 +190,7 @@ def _print_footer(payload: dict, table8: bool) -> None:
             print(f"Fastest ShuffleNet 1x g=3 at 224x224 ({one['backend']}): {one['median_ms']:.2f} ms = "
                   f"{100 * one['roofline_fraction']:.0f}% of the GEMM roofline.")
         print(f"Wall time {payload['wall_s']:.1f} s (exports and quantisation {payload['export_s']:.1f} s).")
-    if payload.get("repeat"):
+    if payload.get("repeat") and payload["repeat"]["worst_ratio"] is not None:
         rep = payload["repeat"]
         print(f"Repeatability: {rep['runs']} passes; worst ratio of medians (max/min) {rep['worst_ratio']:.3f} "
               f"({'within' if rep['within_10_percent'] else 'NOT within'} 10%).")
@@ -223,29 +233,74 @@ def run_profile(args: argparse.Namespace) -> int:
     return 0
 
 
+@contextlib.contextmanager
+def _failure_tracebacks(shown: bool) -> Iterator[None]:
+    """Where the library's logged failures go: stderr with tracebacks, or nowhere (each is printed in one line)."""
+    logger = logging.getLogger("explorer")
+    handler = logging.StreamHandler(sys.stderr) if shown else logging.NullHandler()
+    logger.addHandler(handler)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+
+
+def _failure_line(failure: latency.BackendFailure) -> str:
+    return f"{failure.where} {failure.backend}: FAILED at {failure.stage}: {failure.reason}"
+
+
+def _print_failures(failures: list) -> None:
+    print(f"\nFailed, not measured ({len(failures)}; steps: "
+          + "; ".join(f"{k} = {v}" for k, v in latency.STAGES.items()) + "):")
+    print(format_table(("Model", "Input", "Backend", "Step", "Reason"),
+                       [(f.config.label, "x".join(map(str, f.config.input_size)), f.backend, f.stage, f.reason)
+                        for f in failures]))
+
+
+def _repeat_ratios(passes: list) -> list[dict]:
+    """Max/min median of each (config, backend) measured in every pass (a backend that failed once is left out)."""
+    by_key = [{m.key(): m for m in p.measurements} for p in passes]
+    ratios = []
+    for key, first in by_key[0].items():
+        if all(key in measured for measured in by_key):
+            medians = [measured[key].median_ms for measured in by_key]
+            ratios.append({"model": first.model, "input": list(first.input_size), "backend": first.backend,
+                           "medians_ms": medians, "ratio": max(medians) / min(medians)})
+    return ratios
+
+
 def run(args: argparse.Namespace) -> int:
     if args.profile:
         return run_profile(args)
     jobs = jobs_from_args(args)
     for config in dict.fromkeys(c for c, _ in jobs):
-        latency.check_memory(config, args.batch, [b for c, b in jobs if c == config])
+        try:
+            latency.check_memory(config, args.batch, [b for c, b in jobs if c == config])
+        except latency.MemoryRefused:
+            raise
+        except Exception:  # noqa: BLE001, S112 - the model does not even count: its measurements record why
+            continue
     start = time.perf_counter()
-    passes: list[list] = []
+    passes: list = []
 
     def progress(done: int, total: int, m) -> None:
-        if not args.json:
+        if isinstance(m, latency.BackendFailure):
+            print(f"[{done}/{total}] {_failure_line(m)}", file=sys.stderr, flush=True)
+        elif not args.json:
             print(f"[{done}/{total}] {m.model} {m.input_size[0]}x{m.input_size[1]} {m.backend}: "
                   f"{m.median_ms:.2f} ms", file=sys.stderr, flush=True)
 
-    if not 0 <= args.wait_quiet <= 3600:
-        raise ValueError(f"--wait-quiet={args.wait_quiet:g} is not allowed: give 0 to 3600 seconds")
-    with latency.LatencyRunner(threads=args.threads, batch=args.batch, min_time=args.min_time,
-                               wait_quiet=args.wait_quiet) as runner:
+    if not 0 <= args.wait_quiet <= MAX_WAIT_QUIET:
+        raise ValueError(f"--wait-quiet={args.wait_quiet:g} is not allowed: give 0 to {MAX_WAIT_QUIET} seconds")
+    with _failure_tracebacks(args.traceback), \
+            latency.LatencyRunner(threads=args.threads, batch=args.batch, min_time=args.min_time,
+                                  wait_quiet=args.wait_quiet) as runner:
         for _ in range(args.repeat):
             passes.append(runner.measure_many(jobs, progress=progress))
         export_s = runner.export_s
         machine = latency.machine_dict(runner.threads, runner.peak)
-    measurements = passes[-1] if args.repeat > 1 else passes[0]
+    measurements = passes[-1].measurements
+    failures = list({(f.config, f.backend, f.stage, f.reason): f for p in passes for f in p.failures}.values())
     payload = {
         "machine": {**machine, "int8_vnni": cpu_has_vnni()},
         "settings": {"threads": machine["threads"], "batch": args.batch, "min_time_s": args.min_time,
@@ -253,28 +308,29 @@ def run(args: argparse.Namespace) -> int:
                      "backends": list(args.backends), "table8": args.table8},
         "results": latency.table8_records(measurements) if args.table8 else [m.to_dict() for m in measurements],
         "summary": latency.summary(measurements),
+        "failures": [f.to_dict() for f in failures],
         "wall_s": time.perf_counter() - start,
         "export_s": export_s,
     }  # fmt: skip
+    status = 0 if measurements else EXIT_NOTHING_MEASURED
     if args.repeat > 1:
-        ratios = []
-        for items in zip(*passes):
-            medians = [m.median_ms for m in items]
-            ratios.append({"model": items[0].model, "input": list(items[0].input_size), "backend": items[0].backend,
-                           "medians_ms": medians, "ratio": max(medians) / min(medians)})
-        worst = max(r["ratio"] for r in ratios)
+        ratios = _repeat_ratios(passes)
+        worst = max((r["ratio"] for r in ratios), default=None)
         payload["repeat"] = {"runs": args.repeat, "items": ratios, "worst_ratio": worst,
-                             "within_10_percent": worst <= 1.10}
+                             "within_10_percent": worst is not None and worst <= 1.10}
     if args.json:
         print_json(payload)
-        return 0
+        return status
     _print_header(payload["machine"], args)
-    _print_measurements(measurements, args.table8)
-    if args.repeat > 1:
+    if measurements:
+        _print_measurements(measurements, args.table8)
+    if failures:
+        _print_failures(failures)
+    if args.repeat > 1 and payload["repeat"]["items"]:
         print()
         print(format_table(("Model", "Input", "Backend", "Medians ms", "Ratio max/min"),
                            [(r["model"], "x".join(map(str, r["input"])), r["backend"],
                              ", ".join(f"{v:.2f}" for v in r["medians_ms"]), f"{r['ratio']:.3f}")
                             for r in payload["repeat"]["items"]]))
     _print_footer(payload, args.table8)
-    return 0
+    return status
