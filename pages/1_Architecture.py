@@ -1,5 +1,7 @@
 """Architecture: Table 1 of the current model (computed) beside the paper's, units and diagrams."""
 
+import logging
+
 import pandas as pd
 import streamlit as st
 
@@ -12,7 +14,9 @@ from ui.cache import cached_onnx, cached_svg, profile_or_ask
 from ui.controls import shared_controls
 from ui.diagrams import dot_available, network_dot, unit_dot, unit_input_size
 from ui.page import config_slug, page_setup
-from ui.text import input_size_text
+from ui.text import input_size_text, shown_value
+
+log = logging.getLogger("ui.pages.architecture")  # pages run as __main__; name the logger after the page
 
 # Pixel widths that fit Table 1's seven columns in half of a wide page.
 COLUMN_WIDTHS = {"Layer": 82, "Output size": 82, "KSize": 50, "Stride": 50, "Repeat": 54, "Output channels": 104,
@@ -121,7 +125,9 @@ def onnx_section(config: ShuffleNetConfig, slug: str) -> None:
         try:
             onnx_bytes = cached_onnx(config)
         except Exception as error:  # noqa: BLE001 - exporter failures become a message, not a traceback
-            st.error(f"The ONNX export failed: {type(error).__name__}.")
+            log.exception("ONNX export failed for %s", config.label)
+            st.error(f"The ONNX export failed ({type(error).__name__}: {shown_value(error, 200)}); "
+                     "the details are in the server log.")  # fmt: skip
             return
     st.download_button(
         f"Download {slug}.onnx ({len(onnx_bytes) / 1e6:.1f} MB)", onnx_bytes, f"{slug}.onnx",

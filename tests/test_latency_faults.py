@@ -250,6 +250,17 @@ def test_architecture_download_export_leaves_no_temp_files(fresh_tmp, monkeypatc
         export(TINY)
 
 
+def test_architecture_page_says_the_export_failed_and_logs_it(fresh_tmp, monkeypatch, caplog):
+    break_export(monkeypatch)
+    at = open_app("pages/1_Architecture.py", {"groups": "5", "width": "0.3", "input": "64x64"})
+    with caplog.at_level(logging.ERROR, logger="ui.pages.architecture"):
+        at.button(key="onnx_export").click().run()
+    assert not at.exception
+    [error] = [e.value for e in at.error]
+    assert error.startswith("The ONNX export failed (RuntimeError: injected fault") and "server log" in error
+    assert "Traceback" not in error and "Traceback" in caplog.text
+
+
 def test_memory_refusal_is_not_a_failure():
     huge = ShuffleNetConfig(groups=3, width=2.0, input_size=(4096, 4096))
     with lat.LatencyRunner(threads=1, batch=1024, **FAST) as runner:
