@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -98,6 +99,74 @@ def app():
 
 # --------------------------------------------------------------------------- browser
 
+RUN_TIMEOUT_S = 180  # a cold page builds and traces a model on a busy 2-core machine
+QUIET_S = 1.0  # no "running" status for this long: the script run is over
+DATAFRAME = '[data-testid="stDataFrame"]'
+EXCEPTION = '[data-testid="stException"]'
+STATUS = '[data-testid="stStatusWidget"]'
+SKELETON = '[data-testid="stSkeleton"]'
+
+
+def url_path(page: str) -> str:
+    """Streamlit's URL for a pages/ file: ``pages/1_Architecture.py`` -> ``Architecture``."""
+    if page == ENTRY:
+        return ""
+    return re.sub(r"^\d+_", "", page.removeprefix("pages/").removesuffix(".py"))
+
+
+def script_running(tab) -> bool:
+    """Streamlit shows its 'running' status widget (or skeletons) while a script run is in progress."""
+    return tab.locator(STATUS).count() > 0 or tab.locator(SKELETON).count() > 0
+
+
+def wait_idle(tab, timeout_s: float = RUN_TIMEOUT_S) -> float:
+    """Wait until the script run is over: a title is drawn and no 'running' status for 1 s.
+
+    Returns the moment (``time.monotonic()``) the page went quiet: the end of the run.
+    """
+    tab.wait_for_selector("h1", timeout=timeout_s * 1000)
+    deadline = time.monotonic() + timeout_s
+    quiet_since = None
+    while time.monotonic() < deadline:
+        if script_running(tab):
+            quiet_since = None
+        elif quiet_since is None:
+            quiet_since = time.monotonic()
+        elif time.monotonic() - quiet_since > QUIET_S:
+            return quiet_since
+        time.sleep(0.2)
+    raise TimeoutError(f"the app was still running after {timeout_s:.0f}s")
+
+
+def table_rows(tab, index: int = 0) -> list[list[str]]:
+    """Cells of a st.dataframe, from the accessible table Streamlit keeps beside the canvas."""
+    table = tab.locator(f"{DATAFRAME} table").nth(index)
+    return table.evaluate("t => Array.from(t.rows).map(r => Array.from(r.cells).map(c => c.textContent.trim()))")
+
+
+def dataframe_rows(tab, index: int = 0) -> list[list[str]]:
+    """Every row of a st.dataframe (header first), scrolling its grid: ``table_rows`` sees only the rows
+    drawn on screen. Cells hold the raw values (numbers unformatted); columns beyond the grid's width
+    are missing, as in ``table_rows``."""
+    frame = tab.locator(DATAFRAME).nth(index)
+    rows: dict[int, list[str]] = {}
+    top, bottom = 0, 1
+    while top < bottom:
+        bottom = frame.evaluate("(e, top) => { const s = e.querySelector('.dvn-scroller'); s.scrollTop = top;"
+                                " return s.scrollHeight - s.clientHeight; }", top)  # fmt: skip
+        time.sleep(0.3)  # the grid draws the rows now in view
+        for position, cells in frame.evaluate(
+            "e => Array.from(e.querySelectorAll('table tr')).map("
+            "r => [Number(r.getAttribute('aria-rowindex')), Array.from(r.cells).map(c => c.textContent.trim())])"
+        ):
+            rows[position] = cells
+        top += 200
+    return [rows[position] for position in sorted(rows)]
+
+
+def assert_no_exception(tab) -> None:
+    assert tab.locator(EXCEPTION).count() == 0, tab.locator(EXCEPTION).first.inner_text()
+
 
 def _free_port() -> int:
     with contextlib.closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as sock:
@@ -120,6 +189,16 @@ def _wait_healthy(url: str, process: subprocess.Popen, timeout: float) -> None:
     raise TimeoutError(f"streamlit at {url} not healthy after {timeout:.0f}s")
 
 
+def _stop(process: subprocess.Popen) -> None:
+    """Terminate a server we started; kill it if it does not stop within 15 s."""
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=15)
+
+
 @pytest.fixture(scope="session")
 def streamlit_server():
     """Start ``streamlit run streamlit_app.py`` on a free loopback port; yield its base URL."""
@@ -137,12 +216,7 @@ def streamlit_server():
         _wait_healthy(url, process, timeout=90)
         yield url
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=15)
+        _stop(process)
         log.close()
 
 

@@ -12,16 +12,22 @@ import time
 
 import pytest
 
-from conftest import ALL_PAGES, ARTIFACTS, ENTRY
+from conftest import (
+    ALL_PAGES,
+    ARTIFACTS,
+    DATAFRAME,
+    ENTRY,
+    RUN_TIMEOUT_S,
+    assert_no_exception,
+    table_rows,
+    url_path,
+    wait_idle,
+)
 
 pytestmark = pytest.mark.browser
 
-RUN_TIMEOUT_S = 180  # a cold page builds and traces a model on a busy 2-core machine
-DATAFRAME = '[data-testid="stDataFrame"]'
 PLOTLY = ".js-plotly-plot"
 GRAPHVIZ = '[data-testid="stGraphVizChart"] svg'
-EXCEPTION = '[data-testid="stException"]'
-STATUS = '[data-testid="stStatusWidget"]'
 # What each of our pages must render (other engineers' pages: no exception, a title).
 EXPECTED = {
     ENTRY: (GRAPHVIZ,),
@@ -29,36 +35,6 @@ EXPECTED = {
     "pages/2_Complexity.py": (DATAFRAME, PLOTLY),
     "pages/5_Compare.py": (DATAFRAME, PLOTLY),
 }
-
-
-def url_path(page: str) -> str:
-    """Streamlit's URL for a pages/ file: ``pages/1_Architecture.py`` -> ``Architecture``."""
-    if page == ENTRY:
-        return ""
-    return re.sub(r"^\d+_", "", page.removeprefix("pages/").removesuffix(".py"))
-
-
-def wait_idle(tab, timeout_s: float = RUN_TIMEOUT_S) -> None:
-    """Wait until the script run is over: a title is drawn and no 'running' status for 1 s."""
-    tab.wait_for_selector("h1", timeout=timeout_s * 1000)
-    deadline = time.monotonic() + timeout_s
-    quiet_since = None
-    while time.monotonic() < deadline:
-        busy = tab.locator(STATUS).count() > 0 or tab.locator('[data-testid="stSkeleton"]').count() > 0
-        if busy:
-            quiet_since = None
-        elif quiet_since is None:
-            quiet_since = time.monotonic()
-        elif time.monotonic() - quiet_since > 1.0:
-            return
-        time.sleep(0.2)
-    raise TimeoutError(f"the app was still running after {timeout_s:.0f}s")
-
-
-def table_rows(tab, index: int = 0) -> list[list[str]]:
-    """Cells of a st.dataframe, from the accessible table Streamlit keeps beside the canvas."""
-    table = tab.locator(f"{DATAFRAME} table").nth(index)
-    return table.evaluate("t => Array.from(t.rows).map(r => Array.from(r.cells).map(c => c.textContent.trim()))")
 
 
 def stage2_channels(tab) -> str:
@@ -76,10 +52,6 @@ def screenshot(tab, name: str) -> None:
     time.sleep(0.5)  # let charts re-layout
     tab.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
     tab.set_viewport_size({"width": width, "height": 1000})
-
-
-def assert_no_exception(tab) -> None:
-    assert tab.locator(EXCEPTION).count() == 0, tab.locator(EXCEPTION).first.inner_text()
 
 
 def choose_groups(tab, groups: int) -> None:
