@@ -399,7 +399,7 @@ CLI_MATRIX = {
         "--wait-quiet": (["-1", "nan", "1e9", "abc"], ("seconds from 0 to 3600",)),
     },
     ("bench", "--table8"): {"--inputs": (["300x300", "abc", "", "0x0"], ("Table 8's inputs", "from 32 to 4096"))},
-    ("bench", "--model", "alexnet"): {"--input": (["40x40"], ("at least 64x64",))},
+    ("bench", "--model", "alexnet"): {"--input": (["40x40", "222x300"], ("at least 223x223",))},
     ("bench", "--model", "mobilenet"): {"--width": (["0", "9"], WIDTH)},
 }  # fmt: skip
 CLI_CASES = [(prefix, flag, value, allowed) for prefix, flags in CLI_MATRIX.items()

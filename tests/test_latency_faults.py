@@ -52,6 +52,15 @@ def fresh_tmp(tmp_path, monkeypatch):
     assert sorted(os.listdir(directory)) == [], "temporary files left behind"
 
 
+@pytest.fixture(autouse=True)
+def empty_result_store():
+    """The result store is process-wide: leave it empty for the tests that run after these."""
+    yield
+    from ui.latency import result_store
+
+    result_store().clear()
+
+
 def our_threads() -> list[threading.Thread]:
     from ui.latency import JOB_THREAD_PREFIX
 

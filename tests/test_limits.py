@@ -83,7 +83,8 @@ def test_time_limit_alone_refuses(monkeypatch):
 
 def test_cli_refusal_is_one_line(monkeypatch, capsys):
     monkeypatch.setenv(MEMORY_ENV, "100")
-    assert main(["size", "--input", "480x640"]) == 2
+    profile.cache_clear()  # a config counted before costs nothing and is not refused
+    assert main(["size", "--groups", "6", "--width", "0.7", "--input", "480x640"]) == 2
     captured = capsys.readouterr()
     assert captured.out == ""
     [line] = captured.err.strip().splitlines()
