@@ -16,6 +16,22 @@ A uniformly slowed measurement can have a small IQR, so ``CpuMeter`` also record
 much CPU *other* processes used while timing; beyond the cores the measurement left free
 (cores - threads) plus 10% of the machine, it is flagged ``contended``.
 
+Other sessions of the same server are invisible to that check (their CPU time is this
+process's own), and they disturb most: eager PyTorch takes the GIL between operators, so
+a page run in another thread of the process slowed ShuffleNet 1x from 27 ms to 4.5 s per
+run here (ONNX Runtime releases the GIL for a whole run). So the harness
+yields to them (``explorer.threads``: foreground work, i.e. page runs, counting and
+mixing, is recorded while in flight). Around every timed block (and before the warm-up)
+it reads ``foreground_state()``: while another thread's foreground work is in flight it
+sleeps instead of running (at most ``yield_limit`` seconds per measurement,
+``YIELD_LIMIT_S`` by default), and a block that overlapped foreground work (in flight
+when it started, or started during it) is discarded and timed again. The targets
+(``min_time``, ``min_samples``) count clean blocks only; re-timing stops once
+``max_time`` of blocks have been discarded. If fewer than three clean blocks (or
+``min_samples``, if smaller) were timed by then, the result keeps every block and is
+flagged ``sessions_busy`` (and so ``contended``, shown as "busy"), with ``busy_reason``
+saying that other sessions of this server were working.
+
 No Streamlit, no models: plain callables and numbers, so it is testable on its own.
 """
 
@@ -29,7 +45,10 @@ from typing import Callable
 
 import numpy as np
 
-from .threads import torch_threads  # noqa: F401 - re-exported: the harness's thread rule
+from .threads import (
+    foreground_state,
+    torch_threads,  # noqa: F401 - re-exported: the harness's thread rule
+)
 
 NOISY_IQR_FRACTION = 0.10
 DEFAULT_MIN_TIME = 1.0  # seconds of timed runs per measurement
@@ -42,6 +61,8 @@ DEFAULT_BLOCK_MS = 1.0
 
 
 CONTENDED_SHARE = 0.10  # other processes using more than this share of all CPUs while we time
+YIELD_LIMIT_S = 3.0  # longest wait, per measurement, for other sessions' foreground work to finish
+YIELD_POLL_S = 0.02
 
 
 def _busy_seconds() -> float | None:
@@ -95,11 +116,30 @@ class Timing:
     block: int = 1  # calls per sample
     others_share: float | None = None  # other processes' share of all CPUs while timing (CpuMeter)
     spare_share: float = 0.0  # share of the CPUs this measurement did not need (cores - threads) / cores
+    retimed: int = 0  # blocks discarded because other sessions' foreground work overlapped them
+    yielded_s: float = 0.0  # seconds spent waiting for other sessions' foreground work
+    sessions_busy: bool = False  # too few clean blocks: the samples include blocks that overlapped it
+
+    @property
+    def processes_busy(self) -> bool:
+        """Other processes used more than the CPUs this measurement left free, plus CONTENDED_SHARE."""
+        return self.others_share is not None and self.others_share > self.spare_share + CONTENDED_SHARE
 
     @property
     def contended(self) -> bool:
-        """Other processes used more than the CPUs this measurement left free, plus CONTENDED_SHARE."""
-        return self.others_share is not None and self.others_share > self.spare_share + CONTENDED_SHARE
+        """Timed while something else used the CPUs: other processes, or other sessions of this server."""
+        return self.processes_busy or self.sessions_busy
+
+    @property
+    def busy_reason(self) -> str:
+        """Why the measurement is flagged busy, in words ("" when it is not)."""
+        reasons = []
+        if self.processes_busy:
+            reasons.append(f"other processes used {self.others_share:.0%} of the CPUs while timing")
+        if self.sessions_busy:
+            reasons.append("other sessions in this server were working while timing "
+                           f"({self.retimed} blocks overlapped their work)")
+        return "; ".join(reasons)
 
     @property
     def median_ms(self) -> float:
@@ -138,6 +178,10 @@ class Timing:
             "noisy": self.noisy,
             "others_cpu_share": self.others_share,
             "contended": self.contended,
+            "sessions_busy": self.sessions_busy,
+            "retimed_blocks": self.retimed,
+            "yielded_s": self.yielded_s,
+            "busy_reason": self.busy_reason,
         }
 
 
@@ -147,13 +191,25 @@ def is_noisy(median: float, iqr: float, fraction: float = NOISY_IQR_FRACTION) ->
 
 
 def summarize(samples_ms: list[float] | tuple[float, ...], runs: int | None = None, block: int = 1,
-              others_share: float | None = None, spare_share: float = 0.0) -> Timing:
+              others_share: float | None = None, spare_share: float = 0.0, retimed: int = 0,
+              yielded_s: float = 0.0, sessions_busy: bool = False) -> Timing:
     samples = tuple(float(s) for s in samples_ms)
     if not samples:
         raise ValueError("no samples to summarise: time at least one run")
     if not all(math.isfinite(s) and s >= 0 for s in samples):
         raise ValueError(f"samples must be finite, non-negative times, got {samples!r}")
-    return Timing(samples, len(samples) * block if runs is None else runs, block, others_share, spare_share)
+    return Timing(samples, len(samples) * block if runs is None else runs, block, others_share, spare_share,
+                  retimed, yielded_s, sessions_busy)
+
+
+def _wait_for_foreground(limit_s: float, sleep: Callable[[float], None]) -> float:
+    """Sleep while another thread's foreground work is in flight, at most ``limit_s``; returns seconds waited."""
+    waited = 0.0
+    while waited < limit_s and foreground_state().busy:
+        start = time.monotonic()
+        sleep(YIELD_POLL_S)
+        waited += time.monotonic() - start
+    return waited
 
 
 def time_function(
@@ -167,11 +223,18 @@ def time_function(
     should_stop: Callable[[], bool] | None = None,
     clock: Callable[[], float] = time.perf_counter,
     threads: int | None = None,
+    yield_limit: float = YIELD_LIMIT_S,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> Timing:
-    """Warm up, then time ``fn`` in blocks until the time and sample targets are met."""
-    if min_time < 0 or warmup < 0 or min_samples < 1:
-        raise ValueError("min_time and warmup must be >= 0 and min_samples >= 1")
+    """Warm up, then time ``fn`` in blocks until the time and sample targets are met.
+
+    Blocks are timed only while no other thread's foreground work is in flight (waiting up
+    to ``yield_limit`` seconds in all); blocks that overlapped some are timed again.
+    """
+    if min_time < 0 or warmup < 0 or min_samples < 1 or yield_limit < 0:
+        raise ValueError("min_time, warmup and yield_limit must be >= 0 and min_samples >= 1")
     max_time = max(3 * min_time, min_time + 1.0) if max_time is None else max_time
+    yielded = _wait_for_foreground(yield_limit, sleep)  # warming up beside a page run would only slow both
     # Warm-up: first calls pay for allocation, kernel selection, lazy init.
     # At least ``warmup`` seconds and WARMUP_CALLS calls, except that a model slower than
     # SLOW_CALL_S per call stops after its first (initialising) call plus one more at most.
@@ -186,22 +249,37 @@ def time_function(
             break
     per_call = (clock() - start) / calls
     block = max(1, math.ceil(block_ms / 1e3 / per_call)) if per_call > 0 else 1
-    samples: list[float] = []
+    clean: list[float] = []  # ms per call of blocks no foreground work overlapped
+    overlapped: list[float] = []
+    clean_s = overlapped_s = 0.0
     floor = min(min_samples, MIN_SAMPLES_FLOOR)
     meter = CpuMeter()
-    begin = clock()
     while True:
+        before = foreground_state()
+        if before.busy and yielded < yield_limit:
+            yielded += _wait_for_foreground(yield_limit - yielded, sleep)
+            continue
         t0 = clock()
         for _ in range(block):
             fn()
-        samples.append((clock() - t0) / block * 1e3)
-        elapsed = clock() - begin
-        if elapsed >= min_time and len(samples) >= min_samples:
+        seconds = clock() - t0
+        if before.quiet_until(foreground_state()):
+            clean.append(seconds / block * 1e3)
+            clean_s += seconds
+        else:
+            overlapped.append(seconds / block * 1e3)
+            overlapped_s += seconds
+        if clean_s >= min_time and len(clean) >= min_samples:
             break
-        if elapsed >= max_time and len(samples) >= floor:
+        if clean_s >= max_time and len(clean) >= floor:
             break
-        if should_stop is not None and should_stop() and len(samples) >= floor:
+        if overlapped_s >= max_time and len(clean) + len(overlapped) >= floor:
+            break  # other sessions kept working: stop re-timing
+        if should_stop is not None and should_stop() and len(clean) + len(overlapped) >= floor:
             break
+    sessions_busy = len(clean) < floor
+    samples = clean + overlapped if sessions_busy else clean
     cores = os.cpu_count() or 1
     spare = max(0.0, (cores - threads) / cores) if threads else 0.0
-    return summarize(samples, len(samples) * block, block, meter.others_share(), spare)
+    return summarize(samples, len(samples) * block, block, meter.others_share(), spare, len(overlapped), yielded,
+                     sessions_busy)

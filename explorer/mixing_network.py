@@ -74,6 +74,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import functools
+import threading
 from dataclasses import dataclass, field
 from typing import Iterator
 
@@ -95,6 +96,10 @@ SCOPE_TITLES = {
 }
 PROBE_SIZE = 1
 REPEATS = 2  # independent rounds of random probes (see probe_dependencies)
+# PyTorch's forward-mode AD keeps its dual levels process-wide, not per thread: two threads
+# inside ``jvp`` at once fail ("Trying to access a forward AD level with an invalid index").
+# The app measures for several sessions in one process, so one probe pass runs at a time.
+FORWARD_AD_LOCK = threading.Lock()
 # Probes per vmapped pass: bounds memory (a chunk of P probes of C channels holds P*C
 # floats per activation) for very wide models; 1x models never need a second chunk.
 PROBE_CHUNK = 2048
@@ -341,7 +346,7 @@ def probe_dependencies(units: list[nn.Module], in_channels: int, probe_size: int
             tangent = torch.zeros(repeats, in_channels, rows, side)
             for r in range(repeats):  # the batch holds the rounds
                 tangent[r, start + pixel, pixel // side, pixel % side] = _random_probes(count, 1, generator).flatten()
-            with torch.no_grad():
+            with torch.no_grad(), FORWARD_AD_LOCK:
                 pushed = torch.func.jvp(outputs, (torch.zeros_like(tangent),), (tangent,))[1]
             # (rounds, out, rows, side) -> (out, pixels): non-zero at probe i's pixel in any round
             for k, t in enumerate(pushed):
@@ -360,7 +365,7 @@ def probe_dependencies(units: list[nn.Module], in_channels: int, probe_size: int
         for _ in range(repeats):
             tangents = torch.zeros(len(probes), 1, in_channels, probe_size, probe_size)
             tangents[torch.arange(len(probes)), 0, probes] = _random_probes(len(probes), probe_size, generator)
-            with torch.no_grad():
+            with torch.no_grad(), FORWARD_AD_LOCK:
                 pushed = torch.func.vmap(push)(tangents)
             for k, tangent_out in enumerate(pushed):
                 # (probes, 1, out_channels, h, w) -> (probes, out_channels): any non-zero pixel

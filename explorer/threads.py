@@ -1,31 +1,184 @@
-"""PyTorch's thread count, shared by counting, mixing and latency measurement in one process.
+"""PyTorch's thread count, and who has priority, among the sessions that share one process.
 
-``torch.set_num_threads`` is process-wide, and in the app several sessions share one
-process. Two rules keep them from disturbing each other:
+In the app several sessions share one process. ``torch.set_num_threads`` sets the count
+of the *calling* thread (OpenMP's per-thread ICV and MKL's thread-local count, checked
+with torch 2.13's OpenMP build) and the default a thread takes when it first runs an
+operator; Streamlit runs every script run in a fresh thread, which therefore starts
+with whatever count was set last, anywhere in the process. The rules:
 
-* A latency measurement holds ``MEASUREMENT_LOCK`` while it sets its thread count
-  (``torch_threads``) and times.
-* Untimed work (counting: a batch-1 forward pass and an fvcore trace; measuring channel
-  mixing) runs with one thread, but only while it can take that lock without waiting
-  (``counting_threads``), so it never changes the thread count under a running
-  measurement. One thread is the point: on a busy 2-core machine two OpenMP threads
-  that meet at every operator slow to a crawl (0.3-0.5 s against 2-5 s to count a 1x
-  model while another process runs; ``benchmarks/sizing.py``).
+* A latency measurement holds ``MEASUREMENT_LOCK`` while it sets its own thread count
+  (``torch_threads``) and times, so measurements never overlap.
+* Untimed work (counting: a batch-1 forward pass and an fvcore trace; building a model;
+  measuring channel mixing) always sets one thread for itself (``counting_threads``),
+  also while a measurement runs: the measuring thread keeps its own count. One thread is
+  the point: on a busy 2-core machine two OpenMP threads that meet at every operator slow
+  to a crawl (0.3-0.5 s against 2-5 s to count a 1x model while another process runs;
+  ``benchmarks/sizing.py``). (Before, counting left the count alone while a measurement
+  ran, so a page's fresh thread counted with the measurement's thread count.)
+* **Foreground work has priority; timing yields.** Work a user is waiting for is
+  foreground work while it is in flight (``FOREGROUND``): every ``counting_threads``
+  block (through ``foreground_work``), every Streamlit script run (a page or a fragment:
+  each runs in a thread of its own named ``STREAMLIT_SCRIPT_THREAD``), and threads marked
+  with ``mark_foreground_thread`` (``ui.page.page_setup`` marks each page run, so that
+  its start also counts as a new piece of work, ``ForegroundState.generation``). The timing
+  harness (``latency_timing.time_function``) reads ``foreground_state()`` around every
+  timed block: it waits while another thread's foreground work is in flight, drops
+  blocks that overlapped some, and flags the result when it cannot get enough clean
+  ones. This is needed because the harness's check against other *processes*
+  (``/proc/stat`` against this process's own CPU time) cannot see other sessions of the
+  same process.
 
-The lock is re-entrant, so a measurement that counts its own model (in its own thread)
-still gets the one-thread count.
+A thread blocked on ``MEASUREMENT_LOCK`` (a user's measurement queued behind a Table 8
+job) is waiting, not working, so it does not hold the running measurement back.
 """
 
 from __future__ import annotations
 
 import contextlib
 import threading
-from typing import Iterator
+from collections.abc import Iterator
+from dataclasses import dataclass
 
 import torch
 
-MEASUREMENT_LOCK = threading.RLock()
 COUNTING_THREADS = 1
+
+
+# --------------------------------------------------------------------------- foreground work
+
+
+@dataclass(frozen=True)
+class ForegroundState:
+    """A snapshot: ``generation`` counts every start of foreground work; ``busy``: some in flight."""
+
+    generation: int
+    busy: bool
+
+    def quiet_until(self, later: ForegroundState) -> bool:
+        """No foreground work was in flight at this snapshot, and none started before ``later``."""
+        return not self.busy and later.generation == self.generation
+
+
+class ForegroundRecord:
+    """Thread-safe record of untimed work in flight, by thread (so a thread can exclude its own)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._generation = 0
+        self._blocks: dict[int, int] = {}  # thread ident -> nesting depth of foreground_work()
+        self._runs: dict[int, threading.Thread] = {}  # threads marked for the rest of their life
+        self._waiting: dict[int, int] = {}  # thread ident -> depth of blocking on MEASUREMENT_LOCK
+
+    @contextlib.contextmanager
+    def work(self) -> Iterator[None]:
+        """Record the block as foreground work of the calling thread."""
+        ident = threading.get_ident()
+        with self._lock:
+            self._blocks[ident] = self._blocks.get(ident, 0) + 1
+            self._generation += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                depth = self._blocks.pop(ident) - 1
+                if depth:
+                    self._blocks[ident] = depth
+
+    def mark_thread(self) -> None:
+        """Record the calling thread as foreground work until it ends."""
+        thread = threading.current_thread()
+        with self._lock:
+            self._prune()
+            self._runs[thread.ident] = thread  # type: ignore[index]
+            self._generation += 1
+
+    @contextlib.contextmanager
+    def waiting(self) -> Iterator[None]:
+        """The calling thread is blocked (not working) for the block."""
+        ident = threading.get_ident()
+        with self._lock:
+            self._waiting[ident] = self._waiting.get(ident, 0) + 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                depth = self._waiting.pop(ident) - 1
+                if depth:
+                    self._waiting[ident] = depth
+
+    def state(self, exclude: int | None = None) -> ForegroundState:
+        """Foreground work of threads other than ``exclude`` (a thread ident)."""
+        with self._lock:
+            self._prune()
+            working = set(self._blocks) | set(self._runs) | script_threads()
+            return ForegroundState(self._generation, bool(working - set(self._waiting) - {exclude}))
+
+    def tracked_threads(self) -> int:
+        """How many threads the record holds (bounded by the live ones)."""
+        with self._lock:
+            self._prune()
+            return len(set(self._blocks) | set(self._runs) | set(self._waiting))
+
+    def _prune(self) -> None:
+        for ident in [i for i, thread in self._runs.items() if not thread.is_alive()]:
+            del self._runs[ident]
+
+
+FOREGROUND = ForegroundRecord()
+# Streamlit (1.67) runs every script run, a page or a fragment, in a fresh thread of this
+# name that ends with the run; tests/test_sessions.py checks the name on a real AppTest run.
+STREAMLIT_SCRIPT_THREAD = "ScriptRunner.scriptThread"
+
+
+def script_threads() -> set[int]:
+    """Idents of the Streamlit script runs in flight (no Streamlit import: by thread name)."""
+    return {t.ident for t in threading.enumerate() if t.name == STREAMLIT_SCRIPT_THREAD and t.ident is not None}
+
+
+def foreground_work() -> contextlib.AbstractContextManager[None]:
+    """Mark a block as work a user is waiting for: latency timing in other threads yields to it."""
+    return FOREGROUND.work()
+
+
+def mark_foreground_thread() -> None:
+    """Mark the calling thread (one Streamlit script run) as foreground work until it ends."""
+    FOREGROUND.mark_thread()
+
+
+def foreground_state(exclude_current: bool = True) -> ForegroundState:
+    """Foreground work in flight in this process, by default not counting the calling thread's."""
+    return FOREGROUND.state(threading.get_ident() if exclude_current else None)
+
+
+# --------------------------------------------------------------------------- the measurement lock
+
+
+class MeasurementLock:
+    """A re-entrant lock whose blocked callers are recorded as waiting, not working."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+
+    def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
+        if not blocking:
+            return self._lock.acquire(False)
+        with FOREGROUND.waiting():
+            return self._lock.acquire(True, timeout)
+
+    def release(self) -> None:
+        self._lock.release()
+
+    def __enter__(self) -> bool:
+        return self.acquire()
+
+    def __exit__(self, *exc) -> None:
+        self.release()
+
+
+MEASUREMENT_LOCK = MeasurementLock()
+
+
+# --------------------------------------------------------------------------- thread counts
 
 
 @contextlib.contextmanager
@@ -43,15 +196,9 @@ def torch_threads(threads: int) -> Iterator[None]:
 
 @contextlib.contextmanager
 def counting_threads() -> Iterator[None]:
-    """One intra-op thread for the block, unless another thread's measurement holds the lock."""
-    if not MEASUREMENT_LOCK.acquire(blocking=False):
+    """Foreground work with one intra-op thread (this thread's count only: a measurement keeps its own)."""
+    with foreground_work(), torch_threads(COUNTING_THREADS):
         yield
-        return
-    try:
-        with torch_threads(COUNTING_THREADS):
-            yield
-    finally:
-        MEASUREMENT_LOCK.release()
 
 
 def measurement_running() -> bool:

@@ -271,7 +271,8 @@ if t8:
         "Backend": r["backend_label"],
         "Median (ms)": r["median_ms"],
         "IQR (ms)": r["iqr_ms"],
-        "Noisy": "noisy" if r["noisy"] else ("busy" if r["contended"] else ""),
+        "Noisy": ", ".join(flag for flag, on in (("noisy", r["noisy"]), ("busy", r["contended"])) if on),
+        "Busy because": r["busy_reason"],
         "Measured speedup over AlexNet": r["measured_speedup"],
         "Theoretical speedup (multiply-adds incl. FC)": r["theoretical_speedup"],
         "Measured / theoretical": r["speedup_efficiency"],
@@ -281,7 +282,7 @@ if t8:
     } for r in records])  # fmt: skip
     st.dataframe(frame, hide_index=True, width="stretch", key="lat_t8_table",
                  column_config={name: st.column_config.NumberColumn(format="%.2f") for name in frame.columns
-                                if name not in ("Model", "Input", "Backend", "Noisy")})  # fmt: skip
+                                if name not in ("Model", "Input", "Backend", "Noisy", "Busy because")})  # fmt: skip
     best = lat.best_speedup(t8, paper.TABLE8[0].config)
     if best:
         columns = st.columns(3)
@@ -294,7 +295,7 @@ if t8:
                           f"{paper.TABLE8_MEASURED_SPEEDUP:g}× of {paper.TABLE8_THEORETICAL_SPEEDUP:g}×", border=True)
     if any(m.timing.noisy or m.timing.contended for m in t8):
         st.warning("Some Table 8 measurements are noisy (IQR above 10% of the median) or were taken while other "
-                   "processes used the CPUs: re-run at a quiet moment.", icon="⚠️")
+                   "processes or other sessions of this server used the CPUs: re-run at a quiet moment.", icon="⚠️")
 else:
     st.info("No Table 8 measurements at these settings yet: press “Run Table 8”.", icon="ℹ️")
 

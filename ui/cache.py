@@ -7,9 +7,9 @@
 * ``cached_*`` helpers for the closed-form sweeps and the budget table (cheap, but
   reruns happen on every click).
 
-Counting threads: ``explorer.profile`` counts with one intra-op thread unless a latency
-measurement is running (``explorer.threads.counting_threads``); building a model uses
-the same rule here.
+Counting threads: ``explorer.profile`` counts with one intra-op thread, as foreground work
+a running latency measurement yields to (``explorer.threads.counting_threads``); building
+a model uses the same rule here.
 
 Configs are frozen dataclasses; they are hashed by type and ``repr`` (deterministic,
 covers every field) instead of Streamlit's generic object hashing.

@@ -36,7 +36,7 @@ FIGURE_ENTRIES = 64
 def cached_stage_mixing(config, stage: int) -> StageMixing:
     """``measure_stage`` on the app's cached model of ``config`` (keyed by config and stage).
 
-    With 1 intra-op thread unless a latency measurement is running (``counting_threads``).
+    With 1 intra-op thread, as foreground work a latency measurement yields to (``counting_threads``).
     """
     model = cached_model(config)
     with counting_threads():

@@ -7,6 +7,8 @@ from pathlib import Path
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
+from explorer.threads import mark_foreground_thread
+
 APP_TITLE = "ShuffleNet Explorer"
 APP_ICON = "🔀"
 ROOT = Path(__file__).resolve().parent.parent
@@ -24,7 +26,12 @@ PAGES = (
 
 
 def page_setup(title: str) -> None:
-    """Wide layout and a page title; call first on every page."""
+    """Wide layout and a page title; call first on every page.
+
+    Also marks this script run as foreground work (``explorer.threads``): a latency
+    measurement running for another session yields to it instead of timing on top of it.
+    """
+    mark_foreground_thread()
     st.set_page_config(page_title=f"{title} · {APP_TITLE}", page_icon=APP_ICON, layout="wide")
 
 
