@@ -16,7 +16,9 @@ ctypes): without them the reading includes freed memory that the allocator has n
 handed back to the kernel, which grows and shrinks with the last page run rather than
 with what the process keeps. Both readings are printed (before and after the trim).
 
-    .venv/bin/python benchmarks/memory.py [--configs 300] [--every 50]
+    .venv/bin/python benchmarks/memory.py [--configs 300] [--every 50] 2>/dev/null
+
+(stderr only carries Streamlit's "missing ScriptRunContext" notes of bare-mode AppTest.)
 """
 
 from __future__ import annotations
@@ -33,14 +35,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from streamlit import logger as streamlit_logger  # noqa: E402
-from streamlit.runtime.caching import cache_data_api  # noqa: E402
-from streamlit.runtime.caching.cache_metrics import get_cache_metrics  # noqa: E402
-from streamlit.testing.v1 import AppTest  # noqa: E402
+from streamlit.runtime.caching import cache_data_api
+from streamlit.runtime.caching.cache_metrics import get_cache_metrics
+from streamlit.testing.v1 import AppTest
 
-from explorer import ShuffleNetConfig, profile  # noqa: E402
-from explorer.threads import FOREGROUND  # noqa: E402
-from ui.controls import query_values  # noqa: E402
+from explorer import ShuffleNetConfig, profile
+from explorer.threads import FOREGROUND
+from ui.controls import query_values
 
 ENTRY = "streamlit_app.py"
 PAGES = (ENTRY, "pages/1_Architecture.py", "pages/2_Complexity.py", "pages/3_Channel_shuffle.py",
@@ -121,13 +122,19 @@ def reading(done: int, started: float) -> dict:
             "entries": cache_entries(), "foreground_threads": FOREGROUND.tracked_threads()}  # fmt: skip
 
 
+def show(r: dict) -> None:
+    print(f"{r['configs']:>7} {r['rss_mb']:>8.0f} {r['rss_before_trim_mb']:>11.0f} {r['peak_mb']:>8.0f} "
+          f"{r['cache_data_mb']:>13.1f} {r['seconds']:>8.0f}  "
+          + ", ".join(f"{k} {v}" for k, v in sorted(r["entries"].items()))
+          + f"; foreground threads {r['foreground_threads']}", flush=True)  # fmt: skip
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--configs", type=int, default=300, help="distinct configs to open (at most 300)")
     parser.add_argument("--every", type=int, default=50, help="print a reading after this many configs")
     args = parser.parse_args()
     configs = distinct_configs(args.configs)
-    streamlit_logger.set_log_level("error")  # "missing ScriptRunContext" on every AppTest
 
     started = time.perf_counter()
     for page in PAGES:  # imports, torch start-up, one run of every page: the baseline
@@ -135,10 +142,6 @@ def main() -> int:
     readings = [reading(0, started)]
     print(f"{'configs':>7} {'RSS MB':>8} {'(untrimmed)':>11} {'peak MB':>8} {'cache_data MB':>13} {'seconds':>8}  "
           "cache entries")
-    show = lambda r: print(f"{r['configs']:>7} {r['rss_mb']:>8.0f} {r['rss_before_trim_mb']:>11.0f} "  # noqa: E731
-                           f"{r['peak_mb']:>8.0f} {r['cache_data_mb']:>13.1f} {r['seconds']:>8.0f}  "
-                           + ", ".join(f"{k} {v}" for k, v in sorted(r["entries"].items()))
-                           + f"; foreground threads {r['foreground_threads']}", flush=True)  # fmt: skip
     show(readings[0])
     for index, config in enumerate(configs, start=1):
         open_config(PAGES[index % len(PAGES)], config)
@@ -149,7 +152,7 @@ def main() -> int:
     baseline = readings[0]["rss_mb"]
     print(f"baseline (imports and one run of every page): {baseline:.0f} MB")
     print(f"after {readings[-1]['configs']} configs: {readings[-1]['rss_mb']:.0f} MB "
-          f"(+{readings[-1]['rss_mb'] - baseline:.0f} MB), peak {readings[-1]['peak_mb']:.0f} MB")
+          f"({readings[-1]['rss_mb'] - baseline:+.0f} MB), peak {readings[-1]['peak_mb']:.0f} MB")
     for start in (100, 200):
         if start in by_count and readings[-1]["configs"] > start:
             growth = readings[-1]["rss_mb"] - by_count[start]["rss_mb"]
