@@ -195,8 +195,10 @@ def run_table8(tab, count: int, deadline: float, progress: list, while_waiting=l
         assert tab.get_by_text("Table 8 failed").count() == 0, tab.get_by_text("Table 8 failed").inner_text()
         assert tab.locator(EXCEPTION).count() == 0, tab.locator(EXCEPTION).first.inner_text()
         assert time.monotonic() < deadline, f"the test ran out of time waiting for Table 8: {progress}"
-        if bar.count():
-            measured = int(re.search(rf"(\d+) of {count}", bar.first.inner_text()).group(1))
+        # all_inner_texts() does not wait: the bar may be replaced by the success message
+        # between two calls, and inner_text() would then wait for a bar that never comes back.
+        for text in bar.all_inner_texts()[:1]:
+            measured = int(re.search(rf"(\d+) of {count}", text).group(1))
             if not progress or progress[-1][1] != measured:
                 progress.append((round(time.monotonic() - started, 1), measured))
         while_waiting()
