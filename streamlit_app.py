@@ -8,7 +8,7 @@ classic multipage layout); every page, this one included, calls
 import streamlit as st
 
 from explorer import ShuffleNetConfig
-from explorer.analytic import plan_conv_macs
+from explorer.shufflenet import plan_conv_macs
 from ui.controls import shared_controls
 from ui.diagrams import shuffle_demo_dot
 from ui.page import existing_pages, page_setup

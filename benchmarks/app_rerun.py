@@ -1,4 +1,4 @@
-"""Benchmark: how long a page rerun takes after one sidebar control changes (issue 3, "Speed").
+"""Benchmark: how long a page rerun takes after one sidebar control changes.
 
 Runs each page in Streamlit's AppTest (the same script runner as the server, without the
 browser) and times ``at.run()`` after changing one control:

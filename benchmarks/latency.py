@@ -28,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from explorer.latency_timing import CONTENDED_SHARE, CpuMeter  # noqa: E402
+from explorer.latency.timing import CONTENDED_SHARE, CpuMeter  # noqa: E402
 
 
 def wait_quiet(limit_s: float) -> float | None:

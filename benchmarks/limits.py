@@ -1,8 +1,8 @@
-"""How good is ``explorer.limits``' estimate? Measured memory and time of counting against it.
+"""How good is ``explorer.counting.estimate``' estimate? Measured memory and time of counting against it.
 
 Each config is counted in a fresh Python process (so its peak resident memory is its
 own): the growth of peak RSS (VmHWM) over the RSS after imports, and the median wall time
-of three counts (``explorer.analysis.measure``: build, one eager pass, one fvcore trace),
+of three counts (``explorer.counting.measure``: build, one eager pass, one fvcore trace),
 next to ``counting_cost``'s estimate. A ratio below 1 means the estimate is an upper
 bound, which is what a refusal threshold needs.
 
@@ -32,9 +32,8 @@ CONFIGS = [  # (groups, width, variant, height, width px)
 CHILD = """
 import json, resource, statistics, sys, time
 from explorer import ShuffleNetConfig
-from explorer.analysis import measure
-from explorer.limits import counting_cost
-from explorer.threads import counting_threads
+from explorer.concurrency import counting_threads
+from explorer.counting import counting_cost, measure
 
 def rss(field):
     for line in open("/proc/self/status"):

@@ -1,4 +1,4 @@
-"""Benchmark: resident memory of the app process over 300 distinct configs (issue 6, point 3).
+"""Benchmark: resident memory of the app process over 300 distinct configs.
 
 Each config is opened as a new browser session would open a shared link: a fresh
 ``AppTest`` of the whole app with the config in the URL query parameters, on one of the
@@ -40,7 +40,7 @@ from streamlit.runtime.caching.cache_metrics import get_cache_metrics
 from streamlit.testing.v1 import AppTest
 
 from explorer import ShuffleNetConfig, profile
-from explorer.threads import FOREGROUND
+from explorer.concurrency import FOREGROUND
 from ui.controls import query_values
 
 ENTRY = "streamlit_app.py"

@@ -1,7 +1,7 @@
-"""Benchmark: time of the measured channel-dependency matrices (issue 4).
+"""Benchmark: time of the measured channel-dependency matrices.
 
 For every paper group count g and every stage of a 1x model at 224x224, times
-``explorer.mixing_network.measure_stage`` (one call gives both scopes: the stride-2
+``explorer.mixing.measure_stage`` (one call gives both scopes: the stride-2
 unit, then every stride-1 unit) and prints medians, in seconds:
 
 * ``1 thread``: a model already built (the app caches one per config), one intra-op
@@ -29,7 +29,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import torch  # noqa: E402
 
 from explorer import ShuffleNetConfig, build_model  # noqa: E402
-from explorer.mixing_network import STAGES, measure_stage  # noqa: E402
+from explorer.mixing import measure_stage
+from explorer.shufflenet.plan import STAGES  # noqa: E402
 
 TARGET_SECONDS = 2.0
 

@@ -1,8 +1,8 @@
 """Time to build and count one config (target: median under 0.3 s for 224x224 configs).
 
-Prints, per config, the median of ``explorer.analysis.measure`` (build the model, one
+Prints, per config, the median of ``explorer.counting.measure`` (build the model, one
 eager pass for shapes and activations, one fvcore trace for multiply-adds) run as
-``explorer.profile`` runs it (one intra-op thread, ``explorer.threads``), and as a
+``explorer.profile`` runs it (one intra-op thread, ``explorer.concurrency``), and as a
 baseline measured in the same run, with the same thread, the straightforward fvcore
 recipe (build, then FlopCountAnalysis and ActivationCountAnalysis: two traces), with the
 ratio.
@@ -24,8 +24,8 @@ import torch  # noqa: E402
 from fvcore.nn import ActivationCountAnalysis, FlopCountAnalysis  # noqa: E402
 
 from explorer import ShuffleNetConfig, build_model  # noqa: E402
-from explorer.analysis import measure  # noqa: E402
-from explorer.threads import counting_threads  # noqa: E402
+from explorer.concurrency import counting_threads  # noqa: E402
+from explorer.counting import measure  # noqa: E402
 
 CONFIGS = [
     ShuffleNetConfig(groups=3, width=1.0),

@@ -1,24 +1,51 @@
-"""ShuffleNet Explorer: build, lay out and count ShuffleNet v1 and its reference models.
+"""ShuffleNet Explorer: build, lay out, count, mix and time ShuffleNet v1 and its reference models.
 
-No Streamlit in here: configs in, models, tables and numbers out.
+No Streamlit in here: configs in, models, tables and numbers out. One subpackage per
+question the app answers, in dependency order:
+
+* ``shufflenet``: what is built (configs, channel plan, unit specs, models);
+* ``counting``: what it costs (multiply-adds, parameters, activations; estimates, budgets);
+* ``mixing``: how channels mix (Fig. 1's toy, a stage predicted and measured);
+* ``latency``: how fast it runs here (backends, runner, Table 8);
+* ``paper``: what the paper reports (data anything may read);
+* ``commands``: the ``python -m explorer`` command line.
 """
 
 from . import _no_telemetry  # noqa: F401 - first: ONNX Runtime reads it when it initialises
-from .analysis import Complexity, Figure, LayoutRow, ModelProfile, UnitRow, complexity, layout, profile, unit_table
-from .config import (
+from .counting import (
+    CONVENTIONS,
+    PAPER_CONVENTION,
+    Complexity,
+    Figure,
+    LayoutRow,
+    ModelProfile,
+    UnitRow,
+    complexity,
+    layout,
+    profile,
+    unit_table,
+)
+from .shufflenet import (
     PAPER_GROUPS,
     PAPER_WIDTHS,
     VARIANTS,
     AlexNetConfig,
     ChannelPlan,
+    ChannelShuffle,
     MobileNetConfig,
     ModelConfig,
+    ShuffleNet,
     ShuffleNetConfig,
+    ShuffleUnit,
+    alexnet,
+    build_model,
+    channel_shuffle,
+    mobilenet_v1,
     parse_input_size,
+    shufflenet,
+    shufflenet_arch2,
+    shufflenet_shallow,
 )
-from .conventions import CONVENTIONS, PAPER_CONVENTION
-from .model import ChannelShuffle, ShuffleNet, ShuffleUnit, channel_shuffle
-from .models import alexnet, build_model, mobilenet_v1, shufflenet, shufflenet_arch2, shufflenet_shallow
 
 __all__ = [
     "CONVENTIONS",

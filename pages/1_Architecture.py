@@ -6,14 +6,14 @@ import pandas as pd
 import streamlit as st
 
 from explorer import ShuffleNetConfig
-from explorer.analysis import ModelProfile
-from explorer.paper_layout import has_paper_table1, layout_differences, paper_table1_records
-from explorer.style import HIGHLIGHT
-from explorer.tables import LAYOUT_COLUMNS, layout_records, unit_records
+from explorer.counting import ModelProfile
+from explorer.counting.tables import LAYOUT_COLUMNS, layout_records, unit_records
+from explorer.paper import has_paper_table1, layout_differences, paper_table1_records
 from ui.cache import cached_onnx, cached_svg, profile_or_ask
 from ui.controls import shared_controls
 from ui.diagrams import dot_available, network_dot, unit_dot, unit_input_size
 from ui.page import config_slug, page_setup
+from ui.style import HIGHLIGHT
 from ui.text import input_size_text, shown_value
 
 log = logging.getLogger("ui.pages.architecture")  # pages run as __main__; name the logger after the page
@@ -114,7 +114,7 @@ def onnx_section(config: ShuffleNetConfig, slug: str) -> None:
     """Exports only on a click: the button's config is remembered, so later reruns keep the download."""
     st.subheader("The model as ONNX")
     st.caption(
-        "The PyTorch model of this page exported with `explorer.onnx_export` (opset 17, dynamic batch, height and "
+        "The PyTorch model of this page exported with `explorer.latency.export` (opset 17, dynamic batch, height and "
         "width; checked with `onnx.checker`). Its weights are random: it has the architecture, not a trained network."
     )
     if st.button("Export to ONNX", key="onnx_export"):

@@ -3,12 +3,11 @@
 import pandas as pd
 import streamlit as st
 
-from explorer import PAPER_GROUPS, ShuffleNetConfig
-from explorer.analysis import Complexity
-from explorer.config import REFERENCE_INPUT, WIDTH_RANGE
-from explorer.conventions import CONVENTIONS
+from explorer import CONVENTIONS, PAPER_GROUPS, ShuffleNetConfig
+from explorer.counting import Complexity
+from explorer.counting.tables import complexity_records, si
 from explorer.paper import SOURCE, Reported, reported_for, reported_mflops, residual_note
-from explorer.tables import complexity_records, si
+from explorer.shufflenet import REFERENCE_INPUT, WIDTH_RANGE
 from ui.cache import cached_budget, cached_sweep, profile_or_ask
 from ui.charts import budget_figure, groups_bar_figure, stage_figure, sweep_figure
 from ui.controls import shared_controls
@@ -100,7 +99,7 @@ def sweep_section(config: ShuffleNetConfig, groups: tuple[int, ...]) -> None:
         sweep = cached_sweep(groups, widths, config.variant, tuple(config.input_size))
     current = next(r for r in sweep if r["groups"] == config.groups and r["width"] == config.width)
     st.caption(
-        "Computed here with the closed-form count (the paper's own arithmetic, `explorer.analytic`), which the tests "
+        "Computed here with the closed-form count (the paper's own arithmetic, `explorer.shufflenet.plan`), which the tests "
         "verify equals fvcore's count of the built models; paper convention (convolutions only, FC excluded), "
         f"{config.variant} variant, input {input_size_text(config.input_size)}. The diamond is the current model."
     )

@@ -9,18 +9,16 @@ from explorer import ShuffleNetConfig
 from explorer.mixing import (
     MAX_LAYERS,
     MIN_LAYERS,
+    SCOPE_TITLES,
     WIRING_TITLES,
     WIRINGS,
+    StageMixing,
     ToyMixing,
     cross_equals_shuffle,
     default_toy_channels,
     shuffle_steps,
-    toy_diagram_detail,
-    toy_dot,
     toy_mixing,
 )
-from explorer.mixing_network import SCOPE_TITLES, StageMixing
-from explorer.style import group_color
 from ui.cache import cached_svg
 from ui.controls import shared_controls
 from ui.mixing import (
@@ -36,6 +34,8 @@ from ui.mixing import (
     unit_word,
 )
 from ui.page import config_slug, page_setup
+from ui.style import group_color
+from ui.toy_diagram import toy_diagram_detail, toy_dot
 
 MAX_TOY_GROUPS = 16
 AUTO_MEASURE_MAX_GROUPS = 16

@@ -7,77 +7,61 @@ step and reason while the other backends' results are shown; tracebacks go to th
 import logging
 from dataclasses import replace
 
-import pandas as pd
 import streamlit as st
 
+from explorer import ShuffleNetConfig, paper
 from explorer import latency as lat
-from explorer import paper
-from explorer.latency_timing import NOISY_IQR_FRACTION
-from explorer.roofline import cached_gemm_peak
+from explorer.counting import MemoryRefused, check_memory
+from explorer.latency.kernel_profile import profile_ort
+from explorer.latency.roofline import GemmPeak, cached_gemm_peak, gemm_peak
+from explorer.latency.timing import NOISY_IQR_FRACTION
 from ui.controls import shared_controls
-from ui.latency import failures_markdown, job_registry, latency_figure, result_store
+from ui.jobs import JobRegistry, ResultStore, job_registry, result_store
+from ui.latency import (
+    NUMBER_FORMATS,
+    PROFILE_NUMBER_COLUMNS,
+    TABLE8_TEXT_COLUMNS,
+    failures_markdown,
+    latency_figure,
+    measurement_frame,
+    profile_frame,
+    table8_frame,
+)
 from ui.page import page_setup
-from ui.text import shown_value
+from ui.text import input_size_text, shown_value
 
 log = logging.getLogger("explorer.pages.latency")
 
-page_setup("Latency")
-config = shared_controls()
-
-st.title("Latency")
-store, registry = result_store(), job_registry()
-cores = lat.default_threads()
-versions = lat.versions()
-st.caption(
-    f"Measured on this server: **{lat.cpu_model()}**, {cores} cores; torch {versions['torch']}, "
-    f"onnxruntime {versions['onnxruntime']}. Every number on this page is measured here unless it is marked "
-    "“reported in the paper”."
-)
-
 BACKEND_LABEL = {key: b.label for key, b in lat.BACKENDS.items()}
 MIN_TIMES = (0.02, 0.1, 0.25, 0.5, 1.0, 2.0, 3.0)
-
-with st.expander("Measurement settings (threads, batch, time per measurement)"):
-    left, middle, right = st.columns(3)
-    threads = int(left.number_input("Threads, for every backend", 1, max(cores, 1), cores, key="lat_threads",
-                                    help="torch.set_num_threads and ONNX Runtime's intra_op_num_threads; "
-                                         "PyTorch's previous setting is restored after each measurement."))
-    batch = int(middle.number_input("Batch size", 1, 256, 1, key="lat_batch"))
-    min_time = right.select_slider("Seconds of timed runs per measurement", MIN_TIMES, value=1.0,
-                                   key="lat_min_time", help="After warm-up; at least 5 runs (3 for very slow models).")
-peak = cached_gemm_peak(threads)
+JOB_KEY = "lat_job"
 
 
-def result_rows(measurements) -> pd.DataFrame:
-    return pd.DataFrame([{
-        "Model": m.model,
-        "Input": f"{m.input_size[0]}×{m.input_size[1]}",
-        "Backend": m.backend_label,
-        "Median (ms)": m.median_ms,
-        "IQR (ms)": m.timing.iqr_ms,
-        "Min (ms)": m.timing.min_ms,
-        "Runs": m.timing.runs,
-        "Threads": m.threads,
-        "Batch": m.batch,
-        "Noisy": "noisy" if m.timing.noisy else "",
-        "Other processes' CPU (%)": None if m.timing.others_share is None else 100 * m.timing.others_share,
-        "Multiply-adds (M, incl. FC)": m.macs / 1e6,
-        "G multiply-adds/s": m.achieved_gmacs,
-        "Roofline floor (ms)": m.floor_ms,
-        "% of GEMM peak": None if m.roofline_fraction is None else 100 * m.roofline_fraction,
-        "Max |Δ| vs PyTorch": None if m.max_abs_diff is None else f"{m.max_abs_diff:.1e}",
-    } for m in measurements])  # fmt: skip
+def machine_caption(cores: int) -> None:
+    versions = lat.versions()
+    st.caption(
+        f"Measured on this server: **{lat.cpu_model()}**, {cores} cores; torch {versions['torch']}, "
+        f"onnxruntime {versions['onnxruntime']}. Every number on this page is measured here unless it is marked "
+        "“reported in the paper”."
+    )
 
 
-NUMBER_FORMATS = {
-    name: st.column_config.NumberColumn(format="%.2f")
-    for name in ("Median (ms)", "IQR (ms)", "Min (ms)", "Multiply-adds (M, incl. FC)", "G multiply-adds/s",
-                 "Roofline floor (ms)", "% of GEMM peak", "Other processes' CPU (%)")
-}
+def settings_section(cores: int) -> tuple[int, int, float]:
+    """Threads, batch and seconds of timed runs, for every measurement started from this page."""
+    with st.expander("Measurement settings (threads, batch, time per measurement)"):
+        left, middle, right = st.columns(3)
+        threads = int(left.number_input("Threads, for every backend", 1, max(cores, 1), cores, key="lat_threads",
+                                        help="torch.set_num_threads and ONNX Runtime's intra_op_num_threads; "
+                                             "PyTorch's previous setting is restored after each measurement."))
+        batch = int(middle.number_input("Batch size", 1, 256, 1, key="lat_batch"))
+        min_time = right.select_slider("Seconds of timed runs per measurement", MIN_TIMES, value=1.0, key="lat_min_time",
+                                       help="After warm-up; at least 5 runs (3 for very slow models).")  # fmt: skip
+    return threads, batch, min_time
 
 
 def show_table(measurements, key: str) -> None:
-    st.dataframe(result_rows(measurements), hide_index=True, width="stretch", column_config=NUMBER_FORMATS, key=key)
+    st.dataframe(measurement_frame(measurements), hide_index=True, width="stretch", column_config=NUMBER_FORMATS,
+                 key=key)  # fmt: skip
     noisy = [m for m in measurements if m.timing.noisy or m.timing.contended]
     if noisy:
         st.warning(f"{len(noisy)} measurement(s) are noisy (IQR above {NOISY_IQR_FRACTION:.0%} of the median) or "
@@ -85,12 +69,12 @@ def show_table(measurements, key: str) -> None:
                    "is quiet.", icon="⚠️")
 
 
-def refused(configs_and_backends) -> str | None:
+def refused(configs_and_backends, batch: int) -> str | None:
     """The memory guard's message for the first request that would not fit, or None."""
     for model_config, backends in configs_and_backends:
         try:
-            lat.check_memory(model_config, batch, backends)
-        except lat.MemoryRefused as error:
+            check_memory(model_config, batch, backends)
+        except MemoryRefused as error:
             return str(error)
         except Exception:  # noqa: BLE001, S112 - the model does not even count: its measurement records why
             continue
@@ -105,48 +89,66 @@ def show_failures(failures, anything_measured: bool) -> None:
          + failures_markdown(failures), icon="⚠️")
 
 
-# ------------------------------------------------------------------ this model
-st.header("This model")
-size_text = f"{config.input_size[0]} × {config.input_size[1]}"
-st.caption(f"{config.label}, input {size_text}, batch {batch}, {threads} thread{'s' if threads > 1 else ''}.")
-backends = st.multiselect(
-    "Backends", list(lat.BACKENDS), default=["ort"], format_func=BACKEND_LABEL.get, key="lat_backends",
-    help="ONNX Runtime FP32 is usually the fastest here; add others to compare. " +
-         " · ".join(f"{b.label}: {b.description}" for b in lat.BACKENDS.values()),
-)  # fmt: skip
-measure_clicked = st.button("Measure this model", type="primary", key="lat_measure", disabled=not backends)
-status = st.empty()
-if measure_clicked:
-    message = refused([(config, backends)])
-    if message:
-        status.error(message)
+def measure_now(config: ShuffleNetConfig, backends: list[str], store: ResultStore, threads: int, batch: int,
+                min_time: float, status) -> None:
+    """Measure the sidebar's model on ``backends`` in this script run, with a progress bar."""
+    progress = st.progress(0.0, text="Preparing…")
+    queued = st.empty()
+
+    def on_wait(seconds: float) -> None:
+        queued.info(f"Queued behind another measurement… ({seconds:.0f} s)", icon="⏳")
+
+    def on_start(index: int, total: int, model_config, backend: str) -> None:
+        progress.progress(index / total, text=f"Measuring {BACKEND_LABEL[backend]}…")
+
+    def done(count: int, total: int, outcome) -> None:
+        if isinstance(outcome, lat.Measurement):
+            store.put(outcome)
+        queued.empty()
+
+    failures = []
+    try:
+        with lat.LatencyRunner(threads, batch, min_time) as runner:
+            failures = runner.measure_many([(config, b) for b in backends], on_start=on_start, progress=done,
+                                           on_wait=on_wait).failures  # fmt: skip
+        progress.progress(1.0, text="Done.")
+    except ValueError as error:
+        status.error(str(error))
+    st.session_state["lat_failures"] = ((config, threads, batch), failures)
+
+
+def this_model_section(config: ShuffleNetConfig, store: ResultStore, threads: int, batch: int,
+                       min_time: float) -> list[str]:
+    """Measure the sidebar's model on the chosen backends; its stored results. Returns the backends chosen."""
+    st.header("This model")
+    st.caption(f"{config.label}, input {input_size_text(config.input_size)}, batch {batch}, "
+               f"{threads} thread{'s' if threads > 1 else ''}.")  # fmt: skip
+    backends = st.multiselect(
+        "Backends", list(lat.BACKENDS), default=["ort"], format_func=BACKEND_LABEL.get, key="lat_backends",
+        help="ONNX Runtime FP32 is usually the fastest here; add others to compare. " +
+             " · ".join(f"{b.label}: {b.description}" for b in lat.BACKENDS.values()),
+    )  # fmt: skip
+    measure_clicked = st.button("Measure this model", type="primary", key="lat_measure", disabled=not backends)
+    status = st.empty()
+    if measure_clicked:
+        message = refused([(config, backends)], batch)
+        if message:
+            status.error(message)
+        else:
+            measure_now(config, backends, store, threads, batch, min_time, status)
+    mine = [m for b in lat.BACKENDS if (m := store.get(config, b, threads, batch))]
+    last_failures = st.session_state.get("lat_failures")
+    if last_failures and last_failures[0] == (config, threads, batch) and last_failures[1]:
+        show_failures(last_failures[1], bool(mine))
+    if mine:
+        show_table(mine, "lat_this_table")
+        best_metrics(mine)
     else:
-        progress = st.progress(0.0, text="Preparing…")
-        queued = st.empty()
+        st.info("Not measured yet at these settings: press “Measure this model”.", icon="ℹ️")
+    return backends
 
-        def on_wait(seconds: float) -> None:
-            queued.info(f"Queued behind another measurement… ({seconds:.0f} s)", icon="⏳")
 
-        failures = []
-        try:
-            with lat.LatencyRunner(threads, batch, min_time) as runner:
-                for index, backend in enumerate(backends):
-                    progress.progress(index / len(backends), text=f"Measuring {BACKEND_LABEL[backend]}…")
-                    try:
-                        store.put(runner.measure(config, backend, on_wait=on_wait))
-                    except lat.BackendFailed as failed:  # the others are still measured
-                        failures.append(failed.failure)
-                    queued.empty()
-            progress.progress(1.0, text="Done.")
-        except ValueError as error:
-            status.error(str(error))
-        st.session_state["lat_failures"] = ((config, threads, batch), failures)
-mine = [m for b in lat.BACKENDS if (m := store.get(config, b, threads, batch))]
-last_failures = st.session_state.get("lat_failures")
-if last_failures and last_failures[0] == (config, threads, batch) and last_failures[1]:
-    show_failures(last_failures[1], bool(mine))
-if mine:
-    show_table(mine, "lat_this_table")
+def best_metrics(mine) -> None:
     best = lat.fastest(mine)
     columns = st.columns(3)
     columns[0].metric("Fastest backend here", best.backend_label, border=True)
@@ -155,48 +157,43 @@ if mine:
     if best.roofline_fraction is not None:
         columns[2].metric("Share of the GEMM peak", f"{100 * best.roofline_fraction:.0f} %", border=True,
                           help="(multiply-adds / latency) / FP32 GEMM multiply-adds per second at the same threads")
-else:
-    st.info("Not measured yet at these settings: press “Measure this model”.", icon="ℹ️")
-
-with st.expander("Where does the time go? ONNX Runtime's profile of this model"):
-    st.caption("ORT's own per-node profiler (20 runs after 3 warm-up runs), nodes grouped by what they do. "
-               "Multiply-adds per second per group, against the FP32 GEMM peak, show which parts run like dense "
-               "matrix products and which are limited by memory traffic and per-operator overhead.")
-    if st.button("Profile this model", key="lat_profile"):
-        message = refused([(config, ["ort"])])
-        if message:
-            st.error(message)
-        else:
-            from explorer.latency_profile import profile_ort
-            from explorer.roofline import gemm_peak
-
-            try:
-                with st.spinner("Profiling (waits for other measurements to finish)…"):
-                    with lat.measurement_lock():
-                        peak = gemm_peak(threads)
-                    rows = profile_ort(config, threads, batch=batch)
-                st.session_state["lat_profile_rows"] = (config, threads, batch, rows, peak.macs_per_s)
-            except Exception as error:  # export or ONNX Runtime fault: say so, log the traceback
-                log.exception("ONNX Runtime profile of %s failed", config.label)
-                st.error(f"ONNX Runtime's profile of this model failed (details in the server log): "
-                         f"{shown_value(lat.one_line(error), 300)}")
-    stored = st.session_state.get("lat_profile_rows")
-    if stored and stored[:3] == (config, threads, batch):
-        rows, peak_rate = stored[3], stored[4]
-        st.dataframe(pd.DataFrame([{
-            "Where": r.category, "ms per run": r.ms, "Share (%)": 100 * r.share, "Nodes": r.nodes,
-            "Multiply-adds (M)": r.macs / 1e6, "G multiply-adds/s": r.gmacs,
-            "% of GEMM peak": None if r.gmacs is None else 100 * r.gmacs * 1e9 / peak_rate,
-        } for r in rows]), hide_index=True, width="stretch", key="lat_profile_table",
-            column_config={n: st.column_config.NumberColumn(format="%.2f") for n in (
-                "ms per run", "Share (%)", "Multiply-adds (M)", "G multiply-adds/s", "% of GEMM peak")})  # fmt: skip
-
-# ------------------------------------------------------------------ background jobs (Table 8, reference models)
-JOB_KEY = "lat_job"
 
 
-def start_job(name: str, items) -> None:
-    message = refused([(c, [b for cc, b in items if cc == c]) for c in dict.fromkeys(c for c, _ in items)])
+def profile_section(config: ShuffleNetConfig, threads: int, batch: int) -> None:
+    with st.expander("Where does the time go? ONNX Runtime's profile of this model"):
+        st.caption("ORT's own per-node profiler (20 runs after 3 warm-up runs), nodes grouped by what they do. "
+                   "Multiply-adds per second per group, against the FP32 GEMM peak, show which parts run like dense "
+                   "matrix products and which are limited by memory traffic and per-operator overhead.")
+        if st.button("Profile this model", key="lat_profile"):
+            run_profile(config, threads, batch)
+        stored = st.session_state.get("lat_profile_rows")
+        if stored and stored[:3] == (config, threads, batch):
+            rows, peak_rate = stored[3], stored[4]
+            st.dataframe(profile_frame(rows, peak_rate), hide_index=True, width="stretch", key="lat_profile_table",
+                         column_config={n: st.column_config.NumberColumn(format="%.2f")
+                                        for n in PROFILE_NUMBER_COLUMNS})  # fmt: skip
+
+
+def run_profile(config: ShuffleNetConfig, threads: int, batch: int) -> None:
+    message = refused([(config, ["ort"])], batch)
+    if message:
+        st.error(message)
+        return
+    try:
+        with st.spinner("Profiling (waits for other measurements to finish)…"):
+            with lat.measurement_lock():
+                peak = gemm_peak(threads)
+            rows = profile_ort(config, threads, batch=batch)
+        st.session_state["lat_profile_rows"] = (config, threads, batch, rows, peak.macs_per_s)
+    except Exception as error:  # export or ONNX Runtime fault: say so, log the traceback
+        log.exception("ONNX Runtime profile of %s failed", config.label)
+        st.error(f"ONNX Runtime's profile of this model failed (details in the server log): "
+                 f"{shown_value(lat.one_line(error), 300)}")
+
+
+def start_job(registry: JobRegistry, store: ResultStore, name: str, items, threads: int, batch: int,
+              min_time: float) -> None:
+    message = refused([(c, [b for cc, b in items if cc == c]) for c in dict.fromkeys(c for c, _ in items)], batch)
     if message:
         st.session_state["lat_job_error"] = message
         return
@@ -204,11 +201,8 @@ def start_job(name: str, items) -> None:
     st.session_state[JOB_KEY] = registry.start(name, items, threads, batch, min_time, store).id
 
 
-current_job = registry.get(st.session_state.get(JOB_KEY))
-
-
-@st.fragment(run_every=1.0 if current_job is not None and current_job.active else None)
-def job_panel() -> None:
+def job_panel(registry: JobRegistry) -> None:
+    """Progress and cancel of this session's background job; redraws the page once when it ends."""
     job = registry.get(st.session_state.get(JOB_KEY))
     if job is None:
         return
@@ -237,52 +231,42 @@ def job_panel() -> None:
         show_failures(job.failures, bool(job.results))
 
 
-# ------------------------------------------------------------------ Table 8
-st.header("Table 8 on this machine")
-st.caption(
-    "The paper's Table 8 times ShuffleNet 0.5x (arch2, g = 3), ShuffleNet 1x (g = 3) and AlexNet at three input "
-    f"sizes on {paper.TABLE8_DEVICE}. Here: the same three models, each backend, the threads and batch above. "
-    "Theoretical speedup = ratio of multiply-adds incl. FC (AlexNet / model, same input)."
-)
-left, right = st.columns(2)
-t8_backends = left.multiselect("Table 8 backends", list(lat.BACKENDS), default=list(lat.DEFAULT_BACKENDS),
-                               format_func=BACKEND_LABEL.get, key="lat_t8_backends")
-input_names = {f"{h}x{w}": (h, w) for h, w in paper.TABLE8_INPUTS}
-t8_inputs = right.multiselect("Table 8 inputs", list(input_names), default=list(input_names), key="lat_t8_inputs")
-busy = current_job is not None and current_job.active
-items = [(c, b) for c, b in lat.table8_jobs(t8_backends) if f"{c.input_size[0]}x{c.input_size[1]}" in t8_inputs]
-if st.button(f"Run Table 8 ({len(items)} measurements)", key="lat_t8_run", disabled=busy or not items):
-    start_job("Table 8", items)
-    st.rerun()
-if "lat_job_error" in st.session_state:
-    st.error(st.session_state["lat_job_error"])
-job_panel()
+def table8_section(registry: JobRegistry, store: ResultStore, threads: int, batch: int, min_time: float,
+                   busy: bool) -> None:
+    st.header("Table 8 on this machine")
+    st.caption(
+        "The paper's Table 8 times ShuffleNet 0.5x (arch2, g = 3), ShuffleNet 1x (g = 3) and AlexNet at three input "
+        f"sizes on {paper.TABLE8_DEVICE}. Here: the same three models, each backend, the threads and batch above. "
+        "Theoretical speedup = ratio of multiply-adds incl. FC (AlexNet / model, same input)."
+    )
+    left, right = st.columns(2)
+    t8_backends = left.multiselect("Table 8 backends", list(lat.BACKENDS), default=list(lat.DEFAULT_BACKENDS),
+                                   format_func=BACKEND_LABEL.get, key="lat_t8_backends")
+    input_names = {f"{h}x{w}": (h, w) for h, w in paper.TABLE8_INPUTS}
+    t8_inputs = right.multiselect("Table 8 inputs", list(input_names), default=list(input_names), key="lat_t8_inputs")
+    items = [(c, b) for c, b in lat.table8_jobs(t8_backends) if f"{c.input_size[0]}x{c.input_size[1]}" in t8_inputs]
+    if st.button(f"Run Table 8 ({len(items)} measurements)", key="lat_t8_run", disabled=busy or not items):
+        start_job(registry, store, "Table 8", items, threads, batch, min_time)
+        st.rerun()
+    if "lat_job_error" in st.session_state:
+        st.error(st.session_state["lat_job_error"])
+    st.fragment(job_panel, run_every=1.0 if busy else None)(registry)
+    table8_results(store, threads, batch)
 
-table8_configs = {row.at(size) for row in paper.TABLE8 for size in paper.TABLE8_INPUTS}
-t8 = [m for m in store.all() if m.config in table8_configs and m.threads == threads and m.batch == batch]
-if t8:
+
+def table8_results(store: ResultStore, threads: int, batch: int) -> None:
+    table8_configs = {row.at(size) for row in paper.TABLE8 for size in paper.TABLE8_INPUTS}
+    t8 = [m for m in store.all() if m.config in table8_configs and m.threads == threads and m.batch == batch]
+    if not t8:
+        st.info("No Table 8 measurements at these settings yet: press “Run Table 8”.", icon="ℹ️")
+        return
     model_order = [row.config for row in paper.TABLE8]
     t8.sort(key=lambda m: (paper.TABLE8_INPUTS.index(m.input_size), model_order.index(lat.model_key(m.config)),
                            list(lat.BACKENDS).index(m.backend)))
-    records = lat.table8_records(t8)
-    frame = pd.DataFrame([{
-        "Model": r["model"],
-        "Input": "×".join(map(str, r["input"])),
-        "Backend": r["backend_label"],
-        "Median (ms)": r["median_ms"],
-        "IQR (ms)": r["iqr_ms"],
-        "Noisy": ", ".join(flag for flag, on in (("noisy", r["noisy"]), ("busy", r["contended"])) if on),
-        "Busy because": r["busy_reason"],
-        "Measured speedup over AlexNet": r["measured_speedup"],
-        "Theoretical speedup (multiply-adds incl. FC)": r["theoretical_speedup"],
-        "Measured / theoretical": r["speedup_efficiency"],
-        "% of GEMM peak": None if r["roofline_fraction"] is None else 100 * r["roofline_fraction"],
-        "Paper ms (reported in the paper)": r["paper_ms"],
-        "Paper speedup (reported in the paper)": r["paper_speedup"],
-    } for r in records])  # fmt: skip
+    frame = table8_frame(lat.table8_records(t8))
     st.dataframe(frame, hide_index=True, width="stretch", key="lat_t8_table",
                  column_config={name: st.column_config.NumberColumn(format="%.2f") for name in frame.columns
-                                if name not in ("Model", "Input", "Backend", "Noisy", "Busy because")})  # fmt: skip
+                                if name not in TABLE8_TEXT_COLUMNS})  # fmt: skip
     best = lat.best_speedup(t8, paper.TABLE8[0].config)
     if best:
         columns = st.columns(3)
@@ -296,32 +280,36 @@ if t8:
     if any(m.timing.noisy or m.timing.contended for m in t8):
         st.warning("Some Table 8 measurements are noisy (IQR above 10% of the median) or were taken while other "
                    "processes or other sessions of this server used the CPUs: re-run at a quiet moment.", icon="⚠️")
-else:
-    st.info("No Table 8 measurements at these settings yet: press “Run Table 8”.", icon="ℹ️")
 
-# ------------------------------------------------------------------ reference models
-st.header("Reference models")
-st.markdown(f"**AlexNet, as built here.** {lat.ALEXNET_DEFINITION}")
-st.markdown("**MobileNet v1** (Howard et al. 2017) at widths 1.0, 0.75, 0.5 and 0.25. All models are counted by "
-            "the same counter as ShuffleNet (fvcore, multiply-adds incl. FC).")
-def at_sidebar_input(model_config):
+
+def at_input(model_config, input_size: tuple[int, int]):
+    """A reference model at the sidebar's input size, or None where it does not fit (AlexNet needs 223 × 223)."""
     try:
-        return replace(model_config, input_size=config.input_size)
-    except ValueError:  # AlexNet needs at least 64 x 64
+        return replace(model_config, input_size=input_size)
+    except ValueError:
         return None
 
 
-reference_configs = [c for c in map(at_sidebar_input, lat.REFERENCE_MODELS.values()) if c is not None]
-reference_items = [(c, b) for c in reference_configs for b in (backends or ["ort"])]
-if st.button(f"Measure the reference models at {size_text} ({len(reference_items)} measurements)",
-             key="lat_ref_run", disabled=busy):
-    start_job("Reference models", reference_items)
-    st.rerun()
+def reference_section(config: ShuffleNetConfig, registry: JobRegistry, store: ResultStore, backends: list[str],
+                      threads: int, batch: int, min_time: float, busy: bool) -> None:
+    st.header("Reference models")
+    st.markdown(f"**AlexNet, as built here.** {lat.ALEXNET_DEFINITION}")
+    st.markdown("**MobileNet v1** (Howard et al. 2017) at widths 1.0, 0.75, 0.5 and 0.25. All models are counted by "
+                "the same counter as ShuffleNet (fvcore, multiply-adds incl. FC).")
+    configs = [c for c in (at_input(m, config.input_size) for m in lat.REFERENCE_MODELS.values()) if c is not None]
+    items = [(c, b) for c in configs for b in (backends or ["ort"])]
+    if st.button(f"Measure the reference models at {input_size_text(config.input_size)} ({len(items)} measurements)",
+                 key="lat_ref_run", disabled=busy):
+        start_job(registry, store, "Reference models", items, threads, batch, min_time)
+        st.rerun()
 
-# ------------------------------------------------------------------ chart
-st.header("Where multiply-adds predict speed, and where not")
-measured = [m for m in store.all() if m.threads == threads and m.batch == batch]
-if measured:
+
+def chart_section(store: ResultStore, threads: int, batch: int, peak: GemmPeak | None) -> None:
+    st.header("Where multiply-adds predict speed, and where not")
+    measured = [m for m in store.all() if m.threads == threads and m.batch == batch]
+    if not measured:
+        st.info("Measure something above to see it here.", icon="ℹ️")
+        return
     st.plotly_chart(latency_figure(measured, peak.macs_per_s if peak else None), key="lat_chart")
     st.caption(
         "Every model measured in this server process at these settings. Colour: ShuffleNet by its g (as on every "
@@ -329,13 +317,12 @@ if measured:
         "multiply-add ran at the measured FP32 GEMM speed: points far above it are limited by memory traffic and "
         "per-operator overhead (depthwise and small grouped convolutions, channel shuffle), not by arithmetic."
     )
-else:
-    st.info("Measure something above to see it here.", icon="ℹ️")
 
-# ------------------------------------------------------------------ method
-with st.expander("How the numbers are measured"):
-    st.markdown(
-        f"""
+
+def method_section(threads: int, peak: GemmPeak | None) -> None:
+    with st.expander("How the numbers are measured"):
+        st.markdown(
+            f"""
 * **Backends.** {"; ".join(f"**{b.label}**: {b.description}" for b in lat.BACKENDS.values())}. ONNX models are
   exported from the same `nn.Module` (TorchScript exporter, opset 17), checked with `onnx.checker`, and their
   outputs compared with PyTorch's on the same random input (max |Δ| column). INT8 is calibrated on random
@@ -355,7 +342,30 @@ with st.expander("How the numbers are measured"):
 * **Random weights.** Models are freshly initialised (nothing is downloaded): timings do not depend on weight
   values, but the INT8 drift does.
 """
-    )
-if peak:
-    st.caption(f"FP32 GEMM peak at {threads} thread(s): {peak.gmacs:.1f} G multiply-adds/s "
-               f"({peak.gflops:.1f} GFLOP/s), {peak.library} {peak.size}²{' — noisy' if peak.timing.noisy else ''}.")
+        )
+    if peak:
+        st.caption(f"FP32 GEMM peak at {threads} thread(s): {peak.gmacs:.1f} G multiply-adds/s "
+                   f"({peak.gflops:.1f} GFLOP/s), {peak.library} {peak.size}²{' — noisy' if peak.timing.noisy else ''}.")
+
+
+def main() -> None:
+    page_setup("Latency")
+    config = shared_controls()
+    st.title("Latency")
+    store, registry = result_store(), job_registry()
+    cores = lat.default_threads()
+    machine_caption(cores)
+    threads, batch, min_time = settings_section(cores)
+    peak = cached_gemm_peak(threads)
+    backends = this_model_section(config, store, threads, batch, min_time)
+    profile_section(config, threads, batch)
+    current_job = registry.get(st.session_state.get(JOB_KEY))
+    busy = current_job is not None and current_job.active
+    table8_section(registry, store, threads, batch, min_time, busy)
+    reference_section(config, registry, store, backends, threads, batch, min_time, busy)
+    chart_section(store, threads, batch, peak)
+    method_section(threads, peak)
+
+
+# Streamlit execs this file as a script on every rerun (also under AppTest), so main runs unconditionally.
+main()

@@ -6,8 +6,8 @@ import pandas as pd
 import streamlit as st
 
 from explorer import AlexNetConfig, MobileNetConfig, ShuffleNetConfig
-from explorer.config import ALEXNET_MIN_SIDE, MOBILENET_WIDTHS, ModelConfig
 from explorer.paper import reported_for
+from explorer.shufflenet import ALEXNET_MIN_SIDE, MOBILENET_WIDTHS, ModelConfig
 from ui.cache import counting_refusal, profile_or_ask
 from ui.charts import compare_figure, stage_channels_figure
 from ui.controls import shared_controls

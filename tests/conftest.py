@@ -11,6 +11,7 @@ without the multipage app around it, so ``st.page_link`` cannot resolve the othe
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import os
 import re
@@ -55,9 +56,29 @@ def open_app(page: str = ENTRY, query: dict[str, str] | None = None, run: bool =
 
 
 def run_explorer(*args: str, timeout: float = 600) -> subprocess.CompletedProcess:
-    """``python -m explorer ARGS`` as a user runs it, from the project root."""
+    """``python -m explorer ARGS`` as a user runs it, from the project root, in a real subprocess.
+
+    A subprocess costs 2-6 s of torch and ONNX Runtime import: use it for the entry point and
+    exit codes, and ``run_cli`` for everything the command prints.
+    """
     return subprocess.run([sys.executable, "-m", "explorer", *args], cwd=ROOT, capture_output=True, text=True,
                           timeout=timeout)  # fmt: skip
+
+
+def run_cli(*args: str, timeout: float | None = None) -> subprocess.CompletedProcess:
+    """``explorer.cli.main(args)`` in this process, reported as ``run_explorer`` reports a subprocess.
+
+    ``timeout`` is accepted for symmetry with ``run_explorer`` and ignored.
+    """
+    from explorer.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = main(list(args))
+        except SystemExit as stop:  # argparse errors
+            code = stop.code
+    return subprocess.CompletedProcess(["python -m explorer", *args], code, out.getvalue(), err.getvalue())
 
 
 def assert_one_line_usage_error(result: subprocess.CompletedProcess, *expected: str) -> None:

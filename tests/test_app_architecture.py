@@ -1,11 +1,11 @@
 """Architecture page: the live Table 1, the paper's beside it, units, diagrams, downloads."""
 
 import pytest
-
 from conftest import assert_clean, download_labels, graphviz_specs, open_app
+
 from explorer import ShuffleNetConfig
-from explorer.limits import counting_cost
-from explorer.paper_layout import layout_differences, paper_table1_records
+from explorer.counting import counting_cost
+from explorer.paper import layout_differences, paper_table1_records
 
 PAGE = "pages/1_Architecture.py"
 
@@ -66,7 +66,7 @@ def test_groups_change_table_and_diagrams():
     network, stride1, _ = graphviz_specs(at)
     assert "g = 8" in network and "384 ch" in network and "groups = 8" in stride1
     # One colour per group: the strip of a g = 8 GConv uses all eight palette colours.
-    from explorer.style import PALETTE
+    from ui.style import PALETTE
 
     assert all(color in stride1 for color in PALETTE)
 

@@ -3,7 +3,8 @@
 import json
 
 from conftest import assert_clean, open_app
-from explorer.style import groups_color
+
+from ui.style import groups_color
 
 PAGE = "pages/5_Compare.py"
 

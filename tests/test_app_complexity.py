@@ -1,11 +1,11 @@
 """Complexity page: computed metrics with conventions, the paper's numbers apart, charts, budget."""
 
 import pytest
-
 from conftest import assert_clean, open_app, plotly_specs
-from explorer.conventions import CONVENTIONS
+
+from explorer.counting import CONVENTIONS
 from explorer.paper import NOTE_STEM_G8, NOTE_WIDENED
-from explorer.style import groups_color
+from ui.style import groups_color
 
 PAGE = "pages/2_Complexity.py"
 

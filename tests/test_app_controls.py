@@ -3,10 +3,10 @@
 import math
 
 import pytest
+from conftest import assert_clean, open_app
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import assert_clean, open_app
 from explorer import ShuffleNetConfig
 from ui.controls import DEFAULTS, config_from_query, query_values, selection_for
 from ui.text import shown_value

@@ -1,7 +1,6 @@
 """Every page (the entry page and every file in pages/) runs cleanly, by default and for several configs."""
 
 import pytest
-
 from conftest import ALL_PAGES, ENTRY, assert_clean, open_app
 
 CONFIGS = {

@@ -11,7 +11,6 @@ import re
 import time
 
 import pytest
-
 from conftest import (
     ALL_PAGES,
     ARTIFACTS,

@@ -1,4 +1,4 @@
-"""Five users on one ``streamlit run`` server at once (issue 6, point 3).
+"""Five users on one ``streamlit run`` server at once.
 
 Session 1 opens the Latency page and runs the full Table 8 job (3 models x 3 inputs x
 2 backends, default settings). Sessions 2-5, each with a model no other session uses
@@ -19,7 +19,7 @@ server. Checked:
   224x224 result that is neither "noisy" nor "busy" is at most ``SLOWDOWN_TOLERANCE``
   slower than the same measurement re-run by session 1 once the others have stopped (when
   that one is also unflagged; 224x224 only, to keep the test short). The harness yields
-  to other sessions' page runs (``explorer.threads``); without that, their disturbance
+  to other sessions' page runs (``explorer.concurrency``); without that, their disturbance
   would go unflagged (their CPU time is the server's own). On a 2-core machine that also
   runs the five browsers, most results come out flagged: the test then says so in its
   report rather than failing, and ``tests/test_sessions.py`` checks the yielding itself.

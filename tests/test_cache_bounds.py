@@ -1,4 +1,4 @@
-"""Every cache the app keeps for the life of the server is bounded (issue 6, point 3).
+"""Every cache the app keeps for the life of the server is bounded.
 
 More distinct keys than a cache's bound go through the real cached function; its number
 of entries must then be at most the bound, and it must have evicted. Entry counts come
@@ -25,10 +25,10 @@ import explorer
 import ui
 from explorer import ShuffleNetConfig, profile
 from explorer.latency import Measurement
-from explorer.latency_timing import summarize
+from explorer.latency.timing import summarize
 
 # lru caches in explorer/ without a maxsize, and why they are bounded anyway
-UNBOUNDED_BY_DESIGN = {"explorer.config.stage2_base_channels": "one entry per g, and g is 1-64"}
+UNBOUNDED_BY_DESIGN = {"explorer.shufflenet.plan.stage2_base_channels": "one entry per g, and g is 1-64"}
 
 
 def cache_counters(func) -> tuple[int, int]:
@@ -79,11 +79,11 @@ def test_every_streamlit_cache_has_max_entries_or_is_a_singleton():
 
 
 def test_every_lru_cache_in_explorer_has_a_maxsize():
-    modules = [importlib.import_module(f"explorer.{m.name}") for m in pkgutil.iter_modules(explorer.__path__)
-               if m.name != "__main__"]  # importing that one runs the command line
+    modules = [importlib.import_module(m.name) for m in pkgutil.walk_packages(explorer.__path__, "explorer.")
+               if m.name != "explorer.__main__"]  # importing that one runs the command line
     caches = {f"{m.__name__}.{name}": f for m in modules for name, f in vars(m).items()
               if hasattr(f, "cache_parameters") and f.__module__ == m.__name__}  # fmt: skip
-    assert "explorer.analysis.profile" in caches
+    assert "explorer.counting.trace.profile" in caches
     for name, func in caches.items():
         assert func.cache_parameters()["maxsize"] is not None or name in UNBOUNDED_BY_DESIGN, name
 
@@ -117,7 +117,7 @@ def test_model_cache_keeps_at_most_its_max_entries_and_drops_the_oldest():
 
 
 def test_result_store_keeps_the_newest_measurements():
-    from ui.latency import STORE_ENTRIES, ResultStore
+    from ui.jobs import STORE_ENTRIES, ResultStore
 
     store = ResultStore()
     config = ShuffleNetConfig(groups=2, width=0.25, input_size=(32, 32))

@@ -3,16 +3,14 @@
 import json
 
 import pytest
+from conftest import assert_one_line_usage_error, run_cli, run_explorer
 
-from conftest import assert_one_line_usage_error, run_explorer
-
-from explorer.analytic import plan_conv_macs
-from explorer.budget import budget_table, widest_within
-from explorer.config import channel_plan
+from explorer.counting.budget import budget_table, widest_within
+from explorer.shufflenet import channel_plan, plan_conv_macs
 
 
 def test_size_json_has_the_documented_keys_and_paper_numbers():
-    result = run_explorer("size", "--groups", "3", "--width", "1.0", "--json")
+    result = run_cli("size", "--groups", "3", "--width", "1.0", "--json")
     assert result.returncode == 0, result.stderr
     payload = json.loads(result.stdout)
     assert {"config", "layout", "units", "complexity"} <= payload.keys()
@@ -27,7 +25,7 @@ def test_size_json_has_the_documented_keys_and_paper_numbers():
 
 
 def test_size_text_output_for_a_variant_and_non_square_input():
-    result = run_explorer("size", "--groups", "8", "--width", "0.5", "--variant", "arch2", "--no-shuffle", "--input", "480x640")
+    result = run_cli("size", "--groups", "8", "--width", "0.5", "--variant", "arch2", "--no-shuffle", "--input", "480x640")
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "ShuffleNet 0.5x arch2 (g=8, no shuffle), input 480x640" in out
@@ -37,7 +35,7 @@ def test_size_text_output_for_a_variant_and_non_square_input():
 
 
 def test_budget_json_gives_the_widest_fitting_width_per_group():
-    result = run_explorer("budget", "--mflops", "40", "--json")
+    result = run_cli("budget", "--mflops", "40", "--json")
     assert result.returncode == 0, result.stderr
     payload = json.loads(result.stdout)
     assert [r["groups"] for r in payload["results"]] == [1, 2, 3, 4, 8]
@@ -72,4 +70,19 @@ def test_budget_for_variants_and_impossible_budgets():
     ],
 )
 def test_bad_arguments_give_one_line_and_exit_2(args, names):
-    assert_one_line_usage_error(run_explorer(*args), names)
+    assert_one_line_usage_error(run_cli(*args), names)
+
+
+ENTRY_POINT_CASES = [
+    ("size", "--groups", "3", "--width", "1.0", "--json"),
+    ("budget", "--mflops", "40"),
+    ("mixing", "--channels", "12", "--groups", "3", "--layers", "2"),
+]
+
+
+@pytest.mark.parametrize("argv", ENTRY_POINT_CASES, ids=" ".join)
+def test_the_real_entry_point_prints_what_the_in_process_runner_prints(argv):
+    """``python -m explorer`` (a real subprocess) exits 0 and prints exactly what ``run_cli`` captures."""
+    real = run_explorer(*argv, timeout=300)
+    assert real.returncode == 0, real.stderr
+    assert real.stdout == run_cli(*argv).stdout

@@ -7,11 +7,11 @@ import torch
 from fvcore.nn import ActivationCountAnalysis
 
 from explorer import ShuffleNetConfig, build_model, complexity, profile
-from explorer.analysis import measure, torch_flop_counter_total
-from explorer.analytic import conv1_macs, paper_unit_formula, plan_conv_macs, unit_specs
-from explorer.config import AlexNetConfig, MobileNetConfig
-from explorer.conventions import CONVENTIONS
+from explorer.counting import CONVENTIONS, measure
+from explorer.counting.trace import torch_flop_counter_total
 from explorer.paper import ALL_REPORTED, TABLE8, Reported, residual_note
+from explorer.shufflenet import AlexNetConfig, MobileNetConfig
+from explorer.shufflenet.plan import conv1_macs, paper_unit_formula, plan_conv_macs, unit_specs
 
 # PAPER.md: counting every convolution and not the FC layer gives exactly Table 1.
 TABLE1_CONV_MACS = {1: 142.50, 2: 140.04, 3: 136.50, 4: 133.25, 8: 136.83}

@@ -5,7 +5,8 @@ import math
 import pytest
 
 from explorer import ShuffleNetConfig, parse_input_size
-from explorer.config import AlexNetConfig, MobileNetConfig, channel_plan, conv1_channels
+from explorer.shufflenet import AlexNetConfig, MobileNetConfig, channel_plan
+from explorer.shufflenet.plan import conv1_channels
 
 # Megvii's official ShuffleNet v1 release (PAPER.md): conv1, Stage2, Stage3, Stage4.
 OFFICIAL = {

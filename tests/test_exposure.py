@@ -217,7 +217,7 @@ def test_no_pickles_no_foreign_code_no_raw_html_no_uploads_in_our_code():
 
 def test_onnx_runtime_telemetry_is_off_once_explorer_is_imported(tmp_path):
     """ORT 1.29+ reports usage from Linux and keeps $TMPDIR/.ses unless ORT_DISABLE_TELEMETRY=1 before it starts."""
-    code = ("import os, explorer, onnxruntime\nfrom explorer.roofline import _ort_matmul\n"
+    code = ("import os, explorer, onnxruntime\nfrom explorer.latency.roofline import _ort_matmul\n"
             "_ort_matmul(8, 1)\nprint(os.environ['ORT_DISABLE_TELEMETRY'])")
     env = {k: v for k, v in os.environ.items() if k != "ORT_DISABLE_TELEMETRY"}
     env["TMPDIR"] = str(tmp_path)

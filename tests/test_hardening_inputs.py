@@ -1,9 +1,9 @@
-"""Bad input, everywhere (issue 6, point 1): the library, URL links, the widgets, the command line.
+"""Bad input, everywhere: the library, URL links, the widgets, the command line.
 
 Every bad value is refused with a message that names the value and says what is allowed,
 and nothing else happens: no traceback, nothing a user typed rendered as markup, the app
 keeps showing the default model, the CLI exits 2 with one line on stderr. g = 7 is the
-exception by design (issue 2): any g from 1 to 64 builds, and the app says when a g is not
+exception by design: any g from 1 to 64 builds, and the app says when a g is not
 one of the paper's.
 
 The CLI matrix runs ``explorer.cli.main`` in this process (a subprocess costs 2-3 s of
@@ -13,22 +13,19 @@ torch import); a few real subprocesses show the entry point answers the same.
 from __future__ import annotations
 
 import contextlib
-import io
 import itertools
 import json
 import math
 import re
-import subprocess
 from decimal import Decimal
 from fractions import Fraction
 
 import numpy as np
 import pytest
+from conftest import ALL_PAGES, ENTRY, assert_clean, assert_one_line_usage_error, open_app, run_cli, run_explorer
 
-from conftest import ALL_PAGES, ENTRY, assert_clean, assert_one_line_usage_error, open_app, run_explorer
 from explorer import ShuffleNetConfig, parse_input_size
-from explorer.cli import main as cli_main
-from explorer.config import AlexNetConfig, MobileNetConfig
+from explorer.shufflenet import AlexNetConfig, MobileNetConfig
 from ui.controls import DEFAULTS, PARSERS, QUERY_KEYS, config_from_query, groups_note, query_values
 from ui.text import MAX_SHOWN, shown_value
 
@@ -329,17 +326,6 @@ def test_every_page_number_input_and_slider_survives_out_of_range_values(page):
 # ---------------------------------------------------------------- command line
 
 
-def run_in_process(*argv: str) -> subprocess.CompletedProcess:
-    """``explorer.cli.main(argv)`` with stdout/stderr captured, as ``run_explorer`` reports a subprocess."""
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            code = cli_main(list(argv))
-        except SystemExit as stop:  # argparse errors
-            code = stop.code
-    return subprocess.CompletedProcess(["python -m explorer", *argv], code, out.getvalue(), err.getvalue())
-
-
 def value_forms(text: str) -> set[str]:
     """How an error line may name ``text``: quoted, or as the parsed value (``width=0.0``, ``(0, 0)``)."""
     forms = {repr(text), f"={text}"}
@@ -409,7 +395,7 @@ CLI_CASES = [(prefix, flag, value, allowed) for prefix, flags in CLI_MATRIX.item
 @pytest.mark.parametrize(("prefix", "flag", "value", "allowed"), CLI_CASES,
                          ids=[" ".join((*p, f, repr(v)[:20])) for p, f, v, _ in CLI_CASES])  # fmt: skip
 def test_every_bad_argument_is_one_line_naming_value_and_rule(prefix, flag, value, allowed):
-    result = run_in_process(*prefix, flag, value)
+    result = run_cli(*prefix, flag, value)
     assert_one_line_usage_error(result, f"python -m explorer {prefix[0]}: error: ")
     line = result.stderr.strip()
     assert flag.lstrip("-") in line, line[:300]
@@ -418,12 +404,12 @@ def test_every_bad_argument_is_one_line_naming_value_and_rule(prefix, flag, valu
 
 
 def test_a_value_that_looks_like_an_option_gets_a_hint():
-    result = run_in_process("size", "--variant", "-x")
+    result = run_cli("size", "--variant", "-x")
     assert_one_line_usage_error(result, "argument --variant: expected one argument", "--option=VALUE")
 
 
 def test_groups_7_is_accepted_by_the_cli():
-    result = run_in_process("size", "--groups", "7", "--width", "0.5", "--input", "64x64", "--json")
+    result = run_cli("size", "--groups", "7", "--width", "0.5", "--input", "64x64", "--json")
     assert result.returncode == 0, result.stderr
     payload = json.loads(result.stdout)
     assert payload["config"]["groups"] == 7
@@ -442,4 +428,4 @@ REAL_PROCESS_CASES = [
 def test_the_real_entry_point_answers_like_the_in_process_runner(argv):
     real = run_explorer(*argv, timeout=120)
     assert_one_line_usage_error(real, f"python -m explorer {argv[0]}: error: ")
-    assert real.stderr == run_in_process(*argv).stderr
+    assert real.stderr == run_cli(*argv).stderr

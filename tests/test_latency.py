@@ -14,10 +14,12 @@ import pytest
 import torch
 from torch import nn
 
-from explorer import AlexNetConfig, MobileNetConfig, ShuffleNetConfig
+from explorer import AlexNetConfig, MobileNetConfig, ShuffleNetConfig, build_model, complexity
 from explorer import latency as lat
-from explorer.latency_timing import is_noisy, summarize, time_function, torch_threads
-from explorer.onnx_export import export_onnx, fold_batchnorm, ort_session
+from explorer.concurrency import measurement_running, torch_threads
+from explorer.counting import estimate as limits
+from explorer.latency.export import export_onnx, fold_batchnorm, ort_session
+from explorer.latency.timing import is_noisy, summarize, time_function
 
 FAST = {"min_time": 0.0, "warmup": 0.0, "min_samples": 2}
 
@@ -168,7 +170,7 @@ def test_alexnet_exports_fully_convolutionally_at_480x640(tmp_path):
     """AlexNet's fc6/fc7/fc8 are convolutions, so it runs (and exports) at 480x640."""
     config = AlexNetConfig(input_size=(480, 640), num_classes=10)
     torch.manual_seed(0)
-    model = lat.build_model(config)
+    model = build_model(config)
     path = export_onnx(model, config.input_size, str(tmp_path / "alexnet.onnx"))
     session = ort_session(path, threads=1)
     image = torch.randn(1, 3, 480, 640)
@@ -182,7 +184,7 @@ def test_alexnet_exports_fully_convolutionally_at_480x640(tmp_path):
 def test_one_export_serves_every_input_size(tmp_path):
     """The export has dynamic height/width: Table 8's three inputs reuse one file."""
     config = ShuffleNetConfig(groups=3, width=0.25)
-    model = lat.build_model(config)
+    model = build_model(config)
     session = ort_session(export_onnx(model, (224, 224), str(tmp_path / "m.onnx")), threads=1)
     for size in ((224, 224), (96, 160)):
         image = torch.randn(2, 3, *size)
@@ -195,7 +197,7 @@ def test_one_export_serves_every_input_size(tmp_path):
 def test_folded_batchnorm_is_the_same_function():
     config = ShuffleNetConfig(groups=3, width=0.5)
     torch.manual_seed(0)
-    model = lat.build_model(config)
+    model = build_model(config)
     for module in model.modules():  # non-trivial BN statistics, so folding has something to do
         if isinstance(module, nn.BatchNorm2d):
             module.running_mean.uniform_(-0.5, 0.5)
@@ -231,7 +233,7 @@ def test_runner_removes_its_directory_on_error():
 def test_measurement_reports_roofline_and_macs():
     config = ShuffleNetConfig(groups=3, width=0.25, input_size=(64, 64))
     m = lat.measure(config, "ort", threads=1, min_time=0.0, warmup=0.0, min_samples=2)
-    assert m.macs == int(lat.complexity(config).macs_with_fc.value)
+    assert m.macs == int(complexity(config).macs_with_fc.value)
     assert m.gemm_macs_per_s and m.gemm_macs_per_s > 0
     assert m.floor_ms == pytest.approx(m.macs / m.gemm_macs_per_s * 1e3)
     assert m.roofline_fraction == pytest.approx(m.floor_ms / m.median_ms)
@@ -270,7 +272,7 @@ def test_two_threads_measuring_at_once_do_not_overlap():
     first, second = sorted(results, key=lambda m: m.started_at)
     assert first.finished_at <= second.started_at  # serialised: no overlap
     assert waited.is_set()  # the second one was told it was queued
-    assert not lat.lock_busy()
+    assert not measurement_running()
 
 
 def test_queued_caller_sees_the_wait_and_can_cancel():
@@ -289,7 +291,7 @@ def test_queued_caller_sees_the_wait_and_can_cancel():
         thread.start()
         thread.join(timeout=10)
     assert waits and waits[-1] == -1.0  # told it was waiting, then cancelled while queued
-    assert not lat.lock_busy()
+    assert not measurement_running()
 
 
 def test_measure_many_stops_between_measurements_when_cancelled():
@@ -313,41 +315,41 @@ def test_measure_many_stops_between_measurements_when_cancelled():
 def test_memory_guard_refuses_a_huge_request_with_estimate_and_limit(monkeypatch):
     monkeypatch.setenv("EXPLORER_MAX_MEMORY_MB", "100000")  # so half the available memory is the tighter limit
     huge = ShuffleNetConfig(groups=3, width=2.0, input_size=(4096, 4096))
-    with pytest.raises(lat.MemoryRefused) as error:
-        lat.check_memory(huge, 256, ["ort"], available=8 * 10**9)
+    with pytest.raises(limits.MemoryRefused) as error:
+        limits.check_memory(huge, 256, ["ort"], available=8 * 10**9)
     message = str(error.value)
     assert "refused" in message and "needs about" in message and "limit is 4.00 GB" in message
-    estimate = lat.memory_estimate(huge, 256, ["ort"], available=8 * 10**9)
+    estimate = limits.memory_estimate(huge, 256, ["ort"], available=8 * 10**9)
     assert f"{estimate.total / 1e9:.2f} GB" in message
     assert not estimate.fits
 
 
 def test_memory_guard_obeys_the_configured_limit(monkeypatch):
     config = ShuffleNetConfig(groups=3, width=1.0, input_size=(480, 640))
-    assert lat.memory_estimate(config, 8, ["ort"], available=10**12).fits
+    assert limits.memory_estimate(config, 8, ["ort"], available=10**12).fits
     monkeypatch.setenv("EXPLORER_MAX_MEMORY_MB", "50")
-    with pytest.raises(lat.MemoryRefused, match=r"limit is 0\.05 GB .*EXPLORER_MAX_MEMORY_MB"):
-        lat.check_memory(config, 8, ["ort"], available=10**12)
+    with pytest.raises(limits.MemoryRefused, match=r"limit is 0\.05 GB .*EXPLORER_MAX_MEMORY_MB"):
+        limits.check_memory(config, 8, ["ort"], available=10**12)
 
 
 def test_memory_guard_through_the_runner_before_any_work():
     huge = AlexNetConfig(input_size=(4096, 4096))
     with lat.LatencyRunner(threads=1, batch=1024, **FAST) as runner:
-        with pytest.raises(lat.MemoryRefused, match="limit"):
+        with pytest.raises(limits.MemoryRefused, match="limit"):
             runner.measure(huge, "torch")
         assert runner._models == {}  # refused before building anything
 
 
 def test_memory_estimate_grows_with_batch_and_uses_exact_shapes_at_any_size():
     small = ShuffleNetConfig(groups=3, width=1.0)
-    one = lat.memory_estimate(small, 1, ["torch"], available=10**12)
-    eight = lat.memory_estimate(small, 8, ["torch"], available=10**12)
+    one = limits.memory_estimate(small, 1, ["torch"], available=10**12)
+    eight = limits.memory_estimate(small, 8, ["torch"], available=10**12)
     assert eight.total > one.total and one.fits
-    activations, weights = lat.activation_and_weight_bytes(small)
-    figures = lat.complexity(small)
+    activations, weights = limits.activation_and_weight_bytes(small)
+    figures = complexity(small)
     assert activations == figures.activation_bytes.value and weights == 4 * figures.params.value
     big = small.with_(input_size=(2240, 2240))
-    activations_big, weights_big = lat.activation_and_weight_bytes(big)  # nothing built at this size
+    activations_big, weights_big = limits.activation_and_weight_bytes(big)  # nothing built at this size
     assert activations_big == pytest.approx(100 * activations, rel=0.01) and weights_big == weights
 
 
@@ -355,7 +357,7 @@ def test_memory_estimate_grows_with_batch_and_uses_exact_shapes_at_any_size():
 
 
 def _fake_measurement(config, backend, ms):
-    figures = lat.complexity(config)
+    figures = complexity(config)
     return lat.Measurement(config, backend, 2, 1, summarize([ms] * 5), int(figures.macs_with_fc.value),
                            int(figures.conv_macs.value), 1e10)
 
@@ -372,8 +374,8 @@ def test_table8_jobs_and_speedups():
     records = {(r["model"], r["backend"]): r for r in lat.table8_records(ms)}
     half_ort = records[(half.label, "ort")]
     assert half_ort["measured_speedup"] == pytest.approx(10.0)
-    alex_macs = lat.complexity(alex).macs_with_fc.value
-    assert half_ort["theoretical_speedup"] == pytest.approx(alex_macs / lat.complexity(half).macs_with_fc.value)
+    alex_macs = complexity(alex).macs_with_fc.value
+    assert half_ort["theoretical_speedup"] == pytest.approx(alex_macs / complexity(half).macs_with_fc.value)
     assert half_ort["paper_ms"] == 15.2
     assert "reported in the paper" in half_ort["paper_note"]
     best = lat.best_speedup(ms, half)
@@ -397,7 +399,7 @@ def test_reference_models_are_alexnet_and_four_mobilenets():
 
 
 def test_gemm_peak_is_cached_per_thread_count():
-    from explorer import roofline
+    from explorer.latency import roofline
 
     with lat.measurement_lock():
         first = roofline.gemm_peak(1)
@@ -415,7 +417,7 @@ def test_cpu_meter_sees_another_busy_process():
     import subprocess
     import sys
 
-    from explorer.latency_timing import CpuMeter
+    from explorer.latency.timing import CpuMeter
 
     meter = CpuMeter()
     subprocess.run([sys.executable, "-c", "import time\nend = time.process_time() + 1.0\n"
@@ -441,7 +443,7 @@ def test_contended_flag_follows_the_share():
 
 
 def test_ort_profile_groups_shufflenet_nodes_and_counts_their_macs():
-    from explorer.latency_profile import profile_ort
+    from explorer.latency.kernel_profile import profile_ort
 
     config = ShuffleNetConfig(groups=2, width=0.5, input_size=(64, 64))
     rows = profile_ort(config, threads=1, runs=3)
@@ -452,12 +454,12 @@ def test_ort_profile_groups_shufflenet_nodes_and_counts_their_macs():
     assert sum(r.share for r in rows) == pytest.approx(1.0)
     assert by["Channel shuffle (Reshape, Transpose)"].macs == 0
     counted = sum(r.macs for r in rows)
-    model_macs = lat.complexity(config).macs_with_fc.value
+    model_macs = complexity(config).macs_with_fc.value
     assert model_macs <= counted <= 1.5 * model_macs  # NCHWc may pad channels to multiples of 8
 
 
 def test_ort_profile_of_a_non_shufflenet_by_conv_kind():
-    from explorer.latency_profile import profile_ort
+    from explorer.latency.kernel_profile import profile_ort
 
     rows = profile_ort(MobileNetConfig(width=0.25, input_size=(64, 64)), threads=1, runs=2)
     kinds = {r.category for r in rows}

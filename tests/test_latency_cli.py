@@ -6,13 +6,13 @@ import json
 import subprocess
 
 import pytest
+from conftest import assert_one_line_usage_error, run_cli
 
-from conftest import assert_one_line_usage_error, run_explorer
 QUICK = ["--threads", "1", "--min-time", "0.02"]
 
 
 def bench(*args: str, timeout: float = 600) -> subprocess.CompletedProcess:
-    return run_explorer("bench", *args, timeout=timeout)
+    return run_cli("bench", *args, timeout=timeout)
 
 
 def test_one_model_json():

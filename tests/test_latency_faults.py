@@ -29,8 +29,11 @@ import torch
 import torch._dynamo  # makes torch's persistent compile cache dir at import: before tempfile moves
 from conftest import ROOT, assert_clean, open_app
 
-from explorer import ShuffleNetConfig, onnx_export
+from explorer import ShuffleNetConfig
 from explorer import latency as lat
+from explorer.concurrency import measurement_running
+from explorer.counting import estimate as limits
+from explorer.latency import export as onnx_export
 
 TINY = ShuffleNetConfig(groups=8, width=0.25, input_size=(64, 64))
 FAST = {"min_time": 0.0, "warmup": 0.0, "min_samples": 2}
@@ -56,13 +59,13 @@ def fresh_tmp(tmp_path, monkeypatch):
 def empty_result_store():
     """The result store is process-wide: leave it empty for the tests that run after these."""
     yield
-    from ui.latency import result_store
+    from ui.jobs import result_store
 
     result_store().clear()
 
 
 def our_threads() -> list[threading.Thread]:
-    from ui.latency import JOB_THREAD_PREFIX
+    from ui.jobs import JOB_THREAD_PREFIX
 
     return [t for t in threading.enumerate() if t.name.startswith(JOB_THREAD_PREFIX) and t.is_alive()]
 
@@ -193,7 +196,7 @@ def test_parity_rules():
 
 def test_session_failure_keeps_pytorch_and_the_roofline(fresh_tmp, monkeypatch, caplog):
     """ONNX Runtime cannot open any session: the GEMM peak falls back to torch.mm, torch is measured."""
-    from explorer import roofline
+    from explorer.latency import roofline
 
     monkeypatch.setattr(roofline, "_CACHE", {})  # measure the peak again, with ORT broken
     monkeypatch.setattr(roofline, "_ATTEMPTS", {})
@@ -205,12 +208,12 @@ def test_session_failure_keeps_pytorch_and_the_roofline(fresh_tmp, monkeypatch, 
     assert roofline.cached_gemm_peak(1).library == "torch.mm"
     failure = only(results.failures, "ort")
     assert failure.stage == "session" and INJECTED in failure.reason
-    assert any(r.name == "explorer.roofline" for r in caplog.records)
+    assert any(r.name == "explorer.latency.roofline" for r in caplog.records)
 
 
 @pytest.mark.parametrize("after", [0, 1], ids=["first run", "while timing"])
 def test_run_failure_keeps_pytorch(fresh_tmp, monkeypatch, after):
-    from explorer import roofline
+    from explorer.latency import roofline
 
     with lat.measurement_lock():
         roofline.gemm_peak(1)  # measured before ORT breaks (its MatMul also runs through InferenceSession.run)
@@ -223,29 +226,29 @@ def test_run_failure_keeps_pytorch(fresh_tmp, monkeypatch, after):
 
 
 def test_a_model_that_cannot_build_is_a_build_failure(fresh_tmp, monkeypatch):
-    import explorer.latency
+    import explorer.latency.runner
 
-    monkeypatch.setattr(explorer.latency, "counted", raise_injected)
+    monkeypatch.setattr(explorer.latency.runner, "counted", raise_injected)
     with lat.LatencyRunner(threads=1, **FAST) as runner:
         results = runner.measure_many([(TINY, "torch")])
     assert results.measurements == [] and only(results.failures, "torch").stage == "build"
 
 
 def test_cancel_stops_a_measurement_while_it_is_timed(fresh_tmp, monkeypatch):
-    import explorer.latency
+    import explorer.latency.runner
 
     cancel = threading.Event()
-    real_time_function = explorer.latency.time_function
+    real_time_function = explorer.latency.runner.time_function
 
     def cancel_then_time(fn, **kwargs):
         cancel.set()  # the user presses Cancel once timing has started
         return real_time_function(fn, **kwargs)
 
-    monkeypatch.setattr(explorer.latency, "time_function", cancel_then_time)
+    monkeypatch.setattr(explorer.latency.runner, "time_function", cancel_then_time)
     with lat.LatencyRunner(threads=1, min_time=60.0, warmup=0.0) as runner:
         results = runner.measure_many([(TINY, "torch"), (TINY, "ort")], cancel=cancel)
     assert results.cancelled and results.measurements == [] and results.failures == []
-    assert not lat.lock_busy()
+    assert not measurement_running()
 
 
 def test_architecture_download_export_leaves_no_temp_files(fresh_tmp, monkeypatch):
@@ -273,7 +276,7 @@ def test_architecture_page_says_the_export_failed_and_logs_it(fresh_tmp, monkeyp
 def test_memory_refusal_is_not_a_failure():
     huge = ShuffleNetConfig(groups=3, width=2.0, input_size=(4096, 4096))
     with lat.LatencyRunner(threads=1, batch=1024, **FAST) as runner:
-        with pytest.raises(lat.MemoryRefused):
+        with pytest.raises(limits.MemoryRefused):
             runner.measure_many([(huge, "torch")])
 
 
@@ -281,7 +284,7 @@ def test_memory_refusal_is_not_a_failure():
 
 
 def start_job(items, min_time: float = 0.02):
-    from ui.latency import JobRegistry, ResultStore
+    from ui.jobs import JobRegistry, ResultStore
 
     store = ResultStore()
     return JobRegistry().start("test job", items, 1, 1, min_time, store), store
@@ -315,7 +318,7 @@ def test_job_with_a_failing_backend_goes_on(fresh_tmp, monkeypatch):
 def test_cancelled_job_stops_during_a_long_measurement(fresh_tmp):
     job, _ = start_job([(TINY, "ort"), (TINY, "torch")], min_time=60.0)
     deadline = time.monotonic() + 300
-    while not lat.lock_busy() and job.active and time.monotonic() < deadline:
+    while not measurement_running() and job.active and time.monotonic() < deadline:
         time.sleep(0.05)  # until its first measurement holds the lock
     time.sleep(1.0)
     job.cancel.set()
@@ -324,12 +327,12 @@ def test_cancelled_job_stops_during_a_long_measurement(fresh_tmp):
 
 
 def test_job_stopped_by_an_unexpected_error_logs_it(fresh_tmp, monkeypatch, caplog):
-    from ui.latency import ResultStore
+    from ui.jobs import ResultStore
 
     monkeypatch.setattr(ResultStore, "put", raise_injected)
     finish(job := start_job([(TINY, "torch")])[0])
     assert job.state == "failed" and job.error == f"RuntimeError: {INJECTED} second line of the message"
-    [record] = [r for r in caplog.records if r.name == "ui.latency"]
+    [record] = [r for r in caplog.records if r.name == "ui.jobs"]
     assert record.exc_info is not None
 
 

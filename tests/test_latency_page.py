@@ -10,8 +10,8 @@ import json
 import time
 
 import pytest
-
 from conftest import assert_clean, open_app
+
 from explorer import ShuffleNetConfig
 from explorer import latency as lat
 
@@ -27,7 +27,7 @@ def short(at):
 
 def wait_for_job(at, timeout: float = 400.0, until=None):
     """Rerun the page (as the polling fragment does) until the session's job has finished."""
-    from ui.latency import job_registry
+    from ui.jobs import job_registry
 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -5,14 +5,13 @@ from __future__ import annotations
 import logging
 
 import pytest
-
-import explorer.analysis as analysis
 from conftest import open_app
 from test_app_compare import table as compare_table
+
+import explorer.counting.trace as analysis
 from explorer import ShuffleNetConfig, profile
 from explorer.cli import main
-from explorer.config import AlexNetConfig, MobileNetConfig
-from explorer.limits import (
+from explorer.counting.estimate import (
     DEFAULT_MEMORY_MB,
     MEMORY_ENV,
     SECONDS_ENV,
@@ -21,6 +20,7 @@ from explorer.limits import (
     counting_cost,
     footprint,
 )
+from explorer.shufflenet import AlexNetConfig, MobileNetConfig
 
 CONFIGS = [
     ShuffleNetConfig(),
@@ -100,7 +100,7 @@ def _fvcore_raises(*args, **kwargs):
 def test_fvcore_failure_falls_back_to_shape_arithmetic(monkeypatch, caplog, config):
     exact = analysis.measure(config)
     monkeypatch.setattr(analysis, "FlopCountAnalysis", _fvcore_raises)
-    with caplog.at_level(logging.ERROR, logger="explorer.analysis"):
+    with caplog.at_level(logging.ERROR, logger="explorer.counting.trace"):
         fallback = analysis.measure(config)
     assert fallback.complexity.fell_back and not exact.complexity.fell_back
     assert "fvcore failed (RuntimeError: unsupported operator" in fallback.complexity.counter

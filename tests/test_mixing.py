@@ -1,4 +1,4 @@
-"""Issue 4, the Fig. 1 toy: shuffle mapping and analytic dependency matrices.
+"""The Fig. 1 toy: shuffle mapping and analytic dependency matrices.
 
 The references here are written independently of explorer/mixing.py: brute-force
 loops over channels and paths, and the library's torch ``channel_shuffle`` applied to
@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from explorer import channel_shuffle
-from explorer.mixing import (
+from explorer.mixing.toy import (
     WIRINGS,
     check_toy,
     connectivity,
@@ -32,9 +32,9 @@ from explorer.mixing import (
     shuffle_matrix,
     shuffle_source,
     shuffle_steps,
-    toy_dot,
     toy_mixing,
 )
+from ui.toy_diagram import toy_dot
 
 # (C, g) pairs: every divisor pair up to 48 channels, plus a few wide ones.
 PAIRS = [(c, g) for c in range(1, 49) for g in range(1, c + 1) if c % g == 0] + [(96, 8), (144, 3), (384, 8)]
@@ -254,7 +254,7 @@ def test_channel_diagram_has_an_edge_exactly_where_a_connection_exists(wiring):
 
 
 def test_channel_diagram_colours_nodes_by_group():
-    from explorer.style import group_color
+    from ui.style import group_color
 
     dot = toy_dot(6, 3, 2, "shuffle")
     for c in range(6):

@@ -5,13 +5,13 @@ import subprocess
 
 import numpy as np
 import pytest
+from conftest import assert_one_line_usage_error, run_cli
 
-from conftest import assert_one_line_usage_error, run_explorer
 from explorer.mixing import connectivity
 
 
 def cli(*args: str) -> subprocess.CompletedProcess:
-    return run_explorer("mixing", *args, timeout=300)
+    return run_cli("mixing", *args, timeout=300)
 
 
 def test_toy_text():

@@ -1,4 +1,4 @@
-"""Issue 4, measured on the real network: channel dependencies of the built ShuffleNet.
+"""Measured on the real network: channel dependencies of the built ShuffleNet.
 
 Measured = forward-mode autograd on the model ``build_model`` returns
 (``measure_stage``). The expectations are stated from the paper's unit (Fig. 2)
@@ -11,7 +11,7 @@ import torch
 from torch import nn
 
 from explorer import ShuffleNetConfig, build_model
-from explorer.mixing_network import (
+from explorer.mixing import (
     StageMixing,
     block_diagonal,
     check_scope,
@@ -198,7 +198,7 @@ def test_one_by_one_pixel_probes_agree_with_larger_image_probes():
 
 def test_probes_in_chunks_give_the_same_matrices(monkeypatch):
     """Very wide models probe their channels in chunks (bounded memory): same answer."""
-    import explorer.mixing_network as mixing_network
+    import explorer.mixing.probes as mixing_network
 
     config = ShuffleNetConfig(groups=4, width=0.5, shuffle=True)
     torch.manual_seed(8)

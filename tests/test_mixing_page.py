@@ -1,10 +1,9 @@
-"""Channel shuffle page (issue 4) through AppTest: Fig. 1 toy, step-by-step shuffle, measured section."""
+"""Channel shuffle page through AppTest: Fig. 1 toy, step-by-step shuffle, measured section."""
 
 import base64
 
 import numpy as np
 import pytest
-
 from conftest import assert_clean, download_labels, graphviz_specs, open_app, plotly_specs
 
 PAGE = "pages/3_Channel_shuffle.py"

@@ -5,9 +5,8 @@ import torch
 from torch import nn
 
 from explorer import AlexNetConfig, MobileNetConfig, ShuffleNetConfig, build_model, channel_shuffle
-from explorer.config import ALEXNET_MIN_SIDE
-from explorer.model import ChannelShuffle, ShuffleUnit
 from explorer.paper import ALL_REPORTED, TABLE8
+from explorer.shufflenet import ALEXNET_MIN_SIDE, ChannelShuffle, ShuffleUnit
 
 
 def units(model):

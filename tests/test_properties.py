@@ -7,8 +7,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from explorer import ShuffleNetConfig, build_model, profile
-from explorer.analytic import plan_conv_macs
-from explorer.config import MAX_INPUT_SIDE, VARIANTS, WIDTH_RANGE
+from explorer.shufflenet import MAX_INPUT_SIDE, VARIANTS, WIDTH_RANGE, plan_conv_macs
 
 configs = st.builds(
     ShuffleNetConfig,
@@ -93,7 +92,7 @@ def test_any_input_is_either_a_config_or_a_value_error(groups, width, variant, s
     assert math.isfinite(config.width)
 
 
-# ---------------------------------------------------------------- the whole config space (issue 6)
+# ---------------------------------------------------------------- the whole config space
 
 # Anything a caller might pass by mistake, for any field.
 anything = st.one_of(
@@ -165,7 +164,7 @@ def test_whole_config_space_either_builds_consistent_numbers_or_raises_value_err
         return
     try:
         result = profile(config)
-    except ValueError:  # the resource limit (explorer.limits.ResourceRefused) is a ValueError
+    except ValueError:  # the resource limit (explorer.counting.ResourceRefused) is a ValueError
         event("refused by the resource limit")
         return
     event("built and profiled")

@@ -21,9 +21,7 @@ import pytest
 import torch
 from torch import nn
 
-from explorer import latency_timing
-from explorer.latency_timing import time_function
-from explorer.threads import (
+from explorer.concurrency import (
     FOREGROUND,
     MEASUREMENT_LOCK,
     STREAMLIT_SCRIPT_THREAD,
@@ -33,6 +31,8 @@ from explorer.threads import (
     mark_foreground_thread,
     torch_threads,
 )
+from explorer.latency import timing as latency_timing
+from explorer.latency.timing import time_function
 
 JOIN_S = 120
 
@@ -154,7 +154,7 @@ def test_a_streamlit_script_run_is_foreground_work():
 
         import streamlit as st
 
-        from explorer.threads import foreground_state, script_threads
+        from explorer.concurrency import foreground_state, script_threads
 
         st.text(f"{threading.get_ident() in script_threads()} {foreground_state(exclude_current=False).busy}")
 
@@ -266,7 +266,7 @@ def test_harness_flags_after_waiting_at_most_its_yield_limit():
 def test_mixing_measurements_of_several_sessions_at_once():
     """Forward-mode AD levels are process-wide in PyTorch: concurrent ``jvp`` passes must take turns."""
     from explorer import ShuffleNetConfig, build_model
-    from explorer.mixing_network import measure_stage
+    from explorer.mixing import measure_stage
 
     configs = [ShuffleNetConfig(groups=g, width=w) for g, w in ((2, 0.5), (8, 0.5), (4, 0.25), (1, 0.25))]
     models = [build_model(c) for c in configs]

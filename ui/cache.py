@@ -8,7 +8,7 @@
   reruns happen on every click).
 
 Counting threads: ``explorer.profile`` counts with one intra-op thread, as foreground work
-a running latency measurement yields to (``explorer.threads.counting_threads``); building
+a running latency measurement yields to (``explorer.concurrency.counting_threads``); building
 a model uses the same rule here.
 
 Configs are frozen dataclasses; they are hashed by type and ``repr`` (deterministic,
@@ -17,12 +17,17 @@ covers every field) instead of Streamlit's generic object hashing.
 
 from __future__ import annotations
 
+import os
+import tempfile
+
 import streamlit as st
 
 from explorer import AlexNetConfig, MobileNetConfig, ShuffleNetConfig, build_model, profile
-from explorer.analysis import ModelProfile
-from explorer.limits import Cost, counting_cost, megabytes, seconds_text
-from explorer.threads import counting_threads
+from explorer.concurrency import counting_threads
+from explorer.counting import ModelProfile, budget_table
+from explorer.counting.estimate import Cost, counting_cost, megabytes, seconds_text
+from explorer.latency.export import export_onnx
+from explorer.shufflenet import channel_plan, plan_conv_macs
 
 from .text import shown_value
 
@@ -57,9 +62,6 @@ SWEEP_ENTRIES = 32
 def cached_sweep(groups: tuple[int, ...], widths: tuple[float, ...], variant: str,
                  input_size: tuple[int, int]) -> list[dict]:
     """Closed-form paper-convention multiply-adds over a (g, width) grid (milliseconds)."""
-    from explorer.analytic import plan_conv_macs
-    from explorer.config import channel_plan
-
     return [
         {"groups": g, "width": w, "macs": plan_conv_macs(channel_plan(g, w, variant), input_size),
          "stage_channels": channel_plan(g, w, variant).stage_channels}
@@ -70,8 +72,7 @@ def cached_sweep(groups: tuple[int, ...], widths: tuple[float, ...], variant: st
 
 @st.cache_data(max_entries=SWEEP_ENTRIES, show_spinner=False)
 def cached_budget(budget_macs: float, variant: str, groups: tuple[int, ...], input_size: tuple[int, int]) -> list[dict]:
-    """``explorer.budget.budget_table`` as plain records (closed form, fvcore-verified in the tests)."""
-    from explorer.budget import budget_table
+    """``explorer.counting.budget_table`` as plain records (closed form, fvcore-verified in the tests)."""
 
     rows = []
     for answer in budget_table(budget_macs, variant, groups, input_size):
@@ -96,11 +97,7 @@ def cached_svg(dot: str) -> bytes | None:
 
 @st.cache_data(max_entries=4, hash_funcs=CONFIG_HASH, show_spinner=False)
 def cached_onnx(config) -> bytes:
-    """The model (random weights) exported to ONNX with ``explorer.onnx_export`` (dynamic H, W)."""
-    import os
-    import tempfile
-
-    from explorer.onnx_export import export_onnx
+    """The model (random weights) exported to ONNX with ``explorer.latency.export`` (dynamic H, W)."""
 
     with tempfile.TemporaryDirectory() as directory:
         path = os.path.join(directory, "model.onnx")
@@ -114,7 +111,7 @@ CONFIRMED_ENTRIES = 16  # a page such as Compare may need several models confirm
 
 
 def _counting_cost(config) -> Cost:
-    """``explorer.limits.counting_cost``; a bad ``EXPLORER_MAX_*`` value in the server's environment stops the page."""
+    """``explorer.counting.estimate.counting_cost``; a bad ``EXPLORER_MAX_*`` value in the server's environment stops the page."""
     try:
         return counting_cost(config, what=f"Counting {config.label} at {config.input_size[0]} × {config.input_size[1]}")
     except ValueError as error:
@@ -131,7 +128,7 @@ def counting_refusal(config) -> str | None:
 def _refuse_or_confirm(config) -> None:
     """Stop the page run (``st.stop``) for a count over the limits, or until a large one is confirmed.
 
-    The estimate comes from shapes alone (``explorer.limits``), so nothing heavy starts by
+    The estimate comes from shapes alone (``explorer.counting.estimate``), so nothing heavy starts by
     accident from a link like ``input=4096x4096&width=4``; the sidebar stays usable.
     """
     size = f"{config.input_size[0]} × {config.input_size[1]}"

@@ -1,4 +1,4 @@
-"""Plotly figures of the app: one colour per group count (``explorer.style``), units on every axis.
+"""Plotly figures of the app: one colour per group count (``ui.style``), units on every axis.
 
 Pure functions (no Streamlit) from plain records to ``plotly.graph_objects.Figure``.
 """
@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
-from explorer.config import ShuffleNetConfig
-from explorer.style import HIGHLIGHT, NEUTRAL, groups_color
+from explorer import ShuffleNetConfig
+
+from .style import HIGHLIGHT, NEUTRAL, groups_color
 
 FONT_SIZE = 15  # projector-readable
 MACS_AXIS = "Multiply-adds (millions, paper convention)"

@@ -29,7 +29,8 @@ from dataclasses import dataclass
 import streamlit as st
 
 from explorer import PAPER_GROUPS, PAPER_WIDTHS, VARIANTS, ShuffleNetConfig, parse_input_size
-from explorer.config import MAX_GROUPS, MAX_INPUT_SIDE, MIN_INPUT_SIDE, WIDTH_RANGE, stage2_base_channels
+from explorer.shufflenet import MAX_GROUPS, MAX_INPUT_SIDE, MIN_INPUT_SIDE, WIDTH_RANGE
+from explorer.shufflenet.plan import stage2_base_channels
 
 from .page import navigation
 from .text import shown_value
@@ -335,8 +336,3 @@ def groups_note(groups: int) -> str | None:
         f"sized the way the paper sized its own: Stage2 has {stage2_base_channels(groups)} channels at 1×, the "
         f"multiple of 4g = {step} whose 1× model is closest to the paper's ~140 MFLOPs budget."
     )
-
-
-def current_query_values(config: ShuffleNetConfig) -> dict[str, str]:
-    """For ``st.page_link(..., query_params=...)`` so links carry the model along."""
-    return query_values(config)

@@ -2,7 +2,7 @@
 
 Pure functions of library results (no Streamlit), so the tests can read the DOT. Every
 number in a label comes from the measured model (``UnitRow`` / ``LayoutRow``); channel
-groups are drawn as coloured cells with ``explorer.style.group_color`` (group i has one
+groups are drawn as coloured cells with ``ui.style.group_color`` (group i has one
 colour in every diagram), and the model's g has ``groups_color(g)``, as in the charts.
 """
 
@@ -11,9 +11,10 @@ from __future__ import annotations
 import html
 import shutil
 
-from explorer.analysis import LayoutRow, UnitRow
-from explorer.config import ShuffleNetConfig
-from explorer.style import NEUTRAL, group_color, groups_color
+from explorer import ShuffleNetConfig
+from explorer.counting import LayoutRow, UnitRow
+
+from .style import NEUTRAL, group_color, groups_color
 
 FONT = "Helvetica"
 MAX_DRAWN_GROUPS = 8  # beyond this, the group strip shows the first 8 and an ellipsis

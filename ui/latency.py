@@ -1,14 +1,7 @@
-"""Streamlit side of the Latency lab: the process-wide result store, background jobs, chart.
+"""What the Latency lab shows: result tables, failure notes, the latency chart, and summaries for other pages.
 
-* ``result_store()``: every measurement made in this server process, keyed by
-  (config incl. input, backend, threads, batch); shared by all sessions, bounded.
-* ``job_registry()``: background measurement jobs (Table 8, reference models). A job runs
-  in its own thread (named ``explorer-job-<id>``), takes ``explorer.latency.LOCK`` per
-  measurement (so two users never time on top of each other), stops soon after its cancel
-  flag is set (between the steps of a measurement and between timed runs), records a
-  backend that fails for a config and goes on with the others, and reports progress the
-  page polls with ``st.fragment(run_every=...)``. Its ONNX files live in the job's
-  ``LatencyRunner`` directory, removed when the thread ends, whatever ended it.
+* ``measurement_frame`` / ``table8_frame`` / ``profile_frame``: the Latency page's tables
+  (with ``NUMBER_FORMATS``, their column formats).
 * ``failures_markdown(failures)``: which backend failed, at which step and why, escaped.
 * ``latency_summary(config)`` / ``compare_latency_column(configs)``: what other pages show
   for a config that was already measured; they never measure.
@@ -18,179 +11,90 @@
 
 from __future__ import annotations
 
-import itertools
-import logging
-import threading
-import time
-from dataclasses import dataclass, field
 from typing import Sequence
 
+import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from explorer import AlexNetConfig, MobileNetConfig, ShuffleNetConfig
-from explorer.latency import (
-    BACKENDS,
-    STAGES,
-    BackendFailed,
-    BackendFailure,
-    Cancelled,
-    LatencyRunner,
-    Measurement,
-    default_threads,
-    one_line,
-)
-from explorer.style import NEUTRAL, groups_color
-from ui.charts import style_figure
-from ui.text import shown_value
+from explorer import MobileNetConfig, ShuffleNetConfig
+from explorer.latency import BACKENDS, STAGES, BackendFailure, Measurement, default_threads
 
-log = logging.getLogger(__name__)
+from .charts import style_figure
+from .jobs import result_store
+from .style import NEUTRAL, groups_color
+from .text import shown_value
 
-STORE_ENTRIES = 512
-JOB_THREAD_PREFIX = "explorer-job-"
 REASON_SHOWN = 300  # characters of a failure's reason on the page (the log has the traceback)
 
 
-class ResultStore:
-    """Thread-safe map of Measurement.key() -> newest Measurement (oldest dropped past the bound)."""
-
-    def __init__(self, entries: int = STORE_ENTRIES) -> None:
-        self._lock = threading.Lock()
-        self._items: dict[tuple, Measurement] = {}
-        self._entries = entries
-
-    def put(self, measurement: Measurement) -> None:
-        with self._lock:
-            self._items.pop(measurement.key(), None)
-            self._items[measurement.key()] = measurement
-            while len(self._items) > self._entries:
-                self._items.pop(next(iter(self._items)))
-
-    def get(self, config, backend: str, threads: int, batch: int = 1) -> Measurement | None:
-        with self._lock:
-            return self._items.get((config, backend, threads, batch))
-
-    def for_config(self, config, batch: int = 1) -> list[Measurement]:
-        with self._lock:
-            return [m for m in self._items.values() if m.config == config and m.batch == batch]
-
-    def all(self) -> list[Measurement]:
-        with self._lock:
-            return list(self._items.values())
-
-    def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
+# --------------------------------------------------------------------------- tables
 
 
-@st.cache_resource(show_spinner=False)
-def result_store() -> ResultStore:
-    return ResultStore()
+def measurement_frame(measurements: Sequence[Measurement]) -> pd.DataFrame:
+    """One row per measurement: timing, flags, multiply-adds, roofline and parity."""
+    return pd.DataFrame([{
+        "Model": m.model,
+        "Input": f"{m.input_size[0]}×{m.input_size[1]}",
+        "Backend": m.backend_label,
+        "Median (ms)": m.median_ms,
+        "IQR (ms)": m.timing.iqr_ms,
+        "Min (ms)": m.timing.min_ms,
+        "Runs": m.timing.runs,
+        "Threads": m.threads,
+        "Batch": m.batch,
+        "Noisy": "noisy" if m.timing.noisy else "",
+        "Other processes' CPU (%)": None if m.timing.others_share is None else 100 * m.timing.others_share,
+        "Multiply-adds (M, incl. FC)": m.macs / 1e6,
+        "G multiply-adds/s": m.achieved_gmacs,
+        "Roofline floor (ms)": m.floor_ms,
+        "% of GEMM peak": None if m.roofline_fraction is None else 100 * m.roofline_fraction,
+        "Max |Δ| vs PyTorch": None if m.max_abs_diff is None else f"{m.max_abs_diff:.1e}",
+    } for m in measurements])  # fmt: skip
 
 
-# --------------------------------------------------------------------------- jobs
+NUMBER_FORMATS = {
+    name: st.column_config.NumberColumn(format="%.2f")
+    for name in ("Median (ms)", "IQR (ms)", "Min (ms)", "Multiply-adds (M, incl. FC)", "G multiply-adds/s",
+                 "Roofline floor (ms)", "% of GEMM peak", "Other processes' CPU (%)")
+}
 
 
-@dataclass
-class Job:
-    """A list of (config, backend) measured in a background thread."""
-
-    id: int
-    name: str
-    items: list
-    threads: int
-    batch: int
-    min_time: float
-    cancel: threading.Event = field(default_factory=threading.Event)
-    state: str = "queued"  # queued, running, done, cancelled, failed
-    done: int = 0
-    current: str = ""
-    waiting_s: float = 0.0  # > 0 while queued behind another measurement
-    results: list = field(default_factory=list)
-    failures: list = field(default_factory=list)  # BackendFailure: this backend could not be measured for a config
-    error: str = ""
-    started: float = field(default_factory=time.time)
-    finished: float | None = None
-    thread: threading.Thread | None = None
-
-    @property
-    def total(self) -> int:
-        return len(self.items)
-
-    @property
-    def active(self) -> bool:
-        return self.state in ("queued", "running")
-
-    @property
-    def fraction(self) -> float:
-        return self.done / self.total if self.total else 1.0
+def table8_frame(records: Sequence[dict]) -> pd.DataFrame:
+    """``explorer.latency.table8_records`` as the page shows them; the paper's columns last."""
+    return pd.DataFrame([{
+        "Model": r["model"],
+        "Input": "×".join(map(str, r["input"])),
+        "Backend": r["backend_label"],
+        "Median (ms)": r["median_ms"],
+        "IQR (ms)": r["iqr_ms"],
+        "Noisy": ", ".join(flag for flag, on in (("noisy", r["noisy"]), ("busy", r["contended"])) if on),
+        "Busy because": r["busy_reason"],
+        "Measured speedup over AlexNet": r["measured_speedup"],
+        "Theoretical speedup (multiply-adds incl. FC)": r["theoretical_speedup"],
+        "Measured / theoretical": r["speedup_efficiency"],
+        "% of GEMM peak": None if r["roofline_fraction"] is None else 100 * r["roofline_fraction"],
+        "Paper ms (reported in the paper)": r["paper_ms"],
+        "Paper speedup (reported in the paper)": r["paper_speedup"],
+    } for r in records])  # fmt: skip
 
 
-class JobRegistry:
-    """Process-wide: jobs outlive the script run (and the session) that started them."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._jobs: dict[int, Job] = {}
-        self._ids = itertools.count(1)
-
-    def start(self, name: str, items: Sequence, threads: int, batch: int, min_time: float,
-              store: ResultStore) -> Job:
-        job = Job(next(self._ids), name, list(items), threads, batch, min_time)
-        with self._lock:
-            self._jobs[job.id] = job
-            for old in [j for j in self._jobs.values() if not j.active and j.id != job.id][:-16]:
-                self._jobs.pop(old.id, None)  # keep a few finished jobs for their sessions
-        job.thread = threading.Thread(target=self._run, args=(job, store), name=f"{JOB_THREAD_PREFIX}{job.id}",
-                                      daemon=True)
-        job.thread.start()
-        return job
-
-    def get(self, job_id: int | None) -> Job | None:
-        with self._lock:
-            return self._jobs.get(job_id) if job_id is not None else None
-
-    def active(self) -> list[Job]:
-        with self._lock:
-            return [j for j in self._jobs.values() if j.active]
-
-    @staticmethod
-    def _run(job: Job, store: ResultStore) -> None:
-        def on_wait(seconds: float) -> None:
-            job.waiting_s = seconds
-
-        try:
-            with LatencyRunner(job.threads, job.batch, job.min_time) as runner:
-                for config, backend in job.items:
-                    if job.cancel.is_set():
-                        break
-                    job.state = "running"
-                    job.current = f"{config.label} {config.input_size[0]}×{config.input_size[1]} · " \
-                                  f"{BACKENDS[backend].label}"
-                    try:
-                        measurement = runner.measure(config, backend, on_wait=on_wait, cancel=job.cancel)
-                    except BackendFailed as failed:  # logged with its traceback by explorer.latency
-                        job.failures.append(failed.failure)
-                    else:
-                        store.put(measurement)
-                        job.results.append(measurement)
-                    job.waiting_s = 0.0
-                    job.done += 1
-            job.state = "cancelled" if job.cancel.is_set() and job.done < job.total else "done"
-        except Cancelled:
-            job.state = "cancelled"
-        except Exception as error:  # shown on the page (one line); the traceback goes to the server log
-            log.exception("%s job %d stopped by an unexpected error", job.name, job.id)
-            job.error = one_line(error)
-            job.state = "failed"
-        finally:
-            job.current = ""
-            job.finished = time.time()
+TABLE8_TEXT_COLUMNS = ("Model", "Input", "Backend", "Noisy", "Busy because")
 
 
-@st.cache_resource(show_spinner=False)
-def job_registry() -> JobRegistry:
-    return JobRegistry()
+def profile_frame(rows: Sequence, peak_macs_per_s: float) -> pd.DataFrame:
+    """ONNX Runtime's per-node profile, grouped (``explorer.latency.kernel_profile.ProfileRow``)."""
+    return pd.DataFrame([{
+        "Where": r.category, "ms per run": r.ms, "Share (%)": 100 * r.share, "Nodes": r.nodes,
+        "Multiply-adds (M)": r.macs / 1e6, "G multiply-adds/s": r.gmacs,
+        "% of GEMM peak": None if r.gmacs is None else 100 * r.gmacs * 1e9 / peak_macs_per_s,
+    } for r in rows])  # fmt: skip
+
+
+PROFILE_NUMBER_COLUMNS = ("ms per run", "Share (%)", "Multiply-adds (M)", "G multiply-adds/s", "% of GEMM peak")
+
+
+# --------------------------------------------------------------------------- failures, summaries, chart
 
 
 def failures_markdown(failures: Sequence[BackendFailure]) -> str:
@@ -200,9 +104,6 @@ def failures_markdown(failures: Sequence[BackendFailure]) -> str:
         f"**{f.stage}** ({shown_value(STAGES[f.stage], 120)}): {shown_value(f.reason, REASON_SHOWN)}"
         for f in failures
     )
-
-
-# --------------------------------------------------------------------------- other pages
 
 
 def _summary_text(m: Measurement) -> str:
@@ -224,8 +125,6 @@ def compare_latency_column(configs: Sequence) -> list[str]:
     """One cell per config for the Compare page: measured latency, or a pointer to the Latency page."""
     return [latency_summary(c) or "not measured yet (Latency page)" for c in configs]
 
-
-# --------------------------------------------------------------------------- chart
 
 BACKEND_SYMBOLS = {"torch": "circle", "torch-cl": "square", "torch-fold": "triangle-up", "ort": "diamond",
                    "ort-int8": "star"}
@@ -274,11 +173,3 @@ def latency_figure(measurements: Sequence[Measurement], gemm_macs_per_s: float |
     figure.update_xaxes(type="log")
     figure.update_yaxes(type="log", rangemode="normal")
     return figure
-
-
-def model_family_label(config) -> str:
-    if isinstance(config, AlexNetConfig):
-        return "AlexNet"
-    if isinstance(config, MobileNetConfig):
-        return "MobileNet v1"
-    return "ShuffleNet"

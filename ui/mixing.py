@@ -1,9 +1,9 @@
-"""Figures, cached helpers and sentences of the Channel shuffle page (issue 4).
+"""Figures, cached helpers and sentences of the Channel shuffle page.
 
 Figures are functions of library results, cached with ``st.cache_data`` (building a
 plotly figure costs tens of milliseconds, and a page shows a dozen), and the measurement
 is cached so that a (config, stage) pair is measured once.
-Colours: ``explorer.style.group_color(i)`` is channel group ``i`` everywhere (nodes of
+Colours: ``ui.style.group_color(i)`` is channel group ``i`` everywhere (nodes of
 the diagrams, heatmap cells, shuffle arrows); ``groups_color(g)`` is the model's g.
 """
 
@@ -15,13 +15,12 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from explorer.mixing import ShuffleSteps, ToyMixing
-from explorer.mixing_network import StageMixing, measure_stage
-from explorer.style import NEUTRAL, group_color, groups_color
-from explorer.threads import counting_threads
+from explorer.concurrency import counting_threads
+from explorer.mixing import ShuffleSteps, StageMixing, ToyMixing, measure_stage
 
 from .cache import CONFIG_HASH, cached_model
 from .charts import FONT_SIZE, style_figure
+from .style import NEUTRAL, group_color, groups_color
 
 MAX_HEATMAP_CELLS = 192  # per axis; larger matrices are shown in group-aligned blocks
 MAX_ARROWS = 48  # the shuffle mapping draws arrow heads up to this many channels

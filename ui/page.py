@@ -7,7 +7,7 @@ from pathlib import Path
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
-from explorer.threads import mark_foreground_thread
+from explorer.concurrency import mark_foreground_thread
 
 APP_TITLE = "ShuffleNet Explorer"
 APP_ICON = "🔀"
@@ -28,7 +28,7 @@ PAGES = (
 def page_setup(title: str) -> None:
     """Wide layout and a page title; call first on every page.
 
-    Also marks this script run as foreground work (``explorer.threads``): a latency
+    Also marks this script run as foreground work (``explorer.concurrency``): a latency
     measurement running for another session yields to it instead of timing on top of it.
     """
     mark_foreground_thread()

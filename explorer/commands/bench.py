@@ -25,9 +25,12 @@ import time
 from typing import Iterator
 
 from .. import latency, paper
-from ..config import AlexNetConfig, MobileNetConfig, ShuffleNetConfig
-from ..latency_timing import DEFAULT_MIN_TIME, NOISY_IQR_FRACTION
-from ..onnx_export import cpu_has_vnni
+from ..counting import MemoryRefused, check_memory
+from ..latency.export import cpu_has_vnni
+from ..latency.kernel_profile import profile_ort
+from ..latency.roofline import gemm_peak
+from ..latency.timing import DEFAULT_MIN_TIME, NOISY_IQR_FRACTION
+from ..shufflenet import AlexNetConfig, MobileNetConfig, ShuffleNetConfig
 from .common import add_json_argument, add_model_arguments, format_table, input_size, integer, number, print_json
 
 HELP = "measure CPU latency (PyTorch, ONNX Runtime) of one model, or reproduce the paper's Table 8 here"
@@ -197,13 +200,10 @@ def _print_footer(payload: dict, table8: bool) -> None:
 
 
 def run_profile(args: argparse.Namespace) -> int:
-    from ..latency_profile import profile_ort
-    from ..roofline import gemm_peak
-
     if args.table8:
         raise ValueError("--profile is not allowed with --table8: profile one model at a time")
     config = config_from_args(args)
-    latency.check_memory(config, args.batch, ["ort"])
+    check_memory(config, args.batch, ["ort"])
     threads = latency.check_threads(args.threads or latency.default_threads())
     with latency.measurement_lock():
         peak = gemm_peak(threads)
@@ -275,8 +275,8 @@ def run(args: argparse.Namespace) -> int:
     jobs = jobs_from_args(args)
     for config in dict.fromkeys(c for c, _ in jobs):
         try:
-            latency.check_memory(config, args.batch, [b for c, b in jobs if c == config])
-        except latency.MemoryRefused:
+            check_memory(config, args.batch, [b for c, b in jobs if c == config])
+        except MemoryRefused:
             raise
         except Exception:  # noqa: BLE001, S112 - the model does not even count: its measurements record why
             continue

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from ..budget import WIDTH_STEP, budget_table
-from ..config import VARIANTS
-from ..tables import config_dict
+from ..counting.budget import WIDTH_STEP, budget_table
+from ..counting.tables import config_dict
+from ..shufflenet import VARIANTS
 from .common import add_json_argument, format_table, input_size, number, print_json
 
 MAX_MFLOPS = 1_000_000

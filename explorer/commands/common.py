@@ -7,7 +7,7 @@ import json
 import math
 from typing import Callable, Iterable, Sequence
 
-from ..config import MAX_GROUPS, VARIANTS, WIDTH_RANGE, parse_input_size
+from ..shufflenet import MAX_GROUPS, VARIANTS, WIDTH_RANGE, parse_input_size
 
 
 def integer(allowed: str, low: int | None = None, high: int | None = None) -> Callable[[str], int]:

@@ -1,4 +1,4 @@
-"""``mixing``: channel connectivity with and without shuffle (issue 4).
+"""``mixing``: channel connectivity with and without shuffle.
 
 Two modes:
 
@@ -7,7 +7,7 @@ Two modes:
   the fraction of input channels that reach each output channel;
 * ``--measured``: the same for one stage of the model ``build_model`` returns
   (``--groups --width --variant --no-shuffle``), measured with forward-mode autograd
-  (``explorer.mixing_network``), for the stride-1 units (``--scope stride1``, default)
+  (``explorer.mixing.probes``), for the stride-1 units (``--scope stride1``, default)
   or the whole stage (``--scope stage``).
 """
 
@@ -18,8 +18,9 @@ import json
 
 import numpy as np
 
-from ..config import REFERENCE_INPUT, ShuffleNetConfig
-from ..mixing import (
+from ..mixing.network import SCOPE_TITLES, SCOPES, check_stage, predict_stage
+from ..mixing.probes import measure_stage
+from ..mixing.toy import (
     MAX_LAYERS,
     MAX_TOY_CHANNELS,
     MIN_LAYERS,
@@ -31,7 +32,7 @@ from ..mixing import (
     row_fractions,
     toy_mixing,
 )
-from ..mixing_network import SCOPE_TITLES, SCOPES, check_stage, measure_stage, predict_stage
+from ..shufflenet import REFERENCE_INPUT, ShuffleNetConfig
 from .common import add_json_argument, add_model_arguments, format_table, integer
 
 HELP = "channel mixing of stacked group convolutions, analytic or measured on the built model"

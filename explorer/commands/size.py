@@ -5,10 +5,9 @@ from __future__ import annotations
 import argparse
 
 from .. import paper
-from ..analysis import profile
-from ..config import ShuffleNetConfig
-from ..conventions import CONVENTIONS
-from ..tables import LAYOUT_COLUMNS, NOT_COUNTED, UNIT_COLUMNS, config_dict, layout_records, si, unit_records
+from ..counting import CONVENTIONS, profile
+from ..counting.tables import LAYOUT_COLUMNS, NOT_COUNTED, UNIT_COLUMNS, config_dict, layout_records, si, unit_records
+from ..shufflenet import ShuffleNetConfig
 from .common import add_json_argument, add_model_arguments, format_table, print_json
 
 HELP = "print the Table 1 layout, the per-unit table and the complexity of one ShuffleNet"

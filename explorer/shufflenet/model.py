@@ -2,7 +2,8 @@
 
 The unit follows Fig. 2b/2c of the paper: 1x1 GConv -> BN -> ReLU -> channel shuffle ->
 3x3 depthwise conv (stride s) -> BN -> 1x1 GConv -> BN, then an identity add (stride 1)
-or a concat with a 3x3 average pool of the input (stride 2), then ReLU.
+or a concat with a 3x3 average pool of the input (stride 2), then ReLU. The stages are
+built from the plan's ``unit_specs``, the one place the unit rule is written.
 """
 
 from __future__ import annotations
@@ -10,7 +11,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .config import ChannelPlan, ShuffleNetConfig
+from ..checks import refusal
+from .config import ShuffleNetConfig
+from .plan import STAGES, ChannelPlan, unit_specs
 
 
 def channel_shuffle(x: torch.Tensor, groups: int) -> torch.Tensor:
@@ -60,7 +63,7 @@ class ShuffleUnit(nn.Module):
     ) -> None:
         super().__init__()
         if stride not in (1, 2):
-            raise ValueError(f"stride={stride} is not allowed: a ShuffleNet unit has stride 1 or 2")
+            raise refusal("stride", stride, "1 or 2 (a ShuffleNet unit has no other stride)")
         if stride == 1 and in_channels != out_channels:
             raise ValueError(f"a stride-1 unit keeps its channels, got {in_channels} -> {out_channels}")
         first_groups = groups if first_groups is None else first_groups
@@ -100,19 +103,13 @@ class ShuffleNet(nn.Module):
         plan = self.plan
         self.conv1 = conv_bn(3, plan.conv1_channels, 3, stride=2)
         self.maxpool = nn.MaxPool2d(3, stride=2, padding=1)
-        stages: list[nn.Module] = []
-        in_channels = plan.conv1_channels
-        for stage_index, (out_channels, repeats) in enumerate(zip(plan.stage_channels, plan.stage_repeats)):
-            units = []
-            for unit_index in range(repeats):
-                first_groups = 1 if stage_index == 0 and unit_index == 0 else plan.groups
-                stride = 2 if unit_index == 0 else 1
-                units.append(ShuffleUnit(in_channels, out_channels, plan.groups, stride, config.shuffle, first_groups))
-                in_channels = out_channels
-            stages.append(nn.Sequential(*units))
-        self.stage2, self.stage3, self.stage4 = stages
+        units: dict[int, list[nn.Module]] = {stage: [] for stage in STAGES}
+        for spec in unit_specs(plan):  # channels only: the layers do not depend on the input size
+            units[spec.stage].append(ShuffleUnit(spec.in_channels, spec.out_channels, plan.groups, spec.stride,
+                                                 config.shuffle, spec.first_groups))  # fmt: skip
+        self.stage2, self.stage3, self.stage4 = (nn.Sequential(*units[stage]) for stage in STAGES)
         self.globalpool = nn.AdaptiveAvgPool2d(1)
-        self.fc = nn.Linear(in_channels, config.num_classes)
+        self.fc = nn.Linear(plan.stage_channels[-1], config.num_classes)
         _init_weights(self)
 
     @property

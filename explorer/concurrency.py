@@ -21,7 +21,7 @@ with whatever count was set last, anywhere in the process. The rules:
   each runs in a thread of its own named ``STREAMLIT_SCRIPT_THREAD``), and threads marked
   with ``mark_foreground_thread`` (``ui.page.page_setup`` marks each page run, so that
   its start also counts as a new piece of work, ``ForegroundState.generation``). The timing
-  harness (``latency_timing.time_function``) reads ``foreground_state()`` around every
+  harness (``explorer.latency.timing.time_function``) reads ``foreground_state()`` around every
   timed block: it waits while another thread's foreground work is in flight, drops
   blocks that overlapped some, and flags the result when it cannot get enough clean
   ones. This is needed because the harness's check against other *processes*
@@ -40,6 +40,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import torch
+
+from .checks import check_int
 
 COUNTING_THREADS = 1
 
@@ -69,20 +71,9 @@ class ForegroundRecord:
         self._runs: dict[int, threading.Thread] = {}  # threads marked for the rest of their life
         self._waiting: dict[int, int] = {}  # thread ident -> depth of blocking on MEASUREMENT_LOCK
 
-    @contextlib.contextmanager
-    def work(self) -> Iterator[None]:
+    def work(self) -> contextlib.AbstractContextManager[None]:
         """Record the block as foreground work of the calling thread."""
-        ident = threading.get_ident()
-        with self._lock:
-            self._blocks[ident] = self._blocks.get(ident, 0) + 1
-            self._generation += 1
-        try:
-            yield
-        finally:
-            with self._lock:
-                depth = self._blocks.pop(ident) - 1
-                if depth:
-                    self._blocks[ident] = depth
+        return self._nested(self._blocks, starts_work=True)
 
     def mark_thread(self) -> None:
         """Record the calling thread as foreground work until it ends."""
@@ -92,19 +83,25 @@ class ForegroundRecord:
             self._runs[thread.ident] = thread  # type: ignore[index]
             self._generation += 1
 
-    @contextlib.contextmanager
-    def waiting(self) -> Iterator[None]:
+    def waiting(self) -> contextlib.AbstractContextManager[None]:
         """The calling thread is blocked (not working) for the block."""
+        return self._nested(self._waiting, starts_work=False)
+
+    @contextlib.contextmanager
+    def _nested(self, depths: dict[int, int], starts_work: bool) -> Iterator[None]:
+        """Count the calling thread in ``depths`` for the block (blocks may nest)."""
         ident = threading.get_ident()
         with self._lock:
-            self._waiting[ident] = self._waiting.get(ident, 0) + 1
+            depths[ident] = depths.get(ident, 0) + 1
+            if starts_work:
+                self._generation += 1
         try:
             yield
         finally:
             with self._lock:
-                depth = self._waiting.pop(ident) - 1
+                depth = depths.pop(ident) - 1
                 if depth:
-                    self._waiting[ident] = depth
+                    depths[ident] = depth
 
     def state(self, exclude: int | None = None) -> ForegroundState:
         """Foreground work of threads other than ``exclude`` (a thread ident)."""
@@ -184,8 +181,7 @@ MEASUREMENT_LOCK = MeasurementLock()
 @contextlib.contextmanager
 def torch_threads(threads: int) -> Iterator[None]:
     """Run a block with ``torch.set_num_threads(threads)``; restore the previous count after."""
-    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
-        raise ValueError(f"threads={threads!r} is not allowed: give a positive integer")
+    threads = check_int("threads", threads, 1)
     previous = torch.get_num_threads()
     torch.set_num_threads(threads)
     try:

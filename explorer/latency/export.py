@@ -199,7 +199,3 @@ def max_abs_difference(reference: np.ndarray, candidate: np.ndarray) -> float:
     if reference.shape != candidate.shape:
         raise ValueError(f"output shapes differ: {reference.shape} vs {candidate.shape}")
     return float(np.max(np.abs(reference.astype(np.float64) - candidate.astype(np.float64))))
-
-
-def file_megabytes(path: str) -> float:
-    return os.path.getsize(path) / 1e6

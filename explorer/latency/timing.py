@@ -20,7 +20,7 @@ Other sessions of the same server are invisible to that check (their CPU time is
 process's own), and they disturb most: eager PyTorch takes the GIL between operators, so
 a page run in another thread of the process slowed ShuffleNet 1x from 27 ms to 4.5 s per
 run here (ONNX Runtime releases the GIL for a whole run). So the harness
-yields to them (``explorer.threads``: foreground work, i.e. page runs, counting and
+yields to them (``explorer.concurrency``: foreground work, i.e. page runs, counting and
 mixing, is recorded while in flight). Around every timed block (and before the warm-up)
 it reads ``foreground_state()``: while another thread's foreground work is in flight it
 sleeps instead of running (at most ``yield_limit`` seconds per measurement,
@@ -32,23 +32,26 @@ when it started, or started during it) is discarded and timed again. The targets
 flagged ``sessions_busy`` (and so ``contended``, shown as "busy"), with ``busy_reason``
 saying that other sessions of this server were working.
 
+The harness also holds the process-wide measurement lock for a caller
+(``measurement_lock``: queued callers are told how long they have waited) and stops a
+measurement that is cancelled (``Cancelled``) between its steps and between timed runs.
+
 No Streamlit, no models: plain callables and numbers, so it is testable on its own.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
+import threading
 import time
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Iterator
 
 import numpy as np
 
-from .threads import (
-    foreground_state,
-    torch_threads,  # noqa: F401 - re-exported: the harness's thread rule
-)
+from ..concurrency import MEASUREMENT_LOCK, foreground_state
 
 NOISY_IQR_FRACTION = 0.10
 DEFAULT_MIN_TIME = 1.0  # seconds of timed runs per measurement
@@ -283,3 +286,63 @@ def time_function(
     spare = max(0.0, (cores - threads) / cores) if threads else 0.0
     return summarize(samples, len(samples) * block, block, meter.others_share(), spare, len(overlapped), yielded,
                      sessions_busy)
+
+
+# --------------------------------------------------------------------------- lock, cancel, quiet
+
+LOCK_POLL_S = 0.25
+
+
+class Cancelled(Exception):
+    """A measurement job was cancelled between measurements."""
+
+
+@contextlib.contextmanager
+def measurement_lock(on_wait: Callable[[float], None] | None = None, cancel: threading.Event | None = None,
+                     poll: float = LOCK_POLL_S) -> Iterator[None]:
+    """Hold the process-wide measurement lock; call ``on_wait(seconds)`` while queued."""
+    start = time.monotonic()
+    while not MEASUREMENT_LOCK.acquire(timeout=poll):
+        if cancel is not None and cancel.is_set():
+            raise Cancelled("cancelled while queued")
+        if on_wait is not None:
+            on_wait(time.monotonic() - start)
+    try:
+        yield
+    finally:
+        MEASUREMENT_LOCK.release()
+
+
+def check_cancel(cancel: threading.Event | None) -> None:
+    if cancel is not None and cancel.is_set():
+        raise Cancelled("cancelled")
+
+
+def cancellable(run: Callable[[], object], cancel: threading.Event | None) -> Callable[[], object]:
+    """``run``, raising ``Cancelled`` before each call once ``cancel`` is set (a timed loop stops at the next run)."""
+    if cancel is None:
+        return run
+
+    def checked() -> object:
+        if cancel.is_set():
+            raise Cancelled("cancelled while timing")
+        return run()
+
+    return checked
+
+
+def wait_until_quiet(limit_s: float, window_s: float = 0.5, threads: int | None = None) -> float | None:
+    """Wait (up to ``limit_s``) until other processes leave ``threads`` cores free (10% slack) over ``window_s``.
+
+    Returns the last share seen. Used by ``--wait-quiet``: on a shared machine a measurement
+    then starts in a quiet moment instead of being flagged ``contended`` afterwards.
+    """
+    deadline = time.monotonic() + limit_s
+    while True:
+        meter = CpuMeter()
+        time.sleep(window_s)
+        share = meter.others_share()
+        cores = os.cpu_count() or 1
+        spare = max(0.0, (cores - threads) / cores) if threads else 0.0
+        if share is None or share <= spare + CONTENDED_SHARE or time.monotonic() >= deadline:
+            return share

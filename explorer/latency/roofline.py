@@ -21,7 +21,9 @@ from dataclasses import dataclass
 
 import torch
 
-from .latency_timing import Timing, time_function, torch_threads
+from ..concurrency import torch_threads
+from .export import session_options
+from .timing import Timing, time_function
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +73,6 @@ def _ort_matmul(n: int, threads: int):
     import onnx
     from onnx import TensorProto, helper
 
-    from .onnx_export import session_options
 
     graph = helper.make_graph(
         [helper.make_node("MatMul", ["a", "b"], ["c"])], "gemm",

@@ -8,11 +8,11 @@ running that mode here would triple the time of a count.
 
 fvcore is a tracer: should it raise on some model (a new operator, a JIT change), the
 counts fall back to kernel arithmetic on the shapes the same forward pass recorded
-(``explorer.analytic.layer_macs``, equal to fvcore for every layer here; a test says so).
+(``explorer.counting.shapes``, equal to fvcore for every layer here; a test says so).
 ``Complexity.counter`` then says so and why, and fvcore's own total is not available.
 
 ``profile`` refuses a config whose estimated memory or time is over the limit
-(``explorer.limits``) before building anything.
+(``explorer.counting.estimate``) before building anything.
 """
 
 from __future__ import annotations
@@ -27,13 +27,11 @@ from fvcore.nn import FlopCountAnalysis, parameter_count
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
-from .analytic import layer_macs
-from .config import ModelConfig, ShuffleNetConfig
+from ..concurrency import counting_threads
+from ..shufflenet import ModelConfig, ShuffleNet, ShuffleNetConfig, ShuffleUnit, build_model
 from .conventions import CONVENTIONS
-from .limits import check_counting
-from .model import ShuffleNet, ShuffleUnit
-from .models import build_model
-from .threads import counting_threads
+from .estimate import check_counting
+from .shapes import ShapeRecorder
 
 log = logging.getLogger(__name__)
 FVCORE = "fvcore"
@@ -123,36 +121,6 @@ class ModelProfile:
     plan: object | None = None
 
 
-class _ShapeRecorder:
-    """Forward hooks that keep each module's input and output shape by name.
-
-    They also keep each conv and linear layer's multiply-adds from its output shape: the
-    fallback when fvcore fails.
-    """
-
-    def __init__(self, model: nn.Module) -> None:
-        self.inputs: dict[str, tuple[int, ...]] = {}
-        self.outputs: dict[str, tuple[int, ...]] = {}
-        self.macs: dict[str, tuple[str, int]] = {}  # layer name -> ("conv" | "linear", multiply-adds)
-        self.activations = 0
-        self._handles = [m.register_forward_hook(self._hook(name)) for name, m in model.named_modules()]
-        self._counted = {m for m in model.modules() if isinstance(m, (nn.Conv2d, nn.Linear))}
-
-    def _hook(self, name: str):
-        def hook(module: nn.Module, args: tuple, output: torch.Tensor) -> None:
-            self.inputs[name] = tuple(int(s) for s in args[0].shape)
-            self.outputs[name] = tuple(int(s) for s in output.shape)
-            if module in self._counted:
-                self.activations += int(output.numel())
-                self.macs[name] = layer_macs(module, output)
-
-        return hook
-
-    def remove(self) -> None:
-        for handle in self._handles:
-            handle.remove()
-
-
 @dataclass(frozen=True)
 class _Counts:
     by_operator: dict[str, int]  # "conv" / "linear" -> multiply-adds
@@ -174,12 +142,12 @@ def _parents(name: str) -> list[str]:
     return [""] + [".".join(parts[: i + 1]) for i in range(len(parts))]
 
 
-def _shape_counts(model: nn.Module, shapes: _ShapeRecorder, reason: str) -> _Counts:
+def _shape_counts(model: nn.Module, shapes: ShapeRecorder, reason: str) -> _Counts:
     """The same counts from the recorded shapes (conv and linear layers) and the parameters."""
     by_module: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for name, (operator, macs) in shapes.macs.items():
+    for name, layer in shapes.layers.items():
         for parent in _parents(name):
-            by_module[parent][operator] += macs
+            by_module[parent][layer.operator] += layer.macs
     params: dict[str, int] = defaultdict(int)
     for name, parameter in model.named_parameters():
         for parent in _parents(name.rpartition(".")[0]):
@@ -188,7 +156,7 @@ def _shape_counts(model: nn.Module, shapes: _ShapeRecorder, reason: str) -> _Cou
     return _Counts({"conv": everything["conv"], "linear": everything["linear"]}, by_module, params, None, reason)
 
 
-def _counts(model: nn.Module, image: torch.Tensor, shapes: _ShapeRecorder) -> _Counts:
+def _counts(model: nn.Module, image: torch.Tensor, shapes: ShapeRecorder) -> _Counts:
     try:
         return _fvcore_counts(model, image)
     except Exception as error:  # noqa: BLE001 - whatever the tracer raises, the user keeps their numbers
@@ -214,7 +182,7 @@ def _stage_macs(model: nn.Module, by_module: dict[str, dict[str, int]]) -> dict[
     return stages
 
 
-def _layout(model: ShuffleNet, shapes: _ShapeRecorder) -> tuple[LayoutRow, ...]:
+def _layout(model: ShuffleNet, shapes: ShapeRecorder) -> tuple[LayoutRow, ...]:
     image = shapes.inputs["conv1"]
     size = lambda name: tuple(shapes.outputs[name][2:])  # noqa: E731
     conv1, maxpool = model.conv1[0], model.maxpool
@@ -236,7 +204,7 @@ def _layout(model: ShuffleNet, shapes: _ShapeRecorder) -> tuple[LayoutRow, ...]:
     return tuple(rows)
 
 
-def _units(model: ShuffleNet, shapes: _ShapeRecorder, by_module: dict, params: dict) -> tuple[UnitRow, ...]:
+def _units(model: ShuffleNet, shapes: ShapeRecorder, by_module: dict, params: dict) -> tuple[UnitRow, ...]:
     rows = []
     for stage_number, stage in enumerate(model.stages, start=2):
         for index, unit in enumerate(stage):
@@ -266,11 +234,8 @@ def measure(config: ModelConfig, model: nn.Module | None = None) -> ModelProfile
     """Trace ``model`` (built from ``config`` if not given) once and count everything."""
     model = build_model(config) if model is None else model
     image = torch.zeros(1, 3, *config.input_size)
-    shapes = _ShapeRecorder(model)
-    try:
+    with ShapeRecorder(model) as shapes:
         model(image)
-    finally:
-        shapes.remove()
     counts = _counts(model, image, shapes)
     by_module, params = counts.by_module, counts.params
     conv, linear = counts.by_operator.get("conv", 0), counts.by_operator.get("linear", 0)
@@ -300,7 +265,7 @@ def measure(config: ModelConfig, model: nn.Module | None = None) -> ModelProfile
 def profile(config: ModelConfig) -> ModelProfile:
     """``measure`` with a bounded cache: configs are frozen, so they key it directly.
 
-    Raises ``explorer.limits.ResourceRefused`` (a ``ValueError``) before building a model
+    Raises ``explorer.counting.ResourceRefused`` (a ``ValueError``) before building a model
     whose count is estimated to exceed the memory or time limit.
     """
     check_counting(config)

@@ -1,17 +1,18 @@
 """Plain-record views of the library's results, shared by the CLI, the app and JSON output.
 
-One place decides the column names and order (Table 1's own: Layer, Output size,
-KSize, Stride, Repeat, Output channels) and how sizes and counts are written.
+One place decides the column names and order and how sizes and counts are written; the
+layout's columns are Table 1's own (``explorer.paper.LAYOUT_COLUMNS``: Layer, Output
+size, KSize, Stride, Repeat, Output channels).
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict
 
-from .analysis import Complexity, LayoutRow, UnitRow
-from .config import ModelConfig, ShuffleNetConfig
+from ..paper import LAYOUT_COLUMNS
+from ..shufflenet import ModelConfig, ShuffleNetConfig
+from .trace import Complexity, LayoutRow, UnitRow
 
-LAYOUT_COLUMNS = ("Layer", "Output size", "KSize", "Stride", "Repeat", "Output channels")
 UNIT_COLUMNS = (
     "Stage", "Unit", "Stride", "In channels", "Out channels", "Bottleneck",
     "Groups (1st 1x1)", "Groups (2nd 1x1)", "Shuffle", "Output size", "Multiply-adds", "Params",

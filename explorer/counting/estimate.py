@@ -7,10 +7,10 @@ measurement all hold the activations of a full-size image. A link like
 ``input=4096x4096`` with ``width=4`` must therefore be refused *before* it runs, with the
 estimate and the limit, instead of swapping a shared laptop to death.
 
-Estimates (``footprint``): closed form for a ShuffleNet (the same unit arithmetic as
-``explorer.analytic``, equal to the built model's counts; a test says so), and a
-forward pass on PyTorch's ``meta`` device (shapes only, no memory, no compute) for the
-reference models. From the footprint:
+Estimates (``footprint``): closed form for a ShuffleNet (from the plan's ``unit_specs``,
+equal to the built model's counts; a test says so), and a forward pass on PyTorch's
+``meta`` device (shapes only, no memory, no compute) for the reference models. From the
+footprint:
 
 * memory = ``BASE_BYTES`` + weights + every conv/linear output of one image (float32).
   The measured growth of resident memory while counting is 0.35-0.9x the activation
@@ -25,6 +25,10 @@ reference models. From the footprint:
 The limits are read from the environment on every check, so a teacher can raise them
 for one server without touching code: ``EXPLORER_MAX_MEMORY_MB`` (default 2048: safe
 beside a browser on a few-GB laptop) and ``EXPLORER_MAX_SECONDS`` (default 60).
+
+A latency measurement holds more than a count (exported copies of the weights, runtime
+sessions, a batch of images), so it has its own guard (``check_memory``): it is refused
+above the smaller of half the memory the machine has available and the same limit.
 """
 
 from __future__ import annotations
@@ -33,12 +37,13 @@ import functools
 import math
 import os
 from dataclasses import dataclass
+from typing import Iterable
 
 import torch
-from torch import nn
 
-from .analytic import conv1_macs, halve, layer_macs, unit_specs
-from .config import ModelConfig, ShuffleNetConfig
+from ..shufflenet import ModelConfig, ShuffleNetConfig, build_model
+from ..shufflenet.plan import conv1_macs, halve, unit_specs
+from .shapes import ShapeRecorder
 
 MEMORY_ENV = "EXPLORER_MAX_MEMORY_MB"
 SECONDS_ENV = "EXPLORER_MAX_SECONDS"
@@ -157,17 +162,16 @@ def _shufflenet_footprint(config: ShuffleNetConfig) -> Footprint:
     params = 27 * c1 + 2 * c1
     activations = largest = c1 * height * width
     macs, dense = conv1_macs(plan, config.input_size), 0
-    channels = c1
     for unit in unit_specs(plan, config.input_size):
         m, branch = unit.bottleneck, unit.branch_channels
         inner, outer = unit.in_size[0] * unit.in_size[1], unit.out_size[0] * unit.out_size[1]
-        params += unit.in_channels * m // unit.first_groups + 9 * m + m * branch // unit.groups + 2 * (2 * m + branch)
+        params += unit.params
         activations += m * inner + m * outer + branch * outer
         largest = max(largest, m * inner, unit.out_channels * outer)
         macs += unit.macs
         for per_value, values in ((unit.in_channels // unit.first_groups, m * inner), (m // unit.groups, branch * outer)):
             dense += per_value * values if per_value >= DENSE_MACS_PER_VALUE else 0
-        channels = unit.out_channels
+    channels = plan.stage_channels[-1]
     params += channels * classes + classes
     classifier = channels * classes
     dense += classifier if channels >= DENSE_MACS_PER_VALUE else 0
@@ -178,29 +182,15 @@ def _shufflenet_footprint(config: ShuffleNetConfig) -> Footprint:
 @functools.lru_cache(maxsize=32)
 def _meta_footprint(config: ModelConfig) -> Footprint:
     """Shapes from a forward pass on the ``meta`` device: no weights or activations allocated."""
-    from .models import build_model
-
     with torch.device("meta"):
         model = build_model(config)
-    counted = [0, 0, 0, 0]  # activations, largest tensor, multiply-adds, dense multiply-adds
-
-    def record(module: nn.Module, args: tuple, output: torch.Tensor) -> None:
-        counted[1] = max(counted[1], output.numel())
-        if isinstance(module, (nn.Conv2d, nn.Linear)):
-            macs = layer_macs(module, output)[1]
-            counted[0] += output.numel()
-            counted[2] += macs
-            counted[3] += macs if macs >= DENSE_MACS_PER_VALUE * output.numel() else 0
-
-    handles = [m.register_forward_hook(record) for m in model.modules() if not list(m.children())]
-    try:
-        with torch.no_grad():
-            model(torch.empty(1, 3, *config.input_size, device="meta"))
-    finally:
-        for handle in handles:
-            handle.remove()
+    with ShapeRecorder(model) as shapes, torch.no_grad():
+        model(torch.empty(1, 3, *config.input_size, device="meta"))
+    layers = shapes.layers.values()
+    dense = sum(layer.macs for layer in layers if layer.macs_per_output >= DENSE_MACS_PER_VALUE)
     params = sum(p.numel() for p in model.parameters())
-    return Footprint(params, counted[0], max(counted[1], 3 * math.prod(config.input_size)), counted[2], counted[3])
+    return Footprint(params, shapes.activations, max(shapes.largest_output, 3 * math.prod(config.input_size)),
+                     shapes.macs, dense)
 
 
 def counting_cost(config: ModelConfig, limits: Limits | None = None, what: str | None = None) -> Cost:
@@ -223,3 +213,88 @@ def check(cost: Cost) -> Cost:
 
 def check_counting(config: ModelConfig, what: str | None = None) -> Cost:
     return check(counting_cost(config, what=what))
+
+
+# --------------------------------------------------------------------------- latency measurements
+
+MEMORY_FRACTION = 0.5  # of MemAvailable a measurement may plan to use
+ACTIVATION_FACTOR = 2.0  # conv/linear outputs x2: BN/ReLU/concat temporaries, runtime arenas
+WEIGHT_COPIES = {"torch": 1, "torch-cl": 2, "torch-fold": 2, "ort": 3, "ort-int8": 4}  # model + exports + sessions
+CALIBRATION_COPIES = 4  # INT8 calibration keeps every intermediate tensor of each calibration input
+
+
+class MemoryRefused(ResourceRefused):
+    """A measurement that would need more memory than the machine can spare."""
+
+
+def available_memory() -> int:
+    """Bytes the kernel reports as available (``MemAvailable`` in /proc/meminfo)."""
+    try:
+        with open("/proc/meminfo", encoding="utf-8") as handle:
+            for line in handle:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return int(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+
+
+def memory_limit(available: int) -> int:
+    """The smaller of ``MEMORY_FRACTION`` of what is available and the configured limit."""
+    return min(int(available * MEMORY_FRACTION), Limits.from_environment().memory_bytes)
+
+
+@dataclass(frozen=True)
+class MemoryEstimate:
+    activation_bytes: int  # per image (conv + linear outputs, float32)
+    weight_bytes: int
+    batch: int
+    backends: tuple[str, ...]
+    total: int
+    limit: int
+    available: int
+
+    @property
+    def fits(self) -> bool:
+        return self.total <= self.limit
+
+    def message(self, label: str) -> str:
+        gb = lambda b: f"{b / 1e9:.2f} GB"  # noqa: E731
+        return (
+            f"refused: {label} at batch {self.batch} needs about {gb(self.total)} "
+            f"(activations {gb(self.activation_bytes)} per image x batch {self.batch} x {ACTIVATION_FACTOR:g} "
+            f"+ weights {gb(self.weight_bytes)} x copies for {', '.join(self.backends)}), "
+            f"but the limit is {gb(self.limit)} (the smaller of {MEMORY_FRACTION:.0%} of the {gb(self.available)} "
+            f"available and `{MEMORY_ENV}`). Use a smaller batch or input."
+        )
+
+
+def activation_and_weight_bytes(config: ModelConfig) -> tuple[int, int]:
+    """Activation bytes per image and weight bytes, from shapes alone (``footprint``).
+
+    Nothing is built or run: for a huge input that would be the very allocation the guard
+    must prevent. The figures equal the built model's counts (tests/test_limits.py).
+    """
+    shape = footprint(config)
+    return shape.activation_bytes, shape.weight_bytes
+
+
+def memory_estimate(config: ModelConfig, batch: int, backends: Iterable[str], available: int | None = None
+                    ) -> MemoryEstimate:
+    activations, weights = activation_and_weight_bytes(config)
+    backends = tuple(backends)
+    copies = max(WEIGHT_COPIES[b] for b in backends)
+    image = BYTES_PER_VALUE * batch * 3 * math.prod(config.input_size)
+    total = ACTIVATION_FACTOR * activations * batch + copies * weights + image
+    if "ort-int8" in backends:
+        total += CALIBRATION_COPIES * activations * batch
+    available = available_memory() if available is None else available
+    return MemoryEstimate(activations, weights, batch, backends, int(total), memory_limit(available), available)
+
+
+def check_memory(config: ModelConfig, batch: int, backends: Iterable[str], available: int | None = None
+                 ) -> MemoryEstimate:
+    estimate = memory_estimate(config, batch, backends, available)
+    if not estimate.fits:
+        raise MemoryRefused(estimate.message(config.label + f" at {config.input_size[0]}x{config.input_size[1]}"))
+    return estimate

@@ -7,7 +7,7 @@ Okabe-Ito, a palette that stays distinct for colour-blind viewers and on project
 
 from __future__ import annotations
 
-from .config import PAPER_GROUPS
+from explorer import PAPER_GROUPS
 
 PALETTE = (
     "#0072B2",  # blue

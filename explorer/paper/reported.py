@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from .config import REFERENCE_INPUT, AlexNetConfig, MobileNetConfig, ModelConfig, ShuffleNetConfig
+from ..shufflenet import PAPER_GROUPS, REFERENCE_INPUT, AlexNetConfig, MobileNetConfig, ModelConfig, ShuffleNetConfig
+from .table1 import TABLE1_MFLOPS
 
 SOURCE = "Zhang et al., ShuffleNet, arXiv 1707.01083v1"
 REPORTED = "reported in the paper"
@@ -33,31 +34,7 @@ def _sn(groups: int, width: float, variant: str = "standard", shuffle: bool = Tr
     return ShuffleNetConfig(groups=groups, width=width, variant=variant, shuffle=shuffle)
 
 
-GROUPS = (1, 2, 3, 4, 8)
-
-# Table 1: Stage2..4 output channels and complexity at 1x, 224x224.
-TABLE1_CHANNELS: dict[int, tuple[int, int, int]] = {
-    1: (144, 288, 576), 2: (200, 400, 800), 3: (240, 480, 960), 4: (272, 544, 1088), 8: (384, 768, 1536),
-}  # fmt: skip
-TABLE1_CONV1_CHANNELS = 24
-TABLE1_MFLOPS = {1: 143, 2: 140, 3: 137, 4: 133, 8: 137}
-# Table 1 as the paper lays it out (explorer.paper_layout fills in a g's column). Rows:
-# (Layer, Output size, KSize, Stride, Repeat, channels), where channels is a number,
-# None, "conv1" or ("stage", k): Stage k+2's column for the chosen g.
-TABLE1_LAYOUT = (
-    ("Image", "224x224", "", None, None, 3),
-    ("Conv1", "112x112", "3x3", 2, 1, "conv1"),
-    ("MaxPool", "56x56", "3x3", 2, None, None),
-    ("Stage2", "28x28", "", 2, 1, ("stage", 0)),
-    ("", "28x28", "", 1, 3, ("stage", 0)),
-    ("Stage3", "14x14", "", 2, 1, ("stage", 1)),
-    ("", "14x14", "", 1, 7, ("stage", 1)),
-    ("Stage4", "7x7", "", 2, 1, ("stage", 2)),
-    ("", "7x7", "", 1, 3, ("stage", 2)),
-    ("GlobalPool", "1x1", "7x7", None, None, None),
-    ("FC", "", "", None, None, 1000),
-)
-TABLE1 = tuple(Reported("Table 1", f"ShuffleNet 1x (g = {g})", _sn(g, 1.0), TABLE1_MFLOPS[g]) for g in GROUPS)
+TABLE1 = tuple(Reported("Table 1", f"ShuffleNet 1x (g = {g})", _sn(g, 1.0), TABLE1_MFLOPS[g]) for g in PAPER_GROUPS)
 
 # Table 2: error (%) vs g; one complexity per row.
 _TABLE2_ROWS = (
@@ -70,7 +47,7 @@ _TABLE2_ROWS = (
 TABLE2 = tuple(
     Reported("Table 2", f"ShuffleNet {w:g}x{' (arch2)' if v == 'arch2' else ''} (g = {g})", _sn(g, w, v), mflops, err)
     for w, v, mflops, errors in _TABLE2_ROWS
-    for g, err in zip(GROUPS, errors)
+    for g, err in zip(PAPER_GROUPS, errors)
 )
 
 # Table 3: error without / with channel shuffle.

@@ -22,11 +22,10 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .config import ModelConfig, ShuffleNetConfig
-from .latency import measurement_lock
-from .latency_timing import torch_threads
-from .models import build_model
-from .onnx_export import INPUT_NAME, export_onnx, ort_session, quantize_int8
+from ..concurrency import torch_threads
+from ..shufflenet import ModelConfig, ShuffleNetConfig, build_model
+from .export import INPUT_NAME, export_onnx, ort_session, quantize_int8
+from .timing import measurement_lock
 
 SHUFFLENET_PARTS = (
     ("/shuffle/", "Channel shuffle (Reshape, Transpose)"),

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .analytic import plan_conv_macs
-from .config import PAPER_GROUPS, REFERENCE_INPUT, WIDTH_RANGE, ShuffleNetConfig, channel_plan
+from ..checks import refusal
+from ..shufflenet import PAPER_GROUPS, REFERENCE_INPUT, WIDTH_RANGE, ShuffleNetConfig, channel_plan, plan_conv_macs
 
 WIDTH_STEP = 0.01  # the answer's resolution
 # arch2 and shallow are solved to within 3% of the standard model at the same width, so
@@ -44,5 +44,5 @@ def widest_within(budget_macs: float, groups: int, variant: str = "standard",
 def budget_table(budget_macs: float, variant: str = "standard", groups: tuple[int, ...] = PAPER_GROUPS,
                  input_size: tuple[int, int] = REFERENCE_INPUT) -> list[BudgetAnswer]:
     if not budget_macs > 0:
-        raise ValueError(f"budget={budget_macs!r} is not allowed: the budget must be a positive number of multiply-adds")
+        raise refusal("budget", budget_macs, "a positive number of multiply-adds")
     return [widest_within(budget_macs, g, variant, input_size) for g in groups]

@@ -1,7 +1,7 @@
-"""Channel mixing of stacked 1x1 group convolutions: Fig. 1 of the paper, live.
+"""Channel mixing of stacked 1x1 group convolutions: Fig. 1 of the paper as matrices (the toy).
 
-Pure numpy (no torch, no Streamlit): everything here is a 0/1 matrix, an index array or
-a DOT string, so the CLI, the app and the tests read the same numbers.
+Pure numpy (no torch, no Streamlit): everything here is a 0/1 matrix or an index array,
+so the CLI, the app and the tests read the same numbers (the app draws them: ``ui``).
 
 Conventions
 -----------
@@ -34,12 +34,11 @@ convolution. Two layers with a shuffle are fully connected iff ``C/g >= g``.
 
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from .style import NEUTRAL, group_color
+from ..checks import check_choice, check_int, refusal
 
 WIRINGS: tuple[str, ...] = ("none", "cross", "shuffle")
 WIRING_TITLES = {
@@ -50,39 +49,23 @@ WIRING_TITLES = {
 MIN_LAYERS, MAX_LAYERS = 1, 4
 MAX_TOY_CHANNELS = 1024
 MAX_TOY_GROUPS = 64
-# Beyond these, diagrams draw one node per group (a bundle) instead of one per channel.
-MAX_DRAWN_CHANNELS = 24
-MAX_DRAWN_EDGES_PER_LAYER = 256
-
-
-def _fail(field_name: str, value: object, allowed: str) -> ValueError:
-    return ValueError(f"{field_name}={value!r} is not allowed: {field_name} must be {allowed}")
-
-
-def _is_int(value: object) -> bool:
-    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
 
 
 def check_groups(channels: int, groups: int, channels_name: str = "channels",
                  max_channels: int | None = MAX_TOY_CHANNELS) -> None:
     """``ValueError`` naming the field unless ``groups`` is valid and divides ``channels``."""
-    if not _is_int(groups) or not 1 <= groups <= MAX_TOY_GROUPS:
-        raise _fail("groups", groups, f"an integer from 1 to {MAX_TOY_GROUPS}")
-    if not _is_int(channels) or channels < 1 or (max_channels is not None and channels > max_channels):
-        allowed = "a positive integer" if max_channels is None else f"an integer from 1 to {max_channels}"
-        raise _fail(channels_name, channels, allowed)
+    check_int("groups", groups, 1, MAX_TOY_GROUPS)
+    check_int(channels_name, channels, 1, max_channels)
     if channels % groups:
         low = max(groups, channels // groups * groups)
-        raise _fail(channels_name, channels, f"a multiple of groups={groups} (e.g. {low} or {low + groups})")
+        raise refusal(channels_name, channels, f"a multiple of groups={groups} (e.g. {low} or {low + groups})")
 
 
 def check_toy(channels: int, groups: int, layers: int, wiring: str = "shuffle") -> None:
     """Validate the toy's arguments; the message names the field, its value and what is allowed."""
     check_groups(channels, groups)
-    if not _is_int(layers) or not MIN_LAYERS <= layers <= MAX_LAYERS:
-        raise _fail("layers", layers, f"an integer from {MIN_LAYERS} to {MAX_LAYERS}")
-    if wiring not in WIRINGS:
-        raise _fail("wiring", wiring, "one of " + ", ".join(WIRINGS))
+    check_int("layers", layers, MIN_LAYERS, MAX_LAYERS)
+    check_choice("wiring", wiring, WIRINGS)
 
 
 def default_toy_channels(groups: int) -> int:
@@ -306,153 +289,6 @@ def group_block_fractions(matrix: np.ndarray, out_groups: int, in_groups: int) -
     return blocks.astype(np.float64).mean(axis=(1, 3))
 
 
-# --------------------------------------------------------------------------- DOT
-
-
-def _text_color(fill: str) -> str:
-    red, green, blue = (int(fill[i : i + 2], 16) for i in (1, 3, 5))
-    return "black" if 0.299 * red + 0.587 * green + 0.114 * blue > 150 else "white"
-
-
-def _mix_label(mix: list[tuple[int, int]]) -> str:
-    """HTML-like label: one coloured cell per source group, holding its channel count."""
-    cells = "".join(
-        f'<TD BGCOLOR="{group_color(g)}"><FONT COLOR="{_text_color(group_color(g))}">{n}</FONT></TD>' for g, n in mix
-    )
-    return f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="1" CELLPADDING="3"><TR>{cells}</TR></TABLE>>'
-
-
-@dataclass
-class _Rank:
-    """One row of the diagram: a channel layer."""
-
-    name: str
-    title: str
-    colors: list[int]  # colour (group index) of each channel
-    labels: list[str]
-    bundles: list[tuple]  # bundle key of each channel (used when drawing groups as bundles)
-    bundle_labels: dict = field(default_factory=dict)
-    mixed: bool = False  # bundles hold channels of several colours (after a shuffle)
-
-
-def _toy_ranks(channels: int, groups: int, layers: int, wiring: str) -> tuple[list[_Rank], list[list[tuple[int, int]]]]:
-    """The diagram at channel level: ranks of channels and, between ranks, edges (src, dst)."""
-    per_group = channels // groups
-    group = list(np.arange(channels) // per_group)
-    source = shuffle_source(channels, groups)
-
-    def gconv_rank(name: str, title: str) -> _Rank:
-        labels = {(g,): f"group {g}\\nch {g * per_group}–{(g + 1) * per_group - 1}" for g in range(groups)}
-        return _Rank(name, title, list(group), [str(c) for c in range(channels)], [(g,) for g in group], labels)
-
-    ranks = [gconv_rank("in", "input")]
-    edges: list[list[tuple[int, int]]] = []
-    block = group_conv_mask(channels, channels, groups)
-    cross = cross_group_mask(channels, groups)
-    for layer in range(1, layers + 1):
-        mask = block
-        if layer > 1 and wiring == "shuffle":
-            previous = ranks[-1]
-            colors = [previous.colors[source[p]] for p in range(channels)]
-            # A bundle is one next-layer group's slice of the shuffled channels; its label
-            # counts the channels from each source group (coloured cells).
-            bundles = [(p // per_group,) for p in range(channels)]
-            labels = {}
-            for (j,) in dict.fromkeys(bundles):
-                mix = [colors[p] for p in range(j * per_group, (j + 1) * per_group)]
-                labels[(j,)] = [(g, mix.count(g)) for g in dict.fromkeys(mix)]
-            ranks.append(_Rank(f"s{layer}", "shuffle", colors, [str(source[p]) for p in range(channels)], bundles,
-                               labels, mixed=True))  # fmt: skip
-            edges.append([(int(source[p]), p) for p in range(channels)])
-        elif layer > 1 and wiring == "cross":
-            mask = cross
-        title = f"GConv{layer}" + (" (output)" if layer == layers else "")
-        ranks.append(gconv_rank(f"l{layer}", title))
-        out, inp = np.nonzero(mask)
-        edges.append([(int(i), int(o)) for o, i in zip(out, inp)])
-    return ranks, edges
-
-
-def toy_diagram_detail(channels: int, groups: int) -> str:
-    """``"channels"`` (one node per channel) when small enough to read, else ``"groups"``."""
-    per_group = channels // groups
-    small = channels <= MAX_DRAWN_CHANNELS and channels * per_group <= MAX_DRAWN_EDGES_PER_LAYER
-    return "channels" if small else "groups"
-
-
-def toy_dot(channels: int, groups: int, layers: int, wiring: str = "shuffle", detail: str = "auto") -> str:
-    """Graphviz DOT of the toy: a layered diagram, input on top, nodes coloured by group.
-
-    ``detail="channels"`` draws every channel (edges only where a connection exists);
-    ``"groups"`` draws one node per group bundle (per (group, source group) pair after a
-    shuffle) with edge labels giving how many channels flow; ``"auto"`` picks channels
-    for C <= 24 (and at most 256 edges per layer), bundles otherwise, and says so in the
-    diagram's caption line.
-    """
-    check_toy(channels, groups, layers, wiring)
-    if detail == "auto":
-        detail = toy_diagram_detail(channels, groups)
-    if detail not in ("channels", "groups"):
-        raise _fail("detail", detail, "one of auto, channels, groups")
-    ranks, edges = _toy_ranks(channels, groups, layers, wiring)
-    caption = f"{WIRING_TITLES[wiring]}: C={channels}, g={groups}, {layers} group conv{'s' if layers > 1 else ''}"
-    if detail == "groups":
-        caption += "\\n(one node per group; numbers = channels)"
-    lines = [
-        f"digraph mixing_{wiring} {{",
-        f'  graph [rankdir=TB, bgcolor="transparent", nodesep=0.06, ranksep=0.45, newrank=true, '
-        f'fontname="Helvetica", fontsize=12, labelloc=t, label="{caption}"];',
-        '  node [fontname="Helvetica", fontsize=9, style=filled, penwidth=0];',
-        "  edge [arrowsize=0.35, penwidth=0.8];",
-        '  node [shape=plaintext, style="", fontsize=10];',
-    ]
-    for rank in ranks:
-        lines.append(f'  t_{rank.name} [label="{rank.title}"];')
-    lines.append("  " + " -> ".join(f"t_{r.name}" for r in ranks) + " [style=invis];")
-    for r, rank in enumerate(ranks):
-        if detail == "channels":
-            ids = [f"{rank.name}_{c}" for c in range(channels)]
-            shape = "circle, width=0.26, height=0.26, fixedsize=true"
-            for c, node in enumerate(ids):
-                fill = group_color(rank.colors[c])
-                lines.append(f'  {node} [shape={shape}, style=filled, fillcolor="{fill}", '
-                             f'fontcolor="{_text_color(fill)}", label="{html.escape(rank.labels[c])}"];')  # fmt: skip
-        else:
-            keys = list(dict.fromkeys(rank.bundles))
-            ids = [f"{rank.name}_b{k}" for k in range(len(keys))]
-            color_of = {key: rank.colors[rank.bundles.index(key)] for key in keys}
-            for key, node in zip(keys, ids):
-                if rank.mixed:
-                    label = _mix_label(rank.bundle_labels[key])
-                    lines.append(f'  {node} [shape=plaintext, style="", label={label}];')
-                    continue
-                fill = group_color(color_of[key])
-                lines.append(f'  {node} [shape=box, style="rounded,filled", fillcolor="{fill}", '
-                             f'fontcolor="{_text_color(fill)}", label="{rank.bundle_labels[key]}"];')  # fmt: skip
-        lines.append(f"  {{ rank=same; t_{rank.name}; {'; '.join(ids)}; }}")
-        lines.append(f"  t_{rank.name} -> {' -> '.join(ids)} [style=invis];")
-    for r, pairs in enumerate(edges, start=1):
-        upper, lower = ranks[r - 1], ranks[r]
-        if detail == "channels":
-            for src, dst in pairs:
-                color = group_color(upper.colors[src])
-                lines.append(f'  {upper.name}_{src} -> {lower.name}_{dst} [color="{color}AA"];')
-            continue
-        upper_keys = list(dict.fromkeys(upper.bundles))
-        lower_keys = list(dict.fromkeys(lower.bundles))
-        flows: dict[tuple[int, int], set[int]] = {}
-        for src, dst in pairs:
-            key = (upper_keys.index(upper.bundles[src]), lower_keys.index(lower.bundles[dst]))
-            flows.setdefault(key, set()).add(src)
-        for (a, b), sources in sorted(flows.items()):
-            color = NEUTRAL if upper.mixed else group_color(upper.colors[upper.bundles.index(upper_keys[a])])
-            width = 0.8 + 2.2 * len(sources) / max(1, max(len(s) for s in flows.values()))
-            lines.append(f'  {upper.name}_b{a} -> {lower.name}_b{b} [color="{color}CC", penwidth={width:.2f}, '
-                         f'label="{len(sources)}", fontsize=8, fontcolor="{color}"];')  # fmt: skip
-    lines.append("}")
-    return "\n".join(lines)
-
-
 __all__ = [
     "MAX_LAYERS",
     "MIN_LAYERS",
@@ -477,7 +313,5 @@ __all__ = [
     "shuffle_matrix",
     "shuffle_source",
     "shuffle_steps",
-    "toy_diagram_detail",
-    "toy_dot",
     "toy_mixing",
 ]

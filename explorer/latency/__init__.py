@@ -1,0 +1,36 @@
+"""How fast it runs: CPU latency of any model the explorer builds, measured here, and the paper's Table 8.
+
+``backends`` names the runtimes and their faults, ``runner`` measures (one loop for the
+CLI, the pages and background jobs), ``timing`` is the harness, ``results`` what a
+measurement yields, ``machine`` where it was made, ``roofline`` the GEMM peak it is
+compared with, ``export`` the ONNX files, ``kernel_profile`` where the time goes, and
+``table8`` the paper's Table 8 on this machine.
+"""
+
+from .backends import (
+    BACKENDS,
+    DEFAULT_BACKENDS,
+    FP32_PARITY_TOLERANCE,
+    STAGES,
+    Backend,
+    BackendFailed,
+    BackendFailure,
+    ParityMismatch,
+    one_line,
+    parity,
+    parse_backends,
+)
+from .machine import (
+    MAX_BATCH,
+    MAX_THREADS,
+    available_cores,
+    check_threads,
+    cpu_model,
+    default_threads,
+    machine_dict,
+    versions,
+)
+from .results import Measurement, Results, fastest, model_key
+from .runner import LatencyRunner, counted, measure
+from .table8 import ALEXNET_DEFINITION, REFERENCE_MODELS, best_speedup, summary, table8_jobs, table8_records
+from .timing import Cancelled, Timing, measurement_lock

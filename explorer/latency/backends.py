@@ -1,0 +1,159 @@
+"""The runtimes a model can be timed on, and what happens when one cannot run a model.
+
+Backends (each labelled wherever a number appears):
+
+* ``torch``       PyTorch eager, ``torch.inference_mode()``, NCHW.
+* ``torch-cl``    PyTorch eager with the model and input in channels-last (NHWC) memory.
+* ``torch-fold``  PyTorch eager with every BatchNorm folded into the convolution before it.
+* ``ort``         ONNX Runtime (CPU), FP32, all graph optimisations (``ORT_ENABLE_ALL``:
+                  Conv+BN and Conv+ReLU fusion, NCHWc blocked layouts), on a model
+                  exported from the same ``nn.Module`` (checked with ``onnx.checker``, its
+                  outputs compared with PyTorch's: max absolute difference reported).
+* ``ort-int8``    ONNX Runtime on an INT8 statically quantised copy (QDQ, per-channel
+                  weights, calibrated on random inputs); its drift against FP32 is shown.
+
+Faults: a backend that cannot be measured for a config (the model does not build or
+count, the ONNX export or its check raises, ONNX Runtime's output differs from PyTorch's,
+the session cannot be created, a run raises) raises ``BackendFailed`` carrying a
+``BackendFailure`` (backend, config, stage, one-line reason); the traceback goes to the
+``explorer.latency`` logger. The runner records it and measures the other backends, so
+an ONNX Runtime fault never hides the PyTorch numbers.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from dataclasses import dataclass
+from typing import Iterator, Sequence
+
+import numpy as np
+
+from ..counting import ResourceRefused
+from ..shufflenet import ModelConfig
+from .export import max_abs_difference
+from .timing import Cancelled
+
+log = logging.getLogger(__package__)  # "explorer.latency": every backend fault is logged there
+
+
+@dataclass(frozen=True)
+class Backend:
+    key: str
+    label: str
+    description: str
+    onnx: bool
+
+
+BACKENDS: dict[str, Backend] = {
+    b.key: b
+    for b in (
+        Backend("torch", "PyTorch eager", "PyTorch eager, inference mode, NCHW tensors", False),
+        Backend("torch-cl", "PyTorch eager, channels-last", "PyTorch eager, model and input in channels-last memory",
+                False),
+        Backend("torch-fold", "PyTorch eager, BN folded", "PyTorch eager, BatchNorm folded into the preceding conv",
+                False),
+        Backend("ort", "ONNX Runtime FP32", "ONNX Runtime CPU, FP32, all graph optimisations (ORT_ENABLE_ALL)", True),
+        Backend("ort-int8", "ONNX Runtime INT8",
+                "ONNX Runtime CPU on an INT8 static-quantised copy (QDQ, calibrated on random inputs)", True),
+    )
+}  # fmt: skip
+DEFAULT_BACKENDS = ("torch", "ort")
+
+
+def parse_backends(text: str | Sequence[str]) -> tuple[str, ...]:
+    """``"torch,ort"`` -> ``("torch", "ort")``; unknown names raise ``ValueError``."""
+    names = [n.strip() for n in (text.split(",") if isinstance(text, str) else text) if n.strip()]
+    unknown = [n for n in names if n not in BACKENDS]
+    if unknown or not names:
+        raise ValueError(f"backends={','.join(names) or text!r} is not allowed: choose from {', '.join(BACKENDS)}")
+    return tuple(dict.fromkeys(names))
+
+
+# --------------------------------------------------------------------------- faults
+
+STAGES = {
+    "build": "building and counting the model",
+    "export": "the ONNX export (export, onnx.checker, quantisation, or outputs against PyTorch)",
+    "session": "creating the ONNX Runtime session",
+    "run": "running the model",
+}
+FP32_PARITY_TOLERANCE = 1e-3  # ORT FP32 vs PyTorch: max |diff| / max |PyTorch output| (measured: about 1e-6)
+REASON_CHARS = 300
+
+
+@dataclass(frozen=True)
+class BackendFailure:
+    """One (config, backend) that could not be measured: the step that failed and why, in one line."""
+
+    config: ModelConfig
+    backend: str
+    stage: str  # a key of STAGES
+    reason: str  # "ExceptionType: message", whitespace collapsed, at most REASON_CHARS
+
+    @property
+    def backend_label(self) -> str:
+        return BACKENDS[self.backend].label
+
+    @property
+    def where(self) -> str:
+        return f"{self.config.label} at {self.config.input_size[0]}x{self.config.input_size[1]}"
+
+    def message(self) -> str:
+        return f"{self.backend_label} failed for {self.where} during {STAGES[self.stage]}: {self.reason}"
+
+    def to_dict(self) -> dict:
+        return {"model": self.config.label, "input": list(self.config.input_size), "backend": self.backend,
+                "backend_label": self.backend_label, "stage": self.stage, "reason": self.reason}
+
+
+class BackendFailed(RuntimeError):
+    """Raised by ``LatencyRunner.measure`` when one backend cannot be measured for one config."""
+
+    def __init__(self, failure: BackendFailure) -> None:
+        super().__init__(failure.message())
+        self.failure = failure
+
+
+class ParityMismatch(RuntimeError):
+    """The ONNX graph does not compute what the PyTorch module computes."""
+
+
+class FailedBefore(RuntimeError):
+    """An export that already failed in this runner: same reason, not tried again (AlexNet's takes ~20 s)."""
+
+
+def one_line(error: BaseException, limit: int = REASON_CHARS) -> str:
+    """``Type: message`` on one line, cut to ``limit`` characters: a reason to show, not a traceback."""
+    text = " ".join(str(error).split())
+    text = f"{type(error).__name__}: {text}" if text else type(error).__name__
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+@contextlib.contextmanager
+def failure_stage(config: ModelConfig, backend: str, stage: str) -> Iterator[None]:
+    """Turn any fault inside the block into ``BackendFailed`` (traceback logged); refusals and cancels pass."""
+    try:
+        yield
+    except (Cancelled, BackendFailed, ResourceRefused):  # a refusal (memory, time) is an answer, not a fault
+        raise
+    except Exception as error:
+        repeated = isinstance(error, FailedBefore)
+        failure = BackendFailure(config, backend, stage, str(error) if repeated else one_line(error))
+        log.error("%s", failure.message(), exc_info=not repeated)
+        raise BackendFailed(failure) from error
+
+
+def parity(reference: np.ndarray, output: np.ndarray, backend: str) -> tuple[float, float]:
+    """Max |ONNX - PyTorch| and that over max |PyTorch|; ``ParityMismatch`` when FP32 is off or anything is NaN.
+
+    INT8 is expected to drift (it is reported, not judged); FP32 must agree to rounding.
+    """
+    difference = max_abs_difference(reference, output)
+    relative = difference / (float(np.max(np.abs(reference))) or 1.0)
+    if not np.isfinite(relative):
+        raise ParityMismatch(f"the ONNX Runtime output is not finite where PyTorch's is (max |diff| {difference})")
+    if backend == "ort" and relative > FP32_PARITY_TOLERANCE:
+        raise ParityMismatch(f"the ONNX Runtime output differs from PyTorch's by {difference:.3g} (max |diff|, "
+                             f"{relative:.3g} of the largest output; FP32 allows {FP32_PARITY_TOLERANCE:g})")
+    return difference, relative

@@ -1,0 +1,171 @@
+"""Latency measurements that outlive a script run: the process-wide result store and background jobs.
+
+* ``result_store()``: every measurement made in this server process, keyed by
+  (config incl. input, backend, threads, batch); shared by all sessions, bounded.
+* ``job_registry()``: background measurement jobs (Table 8, reference models). A job runs
+  in its own thread (named ``explorer-job-<id>``) through ``LatencyRunner.measure_many``,
+  the library's one measuring loop: it takes the measurement lock per measurement (so two
+  users never time on top of each other), stops soon after its cancel flag is set
+  (between the steps of a measurement and between timed runs), records a backend that
+  fails for a config and goes on with the others, and reports progress the page polls
+  with ``st.fragment(run_every=...)``. Its ONNX files live in the job's
+  ``LatencyRunner`` directory, removed when the thread ends, whatever ended it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import streamlit as st
+
+from explorer.latency import BACKENDS, BackendFailure, LatencyRunner, Measurement, one_line
+
+log = logging.getLogger(__name__)
+
+STORE_ENTRIES = 512
+JOB_THREAD_PREFIX = "explorer-job-"
+
+
+class ResultStore:
+    """Thread-safe map of Measurement.key() -> newest Measurement (oldest dropped past the bound)."""
+
+    def __init__(self, entries: int = STORE_ENTRIES) -> None:
+        self._lock = threading.Lock()
+        self._items: dict[tuple, Measurement] = {}
+        self._entries = entries
+
+    def put(self, measurement: Measurement) -> None:
+        with self._lock:
+            self._items.pop(measurement.key(), None)
+            self._items[measurement.key()] = measurement
+            while len(self._items) > self._entries:
+                self._items.pop(next(iter(self._items)))
+
+    def get(self, config, backend: str, threads: int, batch: int = 1) -> Measurement | None:
+        with self._lock:
+            return self._items.get((config, backend, threads, batch))
+
+    def for_config(self, config, batch: int = 1) -> list[Measurement]:
+        with self._lock:
+            return [m for m in self._items.values() if m.config == config and m.batch == batch]
+
+    def all(self) -> list[Measurement]:
+        with self._lock:
+            return list(self._items.values())
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+@st.cache_resource(show_spinner=False)
+def result_store() -> ResultStore:
+    return ResultStore()
+
+
+# --------------------------------------------------------------------------- jobs
+
+
+@dataclass
+class Job:
+    """A list of (config, backend) measured in a background thread."""
+
+    id: int
+    name: str
+    items: list
+    threads: int
+    batch: int
+    min_time: float
+    cancel: threading.Event = field(default_factory=threading.Event)
+    state: str = "queued"  # queued, running, done, cancelled, failed
+    done: int = 0
+    current: str = ""
+    waiting_s: float = 0.0  # > 0 while queued behind another measurement
+    results: list = field(default_factory=list)
+    failures: list = field(default_factory=list)  # BackendFailure: this backend could not be measured for a config
+    error: str = ""
+    started: float = field(default_factory=time.time)
+    finished: float | None = None
+    thread: threading.Thread | None = None
+
+    @property
+    def total(self) -> int:
+        return len(self.items)
+
+    @property
+    def active(self) -> bool:
+        return self.state in ("queued", "running")
+
+    @property
+    def fraction(self) -> float:
+        return self.done / self.total if self.total else 1.0
+
+
+class JobRegistry:
+    """Process-wide: jobs outlive the script run (and the session) that started them."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._jobs: dict[int, Job] = {}
+        self._ids = itertools.count(1)
+
+    def start(self, name: str, items: Sequence, threads: int, batch: int, min_time: float,
+              store: ResultStore) -> Job:
+        job = Job(next(self._ids), name, list(items), threads, batch, min_time)
+        with self._lock:
+            self._jobs[job.id] = job
+            for old in [j for j in self._jobs.values() if not j.active and j.id != job.id][:-16]:
+                self._jobs.pop(old.id, None)  # keep a few finished jobs for their sessions
+        job.thread = threading.Thread(target=self._run, args=(job, store), name=f"{JOB_THREAD_PREFIX}{job.id}",
+                                      daemon=True)
+        job.thread.start()
+        return job
+
+    def get(self, job_id: int | None) -> Job | None:
+        with self._lock:
+            return self._jobs.get(job_id) if job_id is not None else None
+
+    def active(self) -> list[Job]:
+        with self._lock:
+            return [j for j in self._jobs.values() if j.active]
+
+    @staticmethod
+    def _run(job: Job, store: ResultStore) -> None:
+        def on_wait(seconds: float) -> None:
+            job.waiting_s = seconds
+
+        def on_start(index: int, total: int, config, backend: str) -> None:
+            job.state = "running"
+            job.current = f"{config.label} {config.input_size[0]}×{config.input_size[1]} · {BACKENDS[backend].label}"
+
+        def progress(done: int, total: int, outcome: Measurement | BackendFailure) -> None:
+            if isinstance(outcome, BackendFailure):  # logged with its traceback by explorer.latency
+                job.failures.append(outcome)
+            else:
+                store.put(outcome)
+                job.results.append(outcome)
+            job.waiting_s = 0.0
+            job.done = done
+
+        try:
+            with LatencyRunner(job.threads, job.batch, job.min_time) as runner:
+                results = runner.measure_many(job.items, on_start=on_start, progress=progress, cancel=job.cancel,
+                                              on_wait=on_wait)  # fmt: skip
+            job.state = "cancelled" if results.cancelled else "done"
+        except Exception as error:  # shown on the page (one line); the traceback goes to the server log
+            log.exception("%s job %d stopped by an unexpected error", job.name, job.id)
+            job.error = one_line(error)
+            job.state = "failed"
+        finally:
+            job.current = ""
+            job.finished = time.time()
+
+
+@st.cache_resource(show_spinner=False)
+def job_registry() -> JobRegistry:
+    return JobRegistry()
