@@ -26,6 +26,7 @@ from .reported import (
     reported_mflops,
     residual_note,
 )
+from .tradeoff import NO_SHUFFLE_NOTE, ReportedPoint, best_within, pareto_front, point_for, reported_points
 from .table1 import (
     LAYOUT_COLUMNS,
     TABLE1_CHANNELS,

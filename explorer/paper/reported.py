@@ -133,7 +133,8 @@ NOTE_WIDENED = (
 )
 
 
-def _at_reference(config: ModelConfig) -> ModelConfig:
+def at_reference(config: ModelConfig) -> ModelConfig:
+    """The config at the paper's 224x224 input and 1000 classes: how the paper's rows are keyed."""
     changes = {"input_size": REFERENCE_INPUT}
     if isinstance(config, ShuffleNetConfig):
         changes["num_classes"] = 1000
@@ -142,7 +143,7 @@ def _at_reference(config: ModelConfig) -> ModelConfig:
 
 def reported_for(config: ModelConfig) -> tuple[Reported, ...]:
     """Every table row the paper reports for this model at 224x224 (input size ignored)."""
-    key = _at_reference(config)
+    key = at_reference(config)
     return tuple(r for r in ALL_REPORTED if r.config == key)
 
 
