@@ -11,7 +11,6 @@ import streamlit as st
 
 from explorer import ShuffleNetConfig, paper
 from explorer import latency as lat
-from explorer.counting import MemoryRefused, check_memory
 from explorer.latency.kernel_profile import profile_ort
 from explorer.latency.roofline import GemmPeak, cached_gemm_peak, gemm_peak
 from explorer.latency.timing import NOISY_IQR_FRACTION
@@ -27,6 +26,7 @@ from ui.latency import (
     profile_frame,
     table8_frame,
 )
+from ui.latency import first_memory_refusal as refused
 from ui.page import page_setup
 from ui.text import input_size_text, shown_value
 
@@ -67,18 +67,6 @@ def show_table(measurements, key: str) -> None:
         st.warning(f"{len(noisy)} measurement(s) are noisy (IQR above {NOISY_IQR_FRACTION:.0%} of the median) or "
                    "were taken while other processes used more than 10% of the CPUs: re-measure when the machine "
                    "is quiet.", icon="⚠️")
-
-
-def refused(configs_and_backends, batch: int) -> str | None:
-    """The memory guard's message for the first request that would not fit, or None."""
-    for model_config, backends in configs_and_backends:
-        try:
-            check_memory(model_config, batch, backends)
-        except MemoryRefused as error:
-            return str(error)
-        except Exception:  # noqa: BLE001, S112 - the model does not even count: its measurement records why
-            continue
-    return None
 
 
 def show_failures(failures, anything_measured: bool) -> None:

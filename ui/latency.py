@@ -4,7 +4,8 @@
   (with ``NUMBER_FORMATS``, their column formats).
 * ``failures_markdown(failures)``: which backend failed, at which step and why, escaped.
 * ``latency_summary(config)`` / ``compare_latency_column(configs)``: what other pages show
-  for a config that was already measured; they never measure.
+  for a config that was already measured; they never measure. ``first_memory_refusal``:
+  the memory guard's answer before a job starts.
 * ``latency_figure(measurements, peak)``: latency vs multiply-adds (log-log) with the
   GEMM roofline line.
 """
@@ -18,6 +19,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from explorer import MobileNetConfig, ShuffleNetConfig
+from explorer.counting import MemoryRefused, check_memory
 from explorer.latency import BACKENDS, STAGES, BackendFailure, Measurement, default_threads
 
 from .charts import style_figure
@@ -122,8 +124,20 @@ def latency_summary(config, threads: int | None = None, batch: int = 1) -> str |
 
 
 def compare_latency_column(configs: Sequence) -> list[str]:
-    """One cell per config for the Compare page: measured latency, or a pointer to the Latency page."""
-    return [latency_summary(c) or "not measured yet (Latency page)" for c in configs]
+    """One cell per config for the Compare page: measured latency, or that it is not measured yet."""
+    return [latency_summary(c) or "not measured yet (“Measure” below)" for c in configs]
+
+
+def first_memory_refusal(configs_and_backends, batch: int) -> str | None:
+    """The memory guard's message for the first (config, backends) that would not fit, or None. Never measures."""
+    for model_config, backends in configs_and_backends:
+        try:
+            check_memory(model_config, batch, backends)
+        except MemoryRefused as error:
+            return str(error)
+        except Exception:  # noqa: BLE001, S112 - the model does not even count: its measurement records why
+            continue
+    return None
 
 
 BACKEND_SYMBOLS = {"torch": "circle", "torch-cl": "square", "torch-fold": "triangle-up", "ort": "diamond",

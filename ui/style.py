@@ -33,3 +33,5 @@ def groups_color(groups: int) -> str:
     if groups in PAPER_GROUPS:
         return PALETTE[PAPER_GROUPS.index(groups)]
     return PALETTE[(len(PAPER_GROUPS) + groups) % len(PALETTE)]
+OTHER_NETWORKS = "#000000"  # networks that are neither ShuffleNet nor MobileNet (AlexNet, VGG-16, ...)
+BUDGET_LINE = "#D55E00"
