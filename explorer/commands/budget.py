@@ -25,7 +25,7 @@ from ..counting.budget import WIDTH_STEP
 from ..counting.decision import KINDS, Decision
 from ..counting.tables import config_dict
 from ..latency.budget import DEFAULT_BACKEND, MAX_BUDGET_MS, SEARCH_SECONDS, search_latency_budget
-from ..shufflenet import PAPER_GROUPS, VARIANTS
+from ..shufflenet import MAX_GROUPS, PAPER_GROUPS, VARIANTS
 from .common import add_json_argument, footnotes, format_table, human, input_size, integer, number, paragraph, print_json
 
 MAX_MFLOPS = 1_000_000
@@ -43,6 +43,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                       help="budget in millions of parameters, e.g. 1.5")
     kind.add_argument("--ms", type=number(f"a budget above 0 and up to {MAX_BUDGET_MS:g} milliseconds"),
                       help="budget in milliseconds per image on this machine (measures what is not stored)")
+    parser.add_argument("--groups", type=group_list, default=PAPER_GROUPS, metavar="LIST",
+                        help="comma-separated group counts from 1 to 64 (default the paper's 1,2,3,4,8)")
     parser.add_argument("--variant", choices=VARIANTS, default=None,
                         help="only this variant (default: all three; standard for --ms)")
     parser.add_argument("--input", type=input_size, default=(224, 224), metavar="HxW")
@@ -55,6 +57,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--remeasure-busy", action="store_true",
                         help="--ms: measure again a stored measurement that was taken while the machine was busy")
     add_json_argument(parser)
+
+
+def group_list(text: str) -> tuple[int, ...]:
+    """``"1,8"`` -> ``(1, 8)``; anything else is refused naming the text and what is allowed."""
+    allowed = f"comma-separated integers from 1 to {MAX_GROUPS}, e.g. 1,2,3,4,8"
+    parse = integer(allowed, 1, MAX_GROUPS)
+    parts = [part.strip() for part in text.split(",")]
+    if not all(parts):
+        raise argparse.ArgumentTypeError(f"{text!r} is not allowed: give {allowed}")
+    return tuple(dict.fromkeys(parse(part) for part in parts))
 
 
 def _chosen(args: argparse.Namespace) -> tuple[str, float]:
@@ -187,7 +199,6 @@ def _print_search_notes(search) -> None:
 def run(args: argparse.Namespace) -> int:
     kind, value = _chosen(args)
     threads = latency.check_threads(args.threads or latency.default_threads())
-    args.groups = PAPER_GROUPS
     args.variants = (args.variant,) if args.variant else (("standard",) if kind == "ms" else VARIANTS)
     store = open_store()
     search = None
