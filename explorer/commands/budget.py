@@ -77,25 +77,10 @@ def _chosen(args: argparse.Namespace) -> tuple[str, float]:
     return kind, value
 
 
-class _ProcessStore:
-    """Until ``explorer.latency.store`` lands: measurements kept for this process only. TODO(merge): remove."""
-
-    def __init__(self) -> None:
-        self._items: dict = {}
-
-    def get(self, config, backend: str, threads: int, batch: int = 1):
-        return self._items.get((config, backend, threads, batch))
-
-    def put(self, measurement) -> None:
-        self._items[measurement.key()] = measurement
-
-
 def open_store():
-    """The persistent result store the app shares (``explorer.latency.store``)."""
-    try:
-        from ..latency.store import open_store as open_result_store
-    except ImportError:
-        return _ProcessStore()
+    """The persistent result store the app and ``bench`` share (``explorer.latency.store``)."""
+    from ..latency.store import open_store as open_result_store
+
     return open_result_store()
 
 

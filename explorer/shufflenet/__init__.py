@@ -20,6 +20,8 @@ from .config import (
     MobileNetConfig,
     ModelConfig,
     ShuffleNetConfig,
+    config_from_dict,
+    config_to_dict,
     mobilenet_width_text,
     parse_input_size,
     query_string,
