@@ -73,7 +73,7 @@ def _chosen(args: argparse.Namespace) -> tuple[str, float]:
     kind = next(k for k in LIMITS if getattr(args, k) is not None)
     value, (limit, unit) = getattr(args, kind), LIMITS[kind]
     if not 0 < value <= limit:
-        raise ValueError(f"--{kind}={value:g} is not allowed: give a budget above 0 and up to {limit:g} {unit}")
+        raise ValueError(f"--{kind}={value:g} is not allowed: give a budget above 0 and up to {limit:.0f} {unit}")
     return kind, value
 
 
@@ -154,7 +154,7 @@ def print_decision(decision: Decision, args: argparse.Namespace, threads: int, s
                 print(paragraph(f"error reported in the paper ({c.reported.source}: {c.reported.model})", "     "))
     if decision.over:
         unit = {"mflops": "M multiply-adds", "params": "M parameters", "ms": "ms"}[decision.kind]
-        print("\nDoes not fit at any width: the smallest budget that fits (its narrowest width, 0.1x)\n")
+        print("\nDoes not fit at any width; the smallest budget that fits (0.1x):\n")
         print(format_table(("g", "Variant", "Smallest budget"),
                            [(o.groups, o.variant, f"{o.smallest:.2f} {unit}") for o in decision.over]))
     if search is not None:
