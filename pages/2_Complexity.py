@@ -15,7 +15,7 @@ from explorer.shufflenet import REFERENCE_INPUT, WIDTH_RANGE
 from ui.cache import cached_decision, cached_sweep, profile_or_ask, with_stored_latency
 from ui.charts import groups_bar_figure, stage_figure, sweep_figure, tradeoff_figure
 from ui.controls import shared_controls
-from ui.decision import DECISION_COLUMNS, decision_frame, latency_budget_task, over_frame
+from ui.decision import DECISION_COLUMNS, decision_frame, latency_budget_task, over_frame, verdict_links
 from ui.job_view import current_job, job_view
 from ui.jobs import job_registry, result_store
 from ui.page import config_slug, page_setup
@@ -160,6 +160,7 @@ def budget_controls() -> tuple[str, float, str]:
 def show_decision(decision: Decision) -> None:
     st.info(decision.verdict, icon="🎯")
     if decision.candidates:
+        st.markdown(verdict_links(decision))
         st.dataframe(decision_frame(decision), hide_index=True, width="stretch", column_config=DECISION_COLUMNS,
                      key="budget_table")  # fmt: skip
         st.caption(f"Sorted: {decision.rule} Multiply-adds, parameters, activations and peak activation memory are "

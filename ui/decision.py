@@ -4,6 +4,7 @@
   computed columns apart from the paper's error and the measured latency, with an
   "open" link (``ui.controls.open_link``: the shareable URL that loads it into the
   sidebar) and ``DECISION_COLUMNS`` to show it.
+* ``verdict_links(decision)``: markdown links opening the verdict's two models.
 * ``over_frame(decision)``: g and variants that do not fit, with the smallest budget that does.
 * ``latency_budget_task(...)``: a ``JobRegistry`` task running
   ``explorer.latency.budget.search_latency_budget`` against the shared result store.
@@ -35,11 +36,18 @@ DECISION_COLUMNS = {
 }  # fmt: skip
 
 
+def why_listed(c) -> str:
+    if c.origin == "paper":
+        return "reported in the paper"
+    return "widest within the budget" + (" (reported in the paper)" if c.reported else "")
+
+
 def decision_frame(decision: Decision) -> pd.DataFrame:
     return pd.DataFrame([{
+        "Open": open_link(c.config),
         "#": n,
         "Model": c.config.label,
-        "Why listed": "reported in the paper" if c.origin == "paper" else "widest within the budget",
+        "Why listed": why_listed(c),
         "Multiply-adds (M)": c.conv_macs / 1e6,
         "Params (M)": c.params / 1e6,
         "Activations (M values)": c.activations / 1e6,
@@ -47,8 +55,14 @@ def decision_frame(decision: Decision) -> pd.DataFrame:
         ERROR_COLUMN: None if c.reported is None else c.reported.error,
         "Reported in": "" if c.reported is None else c.reported.source,
         LATENCY_COLUMN: c.latency_ms,
-        "Open": open_link(c.config),
     } for n, c in enumerate(decision.candidates, 1)])  # fmt: skip
+
+
+def verdict_links(decision: Decision) -> str:
+    """Markdown links that open the verdict's two models in the app: the paper's best and the widest here."""
+    links = [(f"the paper's best, {c.config.label}", c) for c in (decision.paper_best,) if c is not None]
+    links += [(f"the widest here, {c.config.label}", c) for c in (decision.widest,) if c is not None]
+    return " · ".join(f"[Open {text}]({open_link(c.config)})" for text, c in links)
 
 
 def over_frame(decision: Decision) -> pd.DataFrame:
