@@ -158,7 +158,7 @@ def budget_controls() -> tuple[str, float, str]:
 
 
 def show_decision(decision: Decision) -> None:
-    st.info(decision.verdict, icon="🎯")
+    st.info(decision.verdict, icon=":material/flag:")
     if decision.candidates:
         st.markdown(verdict_links(decision))
         st.dataframe(decision_frame(decision), hide_index=True, width="stretch", column_config=DECISION_COLUMNS,
