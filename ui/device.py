@@ -38,6 +38,7 @@ PAPER_COLUMN = "Reported in the paper: Snapdragon 820, 1 core (ms)"
 DEVICE_COLUMN = "Measured on your device (ms)"
 SERVER_COLUMN = "Measured on the server (ms)"
 TABLE8_CONFIGS = tuple(row.at(size) for row in paper.TABLE8 for size in paper.TABLE8_INPUTS)
+INPUT_NAMES = {f"{h}×{w}": f"{h}x{w}" for h, w in paper.TABLE8_INPUTS}
 
 
 @st.cache_resource(show_spinner=False)
@@ -101,23 +102,21 @@ def _device_fragment(config: ModelConfig) -> None:
             log.exception("the component's value could not be read")
             run.notice = "A report from your browser could not be read and was not used."
     columns = st.columns([1, 1, 1])
-    measure = columns[0].button("Measure on this device", type="primary", disabled=bool(missing), key="dev_measure",
-                                help="The sidebar's model at its input size, timed in this browser.")
-    table8 = columns[1].button("Table 8 on this device", disabled=bool(missing), key="dev_table8",
-                               help="ShuffleNet 0.5x (arch2, g = 3) and 1x (g = 3) at 224×224, 480×640 and 720×1280.")
-    cancel = columns[2].button("Cancel", disabled=not run.active, key="dev_cancel")
-    alexnet = st.checkbox(f"Include AlexNet in Table 8: downloads its {alexnet_megabytes():.0f} MB FP32 ONNX file to "
-                          "this browser (once for all three inputs)", key="dev_alexnet")  # fmt: skip
+    columns[0].button("Measure on this device", type="primary", disabled=bool(missing), key="dev_measure",
+                      on_click=run.start, args=("Your model", [config]),
+                      help="The sidebar's model at its input size, timed in this browser.")  # fmt: skip
+    columns[1].button("Table 8 on this device", disabled=bool(missing), key="dev_table8", on_click=_start_table8,
+                      args=(run,), help="ShuffleNet 0.5x (arch2, g = 3) and 1x (g = 3) at the inputs chosen below; "
+                                        "AlexNet if included.")  # fmt: skip
+    columns[2].button("Cancel", disabled=not run.active, key="dev_cancel", on_click=run.cancel)
+    left, right = st.columns([2, 1])
+    left.checkbox(f"Include AlexNet in Table 8: downloads its {alexnet_megabytes():.0f} MB FP32 ONNX file to this "
+                  "browser (once for all inputs)", key="dev_alexnet")  # fmt: skip
+    right.multiselect("Inputs on this device", list(INPUT_NAMES), default=list(INPUT_NAMES), key="dev_inputs")
     if missing:
         st.info(HOW_TO_ENABLE, icon="ℹ️")
         log.info("onnxruntime-web files missing: %s", ", ".join(missing))
-    elif cancel:
-        run.cancel()
-    elif measure:
-        run.start("Your model", [config])
-    elif table8:
-        run.start("Table 8", [c for c in TABLE8_CONFIGS if alexnet or not isinstance(c, AlexNetConfig)])
-    if not missing:
+    else:
         _measure_step(run)
     if run.notice:
         st.warning(shown_value(run.notice, 300), icon="⚠️")
@@ -126,6 +125,14 @@ def _device_fragment(config: ModelConfig) -> None:
         st.error(f"The class view is off: {shown_value(class_view_error, 120)}")
     outcomes_table(run.outcomes)
     class_view_table(store)
+
+
+def _start_table8(run: DeviceRun) -> None:
+    """Button callback (runs before the section redraws, so Cancel is live at once)."""
+    alexnet = bool(st.session_state.get("dev_alexnet"))
+    sizes = [INPUT_NAMES[name] for name in st.session_state.get("dev_inputs", INPUT_NAMES) if name in INPUT_NAMES]
+    run.start("Table 8", [c for c in TABLE8_CONFIGS if (alexnet or not isinstance(c, AlexNetConfig))
+                          and size_text(c) in sizes])  # fmt: skip
 
 
 def _measure_step(run: DeviceRun) -> None:
@@ -162,12 +169,11 @@ def outcomes_table(outcomes: list[DeviceOutcome]) -> None:
         else:
             check = f"matches (max |Δ| {parity.max_abs_diff:.1e})" if parity else ""
         rows.append({
-            "Model": config.label, "Input": size_text(config).replace("x", "×"),
-            DEVICE_COLUMN: device_ms, "IQR (ms)": result.iqr_ms if outcome.usable else None,
-            "Runs": result.runs if result else None, "Outputs vs PyTorch": check,
-            SERVER_COLUMN: server[0] if server else None, "Server backend": server[1] if server else "not measured",
-            PAPER_COLUMN: reported,
+            "Model": config.label, "Input": size_text(config).replace("x", "×"), DEVICE_COLUMN: device_ms,
+            "Outputs vs PyTorch": check, PAPER_COLUMN: reported,
             "Speedup vs the paper (×)": reported / device_ms if reported and device_ms else None,
+            SERVER_COLUMN: server[0] if server else None, "Server backend": server[1] if server else "not measured",
+            "IQR (ms)": result.iqr_ms if outcome.usable else None, "Runs": result.runs if result else None,
             "Runtime in your browser": result.runtime if result else "",
             "Device": result.device if result else "", "Class view": outcome.stored,
         })  # fmt: skip

@@ -34,6 +34,7 @@ let active = null; // {token, job, args, abort}: the job this component was last
 let queue = Promise.resolve(); // one measurement at a time (a cancelled one finishes its run first)
 let transfer = null; // {token, key, chunks, parts, resolve}
 const models = new Map(); // model_key -> Uint8Array; one kept (AlexNet's file is about 240 MB)
+let lastDone = ""; // the last finished measurement, still shown when the component is idle again
 
 function mark(event) {
   timeline.push({ event, t: Date.now() });
@@ -193,7 +194,8 @@ async function measure(run) {
       ua: uaSummary(), outputs: Array.from(output.slice(0, 10)), checksum, session_ms: sessionMs,
     });
     mark("result-sent");
-    show(`${label}: ${quantile(samples, 0.5).toFixed(2)} ms (median of ${samples.length} runs).`);
+    lastDone = `Last: ${job.label}, ${quantile(samples, 0.5).toFixed(2)} ms (median of ${samples.length} runs).`;
+    show(lastDone);
   } catch (error) {
     if (error instanceof Cancelled) {
       show(`${label}: cancelled.`);
@@ -213,8 +215,8 @@ function onRender(args) {
     if (active) active.abort = true;
     if (transfer) transfer = null;
     active = null;
-    show(`Ready: ONNX Runtime Web ${args.ort_version || ""} (WebAssembly, SIMD) runs in this browser when you ` +
-      "press a button below.");
+    show(lastDone ? `${lastDone} Ready for the next.` : `Ready: ONNX Runtime Web ${args.ort_version || ""} ` +
+      "(WebAssembly, SIMD) runs in this browser when you press a button above.");
     return;
   }
   if (active && active.token === job.token) {
