@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Sequence
 
 import pandas as pd
@@ -19,6 +20,7 @@ import streamlit as st
 
 from explorer import MobileNetConfig, ShuffleNetConfig
 from explorer.latency import BACKENDS, STAGES, BackendFailure, Measurement, default_threads
+from explorer.latency.store import ResultStore, age_text
 
 from .charts import style_figure
 from .jobs import result_store
@@ -50,6 +52,7 @@ def measurement_frame(measurements: Sequence[Measurement]) -> pd.DataFrame:
         "Roofline floor (ms)": m.floor_ms,
         "% of GEMM peak": None if m.roofline_fraction is None else 100 * m.roofline_fraction,
         "Max |Δ| vs PyTorch": None if m.max_abs_diff is None else f"{m.max_abs_diff:.1e}",
+        "Measured": age_text(time.time() - m.measured_at) if m.measured_at else "",
     } for m in measurements])  # fmt: skip
 
 
@@ -95,6 +98,11 @@ PROFILE_NUMBER_COLUMNS = ("ms per run", "Share (%)", "Multiply-adds (M)", "G mul
 
 
 # --------------------------------------------------------------------------- failures, summaries, chart
+
+
+def stored_frame(store: ResultStore) -> pd.DataFrame:
+    """Every row of the result store (any machine), for the CSV download."""
+    return pd.DataFrame(store.rows())
 
 
 def failures_markdown(failures: Sequence[BackendFailure]) -> str:

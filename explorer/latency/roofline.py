@@ -3,9 +3,9 @@
 ``gemm_peak(threads)`` times square FP32 matrix products (1024 and 2048) with
 ``torch.mm`` (MKL) and ONNX Runtime's MatMul (MLAS) at the given thread count with the
 same harness as the models, and keeps the best of their medians in multiply-adds per
-second: the fastest a dense, compute-bound workload runs here. It is measured once per process and thread count (``refresh=True`` re-measures; a
-noisy or contended measurement is re-taken at the next use, up to three times, keeping
-the best rate seen).
+second: the fastest a dense, compute-bound workload runs here. It is measured once per
+process and thread count (``refresh=True`` re-measures; a noisy or contended measurement
+is re-taken at the next use, up to three times, keeping the best rate seen).
 
 For a model with ``macs`` multiply-adds per image, ``floor_ms = macs * batch / peak`` is
 the latency it would have if every multiply-add ran at GEMM speed; ``floor / measured``

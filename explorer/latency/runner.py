@@ -264,6 +264,7 @@ class LatencyRunner:
             prepare_s=prepare_s,
             started_at=started_at,
             finished_at=finished_at,
+            measured_at=time.time(),
         )
 
     def measure_many(self, jobs: Sequence[tuple[ModelConfig, str]], *,
