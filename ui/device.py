@@ -14,6 +14,7 @@ class view's rows in a process-wide store, bounded, switched off with
 from __future__ import annotations
 
 import logging
+import time
 
 import pandas as pd
 import streamlit as st
@@ -21,9 +22,10 @@ import streamlit as st
 from explorer import paper
 from explorer.counting import footprint
 from explorer.latency import BACKENDS, model_key
-from explorer.latency.class_view import ClassViewStore, MemoryClassView, class_view_enabled, summarize
+from explorer.latency.class_view import SqliteClassView, class_view_enabled, open_class_view, summarize
 from explorer.latency.device import device_model
 from explorer.latency.device_reports import RateLimit
+from explorer.latency.store import age_text
 from explorer.shufflenet import AlexNetConfig, ModelConfig
 
 from .device_component import HOW_TO_ENABLE, KEY, device_component, installed_version, missing_files
@@ -42,8 +44,9 @@ INPUT_NAMES = {f"{h}×{w}": f"{h}x{w}" for h, w in paper.TABLE8_INPUTS}
 
 
 @st.cache_resource(show_spinner=False)
-def class_view_store() -> ClassViewStore:
-    return MemoryClassView()
+def class_view_store() -> SqliteClassView:
+    """The class view's rows: a table of the result store's SQLite file in the data directory."""
+    return open_class_view()
 
 
 @st.cache_resource(show_spinner=False)
@@ -51,7 +54,7 @@ def rate_limit() -> RateLimit:
     return RateLimit()
 
 
-def class_view() -> tuple[ClassViewStore | None, str | None]:
+def class_view() -> tuple[SqliteClassView | None, str | None]:
     """The class view's store, or None when it is off; and the refusal of a bad EXPLORER_CLASS_VIEW."""
     try:
         return (class_view_store() if class_view_enabled() else None), None
@@ -187,20 +190,23 @@ def outcomes_table(outcomes: list[DeviceOutcome]) -> None:
                "match PyTorch's is shown as a mismatch and its time is not used.")  # fmt: skip
 
 
-def class_view_table(store: ClassViewStore | None) -> None:
+def class_view_table(store: SqliteClassView | None) -> None:
     st.subheader("Class view: reported by visitors' browsers")
     if store is None:
         st.caption("The class view is off on this server (EXPLORER_CLASS_VIEW=off).")
         return
+    for warning in store.warnings:
+        st.caption(shown_value(warning, 300))
     summary = summarize(store.rows())
     if not summary:
         st.caption("No visitor's browser has reported a result to this server yet.")
         return
-    configs = {(c.label, size_text(c)): c for c in TABLE8_CONFIGS}
+    configs, now = {(c.label, size_text(c)): c for c in TABLE8_CONFIGS}, time.time()
     st.dataframe(pd.DataFrame([{
         "Device (reported by the browser)": s.device, "Model": s.model, "Input": s.input.replace("x", "×"),
         "Results": s.count, "Median of medians (ms)": s.median_ms,
         PAPER_COLUMN: paper_ms(configs[(s.model, s.input)]) if (s.model, s.input) in configs else None,
+        "Latest": age_text(now - s.latest),
     } for s in summary]), hide_index=True, width="stretch", key="dev_class_table",
         column_config={n: st.column_config.NumberColumn(format="%.2f") for n in ("Median of medians (ms)",
                                                                                  PAPER_COLUMN)})  # fmt: skip

@@ -7,19 +7,23 @@ the parity check are kept, and only ``ClassRow`` fields: the device summary (bro
 logical cores), the model, the input, the median and the time. No session id, address or
 full user agent.
 
-Storage sits behind ``ClassViewStore`` (``add``, ``rows``, ``clear``): ``MemoryClassView``
-keeps the newest ``MAX_ROWS`` rows in memory. Turn the feature off for a server with
-``EXPLORER_CLASS_VIEW=off`` (``class_view_enabled``): nothing is stored or shown.
+Storage sits behind ``ClassViewStore`` (``add``, ``rows``, ``clear``). ``SqliteClassView``
+keeps the rows in the ``device_results`` table of the explorer's SQLite file (the result
+store's file in the data directory, opened with ``explorer.latency.database.Database``, so
+they outlive a restart and fall back to memory on a read-only or full disk), the newest
+``MAX_ROWS`` only. Turn the feature off for a server with ``EXPLORER_CLASS_VIEW=off``
+(``class_view_enabled``): nothing is stored or shown.
 """
 
 from __future__ import annotations
 
 import os
 import statistics
-import threading
-from collections import deque
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass, fields
+from pathlib import Path
 from typing import Mapping, Protocol
+
+from .database import MEMORY, Database, database_path
 
 CLASS_VIEW_ENV = "EXPLORER_CLASS_VIEW"
 ON, OFF = ("on", "1", "true", "yes"), ("off", "0", "false", "no")
@@ -71,24 +75,49 @@ class ClassViewStore(Protocol):
     def clear(self) -> None: ...
 
 
-class MemoryClassView:
-    """The newest ``max_rows`` rows, in memory (thread-safe); gone when the server stops."""
+TABLE = "device_results"
+COLUMNS = tuple(field.name for field in fields(ClassRow))
 
-    def __init__(self, max_rows: int = MAX_ROWS) -> None:
-        self._lock = threading.Lock()
-        self._rows: deque[ClassRow] = deque(maxlen=max_rows)
+
+def schema() -> tuple[str, ...]:
+    """The table, and a trigger that keeps its newest ``MAX_ROWS`` rows."""
+    return (f"CREATE TABLE IF NOT EXISTS {TABLE} (id INTEGER PRIMARY KEY, device TEXT NOT NULL, model TEXT NOT NULL, "
+            "input TEXT NOT NULL, median_ms REAL NOT NULL, measured_at REAL NOT NULL)",
+            f"CREATE TRIGGER IF NOT EXISTS {TABLE}_bound_{MAX_ROWS} AFTER INSERT ON {TABLE} "
+            f"BEGIN DELETE FROM {TABLE} WHERE id <= NEW.id - {MAX_ROWS}; END")  # fmt: skip
+
+
+class SqliteClassView:
+    """Class view rows in the explorer's SQLite file (one connection, shared by this process's threads)."""
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+
+    @property
+    def path(self) -> Path | None:
+        return self.database.path
+
+    @property
+    def warnings(self) -> list[str]:
+        return self.database.warnings
 
     def add(self, row: ClassRow) -> None:
-        with self._lock:
-            self._rows.append(row)
+        self.database.write(f"INSERT INTO {TABLE} ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})",
+                            [astuple(row)])  # fmt: skip
 
     def rows(self) -> list[ClassRow]:
-        with self._lock:
-            return list(self._rows)
+        with self.database.reading() as connection:
+            found = connection.execute(f"SELECT {', '.join(COLUMNS)} FROM {TABLE} ORDER BY id").fetchall()
+        return [ClassRow(*row) for row in found]
 
     def clear(self) -> None:
-        with self._lock:
-            self._rows.clear()
+        self.database.write(f"DELETE FROM {TABLE}")
+
+
+def open_class_view(directory: Path | str | None = None) -> SqliteClassView:
+    """The class view in ``directory``'s SQLite file (default: the data directory; ``":memory:"``: no file)."""
+    path = MEMORY if directory == MEMORY else database_path(None if directory is None else Path(directory))
+    return SqliteClassView(Database(path, schema()))
 
 
 def summarize(rows: list[ClassRow], limit: int = SUMMARY_ROWS) -> list[ClassSummary]:
