@@ -47,7 +47,7 @@ def test_page_loads_without_measuring():
     at = open_app(PAGE)
     assert_clean(at)
     headers = [h.value for h in at.header]
-    assert headers == ["This model", "Table 8 on this machine", "Reference models",
+    assert headers == ["This model", "Table 8 on this machine", "On your device", "Reference models",
                        "Where multiply-adds predict speed, and where not", "Stored results"]
     assert any("fully convolutionally" in m.value for m in at.markdown)
     assert not at.warning

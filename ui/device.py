@@ -40,6 +40,7 @@ PAPER_COLUMN = "Reported in the paper: Snapdragon 820, 1 core (ms)"
 DEVICE_COLUMN = "Measured on your device (ms)"
 SERVER_COLUMN = "Measured on the server (ms)"
 TABLE8_CONFIGS = tuple(row.at(size) for row in paper.TABLE8 for size in paper.TABLE8_INPUTS)
+RATE_LIMITS = {"per_session": 40, "per_session_minute": 12, "per_minute": 120}
 INPUT_NAMES = {f"{h}×{w}": f"{h}x{w}" for h, w in paper.TABLE8_INPUTS}
 
 
@@ -51,7 +52,8 @@ def class_view_store() -> SqliteClassView:
 
 @st.cache_resource(show_spinner=False)
 def rate_limit() -> RateLimit:
-    return RateLimit()
+    """How many browser results the class view takes: per session, per session and minute, per minute."""
+    return RateLimit(**RATE_LIMITS)
 
 
 def class_view() -> tuple[SqliteClassView | None, str | None]:

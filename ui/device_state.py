@@ -119,15 +119,15 @@ class DeviceRun:
             config = self.queue.pop(0)
             try:
                 model = get_model(config)
-            except ValueError as error:  # refused: the memory or time estimate does not fit
+                first = 0 if model.chunks == 1 else None  # one piece: sent at once; more: when asked
+            except ValueError as error:  # refused: the memory estimate, or a bad EXPLORER_DEVICE_CHUNK_MB
                 self.record(DeviceOutcome(config, error=str(error)))
                 continue
             except Exception as error:  # an export fault: said on the page, traceback in the server log
                 log.exception("ONNX export for the browser failed: %s", config.label)
                 self.record(DeviceOutcome(config, error=f"the ONNX export failed: {type(error).__name__}: {error}"))
                 continue
-            self.job = DeviceJob(secrets.token_hex(8), config, self.done, self.total, model,
-                                 0 if model.chunks == 1 else None)  # fmt: skip
+            self.job = DeviceJob(secrets.token_hex(8), config, self.done, self.total, model, first)
         return self.job
 
 

@@ -17,8 +17,9 @@ with ONNX Runtime Web in the visitor's browser. The server side of that, without
 * ``check_parity(model, outputs, checksum)``: the browser's first outputs against PyTorch's
   (within ``PARITY_TOLERANCE``) and its checksum (within ``CHECKSUM_TOLERANCE``). A
   mismatch means the browser did not compute this model, so its timing is not used.
-* ``chunk(model, index)``: the bytes travel as component arguments, ``CHUNK_BYTES`` per
-  message (Streamlit's websocket limit is 200 MB; AlexNet's FP32 file is about 240 MB).
+* ``chunk(model, index)``: the bytes travel as component arguments, ``chunk_bytes()`` per
+  message: ``EXPLORER_DEVICE_CHUNK_MB`` (default 32; Streamlit's websocket limit is 200 MB,
+  ``server.maxMessageSize``, and AlexNet's FP32 file is about 240 MB).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from ..checks import check_number, refusal
 from ..concurrency import counting_threads
 from ..counting import check_memory
 from ..shufflenet import ModelConfig, build_model
@@ -47,7 +49,8 @@ WEIGHT_SEED = 0
 OUTPUTS_CHECKED = 10
 PARITY_TOLERANCE = 1e-4  # max |browser - PyTorch| over the first OUTPUTS_CHECKED scores
 CHECKSUM_TOLERANCE = 1e-3  # |browser sum - PyTorch sum| over all scores
-CHUNK_BYTES = 32 * 2**20
+CHUNK_ENV = "EXPLORER_DEVICE_CHUNK_MB"
+DEFAULT_CHUNK_MB = 32
 CACHE_BYTES = 320 * 2**20  # AlexNet's ~240 MB file and the Table 8 ShuffleNets fit together
 REFERENCES = 64
 
@@ -92,18 +95,30 @@ class DeviceModel:
 
     @property
     def chunks(self) -> int:
-        return max(1, math.ceil(len(self.onnx) / CHUNK_BYTES))
+        return max(1, math.ceil(len(self.onnx) / chunk_bytes()))
 
     @property
     def megabytes(self) -> float:
         return len(self.onnx) / 1e6
 
 
+def chunk_bytes() -> int:
+    """Bytes per piece of an ONNX file sent to a browser: ``EXPLORER_DEVICE_CHUNK_MB`` (1-190, default 32)."""
+    text = os.environ.get(CHUNK_ENV, "").strip()
+    try:
+        megabytes = check_number(CHUNK_ENV, float(text), 0.01, 190, "a number of megabytes from 0.01 to 190") \
+            if text else DEFAULT_CHUNK_MB  # fmt: skip
+    except ValueError:
+        raise refusal(CHUNK_ENV, text[:20], "a number of megabytes from 0.01 to 190 (default 32)") from None
+    return int(megabytes * 2**20)
+
+
 def chunk(model: DeviceModel, index: int) -> bytes:
     """Piece ``index`` (0-based) of the model's ONNX file."""
+    size = chunk_bytes()
     if not 0 <= index < model.chunks:
         raise ValueError(f"index={index!r} is not allowed: index must be an integer from 0 to {model.chunks - 1}")
-    return model.onnx[index * CHUNK_BYTES:(index + 1) * CHUNK_BYTES]
+    return model.onnx[index * size:(index + 1) * size]
 
 
 @dataclass(frozen=True)

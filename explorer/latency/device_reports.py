@@ -216,7 +216,7 @@ class RateLimit:
 
     SESSIONS = 10_000  # sessions remembered (oldest forgotten first)
 
-    def __init__(self, per_session: int = 40, per_session_minute: int = 12, per_minute: int = 120,
+    def __init__(self, per_session: int, per_session_minute: int, per_minute: int,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.per_session, self.per_session_minute, self.per_minute = per_session, per_session_minute, per_minute
         self._clock = clock
