@@ -36,8 +36,8 @@ let transfer = null; // {token, key, chunks, parts, resolve}
 const models = new Map(); // model_key -> Uint8Array; one kept (AlexNet's file is about 240 MB)
 let lastDone = ""; // the last finished measurement, still shown when the component is idle again
 
-function mark(event) {
-  timeline.push({ event, t: Date.now() });
+function mark(event, detail = null) {
+  timeline.push({ event, t: Date.now(), detail });
 }
 
 function post(type, data) {
@@ -186,14 +186,15 @@ async function measure(run) {
     const warmup = await timedRuns(run, session, feeds, job.warmup_s, 1, label, "warming up");
     const samples = await timedRuns(run, session, feeds, job.budget_s, job.min_runs, label, "timing");
     samples.sort((a, b) => a - b);
-    send({
+    const result = {
       kind: "result", token: job.token, median_ms: quantile(samples, 0.5),
       iqr_ms: quantile(samples, 0.75) - quantile(samples, 0.25), runs: samples.length, warmup_runs: warmup.length,
       backend: "wasm", simd: true, threads: ort.env.wasm.numThreads, cross_origin_isolated: !!self.crossOriginIsolated,
       hardware_concurrency: Number.isInteger(navigator.hardwareConcurrency) ? navigator.hardwareConcurrency : null,
       ua: uaSummary(), outputs: Array.from(output.slice(0, 10)), checksum, session_ms: sessionMs,
-    });
-    mark("result-sent");
+    };
+    send(result);
+    mark("result-sent", result);
     lastDone = `Last: ${job.label}, ${quantile(samples, 0.5).toFixed(2)} ms (median of ${samples.length} runs).`;
     show(lastDone);
   } catch (error) {
