@@ -7,10 +7,25 @@ PyTorch: the rows read here are the server's verdicts, drawn in its results tabl
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
 
 import pytest
-from conftest import DATAFRAME, assert_no_exception, table_rows, wait_idle
+from conftest import (
+    ARTIFACTS,
+    DATAFRAME,
+    ENTRY,
+    ROOT,
+    TEST_DATA_DIR,
+    _free_port,
+    _stop,
+    _wait_healthy,
+    assert_no_exception,
+    table_rows,
+    wait_idle,
+)
 
 from ui.device import DEVICE_COLUMN, PAPER_COLUMN
 from ui.device_component import missing_files
@@ -84,3 +99,33 @@ def test_table8_on_this_device_two_shufflenets_at_224(streamlit_server, tab):
     assert "Table 8 on your device: 2 of 2 done." in tab.locator('[data-testid="stAlert"]').all_inner_texts()[-1] \
         or tab.get_by_text("Table 8 on your device: 2 of 2 done.").count()
     assert_no_exception(tab)
+
+
+@pytest.fixture(scope="module")
+def one_megabyte_pieces_server():
+    """A second server that sends ONNX files in 1 MB pieces (EXPLORER_DEVICE_CHUNK_MB=1), as it sends AlexNet's."""
+    port = _free_port()
+    environment = {**os.environ, "EXPLORER_DEVICE_CHUNK_MB": "1", "EXPLORER_DATA_DIR": str(TEST_DATA_DIR / f"pieces-{port}")}
+    ARTIFACTS.mkdir(exist_ok=True)
+    with open(ARTIFACTS / "streamlit-server-pieces.log", "wb") as log:
+        process = subprocess.Popen([sys.executable, "-m", "streamlit", "run", ENTRY, "--server.headless", "true",
+                                    "--server.address", "127.0.0.1", "--server.port", str(port),
+                                    "--server.fileWatcherType", "none"], cwd=ROOT, stdout=log,
+                                   stderr=subprocess.STDOUT, start_new_session=True, env=environment)  # fmt: skip
+        try:
+            _wait_healthy(f"http://127.0.0.1:{port}", process, timeout=90)
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            _stop(process)
+
+
+def test_a_model_in_pieces_is_asked_for_piece_by_piece_and_reassembled(one_megabyte_pieces_server, tab):
+    tab.goto(f"{one_megabyte_pieces_server}/Latency?groups=3&width=0.5&variant=arch2&input=224x224")
+    wait_idle(tab)
+    tab.get_by_role("button", name="Measure on this device").click()
+    (row,) = wait_for_verdicts(tab, 1)
+    check_row(row)  # the reassembled file computes PyTorch's outputs
+    frame = next(f for f in tab.frames if "/component/" in f.url)
+    pieces = [e["detail"] for e in frame.evaluate("window.__deviceTimeline") if e["event"] == "piece"]
+    assert [p["index"] for p in pieces] == [0, 1, 2]  # the 3 MB file, 1 MB at a time
+    assert [p["bytes"] for p in pieces[:2]] == [2**20, 2**20] and 0 < pieces[2]["bytes"] <= 2**20

@@ -197,7 +197,7 @@ def class_view_table(store: SqliteClassView | None) -> None:
     if store is None:
         st.caption("The class view is off on this server (EXPLORER_CLASS_VIEW=off).")
         return
-    for warning in store.warnings:
+    for warning in store.database.warnings:
         st.caption(shown_value(warning, 300))
     summary = summarize(store.rows())
     if not summary:

@@ -91,15 +91,7 @@ class SqliteClassView:
     """Class view rows in the explorer's SQLite file (one connection, shared by this process's threads)."""
 
     def __init__(self, database: Database) -> None:
-        self.database = database
-
-    @property
-    def path(self) -> Path | None:
-        return self.database.path
-
-    @property
-    def warnings(self) -> list[str]:
-        return self.database.warnings
+        self.database = database  # its .path (None in memory) and .warnings say where rows are kept
 
     def add(self, row: ClassRow) -> None:
         self.database.write(f"INSERT INTO {TABLE} ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})",

@@ -26,7 +26,7 @@ const YIELD_EVERY_MS = 100; // let the page handle a cancel between runs
 
 const statusBox = document.getElementById("status");
 const bar = document.getElementById("bar");
-const timeline = (window.__deviceTimeline = []); // for benchmarks/browser_latency.py; never sent
+const timeline = (window.__deviceTimeline = []); // for benchmarks and tests, kept in this page; never sent
 
 let ortModule = null;
 let seq = 0;
@@ -144,6 +144,7 @@ function takeChunk(args) {
   if (!transfer || !job || job.token !== transfer.token) return false;
   if (args.chunk_index !== transfer.parts.length || !(args.model_chunk instanceof Uint8Array)) return false;
   transfer.parts.push(args.model_chunk);
+  mark("piece", { index: args.chunk_index, bytes: args.model_chunk.length });
   if (transfer.parts.length < transfer.chunks) {
     show(`${job.label}: receiving the model (${transfer.parts.length} of ${transfer.chunks})…`,
       { progress: transfer.parts.length / transfer.chunks });
