@@ -151,6 +151,21 @@ def test_hostile_values_are_refused_nothing_is_stored_and_the_page_keeps_working
     assert device_table(at)[0]["Outputs vs PyTorch"].startswith("matches") and stored() == 1
 
 
+def test_values_that_are_not_json_are_refused_too():
+    """A modified browser can send bytes or an Arrow table instead of JSON; Streamlit decodes the latter itself."""
+    from streamlit.proto.Components_pb2 import ArrowTable
+
+    at = open_app(PAGE, SMALL)
+    press(at)
+    for value in (b"\x00" * 1000, ArrowTable(data=b"not arrow", index=b"\xff", columns=b"")):
+        send(at, value)
+        assert not at.exception, [e.value for e in at.exception]
+        assert any("refused" in w.value or "could not be read" in w.value for w in at.warning)
+        assert stored() == 0 and at.session_state["dev_run"].job is not None
+    send(at, browser_result(at))
+    assert device_table(at)[0]["Outputs vs PyTorch"].startswith("matches")
+
+
 def test_a_flood_of_results_stores_at_most_the_bounds(monkeypatch):
     monkeypatch.setattr(ui.device, "RATE_LIMITS", {"per_session": 3, "per_session_minute": 2, "per_minute": 100})
     ui.device.rate_limit.clear()

@@ -155,7 +155,11 @@ def _measure_step(run: DeviceRun) -> None:
     elif run.total:
         st.success(f"{run.name} on your device: {run.done} of {run.total} done.", icon="✅")
     job_args, index, piece = component_args(run.job)
-    device_component(job_args, index, piece, installed_version() or "")
+    try:  # its value is read above; Streamlit decodes a browser's Arrow or bytes value here, and may fail
+        device_component(job_args, index, piece, installed_version() or "")
+    except Exception:
+        log.exception("the component's value could not be decoded")
+        st.warning("A report from your browser could not be read and was not used.", icon="⚠️")
 
 
 def outcomes_table(outcomes: list[DeviceOutcome]) -> None:
