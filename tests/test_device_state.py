@@ -11,7 +11,7 @@ import statistics
 import pytest
 
 from explorer.latency import device
-from explorer.latency.class_view import ClassRow, MAX_ROWS, open_class_view, summarize
+from explorer.latency.class_view import MAX_ROWS, ClassRow, open_class_view, summarize
 from explorer.latency.device import DeviceModel
 from explorer.latency.device_reports import RateLimit
 from explorer.shufflenet import ShuffleNetConfig

@@ -16,8 +16,8 @@ from __future__ import annotations
 import logging
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from explorer.latency.class_view import ClassRow, ClassViewStore
 from explorer.latency.device import DeviceModel, Parity, check_parity, chunk

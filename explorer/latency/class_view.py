@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import os
 import statistics
+from collections.abc import Mapping
 from dataclasses import astuple, dataclass, fields
 from pathlib import Path
-from typing import Mapping, Protocol
+from typing import Protocol
 
 from .database import MEMORY, Database, database_path
 
@@ -81,10 +82,11 @@ COLUMNS = tuple(field.name for field in fields(ClassRow))
 
 def schema() -> tuple[str, ...]:
     """The table, and a trigger that keeps its newest ``MAX_ROWS`` rows."""
-    return (f"CREATE TABLE IF NOT EXISTS {TABLE} (id INTEGER PRIMARY KEY, device TEXT NOT NULL, model TEXT NOT NULL, "
-            "input TEXT NOT NULL, median_ms REAL NOT NULL, measured_at REAL NOT NULL)",
-            f"CREATE TRIGGER IF NOT EXISTS {TABLE}_bound_{MAX_ROWS} AFTER INSERT ON {TABLE} "
-            f"BEGIN DELETE FROM {TABLE} WHERE id <= NEW.id - {MAX_ROWS}; END")  # fmt: skip
+    table = (f"CREATE TABLE IF NOT EXISTS {TABLE} (id INTEGER PRIMARY KEY, device TEXT NOT NULL, "
+             "model TEXT NOT NULL, input TEXT NOT NULL, median_ms REAL NOT NULL, measured_at REAL NOT NULL)")
+    bound = (f"CREATE TRIGGER IF NOT EXISTS {TABLE}_bound_{MAX_ROWS} AFTER INSERT ON {TABLE} "
+             f"BEGIN DELETE FROM {TABLE} WHERE id <= NEW.id - {MAX_ROWS}; END")
+    return table, bound
 
 
 class SqliteClassView:

@@ -20,8 +20,8 @@ import re
 import threading
 import time
 from collections import OrderedDict, deque
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from ..checks import is_integer, refusal
 from .device import OUTPUTS_CHECKED
@@ -171,9 +171,9 @@ def parse_report(raw: object) -> Report:
         raise _refused("kind", None, "one of " + ", ".join(FIELDS))
     unknown, missing = set(raw) - FIELDS[kind], FIELDS[kind] - set(raw)
     if unknown:
-        raise _refused("field", sorted(unknown)[0], f"one of the fields of a {kind!r} report")
+        raise _refused("field", min(unknown), f"one of the fields of a {kind!r} report")
     if missing:
-        raise _refused(sorted(missing)[0], None, f"present in a {kind!r} report")
+        raise _refused(min(missing), None, f"present in a {kind!r} report")
     token = _matching(raw, "token", TOKEN, "16 lowercase hex digits")
     seq = _integer(raw, "seq", 1, MAX_SEQ)
     if kind == "chunk":
