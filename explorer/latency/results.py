@@ -26,6 +26,7 @@ class Measurement:
     max_abs_diff: float | None = None  # ONNX backends: vs PyTorch FP32 on the same input
     relative_diff: float | None = None  # max_abs_diff / max |PyTorch output|
     prepare_s: float = 0.0  # export / session / quantisation time (not in the timing)
+    compile_s: float | None = None  # creating the ORT session / OpenVINO read+reshape+compile (not in the timing)
     started_at: float = 0.0  # time.monotonic() when the lock was taken
     finished_at: float = 0.0  # time.monotonic() just before it was released
 
@@ -86,6 +87,10 @@ class Measurement:
             "max_abs_diff": self.max_abs_diff,
             "relative_diff": self.relative_diff,
             "prepare_s": self.prepare_s,
+            "compile_s": self.compile_s,
+            "compile_convention": "seconds to create the ONNX Runtime session or to read, reshape and compile the "
+                                  "model in OpenVINO, once per model, input and runner; not part of the latency",
+            "precision": BACKENDS[self.backend].precision,
         }
 
 
@@ -98,8 +103,10 @@ class Results:
     cancelled: bool = False
 
 
-def fastest(measurements: Iterable[Measurement]) -> Measurement | None:
-    return min(measurements, key=lambda m: m.median_ms, default=None)
+def fastest(measurements: Iterable[Measurement], fp32_only: bool = False) -> Measurement | None:
+    """The lowest median; with ``fp32_only``, among FP32 backends only (INT8 / BF16 trade accuracy for speed)."""
+    candidates = [m for m in measurements if not fp32_only or BACKENDS[m.backend].precision == "fp32"]
+    return min(candidates, key=lambda m: m.median_ms, default=None)
 
 
 def model_key(config: ModelConfig) -> ModelConfig:
