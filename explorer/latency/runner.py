@@ -45,6 +45,7 @@ from . import export
 from .backends import (BACKENDS, BackendFailed, BackendFailure, FailedBefore, check_available, failure_stage, one_line,
                        parity)
 from .export import INPUT_NAME, fold_batchnorm
+from .kernel_profile import Profile, profile_onnx
 from .machine import check_batch, check_threads, default_threads
 from .results import Measurement, Results, model_key
 from .roofline import GemmPeak, gemm_peak
@@ -302,6 +303,13 @@ class LatencyRunner:
             started_at=started_at,
             finished_at=finished_at,
         )
+
+    def profile(self, config: ModelConfig, runs: int = 20) -> Profile:
+        """ONNX Runtime's grouped profile of ``config`` on this runner's FP32 export (exported once), under the lock."""
+        with measurement_lock():
+            with torch_threads(SETUP_THREADS):
+                path = self._fp32_path(config)
+            return profile_onnx(path, config, self.threads, runs, self.batch, self.seed)
 
     def measure_many(self, jobs: Sequence[tuple[ModelConfig, str]], *,
                      on_start: Callable[[int, int, ModelConfig, str], None] | None = None,
