@@ -38,20 +38,22 @@ def _short(category: str) -> str:
     return category.split(" (")[0] if "(" in category and "classifier" not in category else category
 
 
-def _rate_fraction(row: ProfileRow, peak: float) -> float | None:
-    return None if row.gmacs is None else row.gmacs * 1e9 / peak
+def _rate_fraction(profile: Profile, row: ProfileRow, peak: float) -> float | None:
+    """The row's multiply-adds per second (over its time scaled to the plain median) / the GEMM peak."""
+    rate = profile.rate(row)
+    return None if rate is None else rate / peak
 
 
 def _slow_and_moving(profile: Profile, peak: float) -> tuple[list[ProfileRow], list[ProfileRow]]:
-    slow = [r for r in profile.rows if r.macs > 0 and (_rate_fraction(r, peak) or 0) < SLOW_FRACTION]
+    slow = [r for r in profile.rows if r.macs > 0 and (_rate_fraction(profile, r, peak) or 0) < SLOW_FRACTION]
     moving = [r for r in profile.rows if r.macs == 0]
     return sorted(slow, key=lambda r: -r.share), sorted(moving, key=lambda r: -r.share)
 
 
-def _listing(rows: list[ProfileRow], peak: float | None) -> str:
+def _listing(profile: Profile, rows: list[ProfileRow], peak: float | None) -> str:
     shown = []
     for row in rows[:LISTED]:
-        rate = None if peak is None else _rate_fraction(row, peak)
+        rate = None if peak is None else _rate_fraction(profile, row, peak)
         at = "" if rate is None else f" at {_percent(rate)} of the peak"
         shown.append(f"{_short(row.category)} {_percent(row.share)}{at}")
     return "; ".join(shown)
@@ -63,10 +65,10 @@ def model_sentence(profile: Profile, peak: float) -> str:
     parts = []
     if slow:
         parts.append(f"{_percent(sum(r.share for r in slow))} of the time goes to layers running below "
-                     f"{_percent(SLOW_FRACTION)} of the GEMM rate ({_listing(slow, peak)})")
+                     f"{_percent(SLOW_FRACTION)} of the GEMM rate ({_listing(profile, slow, peak)})")
     if moving:
         parts.append(f"{_percent(sum(r.share for r in moving))} to data movement with no multiply-adds "
-                     f"({_listing(moving, None)})")
+                     f"({_listing(profile, moving, None)})")
     if not parts:
         return f"In ONNX Runtime's profile of {profile.config.label}, every layer runs near the GEMM rate."
     return f"In ONNX Runtime's profile of {profile.config.label}, " + " and ".join(parts) + "."
@@ -77,14 +79,14 @@ def alexnet_sentence(profile: Profile, peak: float) -> str:
     classifier = profile.part(lambda c: "classifier" in c)
     convolutions = profile.part(lambda c: "classifier" not in c and "conv" in c)
     size = "×".join(map(str, profile.config.input_size))
-    conv_rate = _rate_fraction(convolutions, peak)
+    conv_rate = _rate_fraction(profile, convolutions, peak)
     conv_text = "" if conv_rate is None else (f"its convolutions ({_percent(convolutions.share)} of its time) run at "
                                               f"{_percent(conv_rate)} of the GEMM peak")
     if classifier.weights <= 0 or classifier.ms <= 0:
         return f"In {profile.config.label}, {conv_text}." if conv_text else ""
     reuse = classifier.macs / classifier.weights
     megabytes = classifier.weights * BYTES_PER_WEIGHT / 1e6
-    classifier_rate = _rate_fraction(classifier, peak) or 0.0
+    classifier_rate = _rate_fraction(profile, classifier, peak) or 0.0
     if reuse <= STREAMED_REUSE:
         scaled_s = profile.scaled_ms(classifier) / 1e3
         bandwidth = classifier.weights * BYTES_PER_WEIGHT / scaled_s / 1e9 if scaled_s > 0 else float("nan")
