@@ -27,6 +27,7 @@ from ui.latency import (
     show_failures,
     show_table,
     speedup_frame,
+    stored_frame,
     table8_frame,
 )
 from ui.page import page_setup
@@ -39,13 +40,29 @@ MIN_TIMES = (0.02, 0.1, 0.25, 0.5, 1.0, 2.0, 3.0)
 JOB_KEY = "lat_job"
 
 
-def machine_caption(cores: int) -> None:
+def machine_caption(cores: int, store: ResultStore) -> None:
     versions = lat.versions()
     st.caption(
         f"Measured on this server: **{lat.cpu_model()}**, {cores} cores; torch {versions['torch']}, "
-        f"onnxruntime {versions['onnxruntime']}, openvino {versions['openvino']}. Every number on this page is measured here unless it is marked "
-        "“reported in the paper”."
+        f"onnxruntime {versions['onnxruntime']}, openvino {versions['openvino']}. Every number on this page is "
+        "measured here unless it is marked “reported in the paper”."
     )
+    for warning in store.warnings:
+        st.warning(shown_value(warning, 400), icon="⚠️")
+
+
+def stored_section(store: ResultStore) -> None:
+    """Where measurements are kept, and all of them as CSV."""
+    st.header("Stored results")
+    where = f"`{store.path}`" if store.path is not None else "memory only, until the server restarts"
+    st.markdown(
+        f"Every measurement is kept in {where}: one session's result is shown to every session, with its age, "
+        "and survives a restart of the server. Press a measure button again to measure anew. Choose the folder "
+        "with `EXPLORER_DATA_DIR`; `python -m explorer results` lists, exports or clears them."
+    )
+    frame = stored_frame(store)
+    st.download_button(f"Download the stored results (CSV, {len(frame)} rows)", frame.to_csv(index=False),
+                       "latency_results.csv", "text/csv", key="lat_stored_csv", disabled=frame.empty)  # fmt: skip
 
 
 def settings_section(cores: int) -> tuple[int, int, float]:
@@ -57,8 +74,9 @@ def settings_section(cores: int) -> tuple[int, int, float]:
                                              "OpenVINO's INFERENCE_NUM_THREADS (one stream); PyTorch's previous "
                                              "setting is restored after each measurement."))
         batch = int(middle.number_input("Batch size", 1, 256, 1, key="lat_batch"))
-        min_time = right.select_slider("Seconds of timed runs per measurement", MIN_TIMES, value=1.0, key="lat_min_time",
-                                       help="After warm-up; at least 5 runs (3 for very slow models).")  # fmt: skip
+        min_time = right.select_slider("Seconds of timed runs per measurement", MIN_TIMES, value=1.0,
+                                       key="lat_min_time",
+                                       help="After warm-up; at least 5 runs (3 for very slow models).")
     return threads, batch, min_time
 
 
@@ -329,8 +347,8 @@ def chart_section(store: ResultStore, threads: int, batch: int, peak: GemmPeak |
         return
     st.plotly_chart(latency_figure(measured, peak.macs_per_s if peak else None), key="lat_chart")
     st.caption(
-        "Every model measured in this server process at these settings. Colour: ShuffleNet by its g (as on every "
-        "page), MobileNet grey, AlexNet black; symbol: backend. The dashed line is the latency if every "
+        "Every model measured on this machine at these settings (the stored results). Colour: ShuffleNet by its g "
+        "(as on every page), MobileNet grey, AlexNet black; symbol: backend. The dashed line is the latency if every "
         "multiply-add ran at the measured FP32 GEMM speed: points far above it are limited by memory traffic and "
         "per-operator overhead (depthwise and small grouped convolutions, channel shuffle), not by arithmetic."
     )
@@ -340,9 +358,10 @@ def method_section(threads: int, peak: GemmPeak | None) -> None:
     with st.expander("How the numbers are measured"):
         st.markdown(method_markdown())
     if peak:
+        noisy = " — noisy" if peak.timing.noisy else ""
         rates = ", ".join(f"{library} {rate / 1e9:.1f}" for library, rate in peak.rates)
         st.caption(f"FP32 GEMM peak at {threads} thread(s): {peak.gmacs:.1f} G multiply-adds/s "
-                   f"({peak.gflops:.1f} GFLOP/s), {peak.library} {peak.size}²{' — noisy' if peak.timing.noisy else ''}"
+                   f"({peak.gflops:.1f} GFLOP/s), {peak.library} {peak.size}²{noisy}"
                    f"{f' (best of {rates} G multiply-adds/s)' if rates else ''}.")
 
 
@@ -352,7 +371,7 @@ def main() -> None:
     st.title("Latency")
     store, registry = result_store(), job_registry()
     cores = lat.default_threads()
-    machine_caption(cores)
+    machine_caption(cores, store)
     threads, batch, min_time = settings_section(cores)
     peak = cached_gemm_peak(threads)
     backends = this_model_section(config, store, threads, batch, min_time)
@@ -362,6 +381,7 @@ def main() -> None:
     table8_section(registry, store, threads, batch, min_time, busy)
     reference_section(config, registry, store, backends, threads, batch, min_time, busy)
     chart_section(store, threads, batch, peak)
+    stored_section(store)
     method_section(threads, peak)
 
 

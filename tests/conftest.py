@@ -10,14 +10,17 @@ without the multipage app around it, so ``st.page_link`` cannot resolve the othe
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import io
 import json
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -39,6 +42,13 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 ARTIFACTS = ROOT / "test-artifacts"
+
+# Results outlive a process (the SQLite result store in the data directory): every test
+# session gets a fresh, empty data directory of its own, so no test sees another run's
+# results and no run touches the user's own; a `streamlit run` server gets another one.
+TEST_DATA_DIR = Path(tempfile.mkdtemp(prefix="explorer-test-data-"))
+os.environ["EXPLORER_DATA_DIR"] = str(TEST_DATA_DIR)
+atexit.register(shutil.rmtree, TEST_DATA_DIR, ignore_errors=True)
 
 
 def open_app(page: str = ENTRY, query: dict[str, str] | None = None, run: bool = True):
@@ -232,7 +242,9 @@ def streamlit_server():
         "--server.headless", "true", "--server.address", "127.0.0.1", "--server.port", str(port),
         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
     ]  # fmt: skip
-    process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    environment = {**os.environ, "EXPLORER_DATA_DIR": str(TEST_DATA_DIR / f"server-{port}")}
+    process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                               env=environment)  # fmt: skip
     try:
         _wait_healthy(url, process, timeout=90)
         yield url

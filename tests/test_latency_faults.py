@@ -200,6 +200,7 @@ def test_session_failure_keeps_pytorch_and_the_roofline(fresh_tmp, monkeypatch, 
 
     monkeypatch.setattr(roofline, "_CACHE", {})  # measure the peak again, with ORT broken
     monkeypatch.setattr(roofline, "_ATTEMPTS", {})
+    monkeypatch.setenv("EXPLORER_DATA_DIR", str(fresh_tmp.parent / "data"))  # and no peak stored before
     break_session(monkeypatch)
     with lat.LatencyRunner(threads=1, **FAST) as runner:
         results = runner.measure_many([(TINY, "ort"), (TINY, "torch")])
@@ -286,9 +287,10 @@ def test_memory_refusal_is_not_a_failure():
 
 
 def start_job(items, min_time: float = 0.02):
-    from ui.jobs import JobRegistry, ResultStore
+    from explorer.latency.store import open_store
+    from ui.jobs import JobRegistry
 
-    store = ResultStore()
+    store = open_store(":memory:")
     return JobRegistry().start("test job", items, 1, 1, min_time, store), store
 
 
@@ -329,7 +331,7 @@ def test_cancelled_job_stops_during_a_long_measurement(fresh_tmp):
 
 
 def test_job_stopped_by_an_unexpected_error_logs_it(fresh_tmp, monkeypatch, caplog):
-    from ui.jobs import ResultStore
+    from explorer.latency.store import ResultStore
 
     monkeypatch.setattr(ResultStore, "put", raise_injected)
     finish(job := start_job([(TINY, "torch")])[0])

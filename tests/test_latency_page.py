@@ -48,7 +48,7 @@ def test_page_loads_without_measuring():
     assert_clean(at)
     headers = [h.value for h in at.header]
     assert headers == ["This model", "Table 8 on this machine", "Reference models",
-                       "Where multiply-adds predict speed, and where not"]
+                       "Where multiply-adds predict speed, and where not", "Stored results"]
     assert any("fully convolutionally" in m.value for m in at.markdown)
     assert not at.warning
     assert at.button(key="lat_t8_run").label == "Run Table 8 (18 measurements)"

@@ -1,7 +1,8 @@
-"""Latency measurements that outlive a script run: the process-wide result store and background jobs.
+"""Latency measurements that outlive a script run: the shared result store and background jobs.
 
-* ``result_store()``: every measurement made in this server process, keyed by
-  (config incl. input, backend, threads, batch); shared by all sessions, bounded.
+* ``result_store()``: every measurement made on this machine, kept across restarts in the
+  data directory's SQLite file (``explorer.latency.store``) and shared by every session of
+  this server and every CLI process.
 * ``profile_store()``: ONNX Runtime profiles (``explorer.latency.Profile``) made by jobs or
   pages in this process, keyed by (config incl. input, threads, batch), bounded: the
   Table 8 verdict reads them.
@@ -30,48 +31,17 @@ from typing import Sequence
 import streamlit as st
 
 from explorer.latency import BACKENDS, BackendFailure, LatencyRunner, Measurement, Profile, one_line
+from explorer.latency.store import ResultStore, open_store
 
 log = logging.getLogger(__name__)
 
-STORE_ENTRIES = 512
 JOB_THREAD_PREFIX = "explorer-job-"
-
-
-class ResultStore:
-    """Thread-safe map of Measurement.key() -> newest Measurement (oldest dropped past the bound)."""
-
-    def __init__(self, entries: int = STORE_ENTRIES) -> None:
-        self._lock = threading.Lock()
-        self._items: dict[tuple, Measurement] = {}
-        self._entries = entries
-
-    def put(self, measurement: Measurement) -> None:
-        with self._lock:
-            self._items.pop(measurement.key(), None)
-            self._items[measurement.key()] = measurement
-            while len(self._items) > self._entries:
-                self._items.pop(next(iter(self._items)))
-
-    def get(self, config, backend: str, threads: int, batch: int = 1) -> Measurement | None:
-        with self._lock:
-            return self._items.get((config, backend, threads, batch))
-
-    def for_config(self, config, batch: int = 1) -> list[Measurement]:
-        with self._lock:
-            return [m for m in self._items.values() if m.config == config and m.batch == batch]
-
-    def all(self) -> list[Measurement]:
-        with self._lock:
-            return list(self._items.values())
-
-    def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
 
 
 @st.cache_resource(show_spinner=False)
 def result_store() -> ResultStore:
-    return ResultStore()
+    """The result store of this server: the SQLite file in the data directory, shared by every session."""
+    return open_store()
 
 
 PROFILE_ENTRIES = 32

@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Sequence
 
 import pandas as pd
@@ -32,6 +33,7 @@ from explorer.latency import (
     default_threads,
 )
 from explorer.latency.timing import NOISY_IQR_FRACTION
+from explorer.latency.store import ResultStore, age_text
 
 from .charts import log_axis, style_figure
 from .jobs import result_store
@@ -78,6 +80,7 @@ def measurement_frame(measurements: Sequence[Measurement]) -> pd.DataFrame:
         "% of GEMM peak": shown(m.roofline_fraction, 0, 100),
         "Max |Δ| vs PyTorch": MISSING if m.max_abs_diff is None else f"{m.max_abs_diff:.1e}",
         "Compile (s)": shown(m.compile_s),
+        "Measured": age_text(time.time() - m.measured_at) if m.measured_at else MISSING,
     } for m in measurements])  # fmt: skip
 
 
@@ -214,6 +217,11 @@ def method_markdown() -> str:
 
 
 # --------------------------------------------------------------------------- failures, summaries, chart
+
+
+def stored_frame(store: ResultStore) -> pd.DataFrame:
+    """Every row of the result store (any machine), for the CSV download."""
+    return pd.DataFrame(store.rows())
 
 
 def failures_markdown(failures: Sequence[BackendFailure]) -> str:

@@ -10,7 +10,8 @@ Every figure is measured here except the columns marked "reported in the paper".
 (on the exports it already made) to explain, in the ``verdict`` line, why the measured
 speedup differs from the multiply-add ratio.
 
-A backend that fails for a config (ONNX export, onnx.checker, outputs against PyTorch,
+Every measurement is also kept in the result store (``python -m explorer results``), where
+the app shows it. A backend that fails for a config (ONNX export, onnx.checker, outputs against PyTorch,
 ONNX Runtime session or run) is listed with its step and reason (stderr as it happens,
 a "Failed" table, and ``failures`` in the JSON); the other backends are still measured.
 Exit status: 0 when at least one measurement was made, 1 when every one failed
@@ -32,6 +33,7 @@ from ..counting import MemoryRefused, check_memory
 from ..latency.export import cpu_has_vnni
 from ..latency.kernel_profile import overhead_text, profile_ort
 from ..latency.roofline import gemm_peak
+from ..latency.store import open_store
 from ..latency.timing import DEFAULT_MIN_TIME, NOISY_IQR_FRACTION
 from ..shufflenet import AlexNetConfig, MobileNetConfig, ShuffleNetConfig
 from .common import add_json_argument, add_model_arguments, format_table, input_size, integer, number, print_json
@@ -308,10 +310,16 @@ def run(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     passes: list = []
 
+    store = open_store()  # every measurement is kept for the app and later runs (``results`` lists them)
+    for warning in store.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+
     def progress(done: int, total: int, m) -> None:
         if isinstance(m, latency.BackendFailure):
             print(f"[{done}/{total}] {_failure_line(m)}", file=sys.stderr, flush=True)
-        elif not args.json:
+            return
+        store.put(m)
+        if not args.json:
             print(f"[{done}/{total}] {m.model} {m.input_size[0]}x{m.input_size[1]} {m.backend}: "
                   f"{m.median_ms:.2f} ms", file=sys.stderr, flush=True)
 

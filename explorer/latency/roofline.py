@@ -8,10 +8,14 @@ compute-bound workload runs here. Taking one library's rate would understate the
 on a machine where another one is faster (on an AVX-512 EPYC, OpenVINO's MatMul reached
 197 GFLOP/s, ORT's 172, torch.mm's less), and a model could then seem to beat its roof.
 
-The peak is cached per machine and thread count: the key is ``machine.fingerprint()``
-(CPU model, cores, library versions), so a peak is never reused for other hardware or
-other library versions. ``refresh=True`` re-measures; a noisy or contended measurement
-is re-taken at the next use, up to three times, keeping the best rate seen.
+The peak is cached per machine and thread count, in this process and in the data
+directory's SQLite file (table ``gemm_peaks``, ``explorer.latency.database``), so a
+restarted server or a new CLI process does not measure it again. The key is
+``machine.fingerprint()`` (CPU model, cores, library versions): a peak is never reused
+for other hardware or other library versions. ``refresh=True`` re-measures; a noisy or
+contended peak is re-taken at its next use, up to three times per process, keeping the
+best rate seen. If the file cannot be used the database falls back to memory (with a
+warning in the log); a stored peak this version cannot read is measured again.
 
 For a model with ``macs`` multiply-adds per image, ``floor_ms = macs * batch / peak`` is
 the latency it would have if every multiply-add ran at GEMM speed; ``floor / measured``
@@ -21,13 +25,16 @@ convolutions do few multiply-adds per byte moved, so they sit far below it.
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
+import time
 from dataclasses import dataclass, replace
 
 import torch
 
 from ..concurrency import torch_threads
+from .database import Database, database_path
 from .export import session_options
 from .machine import fingerprint
 from .timing import Timing, time_function
@@ -55,6 +62,17 @@ class GemmPeak:
     @property
     def gmacs(self) -> float:
         return self.macs_per_s / 1e9
+
+    def to_record(self) -> dict:
+        """As JSON values, for the data directory (``from_record`` reads it back)."""
+        return {"threads": self.threads, "macs_per_s": self.macs_per_s, "size": self.size,
+                "timing": self.timing.to_record(), "library": self.library, "rates": [list(r) for r in self.rates]}
+
+    @classmethod
+    def from_record(cls, record: dict) -> "GemmPeak":
+        return cls(int(record["threads"]), float(record["macs_per_s"]), int(record["size"]),
+                   Timing.from_record(record["timing"]), str(record["library"]),
+                   tuple((str(library), float(rate)) for library, rate in record["rates"]))
 
     def to_dict(self) -> dict:
         return {
@@ -144,11 +162,56 @@ def measure_gemm(threads: int, sizes: tuple[int, ...] = GEMM_SIZES, min_time: fl
     return replace(best, rates=tuple(rates.items()))
 
 
+PEAKS_TABLE = """CREATE TABLE IF NOT EXISTS gemm_peaks (
+    machine TEXT NOT NULL,
+    threads INTEGER NOT NULL,
+    measured_at REAL NOT NULL,
+    record TEXT NOT NULL,
+    PRIMARY KEY (machine, threads)
+)"""
+_DATABASES: dict[str, Database] = {}
+
+
+def _database() -> Database:
+    """The data directory's database (one per path: ``EXPLORER_DATA_DIR`` may differ between tests)."""
+    path = str(database_path())
+    with _CACHE_LOCK:
+        if path not in _DATABASES:
+            _DATABASES[path] = Database(path, (PEAKS_TABLE,))
+        return _DATABASES[path]
+
+
+def stored_peak(threads: int) -> GemmPeak | None:
+    """The peak stored in the data directory for this machine and ``threads``, or None."""
+    try:
+        with _database().reading() as connection:
+            row = connection.execute("SELECT record FROM gemm_peaks WHERE machine = ? AND threads = ?",
+                                     (fingerprint(), threads)).fetchone()  # fmt: skip
+        return None if row is None else GemmPeak.from_record(json.loads(row[0]))
+    except Exception:  # noqa: BLE001 - an unreadable stored peak is measured again
+        log.exception("stored GEMM peak unreadable: measuring it again")
+        return None
+
+
+def store_peak(peak: GemmPeak) -> None:
+    try:
+        _database().write("INSERT OR REPLACE INTO gemm_peaks (machine, threads, measured_at, record) "
+                          "VALUES (?, ?, ?, ?)", [(fingerprint(), peak.threads, time.time(),
+                                                   json.dumps(peak.to_record()))])  # fmt: skip
+    except Exception:  # noqa: BLE001 - the peak is still cached in this process
+        log.exception("GEMM peak not stored in the data directory")
+
+
 def gemm_peak(threads: int, refresh: bool = False) -> GemmPeak:
-    """The cached GEMM peak of this machine for ``threads`` (measured on first use; caller holds the lock)."""
+    """The GEMM peak of this machine for ``threads``: cached, else stored, else measured (caller holds the lock)."""
     key = (fingerprint(), threads)
     with _CACHE_LOCK:
         cached = _CACHE.get(key)
+    if cached is None and not refresh:
+        cached = stored_peak(threads)
+        if cached is not None:
+            with _CACHE_LOCK:
+                _CACHE[key] = cached
     doubtful = cached is not None and (cached.timing.noisy or cached.timing.contended)
     retry_noisy = doubtful and _ATTEMPTS.get(key, 0) < NOISY_RETRIES
     if cached is not None and not refresh and not retry_noisy:
@@ -159,12 +222,19 @@ def gemm_peak(threads: int, refresh: bool = False) -> GemmPeak:
         peak = cached  # a peak is the best the machine has shown; a busier moment does not lower it
     with _CACHE_LOCK:
         _CACHE[key] = peak
+    store_peak(peak)
     return peak
 
 
 def cached_gemm_peak(threads: int) -> GemmPeak | None:
+    """The peak for ``threads`` if this process or the data directory has one (never measures)."""
+    key = (fingerprint(), threads)
     with _CACHE_LOCK:
-        return _CACHE.get((fingerprint(), threads))
+        cached = _CACHE.get(key)
+    if cached is None and (cached := stored_peak(threads)) is not None:
+        with _CACHE_LOCK:
+            _CACHE.setdefault(key, cached)
+    return cached
 
 
 def floor_ms(macs: float, peak_macs_per_s: float) -> float:

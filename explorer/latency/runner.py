@@ -302,6 +302,7 @@ class LatencyRunner:
             compile_s=prepared.compile_s,
             started_at=started_at,
             finished_at=finished_at,
+            measured_at=time.time(),
         )
 
     def profile(self, config: ModelConfig, runs: int = 20) -> Profile:
