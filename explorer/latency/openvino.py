@@ -136,8 +136,9 @@ def compile_onnx(path: str, image: np.ndarray, threads: int, precision: str = "f
     return Compiled(request, image, compile_s)
 
 
-def matmul(a: np.ndarray, b: np.ndarray, threads: int) -> Callable[[], object]:
-    """One FP32 ``a @ b`` compiled by OpenVINO at ``threads`` threads (for the GEMM roofline); returns a run."""
+def matmul(a: np.ndarray, b: np.ndarray, threads: int) -> Callable[[], np.ndarray]:
+    """One FP32 ``a @ b`` compiled by OpenVINO at ``threads`` threads (for the GEMM roofline); returns a run
+    that computes it and returns the product."""
     import openvino as ov
     from openvino import opset13 as ops
 
@@ -151,7 +152,8 @@ def matmul(a: np.ndarray, b: np.ndarray, threads: int) -> Callable[[], object]:
     for index, array in enumerate(inputs):
         request.set_input_tensor(index, ov.Tensor(array, shared_memory=True))
 
-    def run(keep: list[np.ndarray] = inputs) -> None:  # the request reads ``keep`` in place: hold on to it
+    def run(keep: list[np.ndarray] = inputs) -> np.ndarray:  # the request reads ``keep`` in place: hold on to it
         request.infer()
+        return request.get_output_tensor(0).data  # a view of OpenVINO's output buffer, no copy
 
     return run

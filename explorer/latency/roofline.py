@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 
 GEMM_SIZES = (1024, 2048)
 GEMM_MIN_TIME = 0.3
+GEMM_SAMPLES = 3  # a 2048^2 product takes 0.1-0.5 s: three medians of it are plenty, and three libraries run
 
 
 @dataclass(frozen=True)
@@ -153,7 +154,7 @@ def measure_gemm(threads: int, sizes: tuple[int, ...] = GEMM_SIZES, min_time: fl
             a = torch.randn(n, n, generator=generator)
             b = torch.randn(n, n, generator=generator)
             for library, fn in _candidates(a, b, threads):
-                timing = time_function(fn, min_time=min_time, warmup=0.1, min_samples=5, threads=threads)
+                timing = time_function(fn, min_time=min_time, warmup=0.05, min_samples=GEMM_SAMPLES, threads=threads)
                 rate = n**3 / (timing.median_ms / 1e3)
                 rates[library] = max(rate, rates.get(library, 0.0))
                 if best is None or rate > best.macs_per_s:
