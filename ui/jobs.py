@@ -30,7 +30,7 @@ from typing import Sequence
 
 import streamlit as st
 
-from explorer.latency import BACKENDS, BackendFailure, LatencyRunner, Measurement, Profile, one_line
+from explorer.latency import BACKENDS, BackendFailure, LatencyRunner, Measurement, Profile, one_line, to_profile
 from explorer.latency.store import ResultStore, open_store
 
 log = logging.getLogger(__name__)
@@ -142,9 +142,10 @@ class JobRegistry:
             return [j for j in self._jobs.values() if j.active]
 
     @staticmethod
-    def _profile(job: Job, runner: LatencyRunner, measured: set, profiles: ProfileStore) -> None:
-        """Profile the job's ``profile`` configs that it measured; a failure is logged and noted, never raised."""
-        for config in [c for c in job.profile if c in measured]:
+    def _profile(job: Job, runner: LatencyRunner, measured: list, profiles: ProfileStore) -> None:
+        """Profile the job's ``profile`` configs that it exported (``explorer.latency.to_profile``); a failure is
+        logged and noted, never raised."""
+        for config in [c for c in to_profile(measured) if c in job.profile]:
             if job.cancel.is_set():
                 return
             job.current = f"ONNX Runtime profile of {config.label} {config.input_size[0]}×{config.input_size[1]}"
@@ -177,7 +178,7 @@ class JobRegistry:
                 results = runner.measure_many(job.items, on_start=on_start, progress=progress, cancel=job.cancel,
                                               on_wait=on_wait)  # fmt: skip
                 if profiles is not None and not results.cancelled:
-                    JobRegistry._profile(job, runner, {m.config for m in results.measurements}, profiles)
+                    JobRegistry._profile(job, runner, results.measurements, profiles)
             job.state = "cancelled" if results.cancelled else "done"
         except Exception as error:  # shown on the page (one line); the traceback goes to the server log
             log.exception("%s job %d stopped by an unexpected error", job.name, job.id)

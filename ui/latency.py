@@ -201,7 +201,7 @@ def method_markdown() -> str:
   chosen above and 5 runs); median, IQR, min and run count reported. A measurement whose IQR exceeds
   {NOISY_IQR_FRACTION:.0%} of its median is flagged noisy.
 * **Roofline.** The FP32 GEMM throughput of this machine: the best median of `torch.mm`, ONNX Runtime `MatMul`
-  and OpenVINO `MatMul` on 1024² and 2048² matrices at the same thread count, measured once per machine
+  and OpenVINO `MatMul` on 1024² and 1536² matrices at the same thread count, measured once per machine
   (CPU, cores, library versions) and thread count; floor = multiply-adds / that throughput; “% of GEMM peak” =
   floor / measured latency (INT8 can exceed 100%).
 * **Fairness.** One process-wide lock serialises all measurements (yours and other users'); a queued request

@@ -272,13 +272,9 @@ def _print_failures(failures: list) -> None:
 
 
 def _verdict_profiles(runner: latency.LatencyRunner, measurements) -> list:
-    """ORT profiles of the verdict's two models, when both were measured; a failure costs the verdict only."""
-    measured = {m.config for m in measurements}
-    configs = latency.verdict_configs()
-    if not all(c in measured for c in configs):
-        return []
+    """ORT profiles of the verdict's two models, when both were exported here; a failure costs the verdict only."""
     try:
-        return [runner.profile(c) for c in configs]
+        return [runner.profile(c) for c in latency.to_profile(measurements)]
     except Exception as error:  # noqa: BLE001 - the measurements stand; say why there is no verdict
         print(f"No verdict: ONNX Runtime's profile failed: {latency.one_line(error)}", file=sys.stderr)
         return []

@@ -47,6 +47,7 @@ from .table8 import (
     summary,
     table8_jobs,
     table8_records,
+    to_profile,
     verdict_configs,
 )
 from .timing import Cancelled, Timing, measurement_lock

@@ -141,6 +141,17 @@ def verdict_configs(input_size: tuple[int, int] = REFERENCE_INPUT) -> list[Model
     return [paper.TABLE8[0].at(input_size), _alexnet_row().at(input_size)]
 
 
+def to_profile(measurements: Sequence[Measurement], input_size: tuple[int, int] = REFERENCE_INPUT
+               ) -> list[ModelConfig]:
+    """The verdict's models, if both were measured on an ONNX backend (so their exports exist), else none.
+
+    Profiling needs the ONNX export; AlexNet's takes 10-20 s, too much to add to a PyTorch-only run.
+    """
+    exported = {m.config for m in measurements if BACKENDS[m.backend].onnx}
+    configs = verdict_configs(input_size)
+    return configs if all(c in exported for c in configs) else []
+
+
 def summary(measurements: Sequence[Measurement], profiles: Sequence[Profile] = (),
             peak_macs_per_s: float | None = None) -> dict:
     """The latency targets: roofline fraction of ShuffleNet 1x g=3, speedup of 0.5x arch2 (fastest FP32
