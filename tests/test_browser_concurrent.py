@@ -166,19 +166,23 @@ def open_session(browser):
 def table8(tab) -> list[dict]:
     """The Table 8 dataframe of the Latency page: one dict per measurement.
 
-    Found by its first columns (the grid leaves off-screen columns out of the page): Model,
-    Input, Backend, Median, IQR, Noisy; the "This model" table has Min (ms) after IQR.
+    Found by its pinned first columns (the grid leaves off-screen columns out of the page):
+    Model, Input, Backend, Median, the paper's ms; its "Flags" column must be in view too.
     """
-    first_columns = ["Model", "Input", "Backend", "Median (ms)", "IQR (ms)", "Noisy"]
-    index = next(i for i in range(tab.locator(DATAFRAME).count()) if table_rows(tab, i)[0][:6] == first_columns)
+    first_columns = ["Model", "Input", "Backend", "Median (ms)", "Paper ms (reported in the paper)"]
+    index = next(i for i in range(tab.locator(DATAFRAME).count()) if table_rows(tab, i)[0][:5] == first_columns)
     header, *rows = dataframe_rows(tab, index)
+    assert "Flags" in header, header  # noisy / busy readable without scrolling sideways
 
     def cell(row: list[str], name: str) -> str | None:
         return row[header.index(name)] if name in header else None
 
+    def number(text: str | None) -> float | None:
+        return None if text is None else float(text)
+
     return [{"model": cell(r, "Model"), "input": cell(r, "Input"), "backend": cell(r, "Backend"),
-             "median_ms": float(cell(r, "Median (ms)")), "iqr_ms": float(cell(r, "IQR (ms)")),
-             "flag": cell(r, "Noisy"), "busy_because": cell(r, "Busy because")}
+             "median_ms": float(cell(r, "Median (ms)")), "iqr_ms": number(cell(r, "IQR (ms)")),
+             "flag": cell(r, "Flags"), "busy_because": cell(r, "Busy because")}
             for r in rows]  # fmt: skip
 
 

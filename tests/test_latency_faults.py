@@ -162,23 +162,29 @@ def test_checker_failure_is_an_export_failure_and_removes_the_file(fresh_tmp, mo
     assert failure.stage == "export" and failure.reason == f"ValidationError: {INJECTED}"
 
 
-def test_a_real_parity_mismatch_is_an_export_failure(fresh_tmp, monkeypatch):
-    """The graph ONNX Runtime runs comes from a model with other weights: its outputs really differ."""
+def export_other_weights(monkeypatch) -> None:
+    """The exported graph comes from a copy of the model with other weights: its outputs really differ."""
     real_export = onnx_export.export_onnx
 
-    def export_other_weights(model, *args, **kwargs):
+    def export(model, *args, **kwargs):
         other = copy.deepcopy(model)
         with torch.no_grad():
             for parameter in other.parameters():
                 parameter.mul_(1.5)
         return real_export(other, *args, **kwargs)
 
-    monkeypatch.setattr(onnx_export, "export_onnx", export_other_weights)
+    monkeypatch.setattr(onnx_export, "export_onnx", export)
+
+
+@pytest.mark.parametrize("backend, runtime", [("ort", "ONNX Runtime"), ("openvino", "OpenVINO")])
+def test_a_real_parity_mismatch_is_an_export_failure(fresh_tmp, monkeypatch, backend, runtime):
+    """The graph the runtime runs comes from a model with other weights; FP32 is judged for both runtimes."""
+    export_other_weights(monkeypatch)
     with lat.LatencyRunner(threads=1, **FAST) as runner:
-        results = runner.measure_many([(TINY, "ort"), (TINY, "torch")])
-    failure = only(results.failures, "ort")
+        results = runner.measure_many([(TINY, backend), (TINY, "torch")])
+    failure = only(results.failures, backend)
     assert failure.stage == "export"
-    assert failure.reason.startswith("ParityMismatch: the ONNX Runtime output differs from PyTorch's")
+    assert failure.reason.startswith(f"ParityMismatch: the {runtime} output differs from PyTorch's")
     assert [m.backend for m in results.measurements] == ["torch"]
 
 
@@ -265,26 +271,6 @@ def test_openvino_run_failure_keeps_the_other_backends(fresh_tmp, monkeypatch):
         results = runner.measure_many([(TINY, "openvino"), (TINY, "ort")])
     assert [m.backend for m in results.measurements] == ["ort"]
     assert only(results.failures, "openvino").stage == "run"
-
-
-def test_openvino_parity_is_judged_like_onnx_runtime(fresh_tmp, monkeypatch):
-    """A real mismatch: OpenVINO compiles a file exported from other weights, and FP32 is judged for it too."""
-    real_export = onnx_export.export_onnx
-
-    def export_other_weights(model, *args, **kwargs):
-        other = copy.deepcopy(model)
-        with torch.no_grad():
-            for parameter in other.parameters():
-                parameter.mul_(1.5)
-        return real_export(other, *args, **kwargs)
-
-    monkeypatch.setattr(onnx_export, "export_onnx", export_other_weights)
-    with lat.LatencyRunner(threads=1, **FAST) as runner:
-        results = runner.measure_many([(TINY, "openvino"), (TINY, "torch")])
-    failure = only(results.failures, "openvino")
-    assert failure.stage == "export"
-    assert failure.reason.startswith("ParityMismatch: the OpenVINO output differs from PyTorch's")
-    assert [m.backend for m in results.measurements] == ["torch"]
 
 
 def test_a_model_that_cannot_build_is_a_build_failure(fresh_tmp, monkeypatch):

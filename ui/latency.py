@@ -55,9 +55,8 @@ def shown(value: float | None, digits: int = 2, scale: float = 1.0, suffix: str 
     return f"{value * scale:.{digits}f}{suffix}"
 
 
-def _flags(noisy: bool, contended: bool, reason: str = "") -> str:
-    flags = [flag for flag, on in (("noisy", noisy), ("busy", contended)) if on]
-    return ", ".join(flags) + (f" ({reason})" if reason and contended else "")
+def _flags(noisy: bool, contended: bool) -> str:
+    return ", ".join(flag for flag, on in (("noisy", noisy), ("busy", contended)) if on)
 
 
 def measurement_frame(measurements: Sequence[Measurement]) -> pd.DataFrame:
@@ -106,11 +105,12 @@ def table8_frame(records: Sequence[dict]) -> pd.DataFrame:
         f"Paper ms {PAPER}": r["paper_ms"],
         "Measured speedup over AlexNet": shown(r["measured_speedup"], 1, suffix="×"),
         f"Paper speedup {PAPER}": f"{r['paper_speedup']:.1f}×",
+        "Flags": _flags(r["noisy"], r["contended"]),
+        "IQR (ms)": r["iqr_ms"],
         "Theoretical speedup (multiply-adds incl. FC)": f"{r['theoretical_speedup']:.1f}×",
         "Measured / theoretical": shown(r["speedup_efficiency"]),
         "% of GEMM peak": shown(r["roofline_fraction"], 0, 100),
-        "IQR (ms)": r["iqr_ms"],
-        "Flags": _flags(r["noisy"], r["contended"], r["busy_reason"]),
+        "Busy because": r["busy_reason"] or MISSING,
     } for r in records])  # fmt: skip
 
 
