@@ -275,7 +275,8 @@ class LatencyRunner:
         with measurement_lock(on_wait, cancel):
             check_cancel(cancel)
             started_at = time.monotonic()
-            self.peak = self._roofline()
+            if self.peak is None:  # once per runner: a noisy peak is re-measured by the next runner, not per model
+                self.peak = self._roofline()
             start = time.perf_counter()
             with torch_threads(SETUP_THREADS):
                 prepared = self._prepare(config, backend, cancel)
