@@ -128,8 +128,8 @@ def versus_direct(threads: int, rounds: int = DIRECT_ROUNDS) -> dict[str, dict[s
 def table8_report(table8: dict, wall: float, command: str) -> None:
     summary, machine = table8["summary"], table8["machine"]
     print(f"$ {command}")
-    print(f"  CPU {machine['cpu']}, {machine['threads']} threads; GEMM peak {machine['gemm_gmacs']:.1f} G multiply-adds/s "
-          f"({machine['gemm_library']}; by library: "
+    print(f"  CPU {machine['cpu']}, {machine['threads']} threads; GEMM peak {machine['gemm_gmacs']:.1f} "
+          f"G multiply-adds/s ({machine['gemm_library']}; by library: "
           + ", ".join(f"{k} {v:.1f}" for k, v in machine.get("gemm_gmacs_by_library", {}).items())
           + f"){' (noisy)' if machine.get('gemm_noisy') else ''}")
     print(f"  wall time {wall:.1f} s (process start to exit; target <= 90 s): {'MET' if wall <= 90 else 'MISSED'}")
@@ -137,19 +137,21 @@ def table8_report(table8: dict, wall: float, command: str) -> None:
           f"of {len(table8['results'])}")
     for r in table8["results"]:
         speedup = "  —  " if r["measured_speedup"] is None else f"{r['measured_speedup']:5.1f}x"
-        print(f"    {r['model']:28s} {r['input'][0]:4d}x{r['input'][1]:<4d} {r['backend']:9s} {r['median_ms']:9.2f} ms "
-              f"IQR {r['iqr_ms']:7.2f}  runs {r['runs']:4d}  {100 * (r['roofline_fraction'] or 0):5.1f}% of GEMM  "
+        flags = f"{'  NOISY' if r['noisy'] else ''}{'  BUSY' if r.get('contended') else ''}"
+        print(f"    {r['model']:28s} {r['input'][0]:4d}x{r['input'][1]:<4d} {r['backend']:9s} {r['median_ms']:9.2f} "
+              f"ms IQR {r['iqr_ms']:7.2f}  runs {r['runs']:4d}  {100 * (r['roofline_fraction'] or 0):5.1f}% of GEMM  "
               f"compile {r['compile_s'] or 0:5.2f} s  speedup {speedup} (theor. {r['theoretical_speedup']:5.1f}x, "
-              f"paper {r['paper_speedup']:4.1f}x){'  NOISY' if r['noisy'] else ''}{'  BUSY' if r.get('contended') else ''}")
+              f"paper {r['paper_speedup']:4.1f}x){flags}")
     one = summary["shufflenet_1x_g3_224_fastest"]
     if one and one["roofline_fraction"] is not None:
         print(f"  ShuffleNet 1x g=3 224x224, fastest FP32 backend {one['backend']}: {one['median_ms']:.2f} ms, "
               f"{one['achieved_gmacs']:.1f} G multiply-adds/s = {100 * one['roofline_fraction']:.0f}% of the GEMM "
               "roofline (earlier target >= 60%)")
     speed = summary["speedup_0_5x_arch2_vs_alexnet_224"]
-    print(f"  0.5x arch2 ({speed['model_backend']}, {speed['model_ms']:.2f} ms) vs AlexNet ({speed['alexnet_backend']}, "
-          f"{speed['alexnet_ms']:.2f} ms) at 224x224, each on its fastest FP32 backend: {speed['measured_speedup']:.1f}x "
-          f"measured / {speed['theoretical_speedup']:.1f}x theoretical = {speed['efficiency']:.2f} (target >= 0.55): "
+    print(f"  0.5x arch2 ({speed['model_backend']}, {speed['model_ms']:.2f} ms) vs AlexNet "
+          f"({speed['alexnet_backend']}, {speed['alexnet_ms']:.2f} ms) at 224x224, each on its fastest FP32 backend: "
+          f"{speed['measured_speedup']:.1f}x measured / {speed['theoretical_speedup']:.1f}x theoretical = "
+          f"{speed['efficiency']:.2f} (target >= 0.55): "
           f"{'MET' if speed['efficiency'] >= 0.55 else 'MISSED'}")
     for r in summary["speedup_0_5x_arch2_vs_alexnet_224_per_backend"]:
         print(f"    both on {r['backend']:9s}: {r['model_ms']:.2f} vs {r['alexnet_ms']:.2f} ms = "

@@ -312,7 +312,8 @@ def verdict_section(t8, threads: int, batch: int) -> None:
                     profiles.put(profile_ort(config, threads, batch=batch))
         except Exception as error:  # export or ONNX Runtime fault: say so, log the traceback
             log.exception("ONNX Runtime profiles for the Table 8 verdict failed")
-            st.error(f"ONNX Runtime's profile failed (details in the server log): {shown_value(lat.one_line(error), 300)}")
+            st.error("ONNX Runtime's profile failed (details in the server log): "
+                     f"{shown_value(lat.one_line(error), 300)}")
             return
         st.rerun()
 

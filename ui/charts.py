@@ -166,6 +166,6 @@ def stage_channels_figure(models: list[tuple[str, ShuffleNetConfig]], title: str
 
 
 __all__ = [
-    "HIGHLIGHT", "budget_figure", "log_axis", "log_ticks", "tick_text", "compare_figure", "groups_bar_figure", "stage_channels_figure", "stage_figure",
-    "style_figure", "sweep_figure",
+    "HIGHLIGHT", "budget_figure", "compare_figure", "groups_bar_figure", "log_axis", "log_ticks",
+    "stage_channels_figure", "stage_figure", "style_figure", "sweep_figure", "tick_text",
 ]  # fmt: skip

@@ -198,7 +198,8 @@ def _print_footer(payload: dict, table8: bool) -> None:
         if best:
             print(f"0.5x arch2 on its fastest FP32 backend ({best['model_backend']}) vs AlexNet on its fastest FP32 "
                   f"backend ({best['alexnet_backend']}) at 224x224: {best['measured_speedup']:.1f}x measured vs "
-                  f"{best['theoretical_speedup']:.1f}x theoretical = {best['efficiency']:.2f} of the theoretical ratio.")
+                  f"{best['theoretical_speedup']:.1f}x theoretical = {best['efficiency']:.2f} of the theoretical "
+                  "ratio.")
             print("  Both on one backend: " + "; ".join(
                 f"{r['backend']} {r['measured_speedup']:.1f}x ({r['efficiency']:.2f})"
                 for r in s["speedup_0_5x_arch2_vs_alexnet_224_per_backend"]) + ".")

@@ -214,7 +214,7 @@ class LatencyRunner:
 
     # ---------------------------------------------------------------- prepare + time
     def _prepare(self, config: ModelConfig, backend: str, cancel: threading.Event | None = None) -> _Prepared:
-        """Build (and for ONNX backends export, check, open or compile, and compare) what will be timed, step by step."""
+        """Build what will be timed, step by step (ONNX backends: also export, check, open or compile, compare)."""
         image = _image(config, self.batch)
         spec = BACKENDS[backend]
         with failure_stage(config, backend, "build"):
