@@ -15,9 +15,12 @@
    benchmark's own loop, median of single runs), alternating with the explorer's own
    ``ort`` and ``openvino`` measurements of the same model (three rounds, best median of
    each); target: the explorer's fastest within 10% of the direct fastest, per model.
-4. Repeatability: ``bench --groups 3 --backends ort --repeat 2``; the two medians agree
+4. The issue's table: ONNX Runtime and OpenVINO FP32 medians of 0.5x arch2 g=3 (224x224,
+   480x640), 1x g=3, AlexNet (from step 2) and MobileNet v1 1.0 at 224x224, with INT8 on
+   both runtimes for the two ShuffleNets at 224x224, as a markdown table for the README.
+5. Repeatability: ``bench --groups 3 --backends ort --repeat 2``; the two medians agree
    within 10%.
-5. Profiles (``bench --profile``) of Table 8's models.
+6. Profiles (``bench --profile``) of Table 8's models.
 
 Prints a report of medians and ratios; exit status 0 unless a command itself fails
 (targets are reported, not asserted: the machine may be shared).
@@ -173,6 +176,31 @@ def direct_report(found: dict[str, dict[str, float]]) -> None:
     print()
 
 
+def issue_table(table8: dict, threads: list[str]) -> None:
+    """The issue's table, re-measured: FP32 on both runtimes for five models, INT8 for the two ShuffleNets."""
+    results = list(table8["results"])
+    commands = []
+    for args in (["--model", "mobilenet", "--width", "1.0", "--backends", "ort,openvino"],
+                 ["--groups", "3", "--width", "0.5", "--variant", "arch2", "--backends", "ort-int8,openvino-int8"],
+                 ["--groups", "3", "--width", "1.0", "--backends", "ort-int8,openvino-int8"]):
+        payload, _, command = bench(*args, "--json", *threads)
+        results += payload["results"]
+        commands.append(command)
+    rows = (("ShuffleNet 0.5x arch2 (g=3)", [224, 224]), ("ShuffleNet 0.5x arch2 (g=3)", [480, 640]),
+            ("ShuffleNet 1x (g=3)", [224, 224]), ("AlexNet", [224, 224]), ("1 MobileNet v1", [224, 224]))
+    backends = ("ort", "openvino", "ort-int8", "openvino-int8")
+
+    def cell(model: str, size: list[int], backend: str) -> str:
+        found = [r for r in results if r["model"] == model and r["input"] == size and r["backend"] == backend]
+        return f"{found[-1]['median_ms']:.2f} ms" if found else "—"
+
+    print("$ " + "\n$ ".join(commands))
+    print("| model | ONNX Runtime FP32 | OpenVINO FP32 | ONNX Runtime INT8 | OpenVINO INT8 |\n|---|---|---|---|---|")
+    for model, size in rows:
+        print(f"| {model} @{size[0]}x{size[1]} | " + " | ".join(cell(model, size, b) for b in backends) + " |")
+    print()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=None)
@@ -187,6 +215,7 @@ def main() -> int:
     table8, wall, command = bench("--table8", "--json", *threads)
     table8_report(table8, wall, command)
     direct_report(versus_direct(table8["machine"]["threads"]))
+    issue_table(table8, threads)
 
     repeat, _, command = bench("--groups", "3", "--width", "1.0", "--backends", "ort", "--repeat", "2", "--json",
                                *threads)
