@@ -35,6 +35,7 @@ def cpu_flags() -> set[str]:
     return set()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("config", [SMALL, MobileNetConfig(width=0.25, input_size=(96, 64))],
                          ids=["ShuffleNet static export", "MobileNet dynamic export"])
 def test_openvino_fp32_matches_pytorch_and_reports_its_compile_time(config):
@@ -56,6 +57,7 @@ def test_openvino_fp32_matches_pytorch_and_reports_its_compile_time(config):
     assert "LATENCY" in str(model.get_property("PERFORMANCE_HINT"))
 
 
+@pytest.mark.slow
 def test_openvino_int8_runs_the_model_onnx_runtime_int8_runs():
     with lat.LatencyRunner(threads=1, **FAST) as runner:
         results = runner.measure_many([(SMALL, "ort-int8"), (SMALL, "openvino-int8"), (SMALL, "openvino")])
@@ -88,6 +90,7 @@ def test_bf16_is_offered_exactly_where_the_cpu_has_it():
         lat.measure(SMALL, "openvino-bf16", threads=1, **FAST)
 
 
+@pytest.mark.slow
 def test_gemm_peak_is_the_best_of_three_libraries_and_kept_per_machine(tmp_path, monkeypatch):
     monkeypatch.setenv("EXPLORER_DATA_DIR", str(tmp_path))
     monkeypatch.setattr(roofline, "_CACHE", {})
