@@ -121,6 +121,8 @@ def this_model_section(config: ShuffleNetConfig, store: ResultStore, threads: in
                  f" · Not offered: {BACKEND_LABEL[k]}: {lat.unavailable_reason(k)}." for k in lat.BACKENDS
                  if lat.unavailable_reason(k)),
     )  # fmt: skip
+    for key in (k for k in lat.BACKENDS if lat.unavailable_reason(k)):
+        st.caption(f"{BACKEND_LABEL[key]} is not offered on this machine: {lat.unavailable_reason(key)}.")
     measure_clicked = st.button("Measure this model", type="primary", key="lat_measure", disabled=not backends)
     status = st.empty()
     if measure_clicked:

@@ -50,9 +50,11 @@ def test_page_loads_without_measuring():
     assert "OpenVINO FP32" in offered and "OpenVINO INT8" in offered
     reason = lat.unavailable_reason("openvino-bf16")
     assert ("OpenVINO BF16 (reduced precision)" in offered) == (reason is None)
-    if reason:  # not offered on this CPU: the help says why
+    if reason:  # not offered on this CPU: the page and the help say why
         assert "Not offered: OpenVINO BF16 (reduced precision): OpenVINO's CPU plugin" in \
             at.multiselect(key="lat_backends").help
+        assert f"OpenVINO BF16 (reduced precision) is not offered on this machine: {reason}." in \
+            [c.value for c in at.caption]
     headers = [h.value for h in at.header]
     assert headers == ["This model", "Table 8 on this machine", "Reference models",
                        "Where multiply-adds predict speed, and where not", "Stored results"]
