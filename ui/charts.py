@@ -5,6 +5,8 @@ Pure functions (no Streamlit) from plain records to ``plotly.graph_objects.Figur
 
 from __future__ import annotations
 
+import math
+
 import plotly.graph_objects as go
 
 from explorer import ShuffleNetConfig
@@ -30,6 +32,36 @@ def style_figure(figure: go.Figure, title: str, x_title: str, y_title: str, heig
     figure.update_xaxes(title_text=x_title, showline=True, linecolor="#888", mirror=False)
     figure.update_yaxes(title_text=y_title, showline=True, linecolor="#888", rangemode="tozero")
     return figure
+
+
+def log_ticks(low: float, high: float) -> list[float]:
+    """Tick values for a log axis from ``low`` to ``high``: 1-2-5 per decade, fewer when it spans many decades.
+
+    Plotly's own log ticks label the 2s and 5s of each decade with a bare "2" or "5"
+    ("2, 5, 100, 2, 5"); these are written out in full by ``log_axis``.
+    """
+    if not (0 < low <= high) or not math.isfinite(high):
+        raise ValueError(f"log ticks need 0 < low <= high, got {low!r}, {high!r}")
+    first, last = math.floor(math.log10(low)), math.ceil(math.log10(high))
+    decades = last - first
+    mantissas = (1, 2, 5) if decades <= 3 else (1, 3) if decades <= 5 else (1,)
+    values = [m * 10.0**e for e in range(first, last + 1) for m in mantissas]
+    inside = [v for v in values if low <= v <= high]
+    below = [v for v in values if v < low][-1:]
+    above = [v for v in values if v > high][:1]
+    return below + inside + above  # one tick beyond each end, so the ends are labelled too
+
+
+def tick_text(value: float) -> str:
+    """A tick label in full: 0.5, 2, 20, 1,000 (never an abbreviated mantissa)."""
+    return f"{value:,.0f}" if value >= 1 else f"{value:.{max(0, -math.floor(math.log10(value)))}f}"
+
+
+def log_axis(figure: go.Figure, axis: str, values: list[float]) -> None:
+    """Make ``axis`` ("x" or "y") logarithmic with readable ticks covering ``values`` (positive numbers)."""
+    ticks = log_ticks(min(values), max(values))
+    update = figure.update_xaxes if axis == "x" else figure.update_yaxes
+    update(type="log", tickmode="array", tickvals=ticks, ticktext=[tick_text(v) for v in ticks])
 
 
 def sweep_figure(rows: list[dict], current_groups: int, current_width: float, current_macs: float,
@@ -134,6 +166,6 @@ def stage_channels_figure(models: list[tuple[str, ShuffleNetConfig]], title: str
 
 
 __all__ = [
-    "HIGHLIGHT", "budget_figure", "compare_figure", "groups_bar_figure", "stage_channels_figure", "stage_figure",
-    "style_figure", "sweep_figure",
+    "HIGHLIGHT", "budget_figure", "compare_figure", "groups_bar_figure", "log_axis", "log_ticks",
+    "stage_channels_figure", "stage_figure", "style_figure", "sweep_figure", "tick_text",
 ]  # fmt: skip
