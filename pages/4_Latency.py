@@ -16,6 +16,7 @@ from explorer import latency as lat
 from explorer.latency.kernel_profile import profile_ort
 from explorer.latency.roofline import GemmPeak, cached_gemm_peak, gemm_peak
 from ui.controls import shared_controls
+from ui.device import device_section
 from ui.jobs import JobRegistry, ResultStore, job_registry, profile_store, result_store
 from ui.latency import (
     PROFILE_COLUMNS,
@@ -382,6 +383,7 @@ def main() -> None:
     current_job = registry.get(st.session_state.get(JOB_KEY))
     busy = current_job is not None and current_job.active
     table8_section(registry, store, threads, batch, min_time, busy)
+    device_section(config)
     reference_section(config, registry, store, backends, threads, batch, min_time, busy)
     chart_section(store, threads, batch, peak)
     stored_section(store)

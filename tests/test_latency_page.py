@@ -56,7 +56,7 @@ def test_page_loads_without_measuring():
         assert f"OpenVINO BF16 (reduced precision) is not offered on this machine: {reason}." in \
             [c.value for c in at.caption]
     headers = [h.value for h in at.header]
-    assert headers == ["This model", "Table 8 on this machine", "Reference models",
+    assert headers == ["This model", "Table 8 on this machine", "On your device", "Reference models",
                        "Where multiply-adds predict speed, and where not", "Stored results"]
     assert any("fully convolutionally" in m.value for m in at.markdown)
     assert not at.warning

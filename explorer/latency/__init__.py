@@ -5,7 +5,10 @@ CLI, the pages and background jobs), ``timing`` is the harness, ``results`` what
 measurement yields, ``machine`` where it was made, ``roofline`` the GEMM peak it is
 compared with, ``export`` the ONNX files, ``openvino`` the OpenVINO runtime,
 ``kernel_profile`` where the time goes, ``verdict`` why a speedup differs from the
-multiply-add ratio, and ``table8`` the paper's Table 8 on this machine.
+multiply-add ratio, and ``table8`` the paper's Table 8 on this machine. ``device`` (what a
+visitor's browser is sent and checked against), ``device_reports`` (what it sends back,
+validated) and ``class_view`` (what visitors' browsers measured, kept) are the server side
+of measuring in the browser.
 """
 
 from .backends import (
