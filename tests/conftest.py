@@ -220,25 +220,37 @@ def _stop(process: subprocess.Popen) -> None:
         process.wait(timeout=15)
 
 
+def start_server(port: int, log_path: Path, *extra: str) -> tuple[subprocess.Popen, object]:
+    """``streamlit run streamlit_app.py`` on 127.0.0.1:``port`` (its own process group), output to ``log_path``."""
+    log_path.parent.mkdir(exist_ok=True)
+    log = open(log_path, "wb")
+    command = [
+        sys.executable, "-m", "streamlit", "run", ENTRY,
+        "--server.headless", "true", "--server.address", "127.0.0.1", "--server.port", str(port),
+        "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none", *extra,
+    ]  # fmt: skip
+    return subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True), log
+
+
+def stop_server(process: subprocess.Popen, log) -> None:
+    _stop(process)
+    log.close()
+
+
+free_port, wait_healthy = _free_port, _wait_healthy  # for the benchmarks, which reuse them
+
+
 @pytest.fixture(scope="session")
 def streamlit_server():
     """Start ``streamlit run streamlit_app.py`` on a free loopback port; yield its base URL."""
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
-    ARTIFACTS.mkdir(exist_ok=True)
-    log = open(ARTIFACTS / "streamlit-server.log", "wb")
-    command = [
-        sys.executable, "-m", "streamlit", "run", ENTRY,
-        "--server.headless", "true", "--server.address", "127.0.0.1", "--server.port", str(port),
-        "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
-    ]  # fmt: skip
-    process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    process, log = start_server(port, ARTIFACTS / "streamlit-server.log")
     try:
         _wait_healthy(url, process, timeout=90)
         yield url
     finally:
-        _stop(process)
-        log.close()
+        stop_server(process, log)
 
 
 @pytest.fixture(scope="session")

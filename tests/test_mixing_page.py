@@ -149,3 +149,32 @@ def test_a_single_group_has_nothing_to_shuffle():
     assert_clean(at)
     assert "nothing to shuffle" in takeaways(at)[0]
     assert "100% of the input channels without shuffle" in takeaways(at)[1]
+
+
+def reading_text(at) -> str:
+    """The text of the page's markdown elements (the "Reading it" section among them)."""
+    assert any(m.value == "Reading it" for m in at.subheader)
+    return " ".join(m.value for m in at.markdown)
+
+
+@pytest.mark.parametrize("scope", ["stride1", "stage"])
+def test_reading_it_follows_the_scope(scope):
+    """The "Reading it" text states the fraction the chart shows without shuffle, for both scopes.
+
+    Stage3 of 1x g=3: stride-1 units alone keep an output channel at 1/g = 33.3% of their input;
+    from the stage's own input it is 66.7% (the stride-2 unit's concat puts channels of two input
+    groups into one block of the stride-1 units). The old text said 33.3% for both.
+    """
+    at = open_app(PAGE)
+    at.radio(key="mix_stage").set_value(3).run()
+    at.radio(key="mix_scope").set_value(scope).run()
+    assert_clean(at)
+    chart = next(s for s in plotly_specs(at) if "how far information spreads" in s["layout"]["title"]["text"])
+    without = array(chart["data"][1]["y"])[-1]
+    shown = f"{without:.1f}%"
+    assert shown == ("33.3%" if scope == "stride1" else "66.7%")
+    text = reading_text(at)
+    assert shown in text
+    if scope == "stage":
+        assert "however many units are stacked" not in text or "33.3%" not in text
+        assert "exactly 1/g = 33.3%" not in text
