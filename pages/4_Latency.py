@@ -28,6 +28,7 @@ from ui.latency import (
     table8_frame,
 )
 from ui.page import page_setup
+from ui.presentation import caption, method_note
 from ui.text import input_size_text, shown_value
 
 log = logging.getLogger("explorer.pages.latency")
@@ -39,7 +40,7 @@ JOB_KEY = "lat_job"
 
 def machine_caption(cores: int) -> None:
     versions = lat.versions()
-    st.caption(
+    caption(
         f"Measured on this server: **{lat.cpu_model()}**, {cores} cores; torch {versions['torch']}, "
         f"onnxruntime {versions['onnxruntime']}. Every number on this page is measured here unless it is marked "
         "“reported in the paper”."
@@ -121,8 +122,8 @@ def this_model_section(config: ShuffleNetConfig, store: ResultStore, threads: in
                        min_time: float) -> list[str]:
     """Measure the sidebar's model on the chosen backends; its stored results. Returns the backends chosen."""
     st.header("This model")
-    st.caption(f"{config.label}, input {input_size_text(config.input_size)}, batch {batch}, "
-               f"{threads} thread{'s' if threads > 1 else ''}.")  # fmt: skip
+    caption(f"{config.label}, input {input_size_text(config.input_size)}, batch {batch}, "
+            f"{threads} thread{'s' if threads > 1 else ''}.")  # fmt: skip
     backends = st.multiselect(
         "Backends", list(lat.BACKENDS), default=["ort"], format_func=BACKEND_LABEL.get, key="lat_backends",
         help="ONNX Runtime FP32 is usually the fastest here; add others to compare. " +
@@ -161,9 +162,9 @@ def best_metrics(mine) -> None:
 
 def profile_section(config: ShuffleNetConfig, threads: int, batch: int) -> None:
     with st.expander("Where does the time go? ONNX Runtime's profile of this model"):
-        st.caption("ORT's own per-node profiler (20 runs after 3 warm-up runs), nodes grouped by what they do. "
-                   "Multiply-adds per second per group, against the FP32 GEMM peak, show which parts run like dense "
-                   "matrix products and which are limited by memory traffic and per-operator overhead.")
+        caption("ORT's own per-node profiler (20 runs after 3 warm-up runs), nodes grouped by what they do. "
+                "Multiply-adds per second per group, against the FP32 GEMM peak, show which parts run like dense "
+                "matrix products and which are limited by memory traffic and per-operator overhead.")
         if st.button("Profile this model", key="lat_profile"):
             run_profile(config, threads, batch)
         stored = st.session_state.get("lat_profile_rows")
@@ -234,7 +235,7 @@ def job_panel(registry: JobRegistry) -> None:
 def table8_section(registry: JobRegistry, store: ResultStore, threads: int, batch: int, min_time: float,
                    busy: bool) -> None:
     st.header("Table 8 on this machine")
-    st.caption(
+    caption(
         "The paper's Table 8 times ShuffleNet 0.5x (arch2, g = 3), ShuffleNet 1x (g = 3) and AlexNet at three input "
         f"sizes on {paper.TABLE8_DEVICE}. Here: the same three models, each backend, the threads and batch above. "
         "Theoretical speedup = ratio of multiply-adds incl. FC (AlexNet / model, same input)."
@@ -304,14 +305,14 @@ def reference_section(config: ShuffleNetConfig, registry: JobRegistry, store: Re
         st.rerun()
 
 
-def chart_section(store: ResultStore, threads: int, batch: int, peak: GemmPeak | None) -> None:
+def chart_section(store: ResultStore, threads: int, batch: int, peak: GemmPeak | None, present: bool) -> None:
     st.header("Where multiply-adds predict speed, and where not")
     measured = [m for m in store.all() if m.threads == threads and m.batch == batch]
     if not measured:
         st.info("Measure something above to see it here.", icon="ℹ️")
         return
-    st.plotly_chart(latency_figure(measured, peak.macs_per_s if peak else None), key="lat_chart")
-    st.caption(
+    st.plotly_chart(latency_figure(measured, peak.macs_per_s if peak else None, present=present), key="lat_chart")
+    caption(
         "Every model measured in this server process at these settings. Colour: ShuffleNet by its g (as on every "
         "page), MobileNet grey, AlexNet black; symbol: backend. The dashed line is the latency if every "
         "multiply-add ran at the measured FP32 GEMM speed: points far above it are limited by memory traffic and "
@@ -320,9 +321,7 @@ def chart_section(store: ResultStore, threads: int, batch: int, peak: GemmPeak |
 
 
 def method_section(threads: int, peak: GemmPeak | None) -> None:
-    with st.expander("How the numbers are measured"):
-        st.markdown(
-            f"""
+    method_note("How the numbers are measured", f"""
 * **Backends.** {"; ".join(f"**{b.label}**: {b.description}" for b in lat.BACKENDS.values())}. ONNX models are
   exported from the same `nn.Module` (TorchScript exporter, opset 17), checked with `onnx.checker`, and their
   outputs compared with PyTorch's on the same random input (max |Δ| column). INT8 is calibrated on random
@@ -341,15 +340,14 @@ def method_section(threads: int, peak: GemmPeak | None) -> None:
   still measured; the traceback goes to the server log. Cancel stops a job at its next timed run or step.
 * **Random weights.** Models are freshly initialised (nothing is downloaded): timings do not depend on weight
   values, but the INT8 drift does.
-"""
-        )
+""")
     if peak:
-        st.caption(f"FP32 GEMM peak at {threads} thread(s): {peak.gmacs:.1f} G multiply-adds/s "
-                   f"({peak.gflops:.1f} GFLOP/s), {peak.library} {peak.size}²{' — noisy' if peak.timing.noisy else ''}.")
+        caption(f"FP32 GEMM peak at {threads} thread(s): {peak.gmacs:.1f} G multiply-adds/s "
+                f"({peak.gflops:.1f} GFLOP/s), {peak.library} {peak.size}²{' — noisy' if peak.timing.noisy else ''}.")
 
 
 def main() -> None:
-    page_setup("Latency")
+    present = page_setup("Latency")
     config = shared_controls()
     st.title("Latency")
     store, registry = result_store(), job_registry()
@@ -363,7 +361,7 @@ def main() -> None:
     busy = current_job is not None and current_job.active
     table8_section(registry, store, threads, batch, min_time, busy)
     reference_section(config, registry, store, backends, threads, batch, min_time, busy)
-    chart_section(store, threads, batch, peak)
+    chart_section(store, threads, batch, peak, present)
     method_section(threads, peak)
 
 

@@ -39,6 +39,9 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 ARTIFACTS = ROOT / "test-artifacts"
+# No cache warm-up thread (ui/warmup.py) in this process: it would compete with the tests and
+# add misses to the cache counters of tests/test_cache_bounds.py. Servers started here keep it.
+os.environ["EXPLORER_WARMUP"] = "0"
 
 
 def open_app(page: str = ENTRY, query: dict[str, str] | None = None, run: bool = True):
@@ -229,7 +232,9 @@ def start_server(port: int, log_path: Path, *extra: str) -> tuple[subprocess.Pop
         "--server.headless", "true", "--server.address", "127.0.0.1", "--server.port", str(port),
         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none", *extra,
     ]  # fmt: skip
-    return subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True), log
+    env = {**os.environ, "EXPLORER_WARMUP": "1"}
+    return subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                            env=env), log  # fmt: skip
 
 
 def stop_server(process: subprocess.Popen, log) -> None:

@@ -140,7 +140,7 @@ def model_color(config) -> str:
 
 
 def latency_figure(measurements: Sequence[Measurement], gemm_macs_per_s: float | None = None,
-                   title: str = "Latency vs multiply-adds (measured here)") -> go.Figure:
+                   title: str = "Latency vs multiply-adds (measured here)", present: bool = False) -> go.Figure:
     """Median latency vs multiply-adds incl. FC, log-log; the dashed line is the GEMM roofline."""
     figure = go.Figure()
     for backend in BACKENDS:
@@ -169,7 +169,7 @@ def latency_figure(measurements: Sequence[Measurement], gemm_macs_per_s: float |
             hovertemplate="%{x:.1f} M multiply-adds at the GEMM peak: %{y:.2f} ms<extra></extra>",
         ))  # fmt: skip
     style_figure(figure, title, "Multiply-adds per batch (millions, incl. FC; log scale)",
-                 "Median latency (ms, log scale)", height=480)
+                 "Median latency (ms, log scale)", height=480, present=present)
     figure.update_xaxes(type="log")
     figure.update_yaxes(type="log", rangemode="normal")
     return figure

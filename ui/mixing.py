@@ -4,7 +4,10 @@ Figures are functions of library results, cached with ``st.cache_data`` (buildin
 plotly figure costs tens of milliseconds, and a page shows a dozen), and the measurement
 is cached so that a (config, stage) pair is measured once.
 Colours: ``ui.style.group_color(i)`` is channel group ``i`` everywhere (nodes of
-the diagrams, heatmap cells, shuffle arrows); ``groups_color(g)`` is the model's g.
+the diagrams, heatmap cells, shuffle arrows); ``groups_color(g)`` is the model's g. Colour is
+never the only cue: heatmaps draw the group boundaries and name the groups (up to
+``MAX_GROUP_LABELS``), markers have a shape per group. Every figure takes ``present``
+(presentation mode's larger fonts, ``ui.style``).
 """
 
 from __future__ import annotations
@@ -16,14 +19,16 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from explorer.concurrency import counting_threads
-from explorer.mixing import ShuffleSteps, StageMixing, ToyMixing, measure_stage
+from explorer.mixing import SCOPE_TITLES, ShuffleSteps, StageMixing, ToyMixing, measure_stage
 
 from .cache import CONFIG_HASH, cached_model
-from .charts import FONT_SIZE, style_figure
-from .style import NEUTRAL, group_color, groups_color
+from .charts import style_figure
+from .style import NEUTRAL, chart_font, group_color, group_symbol, groups_color
+from .toy_figures import shuffle_animation_figure  # the animation lives with the toy's other figures
 
 MAX_HEATMAP_CELLS = 192  # per axis; larger matrices are shown in group-aligned blocks
 MAX_ARROWS = 48  # the shuffle mapping draws arrow heads up to this many channels
+MAX_GROUP_LABELS = 16  # heatmaps name their groups (g0, g1, ...) up to this many
 MEASURE_ENTRIES = 32
 FIGURE_ENTRIES = 64
 
@@ -60,13 +65,31 @@ def _tint(color: str, amount: float = 0.35) -> str:
     return f"rgb({mix(red)},{mix(green)},{mix(blue)})"
 
 
+def _group_guides(figure: go.Figure, cells: int, groups: int, axis: str, present: bool) -> None:
+    """Lines at the group boundaries of one axis (and the groups' names along the top, for x)."""
+    per_group = cells / groups
+    for g in range(1, groups):
+        position = g * per_group - 0.5
+        line = {"color": "#333333", "width": 1}
+        if axis == "x":
+            figure.add_vline(x=position, line=line)
+        else:
+            figure.add_hline(y=position, line=line)
+    if axis == "x" and 1 < groups <= MAX_GROUP_LABELS:
+        for g in range(groups):
+            figure.add_annotation(x=(g + 0.5) * per_group - 0.5, y=1.0, yref="paper", yanchor="bottom", text=f"g{g}",
+                                  showarrow=False, font={"size": chart_font(present), "color": "#333333"})  # fmt: skip
+
+
 @st.cache_data(max_entries=FIGURE_ENTRIES, show_spinner=False)
 def dependency_heatmap(matrix: np.ndarray, in_groups: int, out_groups: int, title: str, height: int = 420,
-                       in_label: str = "Input channel (index)", out_label: str = "Output channel (index)") -> dict:
+                       in_label: str = "Input channel (index)", out_label: str = "Output channel (index)",
+                       present: bool = False) -> dict:
     """Output-by-input dependency matrix; a connected cell has its input channel's group colour.
 
     Matrices wider than ``MAX_HEATMAP_CELLS`` are drawn in blocks that never straddle a
     group: full colour = every pair in the block connected, pale = some, white = none.
+    Group boundaries are drawn as lines and the input groups named along the top.
     """
     rows, cols = matrix.shape
     row_bin, col_bin = _bin_size(rows, out_groups), _bin_size(cols, in_groups)
@@ -80,36 +103,36 @@ def dependency_heatmap(matrix: np.ndarray, in_groups: int, out_groups: int, titl
         color = "#ffffff" if level == 0 else (group_color((level - 1) // 2) if level % 2 == 0 else
                                               _tint(group_color((level - 1) // 2)))  # fmt: skip
         colorscale += [[level / steps, color], [(level + 1) / steps, color]]
-    x_start = np.arange(cols // col_bin) * col_bin
-    y_start = np.arange(rows // row_bin) * row_bin
     binned = row_bin > 1 or col_bin > 1
-    x_text = [f"{a}–{a + col_bin - 1}" if col_bin > 1 else str(a) for a in x_start]
-    y_text = [f"{a}–{a + row_bin - 1}" if row_bin > 1 else str(a) for a in y_start]
-    hover = np.empty(levels.shape, dtype=object)
-    for r in range(levels.shape[0]):
-        for c in range(levels.shape[1]):
-            connected = f"{blocks[r, c] * 100:.0f}% connected" if binned else ("depends" if blocks[r, c] else "—")
-            hover[r, c] = f"output {y_text[r]} ← input {x_text[c]} (group {in_group[c]}): {connected}"
+    # Hover from numbers (sent as compact typed arrays), not one string per cell: a 120x120 matrix
+    # of hover strings made the page's message several hundred kB.
+    row_start = np.arange(rows // row_bin)[:, None] * row_bin + np.zeros(blocks.shape, dtype=int)
+    col_start = np.arange(cols // col_bin)[None, :] * col_bin + np.zeros(blocks.shape, dtype=int)
+    customdata = np.stack([row_start, row_start + row_bin - 1, col_start, col_start + col_bin - 1,
+                           in_group[None, :] + np.zeros(blocks.shape, dtype=int), np.round(100 * blocks)], axis=-1)
+    cells = ("output %{customdata[0]}–%{customdata[1]} ← input %{customdata[2]}–%{customdata[3]}" if binned
+             else "output %{customdata[0]} ← input %{customdata[2]}")  # fmt: skip
     figure = go.Figure(go.Heatmap(
         z=levels,
-        x=x_start + (col_bin - 1) / 2,
-        y=y_start + (row_bin - 1) / 2,
+        x=np.arange(cols // col_bin) * col_bin + (col_bin - 1) / 2,
+        y=np.arange(rows // row_bin) * row_bin + (row_bin - 1) / 2,
         zmin=-0.5,
         zmax=steps - 0.5,
         colorscale=[[min(1.0, p), c] for p, c in colorscale],
         showscale=False,
-        text=hover,
-        hovertemplate="%{text}<extra></extra>",
+        customdata=customdata.astype(np.int32),
+        hovertemplate=f"{cells} (group %{{customdata[4]}}): connected %{{customdata[5]}}%<extra></extra>",
         xgap=0 if binned or cols > 48 else 1,
         ygap=0 if binned or rows > 48 else 1,
     ))  # fmt: skip
     if binned:
-        title += (f"<br><sup>{rows}×{cols} shown in blocks of {row_bin}×{col_bin} channels "
-                  "(pale = partly connected)</sup>")  # fmt: skip
-    style_figure(figure, title, in_label, out_label, height=height)
+        title += f"<br>{rows}×{cols} shown in blocks of {row_bin}×{col_bin} channels (pale = partly connected)"
+    style_figure(figure, title, in_label, out_label, height=height, present=present)
+    _group_guides(figure, cols, in_groups, "x", present)
+    _group_guides(figure, rows, out_groups, "y", present)
     figure.update_yaxes(autorange="reversed", rangemode="normal", scaleanchor="x" if rows == cols else None)
     figure.update_xaxes(rangemode="normal", side="bottom")
-    figure.update_layout(margin={"l": 70, "r": 10, "t": 80, "b": 60})
+    figure.update_layout(margin={"l": 70, "r": 10, "t": 110 if binned else 90, "b": 60})
     return figure.to_dict()  # a dict: cached figures unpickle without plotly's validation
 
 
@@ -117,7 +140,7 @@ def dependency_heatmap(matrix: np.ndarray, in_groups: int, out_groups: int, titl
 
 
 @st.cache_data(max_entries=FIGURE_ENTRIES, show_spinner=False)
-def shuffle_mapping_figure(steps: ShuffleSteps, height: int = 300) -> dict:
+def shuffle_mapping_figure(steps: ShuffleSteps, height: int = 300, present: bool = False) -> dict:
     """Input channels (top) and their positions after the shuffle (bottom), joined by arrows."""
     channels, groups = steps.channels, steps.groups
     per_group = channels // groups
@@ -129,20 +152,21 @@ def shuffle_mapping_figure(steps: ShuffleSteps, height: int = 300) -> dict:
             ys += [1, 0, None]
         figure.add_trace(go.Scatter(x=xs, y=ys, mode="lines", line={"color": group_color(g), "width": 1.5},
                                     hoverinfo="skip", showlegend=False))  # fmt: skip
-    marker = {"symbol": "square", "size": max(8, min(24, 900 // max(channels, 1))), "line": {"width": 0}}
-    top_colors = [group_color(i // per_group) for i in range(channels)]
-    bottom_colors = [group_color(int(steps.source[p]) // per_group) for p in range(channels)]
+    marker = {"size": max(8, min(24, 900 // max(channels, 1))), "line": {"width": 0}}
+    top_groups = [i // per_group for i in range(channels)]
+    bottom_groups = [int(steps.source[p]) // per_group for p in range(channels)]
+    top_colors, bottom_colors = map(lambda gs: [group_color(g) for g in gs], (top_groups, bottom_groups))
     show_text = channels <= MAX_ARROWS
     figure.add_trace(go.Scatter(
         x=list(range(channels)), y=[1] * channels, mode="markers+text" if show_text else "markers",
-        marker={**marker, "color": top_colors}, text=[str(i) for i in range(channels)], textposition="top center",
+        marker={**marker, "color": top_colors, "symbol": [group_symbol(g) for g in top_groups]}, text=[str(i) for i in range(channels)], textposition="top center",
         customdata=[[i // per_group, int(steps.destination[i])] for i in range(channels)],
         hovertemplate="input channel %{x} (group %{customdata[0]}) → position %{customdata[1]}<extra></extra>",
         name="before", showlegend=False,
     ))  # fmt: skip
     figure.add_trace(go.Scatter(
         x=list(range(channels)), y=[0] * channels, mode="markers+text" if show_text else "markers",
-        marker={**marker, "color": bottom_colors}, text=[str(int(s)) for s in steps.source],
+        marker={**marker, "color": bottom_colors, "symbol": [group_symbol(g) for g in bottom_groups]}, text=[str(int(s)) for s in steps.source],
         textposition="bottom center",
         customdata=[[int(s), int(s) // per_group, p // per_group] for p, s in enumerate(steps.source)],
         hovertemplate="position %{x} holds input channel %{customdata[0]} (group %{customdata[1]}); "
@@ -157,7 +181,7 @@ def shuffle_mapping_figure(steps: ShuffleSteps, height: int = 300) -> dict:
     for g in range(1, groups):  # next-layer group boundaries
         figure.add_vline(x=g * per_group - 0.5, line={"color": NEUTRAL, "dash": "dot", "width": 1})
     style_figure(figure, f"Where each input channel goes (C = {channels}, g = {groups})", "Channel position (index)",
-                 "", height=height)  # fmt: skip
+                 "", height=height, present=present)  # fmt: skip
     figure.update_yaxes(tickvals=[0, 1], ticktext=["after shuffle", "before (GConv output)"], range=[-0.45, 1.45],
                         rangemode="normal", showgrid=False)  # fmt: skip
     figure.update_xaxes(range=[-1, channels], showgrid=False)
@@ -168,7 +192,7 @@ def shuffle_mapping_figure(steps: ShuffleSteps, height: int = 300) -> dict:
 
 
 @st.cache_data(max_entries=FIGURE_ENTRIES, show_spinner=False)
-def fraction_figure(series: list[dict], x_title: str, title: str, height: int = 380) -> dict:
+def fraction_figure(series: list[dict], x_title: str, title: str, height: int = 380, present: bool = False) -> dict:
     """Mean fraction of input channels reaching an output channel vs units stacked.
 
     ``series``: dicts with ``name``, ``fractions`` (mean per step), ``ranges`` ((min, max)
@@ -189,11 +213,12 @@ def fraction_figure(series: list[dict], x_title: str, title: str, height: int = 
             hovertemplate=f"{s['name']}<br>%{{x}} stacked: %{{y:.1f}}% of the input channels on average"
                           "<br>min %{customdata[0]:.1f}%, max %{customdata[1]:.1f}%<extra></extra>",
         ))  # fmt: skip
-    style_figure(figure, title, x_title, "Input channels reaching an output channel (%)", height=height)
+    style_figure(figure, title, x_title, "Input channels reaching an output channel (%)", height=height,
+                 present=present)
     longest = max((len(s["fractions"]) for s in series), default=1)
     figure.update_xaxes(tickmode="linear", dtick=1, range=[0.7, longest + 0.3])
     figure.update_yaxes(range=[0, 105], rangemode="normal")
-    figure.update_layout(legend={"orientation": "h", "y": -0.25, "font": {"size": FONT_SIZE - 2}})
+    figure.update_layout(legend={"orientation": "h", "y": -0.25})
     return figure.to_dict()  # a dict: cached figures unpickle without plotly's validation
 
 
@@ -295,7 +320,56 @@ def shortcut_note(on: StageMixing) -> str:
     )
 
 
+def stage_note(on: StageMixing, off: StageMixing) -> str:
+    """Why the whole-stage matrices look as they do (scope "the stage's own input"), from the measured fractions."""
+    g, c_in, c = on.groups, on.stage_in_channels, on.channels
+    first = ("not grouped, so each of its channels reads every input channel" if on.stage == 2 or g == 1
+             else f"grouped (g = {g}), so its group *j* reads input group *j* only")
+    note = (f"From the stage's own input ({c_in} channels), the first unit (stride 2) concatenates the 3×3 average pool "
+            f"of the input (output channels 0…{c_in - 1}, each depending on its own input channel only) with its "
+            f"residual branch ({c - c_in} channels), whose first 1×1 convolution is {first}. ")  # fmt: skip
+    off_fractions, on_fractions = off.fractions("stage"), on.fractions("stage")
+    steps, low, high = len(off_fractions), *off.fraction_ranges("stage")[-1]
+    stacked = f"{steps} unit{'s' if steps > 1 else ''}"
+    average = "" if math.isclose(low, high) else " on average"
+    not_one_over_g = "" if math.isclose(off_fractions[-1], 1 / g) else f", not 1/g = {percent(1 / g)}"
+    if steps > 1 and g > 1:
+        note += (f"The stride-1 units then split these {c} channels into g = {g} contiguous groups, and one such group "
+                 "can hold channels that come from more than one input group. ")  # fmt: skip
+    note += (f"Without shuffle an output channel therefore depends{average} on {percent(off_fractions[-1])} of the "
+             f"stage's input channels after {stacked}{not_one_over_g}; ")  # fmt: skip
+    full = on.units_to_full("stage")
+    on_text = f"100% from unit {full} on" if full else f"{percent(on_fractions[-1])} after {stacked}"
+    return note + f"with shuffle, {on_text}."
+
+
+def reading_note(on: StageMixing, off: StageMixing, scope: str) -> str:
+    """The "Reading it" text for the scope shown: stride-1 units only, or the whole stage."""
+    return shortcut_note(on) if scope == "stride1" else stage_note(on, off)
+
+
+def method_text(stage: int, scope: str, stage_in_channels: int) -> str:
+    """How the measured matrices are measured, and why that is sound (a method note)."""
+    text = f"**What is measured.** Scope: {SCOPE_TITLES[scope]}. "
+    if scope == "stage":
+        text += (f"With “the stage's own input”, the first unit's output channels 0…{stage_in_channels - 1} are the "
+                 "3×3 average pool of the input, concatenated in front of the residual branch: each depends on its "
+                 "own input channel only. ")  # fmt: skip
+        if stage == 2:
+            text += "Stage2's first 1×1 convolution is not grouped, so its branch channels read every input channel. "
+    return text + (
+        "**How.** Forward-mode autograd (`torch.func.jvp`) through a copy of the stage of the model `build_model` "
+        "returns, with BatchNorm in eval mode and the ReLUs replaced by the identity: a ReLU acts on one value at a "
+        "time, so it can silence a path for some inputs but never creates one; without it the stage is affine and "
+        "its Jacobian, hence the pattern, is the same for every input. One random probe per input channel (two "
+        "rounds), 1×1 pixels: every op that moves information between channels acts on each pixel alike, so the "
+        "pattern is the same at 224×224. The tests check the measurement against the unit's structure (Fig. 2) for "
+        "g = 1, 2, 3, 4, 8."
+    )
+
+
 __all__ = [
-    "cached_stage_mixing", "dependency_heatmap", "fraction_figure", "measured_takeaway", "percent", "reach_text",
-    "shortcut_note", "shuffle_mapping_figure", "toy_takeaway", "two_layer_note", "unit_word",
+    "cached_stage_mixing", "dependency_heatmap", "fraction_figure", "measured_takeaway", "method_text", "percent",
+    "reach_text", "reading_note", "stage_note",
+    "shortcut_note", "shuffle_animation_figure", "shuffle_mapping_figure", "toy_takeaway", "two_layer_note", "unit_word",
 ]  # fmt: skip
