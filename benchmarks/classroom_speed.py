@@ -51,27 +51,33 @@ POLL_S = 0.05
 QUIET_S = 0.4  # nothing running or stale for this long: the redraw is over
 TIMEOUT_S = 120
 BUSY_JS = """() => {
-  const busy = document.querySelector('[data-testid="stStatusWidget"], [data-testid="stSkeleton"], [data-stale="true"]');
-  const plots = [...document.querySelectorAll('.js-plotly-plot')].filter(p => !p.querySelector('.main-svg'));
-  const graphs = [...document.querySelectorAll('[data-testid="stGraphVizChart"]')].filter(g => !g.querySelector('svg'));
-  return Boolean(busy) || plots.length > 0 || graphs.length > 0 || !document.querySelector('h1');
+  const why = [];
+  for (const s of ['[data-testid="stStatusWidget"]', '[data-testid="stSkeleton"]', '[data-stale="true"]']) {
+    if (document.querySelector(s)) why.push(s);
+  }
+  if ([...document.querySelectorAll('.js-plotly-plot')].some(p => !p.querySelector('.main-svg'))) why.push('plotly');
+  if ([...document.querySelectorAll('[data-testid="stGraphVizChart"]')].some(g => !g.querySelector('svg'))) why.push('graphviz');
+  if (!document.querySelector('h1')) why.push('no title');
+  return why.join(', ');
 }"""
 
 
 def wait_quiet(tab, started: float, changed) -> float:
     """Seconds from ``started`` until ``changed()`` holds and the page has been quiet for QUIET_S."""
     deadline = started + TIMEOUT_S
-    quiet_since = None
+    quiet_since, busy = None, ""
     while time.monotonic() < deadline:
         now = time.monotonic()
-        if not changed() or tab.evaluate(BUSY_JS):
+        busy = "" if changed() else "not changed yet"
+        busy = busy or tab.evaluate(BUSY_JS)
+        if busy:
             quiet_since = None
         elif quiet_since is None:
             quiet_since = now
         elif now - quiet_since >= QUIET_S:
             return quiet_since - started
         time.sleep(POLL_S)
-    raise TimeoutError(f"still busy after {TIMEOUT_S} s")
+    raise TimeoutError(f"still busy after {TIMEOUT_S} s ({busy}) at {tab.url}")
 
 
 def sidebar_radio(tab, control: str, value: float) -> None:

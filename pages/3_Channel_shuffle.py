@@ -134,7 +134,8 @@ def trace_text(channels: int, groups: int, layers: int, node: tuple[int, int]) -
     if layer < layers:
         parts.append(f"reaches {int(linked['none'][layers].sum())} of the {channels} output channels without the "
                      f"shuffle and {int(linked['shuffle'][layers].sum())} with it")  # fmt: skip
-    return f"**{trace_label(node, layers).capitalize()}** " + "; it ".join(parts) + "."
+    label = trace_label(node, layers)
+    return f"**{label[0].upper()}{label[1:]}** " + "; it ".join(parts) + "."
 
 
 def trace_section(channels: int, groups: int, layers: int, present: bool) -> None:
@@ -265,10 +266,14 @@ def measured_matrices(config: ShuffleNetConfig, stage: int, scope: str, on: Stag
                                    out_label=f"Output channel (index, {result.channels} in all)", present=present),
                 key=f"mix_measured_{shuffle}",
             )  # fmt: skip
-            csv = pd.DataFrame(matrix).to_csv(index=False, header=[f"in{i}" for i in range(matrix.shape[1])])
+            csv = functools.partial(matrix_csv, matrix)  # written only when the button is clicked
             download_button(f"Matrix {'with' if shuffle else 'without'} shuffle (CSV, rows = outputs)", csv,
                             f"{config_slug(config.with_(shuffle=shuffle))}_stage{stage}_{scope}_{units}units.csv",
                             "text/csv", key=f"mix_csv_{shuffle}")  # fmt: skip
+
+
+def matrix_csv(matrix) -> str:
+    return pd.DataFrame(matrix).to_csv(index=False, header=[f"in{i}" for i in range(matrix.shape[1])])
 
 
 def spread_section(stage: int, scope: str, on: StageMixing, off: StageMixing, present: bool) -> None:

@@ -273,12 +273,18 @@ def browser():
             chromium.close()
 
 
-@pytest.fixture
-def tab(browser):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+@contextlib.contextmanager
+def browser_tab(browser, viewport: dict[str, int]):
+    """A page in a fresh browser context (its own cookies: its own Streamlit session)."""
+    context = browser.new_context(viewport=viewport)
     context.set_default_timeout(60_000)
-    tab = context.new_page()
     try:
-        yield tab
+        yield context.new_page()
     finally:
         context.close()
+
+
+@pytest.fixture
+def tab(browser):
+    with browser_tab(browser, {"width": 1400, "height": 1000}) as page:
+        yield page

@@ -111,7 +111,7 @@ def test_the_animation_follows_the_toy(page):
 
 
 def test_animation_frames_are_the_shuffle_steps():
-    figure = shuffle_animation_figure(12, 3, present=False)
+    figure = shuffle_animation_figure(12, 3, present=False).to_dict()
     steps = shuffle_steps(12, 3)
     frames = figure["frames"]
     last = frames[3]["data"][0]
@@ -124,7 +124,7 @@ def test_animation_frames_are_the_shuffle_steps():
     labels = [b["label"] for b in figure["layout"]["updatemenus"][0]["buttons"]]
     assert labels == ["▶ Play", "❚❚ Pause"]
     assert [s["label"] for s in figure["layout"]["sliders"][0]["steps"]] == ["output", "reshape", "transpose", "flatten"]
-    assert shuffle_animation_figure(12, 3, present=True)["layout"]["font"]["size"] >= 16
+    assert shuffle_animation_figure(12, 3, present=True).layout.font.size >= 16
     with pytest.raises(ValueError, match="^channels=10 is not allowed: channels must be a multiple of groups=3"):
         shuffle_animation_figure(10, 3)
 

@@ -32,8 +32,11 @@ def style_figure(figure: go.Figure, title: str, x_title: str, y_title: str, heig
         legend={"title": {"text": ""}, "font": {"size": size}},
         hoverlabel={"font": {"size": size}},
     )
-    figure.update_xaxes(title_text=x_title, showline=True, linecolor="#888", mirror=False)
-    figure.update_yaxes(title_text=y_title, showline=True, linecolor="#888", rangemode="tozero")
+    # Explicit on every axis: Streamlit's plotly theme (a template) sets 12 px tick labels, which beat
+    # layout.font, so without these a presentation-mode chart kept 12 px ticks.
+    axis_fonts = {"tickfont": {"size": size}, "title_font": {"size": size}}
+    figure.update_xaxes(title_text=x_title, showline=True, linecolor="#888", mirror=False, **axis_fonts)
+    figure.update_yaxes(title_text=y_title, showline=True, linecolor="#888", rangemode="tozero", **axis_fonts)
     return figure
 
 

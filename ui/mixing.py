@@ -1,8 +1,10 @@
 """Figures, cached helpers and sentences of the Channel shuffle page.
 
-Figures are functions of library results, cached with ``st.cache_data`` (building a
-plotly figure costs tens of milliseconds, and a page shows a dozen), and the measurement
-is cached so that a (config, stage) pair is measured once.
+Figures are functions of library results, cached with ``st.cache_resource`` as shared,
+read-only ``go.Figure`` objects (building a plotly figure costs tens of milliseconds, and a
+page shows a dozen; ``st.plotly_chart`` re-validates a dict, 30-60 ms each, but takes a
+Figure as it is), and the measurement is cached so that a (config, stage) pair is measured
+once.
 Colours: ``ui.style.group_color(i)`` is channel group ``i`` everywhere (nodes of
 the diagrams, heatmap cells, shuffle arrows); ``groups_color(g)`` is the model's g. Colour is
 never the only cue: heatmaps draw the group boundaries and name the groups (up to
@@ -26,7 +28,7 @@ from .charts import style_figure
 from .style import NEUTRAL, chart_font, group_color, group_symbol, groups_color
 from .toy_figures import shuffle_animation_figure  # the animation lives with the toy's other figures
 
-MAX_HEATMAP_CELLS = 192  # per axis; larger matrices are shown in group-aligned blocks
+MAX_HEATMAP_CELLS = 96  # per axis (a cell is then >= 4 px); larger matrices are shown in group-aligned blocks
 MAX_ARROWS = 48  # the shuffle mapping draws arrow heads up to this many channels
 MAX_GROUP_LABELS = 16  # heatmaps name their groups (g0, g1, ...) up to this many
 MEASURE_ENTRIES = 32
@@ -81,10 +83,10 @@ def _group_guides(figure: go.Figure, cells: int, groups: int, axis: str, present
                                   showarrow=False, font={"size": chart_font(present), "color": "#333333"})  # fmt: skip
 
 
-@st.cache_data(max_entries=FIGURE_ENTRIES, show_spinner=False)
+@st.cache_resource(max_entries=FIGURE_ENTRIES, show_spinner=False)
 def dependency_heatmap(matrix: np.ndarray, in_groups: int, out_groups: int, title: str, height: int = 420,
                        in_label: str = "Input channel (index)", out_label: str = "Output channel (index)",
-                       present: bool = False) -> dict:
+                       present: bool = False) -> go.Figure:
     """Output-by-input dependency matrix; a connected cell has its input channel's group colour.
 
     Matrices wider than ``MAX_HEATMAP_CELLS`` are drawn in blocks that never straddle a
@@ -104,24 +106,20 @@ def dependency_heatmap(matrix: np.ndarray, in_groups: int, out_groups: int, titl
                                               _tint(group_color((level - 1) // 2)))  # fmt: skip
         colorscale += [[level / steps, color], [(level + 1) / steps, color]]
     binned = row_bin > 1 or col_bin > 1
-    # Hover from numbers (sent as compact typed arrays), not one string per cell: a 120x120 matrix
-    # of hover strings made the page's message several hundred kB.
-    row_start = np.arange(rows // row_bin)[:, None] * row_bin + np.zeros(blocks.shape, dtype=int)
-    col_start = np.arange(cols // col_bin)[None, :] * col_bin + np.zeros(blocks.shape, dtype=int)
-    customdata = np.stack([row_start, row_start + row_bin - 1, col_start, col_start + col_bin - 1,
-                           in_group[None, :] + np.zeros(blocks.shape, dtype=int), np.round(100 * blocks)], axis=-1)
-    cells = ("output %{customdata[0]}–%{customdata[1]} ← input %{customdata[2]}–%{customdata[3]}" if binned
-             else "output %{customdata[0]} ← input %{customdata[2]}")  # fmt: skip
+    # Hover from two small numbers per cell (sent as compact typed arrays), not one string per cell:
+    # a 120x120 matrix of hover strings made the page's message several hundred kB.
+    customdata = np.stack([np.broadcast_to(in_group[None, :], blocks.shape), np.round(100 * blocks)], axis=-1)
+    cells = ("outputs ≈ %{y:.0f}, inputs ≈ %{x:.0f}" if binned else "output %{y} ← input %{x}")
     figure = go.Figure(go.Heatmap(
-        z=levels,
+        z=levels.astype(np.uint8),
         x=np.arange(cols // col_bin) * col_bin + (col_bin - 1) / 2,
         y=np.arange(rows // row_bin) * row_bin + (row_bin - 1) / 2,
         zmin=-0.5,
         zmax=steps - 0.5,
         colorscale=[[min(1.0, p), c] for p, c in colorscale],
         showscale=False,
-        customdata=customdata.astype(np.int32),
-        hovertemplate=f"{cells} (group %{{customdata[4]}}): connected %{{customdata[5]}}%<extra></extra>",
+        customdata=customdata.astype(np.uint8),
+        hovertemplate=f"{cells} (group %{{customdata[0]}}): connected %{{customdata[1]}}%<extra></extra>",
         xgap=0 if binned or cols > 48 else 1,
         ygap=0 if binned or rows > 48 else 1,
     ))  # fmt: skip
@@ -133,14 +131,14 @@ def dependency_heatmap(matrix: np.ndarray, in_groups: int, out_groups: int, titl
     figure.update_yaxes(autorange="reversed", rangemode="normal", scaleanchor="x" if rows == cols else None)
     figure.update_xaxes(rangemode="normal", side="bottom")
     figure.update_layout(margin={"l": 70, "r": 10, "t": 110 if binned else 90, "b": 60})
-    return figure.to_dict()  # a dict: cached figures unpickle without plotly's validation
+    return figure  # shared by every session: read-only
 
 
 # --------------------------------------------------------------------------- shuffle mapping
 
 
-@st.cache_data(max_entries=FIGURE_ENTRIES, show_spinner=False)
-def shuffle_mapping_figure(steps: ShuffleSteps, height: int = 300, present: bool = False) -> dict:
+@st.cache_resource(max_entries=FIGURE_ENTRIES, show_spinner=False)
+def shuffle_mapping_figure(steps: ShuffleSteps, height: int = 300, present: bool = False) -> go.Figure:
     """Input channels (top) and their positions after the shuffle (bottom), joined by arrows."""
     channels, groups = steps.channels, steps.groups
     per_group = channels // groups
@@ -185,14 +183,15 @@ def shuffle_mapping_figure(steps: ShuffleSteps, height: int = 300, present: bool
     figure.update_yaxes(tickvals=[0, 1], ticktext=["after shuffle", "before (GConv output)"], range=[-0.45, 1.45],
                         rangemode="normal", showgrid=False)  # fmt: skip
     figure.update_xaxes(range=[-1, channels], showgrid=False)
-    return figure.to_dict()  # a dict: cached figures unpickle without plotly's validation
+    return figure  # shared by every session: read-only
 
 
 # --------------------------------------------------------------------------- fractions
 
 
-@st.cache_data(max_entries=FIGURE_ENTRIES, show_spinner=False)
-def fraction_figure(series: list[dict], x_title: str, title: str, height: int = 380, present: bool = False) -> dict:
+@st.cache_resource(max_entries=FIGURE_ENTRIES, show_spinner=False)
+def fraction_figure(series: list[dict], x_title: str, title: str, height: int = 380,
+                    present: bool = False) -> go.Figure:
     """Mean fraction of input channels reaching an output channel vs units stacked.
 
     ``series``: dicts with ``name``, ``fractions`` (mean per step), ``ranges`` ((min, max)
@@ -219,7 +218,7 @@ def fraction_figure(series: list[dict], x_title: str, title: str, height: int = 
     figure.update_xaxes(tickmode="linear", dtick=1, range=[0.7, longest + 0.3])
     figure.update_yaxes(range=[0, 105], rangemode="normal")
     figure.update_layout(legend={"orientation": "h", "y": -0.25})
-    return figure.to_dict()  # a dict: cached figures unpickle without plotly's validation
+    return figure  # shared by every session: read-only
 
 
 # --------------------------------------------------------------------------- sentences

@@ -13,8 +13,8 @@
 
 Every marker keeps its group's colour and shape through every frame; the channel number
 is written on it while there is room (``MAX_LABELLED``), so colour is never the only cue.
-Figures are returned as dicts (what ``st.plotly_chart`` takes; cached figures unpickle
-without plotly's validation).
+Figures are cached as shared, read-only ``go.Figure`` objects (``st.cache_resource``), which
+``st.plotly_chart`` takes without re-validating them (see ``ui.mixing``).
 """
 
 from __future__ import annotations
@@ -45,9 +45,9 @@ def layer_names(layers: int) -> list[str]:
     return ["input", *[f"GConv{k}" + (" (output)" if k == layers else "") for k in range(1, layers + 1)]]
 
 
-@st.cache_data(max_entries=FIGURE_ENTRIES, show_spinner=False)
+@st.cache_resource(max_entries=FIGURE_ENTRIES, show_spinner=False)
 def trace_figure(channels: int, groups: int, layers: int, wiring: str, selected: tuple[int, int] | None,
-                 present: bool = False) -> dict:
+                 present: bool = False) -> go.Figure:
     """The toy's channels per layer; ``selected`` = (layer, channel) lights up what it depends on and reaches."""
     per_group = channels // groups
     masks = layer_masks(channels, groups, layers, wiring)
@@ -102,11 +102,12 @@ def trace_figure(channels: int, groups: int, layers: int, wiring: str, selected:
     figure.update_xaxes(range=[-0.8, channels - 0.2], showgrid=False, zeroline=False)
     figure.update_layout(margin={"l": 150 if present else 120, "r": 10, "t": 50, "b": 50}, clickmode="event+select",
                          dragmode=False)  # fmt: skip
-    return figure.to_dict()
+    return figure  # shared by every session: read-only
 
 
-def lit_nodes(figure: dict) -> set[tuple[int, int]]:
+def lit_nodes(figure: go.Figure | dict) -> set[tuple[int, int]]:
     """(layer, channel) of every lit marker of a ``trace_figure`` (all of them when nothing is selected)."""
+    figure = figure if isinstance(figure, dict) else figure.to_dict()
     trace = next(t for t in figure["data"] if t.get("name") == "channels")
     opacity = trace["marker"]["opacity"]
     return {(int(k), int(c)) for (k, c, _), o in zip(trace["customdata"], opacity) if o == 1.0}
@@ -135,8 +136,8 @@ FRAME_TITLES = ("GConv output: C = {C} channels in g = {g} groups", "1 · reshap
                 "2 · transpose to ({n}, {g}): one column per group", "3 · flatten: the shuffled order, read row by row")
 
 
-@st.cache_data(max_entries=FIGURE_ENTRIES, show_spinner=False)
-def _shuffle_animation(channels: int, groups: int, present: bool) -> dict:
+@st.cache_resource(max_entries=FIGURE_ENTRIES, show_spinner=False)
+def _shuffle_animation(channels: int, groups: int, present: bool) -> go.Figure:
     steps = shuffle_steps(channels, groups)
     per_group = channels // groups
     group = [i // per_group for i in range(channels)]
@@ -178,15 +179,15 @@ def _shuffle_animation(channels: int, groups: int, present: bool) -> dict:
     )  # fmt: skip
     figure.update_xaxes(visible=False, range=[-1, channels], showgrid=False)
     figure.update_yaxes(visible=False, range=[-rows - 0.7, 0.7], showgrid=False, rangemode="normal")
-    return figure.to_dict()
+    return figure  # shared by every session: read-only
 
 
-def shuffle_animation_figure(channels: int, groups: int, present: bool | None = None) -> dict:
+def shuffle_animation_figure(channels: int, groups: int, present: bool | None = None) -> go.Figure:
     """``channel_shuffle`` of C channels in g groups, animated: output row, reshape, transpose, flatten.
 
     Play / Pause and a step slider; one marker per channel, coloured and shaped by group,
     numbered up to 32 channels. ``present`` defaults to this session's presentation mode.
-    Returns a figure dict for ``st.plotly_chart``. ``ValueError`` names a bad C or g.
+    Returns a shared, read-only ``go.Figure`` for ``st.plotly_chart``. ``ValueError`` names a bad C or g.
     """
     return _shuffle_animation(channels, groups, presenting() if present is None else bool(present))
 
