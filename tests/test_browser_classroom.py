@@ -51,13 +51,19 @@ def open_page(tab, url: str) -> None:
     assert_no_exception(tab)
 
 
+SIDEBAR = '[data-testid="stSidebar"]'
+
+
+def sidebar_collapsed(tab) -> bool:
+    return tab.locator(SIDEBAR).get_attribute("data-collapsed") == "true"
+
+
 def collapse_sidebar(tab) -> None:
-    sidebar = tab.locator('[data-testid="stSidebar"]')
-    if sidebar.get_attribute("aria-expanded") == "true":
-        sidebar.hover()
+    """Collapse the sidebar the way a user does (its button shows on hover), as on a projector."""
+    if not sidebar_collapsed(tab):
+        tab.locator(SIDEBAR).hover()
         tab.locator('[data-testid="stSidebarCollapseButton"] button').click()
-        tab.wait_for_function("() => document.querySelector('[data-testid=\"stSidebar\"]')"
-                              ".getAttribute('aria-expanded') === 'false'")  # fmt: skip
+        tab.wait_for_function(f"() => document.querySelector('{SIDEBAR}').getAttribute('data-collapsed') === 'true'")
         time.sleep(0.8)  # charts re-layout to the wider main column
 
 
@@ -108,7 +114,7 @@ def test_architecture_diagrams_are_readable_on_a_projector(streamlit_server, pro
 def test_presentation_mode_in_the_browser(streamlit_server, projector):
     tab = projector
     open_page(tab, f"{streamlit_server}/Channel_shuffle?present=1")
-    assert tab.locator('[data-testid="stSidebar"]').get_attribute("aria-expanded") == "false"  # collapsed by itself
+    assert sidebar_collapsed(tab)  # by itself
     assert tab.locator('[data-testid="stCaptionContainer"]').count() == 0
     assert tab.locator('[data-testid="stDownloadButton"]').count() == 0
     body = tab.evaluate("() => parseFloat(getComputedStyle(document.querySelector("
@@ -119,9 +125,8 @@ def test_presentation_mode_in_the_browser(streamlit_server, projector):
     tab.goto(f"{streamlit_server}/Architecture?present=1&groups=8", timeout=RUN_TIMEOUT_S * 1000)
     wait_idle(tab)
     assert_readable(font_sizes(tab, GRAPHVIZ), 16, "the Architecture diagrams in presentation mode")
-    tab.locator('[data-testid="stSidebar"]').hover()
-    tab.locator('[data-testid="stSidebarCollapsedControl"] button, [data-testid="stExpandSidebarButton"]').first.click()
-    tab.locator('[data-testid="stSidebar"] [data-testid="stPageLink-NavLink"]', has_text="Complexity").click()
+    tab.locator('[data-testid="stExpandSidebarButton"]').click()  # the sidebar is still there when needed
+    tab.locator(f'{SIDEBAR} [data-testid="stPageLink-NavLink"]', has_text="Complexity").click()
     tab.wait_for_url(re.compile(r"/Complexity\?.*present=1"), timeout=60_000)
     wait_idle(tab)
     assert tab.locator('[data-testid="stCaptionContainer"]').count() == 0
