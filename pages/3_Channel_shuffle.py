@@ -192,7 +192,12 @@ def steps_section(channels: int, groups: int, present: bool) -> None:
     st.plotly_chart(shuffle_animation_figure(channels, groups, present), key="mix_animation")
     st.plotly_chart(shuffle_mapping_figure(steps, height=320 if channels <= 48 else 260, present=present),
                     key="mix_mapping")  # fmt: skip
-    with st.expander("The grids and the index mapping as tables (which input index goes where)"):
+    # Lazy (on_change="rerun"): the five tables are built and drawn only while the expander is open.
+    tables = st.expander("The grids and the index mapping as tables (which input index goes where)",
+                         key="mix_tables", on_change="rerun")  # fmt: skip
+    with tables:
+        if not tables.open:
+            return
         if channels <= MAX_GRID_CHANNELS:
             one, two, three = st.columns([2, 2, 3])
             with one:
@@ -298,8 +303,10 @@ def spread_section(stage: int, scope: str, on: StageMixing, off: StageMixing, pr
         "without shuffle: mean %": [round(100 * f, 2) for f in fractions_off],
         "without shuffle: min %": [round(100 * lo, 2) for lo, _ in off.fraction_ranges(scope)],
     })  # fmt: skip
-    with st.expander("The numbers behind the chart"):
-        st.dataframe(table, hide_index=True, width="stretch")
+    numbers = st.expander("The numbers behind the chart", key="mix_numbers", on_change="rerun")  # lazy, as above
+    with numbers:
+        if numbers.open:
+            st.dataframe(table, hide_index=True, width="stretch")
 
 
 def reading_section(stage: int, scope: str, on: StageMixing, off: StageMixing) -> None:

@@ -151,3 +151,17 @@ def test_table3_marks_nothing_for_a_model_the_paper_did_not_ablate():
     at = open_app(PAGE, {"groups": "4"})
     assert not [r for r in table3_rows(at) if r["sidebar"]]
     assert any("has no row for ShuffleNet 1x (g=4)" in c.value for c in at.caption)
+
+
+def test_the_step_by_step_tables_are_drawn_when_opened():
+    """The grids and the mapping table sit in a lazy expander: nothing is built until it is opened."""
+    at = open_app(PAGE)
+    assert not [d for d in at.dataframe if "input channel" in d.value.columns]
+    at.session_state["mix_tables"] = True  # what a click on the expander does
+    at.run()
+    assert_clean(at)
+    frames = [d.value for d in at.dataframe]
+    grid = next(f for f in frames if list(f.index) == ["group 0", "group 1", "group 2"])
+    assert grid.values.tolist() == shuffle_steps(12, 3).grid.tolist()
+    mapping = next(f for f in frames if "output position" in f.columns)
+    assert mapping["output position"].tolist() == shuffle_steps(12, 3).destination.tolist()
