@@ -77,7 +77,13 @@ def wait_quiet(tab, started: float, changed) -> float:
         elif now - quiet_since >= QUIET_S:
             return quiet_since - started
         time.sleep(POLL_S)
-    raise TimeoutError(f"still busy after {TIMEOUT_S} s ({busy}) at {tab.url}")
+    raise TimeoutError(f"still busy after {TIMEOUT_S} s ({busy}) at {href(tab)}")
+
+
+def href(tab) -> str:
+    """The address bar as the page sees it (Streamlit rewrites it with history.replaceState, which
+    Playwright's ``page.url`` does not always follow)."""
+    return tab.evaluate("location.href")
 
 
 def sidebar_radio(tab, control: str, value: float) -> None:
@@ -91,14 +97,14 @@ def sidebar_walk(browser, url: str, page: str) -> list[float]:
     tab = context.new_page()
     try:
         tab.goto(f"{url}/{page}?groups=1&width=1", timeout=TIMEOUT_S * 1000)
-        wait_quiet(tab, time.monotonic(), lambda: "groups=1" in tab.url)
+        wait_quiet(tab, time.monotonic(), lambda: "groups=1" in href(tab))
         times = []
         for control, value in WALK:
             key = "groups" if control == "g" else "width"
             pattern = re.compile(rf"[?&]{key}={value:g}(&|$)")
             started = time.monotonic()
             sidebar_radio(tab, control, value)
-            times.append(wait_quiet(tab, started, lambda: bool(pattern.search(tab.url))))
+            times.append(wait_quiet(tab, started, lambda: bool(pattern.search(href(tab)))))
         return times
     finally:
         context.close()

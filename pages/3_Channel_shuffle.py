@@ -90,9 +90,9 @@ def fig1_section(channels: int, groups: int, layers: int, present: bool) -> None
     if toy_diagram_detail(channels, groups, present) == "groups":
         st.info(
             f"C = {channels} is too many channels to draw one by one: the diagrams draw one node per group (a bundle "
-            f"of {channels // groups} channels) and label each edge with the number of channels it carries; after a "
-            "shuffle, each node shows how many channels it holds from each group. The heatmaps below still show "
-            "every channel."
+            f"of {channels // groups} channels) and give the number of channels each edge carries (on the edge, or once "
+            "in the layer's title when every edge carries as many); after a shuffle, each node says how many channels "
+            "it holds from which groups. The drawings to click and the heatmaps below still show every channel."
         )
     caption(
         "Top to bottom: input channels, then each 1×1 group convolution. A node's colour is the group it comes from "

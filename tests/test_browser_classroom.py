@@ -67,6 +67,15 @@ def collapse_sidebar(tab) -> None:
         time.sleep(0.8)  # charts re-layout to the wider main column
 
 
+def wait_for_address(tab, pattern: str, timeout_s: float = 60) -> None:
+    """Wait until ``location.href`` matches: Streamlit rewrites the address with history.replaceState,
+    which Playwright's ``page.url`` does not always follow."""
+    deadline = time.monotonic() + timeout_s
+    while not re.search(pattern, tab.evaluate("location.href")):
+        assert time.monotonic() < deadline, f"address {tab.evaluate('location.href')} never matched {pattern}"
+        time.sleep(0.2)
+
+
 def font_sizes(tab, selector: str, only: str | None = None) -> list[tuple[str, float]]:
     return [(text, size) for text, size in tab.evaluate(FONT_SIZES, [selector, only])]
 
@@ -127,11 +136,11 @@ def test_presentation_mode_in_the_browser(streamlit_server, projector):
     assert_readable(font_sizes(tab, GRAPHVIZ), 16, "the Architecture diagrams in presentation mode")
     tab.locator('[data-testid="stExpandSidebarButton"]').click()  # the sidebar is still there when needed
     tab.locator(f'{SIDEBAR} [data-testid="stPageLink-NavLink"]', has_text="Complexity").click()
-    tab.wait_for_url(re.compile(r"/Complexity\?.*present=1"), timeout=60_000)
+    wait_for_address(tab, r"/Complexity\?.*present=1")
     wait_idle(tab)
     assert tab.locator('[data-testid="stCaptionContainer"]').count() == 0
     tab.locator(".st-key-present_toggle_top").get_by_text("Presentation mode").click()
-    tab.wait_for_url(lambda url: "present=" not in url and "groups=8" in url, timeout=60_000)
+    wait_for_address(tab, r"^(?!.*present=).*groups=8")
     wait_idle(tab)
     assert tab.locator('[data-testid="stCaptionContainer"]').count() > 0
 
