@@ -91,13 +91,14 @@ def _toggle(key: str, label: str, help_text: str) -> None:
     st.toggle(label, key=key, on_change=_from_toggle, args=(key,), help=help_text)
 
 
-def page_css() -> str:
-    return GRAPHVIZ_CSS + (PRESENT_CSS if presenting() else "")
+def style_tag(present: bool) -> str:
+    """The app's own stylesheet, from module constants only (the one ``st.html`` of the app: tests/test_exposure.py)."""
+    return f"<style>{GRAPHVIZ_CSS}{PRESENT_CSS if present else ''}</style>"
 
 
 def apply() -> None:
     """Draw the mode's chrome at the top of the page: CSS, a bad-link warning, the off switch; sync the URL."""
-    st.html(f"<style>{page_css()}</style>")
+    st.html(style_tag(presenting()))
     warning = st.session_state.get(WARNING_KEY)
     if warning:
         st.warning(warning, icon="⚠️")
