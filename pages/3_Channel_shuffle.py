@@ -45,6 +45,7 @@ MAX_TOY_GROUPS = 16
 AUTO_MEASURE_MAX_GROUPS = 16
 AUTO_MEASURE_MAX_CHANNELS = 2048
 MAX_GRID_CHANNELS = 96  # the reshape / transpose grids are drawn up to this many channels
+FIG1_TAB_KEY = "mix_fig1_tab"  # which wiring of Fig. 1 is shown
 TRACE_KEY = "mix_trace"  # the selected (layer, channel) of the toy, set by a click or the selectbox
 TRACED = ("none", "shuffle")  # the two wirings drawn side by side for clicking
 
@@ -100,8 +101,13 @@ def fig1_section(channels: int, groups: int, layers: int, present: bool) -> None
         "groups to channels of every group; (c) keeps plain group convolutions and permutes the channels in between."
     )
     slug = f"fig1_C{channels}_g{groups}_L{layers}"
-    for tab, wiring in zip(st.tabs([WIRING_TITLES[w] for w in WIRINGS], default=WIRING_TITLES["shuffle"]), WIRINGS):
+    # Lazy tabs (on_change="rerun"): only the open wiring is drawn, so the browser lays out one diagram, not three.
+    tabs = st.tabs([WIRING_TITLES[w] for w in WIRINGS], default=WIRING_TITLES["shuffle"], key=FIG1_TAB_KEY,
+                   on_change="rerun")  # fmt: skip
+    for tab, wiring in zip(tabs, WIRINGS):
         with tab:
+            if not tab.open:
+                continue
             dot = toy_dot(channels, groups, layers, wiring, present=present)
             st.graphviz_chart(dot, width="content")
             diagram_downloads(dot, f"{slug}_{wiring}", "Diagram", f"mix_{wiring}")

@@ -90,8 +90,9 @@ def each_fig1_tab(tab):
     """Click through Fig. 1's tabs (one wiring at a time), yielding each tab's title."""
     tabs = tab.locator('[data-testid="stTab"]')
     for index in range(3):
-        tabs.nth(index).click()
-        time.sleep(0.6)
+        tabs.nth(index).click()  # a lazy tab: the click reruns the toy, which draws this wiring only
+        wait_idle(tab)
+        tab.locator(GRAPHVIZ).first.wait_for(state="visible")
         yield tabs.nth(index).inner_text()
 
 
