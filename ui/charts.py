@@ -19,25 +19,43 @@ WIDTH_AXIS = "Width multiplier s (×)"
 GROUPS_AXIS = "Groups g (count)"
 
 
+def base_layout(title: str, x_title: str, y_title: str, height: int = 420, present: bool = False,
+                xaxis: dict | None = None, yaxis: dict | None = None, **extra) -> dict:
+    """The app's layout as a plain dict: title, axis titles, template, font sizes (larger when presenting).
+
+    ``xaxis`` / ``yaxis`` / ``extra`` add to (or replace) its entries. Axis fonts are explicit:
+    Streamlit's plotly theme (a template) sets 12 px tick labels, which beat ``layout.font``.
+    """
+    size = chart_font(present)
+
+    def axis(text: str, **more) -> dict:
+        return {"title": {"text": text, "font": {"size": size}}, "tickfont": {"size": size}, "showline": True,
+                "linecolor": "#888", **more}  # fmt: skip
+
+    return {
+        "title": {"text": title, "font": {"size": size + 2}},
+        "template": "plotly_white",
+        "font": {"size": size},
+        "height": height + (60 if present else 0),
+        "margin": {"l": 70, "r": 20, "t": 60, "b": 60},
+        "legend": {"title": {"text": ""}, "font": {"size": size}},
+        "hoverlabel": {"font": {"size": size}},
+        "xaxis": axis(x_title, **{"mirror": False, **(xaxis or {})}),
+        "yaxis": axis(y_title, **{"rangemode": "tozero", **(yaxis or {})}),
+        **extra,
+    }
+
+
+def build_figure(data: list[dict], layout: dict, frames: list[dict] | None = None) -> go.Figure:
+    """A figure from plain dicts in one validation pass (each ``add_*`` / ``update_*`` call re-validates:
+    a figure built call by call took 80-300 ms here, built at once 30-60 ms)."""
+    return go.Figure({"data": data, "layout": layout, **({"frames": frames} if frames else {})})
+
+
 def style_figure(figure: go.Figure, title: str, x_title: str, y_title: str, height: int = 420,
                  present: bool = False) -> go.Figure:
-    """Title, axis titles, the app's template and font sizes (larger in presentation mode)."""
-    size = chart_font(present)
-    figure.update_layout(
-        title={"text": title, "font": {"size": size + 2}},
-        template="plotly_white",
-        font={"size": size},
-        height=height + (60 if present else 0),
-        margin={"l": 70, "r": 20, "t": 60, "b": 60},
-        legend={"title": {"text": ""}, "font": {"size": size}},
-        hoverlabel={"font": {"size": size}},
-    )
-    # Explicit on every axis: Streamlit's plotly theme (a template) sets 12 px tick labels, which beat
-    # layout.font, so without these a presentation-mode chart kept 12 px ticks.
-    axis_fonts = {"tickfont": {"size": size}, "title_font": {"size": size}}
-    figure.update_xaxes(title_text=x_title, showline=True, linecolor="#888", mirror=False, **axis_fonts)
-    figure.update_yaxes(title_text=y_title, showline=True, linecolor="#888", rangemode="tozero", **axis_fonts)
-    return figure
+    """``base_layout`` applied to a figure built trace by trace."""
+    return figure.update_layout(base_layout(title, x_title, y_title, height, present))
 
 
 def sweep_figure(rows: list[dict], current_groups: int, current_width: float, current_macs: float,
@@ -143,6 +161,6 @@ def stage_channels_figure(models: list[tuple[str, ShuffleNetConfig]], title: str
 
 
 __all__ = [
-    "HIGHLIGHT", "budget_figure", "compare_figure", "groups_bar_figure", "stage_channels_figure", "stage_figure",
-    "style_figure", "sweep_figure",
+    "HIGHLIGHT", "base_layout", "budget_figure", "build_figure", "compare_figure", "groups_bar_figure",
+    "stage_channels_figure", "stage_figure", "style_figure", "sweep_figure",
 ]  # fmt: skip

@@ -24,7 +24,7 @@ from explorer.concurrency import counting_threads
 from explorer.mixing import SCOPE_TITLES, ShuffleSteps, StageMixing, ToyMixing, measure_stage
 
 from .cache import CONFIG_HASH, cached_model
-from .charts import style_figure
+from .charts import base_layout, build_figure
 from .style import NEUTRAL, chart_font, group_color, group_symbol, groups_color
 from .toy_figures import shuffle_animation_figure  # the animation lives with the toy's other figures
 
@@ -67,20 +67,23 @@ def _tint(color: str, amount: float = 0.35) -> str:
     return f"rgb({mix(red)},{mix(green)},{mix(blue)})"
 
 
-def _group_guides(figure: go.Figure, cells: int, groups: int, axis: str, present: bool) -> None:
-    """Lines at the group boundaries of one axis (and the groups' names along the top, for x)."""
-    per_group = cells / groups
-    for g in range(1, groups):
-        position = g * per_group - 0.5
-        line = {"color": "#333333", "width": 1}
-        if axis == "x":
-            figure.add_vline(x=position, line=line)
-        else:
-            figure.add_hline(y=position, line=line)
-    if axis == "x" and 1 < groups <= MAX_GROUP_LABELS:
-        for g in range(groups):
-            figure.add_annotation(x=(g + 0.5) * per_group - 0.5, y=1.0, yref="paper", yanchor="bottom", text=f"g{g}",
-                                  showarrow=False, font={"size": chart_font(present), "color": "#333333"})  # fmt: skip
+def boundary_lines(positions, axis: str, line: dict) -> list[dict]:
+    """Full-height (x) or full-width (y) lines as layout shapes: one ``update_layout`` instead of one
+    ``add_vline`` per line (each of which re-validates the layout: 20 ms apiece)."""
+    other = "y" if axis == "x" else "x"
+    return [{"type": "line", "xref": "x" if axis == "x" else "paper", "yref": "y" if axis == "y" else "paper",
+             f"{axis}0": p, f"{axis}1": p, f"{other}0": 0, f"{other}1": 1, "line": line} for p in positions]  # fmt: skip
+
+
+def _group_guides(rows: int, cols: int, out_groups: int, in_groups: int, present: bool) -> dict:
+    """Layout entries: lines at the group boundaries of both axes, and the input groups' names along the top."""
+    line = {"color": "#333333", "width": 1}
+    shapes = (boundary_lines([g * cols / in_groups - 0.5 for g in range(1, in_groups)], "x", line)
+              + boundary_lines([g * rows / out_groups - 0.5 for g in range(1, out_groups)], "y", line))  # fmt: skip
+    names = [] if not 1 < in_groups <= MAX_GROUP_LABELS else [
+        {"x": (g + 0.5) * cols / in_groups - 0.5, "y": 1.0, "yref": "paper", "yanchor": "bottom", "text": f"g{g}",
+         "showarrow": False, "font": {"size": chart_font(present), "color": "#333333"}} for g in range(in_groups)]
+    return {"shapes": shapes, "annotations": names}
 
 
 @st.cache_resource(max_entries=FIGURE_ENTRIES, show_spinner=False)
@@ -110,28 +113,28 @@ def dependency_heatmap(matrix: np.ndarray, in_groups: int, out_groups: int, titl
     # a 120x120 matrix of hover strings made the page's message several hundred kB.
     customdata = np.stack([np.broadcast_to(in_group[None, :], blocks.shape), np.round(100 * blocks)], axis=-1)
     cells = ("outputs ≈ %{y:.0f}, inputs ≈ %{x:.0f}" if binned else "output %{y} ← input %{x}")
-    figure = go.Figure(go.Heatmap(
-        z=levels.astype(np.uint8),
-        x=np.arange(cols // col_bin) * col_bin + (col_bin - 1) / 2,
-        y=np.arange(rows // row_bin) * row_bin + (row_bin - 1) / 2,
-        zmin=-0.5,
-        zmax=steps - 0.5,
-        colorscale=[[min(1.0, p), c] for p, c in colorscale],
-        showscale=False,
-        customdata=customdata.astype(np.uint8),
-        hovertemplate=f"{cells} (group %{{customdata[0]}}): connected %{{customdata[1]}}%<extra></extra>",
-        xgap=0 if binned or cols > 48 else 1,
-        ygap=0 if binned or rows > 48 else 1,
-    ))  # fmt: skip
+    heatmap = {
+        "type": "heatmap",
+        "z": levels.astype(np.uint8),
+        "x": np.arange(cols // col_bin) * col_bin + (col_bin - 1) / 2,
+        "y": np.arange(rows // row_bin) * row_bin + (row_bin - 1) / 2,
+        "zmin": -0.5,
+        "zmax": steps - 0.5,
+        "colorscale": [[min(1.0, p), c] for p, c in colorscale],
+        "showscale": False,
+        "customdata": customdata.astype(np.uint8),
+        "hovertemplate": f"{cells} (group %{{customdata[0]}}): connected %{{customdata[1]}}%<extra></extra>",
+        "xgap": 0 if binned or cols > 48 else 1,
+        "ygap": 0 if binned or rows > 48 else 1,
+    }
     if binned:
         title += f"<br>{rows}×{cols} shown in blocks of {row_bin}×{col_bin} channels (pale = partly connected)"
-    style_figure(figure, title, in_label, out_label, height=height, present=present)
-    _group_guides(figure, cols, in_groups, "x", present)
-    _group_guides(figure, rows, out_groups, "y", present)
-    figure.update_yaxes(autorange="reversed", rangemode="normal", scaleanchor="x" if rows == cols else None)
-    figure.update_xaxes(rangemode="normal", side="bottom")
-    figure.update_layout(margin={"l": 70, "r": 10, "t": 110 if binned else 90, "b": 60})
-    return figure  # shared by every session: read-only
+    layout = base_layout(title, in_label, out_label, height, present,
+                         xaxis={"rangemode": "normal", "side": "bottom"},
+                         yaxis={"autorange": "reversed", "rangemode": "normal", "scaleanchor": "x" if rows == cols else None},
+                         **_group_guides(rows, cols, out_groups, in_groups, present))  # fmt: skip
+    layout["margin"] = {"l": 70, "r": 10, "t": 110 if binned else 90, "b": 60}
+    return build_figure([heatmap], layout)  # shared by every session: read-only
 
 
 # --------------------------------------------------------------------------- shuffle mapping
@@ -142,48 +145,42 @@ def shuffle_mapping_figure(steps: ShuffleSteps, height: int = 300, present: bool
     """Input channels (top) and their positions after the shuffle (bottom), joined by arrows."""
     channels, groups = steps.channels, steps.groups
     per_group = channels // groups
-    figure = go.Figure()
+    data = []
     for g in range(groups):
         xs, ys = [], []
         for i in range(g * per_group, (g + 1) * per_group):
             xs += [i, int(steps.destination[i]), None]
             ys += [1, 0, None]
-        figure.add_trace(go.Scatter(x=xs, y=ys, mode="lines", line={"color": group_color(g), "width": 1.5},
-                                    hoverinfo="skip", showlegend=False))  # fmt: skip
-    marker = {"size": max(8, min(24, 900 // max(channels, 1))), "line": {"width": 0}}
-    top_groups = [i // per_group for i in range(channels)]
-    bottom_groups = [int(steps.source[p]) // per_group for p in range(channels)]
-    top_colors, bottom_colors = map(lambda gs: [group_color(g) for g in gs], (top_groups, bottom_groups))
-    show_text = channels <= MAX_ARROWS
-    figure.add_trace(go.Scatter(
-        x=list(range(channels)), y=[1] * channels, mode="markers+text" if show_text else "markers",
-        marker={**marker, "color": top_colors, "symbol": [group_symbol(g) for g in top_groups]}, text=[str(i) for i in range(channels)], textposition="top center",
-        customdata=[[i // per_group, int(steps.destination[i])] for i in range(channels)],
-        hovertemplate="input channel %{x} (group %{customdata[0]}) → position %{customdata[1]}<extra></extra>",
-        name="before", showlegend=False,
-    ))  # fmt: skip
-    figure.add_trace(go.Scatter(
-        x=list(range(channels)), y=[0] * channels, mode="markers+text" if show_text else "markers",
-        marker={**marker, "color": bottom_colors, "symbol": [group_symbol(g) for g in bottom_groups]}, text=[str(int(s)) for s in steps.source],
-        textposition="bottom center",
-        customdata=[[int(s), int(s) // per_group, p // per_group] for p, s in enumerate(steps.source)],
-        hovertemplate="position %{x} holds input channel %{customdata[0]} (group %{customdata[1]}); "
-                      "read by group %{customdata[2]} of the next GConv<extra></extra>",
-        name="after", showlegend=False,
-    ))  # fmt: skip
-    if show_text:
-        for i in range(channels):
-            figure.add_annotation(x=int(steps.destination[i]), y=0.08, ax=i, ay=0.92, xref="x", yref="y", axref="x",
-                                  ayref="y", showarrow=True, arrowhead=2, arrowsize=1, arrowwidth=1.2,
-                                  arrowcolor=group_color(i // per_group), text="")  # fmt: skip
-    for g in range(1, groups):  # next-layer group boundaries
-        figure.add_vline(x=g * per_group - 0.5, line={"color": NEUTRAL, "dash": "dot", "width": 1})
-    style_figure(figure, f"Where each input channel goes (C = {channels}, g = {groups})", "Channel position (index)",
-                 "", height=height, present=present)  # fmt: skip
-    figure.update_yaxes(tickvals=[0, 1], ticktext=["after shuffle", "before (GConv output)"], range=[-0.45, 1.45],
-                        rangemode="normal", showgrid=False)  # fmt: skip
-    figure.update_xaxes(range=[-1, channels], showgrid=False)
-    return figure  # shared by every session: read-only
+        data.append({"type": "scatter", "x": xs, "y": ys, "mode": "lines", "hoverinfo": "skip", "showlegend": False,
+                     "line": {"color": group_color(g), "width": 1.5}})  # fmt: skip
+    size = max(8, min(24, 900 // max(channels, 1)))
+    mode = "markers+text" if channels <= MAX_ARROWS else "markers"
+    for row, groups_of, text, where in (
+        (1, [i // per_group for i in range(channels)], [str(i) for i in range(channels)], "top center"),
+        (0, [int(s) // per_group for s in steps.source], [str(int(s)) for s in steps.source], "bottom center"),
+    ):
+        data.append({
+            "type": "scatter", "x": list(range(channels)), "y": [row] * channels, "mode": mode, "text": text,
+            "textposition": where, "showlegend": False, "name": "before" if row else "after",
+            "marker": {"size": size, "line": {"width": 0}, "color": [group_color(g) for g in groups_of],
+                       "symbol": [group_symbol(g) for g in groups_of]},
+            "customdata": ([[i // per_group, int(steps.destination[i])] for i in range(channels)] if row else
+                           [[int(s), int(s) // per_group, p // per_group] for p, s in enumerate(steps.source)]),
+            "hovertemplate": ("input channel %{x} (group %{customdata[0]}) → position %{customdata[1]}<extra></extra>"
+                              if row else "position %{x} holds input channel %{customdata[0]} (group %{customdata[1]});"
+                              " read by group %{customdata[2]} of the next GConv<extra></extra>"),
+        })  # fmt: skip
+    arrows = [{"x": int(steps.destination[i]), "y": 0.08, "ax": i, "ay": 0.92, "xref": "x", "yref": "y", "axref": "x",
+               "ayref": "y", "showarrow": True, "arrowhead": 2, "arrowsize": 1, "arrowwidth": 1.2,
+               "arrowcolor": group_color(i // per_group), "text": ""} for i in range(channels)] if mode != "markers" else []
+    boundaries = boundary_lines([g * per_group - 0.5 for g in range(1, groups)], "x",  # next-layer groups
+                                {"color": NEUTRAL, "dash": "dot", "width": 1})  # fmt: skip
+    layout = base_layout(f"Where each input channel goes (C = {channels}, g = {groups})", "Channel position (index)",
+                         "", height, present, xaxis={"range": [-1, channels], "showgrid": False},
+                         yaxis={"tickvals": [0, 1], "ticktext": ["after shuffle", "before (GConv output)"],
+                                "range": [-0.45, 1.45], "rangemode": "normal", "showgrid": False},
+                         annotations=arrows, shapes=boundaries)  # fmt: skip
+    return build_figure(data, layout)  # shared by every session: read-only
 
 
 # --------------------------------------------------------------------------- fractions
@@ -197,28 +194,23 @@ def fraction_figure(series: list[dict], x_title: str, title: str, height: int = 
     ``series``: dicts with ``name``, ``fractions`` (mean per step), ``ranges`` ((min, max)
     per step), ``groups`` (colour) and ``dash``.
     """
-    figure = go.Figure()
+    data = []
     for s in series:
-        steps = list(range(1, len(s["fractions"]) + 1))
         ranges = s.get("ranges") or [(f, f) for f in s["fractions"]]
-        figure.add_trace(go.Scatter(
-            x=steps,
-            y=[100 * f for f in s["fractions"]],
-            mode="lines+markers",
-            name=s["name"],
-            line={"color": groups_color(s["groups"]), "width": 3, "dash": s.get("dash", "solid")},
-            marker={"size": 9},
-            customdata=[[100 * lo, 100 * hi] for lo, hi in ranges],
-            hovertemplate=f"{s['name']}<br>%{{x}} stacked: %{{y:.1f}}% of the input channels on average"
-                          "<br>min %{customdata[0]:.1f}%, max %{customdata[1]:.1f}%<extra></extra>",
-        ))  # fmt: skip
-    style_figure(figure, title, x_title, "Input channels reaching an output channel (%)", height=height,
-                 present=present)
+        data.append({
+            "type": "scatter", "x": list(range(1, len(s["fractions"]) + 1)), "y": [100 * f for f in s["fractions"]],
+            "mode": "lines+markers", "name": s["name"], "marker": {"size": 9},
+            "line": {"color": groups_color(s["groups"]), "width": 3, "dash": s.get("dash", "solid")},
+            "customdata": [[100 * lo, 100 * hi] for lo, hi in ranges],
+            "hovertemplate": f"{s['name']}<br>%{{x}} stacked: %{{y:.1f}}% of the input channels on average"
+                             "<br>min %{customdata[0]:.1f}%, max %{customdata[1]:.1f}%<extra></extra>",
+        })  # fmt: skip
     longest = max((len(s["fractions"]) for s in series), default=1)
-    figure.update_xaxes(tickmode="linear", dtick=1, range=[0.7, longest + 0.3])
-    figure.update_yaxes(range=[0, 105], rangemode="normal")
-    figure.update_layout(legend={"orientation": "h", "y": -0.25})
-    return figure  # shared by every session: read-only
+    layout = base_layout(title, x_title, "Input channels reaching an output channel (%)", height, present,
+                         xaxis={"tickmode": "linear", "dtick": 1, "range": [0.7, longest + 0.3]},
+                         yaxis={"range": [0, 105], "rangemode": "normal"})  # fmt: skip
+    layout["legend"].update(orientation="h", y=-0.25)
+    return build_figure(data, layout)  # shared by every session: read-only
 
 
 # --------------------------------------------------------------------------- sentences

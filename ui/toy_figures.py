@@ -27,7 +27,7 @@ from pandas.io.formats.style import Styler
 
 from explorer.mixing import WIRING_TITLES, layer_masks, shuffle_steps, trace_channel
 
-from .charts import style_figure
+from .charts import base_layout, build_figure
 from .presentation import presenting
 from .style import HIGHLIGHT, NEUTRAL, chart_font, group_color, group_symbol, text_color
 
@@ -52,7 +52,7 @@ def trace_figure(channels: int, groups: int, layers: int, wiring: str, selected:
     per_group = channels // groups
     masks = layer_masks(channels, groups, layers, wiring)
     linked = None if selected is None else trace_channel(channels, groups, layers, wiring, *selected)
-    figure = go.Figure()
+    data = []
     edges = sum(int(m.sum()) for m in masks)
     for lit in (False, True):
         if lit and linked is None:
@@ -68,41 +68,42 @@ def trace_figure(channels: int, groups: int, layers: int, wiring: str, selected:
             for o, i in zip(out.tolist(), inp.tolist()):
                 xs += [i, o, None]
                 ys += [k, k + 1, None]
-        figure.add_trace(go.Scatter(
-            x=xs, y=ys, mode="lines", hoverinfo="skip", showlegend=False, name="lit" if lit else "connections",
-            line={"color": "#222222" if lit else NEUTRAL, "width": 2.2 if lit else 0.6},
-            opacity=1.0 if lit else 0.35,
-        ))  # fmt: skip
+        data.append({"type": "scatter", "x": xs, "y": ys, "mode": "lines", "hoverinfo": "skip", "showlegend": False,
+                     "name": "lit" if lit else "connections", "opacity": 1.0 if lit else 0.35,
+                     "line": {"color": "#222222" if lit else NEUTRAL, "width": 2.2 if lit else 0.6}})  # fmt: skip
     nodes = [(k, c) for k in range(layers + 1) for c in range(channels)]
     group = [c // per_group for _, c in nodes]
     on = [linked is None or bool(linked[k, c]) for k, c in nodes]
+    marked = linked is not None
     size = _marker_size(channels, present)
-    figure.add_trace(go.Scatter(
-        x=[c for _, c in nodes], y=[k for k, _ in nodes], mode="markers+text" if channels <= MAX_LABELLED else "markers",
-        name="channels", showlegend=False,
-        marker={"size": [size * (1.25 if lit and linked is not None else 1) for lit in on],
-                "color": [group_color(g) for g in group], "symbol": [group_symbol(g) for g in group],
-                "opacity": [1.0 if lit else 0.25 for lit in on],
-                "line": {"color": ["#000000" if lit and linked is not None else "#ffffff" for lit in on], "width": 2}},
-        text=[str(c) for _, c in nodes], textposition="middle center",
-        textfont={"size": chart_font(present) - 3 if channels > 16 else chart_font(present),
-                  "color": [text_color(group_color(g)) for g in group]},
-        customdata=[[k, c, g] for (k, c), g in zip(nodes, group)],
-        hovertemplate="%{customdata[0]}: channel %{customdata[1]} (group %{customdata[2]})<extra></extra>",
-        selected={"marker": {"opacity": 1}}, unselected={"marker": {"opacity": 1}},
-    ))  # fmt: skip
+    names = layer_names(layers)
+    data.append({
+        "type": "scatter", "x": [c for _, c in nodes], "y": [k for k, _ in nodes], "name": "channels",
+        "mode": "markers+text" if channels <= MAX_LABELLED else "markers", "showlegend": False,
+        "marker": {"size": [size * (1.25 if lit and marked else 1) for lit in on],
+                   "color": [group_color(g) for g in group], "symbol": [group_symbol(g) for g in group],
+                   "opacity": [1.0 if lit else 0.25 for lit in on],
+                   "line": {"color": ["#000000" if lit and marked else "#ffffff" for lit in on], "width": 2}},
+        "text": [str(c) for _, c in nodes], "textposition": "middle center",
+        "textfont": {"size": chart_font(present) - 3 if channels > 16 else chart_font(present),
+                     "color": [text_color(group_color(g)) for g in group]},
+        "customdata": [[k, c, g] for (k, c), g in zip(nodes, group)],
+        "hovertext": [f"{names[k]}: channel {c} (group {g})" for (k, c), g in zip(nodes, group)],
+        "hovertemplate": "%{hovertext}<extra></extra>",
+        "selected": {"marker": {"opacity": 1}}, "unselected": {"marker": {"opacity": 1}},
+    })  # fmt: skip
     if selected is not None:
         k, c = selected
-        figure.add_trace(go.Scatter(x=[c], y=[k], mode="markers", name="selected", showlegend=False, hoverinfo="skip",
-                                    marker={"size": size * 1.9, "color": "rgba(0,0,0,0)", "symbol": "circle-open",
-                                            "line": {"color": HIGHLIGHT, "width": 4}}))  # fmt: skip
-    style_figure(figure, WIRING_TITLES[wiring], "Channel (index)", "", height=140 + 85 * layers, present=present)
-    figure.update_yaxes(autorange="reversed", tickvals=list(range(layers + 1)), ticktext=layer_names(layers),
-                        showgrid=False, zeroline=False, rangemode="normal")  # fmt: skip
-    figure.update_xaxes(range=[-0.8, channels - 0.2], showgrid=False, zeroline=False)
-    figure.update_layout(margin={"l": 150 if present else 120, "r": 10, "t": 50, "b": 50}, clickmode="event+select",
-                         dragmode=False)  # fmt: skip
-    return figure  # shared by every session: read-only
+        data.append({"type": "scatter", "x": [c], "y": [k], "mode": "markers", "name": "selected", "showlegend": False,
+                     "hoverinfo": "skip", "marker": {"size": size * 1.9, "color": "rgba(0,0,0,0)",
+                                                     "symbol": "circle-open", "line": {"color": HIGHLIGHT, "width": 4}}})
+    layout = base_layout(WIRING_TITLES[wiring], "Channel (index)", "", 140 + 85 * layers, present,
+                         xaxis={"range": [-0.8, channels - 0.2], "showgrid": False, "zeroline": False},
+                         yaxis={"autorange": "reversed", "tickvals": list(range(layers + 1)), "ticktext": names,
+                                "showgrid": False, "zeroline": False, "rangemode": "normal"},
+                         clickmode="event+select", dragmode=False)  # fmt: skip
+    layout["margin"] = {"l": 150 if present else 120, "r": 10, "t": 50, "b": 50}
+    return build_figure(data, layout)  # shared by every session: read-only
 
 
 def lit_nodes(figure: go.Figure | dict) -> set[tuple[int, int]]:
@@ -144,27 +145,26 @@ def _shuffle_animation(channels: int, groups: int, present: bool) -> go.Figure:
     size = _marker_size(channels, present)
     labelled = channels <= MAX_LABELLED
 
-    def scatter(frame: int) -> go.Scatter:
+    text_colours = [text_color(group_color(g)) for g in group]
+    colours, symbols = [group_color(g) for g in group], [group_symbol(g) for g in group]
+
+    def scatter(frame: int) -> dict:
         x, y = _positions(steps, frame)
-        return go.Scatter(x=x, y=y, mode="markers+text" if labelled else "markers", text=[str(i) for i in range(channels)],
-                          textposition="middle center", showlegend=False,
-                          textfont={"size": chart_font(present) - (3 if channels > 16 else 0),
-                                    "color": [text_color(group_color(g)) for g in group]},
-                          marker={"size": size, "color": [group_color(g) for g in group],
-                                  "symbol": [group_symbol(g) for g in group]},
-                          customdata=[[g, int(steps.destination[i])] for i, g in enumerate(group)],
-                          hovertemplate="channel %{text} (group %{customdata[0]}) → position %{customdata[1]}"
-                                        "<extra></extra>")  # fmt: skip
+        return {"type": "scatter", "x": x, "y": y, "mode": "markers+text" if labelled else "markers",
+                "text": [str(i) for i in range(channels)], "textposition": "middle center", "showlegend": False,
+                "textfont": {"size": chart_font(present) - (3 if channels > 16 else 0), "color": text_colours},
+                "marker": {"size": size, "color": colours, "symbol": symbols},
+                "customdata": [[g, int(steps.destination[i])] for i, g in enumerate(group)],
+                "hovertemplate": "channel %{text} (group %{customdata[0]}) → position %{customdata[1]}<extra></extra>"}
 
     names = [title.format(C=channels, g=groups, n=per_group) for title in FRAME_TITLES]
-    figure = go.Figure(data=[scatter(0)], frames=[go.Frame(data=[scatter(f)], name=str(f),
-                                                           layout={"title": {"text": names[f]}}) for f in range(4)])
     rows = max(groups, per_group)
-    style_figure(figure, names[0], "", "", height=min(620, 190 + (size + 10) * rows), present=present)
     move = {"frame": {"duration": FRAME_MS, "redraw": True}, "transition": {"duration": FRAME_MS // 2},
             "mode": "immediate", "fromcurrent": True}  # fmt: skip
     font = {"size": chart_font(present)}
-    figure.update_layout(
+    layout = base_layout(names[0], "", "", min(620, 190 + (size + 10) * rows), present,
+                         xaxis={"visible": False, "range": [-1, channels], "showgrid": False},
+                         yaxis={"visible": False, "range": [-rows - 0.7, 0.7], "showgrid": False, "rangemode": "normal"},
         updatemenus=[{"type": "buttons", "direction": "left", "x": 0, "y": -0.02, "xanchor": "left", "yanchor": "top",
                       "showactive": False, "font": font, "pad": {"r": 10, "t": 10},
                       "buttons": [{"label": "▶ Play", "method": "animate", "args": [None, move]},
@@ -175,11 +175,10 @@ def _shuffle_animation(channels: int, groups: int, present: bool) -> go.Figure:
                   "steps": [{"label": label, "method": "animate",
                              "args": [[str(f)], {**move, "frame": {"duration": 0, "redraw": True}}]}
                             for f, label in enumerate(("output", "reshape", "transpose", "flatten"))]}],
-        margin={"l": 20, "r": 20, "t": 60, "b": 110},
     )  # fmt: skip
-    figure.update_xaxes(visible=False, range=[-1, channels], showgrid=False)
-    figure.update_yaxes(visible=False, range=[-rows - 0.7, 0.7], showgrid=False, rangemode="normal")
-    return figure  # shared by every session: read-only
+    layout["margin"] = {"l": 20, "r": 20, "t": 60, "b": 110}
+    frames = [{"data": [scatter(f)], "name": str(f), "layout": {"title": {"text": names[f]}}} for f in range(4)]
+    return build_figure([scatter(0)], layout, frames)  # shared by every session: read-only
 
 
 def shuffle_animation_figure(channels: int, groups: int, present: bool | None = None) -> go.Figure:
