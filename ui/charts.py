@@ -13,6 +13,7 @@ from explorer import ShuffleNetConfig
 
 from .style import HIGHLIGHT, NEUTRAL, chart_font, groups_color
 
+TEMPLATE = "plotly_white"
 FONT_SIZE = chart_font(False)  # projector-readable; presentation mode: chart_font(True)
 MACS_AXIS = "Multiply-adds (millions, paper convention)"
 WIDTH_AXIS = "Width multiplier s (×)"
@@ -34,7 +35,7 @@ def base_layout(title: str, x_title: str, y_title: str, height: int = 420, prese
 
     return {
         "title": {"text": title, "font": {"size": size + 2}},
-        "template": "plotly_white",
+        "template": TEMPLATE,
         "font": {"size": size},
         "height": height + (60 if present else 0),
         "margin": {"l": 70, "r": 20, "t": 60, "b": 60},

@@ -146,15 +146,17 @@ def shuffle_mapping_figure(steps: ShuffleSteps, height: int = 300, present: bool
     channels, groups = steps.channels, steps.groups
     per_group = channels // groups
     data = []
-    for g in range(groups):
+    size = max(8, min(24, 900 // max(channels, 1)))
+    mode = "markers+text" if channels <= MAX_ARROWS else "markers"
+    for g in range(groups):  # one trace of lines per group; an arrow head (a marker) at each line's end
         xs, ys = [], []
         for i in range(g * per_group, (g + 1) * per_group):
             xs += [i, int(steps.destination[i]), None]
-            ys += [1, 0, None]
-        data.append({"type": "scatter", "x": xs, "y": ys, "mode": "lines", "hoverinfo": "skip", "showlegend": False,
+            ys += [0.92, 0.08, None]
+        heads = {"size": [0, 9, 0] * per_group, "symbol": "arrow", "angleref": "previous", "color": group_color(g)}
+        data.append({"type": "scatter", "x": xs, "y": ys, "hoverinfo": "skip", "showlegend": False,
+                     "mode": "lines+markers" if mode != "markers" else "lines", "marker": heads,
                      "line": {"color": group_color(g), "width": 1.5}})  # fmt: skip
-    size = max(8, min(24, 900 // max(channels, 1)))
-    mode = "markers+text" if channels <= MAX_ARROWS else "markers"
     for row, groups_of, text, where in (
         (1, [i // per_group for i in range(channels)], [str(i) for i in range(channels)], "top center"),
         (0, [int(s) // per_group for s in steps.source], [str(int(s)) for s in steps.source], "bottom center"),
@@ -170,16 +172,13 @@ def shuffle_mapping_figure(steps: ShuffleSteps, height: int = 300, present: bool
                               if row else "position %{x} holds input channel %{customdata[0]} (group %{customdata[1]});"
                               " read by group %{customdata[2]} of the next GConv<extra></extra>"),
         })  # fmt: skip
-    arrows = [{"x": int(steps.destination[i]), "y": 0.08, "ax": i, "ay": 0.92, "xref": "x", "yref": "y", "axref": "x",
-               "ayref": "y", "showarrow": True, "arrowhead": 2, "arrowsize": 1, "arrowwidth": 1.2,
-               "arrowcolor": group_color(i // per_group), "text": ""} for i in range(channels)] if mode != "markers" else []
     boundaries = boundary_lines([g * per_group - 0.5 for g in range(1, groups)], "x",  # next-layer groups
                                 {"color": NEUTRAL, "dash": "dot", "width": 1})  # fmt: skip
     layout = base_layout(f"Where each input channel goes (C = {channels}, g = {groups})", "Channel position (index)",
                          "", height, present, xaxis={"range": [-1, channels], "showgrid": False},
                          yaxis={"tickvals": [0, 1], "ticktext": ["after shuffle", "before (GConv output)"],
                                 "range": [-0.45, 1.45], "rangemode": "normal", "showgrid": False},
-                         annotations=arrows, shapes=boundaries)  # fmt: skip
+                         shapes=boundaries)  # fmt: skip
     return build_figure(data, layout)  # shared by every session: read-only
 
 
