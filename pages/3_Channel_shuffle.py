@@ -178,7 +178,8 @@ def toy_matrices_section(toys: dict[str, ToyMixing], present: bool) -> None:
         with column:
             st.plotly_chart(
                 dependency_heatmap(toy.matrix, toy.groups, toy.groups,
-                                   f"{WIRING_TITLES[wiring]}: {percent(toy.fraction)}", height=400, present=present),
+                                   f"{WIRING_TITLES[wiring]}<br>{percent(toy.fraction)} connected", height=420,
+                                   present=present),
                 key=f"mix_heatmap_{wiring}",
             )  # fmt: skip
             by_layer = ", ".join(percent(f) for f in toy.fraction_by_layer)
@@ -325,13 +326,15 @@ def table3_section(config: ShuffleNetConfig) -> None:
     """The paper's Table 3 (reported), the sidebar's model marked (colour and a word) when the paper has it."""
     mine = table3_row_for(config)
     st.markdown("**Table 3, reported in the paper**: ImageNet top-1 error (%) without / with channel shuffle")
-    frame = pd.DataFrame([{"Model (paper's row)": pair.model, "without shuffle": f"{pair.error_without:.1f}",
-                           "with shuffle": f"{pair.error_with:.1f}", "shuffle gains (points)": f"{pair.gain:.1f}",
-                           "sidebar": "◀ this model" if pair == mine else ""} for pair in TABLE3_PAIRS])  # fmt: skip
+    frame = pd.DataFrame([{"ShuffleNet": pair.model.removeprefix("ShuffleNet "),
+                           "without shuffle": f"{pair.error_without:.1f}", "with shuffle": f"{pair.error_with:.1f}",
+                           "gain (points)": f"{pair.gain:.1f}", "sidebar": "◀ this model" if pair == mine else ""}
+                          for pair in TABLE3_PAIRS])  # fmt: skip
     marked = [pair == mine for pair in TABLE3_PAIRS]
-    styled = frame.style.apply(lambda row: [f"background-color: {HIGHLIGHT}33; font-weight: bold" if marked[row.name]
-                                            else "" for _ in row], axis=1)  # fmt: skip
-    st.dataframe(styled, hide_index=True, width="stretch")
+    styled = frame.style.hide(axis="index").apply(
+        lambda row: [f"background-color: {HIGHLIGHT}33; font-weight: bold" if marked[row.name] else "" for _ in row],
+        axis=1)  # fmt: skip
+    st.table(styled)  # a static table: every column visible in half the page, and cheap to draw
     if mine is None:
         caption(f"The paper's Table 3 has no row for {config.label}: it ablates the shuffle for g = 3 and g = 8 models.")
 
@@ -347,7 +350,7 @@ def measured_section(config: ShuffleNetConfig, present: bool) -> None:
     if not on.matrices(scope):
         st.warning(f"Stage{stage} of this variant has no stride-1 units: choose “the stage's own input”.")
         return
-    takeaway, table = st.columns([3, 2], gap="large")
+    takeaway, table = st.columns([1, 1], gap="large")
     with takeaway:
         st.markdown(f"#### Takeaway: {measured_takeaway(on, off, scope, config.width, config.variant)}")
     with table:

@@ -130,7 +130,7 @@ def test_animation_frames_are_the_shuffle_steps():
 
 
 def table3_rows(at) -> list[dict]:
-    frame = next(d.value for d in at.dataframe if "without shuffle" in d.value.columns)
+    frame = next(t.value for t in at.table if "without shuffle" in t.value.columns)
     return frame.to_dict("records")
 
 
@@ -138,16 +138,15 @@ def test_table3_sits_beside_the_takeaway_with_the_sidebar_model_marked(page):
     at = page
     assert any("Table 3, reported in the paper" in m.value for m in at.markdown)
     rows = table3_rows(at)
-    assert [r["Model (paper's row)"] for r in rows] == [p.model for p in TABLE3_PAIRS]
+    assert ["ShuffleNet " + r["ShuffleNet"] for r in rows] == [p.model for p in TABLE3_PAIRS]
     marked = [r for r in rows if r["sidebar"]]
-    assert [(r["Model (paper's row)"], r["without shuffle"], r["with shuffle"]) for r in marked] == [
-        ("ShuffleNet 1x (g = 3)", "36.4", "34.1")]
-    assert max(float(r["shuffle gains (points)"]) for r in rows) == 4.0  # 0.25x arch2 g = 8
+    assert [(r["ShuffleNet"], r["without shuffle"], r["with shuffle"]) for r in marked] == [("1x (g = 3)", "36.4", "34.1")]
+    assert max(float(r["gain (points)"]) for r in rows) == 4.0  # 0.25x arch2 g = 8
 
 
 def test_table3_marks_nothing_for_a_model_the_paper_did_not_ablate():
     at = open_app(PAGE, {"groups": "8", "width": "0.25", "variant": "arch2", "shuffle": "off"})
-    assert [r["Model (paper's row)"] for r in table3_rows(at) if r["sidebar"]] == ["ShuffleNet 0.25x (arch2) (g = 8)"]
+    assert [r["ShuffleNet"] for r in table3_rows(at) if r["sidebar"]] == ["0.25x (arch2) (g = 8)"]
     at = open_app(PAGE, {"groups": "4"})
     assert not [r for r in table3_rows(at) if r["sidebar"]]
     assert any("has no row for ShuffleNet 1x (g=4)" in c.value for c in at.caption)

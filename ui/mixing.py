@@ -128,7 +128,7 @@ def dependency_heatmap(matrix: np.ndarray, in_groups: int, out_groups: int, titl
         "ygap": 0 if binned or rows > 48 else 1,
     }
     if binned:
-        title += f"<br>{rows}×{cols} shown in blocks of {row_bin}×{col_bin} channels (pale = partly connected)"
+        title += f"<br>{rows}×{cols} in {row_bin}×{col_bin} blocks (pale = partly)"
     layout = base_layout(title, in_label, out_label, height, present,
                          xaxis={"rangemode": "normal", "side": "bottom"},
                          yaxis={"autorange": "reversed", "rangemode": "normal", "scaleanchor": "x" if rows == cols else None},

@@ -32,7 +32,9 @@ from .presentation import presenting
 from .style import HIGHLIGHT, NEUTRAL, chart_font, group_color, group_symbol, text_color
 
 FIGURE_ENTRIES = 64
-MAX_LABELLED = 32  # channel numbers are written on the markers up to this many channels
+MAX_LABELLED = 32  # the animation writes channel numbers on its markers up to this many channels
+MAX_LABELLED_TRACE = 12  # the trace drawings (half a page wide each) up to this many
+TRACE_PLOT_PX = 360  # about the width of a trace drawing's plot area (half the page, minus the row names)
 MAX_EDGES = 3000  # per figure: above this only the lit connections are drawn
 FRAME_MS = 900
 
@@ -75,18 +77,16 @@ def trace_figure(channels: int, groups: int, layers: int, wiring: str, selected:
     group = [c // per_group for _, c in nodes]
     on = [linked is None or bool(linked[k, c]) for k, c in nodes]
     marked = linked is not None
-    size = _marker_size(channels, present)
+    size = max(6, min(22, int(0.7 * TRACE_PLOT_PX / channels)))  # markers never touch their neighbours
     names = layer_names(layers)
     data.append({
         "type": "scatter", "x": [c for _, c in nodes], "y": [k for k, _ in nodes], "name": "channels",
-        "mode": "markers+text" if channels <= MAX_LABELLED else "markers", "showlegend": False,
-        "marker": {"size": [size * (1.25 if lit and marked else 1) for lit in on],
-                   "color": [group_color(g) for g in group], "symbol": [group_symbol(g) for g in group],
-                   "opacity": [1.0 if lit else 0.25 for lit in on],
-                   "line": {"color": ["#000000" if lit and marked else "#ffffff" for lit in on], "width": 2}},
+        "mode": "markers+text" if channels <= MAX_LABELLED_TRACE else "markers", "showlegend": False,
+        "marker": {"size": size, "color": [group_color(g) for g in group], "symbol": [group_symbol(g) for g in group],
+                   "opacity": [1.0 if lit else 0.2 for lit in on],
+                   "line": {"color": ["#000000" if lit and marked else "#ffffff" for lit in on], "width": 1.5}},
         "text": [str(c) for _, c in nodes], "textposition": "middle center",
-        "textfont": {"size": chart_font(present) - 3 if channels > 16 else chart_font(present),
-                     "color": [text_color(group_color(g)) for g in group]},
+        "textfont": {"size": chart_font(present) - 3, "color": [text_color(group_color(g)) for g in group]},
         "customdata": [[k, c, g] for (k, c), g in zip(nodes, group)],
         "hovertext": [f"{names[k]}: channel {c} (group {g})" for (k, c), g in zip(nodes, group)],
         "hovertemplate": "%{hovertext}<extra></extra>",
@@ -97,7 +97,7 @@ def trace_figure(channels: int, groups: int, layers: int, wiring: str, selected:
         data.append({"type": "scatter", "x": [c], "y": [k], "mode": "markers", "name": "selected", "showlegend": False,
                      "hoverinfo": "skip", "marker": {"size": size * 1.9, "color": "rgba(0,0,0,0)",
                                                      "symbol": "circle-open", "line": {"color": HIGHLIGHT, "width": 4}}})
-    layout = base_layout(WIRING_TITLES[wiring], "Channel (index)", "", 140 + 85 * layers, present,
+    layout = base_layout(WIRING_TITLES[wiring], "Channel (index)", "", 150 + 90 * layers, present,
                          xaxis={"range": [-0.8, channels - 0.2], "showgrid": False, "zeroline": False},
                          yaxis={"autorange": "reversed", "tickvals": list(range(layers + 1)), "ticktext": names,
                                 "showgrid": False, "zeroline": False, "rangemode": "normal"},
