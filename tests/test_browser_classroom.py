@@ -111,6 +111,14 @@ def test_fig1_the_shuffle_and_every_axis_label_are_readable_on_a_projector(strea
     open_page(projector, f"{streamlit_server}/Channel_shuffle")
     collapse_sidebar(projector)
     check_channel_shuffle_page(projector, 12)
+    # g = 16, the toy's largest (once slivers of 4 px): wider than the page, it scrolls instead of shrinking.
+    field = projector.locator('input[aria-label="Groups g (toy)"]')
+    field.fill("16")
+    field.press("Enter")
+    projector.wait_for_function("() => document.querySelector('[data-testid=\"stGraphVizChart\"]')"
+                                "?.textContent.includes('g=16')", timeout=RUN_TIMEOUT_S * 1000)  # fmt: skip
+    wait_idle(projector)
+    assert_readable(font_sizes(projector, GRAPHVIZ), 12, "Fig. 1 at g = 16")
 
 
 def test_architecture_diagrams_are_readable_on_a_projector(streamlit_server, projector):

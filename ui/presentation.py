@@ -39,8 +39,11 @@ TOGGLE_KEYS = ("present_toggle_top", "present_toggle_sidebar")
 ON_VALUES, OFF_VALUES = ("1", "on", "true", "yes"), ("0", "off", "false", "no", "")
 ALLOWED = "1 (on) or 0 (off)"
 
-# Undo Streamlit's ".stGraphVizChart * { font-size: 9.6px }": graphviz text keeps its DOT size.
-GRAPHVIZ_CSS = '[data-testid="stGraphVizChart"] svg text { font-size: revert-layer; }'
+# Undo Streamlit's ".stGraphVizChart * { font-size: 9.6px }": graphviz text keeps its DOT size; and a
+# diagram wider than the page scrolls sideways instead of shrinking (its text with it).
+GRAPHVIZ_CSS = ('[data-testid="stGraphVizChart"] svg text { font-size: revert-layer; } '
+                '[data-testid="stGraphVizChart"] { overflow-x: auto; max-width: 100%; } '
+                '[data-testid="stGraphVizChart"] svg { max-width: none !important; }')
 PRESENT_CSS = f"""
 [data-testid="stMainBlockContainer"] {{ font-size: {BODY_FONT_PX[1]}px; }}
 [data-testid="stMainBlockContainer"] [data-testid="stMarkdownContainer"] p,
