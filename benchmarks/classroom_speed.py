@@ -145,8 +145,13 @@ def toy_custom_g(browser, url: str, values: list[int]) -> list[float]:
         context.close()
 
 
+VERBOSE = False
+
+
 def row(name: str, times: list[float], target: float, baseline: float) -> str:
     median = statistics.median(times)
+    if VERBOSE:
+        print(f"  {name}: " + " ".join(f"{t:.2f}" for t in times))
     verdict = "met" if median <= target else "MISSED"
     goal = f"<= {target:g} s"
     return (f"{name:34} {median:8.2f} s {min(times):6.2f}-{max(times):<6.2f} s  {median / baseline:5.1f}x  n={len(times):<3}"
@@ -160,7 +165,10 @@ def main() -> int:
     parser.add_argument("--loads", type=int, default=5, help="fresh sessions opening Channel shuffle")
     parser.add_argument("--toy", type=int, default=6, help="custom toy g values to time (5, 6, 7, ...)")
     parser.add_argument("--settle", type=float, default=45.0, help="seconds to let the server warm its caches after start")
+    parser.add_argument("--verbose", action="store_true", help="print every timing, in order (sidebar: WALK's order)")
     args = parser.parse_args()
+    global VERBOSE
+    VERBOSE = args.verbose
     pages = PAGES if args.pages is None else tuple(args.pages)
 
     from playwright.sync_api import sync_playwright
