@@ -14,7 +14,9 @@ A redraw is timed from the click to the moment the page is quiet again: the new 
 in the address bar (or the toy's diagram caption), no "running" status, no stale element
 and every chart drawn. The server is started by this script (so its caches start empty
 except for what the app warms itself); the very first page load of the server is printed
-too, not counted against a target. Medians, min-max and the target are printed per row,
+too, not counted against a target; then the script waits until the server is idle (its cache
+warm-up, ``ui/warmup.py``, is over: under 5% of a core for 3 s), as a teacher's server is
+by the time the class looks. Medians, min-max and the target are printed per row,
 and the ratio to a baseline measured in the same run: the same sidebar click on the
 Overview page, which draws almost nothing (so the ratio says what a page adds to the cost
 of any Streamlit rerun in this browser, on this machine, right now). The machine may be
@@ -26,6 +28,7 @@ shared: the numbers are noisy; re-run on a quiet machine.
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import statistics
 import sys
@@ -64,6 +67,25 @@ BUSY_JS = """() => {
   if (!document.querySelector('h1')) why.push('no title');
   return why.join(', ');
 }"""
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux ``/proc``)."""
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def wait_server_idle(pid: int, limit_s: float) -> float:
+    """Wait (at most ``limit_s``) until the server has used under 5% of a core for 3 s: its cache warm-up
+    (ui/warmup.py) is over. Returns the seconds waited."""
+    started, calm = time.monotonic(), 0
+    last = cpu_seconds(pid)
+    while time.monotonic() - started < limit_s and calm < 3:
+        time.sleep(1.0)
+        now = cpu_seconds(pid)
+        calm = calm + 1 if now - last < 0.05 else 0
+        last = now
+    return time.monotonic() - started
 
 
 def wait_quiet(tab, started: float, changed) -> float:
@@ -164,7 +186,8 @@ def main() -> int:
                         help="URL paths of the pages to walk besides the Overview (the baseline); default: every page")
     parser.add_argument("--loads", type=int, default=5, help="fresh sessions opening Channel shuffle")
     parser.add_argument("--toy", type=int, default=6, help="custom toy g values to time (5, 6, 7, ...)")
-    parser.add_argument("--settle", type=float, default=45.0, help="seconds to let the server warm its caches after start")
+    parser.add_argument("--settle", type=float, default=240.0,
+                        help="at most this many seconds for the server's cache warm-up after the first load")
     parser.add_argument("--verbose", action="store_true", help="print every timing, in order (sidebar: WALK's order)")
     args = parser.parse_args()
     global VERBOSE
@@ -183,7 +206,9 @@ def main() -> int:
             try:
                 print(f"server's very first page load (Channel shuffle, not counted): {first_load(browser, url):.2f} s",
                       flush=True)  # fmt: skip
-                time.sleep(args.settle)  # a teacher opens the app a moment before the class looks
+                # A teacher opens the app a moment before the class looks: let the warm-up finish.
+                waited = wait_server_idle(process.pid, args.settle)
+                print(f"server idle (cache warm-up over) {waited:.0f} s after that load", flush=True)
                 print(f"{'what':34} {'median':>10} {'min-max':>15} {'ratio':>6}  {'n':5} {'target':>8}", flush=True)
                 reference = sidebar_walk(browser, url, "")
                 baseline = statistics.median(reference)
