@@ -11,7 +11,9 @@ a reader sees (13.3 px, 17.3 px).
 
 from __future__ import annotations
 
+import hashlib
 import html
+import re
 import shutil
 
 from explorer import ShuffleNetConfig
@@ -22,6 +24,20 @@ from .style import NEUTRAL, diagram_font, group_color, groups_color, text_color
 FONT = "Helvetica"
 MAX_DRAWN_GROUPS = 8  # beyond this, the group strip shows the first 8 and an ellipsis
 CELLS_PER_GROUP = 3
+
+
+def content_named(dot: str) -> str:
+    """The DOT with its graph named after its content (``digraph unit`` -> ``digraph unit_1a2b3c4d5e``).
+
+    Streamlit's graphviz element (d3-graphviz) updates a diagram in place, matching the old
+    and new drawings by name and pre-computing a path morph for every node and edge they share,
+    with a ``getPointAtLength`` call per pixel of outline, animation or not: 2-2.5 s of
+    browser time for the Architecture page's three diagrams after a sidebar click. A new
+    name per content shares nothing with the previous drawing, which is then replaced, not morphed.
+    """
+    digest = hashlib.sha1(dot.encode()).hexdigest()[:10]
+    return re.sub(r"^(\s*(?:di)?graph)\s+(\w+)?\s*\{", lambda m: f"{m.group(1)} {m.group(2) or 'g'}_{digest} {{", dot,
+                  count=1)  # fmt: skip
 
 
 def _size(size: tuple[int, int] | None) -> str:
@@ -125,7 +141,7 @@ def network_dot(config: ShuffleNetConfig, layout: tuple[LayoutRow, ...], units: 
     lines.append(f"  {first_node} -> pool [style=invis, weight=10];")
     lines.append("  { rank=same; pool -> fc; }")
     lines.append("}")
-    return "\n".join(lines)
+    return content_named("\n".join(lines))
 
 
 def unit_input_size(units: tuple[UnitRow, ...], index: int, stem_size: tuple[int, int]) -> tuple[int, int]:
@@ -174,7 +190,7 @@ def unit_dot(unit: UnitRow, in_size: tuple[int, int], present: bool = False) -> 
     lines.append(f'  relu [label="ReLU\\n{unit.out_channels} ch, {_size(unit.output_size)}", fillcolor="#f4f4f4"];')
     lines.append("  merge -> relu;")
     lines.append("}")
-    return "\n".join(lines)
+    return content_named("\n".join(lines))
 
 
 def dot_available() -> bool:
@@ -205,7 +221,7 @@ def shuffle_demo_dot(groups: int = 3, per_group: int = 3, present: bool = False)
     before = [g for g in range(groups) for _ in range(per_group)]
     after = [g for _ in range(per_group) for g in range(groups)]
     table = '<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="2"><TR><TD>{}</TD>{}</TR></TABLE>>'
-    return "\n".join([
+    return content_named("\n".join([
         "digraph shuffle {",
         '  graph [rankdir=TB, bgcolor="transparent", nodesep=0.2, ranksep=0.35];',
         f'  node [shape=plaintext, fontname="{FONT}", fontsize={font + 3:g}];',
@@ -214,4 +230,4 @@ def shuffle_demo_dot(groups: int = 3, per_group: int = 3, present: bool = False)
         f"  after [label={table.format('after channel shuffle', _colour_cells(after, font))}];",
         f'  before -> after [label=" reshape ({groups}, {per_group}) → transpose → flatten"];',
         "}",
-    ])  # fmt: skip
+    ]))  # fmt: skip

@@ -19,6 +19,7 @@ import numpy as np
 from explorer.checks import refusal
 from explorer.mixing.toy import WIRING_TITLES, check_toy, cross_group_mask, group_conv_mask, shuffle_source
 
+from .diagrams import content_named
 from .style import NEUTRAL, diagram_font, group_color, text_color
 
 # Beyond these, diagrams draw one node per group (a bundle) instead of one per channel
@@ -210,4 +211,4 @@ def toy_dot(channels: int, groups: int, layers: int, wiring: str = "shuffle", de
             label = "" if uniform[r] is not None else f', label="{len(sources)}", fontsize={font:g}, fontcolor="{color}"'
             lines.append(f'  {upper.name}_b{a} -> {lower.name}_b{b} [color="{color}CC", penwidth={width:.2f}{label}];')
     lines.append("}")
-    return "\n".join(lines)
+    return content_named("\n".join(lines))
