@@ -18,9 +18,10 @@ its own beyond drawing its captions, downloads and method notes through the help
 * **Turning it off.** A toggle at the top of the page (and one in the sidebar, which is
   also where it is turned on).
 
-``page_css`` is also where Streamlit's own 9.6 px rule for graphviz text is undone on
-every page (``font-size: revert-layer``), so the DOT sources' sizes (``ui.style``) are what
-the browser draws.
+``style_tag`` (the app's one stylesheet, drawn on every page) is also where Streamlit's own
+9.6 px rule for graphviz text is undone (``font-size: revert-layer``), so the DOT sources'
+sizes (``ui.style``) are what the browser draws, and where a diagram wider than the page is
+made to scroll sideways instead of shrinking.
 """
 
 from __future__ import annotations
