@@ -37,3 +37,4 @@ bench: $(VENV)/.dev-installed
 	$(BIN)/python benchmarks/app_rerun.py
 	$(BIN)/python benchmarks/mixing.py
 	$(BIN)/python benchmarks/latency.py
+	$(BIN)/python benchmarks/classroom_speed.py

@@ -32,6 +32,7 @@ from ui.latency import (
     table8_frame,
 )
 from ui.page import page_setup
+from ui.presentation import caption, download_button, method_note
 from ui.text import input_size_text, shown_value
 
 log = logging.getLogger("explorer.pages.latency")
@@ -43,7 +44,7 @@ JOB_KEY = "lat_job"
 
 def machine_caption(cores: int, store: ResultStore) -> None:
     versions = lat.versions()
-    st.caption(
+    caption(
         f"Measured on this server: **{lat.cpu_model()}**, {cores} cores; torch {versions['torch']}, "
         f"onnxruntime {versions['onnxruntime']}, openvino {versions['openvino']}. Every number on this page is "
         "measured here unless it is marked “reported in the paper”."
@@ -62,7 +63,7 @@ def stored_section(store: ResultStore) -> None:
         "with `EXPLORER_DATA_DIR`; `python -m explorer results` lists, exports or clears them."
     )
     frame = stored_frame(store)
-    st.download_button(f"Download the stored results (CSV, {len(frame)} rows)", frame.to_csv(index=False),
+    download_button(f"Download the stored results (CSV, {len(frame)} rows)", frame.to_csv(index=False),
                        "latency_results.csv", "text/csv", key="lat_stored_csv", disabled=frame.empty)  # fmt: skip
 
 
@@ -113,8 +114,8 @@ def this_model_section(config: ShuffleNetConfig, store: ResultStore, threads: in
                        min_time: float) -> list[str]:
     """Measure the sidebar's model on the chosen backends; its stored results. Returns the backends chosen."""
     st.header("This model")
-    st.caption(f"{config.label}, input {input_size_text(config.input_size)}, batch {batch}, "
-               f"{threads} thread{'s' if threads > 1 else ''}.")  # fmt: skip
+    caption(f"{config.label}, input {input_size_text(config.input_size)}, batch {batch}, "
+            f"{threads} thread{'s' if threads > 1 else ''}.")  # fmt: skip
     backends = st.multiselect(
         "Backends", lat.available_backends(), default=["ort"], format_func=BACKEND_LABEL.get, key="lat_backends",
         help="ONNX Runtime or OpenVINO FP32 is usually the fastest here; add others to compare. " +
@@ -123,7 +124,7 @@ def this_model_section(config: ShuffleNetConfig, store: ResultStore, threads: in
                  if lat.unavailable_reason(k)),
     )  # fmt: skip
     for key in (k for k in lat.BACKENDS if lat.unavailable_reason(k)):
-        st.caption(f"{BACKEND_LABEL[key]} is not offered on this machine: {lat.unavailable_reason(key)}.")
+        caption(f"{BACKEND_LABEL[key]} is not offered on this machine: {lat.unavailable_reason(key)}.")
     measure_clicked = st.button("Measure this model", type="primary", key="lat_measure", disabled=not backends)
     status = st.empty()
     if measure_clicked:
@@ -158,15 +159,15 @@ def best_metrics(mine) -> None:
 
 def profile_section(config: ShuffleNetConfig, threads: int, batch: int) -> None:
     with st.expander("Where does the time go? ONNX Runtime's profile of this model"):
-        st.caption("ORT's own per-node profiler (20 runs after 3 warm-up runs), nodes grouped by what they do. "
-                   "Multiply-adds per second per group, against the FP32 GEMM peak, show which parts run like dense "
-                   "matrix products and which are limited by memory traffic and per-operator overhead.")
+        caption("ORT's own per-node profiler (20 runs after 3 warm-up runs), nodes grouped by what they do. "
+                "Multiply-adds per second per group, against the FP32 GEMM peak, show which parts run like dense "
+                "matrix products and which are limited by memory traffic and per-operator overhead.")
         if st.button("Profile this model", key="lat_profile"):
             run_profile(config, threads, batch)
         stored = st.session_state.get("lat_profile_rows")
         if stored and stored[:3] == (config, threads, batch):
             profile, peak_rate = stored[3], stored[4]
-            st.caption(profile.overhead_text())
+            caption(profile.overhead_text())
             st.dataframe(profile_frame(profile, peak_rate), hide_index=True, width="stretch",
                          key="lat_profile_table", column_config=PROFILE_COLUMNS)
 
@@ -236,7 +237,7 @@ def job_panel(registry: JobRegistry) -> None:
 def table8_section(registry: JobRegistry, store: ResultStore, threads: int, batch: int, min_time: float,
                    busy: bool) -> None:
     st.header("Table 8 on this machine")
-    st.caption(
+    caption(
         "The paper's Table 8 times ShuffleNet 0.5x (arch2, g = 3), ShuffleNet 1x (g = 3) and AlexNet at three input "
         f"sizes on {paper.TABLE8_DEVICE}. Here: the same three models, each backend, the threads and batch above. "
         "Theoretical speedup = ratio of multiply-adds incl. FC (AlexNet / model, same input)."
@@ -286,7 +287,7 @@ def speedup_section(t8, threads: int, batch: int) -> None:
     columns[1].metric("Theoretical (multiply-adds incl. FC)", f"{best['theoretical_speedup']:.1f}×", border=True)
     columns[2].metric("Reported in the paper (Snapdragon 820)",
                       f"{paper.TABLE8_MEASURED_SPEEDUP:g}× of {paper.TABLE8_THEORETICAL_SPEEDUP:g}×", border=True)
-    st.caption(f"Fastest FP32 backends measured: 0.5x arch2 on **{best['model_backend_label']}** "
+    caption(f"Fastest FP32 backends measured: 0.5x arch2 on **{best['model_backend_label']}** "
                f"({best['model_ms']:.2f} ms), AlexNet on **{best['alexnet_backend_label']}** "
                f"({best['alexnet_ms']:.2f} ms): {best['efficiency']:.2f} of the multiply-add ratio.")
     per_backend = lat.backend_speedups(t8, paper.TABLE8[0].config)
@@ -305,7 +306,7 @@ def verdict_section(t8, threads: int, batch: int) -> None:
     if verdict:
         st.markdown(f"**Why measured and theoretical differ here.** {verdict}")
         return
-    st.caption("The explanation needs ONNX Runtime's profiles of both models at 224×224 (a Table 8 run makes them).")
+    caption("The explanation needs ONNX Runtime's profiles of both models at 224×224 (a Table 8 run makes them).")
     if st.button("Profile both models and explain", key="lat_t8_explain"):
         try:
             with st.spinner("Profiling 0.5x arch2 and AlexNet (waits for other measurements to finish)…"):
@@ -343,14 +344,14 @@ def reference_section(config: ShuffleNetConfig, registry: JobRegistry, store: Re
         st.rerun()
 
 
-def chart_section(store: ResultStore, threads: int, batch: int, peak: GemmPeak | None) -> None:
+def chart_section(store: ResultStore, threads: int, batch: int, peak: GemmPeak | None, present: bool) -> None:
     st.header("Where multiply-adds predict speed, and where not")
     measured = [m for m in store.all() if m.threads == threads and m.batch == batch]
     if not measured:
         st.info("Measure something above to see it here.", icon="ℹ️")
         return
-    st.plotly_chart(latency_figure(measured, peak.macs_per_s if peak else None), key="lat_chart")
-    st.caption(
+    st.plotly_chart(latency_figure(measured, peak.macs_per_s if peak else None, present=present), key="lat_chart")
+    caption(
         "Every model measured on this machine at these settings (the stored results). Colour: ShuffleNet by its g "
         "(as on every page), MobileNet grey, AlexNet black; symbol: backend. The dashed line is the latency if every "
         "multiply-add ran at the measured FP32 GEMM speed: points far above it are limited by memory traffic and "
@@ -359,18 +360,17 @@ def chart_section(store: ResultStore, threads: int, batch: int, peak: GemmPeak |
 
 
 def method_section(threads: int, peak: GemmPeak | None) -> None:
-    with st.expander("How the numbers are measured"):
-        st.markdown(method_markdown())
+    method_note("How the numbers are measured", method_markdown())
     if peak:
         noisy = " — noisy" if peak.timing.noisy else ""
         rates = ", ".join(f"{library} {rate / 1e9:.1f}" for library, rate in peak.rates)
-        st.caption(f"FP32 GEMM peak at {threads} thread(s): {peak.gmacs:.1f} G multiply-adds/s "
-                   f"({peak.gflops:.1f} GFLOP/s), {peak.library} {peak.size}²{noisy}"
-                   f"{f' (best of {rates} G multiply-adds/s)' if rates else ''}.")
+        caption(f"FP32 GEMM peak at {threads} thread(s): {peak.gmacs:.1f} G multiply-adds/s "
+                f"({peak.gflops:.1f} GFLOP/s), {peak.library} {peak.size}²{noisy}"
+                f"{f' (best of {rates} G multiply-adds/s)' if rates else ''}.")
 
 
 def main() -> None:
-    page_setup("Latency")
+    present = page_setup("Latency")
     config = shared_controls()
     st.title("Latency")
     store, registry = result_store(), job_registry()
@@ -385,7 +385,7 @@ def main() -> None:
     table8_section(registry, store, threads, batch, min_time, busy)
     device_section(config)
     reference_section(config, registry, store, backends, threads, batch, min_time, busy)
-    chart_section(store, threads, batch, peak)
+    chart_section(store, threads, batch, peak, present)
     stored_section(store)
     method_section(threads, peak)
 

@@ -31,6 +31,7 @@ from explorer.shufflenet import AlexNetConfig, ModelConfig
 from .device_component import HOW_TO_ENABLE, KEY, device_component, installed_version, missing_files
 from .device_state import DeviceOutcome, DeviceRun, component_args, handle_report, size_text
 from .jobs import result_store
+from .presentation import caption
 from .text import shown_value
 
 log = logging.getLogger("explorer.device")
@@ -87,7 +88,7 @@ def alexnet_megabytes() -> float:
 
 def device_section(config: ModelConfig) -> None:
     st.header("On your device")
-    st.caption(
+    caption(
         "The paper's Table 8 was timed on a phone. Here your own browser runs the model with ONNX Runtime Web "
         "(WebAssembly, SIMD; one thread unless the page is cross-origin isolated): the server sends the ONNX file, "
         "your browser times it and sends back only the timings, the first outputs for a fixed input (checked against "
@@ -189,7 +190,7 @@ def outcomes_table(outcomes: list[DeviceOutcome]) -> None:
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="dev_table",
                  column_config={name: st.column_config.NumberColumn(format="%.2f") for name in
                                 (DEVICE_COLUMN, "IQR (ms)", SERVER_COLUMN, PAPER_COLUMN, "Speedup vs the paper (×)")})
-    st.caption(f"“{DEVICE_COLUMN}”: median of at least 5 timed runs after warm-up in this browser (performance.now()). "
+    caption(f"“{DEVICE_COLUMN}”: median of at least 5 timed runs after warm-up in this browser (performance.now()). "
                f"“{SERVER_COLUMN}”: this server's stored result for the same model and input, if one was measured "
                "above (ONNX Runtime FP32 at the fewest threads preferred). Speedup = the paper's time / yours: above 1, "
                "your device beats one Snapdragon 820 core running the authors' runtime. A result whose outputs do not "
@@ -199,13 +200,13 @@ def outcomes_table(outcomes: list[DeviceOutcome]) -> None:
 def class_view_table(store: SqliteClassView | None) -> None:
     st.subheader("Class view: reported by visitors' browsers")
     if store is None:
-        st.caption("The class view is off on this server (EXPLORER_CLASS_VIEW=off).")
+        caption("The class view is off on this server (EXPLORER_CLASS_VIEW=off).")
         return
     for warning in store.database.warnings:
-        st.caption(shown_value(warning, 300))
+        caption(shown_value(warning, 300))
     summary = summarize(store.rows())
     if not summary:
-        st.caption("No visitor's browser has reported a result to this server yet.")
+        caption("No visitor's browser has reported a result to this server yet.")
         return
     configs, now = {(c.label, size_text(c)): c for c in TABLE8_CONFIGS}, time.time()
     st.dataframe(pd.DataFrame([{
@@ -216,6 +217,6 @@ def class_view_table(store: SqliteClassView | None) -> None:
     } for s in summary]), hide_index=True, width="stretch", key="dev_class_table",
         column_config={n: st.column_config.NumberColumn(format="%.2f") for n in ("Median of medians (ms)",
                                                                                  PAPER_COLUMN)})  # fmt: skip
-    st.caption("Reported by visitors' browsers to this server: results whose outputs matched PyTorch, grouped by the "
+    caption("Reported by visitors' browsers to this server: results whose outputs matched PyTorch, grouped by the "
                "browser's own summary of itself; a browser can report any time, so read this as a class's show of "
                "hands, not as a benchmark.")

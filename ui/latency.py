@@ -275,7 +275,7 @@ def point_label(m: Measurement) -> str:
 
 
 def latency_figure(measurements: Sequence[Measurement], gemm_macs_per_s: float | None = None,
-                   title: str = "Latency vs multiply-adds (measured here)") -> go.Figure:
+                   title: str = "Latency vs multiply-adds (measured here)", present: bool = False) -> go.Figure:
     """Median latency vs multiply-adds incl. FC, log-log, every point labelled; the dashed line is the GEMM roofline."""
     figure = go.Figure()
     xs = [m.macs * m.batch / 1e6 for m in measurements]
@@ -314,7 +314,7 @@ def latency_figure(measurements: Sequence[Measurement], gemm_macs_per_s: float |
         ))  # fmt: skip
         xs, ys = xs + line_x, ys + line_y
     style_figure(figure, title, "Multiply-adds per batch (millions, incl. FC; log scale)",
-                 "Median latency (ms, log scale)", height=560)
+                 "Median latency (ms, log scale)", height=560, present=present)
     if xs:
         log_axis(figure, "x", xs)
         log_axis(figure, "y", ys)
