@@ -19,6 +19,7 @@ from ui.decision import DECISION_COLUMNS, decision_frame, latency_budget_task, o
 from ui.job_view import current_job, job_view
 from ui.jobs import job_registry, result_store
 from ui.page import config_slug, page_setup
+from ui.presentation import caption, download_button
 from ui.text import input_size_text, shown_value
 
 SHOWN = ("conv_macs", "torch_flops", "params", "activations")
@@ -27,17 +28,17 @@ SWEEP_WIDTHS = [0.25 + 0.125 * i for i in range(15)]  # 0.25 ... 2.0, includes t
 
 def computed_section(config: ShuffleNetConfig, counts: Complexity) -> None:
     st.header("Computed here")
-    st.caption("Counted on the model built in this app (fvcore and forward hooks), batch of one image.")
+    caption("Counted on the model built in this app (fvcore and forward hooks), batch of one image.")
     for column, key in zip(st.columns(len(SHOWN)), SHOWN):
         figure = getattr(counts, key)
         with column:
             st.metric(figure.label, si(figure.value), help=figure.convention, border=True)
-            st.caption(f"**In {figure.unit}.** {figure.convention}")
+            caption(f"**In {figure.unit}.** {figure.convention}")
     with st.expander("Every count and its convention"):
         records = complexity_records(counts)
         st.dataframe(pd.DataFrame(records), hide_index=True, width="stretch",
                      column_config={"Value": st.column_config.NumberColumn("Value", format="localized")})  # fmt: skip
-        st.download_button(
+        download_button(
             "Download the counts (CSV)", pd.DataFrame(records).to_csv(index=False),
             f"{config_slug(config)}_complexity.csv", "text/csv",
         )  # fmt: skip
@@ -89,7 +90,7 @@ def reported_section(config: ShuffleNetConfig, counts: Complexity) -> None:
             "ablation of Table 3."
         )
         return
-    st.caption(
+    caption(
         f"{SOURCE}. Complexity is the paper's “MFLOPs”, i.e. millions of multiply-adds (paper convention); "
         "errors are ImageNet top-1, which this app cannot reproduce on a CPU."
     )
@@ -99,13 +100,13 @@ def reported_section(config: ShuffleNetConfig, counts: Complexity) -> None:
         residual(config, counts, paper_mflops)
 
 
-def sweep_section(config: ShuffleNetConfig, groups: tuple[int, ...]) -> None:
+def sweep_section(config: ShuffleNetConfig, groups: tuple[int, ...], present: bool) -> None:
     st.header("Across g and width")
     widths = tuple(sorted(set(SWEEP_WIDTHS) | {config.width}))
     with st.spinner("Sweeping widths…"):
         sweep = cached_sweep(groups, widths, config.variant, tuple(config.input_size))
     current = next(r for r in sweep if r["groups"] == config.groups and r["width"] == config.width)
-    st.caption(
+    caption(
         "Computed here with the closed-form count (the paper's own arithmetic, `explorer.shufflenet.plan`), which the tests "
         "verify equals fvcore's count of the built models; paper convention (convolutions only, FC excluded), "
         f"{config.variant} variant, input {input_size_text(config.input_size)}. The diamond is the current model."
@@ -113,24 +114,25 @@ def sweep_section(config: ShuffleNetConfig, groups: tuple[int, ...]) -> None:
     left, right = st.columns(2, gap="large")
     with left:
         st.plotly_chart(
-            sweep_figure(sweep, config.groups, config.width, current["macs"], "Multiply-adds vs width"),
+            sweep_figure(sweep, config.groups, config.width, current["macs"], "Multiply-adds vs width", present),
             key="sweep_chart",
         )
     with right:
         at_width = [r for r in sweep if r["width"] == config.width]
         st.plotly_chart(
-            groups_bar_figure(at_width, config.groups, f"Multiply-adds vs g at width {config.width:g}×"),
+            groups_bar_figure(at_width, config.groups, f"Multiply-adds vs g at width {config.width:g}×", present),
             key="groups_chart",
         )
 
 
-def stages_section(config: ShuffleNetConfig, counts: Complexity) -> None:
+def stages_section(config: ShuffleNetConfig, counts: Complexity, present: bool) -> None:
     st.header("Where the multiply-adds go")
-    st.caption(
+    caption(
         "Computed here by fvcore on the built model, per top-level block; the FC layer is shown apart because the "
         "paper's count leaves it out."
     )
-    st.plotly_chart(stage_figure(counts.per_stage_macs, config.groups, "Multiply-adds per stage"), key="stage_chart")
+    st.plotly_chart(stage_figure(counts.per_stage_macs, config.groups, "Multiply-adds per stage", present),
+                    key="stage_chart")  # fmt: skip
 
 
 BUDGET_KINDS = {"mflops": "Multiply-adds (M)", "params": "Parameters (M)", "ms": "Latency (ms, on this server)"}
@@ -163,7 +165,7 @@ def show_decision(decision: Decision) -> None:
         st.markdown(verdict_links(decision))
         st.dataframe(decision_frame(decision), hide_index=True, width="stretch", column_config=DECISION_COLUMNS,
                      key="budget_table")  # fmt: skip
-        st.caption(f"Sorted: {decision.rule} Multiply-adds, parameters, activations and peak activation memory are "
+        caption(f"Sorted: {decision.rule} Multiply-adds, parameters, activations and peak activation memory are "
                    "computed here (closed form, batch of one image); the error only where the paper reports that "
                    "exact model; “open” loads the model into the sidebar (a new tab, the shareable link).")
     if decision.over:
@@ -178,12 +180,13 @@ def latency_budget(config: ShuffleNetConfig, groups: tuple[int, ...], budget_ms:
     request = (budget_ms, backend, threads, config.variant, tuple(config.input_size), groups)
     job = current_job(registry, JOB_KEY)
     busy = job is not None and job.active
-    st.caption(f"Measured on this server with {lat.BACKENDS[backend].label}, {threads} threads, batch 1, for the "
+    caption(f"Measured on this server with {lat.BACKENDS[backend].label}, {threads} threads, batch 1, for the "
                f"sidebar's variant ({config.variant}) and input: a search over width per g that measures only the "
                "models the result store lacks (usually under two minutes, then instant).")
     if st.button("Find what fits", type="primary", key="complexity_budget_search", disabled=busy):
         task = latency_budget_task(budget_ms, groups, (config.variant,), backend, threads, tuple(config.input_size))
-        st.session_state[JOB_KEY] = registry.start("Latency budget", [], threads, 1, SEARCH_MIN_TIME, store, task).id
+        st.session_state[JOB_KEY] = registry.start("Latency budget", [], threads, 1, SEARCH_MIN_TIME, store,
+                                                      task=task).id
         st.session_state["complexity_budget_request"] = request
         st.rerun()
     job = job_view(registry, JOB_KEY, "complexity_budget")
@@ -192,7 +195,7 @@ def latency_budget(config: ShuffleNetConfig, groups: tuple[int, ...], budget_ms:
         if not busy:
             st.info("Press “Find what fits” to measure (or read from the result store) what fits this budget.")
         return
-    st.caption(f"{search.measured} new measurement(s), {search.reused} from the result store, "
+    caption(f"{search.measured} new measurement(s), {search.reused} from the result store, "
                f"{search.seconds:.1f} s; the answer holds for {search.holds_for}.")
     if search.stopped:
         st.warning(f"The search stopped early ({search.stopped}): below is what it found so far.", icon="⚠️")
@@ -207,7 +210,7 @@ def latency_budget(config: ShuffleNetConfig, groups: tuple[int, ...], budget_ms:
 
 def budget_section(config: ShuffleNetConfig, groups: tuple[int, ...], kind: str, budget: float, backend: str) -> None:
     st.header("What fits a budget?")
-    st.caption(
+    caption(
         "For a budget in multiply-adds (the paper's “MFLOPs”, paper convention), parameters, or milliseconds on this "
         f"server: for each g and variant the widest width (steps of 0.01, up to {WIDTH_RANGE[1]:g}×) that fits, and "
         "the widest model the paper reports an error for that fits, at the sidebar's input size."
@@ -220,15 +223,15 @@ def budget_section(config: ShuffleNetConfig, groups: tuple[int, ...], kind: str,
     show_decision(with_stored_latency(decision, result_store(), DEFAULT_BACKEND, lat.default_threads()))
 
 
-def tradeoff_section(config: ShuffleNetConfig, budget_mflops: float | None) -> None:
+def tradeoff_section(config: ShuffleNetConfig, budget_mflops: float | None, present: bool) -> None:
     st.header("Error vs complexity, as the paper reports it")
     points = reported_points()
     mine = point_for(config)
     at_224 = tuple(config.input_size) == REFERENCE_INPUT
     figure = tradeoff_figure(list(points), pareto_front(points), budget_mflops if at_224 else None,
-                             [("Sidebar model", mine)] if mine else [])  # fmt: skip
+                             [("Sidebar model", mine)] if mine else [], present=present)  # fmt: skip
     st.plotly_chart(figure, key="tradeoff_chart")
-    st.caption(
+    caption(
         f"Every model the paper reports with both a top-1 error and a complexity (Tables 2, 3, 5, 6; {SOURCE}), "
         "all numbers reported in the paper, at 224 × 224; hover for the source table. Table 3's rows without "
         "channel shuffle have no complexity of their own: they sit at the complexity the paper reports for the same "
@@ -239,19 +242,19 @@ def tradeoff_section(config: ShuffleNetConfig, budget_mflops: float | None) -> N
 
 
 def main() -> None:
-    page_setup("Complexity")
+    present = page_setup("Complexity")
     config = shared_controls()
     st.title("Complexity")
-    st.caption(f"{config.label}, input {input_size_text(config.input_size)} pixels, one image.")
+    caption(f"{config.label}, input {input_size_text(config.input_size)} pixels, one image.")
     counts = profile_or_ask(config).complexity
     groups = tuple(sorted(set(PAPER_GROUPS) | {config.groups}))  # the paper's g and the sidebar's
     computed_section(config, counts)
     reported_section(config, counts)
-    sweep_section(config, groups)
-    stages_section(config, counts)
+    sweep_section(config, groups, present)
+    stages_section(config, counts, present)
     kind, budget, backend = budget_controls()
     budget_section(config, groups, kind, budget, backend)
-    tradeoff_section(config, budget if kind == "mflops" else None)
+    tradeoff_section(config, budget if kind == "mflops" else None, present)
 
 
 # Streamlit execs this file as a script on every rerun (also under AppTest), so main runs unconditionally.

@@ -16,8 +16,9 @@ from ui.charts import compare_figure, stage_channels_figure, tradeoff_figure
 from ui.controls import shared_controls
 from ui.job_view import current_job, job_view
 from ui.jobs import job_registry, result_store
-from ui.latency import compare_latency_column, failures_markdown, first_memory_refusal, model_color
+from ui.latency import compare_latency_column, failures_markdown, refused, model_color
 from ui.page import page_setup
+from ui.presentation import caption, download_button
 from ui.text import input_size_text
 
 CURRENT = "Current model (sidebar)"
@@ -134,7 +135,7 @@ def cell(value: object) -> str:
 
 def side_by_side_section(frame: pd.DataFrame) -> None:
     st.header("Side by side")
-    st.caption(
+    caption(
         "Columns up to “Activations”: computed here (conventions: paper = convolution multiply-adds only; incl. FC "
         "adds the classifier; PyTorch FLOPs = 2 per multiply-add). “Reported” columns: copied from the paper, at "
         "224 × 224. AlexNet is built fully convolutionally, so its FC layers count as convolutions."
@@ -150,20 +151,20 @@ def side_by_side_section(frame: pd.DataFrame) -> None:
     )  # fmt: skip
     st.dataframe(side_by_side, hide_index=True, width="stretch", height="content",
                  column_config={"Figure": st.column_config.TextColumn(pinned=True)})  # fmt: skip
-    st.download_button("Download the comparison (CSV)", frame.to_csv(index=False), "comparison.csv", "text/csv")
+    download_button("Download the comparison (CSV)", frame.to_csv(index=False), "comparison.csv", "text/csv")
 
 
-def charts_section(rows: list[dict], colors: list[str]) -> None:
+def charts_section(rows: list[dict], colors: list[str], present: bool) -> None:
     left, right = st.columns(2, gap="large")
     with left:
         st.plotly_chart(
             compare_figure(rows, colors, "Multiply-adds (M, paper convention)",
-                           "Multiply-adds (millions, paper convention)", "Multiply-adds, computed here"),
+                           "Multiply-adds (millions, paper convention)", "Multiply-adds, computed here", present),
             key="compare_macs",
         )  # fmt: skip
     with right:
         st.plotly_chart(
-            compare_figure(rows, colors, "Params (M)", "Parameters (millions)", "Parameters, computed here"),
+            compare_figure(rows, colors, "Params (M)", "Parameters (millions)", "Parameters, computed here", present),
             key="compare_params",
         )
 
@@ -179,10 +180,10 @@ def latency_section(models: list[tuple[str, ModelConfig]]) -> None:
                              format_func=lambda b: lat.BACKENDS[b].label, key="compare_backend")  # fmt: skip
     min_time = right.select_slider("Seconds of timed runs per model", MIN_TIMES, value=1.0, key="compare_min_time")
     items = [(model_config, backend) for _, model_config in models]
-    st.caption(f"{threads} threads, batch 1, one model after the other behind the server's measurement lock (the "
+    caption(f"{threads} threads, batch 1, one model after the other behind the server's measurement lock (the "
                "Latency page's settings and result store); the “Latency” row above shows the fastest measured.")
     if st.button(f"Measure these {len(items)} models", key="compare_measure", disabled=busy):
-        refusal = first_memory_refusal([(m, [backend]) for m, _ in items], 1)
+        refusal = refused([(m, [backend]) for m, _ in items], 1)
         if refusal:
             st.error(refusal)
         else:
@@ -193,31 +194,31 @@ def latency_section(models: list[tuple[str, ModelConfig]]) -> None:
         st.warning("Not measured:\n\n" + failures_markdown(job.failures), icon="⚠️")
 
 
-def tradeoff_section(models: list[tuple[str, ModelConfig]]) -> None:
+def tradeoff_section(models: list[tuple[str, ModelConfig]], present: bool) -> None:
     st.header("Error vs complexity, as the paper reports it")
     marked = [(label, point) for label, m in models if (point := point_for(m)) is not None]
     points = reported_points()
-    st.plotly_chart(tradeoff_figure(list(points), pareto_front(points), None, marked), key="compare_tradeoff")
-    st.caption("Every model the paper reports with a top-1 error and a complexity (Tables 2, 3, 5, 6), at 224 × 224, "
+    st.plotly_chart(tradeoff_figure(list(points), pareto_front(points), None, marked, present=present), key="compare_tradeoff")
+    caption("Every model the paper reports with a top-1 error and a complexity (Tables 2, 3, 5, 6), at 224 × 224, "
                "all reported in the paper; the stars are the compared models the paper reports. Table 3's rows "
                "without shuffle sit at the complexity reported for the same architecture with shuffle.")
 
 
-def layout_section(models: list[tuple[str, ModelConfig]]) -> None:
+def layout_section(models: list[tuple[str, ModelConfig]], present: bool) -> None:
     shufflenets = [(label, m) for label, m in models if isinstance(m, ShuffleNetConfig)]
     if not shufflenets:
         return
     st.header("Layout: output channels per stage")
-    st.plotly_chart(stage_channels_figure(shufflenets, "Output channels, computed here"), key="compare_channels")
+    st.plotly_chart(stage_channels_figure(shufflenets, "Output channels, computed here", present), key="compare_channels")
     if len({m.groups for _, m in shufflenets}) < len(shufflenets):
-        st.caption("Bars are coloured by g, so two models with the same g share a colour; hover for the names.")
+        caption("Bars are coloured by g, so two models with the same g share a colour; hover for the names.")
 
 
 def main() -> None:
-    page_setup("Compare")
+    present = page_setup("Compare")
     config = shared_controls()
     st.title("Compare")
-    st.caption(
+    caption(
         f"Every model is built and counted here at the sidebar's input size ({input_size_text(config.input_size)}); "
         "the paper's numbers, where it reports the model, are in separate columns marked “reported in the paper” "
         "(at 224 × 224)."
@@ -232,9 +233,9 @@ def main() -> None:
     frame.insert(LATENCY_POSITION, "Latency", compare_latency_column([m for _, m in models]))
     side_by_side_section(frame)
     latency_section(models)
-    charts_section(rows, [model_color(m) for _, m in models])
-    tradeoff_section(models)
-    layout_section(models)
+    charts_section(rows, [model_color(m) for _, m in models], present)
+    tradeoff_section(models, present)
+    layout_section(models, present)
 
 
 # Streamlit execs this file as a script on every rerun (also under AppTest), so main runs unconditionally.

@@ -17,6 +17,7 @@ from __future__ import annotations
 import ast
 import json
 import os
+import re
 import subprocess
 import sys
 import tomllib
@@ -107,6 +108,9 @@ BANNED_ATTRIBUTE_CALLS = {
     ("v1", "iframe"): "embeds another page (st.components.v1.iframe)",
     ("st", "file_uploader"): "uploads need a size limit, safe parsing and tests first",
 }
+# st.html is allowed for exactly one thing: the app's own stylesheet, ``st.html(style_tag(...))`` in
+# ui/presentation.py (module constants only, no user value; test_the_only_raw_html_is_a_stylesheet).
+STYLESHEET = ("ui/presentation.py", "style_tag")
 # Uploads are allowed only here, each with max_upload_size (MB) at most this: none today.
 ALLOWED_UPLOADERS: set[tuple[str, int]] = set()
 MAX_UPLOAD_MB = 1
@@ -131,6 +135,13 @@ def _dotted(node: ast.AST) -> tuple[str, ...]:
 
 def _is_true(node: ast.AST | None) -> bool:
     return isinstance(node, ast.Constant) and node.value is True
+
+
+def _is_stylesheet(node: ast.Call, name: tuple[str, ...], where: str) -> bool:
+    """``st.html(style_tag(...))`` in the one module allowed to write the app's stylesheet."""
+    argument = node.args[0] if len(node.args) == 1 and not node.keywords else None
+    return (name[-2:] == ("st", "html") and where == STYLESHEET[0] and isinstance(argument, ast.Call)
+            and isinstance(argument.func, ast.Name) and argument.func.id == STYLESHEET[1])  # fmt: skip
 
 
 def findings(source: str, where: str) -> list[Finding]:
@@ -159,7 +170,7 @@ def findings(source: str, where: str) -> list[Finding]:
                     allowed = (where, getattr(node, "lineno", 0)) in ALLOWED_UPLOADERS
                     if not (allowed and isinstance(limit, ast.Constant) and 0 < limit.value <= MAX_UPLOAD_MB):
                         flag(node, "file_uploader without an allowed size limit")
-                else:
+                elif not _is_stylesheet(node, name, where):
                     flag(node, ".".join(name) + ": " + BANNED_ATTRIBUTE_CALLS[name[-2:]])
             if name[-1:] == ("load",) and name[-2:-1] in (("np",), ("numpy",)) and _is_true(
                     keywords.get("allow_pickle")):
@@ -197,6 +208,18 @@ def findings(source: str, where: str) -> list[Finding]:
 def test_the_checker_finds_each_banned_construct(snippet, expected):
     found = findings(snippet, "<snippet>")
     assert found and expected in found[0].what, found
+
+
+def test_the_only_raw_html_is_a_stylesheet():
+    """What ``st.html`` receives: one <style> element, no tag, URL or script inside, in both modes."""
+    from ui.presentation import style_tag
+
+    assert findings("st.html(style_tag(True))", "pages/x.py")  # anywhere else it is still refused
+    assert findings("st.html(f'<b>{name}</b>')", STYLESHEET[0])
+    for present in (False, True):
+        tag = style_tag(present)
+        assert re.fullmatch(r"<style>[^<>]*</style>", tag), tag
+        assert not re.search(r"url\(|@import|expression|javascript", tag, re.I)
 
 
 def test_the_checker_leaves_harmless_lookalikes_alone():

@@ -19,8 +19,10 @@ PAGE = "pages/4_Latency.py"
 
 @pytest.fixture
 def store():
+    """The app's result store, empty (earlier tests of this process may have measured) and left empty."""
     from ui.jobs import result_store
 
+    result_store().clear()
     yield result_store()
     result_store().clear()
 

@@ -33,7 +33,8 @@ from explorer.shufflenet import MAX_GROUPS, MAX_INPUT_SIDE, MIN_INPUT_SIDE, WIDT
 from explorer.shufflenet.plan import stage2_base_channels
 
 from .page import navigation
-from .text import shown_value
+from . import presentation
+from .text import link_warning, shown_value
 
 CUSTOM = "custom"
 INPUT_PRESETS = ("224x224", "480x640", "720x1280")
@@ -177,10 +178,7 @@ def config_from_query(params: dict[str, str]) -> tuple[ShuffleNetConfig, list[st
         try:
             values[key] = parse(str(params[key]))
         except (ValueError, TypeError, OverflowError):
-            warnings.append(
-                f"Ignored the link's `{key}` value “{shown_value(params[key])}”: {key} must be {allowed}. "
-                f"Using the default, {key}={DEFAULT_TEXT[key]}."
-            )
+            warnings.append(link_warning(key, params[key], allowed, DEFAULT_TEXT[key]))
     config = ShuffleNetConfig(
         groups=values.get("groups", DEFAULTS.groups),
         width=values.get("width", DEFAULTS.width),
@@ -312,11 +310,12 @@ def shared_controls() -> ShuffleNetConfig:
         st.warning(message, icon="⚠️")
     _write_query_params(config)
     with st.sidebar:
-        st.caption(f"Current model: **{config.label}**, input {config.input_size[0]}×{config.input_size[1]}.")
+        presentation.caption(f"Current model: **{config.label}**, input {config.input_size[0]}×{config.input_size[1]}.")
         note = groups_note(config.groups)
         if note:
-            st.caption(note)
-        st.caption("The address bar holds a link to this exact model: copy it to share.")
+            presentation.caption(note)
+        presentation.caption("The address bar holds a link to this exact model: copy it to share.")
+    presentation.sidebar_toggle()
     return config
 
 

@@ -1,4 +1,4 @@
-"""Page chrome shared by every page: ``st.set_page_config`` and the labelled navigation."""
+"""Page chrome shared by every page: ``st.set_page_config``, presentation mode and the labelled navigation."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
 from explorer.concurrency import mark_foreground_thread
+
+from . import presentation, warmup
 
 APP_TITLE = "ShuffleNet Explorer"
 APP_ICON = "🔀"
@@ -25,14 +27,21 @@ PAGES = (
 )
 
 
-def page_setup(title: str) -> None:
-    """Wide layout and a page title; call first on every page.
+def page_setup(title: str) -> bool:
+    """Wide layout, a page title and presentation mode (``ui.presentation``); call first on every page.
 
-    Also marks this script run as foreground work (``explorer.concurrency``): a latency
-    measurement running for another session yields to it instead of timing on top of it.
+    Returns whether the page is in presentation mode (pass it to the figure functions). Also
+    marks this script run as foreground work (``explorer.concurrency``): a latency measurement
+    running for another session yields to it instead of timing on top of it; and starts,
+    once per process, the warm-up of the caches for the paper's models (``ui.warmup``).
     """
     mark_foreground_thread()
-    st.set_page_config(page_title=f"{title} · {APP_TITLE}", page_icon=APP_ICON, layout="wide")
+    present = presentation.read_mode()
+    st.set_page_config(page_title=f"{title} · {APP_TITLE}", page_icon=APP_ICON, layout="wide",
+                       initial_sidebar_state="collapsed" if present else "auto")  # fmt: skip
+    presentation.apply()
+    warmup.start()
+    return present
 
 
 def existing_pages() -> list[tuple[str, str, str]]:

@@ -6,7 +6,7 @@ store can keep it across restarts and show it again exactly as it was measured.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from typing import Iterable
 
 from ..shufflenet import REFERENCE_INPUT, ModelConfig, config_from_dict, config_to_dict
@@ -16,7 +16,8 @@ from .timing import Timing
 
 # The figures of a Measurement that its record keeps as they are (config, backend, threads,
 # batch and timing are written out apart); monotonic start/finish times mean nothing later.
-RECORDED_FIGURES = ("macs", "conv_macs", "gemm_macs_per_s", "max_abs_diff", "relative_diff", "prepare_s", "measured_at")
+RECORDED_FIGURES = ("macs", "conv_macs", "gemm_macs_per_s", "max_abs_diff", "relative_diff", "prepare_s", "compile_s",
+                    "measured_at")
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,7 @@ class Measurement:
     max_abs_diff: float | None = None  # ONNX backends: vs PyTorch FP32 on the same input
     relative_diff: float | None = None  # max_abs_diff / max |PyTorch output|
     prepare_s: float = 0.0  # export / session / quantisation time (not in the timing)
+    compile_s: float | None = None  # creating the ORT session / OpenVINO read+reshape+compile (not in the timing)
     started_at: float = 0.0  # time.monotonic() when the lock was taken
     finished_at: float = 0.0  # time.monotonic() just before it was released
     measured_at: float = 0.0  # time.time() when it finished: its age, once stored
@@ -95,6 +97,10 @@ class Measurement:
             "max_abs_diff": self.max_abs_diff,
             "relative_diff": self.relative_diff,
             "prepare_s": self.prepare_s,
+            "compile_s": self.compile_s,
+            "compile_convention": "seconds to create the ONNX Runtime session or to read, reshape and compile the "
+                                  "model in OpenVINO, once per model, input and runner; not part of the latency",
+            "precision": BACKENDS[self.backend].precision,
         }
 
 
@@ -105,20 +111,16 @@ class Measurement:
             "backend": self.backend,
             "threads": self.threads,
             "batch": self.batch,
-            "timing": {**asdict(self.timing), "samples_ms": list(self.timing.samples_ms)},
+            "timing": self.timing.to_record(),
             **{name: getattr(self, name) for name in RECORDED_FIGURES},
         }
 
     @classmethod
     def from_record(cls, record: dict) -> "Measurement":
         """The measurement ``to_record`` wrote (fields it does not know are left at their defaults)."""
-        timing = dict(record["timing"])
-        timing["samples_ms"] = tuple(timing["samples_ms"])
-        known = {f.name for f in fields(Timing)}
         figures = {name: record[name] for name in RECORDED_FIGURES if name in record}
         return cls(config=config_from_dict(record["config"]), backend=record["backend"], threads=record["threads"],
-                   batch=record["batch"], timing=Timing(**{k: v for k, v in timing.items() if k in known}),
-                   **figures)  # fmt: skip
+                   batch=record["batch"], timing=Timing.from_record(record["timing"]), **figures)  # fmt: skip
 
 @dataclass
 class Results:
@@ -129,8 +131,10 @@ class Results:
     cancelled: bool = False
 
 
-def fastest(measurements: Iterable[Measurement]) -> Measurement | None:
-    return min(measurements, key=lambda m: m.median_ms, default=None)
+def fastest(measurements: Iterable[Measurement], fp32_only: bool = False) -> Measurement | None:
+    """The lowest median; with ``fp32_only``, among FP32 backends only (INT8 / BF16 trade accuracy for speed)."""
+    candidates = [m for m in measurements if not fp32_only or BACKENDS[m.backend].precision == "fp32"]
+    return min(candidates, key=lambda m: m.median_ms, default=None)
 
 
 def model_key(config: ModelConfig) -> ModelConfig:

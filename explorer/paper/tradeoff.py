@@ -54,7 +54,7 @@ def _with_shuffle_mflops(config: ShuffleNetConfig) -> float | None:
                  and r.table in TRADEOFF_TABLES), None)  # fmt: skip
 
 
-@functools.cache
+@functools.lru_cache(maxsize=1)  # no arguments: one entry
 def reported_points() -> tuple[ReportedPoint, ...]:
     """Every model the paper reports with an error and a complexity, once each, in the order of its tables."""
     points: dict[object, ReportedPoint] = {}
