@@ -38,3 +38,4 @@ bench: $(VENV)/.dev-installed
 	$(BIN)/python benchmarks/mixing.py
 	$(BIN)/python benchmarks/latency.py
 	$(BIN)/python benchmarks/classroom_speed.py
+	$(BIN)/python benchmarks/budget.py

@@ -1,19 +1,26 @@
-"""Complexity: counts of the current model (computed), the paper's numbers (reported), sweeps, budget."""
+"""Complexity: counts of the current model (computed), the paper's numbers (reported), sweeps, a budget decision,
+and error vs complexity as the paper reports it."""
 
 import pandas as pd
 import streamlit as st
 
-from explorer import CONVENTIONS, PAPER_GROUPS, ShuffleNetConfig
-from explorer.counting import Complexity
+from explorer import CONVENTIONS, PAPER_GROUPS, VARIANTS, ShuffleNetConfig
+from explorer import latency as lat
+from explorer.counting import Complexity, Decision
 from explorer.counting.tables import complexity_records, si
-from explorer.paper import SOURCE, Reported, reported_for, reported_mflops, residual_note
+from explorer.latency.budget import DEFAULT_BACKEND, SEARCH_MIN_TIME
+from explorer.paper import SOURCE, Reported, pareto_front, point_for, reported_for, reported_mflops, reported_points
+from explorer.paper import residual_note
 from explorer.shufflenet import REFERENCE_INPUT, WIDTH_RANGE
-from ui.cache import cached_budget, cached_sweep, profile_or_ask
-from ui.charts import budget_figure, groups_bar_figure, stage_figure, sweep_figure
+from ui.cache import cached_decision, cached_sweep, profile_or_ask, with_stored_latency
+from ui.charts import groups_bar_figure, stage_figure, sweep_figure, tradeoff_figure
 from ui.controls import shared_controls
+from ui.decision import DECISION_COLUMNS, decision_frame, latency_budget_task, over_frame, verdict_links
+from ui.job_view import current_job, job_view
+from ui.jobs import job_registry, result_store
 from ui.page import config_slug, page_setup
 from ui.presentation import caption, download_button
-from ui.text import input_size_text
+from ui.text import input_size_text, shown_value
 
 SHOWN = ("conv_macs", "torch_flops", "params", "activations")
 SWEEP_WIDTHS = [0.25 + 0.125 * i for i in range(15)]  # 0.25 ... 2.0, includes the paper's widths
@@ -128,42 +135,110 @@ def stages_section(config: ShuffleNetConfig, counts: Complexity, present: bool) 
                     key="stage_chart")  # fmt: skip
 
 
-def budget_frame(answers: list[dict]) -> pd.DataFrame:
-    return pd.DataFrame(
-        [
-            {
-                "Groups g": a["groups"],
-                "Widest width (×)": "over budget" if a["width"] is None else f"{a['width']:.2f}",
-                "Multiply-adds (M)": "—" if a["macs"] is None else f"{a['macs'] / 1e6:.2f}",
-                "Conv1 / Stage2 / 3 / 4 channels": "—"
-                if a["stage_channels"] is None
-                else " / ".join(map(str, (a["conv1_channels"], *a["stage_channels"]))),
-            }
-            for a in answers
-        ]
-    )
+BUDGET_KINDS = {"mflops": "Multiply-adds (M)", "params": "Parameters (M)", "ms": "Latency (ms, on this server)"}
+BUDGET_INPUTS = {  # kind: (widget key, min, max, default, step)
+    "mflops": ("complexity_budget", 1.0, 20000.0, 140.0, 10.0),
+    "params": ("complexity_budget_params", 0.05, 100.0, 1.5, 0.1),
+    "ms": ("complexity_budget_ms", 0.1, 10000.0, 5.0, 0.5),
+}
+JOB_KEY = "complexity_budget_job"
 
 
-def budget_section(config: ShuffleNetConfig, groups: tuple[int, ...], present: bool) -> None:
+def budget_controls() -> tuple[str, float, str]:
+    """The budget's kind and value, and the backend a latency budget is measured with."""
+    left, middle, right = st.columns([2, 1, 1])
+    kind = left.radio("Budget in", list(BUDGET_KINDS), format_func=BUDGET_KINDS.get, horizontal=True,
+                      key="complexity_budget_kind")  # fmt: skip
+    key, low, high, default, step = BUDGET_INPUTS[kind]
+    value = middle.number_input(f"Budget ({BUDGET_KINDS[kind]})", min_value=low, max_value=high, value=default,
+                                step=step, format="%g", key=key)  # fmt: skip
+    backend = DEFAULT_BACKEND
+    if kind == "ms":
+        backend = right.selectbox("Backend", list(lat.BACKENDS), index=list(lat.BACKENDS).index(DEFAULT_BACKEND),
+                                  format_func=lambda b: lat.BACKENDS[b].label, key="complexity_budget_backend")
+    return kind, float(value), backend
+
+
+def show_decision(decision: Decision) -> None:
+    st.info(decision.verdict, icon=":material/flag:")
+    if decision.candidates:
+        st.markdown(verdict_links(decision))
+        st.dataframe(decision_frame(decision), hide_index=True, width="stretch", column_config=DECISION_COLUMNS,
+                     key="budget_table")  # fmt: skip
+        caption(f"Sorted: {decision.rule} Multiply-adds, parameters, activations and peak activation memory are "
+                   "computed here (closed form, batch of one image); the error only where the paper reports that "
+                   "exact model; “open” loads the model into the sidebar (a new tab, the shareable link).")
+    if decision.over:
+        st.warning("Some g and variants do not fit at any width (0.1x and up): the smallest budget each needs is "
+                   "below.", icon="⚠️")
+        st.dataframe(over_frame(decision), hide_index=True, key="budget_over")
+
+
+def latency_budget(config: ShuffleNetConfig, groups: tuple[int, ...], budget_ms: float, backend: str) -> None:
+    """Start (or show) the measured search: the widest width of each g within ``budget_ms`` on this server."""
+    registry, store, threads = job_registry(), result_store(), lat.default_threads()
+    request = (budget_ms, backend, threads, config.variant, tuple(config.input_size), groups)
+    job = current_job(registry, JOB_KEY)
+    busy = job is not None and job.active
+    caption(f"Measured on this server with {lat.BACKENDS[backend].label}, {threads} threads, batch 1, for the "
+               f"sidebar's variant ({config.variant}) and input: a search over width per g that measures only the "
+               "models the result store lacks (usually under two minutes, then instant).")
+    if st.button("Find what fits", type="primary", key="complexity_budget_search", disabled=busy):
+        task = latency_budget_task(budget_ms, groups, (config.variant,), backend, threads, tuple(config.input_size))
+        st.session_state[JOB_KEY] = registry.start("Latency budget", [], threads, 1, SEARCH_MIN_TIME, store,
+                                                      task=task).id
+        st.session_state["complexity_budget_request"] = request
+        st.rerun()
+    job = job_view(registry, JOB_KEY, "complexity_budget")
+    search = None if job is None or job.active else job.outcome
+    if search is None or st.session_state.get("complexity_budget_request") != request:
+        if not busy:
+            st.info("Press “Find what fits” to measure (or read from the result store) what fits this budget.")
+        return
+    caption(f"{search.measured} new measurement(s), {search.reused} from the result store, "
+               f"{search.seconds:.1f} s; the answer holds for {search.holds_for}.")
+    if search.stopped:
+        st.warning(f"The search stopped early ({search.stopped}): below is what it found so far.", icon="⚠️")
+    for group in search.searches:
+        if group.status in ("stopped", "failed") and group.reason and group.reason != search.stopped:
+            st.warning(f"g = {group.groups}: {shown_value(group.reason, 300)}", icon="⚠️")
+    if search.busy:
+        st.warning(f"{search.busy} measurement(s) were taken while other processes used the CPUs (busy): those "
+                   "latencies are probably too slow.", icon="⚠️")
+    show_decision(search.decision)
+
+
+def budget_section(config: ShuffleNetConfig, groups: tuple[int, ...], kind: str, budget: float, backend: str) -> None:
     st.header("What fits a budget?")
     caption(
-        "For a budget of N million multiply-adds (the paper's “MFLOPs”), the widest width multiplier (in steps of "
-        f"0.01, up to {WIDTH_RANGE[1]:g}×) each g can afford, for the sidebar's variant and input size. Computed here "
-        "with the closed-form count."
+        "For a budget in multiply-adds (the paper's “MFLOPs”, paper convention), parameters, or milliseconds on this "
+        f"server: for each g and variant the widest width (steps of 0.01, up to {WIDTH_RANGE[1]:g}×) that fits, and "
+        "the widest model the paper reports an error for that fits, at the sidebar's input size."
     )
-    budget = st.number_input(
-        "Budget (millions of multiply-adds, paper convention)", min_value=1.0, max_value=20000.0, value=140.0,
-        step=10.0, format="%g", key="complexity_budget",
-    )  # fmt: skip
+    if kind == "ms":
+        latency_budget(config, groups, budget, backend)
+        return
     with st.spinner("Solving widths…"):
-        answers = cached_budget(float(budget) * 1e6, config.variant, groups, tuple(config.input_size))
-    left, right = st.columns([1, 1], gap="large")
-    with left:
-        st.dataframe(budget_frame(answers), hide_index=True, width="stretch")
-        if all(a["width"] is None for a in answers):
-            st.warning(f"Even the narrowest width ({WIDTH_RANGE[0]:g}×) needs more than {budget:g} M multiply-adds.")
-    with right:
-        st.plotly_chart(budget_figure(answers, float(budget), "Widest width per g", present), key="budget_chart")
+        decision = cached_decision(kind, budget, groups, VARIANTS, tuple(config.input_size))
+    show_decision(with_stored_latency(decision, result_store(), DEFAULT_BACKEND, lat.default_threads()))
+
+
+def tradeoff_section(config: ShuffleNetConfig, budget_mflops: float | None, present: bool) -> None:
+    st.header("Error vs complexity, as the paper reports it")
+    points = reported_points()
+    mine = point_for(config)
+    at_224 = tuple(config.input_size) == REFERENCE_INPUT
+    figure = tradeoff_figure(list(points), pareto_front(points), budget_mflops if at_224 else None,
+                             [("Sidebar model", mine)] if mine else [], present=present)  # fmt: skip
+    st.plotly_chart(figure, key="tradeoff_chart")
+    caption(
+        f"Every model the paper reports with both a top-1 error and a complexity (Tables 2, 3, 5, 6; {SOURCE}), "
+        "all numbers reported in the paper, at 224 × 224; hover for the source table. Table 3's rows without "
+        "channel shuffle have no complexity of their own: they sit at the complexity the paper reports for the same "
+        "architecture with shuffle (a shuffle adds no multiply-adds). "
+        + ("The star is the sidebar's model. " if mine else "The sidebar's model is not one the paper reports. ")
+        + ("The vertical line is the multiply-add budget above." if budget_mflops and at_224 else "")
+    )
 
 
 def main() -> None:
@@ -177,7 +252,9 @@ def main() -> None:
     reported_section(config, counts)
     sweep_section(config, groups, present)
     stages_section(config, counts, present)
-    budget_section(config, groups, present)
+    kind, budget, backend = budget_controls()
+    budget_section(config, groups, kind, budget, backend)
+    tradeoff_section(config, budget if kind == "mflops" else None, present)
 
 
 # Streamlit execs this file as a script on every rerun (also under AppTest), so main runs unconditionally.

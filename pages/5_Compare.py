@@ -1,17 +1,22 @@
-"""Compare: several models side by side (ShuffleNets, MobileNet v1, AlexNet): layout and counts."""
+"""Compare: several models side by side (ShuffleNets, MobileNet v1, AlexNet): layout, counts, latency measured
+from the page, and where the paper puts them in error vs complexity."""
 
 from dataclasses import replace
 
 import pandas as pd
 import streamlit as st
 
-from explorer import AlexNetConfig, MobileNetConfig, ShuffleNetConfig
-from explorer.paper import reported_for
-from explorer.shufflenet import ALEXNET_MIN_SIDE, MOBILENET_WIDTHS, ModelConfig
+from explorer import VARIANTS, AlexNetConfig, MobileNetConfig, ShuffleNetConfig
+from explorer import latency as lat
+from explorer.latency.budget import DEFAULT_BACKEND
+from explorer.paper import pareto_front, point_for, reported_for, reported_points
+from explorer.shufflenet import ALEXNET_MIN_SIDE, MAX_GROUPS, MOBILENET_WIDTHS, WIDTH_RANGE, ModelConfig
 from ui.cache import counting_refusal, profile_or_ask
-from ui.charts import compare_figure, stage_channels_figure
+from ui.charts import compare_figure, stage_channels_figure, tradeoff_figure
 from ui.controls import shared_controls
-from ui.latency import compare_latency_column, model_color
+from ui.job_view import current_job, job_view
+from ui.jobs import job_registry, result_store
+from ui.latency import compare_latency_column, failures_markdown, refused, model_color
 from ui.page import page_setup
 from ui.presentation import caption, download_button
 from ui.text import input_size_text
@@ -25,32 +30,47 @@ PRESETS: dict[str, ModelConfig] = {
     "ShuffleNet 0.5x (g = 3)": ShuffleNetConfig(groups=3, width=0.5),
     "ShuffleNet 0.5x (arch2, g = 8)": ShuffleNetConfig(groups=8, width=0.5, variant="arch2"),
     "ShuffleNet 0.5x (shallow, g = 3)": ShuffleNetConfig(groups=3, width=0.5, variant="shallow"),
-    **{f"{w:g} MobileNet v1": MobileNetConfig(width=w) for w in MOBILENET_WIDTHS},
+    **{MobileNetConfig(width=w).label: MobileNetConfig(width=w) for w in MOBILENET_WIDTHS},
     "AlexNet": AlexNetConfig(),
 }
 DEFAULT_CHOICE = [CURRENT, "0.5 MobileNet v1"]
+CUSTOMS_KEY = "compare_customs"  # {label: ShuffleNetConfig}: custom ShuffleNets added in this session
 LATENCY_POSITION = 9  # the measured column goes right after the computed ones
+JOB_KEY = "compare_job"
+MIN_TIMES = (0.02, 0.1, 0.25, 0.5, 1.0, 2.0)
 
 
-def model_controls(size: tuple[int, int]) -> tuple[list[str], ShuffleNetConfig | None]:
-    """The chosen presets, and the custom ShuffleNet at ``size`` when it is included."""
+def add_custom() -> None:
+    """on_click of "Add": the custom inputs become a model of the multiselect, selected."""
+    state = st.session_state
+    config = ShuffleNetConfig(groups=int(state["compare_custom_g"]), width=round(float(state["compare_custom_w"]), 2),
+                              variant=state["compare_custom_v"], shuffle=bool(state["compare_custom_shuffle"]))
+    label = f"{config.label} (custom)"
+    state[CUSTOMS_KEY] = {**state.get(CUSTOMS_KEY, {}), label: config}
+    chosen = list(state.get("compare_models", DEFAULT_CHOICE))
+    state["compare_models"] = chosen if label in chosen else [*chosen, label]
+
+
+def model_controls() -> tuple[list[str], dict[str, ShuffleNetConfig]]:
+    """The chosen models' names, and the custom ShuffleNets added in this session (at 224 × 224)."""
+    customs = st.session_state.get(CUSTOMS_KEY, {})
+    st.session_state.setdefault("compare_models", list(DEFAULT_CHOICE))
     choice = st.multiselect(
-        "Models to compare", [CURRENT, *PRESETS], default=DEFAULT_CHOICE, key="compare_models",
+        "Models to compare", [CURRENT, *PRESETS, *customs], key="compare_models",
         help="The paper's Table 5 pairs: 2x g3 vs 1.0 MobileNet, 1.5x vs 0.75, 1x vs 0.5, 0.5x arch2 g8 vs 0.25.",
     )  # fmt: skip
-    with st.expander("Add a custom ShuffleNet"):
-        cols = st.columns(4)
-        custom_on = cols[0].toggle("Include it", key="compare_custom_on")
-        custom_g = cols[1].selectbox("Groups g", (1, 2, 3, 4, 8), index=4, key="compare_custom_g")
-        custom_w = cols[2].selectbox("Width (×)", (0.25, 0.5, 1.0, 1.5, 2.0), index=1, key="compare_custom_w",
-                                     format_func=lambda w: f"{w:g}x")  # fmt: skip
-        custom_v = cols[3].selectbox("Variant", ("standard", "arch2", "shallow"), key="compare_custom_v")
-    if not custom_on:
-        return choice, None
-    return choice, ShuffleNetConfig(groups=custom_g, width=custom_w, variant=custom_v, input_size=size)
+    with st.expander("Add a custom ShuffleNet (any g and width the sidebar allows)"):
+        cols = st.columns([1, 1, 1, 1, 1], vertical_alignment="bottom")
+        cols[0].number_input(f"Groups g (1–{MAX_GROUPS})", 1, MAX_GROUPS, 8, step=1, key="compare_custom_g")
+        cols[1].number_input(f"Width ({WIDTH_RANGE[0]:g}–{WIDTH_RANGE[1]:g}×)", WIDTH_RANGE[0], WIDTH_RANGE[1], 0.5,
+                             step=0.05, format="%.2f", key="compare_custom_w")  # fmt: skip
+        cols[2].selectbox("Variant", VARIANTS, key="compare_custom_v")
+        cols[3].toggle("Channel shuffle", value=True, key="compare_custom_shuffle")
+        cols[4].button("Add to the comparison", on_click=add_custom, key="compare_custom_add")
+    return choice, customs
 
 
-def chosen_models(config: ShuffleNetConfig, choice: list[str], custom: ShuffleNetConfig | None
+def chosen_models(config: ShuffleNetConfig, choice: list[str], customs: dict[str, ShuffleNetConfig]
                   ) -> list[tuple[str, ModelConfig]]:
     """(label, config) of every chosen model at the sidebar's input size, each model once."""
     size = tuple(config.input_size)
@@ -58,12 +78,14 @@ def chosen_models(config: ShuffleNetConfig, choice: list[str], custom: ShuffleNe
     for name in choice:
         if name == CURRENT:
             models.append((f"{config.label} (sidebar)", config))
+        elif name in customs:
+            models.append((name, replace(customs[name], input_size=size)))
+        elif name not in PRESETS:
+            continue
         elif isinstance(PRESETS[name], AlexNetConfig) and min(size) < ALEXNET_MIN_SIDE:
             st.warning(f"{name} needs an input of at least {ALEXNET_MIN_SIDE} × {ALEXNET_MIN_SIDE} pixels; it is left out.")
         else:
             models.append((name, replace(PRESETS[name], input_size=size)))
-    if custom is not None:
-        models.append((f"{custom.label} (custom)", custom))
     unique: dict[ModelConfig, str] = {}
     for label, model_config in models:
         unique.setdefault(model_config, label)  # the same model twice is shown once
@@ -147,6 +169,41 @@ def charts_section(rows: list[dict], colors: list[str], present: bool) -> None:
         )
 
 
+def latency_section(models: list[tuple[str, ModelConfig]]) -> None:
+    """Measure the compared models here, with the Latency page's job machinery; results go to the shared store."""
+    st.header("Latency, measured here")
+    registry, store, threads = job_registry(), result_store(), lat.default_threads()
+    job = current_job(registry, JOB_KEY)
+    busy = job is not None and job.active
+    left, right = st.columns(2)
+    backend = left.selectbox("Backend", list(lat.BACKENDS), index=list(lat.BACKENDS).index(DEFAULT_BACKEND),
+                             format_func=lambda b: lat.BACKENDS[b].label, key="compare_backend")  # fmt: skip
+    min_time = right.select_slider("Seconds of timed runs per model", MIN_TIMES, value=1.0, key="compare_min_time")
+    items = [(model_config, backend) for _, model_config in models]
+    caption(f"{threads} threads, batch 1, one model after the other behind the server's measurement lock (the "
+               "Latency page's settings and result store); the “Latency” row above shows the fastest measured.")
+    if st.button(f"Measure these {len(items)} models", key="compare_measure", disabled=busy):
+        refusal = refused([(m, [backend]) for m, _ in items], 1)
+        if refusal:
+            st.error(refusal)
+        else:
+            st.session_state[JOB_KEY] = registry.start("Compare", items, threads, 1, float(min_time), store).id
+            st.rerun()
+    job = job_view(registry, JOB_KEY, "compare_latency")
+    if job is not None and not job.active and job.failures:
+        st.warning("Not measured:\n\n" + failures_markdown(job.failures), icon="⚠️")
+
+
+def tradeoff_section(models: list[tuple[str, ModelConfig]], present: bool) -> None:
+    st.header("Error vs complexity, as the paper reports it")
+    marked = [(label, point) for label, m in models if (point := point_for(m)) is not None]
+    points = reported_points()
+    st.plotly_chart(tradeoff_figure(list(points), pareto_front(points), None, marked, present=present), key="compare_tradeoff")
+    caption("Every model the paper reports with a top-1 error and a complexity (Tables 2, 3, 5, 6), at 224 × 224, "
+               "all reported in the paper; the stars are the compared models the paper reports. Table 3's rows "
+               "without shuffle sit at the complexity reported for the same architecture with shuffle.")
+
+
 def layout_section(models: list[tuple[str, ModelConfig]], present: bool) -> None:
     shufflenets = [(label, m) for label, m in models if isinstance(m, ShuffleNetConfig)]
     if not shufflenets:
@@ -166,8 +223,8 @@ def main() -> None:
         "the paper's numbers, where it reports the model, are in separate columns marked “reported in the paper” "
         "(at 224 × 224)."
     )
-    choice, custom = model_controls(tuple(config.input_size))
-    models = chosen_models(config, choice, custom)
+    choice, customs = model_controls()
+    models = chosen_models(config, choice, customs)
     if not models:
         st.info("Pick at least one model above (two or more to compare).")
         return
@@ -175,7 +232,9 @@ def main() -> None:
     frame = pd.DataFrame(rows)
     frame.insert(LATENCY_POSITION, "Latency", compare_latency_column([m for _, m in models]))
     side_by_side_section(frame)
+    latency_section(models)
     charts_section(rows, [model_color(m) for _, m in models], present)
+    tradeoff_section(models, present)
     layout_section(models, present)
 
 

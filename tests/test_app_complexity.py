@@ -1,4 +1,5 @@
-"""Complexity page: computed metrics with conventions, the paper's numbers apart, charts, budget."""
+"""Complexity page: computed metrics with conventions, the paper's numbers apart, charts (the budget decision:
+tests/test_app_budget.py)."""
 
 import pytest
 from conftest import assert_clean, open_app, plotly_specs
@@ -106,20 +107,3 @@ def test_other_input_sizes_are_not_compared_to_the_paper():
     at = open_app(PAGE, {"input": "720x1280"})
     assert "Computed vs reported" not in metrics(at)
     assert any("are not compared" in i.value for i in at.info)
-
-
-def test_budget_answers_interactively(default_page):
-    at = default_page
-    frame = next(d.value for d in at.dataframe if "Widest width (×)" in d.value.columns)
-    assert list(frame["Widest width (×)"]) == ["0.99", "0.99", "1.01", "1.02", "1.02"]
-    at.number_input(key="complexity_budget").set_value(40.0).run()
-    assert_clean(at)
-    frame = next(d.value for d in at.dataframe if "Widest width (×)" in d.value.columns)
-    widths = [float(w) for w in frame["Widest width (×)"]]
-    assert all(0.4 < w < 0.6 for w in widths), widths
-    assert all(float(m) <= 40.0 for m in frame["Multiply-adds (M)"])
-    chart = charts(at)["Widest width per g (budget 40 M multiply-adds)"]
-    assert chart["data"][0]["y"] == widths
-    assert chart["layout"]["yaxis"]["title"]["text"] == "Widest width multiplier s (×)"
-    at.number_input(key="complexity_budget").set_value(1.0).run()
-    assert any("narrowest width" in w.value for w in at.warning)

@@ -92,12 +92,13 @@ def test_every_lru_cache_in_explorer_has_a_maxsize():
 
 
 def test_sweep_budget_and_svg_caches_evict_past_their_bounds():
-    from ui.cache import SWEEP_ENTRIES, cached_budget, cached_svg, cached_sweep
+    from ui.cache import SWEEP_ENTRIES, cached_decision, cached_svg, cached_sweep
 
     assert_bounded(cached_sweep, SWEEP_ENTRIES, [functools.partial(cached_sweep, (g,), (1.0,), "standard", (224, 224))
                                                  for g in range(1, SWEEP_ENTRIES + 6)])  # fmt: skip
-    assert_bounded(cached_budget, SWEEP_ENTRIES, [functools.partial(cached_budget, 1e8 + i * 1e6, "standard", (3,),
-                                                                    (224, 224)) for i in range(SWEEP_ENTRIES + 3)])
+    assert_bounded(cached_decision, SWEEP_ENTRIES, [functools.partial(cached_decision, "mflops", 100 + i, (3,),
+                                                                      ("standard",), (224, 224))
+                                                    for i in range(SWEEP_ENTRIES + 3)])  # fmt: skip
     from ui.cache import PROFILE_ENTRIES
 
     assert_bounded(cached_svg, PROFILE_ENTRIES, [functools.partial(cached_svg, f"digraph {{ a -> b{i} }}")

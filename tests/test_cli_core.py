@@ -35,13 +35,17 @@ def test_size_text_output_for_a_variant_and_non_square_input():
 
 
 def test_budget_json_gives_the_widest_fitting_width_per_group():
-    result = run_cli("budget", "--mflops", "40", "--json")
+    result = run_cli("budget", "--mflops", "40", "--variant", "standard", "--json")
     assert result.returncode == 0, result.stderr
     payload = json.loads(result.stdout)
-    assert [r["groups"] for r in payload["results"]] == [1, 2, 3, 4, 8]
-    for row in payload["results"]:
-        assert row["conv_macs"] <= 40e6
-        wider = round(row["width"] + 0.01, 2)
+    assert sorted({r["groups"] for r in payload["results"]}) == [1, 2, 3, 4, 8]
+    assert all(row["conv_macs"] <= 40e6 for row in payload["results"])
+    for g in (1, 2, 3, 4, 8):
+        row = max((r for r in payload["results"] if r["groups"] == g), key=lambda r: r["width"])
+        # The next wider network (the next width with other channels) is over the budget.
+        plan = channel_plan(row["groups"], row["width"], "standard")
+        wider = next(w / 100 for w in range(round(row["width"] * 100) + 1, 401)
+                     if channel_plan(row["groups"], w / 100, "standard") != plan)  # fmt: skip
         assert plan_conv_macs(channel_plan(row["groups"], wider, "standard"), (224, 224)) > 40e6
 
 

@@ -356,7 +356,13 @@ CLI_MATRIX = {
     ("budget", "--mflops", "40"): {
         "--input": MODEL_ARGS["--input"], "--variant": MODEL_ARGS["--variant"],
     },
-    ("budget",): {"--mflops": (["0", "-1", "nan", "inf", "-inf", "1e9", "abc", ""], ("above 0 and up to 1000000",))},
+    ("budget",): {"--mflops": (["0", "-1", "nan", "inf", "-inf", "1e9", "abc", ""], ("above 0 and up to 1000000",)),
+                  "--params": (["0", "-1", "nan", "inf", "-inf", "1e9", "abc", ""], ("above 0 and up to 1000",)),
+                  "--ms": (["0", "-0.5", "nan", "inf", "-inf", "1e9", "abc", ""], ("above 0 and up to 60000",))},
+    ("budget", "--ms", "5"): {
+        "--backend": (["tensorrt", "", "<b>x</b>"], CHOICES), "--groups": (["0", "65", "1,,8", "abc", ""], GROUPS),
+        "--threads": (["0", "1000", "abc"], ("from 1 to 256",)), "--max-seconds": (["0", "nan", "1e9"], ("seconds",)),
+    },
     ("mixing",): {
         "--groups": MODEL_ARGS["--groups"],
         "--width": (BAD_WIDTHS, WIDTH + ONLY_MEASURED),  # the toy has no width: even a good one is refused

@@ -394,7 +394,7 @@ def test_machine_description():
 
 def test_reference_models_are_alexnet_and_four_mobilenets():
     assert [c.label for c in lat.REFERENCE_MODELS.values()] == [
-        "AlexNet", "1 MobileNet v1", "0.75 MobileNet v1", "0.5 MobileNet v1", "0.25 MobileNet v1"]
+        "AlexNet", "1.0 MobileNet v1", "0.75 MobileNet v1", "0.5 MobileNet v1", "0.25 MobileNet v1"]
     assert "fully convolutionally" in lat.ALEXNET_DEFINITION
 
 

@@ -4,8 +4,9 @@
   treat it as read-only).
 * ``cached_profile(config)``: ``st.cache_data`` of ``explorer.profile`` (layout, units,
   complexity; a copy per caller, so callers may not corrupt it).
-* ``cached_*`` helpers for the closed-form sweeps and the budget table (cheap, but
-  reruns happen on every click).
+* ``cached_*`` helpers for the closed-form sweeps and the budget decision (cheap, but
+  reruns happen on every click); ``with_stored_latency`` adds measured latencies to a
+  cached decision (the store changes, the closed form does not).
 
 Counting threads: ``explorer.profile`` counts with one intra-op thread, as foreground work
 a running latency measurement yields to (``explorer.concurrency.counting_threads``); building
@@ -19,12 +20,13 @@ from __future__ import annotations
 
 import os
 import tempfile
+from dataclasses import replace
 
 import streamlit as st
 
 from explorer import AlexNetConfig, MobileNetConfig, ShuffleNetConfig, build_model, profile
 from explorer.concurrency import counting_threads
-from explorer.counting import ModelProfile, budget_table
+from explorer.counting import Decision, ModelProfile, decide
 from explorer.counting.estimate import Cost, counting_cost, megabytes, seconds_text
 from explorer.latency.export import export_onnx
 from explorer.shufflenet import channel_plan, plan_conv_macs
@@ -71,20 +73,19 @@ def cached_sweep(groups: tuple[int, ...], widths: tuple[float, ...], variant: st
 
 
 @st.cache_data(max_entries=SWEEP_ENTRIES, show_spinner=False)
-def cached_budget(budget_macs: float, variant: str, groups: tuple[int, ...], input_size: tuple[int, int]) -> list[dict]:
-    """``explorer.counting.budget_table`` as plain records (closed form, fvcore-verified in the tests)."""
+def cached_decision(kind: str, budget: float, groups: tuple[int, ...], variants: tuple[str, ...],
+                    input_size: tuple[int, int]) -> Decision:
+    """``explorer.counting.decide`` (closed form, fvcore-verified in the tests); latencies are filled in apart."""
+    return decide(kind, budget, groups, variants, input_size)
 
-    rows = []
-    for answer in budget_table(budget_macs, variant, groups, input_size):
-        config = answer.config
-        rows.append({
-            "groups": answer.groups,
-            "width": None if config is None else config.width,
-            "macs": answer.conv_macs,
-            "stage_channels": None if config is None else config.plan().stage_channels,
-            "conv1_channels": None if config is None else config.plan().conv1_channels,
-        })  # fmt: skip
-    return rows
+
+def with_stored_latency(decision: Decision, store, backend: str, threads: int) -> Decision:
+    """The decision with each candidate's stored latency (``store.get``, batch 1), where one was measured."""
+    def stored_ms(config) -> float | None:
+        measurement = store.get(config, backend, threads, 1)
+        return None if measurement is None else measurement.per_image_ms
+
+    return replace(decision, candidates=tuple(replace(c, latency_ms=stored_ms(c.config)) for c in decision.candidates))
 
 
 @st.cache_data(max_entries=PROFILE_ENTRIES, show_spinner=False)

@@ -13,7 +13,7 @@ import plotly.graph_objects as go
 
 from explorer import ShuffleNetConfig
 
-from .style import HIGHLIGHT, NEUTRAL, chart_font, groups_color
+from .style import BUDGET_LINE, HIGHLIGHT, NEUTRAL, OTHER_NETWORKS, chart_font, groups_color
 
 TEMPLATE = "plotly_white"
 FONT_SIZE = chart_font(False)  # projector-readable; presentation mode: chart_font(True)
@@ -150,33 +150,94 @@ def stage_figure(per_stage_macs: dict[str, int], groups: int, title: str, presen
     return style_figure(figure, title, "Part of the network", "Multiply-adds (millions)", present=present)
 
 
-def budget_figure(rows: list[dict], budget_mmacs: float, title: str, present: bool = False) -> go.Figure:
-    """The widest width each g can afford within the budget (0 when even the narrowest is over)."""
-    figure = go.Figure(go.Bar(
-        x=[f"g = {r['groups']}" for r in rows],
-        y=[r["width"] or 0 for r in rows],
-        marker={"color": [groups_color(r["groups"]) for r in rows]},
-        text=[("over budget" if r["width"] is None else f"{r['width']:.2f}×") for r in rows],
-        textposition="outside",
-        customdata=[("—" if r["macs"] is None else f"{r['macs'] / 1e6:.1f}") for r in rows],
-        hovertemplate="%{x}<br>widest width %{y:.2f}×<br>%{customdata} M multiply-adds<extra></extra>",
-    ))  # fmt: skip
-    return style_figure(figure, f"{title} (budget {budget_mmacs:g} M multiply-adds)", GROUPS_AXIS,
-                        "Widest width multiplier s (×)", present=present)  # fmt: skip
+BAR_ROW_PX = 38  # height per bar of a horizontal bar chart, so every model name has a readable row
 
 
 def compare_figure(records: list[dict], colors: list[str], value_key: str, axis_title: str, title: str,
                    present: bool = False) -> go.Figure:
-    """One bar per model of the Compare page (records hold 'Model' and ``value_key``)."""
+    """One horizontal bar per model of the Compare page: the model names sit on the y axis, never clipped or
+    rotated (plotly's automargin widens the margin to the longest name). Records hold 'Model' and ``value_key``."""
     figure = go.Figure(go.Bar(
-        x=[r["Model"] for r in records],
-        y=[r[value_key] for r in records],
+        y=[r["Model"] for r in records],
+        x=[r[value_key] for r in records],
+        orientation="h",
         marker={"color": colors},
         text=[f"{r[value_key]:.1f}" for r in records],
         textposition="outside",
-        hovertemplate="%{x}<br>%{y:.2f}<extra></extra>",
+        cliponaxis=False,
+        hovertemplate="%{y}<br>%{x:.2f}<extra></extra>",
     ))  # fmt: skip
-    return style_figure(figure, title, "Model", axis_title, present=present)
+    style_figure(figure, title, axis_title, "", height=140 + BAR_ROW_PX * len(records), present=present)
+    figure.update_yaxes(autorange="reversed", automargin=True, rangemode="normal")
+    return figure
+
+
+ERROR_AXIS = "Top-1 error (%, reported in the paper)"
+COMPLEXITY_AXIS = "Complexity (million multiply-adds, reported in the paper; log scale)"
+FAMILY_NAMES = {"mobilenet": "MobileNet v1 (Table 5)", "other": "Other networks (Table 6)",
+                "shufflenet-no-shuffle": "ShuffleNet without shuffle (Table 3)"}  # fmt: skip
+
+
+def _point_trace(points: list, name: str, color: str, symbol: str = "circle", labels: bool = False,
+                 present: bool = False) -> dict:
+    return {
+        "type": "scatter", "x": [p.mflops for p in points], "y": [p.error for p in points], "name": name,
+        "mode": "markers+text" if labels else "markers", "text": [p.model for p in points],
+        "textposition": "top center", "textfont": {"size": chart_font(present)},
+        "marker": {"size": 14 if present else 11, "color": color, "symbol": symbol,
+                   "line": {"color": "#333", "width": 1}},
+        "customdata": [[p.source, p.note or "reported in the paper"] for p in points],
+        "hovertemplate": "%{text}<br>%{x:g} M multiply-adds, %{y:.1f} % top-1 error<br>%{customdata[0]}: "
+                         "%{customdata[1]}<extra></extra>",
+    }  # fmt: skip
+
+
+def tradeoff_figure(points: list, front: list, budget_mflops: float | None = None,
+                    marked: list[tuple[str, object]] = (), title: str = "Error vs complexity, reported in the paper",
+                    present: bool = False) -> go.Figure:
+    """Every model the paper reports with an error and a complexity (``explorer.paper.reported_points``), log-x.
+
+    ShuffleNets one trace per g (the g colours), without shuffle hollow, MobileNet grey, other networks black;
+    the Pareto front as a step line, the budget as a vertical line, and ``marked`` (label, point) as stars.
+    Every trace's ``text`` names its models; hover names the source table.
+    """
+    data = []
+    shufflenets = [p for p in points if p.family == "shufflenet"]
+    for g in sorted({p.config.groups for p in shufflenets}):
+        data.append(_point_trace([p for p in shufflenets if p.config.groups == g], f"ShuffleNet g = {g}",
+                                 groups_color(g), present=present))  # fmt: skip
+    for family, color, symbol, labels in (("shufflenet-no-shuffle", NEUTRAL, "circle-open", False),
+                                          ("mobilenet", NEUTRAL, "square", True),
+                                          ("other", OTHER_NETWORKS, "diamond", True)):  # fmt: skip
+        chosen = [p for p in points if p.family == family]
+        if chosen:
+            data.append(_point_trace(chosen, FAMILY_NAMES[family], color, symbol, labels, present))
+    data.append({
+        "type": "scatter", "x": [p.mflops for p in front], "y": [p.error for p in front], "mode": "lines",
+        "line": {"shape": "hv", "color": NEUTRAL, "dash": "dot", "width": 2}, "name": "Pareto front (reported)",
+        "text": [p.model for p in front],
+        "hovertemplate": "Pareto front: %{text}<br>%{x:g} M multiply-adds, %{y:.1f} %<extra></extra>",
+    })  # fmt: skip
+    errors = [p.error for p in points]
+    if budget_mflops:
+        data.append({
+            "type": "scatter", "x": [budget_mflops, budget_mflops], "y": [min(errors) - 2, max(errors) + 2],
+            "mode": "lines", "name": f"Budget: {budget_mflops:g} M multiply-adds",
+            "line": {"color": BUDGET_LINE, "width": 3},
+            "hovertemplate": f"budget {budget_mflops:g} M multiply-adds<extra></extra>",
+        })  # fmt: skip
+    for label, point in marked:
+        data.append({
+            "type": "scatter", "x": [point.mflops], "y": [point.error], "mode": "markers", "name": label,
+            "text": [point.model], "customdata": [[point.source]],
+            "marker": {"size": 22, "symbol": "star", "color": HIGHLIGHT, "line": {"color": "#000", "width": 2}},
+            "hovertemplate": f"{label}: %{{text}}<br>%{{x:g}} M multiply-adds, %{{y:.1f}} %<br>%{{customdata[0]}}"
+                             "<extra></extra>",
+        })  # fmt: skip
+    figure = build_figure(data, base_layout(title, COMPLEXITY_AXIS, ERROR_AXIS, 540, present,
+                                            yaxis={"rangemode": "normal"}))  # fmt: skip
+    log_axis(figure, "x", [p.mflops for p in points] + ([budget_mflops] if budget_mflops else []))
+    return figure
 
 
 def stage_channels_figure(models: list[tuple[str, ShuffleNetConfig]], title: str, present: bool = False) -> go.Figure:
@@ -194,6 +255,6 @@ def stage_channels_figure(models: list[tuple[str, ShuffleNetConfig]], title: str
 
 
 __all__ = [
-    "HIGHLIGHT", "base_layout", "budget_figure", "build_figure", "compare_figure", "groups_bar_figure", "log_axis",
-    "log_ticks", "stage_channels_figure", "stage_figure", "style_figure", "sweep_figure", "tick_text",
+    "HIGHLIGHT", "base_layout", "build_figure", "compare_figure", "groups_bar_figure", "log_axis",
+    "log_ticks", "stage_channels_figure", "stage_figure", "style_figure", "sweep_figure", "tick_text", "tradeoff_figure",
 ]  # fmt: skip

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from explorer import PAPER_GROUPS, PAPER_WIDTHS, VARIANTS, ShuffleNetConfig, parse_input_size
-from explorer.shufflenet import MAX_GROUPS, MAX_INPUT_SIDE, MIN_INPUT_SIDE, WIDTH_RANGE
+from explorer.shufflenet import MAX_GROUPS, MAX_INPUT_SIDE, MIN_INPUT_SIDE, WIDTH_RANGE, query_string, query_values
 from explorer.shufflenet.plan import stage2_base_channels
 
 from .page import navigation
@@ -92,15 +92,9 @@ def width_text(width: float) -> str:
     return f"{width:g}"
 
 
-def query_values(config: ShuffleNetConfig) -> dict[str, str]:
-    """The URL query parameters that reopen ``config`` (the link a user copies)."""
-    return {
-        "groups": str(config.groups),
-        "width": width_text(config.width),
-        "variant": config.variant,
-        "shuffle": "on" if config.shuffle else "off",
-        "input": f"{config.input_size[0]}x{config.input_size[1]}",
-    }
+def open_link(config: ShuffleNetConfig) -> str:
+    """A relative link that opens the app with ``config`` in the sidebar (``./?groups=...``): works from any page."""
+    return "./" + query_string(config)
 
 
 def selection_for(config: ShuffleNetConfig) -> Selection:

@@ -6,7 +6,8 @@
 * ``profile_store()``: ONNX Runtime profiles (``explorer.latency.Profile``) made by jobs or
   pages in this process, keyed by (config incl. input, threads, batch), bounded: the
   Table 8 verdict reads them.
-* ``job_registry()``: background measurement jobs (Table 8, reference models). A job runs
+* ``job_registry()``: background measurement jobs (Table 8, reference models, the Compare
+  page's models, a latency-budget search: a *task* that picks what to measure as it goes). A job runs
   in its own thread (named ``explorer-job-<id>``) through ``LatencyRunner.measure_many``,
   the library's one measuring loop: it takes the measurement lock per measurement (so two
   users never time on top of each other), stops soon after its cancel flag is set
@@ -26,7 +27,7 @@ import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import Callable, Sequence
 
 import streamlit as st
 
@@ -99,10 +100,13 @@ class Job:
     started: float = field(default_factory=time.time)
     finished: float | None = None
     thread: threading.Thread | None = None
+    task: Callable[["Job", ResultStore], bool] | None = None  # instead of ``items``: returns True when cancelled
+    estimated: int = 0  # a task's own guess of its total, updated as it goes
+    outcome: object = None  # what a task returns to the page (e.g. an ``explorer.latency.budget.LatencySearch``)
 
     @property
     def total(self) -> int:
-        return len(self.items)
+        return len(self.items) or self.estimated
 
     @property
     def active(self) -> bool:
@@ -122,8 +126,12 @@ class JobRegistry:
         self._ids = itertools.count(1)
 
     def start(self, name: str, items: Sequence, threads: int, batch: int, min_time: float,
-              store: ResultStore, profile: Sequence = (), profiles: ProfileStore | None = None) -> Job:
-        job = Job(next(self._ids), name, list(items), threads, batch, min_time, profile=list(profile))
+              store: ResultStore, profile: Sequence = (), profiles: ProfileStore | None = None,
+              task: Callable[[Job, ResultStore], bool] | None = None) -> Job:
+        """Measure ``items`` [(config, backend)] in a thread, or run ``task(job, store)`` there (adaptive jobs,
+        such as a latency-budget search, that decide what to measure as they go and report ``job.done`` /
+        ``job.estimated`` / ``job.current`` themselves)."""
+        job = Job(next(self._ids), name, list(items), threads, batch, min_time, profile=list(profile), task=task)
         with self._lock:
             self._jobs[job.id] = job
             for old in [j for j in self._jobs.values() if not j.active and j.id != job.id][:-16]:
@@ -174,6 +182,10 @@ class JobRegistry:
             job.done = done
 
         try:
+            if job.task is not None:
+                job.state = "running"
+                job.state = "cancelled" if job.task(job, store) else "done"
+                return
             with LatencyRunner(job.threads, job.batch, job.min_time) as runner:
                 results = runner.measure_many(job.items, on_start=on_start, progress=progress, cancel=job.cancel,
                                               on_wait=on_wait)  # fmt: skip

@@ -85,3 +85,8 @@ def chart_font(present: bool = False) -> int:
 def diagram_font(present: bool = False) -> float:
     """Base graphviz font size in points (titles larger; nothing drawn smaller than this)."""
     return DIAGRAM_FONT_PT[bool(present)]
+
+
+
+OTHER_NETWORKS = "#000000"  # networks that are neither ShuffleNet nor MobileNet (AlexNet, VGG-16, ...)
+BUDGET_LINE = "#D55E00"

@@ -1,10 +1,12 @@
-"""Argument types and printing shared by the sub-commands."""
+"""Argument types and printing shared by the sub-commands: human units, 80-column tables, wrapped notes."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import math
+import re
+import textwrap
 from typing import Callable, Iterable, Sequence
 
 from ..shufflenet import MAX_GROUPS, VARIANTS, WIDTH_RANGE, parse_input_size
@@ -70,14 +72,49 @@ def print_json(payload: dict) -> None:
     print(json.dumps(payload, indent=2))
 
 
+NUMBER_CELL = re.compile(r"^-?[\d.,]+( ?[a-zA-Z%]{0,2})?$")
+
+
 def format_table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
-    """A plain fixed-width text table (right-aligned numbers)."""
+    """A plain fixed-width text table (numbers, also with a short unit such as ``136.5 M`` or ``4.2 ms``, right-aligned)."""
     cells = [[str(h) for h in headers]] + [["" if v is None else str(v) for v in row] for row in rows]
     widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
     lines = []
     for n, row in enumerate(cells):
-        lines.append("  ".join(c.rjust(w) if n and c.replace(".", "").replace(",", "").isdigit() else c.ljust(w)
+        lines.append("  ".join(c.rjust(w) if n and NUMBER_CELL.match(c) else c.ljust(w)
                                for c, w in zip(row, widths)).rstrip())
         if n == 0:
             lines.append("  ".join("-" * w for w in widths))
     return "\n".join(lines)
+
+
+TERMINAL_WIDTH = 80  # every table and paragraph a command prints fits this many columns
+HUMAN_PREFIXES = ((1e9, "G"), (1e6, "M"), (1e3, "k"))
+
+
+def human(value: float | None, unit: str = "") -> str:
+    """A count for people: ``136500672`` -> ``136.5 M``, ``1865728`` -> ``1.87 M``, ``5.6e6, "B"`` -> ``5.60 MB``.
+
+    One decimal from 100 up, two below; plain integers below 1000. ``--json`` keeps the exact integers.
+    """
+    if value is None:
+        return ""
+    for scale, prefix in HUMAN_PREFIXES:
+        if abs(value) >= scale:
+            scaled = value / scale
+            return f"{scaled:.{1 if abs(scaled) >= 100 else 2}f} {prefix}{unit}"
+    text = f"{value:g}" if float(value).is_integer() else f"{value:.2f}"
+    return f"{text} {unit}".rstrip()
+
+
+def paragraph(text: str, indent: str = "", width: int = TERMINAL_WIDTH) -> str:
+    """``text`` wrapped to the terminal width (links and other long words are never broken)."""
+    return textwrap.fill(text, width, initial_indent=indent, subsequent_indent=indent or "",
+                         break_long_words=False, break_on_hyphens=False)  # fmt: skip
+
+
+def footnotes(notes: Sequence[str], width: int = TERMINAL_WIDTH) -> str:
+    """``[1] note`` lines, each wrapped with a hanging indent."""
+    return "\n".join(textwrap.fill(note, width, initial_indent=f"[{n}] ", subsequent_indent=" " * (len(str(n)) + 3),
+                                   break_long_words=False, break_on_hyphens=False)
+                     for n, note in enumerate(notes, 1))  # fmt: skip

@@ -6,11 +6,23 @@ import argparse
 
 from .. import paper
 from ..counting import CONVENTIONS, profile
-from ..counting.tables import LAYOUT_COLUMNS, NOT_COUNTED, UNIT_COLUMNS, config_dict, layout_records, si, unit_records
+from ..counting.tables import LAYOUT_COLUMNS, NOT_COUNTED, config_dict, layout_records, unit_records
 from ..shufflenet import ShuffleNetConfig
-from .common import add_json_argument, add_model_arguments, format_table, print_json
+from .common import add_json_argument, add_model_arguments, footnotes, format_table, human, paragraph, print_json
 
 HELP = "print the Table 1 layout, the per-unit table and the complexity of one ShuffleNet"
+
+
+# The per-unit table in 80 columns: short headers, explained underneath (``--json`` keeps the long names).
+UNIT_HEADERS = ("Stage", "Unit", "Str.", "In", "Out", "Bneck", "G1", "G2", "Shuf", "Size", "MACs", "Params")
+UNIT_LEGEND = ("Str. = stride; In / Out = input / output channels; Bneck = bottleneck channels; G1 / G2 = groups "
+               "of the first / second 1x1 convolution; Shuf = channel shuffle; Size = output size; MACs = "
+               "multiply-adds (paper convention, fvcore); Params = parameters.")
+
+
+def _unit_row(record: dict) -> tuple:
+    values = list(record.values())
+    return (*values[:10], human(values[10]), human(values[11]))
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -53,17 +65,21 @@ def run(args: argparse.Namespace) -> int:
         print(f"{config.variant}: stages widened x{plan.widen:.3f} to match the standard model's multiply-adds")
     print("\nTable 1 layout (computed from the built model)\n")
     print(format_table(LAYOUT_COLUMNS, [r.values() for r in layout]))
-    print("\nUnits (multiply-adds: paper convention, fvcore)\n")
-    print(format_table(UNIT_COLUMNS, [r.values() for r in units]))
+    print("\nUnits\n")
+    print(format_table(UNIT_HEADERS, [_unit_row(u) for u in units]))
+    print(paragraph(UNIT_LEGEND))
     print("\nComplexity (computed here, batch 1)\n")
-    print(format_table(("Figure", "Value", "Unit", "Convention"),
-                       [(f.label, NOT_COUNTED if f.value is None else si(f.value), f.unit, f.convention)
-                        for f in result.complexity.figures]))  # fmt: skip
+    figures = result.complexity.figures
+    print(format_table(("Figure", "Value", "Unit", "See"),
+                       [(f.label, NOT_COUNTED if f.value is None else human(f.value), f.unit, f"[{n}]")
+                        for n, f in enumerate(figures, 1)]))  # fmt: skip
+    print(footnotes([f.convention for f in figures]))
     if result.complexity.fell_back:
-        print(f"\nNote: {result.complexity.counter}.")
+        print("\n" + paragraph(f"Note: {result.complexity.counter}."))
     mflops = paper.reported_mflops(config)
     if mflops is not None and config.input_size == (224, 224):
         computed = result.complexity.conv_macs.value / 1e6
-        print(f"\nReported in the paper: {mflops:g} MFLOPs (multiply-adds); computed here: {computed:.2f}M "
-              f"({(computed / mflops - 1) * 100:+.1f}%). {paper.residual_note(config)}".rstrip())
+        print("\n" + paragraph(f"Reported in the paper: {mflops:g} MFLOPs (multiply-adds); computed here: "
+                               f"{computed:.2f} M ({(computed / mflops - 1) * 100:+.1f}%). "
+                               f"{paper.residual_note(config)}".rstrip()))
     return 0

@@ -54,3 +54,19 @@ CONVENTIONS: dict[str, Convention] = {
 }
 
 PAPER_CONVENTION = "conv_macs"
+
+# Figures of the budget answer that are not part of a model's complexity profile (kept out of
+# CONVENTIONS so that ``size --json`` keeps its schema).
+PEAK_ACTIVATIONS = Convention(
+    "Peak activation memory",
+    "bytes",
+    "The most float32 activation values held at once when one image runs layer by layer (BN folded into the "
+    "convolutions, ReLU, add and concat in place): a layer's input and output plus the unit input kept for its "
+    "shortcut, x 4 bytes. Computed from the shapes; the input image counts while conv1 reads it.",
+)
+LATENCY = Convention(
+    "Latency (measured here)",
+    "milliseconds",
+    "Median of time-based runs after warm-up, one image, on this machine, with the backend and thread count named "
+    "beside it (explorer.latency).",
+)

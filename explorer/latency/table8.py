@@ -33,7 +33,7 @@ ALEXNET_DEFINITION = (
 
 REFERENCE_MODELS: dict[str, ModelConfig] = {
     "AlexNet": AlexNetConfig(),
-    **{f"{w:g} MobileNet v1": MobileNetConfig(w) for w in (1.0, 0.75, 0.5, 0.25)},
+    **{MobileNetConfig(w).label: MobileNetConfig(w) for w in (1.0, 0.75, 0.5, 0.25)},
 }
 
 

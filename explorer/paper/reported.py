@@ -71,7 +71,6 @@ TABLE3 = tuple(
 )
 
 
-
 @dataclass(frozen=True)
 class ShuffleAblation:
     """One model of Table 3: its top-1 error without and with channel shuffle (reported)."""
@@ -98,7 +97,7 @@ def table3_row_for(config: ModelConfig) -> ShuffleAblation | None:
     """The Table 3 model ``config`` is (shuffle and input size ignored), or None when the paper has none."""
     if not isinstance(config, ShuffleNetConfig):
         return None
-    key = _at_reference(replace(config, shuffle=True))
+    key = at_reference(replace(config, shuffle=True))
     return next((pair for pair in TABLE3_PAIRS if pair.config == key), None)
 
 
@@ -165,7 +164,8 @@ NOTE_WIDENED = (
 )
 
 
-def _at_reference(config: ModelConfig) -> ModelConfig:
+def at_reference(config: ModelConfig) -> ModelConfig:
+    """The config at the paper's 224x224 input and 1000 classes: how the paper's rows are keyed."""
     changes = {"input_size": REFERENCE_INPUT}
     if isinstance(config, ShuffleNetConfig):
         changes["num_classes"] = 1000
@@ -174,7 +174,7 @@ def _at_reference(config: ModelConfig) -> ModelConfig:
 
 def reported_for(config: ModelConfig) -> tuple[Reported, ...]:
     """Every table row the paper reports for this model at 224x224 (input size ignored)."""
-    key = _at_reference(config)
+    key = at_reference(config)
     return tuple(r for r in ALL_REPORTED if r.config == key)
 
 

@@ -22,7 +22,10 @@ from .config import (
     ShuffleNetConfig,
     config_from_dict,
     config_to_dict,
+    mobilenet_width_text,
     parse_input_size,
+    query_string,
+    query_values,
 )
 from .model import ChannelShuffle, ShuffleNet, ShuffleUnit, channel_shuffle
 from .plan import REFERENCE_INPUT, ChannelPlan, UnitSpec, channel_plan, plan_conv_macs, unit_specs

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, replace
 from typing import Literal
+from urllib.parse import urlencode
 
 from ..checks import check_bool, check_choice, check_int, check_number, is_integer, refusal
 from .plan import REFERENCE_INPUT, ChannelPlan, channel_plan
@@ -125,10 +126,36 @@ class MobileNetConfig:
 
     @property
     def label(self) -> str:
-        return f"{self.width:g} MobileNet v1"
+        return f"{mobilenet_width_text(self.width)} MobileNet v1"
+
+
+def mobilenet_width_text(width: float) -> str:
+    """MobileNet's multiplier as the paper writes it: ``1.0``, ``0.75``, ``0.5``, ``0.25``."""
+    text = f"{width:g}"
+    return text if "." in text or "e" in text else f"{text}.0"
 
 
 ModelConfig = ShuffleNetConfig | AlexNetConfig | MobileNetConfig
+
+
+def query_values(config: ShuffleNetConfig) -> dict[str, str]:
+    """The app's URL query parameters that reopen ``config`` (the link a user copies or the CLI prints).
+
+    The one source of the link format: the sidebar writes and reads these keys
+    (``ui.controls``) and ``budget --json`` prints them as its ``url``.
+    """
+    return {
+        "groups": str(config.groups),
+        "width": f"{config.width:g}",
+        "variant": config.variant,
+        "shuffle": "on" if config.shuffle else "off",
+        "input": f"{config.input_size[0]}x{config.input_size[1]}",
+    }
+
+
+def query_string(config: ShuffleNetConfig) -> str:
+    """``?groups=8&width=0.5&variant=arch2&shuffle=on&input=224x224``: append it to the app's address."""
+    return "?" + urlencode(query_values(config))
 
 
 FAMILIES: dict[str, type] = {"shufflenet": ShuffleNetConfig, "alexnet": AlexNetConfig, "mobilenet": MobileNetConfig}

@@ -1,0 +1,190 @@
+"""A budget answer that is a decision: the candidates that fit, their costs, the paper's errors, a verdict.
+
+For a budget in multiply-adds (paper convention) or parameters (closed form, instant),
+and for each g and variant asked for, two kinds of candidate:
+
+* **widest**: the widest width (0.01 grid) of that g and variant whose figure fits
+  (``budget.widest_within``);
+* **paper**: the widest model *the paper reports an error for* (Tables 2 and 5: every
+  ShuffleNet row with shuffle) of that g and variant that fits by the count made here.
+  Only such an exact model carries an error, marked "reported in the paper" with its
+  tables; nothing is interpolated or guessed. (The paper's errors fall with width in
+  every row of Table 2, so a narrower paper model of the same g and variant is never
+  the better choice.)
+
+Each candidate carries multiply-adds, parameters, activations and peak activation
+memory (computed here, closed form), its latency where a measurement exists
+(``latency(config)``, e.g. a result store lookup), and the query string that opens it
+in the app. ``SORT_RULE`` orders them and ``verdict`` says it in one sentence.
+(Latency budgets are searched by ``explorer.latency.budget``, which builds its
+candidates with ``candidate`` and orders them with ``rank``.)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Callable, Sequence
+
+from ..checks import check_choice
+from ..paper import ReportedPoint, point_for, reported_points
+from ..shufflenet import PAPER_GROUPS, REFERENCE_INPUT, VARIANTS, ShuffleNetConfig, query_string
+from .budget import check_budget, figure, widest_within
+from .estimate import footprint
+from .peak import peak_activation_bytes
+
+KINDS = {
+    "mflops": ("million multiply-adds (paper convention)", "conv_macs", 1e6),
+    "params": ("million parameters", "params", 1e6),
+    "ms": ("milliseconds on this machine", None, 1.0),
+}
+SORT_RULE = (
+    "Models the paper reports come first, lowest reported error first (reported in the paper); then the "
+    "others, most multiply-adds first (the widest within the budget); ties: fewer parameters first."
+)
+Latency = Callable[[ShuffleNetConfig], "float | None"]
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One model that fits the budget, with everything needed to choose it."""
+
+    config: ShuffleNetConfig
+    origin: str  # "widest" (widest within the budget for its g and variant) or "paper" (a model the paper reports)
+    conv_macs: int
+    params: int
+    activations: int
+    peak_activation_bytes: int
+    reported: ReportedPoint | None  # the paper's error for this exact model, or None
+    latency_ms: float | None = None  # measured here (the backend and threads are the decision's)
+
+    @property
+    def url(self) -> str:
+        return query_string(self.config)
+
+    @property
+    def reported_dict(self) -> dict | None:
+        if self.reported is None:
+            return None
+        return {"table": self.reported.source, "error": self.reported.error, "model": self.reported.model}
+
+
+@dataclass(frozen=True)
+class Over:
+    """A g and variant that does not fit at all: even its narrowest width (0.1x) needs ``smallest``."""
+
+    groups: int
+    variant: str
+    smallest: float  # the smallest budget that fits, in the decision's unit (millions, or ms)
+
+
+@dataclass(frozen=True)
+class Decision:
+    kind: str  # a key of KINDS
+    budget: float  # in the kind's unit (millions, or ms)
+    candidates: tuple[Candidate, ...]  # sorted by SORT_RULE
+    over: tuple[Over, ...]  # (g, variant) pairs whose narrowest width is already over the budget
+    input_size: tuple[int, int]
+    note: str = ""  # e.g. for latency: the backend and threads the answer holds for
+
+    @property
+    def paper_best(self) -> Candidate | None:
+        return next((c for c in self.candidates if c.reported is not None), None)
+
+    @property
+    def widest(self) -> Candidate | None:
+        return max(self.candidates, key=lambda c: (c.conv_macs, -c.params), default=None)
+
+    @property
+    def rule(self) -> str:
+        return SORT_RULE
+
+    @property
+    def verdict(self) -> str:
+        return verdict(self)
+
+
+def candidate(config: ShuffleNetConfig, origin: str, latency: Latency | None = None) -> Candidate:
+    """A candidate's figures, all computed here in closed form (and its measured latency, if any)."""
+    shape = footprint(config)
+    return Candidate(config, origin, figure(config, "conv_macs"), shape.params, shape.activations,
+                     peak_activation_bytes(config), point_for(config),
+                     None if latency is None else latency(config))  # fmt: skip
+
+
+def _order(c: Candidate) -> tuple:
+    return (c.reported is None, c.reported.error if c.reported else 0.0, -c.conv_macs, c.params, c.config.groups,
+            VARIANTS.index(c.config.variant), -c.config.width)  # fmt: skip
+
+
+def rank(candidates: Sequence[Candidate]) -> tuple[Candidate, ...]:
+    """``SORT_RULE``. One network is listed once: a widest width whose channels are those of a model the paper
+    reports (0.52x arch2 g = 8 builds exactly 0.5x arch2 g = 8) is shown as the paper's model."""
+    unique: dict[tuple, Candidate] = {}
+    for c in sorted(candidates, key=_order):
+        unique.setdefault((c.config.plan(), c.config.input_size, c.config.shuffle), c)
+    return tuple(unique.values())
+
+
+def paper_models(groups: Sequence[int], variants: Sequence[str]) -> list[ShuffleNetConfig]:
+    """Every ShuffleNet (shuffle on) the paper reports an error for, of these g and variants, widest first."""
+    configs = [p.config for p in reported_points() if isinstance(p.config, ShuffleNetConfig) and p.config.shuffle]
+    chosen = [c for c in configs if c.groups in groups and c.variant in variants]
+    return sorted(chosen, key=lambda c: -c.width)
+
+
+def best_paper_models(fits: Callable[[ShuffleNetConfig], bool], groups: Sequence[int], variants: Sequence[str],
+                      input_size: tuple[int, int]) -> list[ShuffleNetConfig]:
+    """For each g and variant, the widest paper model (at ``input_size``) for which ``fits`` holds."""
+    found: dict[tuple[int, str], ShuffleNetConfig] = {}
+    for config in paper_models(groups, variants):
+        key = (config.groups, config.variant)
+        if key not in found:
+            sized = replace(config, input_size=input_size)
+            if fits(sized):
+                found[key] = sized
+    return list(found.values())
+
+
+def decide(kind: str, budget: float, groups: Sequence[int] = PAPER_GROUPS, variants: Sequence[str] = VARIANTS,
+           input_size: tuple[int, int] = REFERENCE_INPUT, latency: Latency | None = None) -> Decision:
+    """The decision for a budget in million multiply-adds (``kind="mflops"``) or million parameters (``"params"``)."""
+    check_choice("kind", kind, ("mflops", "params"), "mflops or params (latency budgets: explorer.latency.budget)")
+    metric, scale = KINDS[kind][1], KINDS[kind][2]
+    limit = check_budget(budget, metric) * scale
+    for variant in variants:
+        check_choice("variant", variant, VARIANTS)
+    answers = [widest_within(limit, g, v, input_size, metric) for v in variants for g in groups]
+    found = [candidate(a.config, "widest", latency) for a in answers if a.config is not None]
+    papers = best_paper_models(lambda c: figure(c, metric) <= limit, groups, variants, input_size)
+    found += [candidate(c, "paper", latency) for c in papers]
+    over = tuple(Over(a.groups, a.variant, a.smallest / scale) for a in answers if a.config is None)
+    return Decision(kind, float(budget), rank(found), over, tuple(input_size))
+
+
+def smallest_budget_text(over: Over, kind: str) -> str:
+    """``g = 3 standard: 5.86 M multiply-adds``: the smallest budget that fits this g and variant (its 0.1x)."""
+    unit = {"mflops": "M multiply-adds", "params": "M parameters", "ms": "ms (measured here)"}[kind]
+    return f"g = {over.groups} {over.variant}: {over.smallest:.2f} {unit}"
+
+
+def _budget_text(decision: Decision) -> str:
+    if decision.kind == "mflops":
+        return f"{decision.budget:g} M multiply-adds"
+    if decision.kind == "params":
+        return f"{decision.budget:g} M parameters"
+    return f"{decision.budget:g} ms{f' ({decision.note})' if decision.note else ''}"
+
+
+def verdict(decision: Decision) -> str:
+    """One sentence: the paper's best within the budget and the widest model found here."""
+    budget = _budget_text(decision)
+    if not decision.candidates:
+        return f"Nothing fits within {budget}: even the narrowest width (0.1x) of every g and variant asked for is over."
+    best, widest = decision.paper_best, decision.widest
+    if best is None:
+        paper = "no model the paper reports an error for fits"
+    else:
+        paper = (f"the paper's best is {best.config.label} at {best.reported.error:.1f} % top-1 error (reported in "
+                 f"the paper, {best.reported.source}; {best.conv_macs / 1e6:.1f} M multiply-adds computed here)")
+    return (f"Within {budget} {paper}; the widest here is {widest.config.label} at {widest.conv_macs / 1e6:.1f} M "
+            f"multiply-adds and {widest.params / 1e6:.2f} M parameters (computed here).")

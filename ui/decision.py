@@ -1,0 +1,88 @@
+"""The budget decision as the app shows it: the ranked table with "open" links, and the latency-budget job.
+
+* ``decision_frame(decision)``: one row per candidate (``explorer.counting.decision``),
+  computed columns apart from the paper's error and the measured latency, with an
+  "open" link (``ui.controls.open_link``: the shareable URL that loads it into the
+  sidebar) and ``DECISION_COLUMNS`` to show it.
+* ``verdict_links(decision)``: markdown links opening the verdict's two models.
+* ``over_frame(decision)``: g and variants that do not fit, with the smallest budget that does.
+* ``latency_budget_task(...)``: a ``JobRegistry`` task running
+  ``explorer.latency.budget.search_latency_budget`` against the shared result store.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from explorer.counting import CONVENTIONS, LATENCY, PEAK_ACTIVATIONS
+from explorer.counting.decision import Decision
+from explorer.latency.budget import search_latency_budget
+
+from .controls import open_link
+
+ERROR_COLUMN = "Top-1 error (%), reported in the paper"
+LATENCY_COLUMN = "Latency (ms), measured here"
+DECISION_COLUMNS = {
+    "Open": st.column_config.LinkColumn("Open", display_text="open", width="small",
+                                        help="Opens this model in the app, in the sidebar (the shareable link)."),
+    "Multiply-adds (M)": st.column_config.NumberColumn(format="%.2f", help=CONVENTIONS["conv_macs"].definition),
+    "Params (M)": st.column_config.NumberColumn(format="%.3f", help=CONVENTIONS["params"].definition),
+    "Activations (M values)": st.column_config.NumberColumn(format="%.2f", help=CONVENTIONS["activations"].definition),
+    "Peak activation memory (MB)": st.column_config.NumberColumn(format="%.2f", help=PEAK_ACTIVATIONS.definition),
+    ERROR_COLUMN: st.column_config.NumberColumn(format="%.1f", help="ImageNet top-1 error, reported in the paper "
+                                                "for exactly this model; blank where the paper reports none."),
+    LATENCY_COLUMN: st.column_config.NumberColumn(format="%.2f", help=LATENCY.definition),
+}  # fmt: skip
+
+
+def why_listed(c) -> str:
+    if c.origin == "paper":
+        return "reported in the paper"
+    return "widest within the budget" + (" (reported in the paper)" if c.reported else "")
+
+
+def decision_frame(decision: Decision) -> pd.DataFrame:
+    return pd.DataFrame([{
+        "Open": open_link(c.config),
+        "#": n,
+        "Model": c.config.label,
+        "Why listed": why_listed(c),
+        "Multiply-adds (M)": c.conv_macs / 1e6,
+        "Params (M)": c.params / 1e6,
+        "Activations (M values)": c.activations / 1e6,
+        "Peak activation memory (MB)": c.peak_activation_bytes / 1e6,
+        ERROR_COLUMN: None if c.reported is None else c.reported.error,
+        "Reported in": "" if c.reported is None else c.reported.source,
+        LATENCY_COLUMN: c.latency_ms,
+    } for n, c in enumerate(decision.candidates, 1)])  # fmt: skip
+
+
+def verdict_links(decision: Decision) -> str:
+    """Markdown links that open the verdict's two models in the app: the paper's best and the widest here."""
+    links = [(f"the paper's best, {c.config.label}", c) for c in (decision.paper_best,) if c is not None]
+    links += [(f"the widest here, {c.config.label}", c) for c in (decision.widest,) if c is not None]
+    return " · ".join(f"[Open {text}]({open_link(c.config)})" for text, c in links)
+
+
+def over_frame(decision: Decision) -> pd.DataFrame:
+    unit = {"mflops": "M multiply-adds", "params": "M parameters", "ms": "ms, measured here"}[decision.kind]
+    return pd.DataFrame([{"Groups g": o.groups, "Variant": o.variant, f"Smallest budget that fits ({unit})": o.smallest}
+                         for o in decision.over])  # fmt: skip
+
+
+def latency_budget_task(budget_ms: float, groups: tuple[int, ...], variants: tuple[str, ...], backend: str,
+                        threads: int, input_size: tuple[int, int]):
+    """A ``JobRegistry`` task: the search, reporting progress into the job; returns whether it was cancelled."""
+
+    def task(job, store) -> bool:
+        def progress(done: int, total: int, message: str) -> None:
+            job.done, job.estimated, job.current = done, max(total, done), message
+
+        job.outcome = search_latency_budget(budget_ms, store, groups=groups, variants=variants, backend=backend,
+                                            threads=threads, input_size=input_size, progress=progress,
+                                            cancel=job.cancel)  # fmt: skip
+        job.done = job.estimated = job.outcome.measured + job.outcome.reused
+        return job.outcome.stopped == "cancelled"
+
+    return task
