@@ -168,6 +168,12 @@ PARSERS = {
 DEFAULT_TEXT = {key: value for key, value in query_values(DEFAULTS).items()}
 
 
+def link_warning(key: str, value: object, allowed: str, default: str) -> str:
+    """The one wording of a refused link value: names the key, shows the value escaped, says what is allowed."""
+    return (f"Ignored the link's `{key}` value “{shown_value(value)}”: {key} must be {allowed}. "
+            f"Using the default, {key}={default}.")  # fmt: skip
+
+
 def config_from_query(params: dict[str, str]) -> tuple[ShuffleNetConfig, list[str]]:
     """Config from URL parameters: bad values fall back to defaults, one warning each.
 
@@ -183,10 +189,7 @@ def config_from_query(params: dict[str, str]) -> tuple[ShuffleNetConfig, list[st
         try:
             values[key] = parse(str(params[key]))
         except (ValueError, TypeError, OverflowError):
-            warnings.append(
-                f"Ignored the link's `{key}` value “{shown_value(params[key])}”: {key} must be {allowed}. "
-                f"Using the default, {key}={DEFAULT_TEXT[key]}."
-            )
+            warnings.append(link_warning(key, params[key], allowed, DEFAULT_TEXT[key]))
     config = ShuffleNetConfig(
         groups=values.get("groups", DEFAULTS.groups),
         width=values.get("width", DEFAULTS.width),

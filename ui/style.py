@@ -21,6 +21,7 @@ PALETTE = (
 )
 NEUTRAL = "#7f7f7f"
 HIGHLIGHT = "#D55E00"
+CURRENT = "#000000"  # outline of the sidebar's model in a chart of several models
 
 
 def group_color(index: int) -> str:
