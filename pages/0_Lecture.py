@@ -6,16 +6,14 @@ the step in the URL and the drawing: ``ui/lecture_nav.py``.
 """
 
 from ui.controls import shared_controls
-from ui.lecture_nav import current_step, step_navigation, step_section
+from ui.lecture_nav import lecture
 from ui.page import page_setup
 
 
 def main() -> None:
     page_setup("Lecture")
     config = shared_controls()
-    step = current_step()
-    step_navigation(step)
-    step_section(step, config)
+    lecture(config)  # the step, Previous / Next and the step's figure: reruns on its own when stepping
 
 
 # Streamlit execs this file as a script on every rerun (also under AppTest), so main runs unconditionally.

@@ -15,6 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Callable
 
+import plotly.graph_objects as go
+import streamlit as st
 from explorer import PAPER_GROUPS, ShuffleNetConfig, paper
 from explorer.counting import CONVENTIONS, PAPER_CONVENTION, UnitRow
 from explorer.mixing import cross_equals_shuffle, default_toy_channels, shuffle_steps, toy_mixing
@@ -23,7 +25,14 @@ from explorer.shufflenet import UnitSpec, plan_conv_macs, unit_specs
 from .cache import cached_sweep
 from .diagrams import unit_dot
 from .latency import latency_summary
-from .lecture_figures import budget_channels_figure, millions, reported_errors_figure, table8_figure, unit_cost_figure
+from .lecture_figures import (
+    FIGURE_ENTRIES,
+    budget_channels_figure,
+    millions,
+    reported_errors_figure,
+    table8_figure,
+    unit_cost_figure,
+)
 from .mixing import percent, reach_text, shuffle_mapping_figure
 from .text import input_size_text
 from .toy_diagram import toy_dot
@@ -35,10 +44,10 @@ PAPER_COUNT = f"{CONVENTIONS[PAPER_CONVENTION].label.lower()}: every convolution
 
 @dataclass(frozen=True)
 class Slide:
-    """What one step shows: ``figure`` is a plotly figure dict, or a tuple of (title, DOT) diagrams."""
+    """What one step shows: ``figure`` is a plotly figure (shared: never change it), or (title, DOT) diagrams."""
 
     text: str
-    figure: dict | tuple[tuple[str, str], ...]
+    figure: go.Figure | tuple[tuple[str, str], ...]
     caption: str
     how: str
 
@@ -168,10 +177,12 @@ def no_cross_talk(config: ShuffleNetConfig) -> Slide:
     return Slide(text, figure, caption, TOY_HOW)
 
 
-def shuffle_figure(channels: int, groups: int) -> dict:
+@st.cache_resource(max_entries=FIGURE_ENTRIES, show_spinner=False)
+def shuffle_figure(channels: int, groups: int) -> go.Figure:
     """Step 5's figure: the one call site to switch to ``ui.mixing.shuffle_animation_figure(channels, groups)``
-    (reshape → transpose → flatten, animated) once it exists."""
-    return shuffle_mapping_figure(shuffle_steps(channels, groups), height=360)
+    (reshape → transpose → flatten, animated) once it exists. One shared figure object per (C, g), as in
+    ``ui/lecture_figures.py``."""
+    return go.Figure(shuffle_mapping_figure(shuffle_steps(channels, groups), height=360))
 
 
 def the_shuffle(config: ShuffleNetConfig) -> Slide:

@@ -1,9 +1,10 @@
 """Plotly figures of the Lecture page, one per step that is a chart, from plain values.
 
-Cached with ``st.cache_data`` on plain arguments (ints, floats, strings, tuples) and
-returned as dicts, as ``ui/mixing.py`` does: a class of twenty stepping through the
-lecture together asks for the same few figures, and a cached dict costs nothing to
-send again. Numbers reported in the paper come from ``explorer.paper`` and say so in
+Cached with ``st.cache_resource`` on plain arguments (ints, floats, strings, tuples): one
+shared ``go.Figure`` per argument set, which callers must not change. A class of twenty
+stepping through the lecture together asks for the same few figures; ``st.plotly_chart``
+re-validates a dict on every call (20-60 ms each, under the GIL shared by every session),
+but sends a figure object as it is (about 2 ms). Numbers reported in the paper come from ``explorer.paper`` and say so in
 the figure's title; computed numbers are passed in by the caller (``ui/lecture.py``).
 Colours: ``groups_color(g)`` is the model's g everywhere, ``CURRENT`` outlines the
 sidebar's model, ``NEUTRAL`` is what is neither; every axis and tick is at least
@@ -41,9 +42,9 @@ def millions(value: float) -> str:
     return f"{value / 1e6:.2f} M" if value < 1e7 else f"{value / 1e6:.1f} M"
 
 
-@st.cache_data(max_entries=FIGURE_ENTRIES, show_spinner=False)
+@st.cache_resource(max_entries=FIGURE_ENTRIES, show_spinner=False)
 def unit_cost_figure(series: tuple[tuple[str, int, tuple[int, ...]], ...], layers: tuple[str, ...], title: str,
-                     height: int = FIGURE_HEIGHT) -> dict:
+                     height: int = FIGURE_HEIGHT) -> go.Figure:
     """Multiply-adds of each layer of one unit, one horizontal bar per layer and series.
 
     ``series``: (name, groups g for the colour, multiply-adds per layer in ``layers`` order).
@@ -64,12 +65,12 @@ def unit_cost_figure(series: tuple[tuple[str, int, tuple[int, ...]], ...], layer
     figure.update_xaxes(range=[0, longest * 1.45])
     figure.update_layout(barmode="group", margin={"l": 10, "r": 20, "t": 60, "b": 60}, showlegend=len(series) > 1,
                          legend={"orientation": "h", "y": -0.2})  # fmt: skip
-    return readable(figure).to_dict()  # a dict: cached figures unpickle without plotly's validation
+    return readable(figure)
 
 
-@st.cache_data(max_entries=FIGURE_ENTRIES, show_spinner=False)
+@st.cache_resource(max_entries=FIGURE_ENTRIES, show_spinner=False)
 def budget_channels_figure(rows: tuple[tuple[int, tuple[int, int, int], int], ...], current_groups: int, title: str,
-                           height: int = FIGURE_HEIGHT) -> dict:
+                           height: int = FIGURE_HEIGHT) -> go.Figure:
     """Stage2 output channels for each g at (nearly) the same cost; Stage3 and Stage4 on the bar's label.
 
     ``rows``: (g, (Stage2, Stage3, Stage4) channels, multiply-adds). The sidebar's g is outlined.
@@ -86,15 +87,15 @@ def budget_channels_figure(rows: tuple[tuple[int, tuple[int, int, int], int], ..
     style_figure(figure, title, "Groups g, and the model's multiply-adds (computed here)",
                  "Stage2 output channels (count)", height=height)  # fmt: skip
     figure.update_yaxes(range=[0, max(c[0] for _, c, _ in rows) * 1.25])
-    return readable(figure).to_dict()
+    return readable(figure)
 
 
 def _width_label(width: float, variant: str) -> str:
     return f"{width:g}x{' arch2' if variant == 'arch2' else ''}"
 
 
-@st.cache_data(max_entries=FIGURE_ENTRIES, show_spinner=False)
-def reported_errors_figure(groups: int, width: float, variant: str, height: int = FIGURE_HEIGHT + 20) -> dict:
+@st.cache_resource(max_entries=FIGURE_ENTRIES, show_spinner=False)
+def reported_errors_figure(groups: int, width: float, variant: str, height: int = FIGURE_HEIGHT + 20) -> go.Figure:
     """Tables 2 and 3 as reported in the paper: error vs g, and error without vs with the shuffle.
 
     Table 2: one line per width (arch2 dashed), a marker per g in that g's colour. Table 3: one
@@ -143,11 +144,11 @@ def reported_errors_figure(groups: int, width: float, variant: str, height: int 
     figure.update_yaxes(title_text="", row=1, col=2)
     figure.update_annotations(font={"size": FONT_SIZE})
     figure.update_layout(margin={"l": 70, "r": 20, "t": 80, "b": 60})
-    return readable(figure).to_dict()
+    return readable(figure)
 
 
-@st.cache_data(max_entries=FIGURE_ENTRIES, show_spinner=False)
-def table8_figure(height: int = FIGURE_HEIGHT) -> dict:
+@st.cache_resource(max_entries=FIGURE_ENTRIES, show_spinner=False)
+def table8_figure(height: int = FIGURE_HEIGHT) -> go.Figure:
     """Table 8 as reported in the paper: milliseconds per image at three inputs, log scale."""
     figure = go.Figure()
     inputs = [f"{h}×{w}" for h, w in paper.TABLE8_INPUTS]
@@ -164,4 +165,4 @@ def table8_figure(height: int = FIGURE_HEIGHT) -> dict:
                  "Milliseconds per image (log scale)", height=height)  # fmt: skip
     figure.update_yaxes(type="log", rangemode="normal", range=[1, 4.1])
     figure.update_layout(barmode="group", legend={"orientation": "h", "y": -0.25})
-    return readable(figure).to_dict()
+    return readable(figure)

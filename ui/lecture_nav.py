@@ -13,6 +13,7 @@ Where the step lives, as the model does in ``ui/controls.py``:
 
 from __future__ import annotations
 
+import plotly.graph_objects as go
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
@@ -98,13 +99,38 @@ def deeper_link(step: Step) -> None:
 
 
 def _figure(slide: Slide, key: str) -> None:
-    if isinstance(slide.figure, dict):
-        st.plotly_chart(slide.figure, key=key, config={"displayModeBar": False})
+    import os
+    exp = os.environ.get("LECTURE_EXP", "")
+    if isinstance(slide.figure, go.Figure):
+        if "none" in exp:
+            return
+        st.plotly_chart(slide.figure, key=key, config={"displayModeBar": False, "staticPlot": "static" in exp},
+                        theme=None if "notheme" in exp else "streamlit")
+        return
+    if "svg" in exp:
+        from .cache import cached_svg
+        for column, (title, dot) in zip(st.columns(len(slide.figure)), slide.figure):
+            with column:
+                st.markdown(f"**{title}**")
+                st.image(cached_svg(dot).decode(), width="stretch")
         return
     for column, (title, dot) in zip(st.columns(len(slide.figure)), slide.figure):
         with column:
             st.markdown(f"**{title}**")
             st.graphviz_chart(dot, width="stretch", height=DIAGRAM_HEIGHT)
+
+
+@st.fragment
+def lecture(config: ShuffleNetConfig) -> None:
+    """The current step with its navigation, for the sidebar's model.
+
+    A fragment: Previous, Next and the step buttons rerun only this, not the sidebar, so a
+    class of twenty stepping together costs the server and every browser a fraction of a
+    full page run. A sidebar change reruns the whole page, and this with the new model.
+    """
+    step = current_step()
+    step_navigation(step)
+    step_section(step, config)
 
 
 def step_section(step: int, config: ShuffleNetConfig) -> None:
