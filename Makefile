@@ -1,6 +1,6 @@
 # Two commands set everything up on a fresh machine (see README):
-#   make run    - install the app's dependencies into .venv and start the app
-#   make test   - install app + test dependencies (and Debian's chromium), run every test
+#   make run    - install the app's dependencies into .venv (and ONNX Runtime Web with npm) and start the app
+#   make test   - install app + test dependencies (and Debian's chromium, ONNX Runtime Web), run every test
 VENV ?= .venv
 PYTHON ?= python3
 BIN = $(VENV)/bin
@@ -19,10 +19,16 @@ $(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/pip install -q -r requirements-dev.txt
 	touch $@ $(VENV)/.app-installed
 
-run: $(VENV)/.app-installed
+# ONNX Runtime Web for "Measure on this device": `npm ci` from the lockfile, two files copied into the
+# component's folder (git-ignored). Without npm the script says so and the app runs without that feature.
+ORT_WEB = assets/ort-web
+$(ORT_WEB)/component/ort/VERSION: $(ORT_WEB)/package.json $(ORT_WEB)/package-lock.json scripts/install-ort-web.sh
+	bash scripts/install-ort-web.sh
+
+run: $(VENV)/.app-installed $(ORT_WEB)/component/ort/VERSION
 	$(BIN)/streamlit run streamlit_app.py
 
-test: $(VENV)/.dev-installed
+test: $(VENV)/.dev-installed $(ORT_WEB)/component/ort/VERSION
 	bash scripts/install-system-deps.sh
 	$(BIN)/python -m pytest
 
@@ -31,3 +37,4 @@ bench: $(VENV)/.dev-installed
 	$(BIN)/python benchmarks/app_rerun.py
 	$(BIN)/python benchmarks/mixing.py
 	$(BIN)/python benchmarks/latency.py
+	$(BIN)/python benchmarks/classroom_speed.py

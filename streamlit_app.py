@@ -12,6 +12,7 @@ from explorer.shufflenet import plan_conv_macs
 from ui.controls import shared_controls
 from ui.diagrams import shuffle_demo_dot
 from ui.page import existing_pages, page_setup
+from ui.presentation import caption
 from ui.text import input_size_text
 
 PAGE_DESCRIPTIONS = {
@@ -26,7 +27,7 @@ PAGE_DESCRIPTIONS = {
 }
 
 
-def ideas_section() -> None:
+def ideas_section(present: bool) -> None:
     st.title("ShuffleNet Explorer")
     st.markdown(
         "An interactive companion to Zhang et al., *ShuffleNet: An Extremely Efficient Convolutional Neural Network "
@@ -50,8 +51,9 @@ def ideas_section() -> None:
             "convolution then sees channels from every group. It costs no multiply-adds; the paper's Table 3 "
             "shows it lowers the error by up to 4 points."
         )
-    st.graphviz_chart(shuffle_demo_dot(), width="content")
-    st.caption("Each colour is one channel group; the same colours mean the same groups on every page.")
+    st.graphviz_chart(shuffle_demo_dot(present=present), width="content")
+    caption("Each colour is one channel group (its number is in each cell); the same colours mean the same groups on "
+            "every page.")
 
 
 def current_model_section(config: ShuffleNetConfig) -> None:
@@ -68,7 +70,7 @@ def current_model_section(config: ShuffleNetConfig) -> None:
         help="Computed here with the closed-form count (the paper's own arithmetic; the tests check it equals "
         "fvcore's count of the built model): every convolution's multiply-adds, FC excluded.",
     )
-    st.caption("Computed here from the sidebar's settings. The pages below show the details.")
+    caption("Computed here from the sidebar's settings. The pages below show the details.")
 
 
 def pages_section() -> None:
@@ -78,16 +80,16 @@ def pages_section() -> None:
             link, text = st.columns([1, 3])
             link.page_link(path, label=label, icon=icon)
             text.markdown(PAGE_DESCRIPTIONS[path])
-    st.caption(
+    caption(
         "Numbers labelled *computed here* come from the model built in this app; numbers labelled *reported in the "
         "paper* are copied from Zhang et al. and are never mixed with them."
     )
 
 
 def main() -> None:
-    page_setup("Overview")
+    present = page_setup("Overview")
     config = shared_controls()
-    ideas_section()
+    ideas_section(present)
     current_model_section(config)
     pages_section()
 

@@ -17,6 +17,7 @@ first run of the process (imports, torch start-up) is done before timing and not
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import time
@@ -24,6 +25,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+os.environ.setdefault("EXPLORER_WARMUP", "0")  # a background warm-up (ui/warmup.py) would compete with the timed runs
 
 from streamlit.testing.v1 import AppTest  # noqa: E402
 

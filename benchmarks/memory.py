@@ -27,6 +27,7 @@ import argparse
 import ctypes
 import gc
 import itertools
+import os
 import random
 import sys
 import time
@@ -34,6 +35,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+os.environ.setdefault("EXPLORER_WARMUP", "0")  # the warm-up's paper configs (ui/warmup.py) would blur the per-config growth
 
 from streamlit.runtime.caching import cache_data_api
 from streamlit.runtime.caching.cache_metrics import get_cache_metrics

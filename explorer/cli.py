@@ -13,7 +13,7 @@ import re
 import sys
 from typing import NoReturn, Sequence
 
-COMMANDS = ("size", "budget", "mixing", "bench")
+COMMANDS = ("size", "budget", "mixing", "bench", "results")
 USAGE_ERROR = 2
 
 

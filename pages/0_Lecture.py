@@ -11,9 +11,9 @@ from ui.page import page_setup
 
 
 def main() -> None:
-    page_setup("Lecture")
+    present = page_setup("Lecture")
     config = shared_controls()
-    lecture(config)  # the step, Previous / Next and the step's figure: reruns on its own when stepping
+    lecture(config, present)  # the step, Previous / Next and the step's figure: reruns on its own when stepping
 
 
 # Streamlit execs this file as a script on every rerun (also under AppTest), so main runs unconditionally.

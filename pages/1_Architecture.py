@@ -9,10 +9,11 @@ from explorer import ShuffleNetConfig
 from explorer.counting import ModelProfile
 from explorer.counting.tables import LAYOUT_COLUMNS, layout_records, unit_records
 from explorer.paper import has_paper_table1, layout_differences, paper_table1_records
-from ui.cache import cached_onnx, cached_svg, profile_or_ask
+from ui.cache import cached_onnx, profile_or_ask
 from ui.controls import shared_controls
-from ui.diagrams import dot_available, network_dot, unit_dot, unit_input_size
+from ui.diagrams import network_dot, unit_dot, unit_input_size
 from ui.page import config_slug, page_setup
+from ui.presentation import caption, diagram_downloads, download_button
 from ui.style import HIGHLIGHT
 from ui.text import input_size_text, shown_value
 
@@ -49,12 +50,12 @@ def paper_comparison(config: ShuffleNetConfig, computed: list[dict], computed_fr
     left, right = st.columns([8, 7], gap="medium")
     with left:
         st.subheader("Computed here")
-        st.caption("Read off the built PyTorch model (forward hooks). Column *Paper*: ✓ where the row matches.")
+        caption("Read off the built PyTorch model (forward hooks). Column *Paper*: ✓ where the row matches.")
         st.dataframe(computed_frame.style.apply(difference_styles, differences=differences, axis=None),
                      hide_index=True, width="stretch", height="content", column_config=NARROW)  # fmt: skip
     with right:
         st.subheader("Reported in the paper")
-        st.caption(f"Zhang et al., Table 1, the g = {config.groups} column (width 1×, 224 × 224).")
+        caption(f"Zhang et al., Table 1, the g = {config.groups} column (width 1×, 224 × 224).")
         st.dataframe(layout_frame(paper), hide_index=True, width="stretch", height="content", column_config=NARROW)
     if mismatches:
         st.warning(f"{mismatches} row(s) differ from the paper's Table 1 (highlighted).")
@@ -64,7 +65,7 @@ def paper_comparison(config: ShuffleNetConfig, computed: list[dict], computed_fr
 
 def computed_only(computed_frame: pd.DataFrame) -> None:
     st.subheader("Computed here")
-    st.caption("Read off the built PyTorch model (forward hooks).")
+    caption("Read off the built PyTorch model (forward hooks).")
     st.dataframe(computed_frame, hide_index=True, width="stretch", height="content", column_config=NARROW)
     st.info(
         "The paper's Table 1 covers g = 1, 2, 3, 4, 8 at width 1×, 224 × 224, standard variant; this model has "
@@ -82,18 +83,18 @@ def table1_section(config: ShuffleNetConfig, prof: ModelProfile, slug: str) -> N
         computed_only(computed_frame)
     plan = prof.plan
     if plan is not None and plan.widen != 1.0:
-        st.caption(
+        caption(
             f"The {config.variant} variant has fewer units, so its stages are widened by a factor of {plan.widen:.3f} "
             "(solved so that its multiply-adds match the standard model at the same g and width)."
         )
-    st.download_button("Download the layout (CSV)", computed_frame.to_csv(index=False), f"{slug}_layout.csv",
-                       "text/csv")  # fmt: skip
+    download_button("Download the layout (CSV)", computed_frame.to_csv(index=False), f"{slug}_layout.csv",
+                    "text/csv")  # fmt: skip
 
 
 def units_section(prof: ModelProfile, slug: str) -> None:
     st.header("Units")
     units_frame = pd.DataFrame(unit_records(prof.units))
-    st.caption(
+    caption(
         "One row per ShuffleNet unit, computed here from the built model. Multiply-adds: paper convention "
         "(convolutions only), counted by fvcore; parameters include BN."
     )
@@ -107,13 +108,13 @@ def units_section(prof: ModelProfile, slug: str) -> None:
             "Params": st.column_config.NumberColumn("Params", format="localized"),
         },
     )
-    st.download_button("Download the units (CSV)", units_frame.to_csv(index=False), f"{slug}_units.csv", "text/csv")
+    download_button("Download the units (CSV)", units_frame.to_csv(index=False), f"{slug}_units.csv", "text/csv")
 
 
 def onnx_section(config: ShuffleNetConfig, slug: str) -> None:
     """Exports only on a click: the button's config is remembered, so later reruns keep the download."""
     st.subheader("The model as ONNX")
-    st.caption(
+    caption(
         "The PyTorch model of this page exported with `explorer.latency.export` (opset 17, dynamic batch, height and "
         "width; checked with `onnx.checker`). Its weights are random: it has the architecture, not a trained network."
     )
@@ -129,38 +130,28 @@ def onnx_section(config: ShuffleNetConfig, slug: str) -> None:
             st.error(f"The ONNX export failed ({type(error).__name__}: {shown_value(error, 200)}); "
                      "the details are in the server log.")  # fmt: skip
             return
-    st.download_button(
+    download_button(
         f"Download {slug}.onnx ({len(onnx_bytes) / 1e6:.1f} MB)", onnx_bytes, f"{slug}.onnx",
         "application/octet-stream", key="onnx_download",
     )  # fmt: skip
 
 
-def diagram_downloads(dot: str, name: str, label: str, slug: str) -> None:
-    row = st.container(horizontal=True)
-    row.download_button(f"{label} (DOT)", dot, f"{slug}_{name}.dot", "text/vnd.graphviz", key=f"dot_{name}")
-    svg = cached_svg(dot) if dot_available() else None
-    if svg is not None:
-        row.download_button(f"{label} (SVG)", svg, f"{slug}_{name}.svg", "image/svg+xml", key=f"svg_{name}")
-    else:
-        row.caption("SVG needs Graphviz's `dot` program on the server.")
-
-
-def network_section(config: ShuffleNetConfig, prof: ModelProfile, slug: str) -> None:
+def network_section(config: ShuffleNetConfig, prof: ModelProfile, slug: str, present: bool) -> None:
     st.header("Block diagrams")
     st.subheader("The network")
-    network = network_dot(config, prof.layout, prof.units)
-    st.graphviz_chart(network, width="stretch")
-    diagram_downloads(network, "network", "Network", slug)
+    network = network_dot(config, prof.layout, prof.units, present=present)
+    st.graphviz_chart(network, width="content")  # natural size: labels stay at their DOT size (ui.style)
+    diagram_downloads(network, f"{slug}_network", "Network", "network")
 
 
-def unit_diagram(prof: ModelProfile, index: int, name: str, slug: str) -> None:
+def unit_diagram(prof: ModelProfile, index: int, name: str, slug: str, present: bool) -> None:
     stem_size = next(row.output_size for row in prof.layout if row.layer == "MaxPool")
-    dot = unit_dot(prof.units[index], unit_input_size(prof.units, index, stem_size))
-    st.graphviz_chart(dot, width="stretch")
-    diagram_downloads(dot, name, "Unit", slug)
+    dot = unit_dot(prof.units[index], unit_input_size(prof.units, index, stem_size), present=present)
+    st.graphviz_chart(dot, width="content")
+    diagram_downloads(dot, f"{slug}_{name}", "Unit", name)
 
 
-def unit_section(config: ShuffleNetConfig, prof: ModelProfile, slug: str) -> None:
+def unit_section(config: ShuffleNetConfig, prof: ModelProfile, slug: str, present: bool) -> None:
     st.subheader("One unit (Fig. 2b and 2c, with this model's numbers)")
     stage = st.radio("Stage", (2, 3, 4), index=1, format_func=lambda s: f"Stage{s}", horizontal=True, key="arch_stage")
     indices = [i for i, u in enumerate(prof.units) if u.stage == stage]
@@ -169,31 +160,32 @@ def unit_section(config: ShuffleNetConfig, prof: ModelProfile, slug: str) -> Non
     with left:
         st.markdown("**Stride 1** (Fig. 2b): identity shortcut, add.")
         if stride1:
-            unit_diagram(prof, stride1[0], f"stage{stage}_stride1_unit", slug)
+            unit_diagram(prof, stride1[0], f"stage{stage}_stride1_unit", slug, present)
         else:
             st.info(f"Stage{stage} of the {config.variant} variant has no stride-1 unit.")
     with right:
         st.markdown("**Stride 2** (Fig. 2c): average-pooled shortcut, concat.")
-        unit_diagram(prof, indices[0], f"stage{stage}_stride2_unit", slug)
+        unit_diagram(prof, indices[0], f"stage{stage}_stride2_unit", slug, present)
     if not config.shuffle:
-        st.caption("Channel shuffle is off (the Table 3 ablation): the units have no shuffle step.")
+        caption("Channel shuffle is off (the Table 3 ablation): the units have no shuffle step.")
     elif config.groups == 1:
-        st.caption("With g = 1 there is nothing to shuffle: the units have no shuffle step.")
-    st.caption("Coloured cells: channel groups, one colour per group (the same colours on every page).")
+        caption("With g = 1 there is nothing to shuffle: the units have no shuffle step.")
+    caption("Coloured cells: channel groups, one colour per group (the same colours on every page).")
 
 
 def main() -> None:
-    page_setup("Architecture")
+    present = page_setup("Architecture")
     config = shared_controls()
     st.title("Architecture")
-    st.caption(f"{config.label}, input {input_size_text(config.input_size)} pixels.")
+    caption(f"{config.label}, input {input_size_text(config.input_size)} pixels.")
     prof = profile_or_ask(config)
     slug = config_slug(config)
     table1_section(config, prof, slug)
     units_section(prof, slug)
-    onnx_section(config, slug)
-    network_section(config, prof, slug)
-    unit_section(config, prof, slug)
+    if not present:  # an export to download: nothing to show a class
+        onnx_section(config, slug)
+    network_section(config, prof, slug, present)
+    unit_section(config, prof, slug, present)
 
 
 # Streamlit execs this file as a script on every rerun (also under AppTest), so main runs unconditionally.

@@ -12,6 +12,7 @@ from ui.cache import cached_budget, cached_sweep, profile_or_ask
 from ui.charts import budget_figure, groups_bar_figure, stage_figure, sweep_figure
 from ui.controls import shared_controls
 from ui.page import config_slug, page_setup
+from ui.presentation import caption, download_button
 from ui.text import input_size_text
 
 SHOWN = ("conv_macs", "torch_flops", "params", "activations")
@@ -20,17 +21,17 @@ SWEEP_WIDTHS = [0.25 + 0.125 * i for i in range(15)]  # 0.25 ... 2.0, includes t
 
 def computed_section(config: ShuffleNetConfig, counts: Complexity) -> None:
     st.header("Computed here")
-    st.caption("Counted on the model built in this app (fvcore and forward hooks), batch of one image.")
+    caption("Counted on the model built in this app (fvcore and forward hooks), batch of one image.")
     for column, key in zip(st.columns(len(SHOWN)), SHOWN):
         figure = getattr(counts, key)
         with column:
             st.metric(figure.label, si(figure.value), help=figure.convention, border=True)
-            st.caption(f"**In {figure.unit}.** {figure.convention}")
+            caption(f"**In {figure.unit}.** {figure.convention}")
     with st.expander("Every count and its convention"):
         records = complexity_records(counts)
         st.dataframe(pd.DataFrame(records), hide_index=True, width="stretch",
                      column_config={"Value": st.column_config.NumberColumn("Value", format="localized")})  # fmt: skip
-        st.download_button(
+        download_button(
             "Download the counts (CSV)", pd.DataFrame(records).to_csv(index=False),
             f"{config_slug(config)}_complexity.csv", "text/csv",
         )  # fmt: skip
@@ -82,7 +83,7 @@ def reported_section(config: ShuffleNetConfig, counts: Complexity) -> None:
             "ablation of Table 3."
         )
         return
-    st.caption(
+    caption(
         f"{SOURCE}. Complexity is the paper's “MFLOPs”, i.e. millions of multiply-adds (paper convention); "
         "errors are ImageNet top-1, which this app cannot reproduce on a CPU."
     )
@@ -92,13 +93,13 @@ def reported_section(config: ShuffleNetConfig, counts: Complexity) -> None:
         residual(config, counts, paper_mflops)
 
 
-def sweep_section(config: ShuffleNetConfig, groups: tuple[int, ...]) -> None:
+def sweep_section(config: ShuffleNetConfig, groups: tuple[int, ...], present: bool) -> None:
     st.header("Across g and width")
     widths = tuple(sorted(set(SWEEP_WIDTHS) | {config.width}))
     with st.spinner("Sweeping widths…"):
         sweep = cached_sweep(groups, widths, config.variant, tuple(config.input_size))
     current = next(r for r in sweep if r["groups"] == config.groups and r["width"] == config.width)
-    st.caption(
+    caption(
         "Computed here with the closed-form count (the paper's own arithmetic, `explorer.shufflenet.plan`), which the tests "
         "verify equals fvcore's count of the built models; paper convention (convolutions only, FC excluded), "
         f"{config.variant} variant, input {input_size_text(config.input_size)}. The diamond is the current model."
@@ -106,24 +107,25 @@ def sweep_section(config: ShuffleNetConfig, groups: tuple[int, ...]) -> None:
     left, right = st.columns(2, gap="large")
     with left:
         st.plotly_chart(
-            sweep_figure(sweep, config.groups, config.width, current["macs"], "Multiply-adds vs width"),
+            sweep_figure(sweep, config.groups, config.width, current["macs"], "Multiply-adds vs width", present),
             key="sweep_chart",
         )
     with right:
         at_width = [r for r in sweep if r["width"] == config.width]
         st.plotly_chart(
-            groups_bar_figure(at_width, config.groups, f"Multiply-adds vs g at width {config.width:g}×"),
+            groups_bar_figure(at_width, config.groups, f"Multiply-adds vs g at width {config.width:g}×", present),
             key="groups_chart",
         )
 
 
-def stages_section(config: ShuffleNetConfig, counts: Complexity) -> None:
+def stages_section(config: ShuffleNetConfig, counts: Complexity, present: bool) -> None:
     st.header("Where the multiply-adds go")
-    st.caption(
+    caption(
         "Computed here by fvcore on the built model, per top-level block; the FC layer is shown apart because the "
         "paper's count leaves it out."
     )
-    st.plotly_chart(stage_figure(counts.per_stage_macs, config.groups, "Multiply-adds per stage"), key="stage_chart")
+    st.plotly_chart(stage_figure(counts.per_stage_macs, config.groups, "Multiply-adds per stage", present),
+                    key="stage_chart")  # fmt: skip
 
 
 def budget_frame(answers: list[dict]) -> pd.DataFrame:
@@ -142,9 +144,9 @@ def budget_frame(answers: list[dict]) -> pd.DataFrame:
     )
 
 
-def budget_section(config: ShuffleNetConfig, groups: tuple[int, ...]) -> None:
+def budget_section(config: ShuffleNetConfig, groups: tuple[int, ...], present: bool) -> None:
     st.header("What fits a budget?")
-    st.caption(
+    caption(
         "For a budget of N million multiply-adds (the paper's “MFLOPs”), the widest width multiplier (in steps of "
         f"0.01, up to {WIDTH_RANGE[1]:g}×) each g can afford, for the sidebar's variant and input size. Computed here "
         "with the closed-form count."
@@ -161,21 +163,21 @@ def budget_section(config: ShuffleNetConfig, groups: tuple[int, ...]) -> None:
         if all(a["width"] is None for a in answers):
             st.warning(f"Even the narrowest width ({WIDTH_RANGE[0]:g}×) needs more than {budget:g} M multiply-adds.")
     with right:
-        st.plotly_chart(budget_figure(answers, float(budget), "Widest width per g"), key="budget_chart")
+        st.plotly_chart(budget_figure(answers, float(budget), "Widest width per g", present), key="budget_chart")
 
 
 def main() -> None:
-    page_setup("Complexity")
+    present = page_setup("Complexity")
     config = shared_controls()
     st.title("Complexity")
-    st.caption(f"{config.label}, input {input_size_text(config.input_size)} pixels, one image.")
+    caption(f"{config.label}, input {input_size_text(config.input_size)} pixels, one image.")
     counts = profile_or_ask(config).complexity
     groups = tuple(sorted(set(PAPER_GROUPS) | {config.groups}))  # the paper's g and the sidebar's
     computed_section(config, counts)
     reported_section(config, counts)
-    sweep_section(config, groups)
-    stages_section(config, counts)
-    budget_section(config, groups)
+    sweep_section(config, groups, present)
+    stages_section(config, counts, present)
+    budget_section(config, groups, present)
 
 
 # Streamlit execs this file as a script on every rerun (also under AppTest), so main runs unconditionally.

@@ -1,15 +1,14 @@
-"""Channel shuffle: Fig. 1 live (toy), the shuffle step by step, and mixing measured on the model."""
+"""Channel shuffle: Fig. 1 live (toy), channels to click, the shuffle animated, and mixing measured on the model."""
 
-import numpy as np
+import functools
+
 import pandas as pd
 import streamlit as st
-from pandas.io.formats.style import Styler
 
 from explorer import ShuffleNetConfig
 from explorer.mixing import (
     MAX_LAYERS,
     MIN_LAYERS,
-    SCOPE_TITLES,
     WIRING_TITLES,
     WIRINGS,
     StageMixing,
@@ -18,30 +17,37 @@ from explorer.mixing import (
     default_toy_channels,
     shuffle_steps,
     toy_mixing,
+    trace_channel,
 )
-from ui.cache import cached_svg
+from explorer.paper import TABLE3_PAIRS, table3_row_for
 from ui.controls import shared_controls
 from ui.mixing import (
     cached_stage_mixing,
     dependency_heatmap,
     fraction_figure,
     measured_takeaway,
+    method_text,
     percent,
-    shortcut_note,
+    reading_note,
+    shuffle_animation_figure,
     shuffle_mapping_figure,
     toy_takeaway,
     two_layer_note,
     unit_word,
 )
 from ui.page import config_slug, page_setup
-from ui.style import group_color
+from ui.presentation import caption, diagram_downloads, download_button, method_note
+from ui.style import HIGHLIGHT
 from ui.toy_diagram import toy_diagram_detail, toy_dot
+from ui.toy_figures import grid_frame, layer_names, trace_figure
 
 MAX_TOY_GROUPS = 16
 AUTO_MEASURE_MAX_GROUPS = 16
 AUTO_MEASURE_MAX_CHANNELS = 2048
 MAX_GRID_CHANNELS = 96  # the reshape / transpose grids are drawn up to this many channels
-LIGHT_FILLS = ("#E69F00", "#56B4E9", "#F0E442")  # palette colours that want black text
+FIG1_TAB_KEY = "mix_fig1_tab"  # which wiring of Fig. 1 is shown
+TRACE_KEY = "mix_trace"  # the selected (layer, channel) of the toy, set by a click or the selectbox
+TRACED = ("none", "shuffle")  # the two wirings drawn side by side for clicking
 
 
 def toy_controls(sidebar_groups: int) -> tuple[int, int, int]:
@@ -76,39 +82,88 @@ def toy_takeaway_section(toys: dict[str, ToyMixing]) -> None:
     st.markdown(f"#### Takeaway: {toy_takeaway(toys['none'], toys['shuffle'])}")
     note = two_layer_note(toys["shuffle"])
     if note:
-        st.caption(note)
+        caption(note)
 
 
-def fig1_section(channels: int, groups: int, layers: int) -> None:
+def fig1_section(channels: int, groups: int, layers: int, present: bool) -> None:
+    """One wiring at a time at full width (tabs), each drawn at its natural size: readable on a projector."""
     st.header("Fig. 1, live: who can talk to whom")
-    if toy_diagram_detail(channels, groups) == "groups":
+    if toy_diagram_detail(channels, groups, present) == "groups":
         st.info(
             f"C = {channels} is too many channels to draw one by one: the diagrams draw one node per group (a bundle "
-            f"of {channels // groups} channels) and label each edge with the number of channels it carries; after a "
-            "shuffle, each node shows how many channels it holds from each group. The heatmaps below still show "
-            "every channel."
+            f"of {channels // groups} channels) and give the number of channels each edge carries (on the edge, or once "
+            "in the layer's title when every edge carries as many); after a shuffle, each node says how many channels "
+            "it holds from which groups. The drawings to click and the heatmaps below still show every channel."
         )
-    st.caption(
-        "Top to bottom: input channels, then each 1×1 group convolution. A node's colour is the group it comes from; "
-        "an edge means a real connection. (b) connects the second convolution's groups to channels of every group; "
-        "(c) keeps plain group convolutions and permutes the channels in between."
+    caption(
+        "Top to bottom: input channels, then each 1×1 group convolution. A node's colour is the group it comes from "
+        "(its label says which: g0, g1, ...); an edge means a real connection. (b) connects the second convolution's "
+        "groups to channels of every group; (c) keeps plain group convolutions and permutes the channels in between."
     )
     slug = f"fig1_C{channels}_g{groups}_L{layers}"
-    for column, wiring in zip(st.columns(3), WIRINGS):
+    # Lazy tabs (on_change="rerun"): only the open wiring is drawn, so the browser lays out one diagram, not three.
+    tabs = st.tabs([WIRING_TITLES[w] for w in WIRINGS], default=WIRING_TITLES["shuffle"], key=FIG1_TAB_KEY,
+                   on_change="rerun")  # fmt: skip
+    for tab, wiring in zip(tabs, WIRINGS):
+        with tab:
+            if not tab.open:
+                continue
+            dot = toy_dot(channels, groups, layers, wiring, present=present)
+            st.graphviz_chart(dot, width="content")
+            diagram_downloads(dot, f"{slug}_{wiring}", "Diagram", f"mix_{wiring}")
+
+
+def trace_label(node: tuple[int, int] | None, layers: int) -> str:
+    if node is None:
+        return "nothing (every channel drawn alike)"
+    layer, channel = node
+    where = "output channel" if layer == layers else ("input channel" if layer == 0 else f"GConv{layer} channel")
+    return f"{where} {channel}"
+
+
+def _picked(chart_key: str) -> None:
+    """on_select of a trace figure: the clicked marker becomes the selected channel."""
+    state = st.session_state.get(chart_key)
+    points = [p for p in (state["selection"]["points"] if state else []) if "customdata" in p]
+    if points:
+        st.session_state[TRACE_KEY] = (int(points[0]["customdata"][0]), int(points[0]["customdata"][1]))
+
+
+def trace_text(channels: int, groups: int, layers: int, node: tuple[int, int]) -> str:
+    """What the selected channel depends on / reaches, without and with the shuffle (from explorer.mixing)."""
+    layer, channel = node
+    linked = {w: trace_channel(channels, groups, layers, w, layer, channel) for w in TRACED}
+    parts = []
+    if layer > 0:
+        parts.append(f"depends on {int(linked['none'][0].sum())} of the {channels} input channels without the shuffle "
+                     f"and on {int(linked['shuffle'][0].sum())} with it")  # fmt: skip
+    if layer < layers:
+        parts.append(f"reaches {int(linked['none'][layers].sum())} of the {channels} output channels without the "
+                     f"shuffle and {int(linked['shuffle'][layers].sum())} with it")  # fmt: skip
+    label = trace_label(node, layers)
+    return f"**{label[0].upper()}{label[1:]}** " + "; it ".join(parts) + "."
+
+
+def trace_section(channels: int, groups: int, layers: int, present: bool) -> None:
+    """Click a channel (or pick it below): what it depends on and what it reaches light up, (a) beside (c)."""
+    st.subheader("Click a channel: what it depends on, what it reaches")
+    nodes = [(layers, c) for c in range(channels)] + [(k, c) for k in range(layers) for c in range(channels)]
+    if st.session_state.get(TRACE_KEY, "unset") not in [None, *nodes]:
+        st.session_state[TRACE_KEY] = (layers, 0)
+    selected = st.selectbox("Channel to trace (or click one in a drawing)", [None, *nodes], key=TRACE_KEY,
+                            format_func=lambda node: trace_label(node, layers))  # fmt: skip
+    for column, wiring in zip(st.columns(2), TRACED):
         with column:
-            st.subheader(WIRING_TITLES[wiring])
-            dot = toy_dot(channels, groups, layers, wiring)
-            st.graphviz_chart(dot, width="stretch")
-            buttons = st.columns(2)
-            buttons[0].download_button("Diagram (DOT)", dot, f"{slug}_{wiring}.dot", "text/vnd.graphviz",
-                                       key=f"mix_dot_{wiring}")  # fmt: skip
-            svg = cached_svg(dot)
-            if svg is not None:
-                buttons[1].download_button("Diagram (SVG)", svg, f"{slug}_{wiring}.svg", "image/svg+xml",
-                                           key=f"mix_svg_{wiring}")  # fmt: skip
+            key = f"mix_trace_{wiring}"
+            st.plotly_chart(trace_figure(channels, groups, layers, wiring, selected, present), key=key,
+                            on_select=functools.partial(_picked, key), selection_mode="points")  # fmt: skip
+    if selected is not None:
+        st.markdown(trace_text(channels, groups, layers, selected))
+    caption(f"Rows: {', '.join(layer_names(layers))}. Colour and marker shape: the channel's group. The shuffle of (c) "
+            "is folded into its connections: each later convolution reads the shuffled positions of its group.")
 
 
-def toy_matrices_section(toys: dict[str, ToyMixing]) -> None:
+def toy_matrices_section(toys: dict[str, ToyMixing], present: bool) -> None:
     st.subheader("Dependency matrices: output channel (row) × input channel (column)")
     toy = toys["shuffle"]
     if cross_equals_shuffle(toy.channels, toy.groups, toy.layers):
@@ -123,27 +178,15 @@ def toy_matrices_section(toys: dict[str, ToyMixing]) -> None:
         with column:
             st.plotly_chart(
                 dependency_heatmap(toy.matrix, toy.groups, toy.groups,
-                                   f"{WIRING_TITLES[wiring]}: {percent(toy.fraction)}", height=400),
+                                   f"{WIRING_TITLES[wiring]}<br>{percent(toy.fraction)} connected", height=420,
+                                   present=present),
                 key=f"mix_heatmap_{wiring}",
             )  # fmt: skip
             by_layer = ", ".join(percent(f) for f in toy.fraction_by_layer)
-            st.caption(f"Input channels reaching an output channel after 1…{toy.layers} layers: {by_layer}.")
+            caption(f"Input channels reaching an output channel after 1…{toy.layers} layers: {by_layer}.")
 
 
-def grid_frame(grid: np.ndarray, row_name: str, col_name: str, per_group: int) -> Styler:
-    """A grid of channel indices, each cell in the colour of the group the channel comes from."""
-    frame = pd.DataFrame(grid, index=[f"{row_name} {r}" for r in range(grid.shape[0])],
-                         columns=[str(c) for c in range(grid.shape[1])])  # fmt: skip
-
-    def colour(value: int) -> str:
-        fill = group_color(int(value) // per_group)
-        text = "black" if fill in LIGHT_FILLS else "white"
-        return f"background-color: {fill}; color: {text}; text-align: center"
-
-    return frame.style.map(colour)
-
-
-def steps_section(channels: int, groups: int) -> None:
+def steps_section(channels: int, groups: int, present: bool) -> None:
     st.header("The shuffle, step by step")
     steps = shuffle_steps(channels, groups)
     per_group = channels // groups
@@ -153,21 +196,28 @@ def steps_section(channels: int, groups: int) -> None:
         f"channel (*p* mod {groups})·{per_group} + ⌊*p*/{groups}⌋, and the next group convolution's group *j* reads "
         f"positions {per_group}·*j* … {per_group}·*j* + {per_group - 1}."
     )
-    if channels <= MAX_GRID_CHANNELS:
-        one, two, three = st.columns([2, 2, 3])
-        with one:
-            st.markdown(f"**1 · reshape to ({groups}, {per_group})**: row = group, column = index in the group")
-            st.dataframe(grid_frame(steps.grid, "group", "index", per_group), width="stretch")
-        with two:
-            st.markdown(f"**2 · transpose to ({per_group}, {groups})**: column = group")
-            st.dataframe(grid_frame(steps.transposed, "row", "group", per_group), width="stretch")
-        with three:
-            st.markdown("**3 · flatten**: the new channel order")
-            st.code(" ".join(str(int(s)) for s in steps.source), language=None, wrap_lines=True)
-    st.plotly_chart(shuffle_mapping_figure(steps, height=320 if channels <= 48 else 260), key="mix_mapping")
-    with st.expander("The index mapping as a table (which input index goes where)"):
+    st.plotly_chart(shuffle_animation_figure(channels, groups, present), key="mix_animation")
+    st.plotly_chart(shuffle_mapping_figure(steps, height=320 if channels <= 48 else 260, present=present),
+                    key="mix_mapping")  # fmt: skip
+    # Lazy (on_change="rerun"): the five tables are built and drawn only while the expander is open.
+    tables = st.expander("The grids and the index mapping as tables (which input index goes where)",
+                         key="mix_tables", on_change="rerun")  # fmt: skip
+    with tables:
+        if not tables.open:
+            return
+        if channels <= MAX_GRID_CHANNELS:
+            one, two, three = st.columns([2, 2, 3])
+            with one:
+                st.markdown(f"**1 · reshape to ({groups}, {per_group})**: row = group, column = index in the group")
+                st.dataframe(grid_frame(steps.grid, "group", per_group), width="stretch")
+            with two:
+                st.markdown(f"**2 · transpose to ({per_group}, {groups})**: column = group")
+                st.dataframe(grid_frame(steps.transposed, "row", per_group), width="stretch")
+            with three:
+                st.markdown("**3 · flatten**: the new channel order")
+                st.code(" ".join(str(int(s)) for s in steps.source), language=None, wrap_lines=True)
         st.dataframe(pd.DataFrame(steps.records()), hide_index=True, width="stretch")
-        st.caption("Checked against the library's `channel_shuffle` on tensors by the tests.")
+        caption("Checked against the library's `channel_shuffle` on tensors by the tests.")
 
 
 def measured_controls() -> tuple[int, str]:
@@ -208,7 +258,8 @@ def measure_with_and_without_shuffle(config: ShuffleNetConfig, stage: int) -> tu
     return on, off
 
 
-def measured_matrices(config: ShuffleNetConfig, stage: int, scope: str, on: StageMixing, off: StageMixing) -> None:
+def measured_matrices(config: ShuffleNetConfig, stage: int, scope: str, on: StageMixing, off: StageMixing,
+                      present: bool) -> None:
     """Both dependency matrices after a chosen number of stacked units, with CSV downloads."""
     steps = len(on.matrices(scope))
     units = steps
@@ -224,16 +275,20 @@ def measured_matrices(config: ShuffleNetConfig, stage: int, scope: str, on: Stag
         with column:
             st.plotly_chart(
                 dependency_heatmap(matrix, result.groups, result.groups, title, height=460, in_label=in_label,
-                                   out_label=f"Output channel (index, {result.channels} in all)"),
+                                   out_label=f"Output channel (index, {result.channels} in all)", present=present),
                 key=f"mix_measured_{shuffle}",
             )  # fmt: skip
-            csv = pd.DataFrame(matrix).to_csv(index=False, header=[f"in{i}" for i in range(matrix.shape[1])])
-            st.download_button(f"Matrix {'with' if shuffle else 'without'} shuffle (CSV, rows = outputs)", csv,
-                               f"{config_slug(config.with_(shuffle=shuffle))}_stage{stage}_{scope}_{units}units.csv",
-                               "text/csv", key=f"mix_csv_{shuffle}")  # fmt: skip
+            csv = functools.partial(matrix_csv, matrix)  # written only when the button is clicked
+            download_button(f"Matrix {'with' if shuffle else 'without'} shuffle (CSV, rows = outputs)", csv,
+                            f"{config_slug(config.with_(shuffle=shuffle))}_stage{stage}_{scope}_{units}units.csv",
+                            "text/csv", key=f"mix_csv_{shuffle}")  # fmt: skip
 
 
-def spread_section(stage: int, scope: str, on: StageMixing, off: StageMixing) -> None:
+def matrix_csv(matrix) -> str:
+    return pd.DataFrame(matrix).to_csv(index=False, header=[f"in{i}" for i in range(matrix.shape[1])])
+
+
+def spread_section(stage: int, scope: str, on: StageMixing, off: StageMixing, present: bool) -> None:
     """How the fraction of input channels reached grows unit by unit: chart and numbers."""
     word = unit_word(scope)
     fractions_on, fractions_off = on.fractions(scope), off.fractions(scope)
@@ -244,7 +299,7 @@ def spread_section(stage: int, scope: str, on: StageMixing, off: StageMixing) ->
              {"name": f"without shuffle (g = {on.groups})", "fractions": fractions_off,
               "ranges": off.fraction_ranges(scope), "groups": on.groups, "dash": "dash"}],
             f"{word.capitalize()}s stacked (count)",
-            f"Stage{stage}: how far information spreads, unit by unit",
+            f"Stage{stage}: how far information spreads, unit by unit", present=present,
         ),
         key="mix_fraction_chart",
     )  # fmt: skip
@@ -255,38 +310,38 @@ def spread_section(stage: int, scope: str, on: StageMixing, off: StageMixing) ->
         "without shuffle: mean %": [round(100 * f, 2) for f in fractions_off],
         "without shuffle: min %": [round(100 * lo, 2) for lo, _ in off.fraction_ranges(scope)],
     })  # fmt: skip
-    with st.expander("The numbers behind the chart"):
-        st.dataframe(table, hide_index=True, width="stretch")
+    numbers = st.expander("The numbers behind the chart", key="mix_numbers", on_change="rerun")  # lazy, as above
+    with numbers:
+        if numbers.open:
+            st.dataframe(table, hide_index=True, width="stretch")
 
 
-def method_text(stage: int, scope: str, stage_in_channels: int) -> str:
-    text = f"**What is measured.** Scope: {SCOPE_TITLES[scope]}. "
-    if scope == "stage":
-        text += (f"With “the stage's own input”, the first unit's output channels 0…{stage_in_channels - 1} are the "
-                 "3×3 average pool of the input, concatenated in front of the residual branch: each depends on its "
-                 "own input channel only. ")  # fmt: skip
-        if stage == 2:
-            text += "Stage2's first 1×1 convolution is not grouped, so its branch channels read every input channel. "
-    return text + (
-        "**How.** Forward-mode autograd (`torch.func.jvp`) through a copy of the stage of the model `build_model` "
-        "returns, with BatchNorm in eval mode and the ReLUs replaced by the identity: a ReLU acts on one value at a "
-        "time, so it can silence a path for some inputs but never creates one; without it the stage is affine and "
-        "its Jacobian, hence the pattern, is the same for every input. One random probe per input channel (two "
-        "rounds), 1×1 pixels: every op that moves information between channels acts on each pixel alike, so the "
-        "pattern is the same at 224×224. The tests check the measurement against the unit's structure (Fig. 2) for "
-        "g = 1, 2, 3, 4, 8."
-    )
-
-
-def reading_section(stage: int, scope: str, on: StageMixing) -> None:
+def reading_section(stage: int, scope: str, on: StageMixing, off: StageMixing) -> None:
     st.subheader("Reading it")
-    st.markdown(shortcut_note(on))
-    st.markdown(method_text(stage, scope, on.stage_in_channels))
+    st.markdown(reading_note(on, off, scope))
+    method_note("How it is measured", method_text(stage, scope, on.stage_in_channels))
 
 
-def measured_section(config: ShuffleNetConfig) -> None:
+def table3_section(config: ShuffleNetConfig) -> None:
+    """The paper's Table 3 (reported), the sidebar's model marked (colour and a word) when the paper has it."""
+    mine = table3_row_for(config)
+    st.markdown("**Table 3, reported in the paper**: ImageNet top-1 error (%) without / with channel shuffle")
+    frame = pd.DataFrame([{"ShuffleNet": pair.model.removeprefix("ShuffleNet "),
+                           "without shuffle": f"{pair.error_without:.1f}", "with shuffle": f"{pair.error_with:.1f}",
+                           "gain (points)": f"{pair.gain:.1f}", "sidebar": "◀ this model" if pair == mine else ""}
+                          for pair in TABLE3_PAIRS])  # fmt: skip
+    marked = [pair == mine for pair in TABLE3_PAIRS]
+    styled = frame.style.hide(axis="index").apply(
+        lambda row: [f"background-color: {HIGHLIGHT}33; font-weight: bold" if marked[row.name] else "" for _ in row],
+        axis=1)  # fmt: skip
+    st.table(styled)  # a static table: every column visible in half the page, and cheap to draw
+    if mine is None:
+        caption(f"The paper's Table 3 has no row for {config.label}: it ablates the shuffle for g = 3 and g = 8 models.")
+
+
+def measured_section(config: ShuffleNetConfig, present: bool) -> None:
     st.header("Measured on the real network")
-    st.caption(
+    caption(
         f"{config.label}: the model the sidebar builds (random weights: connectivity does not depend on training). "
         "The model is measured twice, with and without the shuffle."
     )
@@ -295,27 +350,39 @@ def measured_section(config: ShuffleNetConfig) -> None:
     if not on.matrices(scope):
         st.warning(f"Stage{stage} of this variant has no stride-1 units: choose “the stage's own input”.")
         return
-    st.markdown(f"#### Takeaway: {measured_takeaway(on, off, scope, config.width, config.variant)}")
-    measured_matrices(config, stage, scope, on, off)
-    spread_section(stage, scope, on, off)
-    reading_section(stage, scope, on)
+    takeaway, table = st.columns([1, 1], gap="large")
+    with takeaway:
+        st.markdown(f"#### Takeaway: {measured_takeaway(on, off, scope, config.width, config.variant)}")
+    with table:
+        table3_section(config)
+    measured_matrices(config, stage, scope, on, off, present)
+    spread_section(stage, scope, on, off, present)
+    reading_section(stage, scope, on, off)
+
+
+@st.fragment
+def toy_part(sidebar_groups: int, present: bool) -> None:
+    """Fig. 1's toy, its own widgets included: a fragment, so changing C, g, L or the traced channel reruns
+    only this part of the page (the measured section below keeps what it drew)."""
+    channels, groups, layers = toy_controls(sidebar_groups)
+    toys = {wiring: toy_mixing(channels, groups, layers, wiring) for wiring in WIRINGS}
+    toy_takeaway_section(toys)
+    fig1_section(channels, groups, layers, present)
+    trace_section(channels, groups, layers, present)
+    toy_matrices_section(toys, present)
+    steps_section(channels, groups, present)
 
 
 def main() -> None:
-    page_setup("Channel shuffle")
+    present = page_setup("Channel shuffle")
     config = shared_controls()
     st.title("Channel shuffle")
-    st.caption(
+    caption(
         "Fig. 1 of the paper, live: what stacked 1×1 group convolutions can and cannot see, what the shuffle does to "
         "the channel order, and the same question measured on the model in the sidebar."
     )
-    channels, groups, layers = toy_controls(config.groups)
-    toys = {wiring: toy_mixing(channels, groups, layers, wiring) for wiring in WIRINGS}
-    toy_takeaway_section(toys)
-    fig1_section(channels, groups, layers)
-    toy_matrices_section(toys)
-    steps_section(channels, groups)
-    measured_section(config)  # last: it may stop the page until a heavy model's measurement is confirmed
+    toy_part(config.groups, present)  # cheap (numpy): drawn first, while the measurement below computes
+    measured_section(config, present)  # last: it may stop the page until a heavy model's measurement is confirmed
 
 
 # Streamlit execs this file as a script on every rerun (also under AppTest), so main runs unconditionally.

@@ -1,7 +1,9 @@
 """Latency: the current model timed on this machine, the paper's Table 8 reproduced here, the roofline.
 
-A backend that fails for a config (export, ONNX Runtime session or run) is listed with its
-step and reason while the other backends' results are shown; tracebacks go to the server log.
+A backend that fails for a config (export, ONNX Runtime session, OpenVINO compile or run) is
+listed with its step and reason while the other backends' results are shown; tracebacks go
+to the server log. Table 8's headline puts each model on its fastest FP32 backend, with the
+per-backend speedups and a verdict computed from ONNX Runtime's profiles below it.
 """
 
 import logging
@@ -11,23 +13,26 @@ import streamlit as st
 
 from explorer import ShuffleNetConfig, paper
 from explorer import latency as lat
-from explorer.counting import MemoryRefused, check_memory
 from explorer.latency.kernel_profile import profile_ort
 from explorer.latency.roofline import GemmPeak, cached_gemm_peak, gemm_peak
-from explorer.latency.timing import NOISY_IQR_FRACTION
 from ui.controls import shared_controls
-from ui.jobs import JobRegistry, ResultStore, job_registry, result_store
+from ui.device import device_section
+from ui.jobs import JobRegistry, ResultStore, job_registry, profile_store, result_store
 from ui.latency import (
-    NUMBER_FORMATS,
-    PROFILE_NUMBER_COLUMNS,
-    TABLE8_TEXT_COLUMNS,
-    failures_markdown,
+    PROFILE_COLUMNS,
+    TABLE8_COLUMNS,
     latency_figure,
-    measurement_frame,
+    method_markdown,
     profile_frame,
+    refused,
+    show_failures,
+    show_table,
+    speedup_frame,
+    stored_frame,
     table8_frame,
 )
 from ui.page import page_setup
+from ui.presentation import caption, download_button, method_note
 from ui.text import input_size_text, shown_value
 
 log = logging.getLogger("explorer.pages.latency")
@@ -37,13 +42,29 @@ MIN_TIMES = (0.02, 0.1, 0.25, 0.5, 1.0, 2.0, 3.0)
 JOB_KEY = "lat_job"
 
 
-def machine_caption(cores: int) -> None:
+def machine_caption(cores: int, store: ResultStore) -> None:
     versions = lat.versions()
-    st.caption(
+    caption(
         f"Measured on this server: **{lat.cpu_model()}**, {cores} cores; torch {versions['torch']}, "
-        f"onnxruntime {versions['onnxruntime']}. Every number on this page is measured here unless it is marked "
-        "“reported in the paper”."
+        f"onnxruntime {versions['onnxruntime']}, openvino {versions['openvino']}. Every number on this page is "
+        "measured here unless it is marked “reported in the paper”."
     )
+    for warning in store.warnings:
+        st.warning(shown_value(warning, 400), icon="⚠️")
+
+
+def stored_section(store: ResultStore) -> None:
+    """Where measurements are kept, and all of them as CSV."""
+    st.header("Stored results")
+    where = f"`{store.path}`" if store.path is not None else "memory only, until the server restarts"
+    st.markdown(
+        f"Every measurement is kept in {where}: one session's result is shown to every session, with its age, "
+        "and survives a restart of the server. Press a measure button again to measure anew. Choose the folder "
+        "with `EXPLORER_DATA_DIR`; `python -m explorer results` lists, exports or clears them."
+    )
+    frame = stored_frame(store)
+    download_button(f"Download the stored results (CSV, {len(frame)} rows)", frame.to_csv(index=False),
+                       "latency_results.csv", "text/csv", key="lat_stored_csv", disabled=frame.empty)  # fmt: skip
 
 
 def settings_section(cores: int) -> tuple[int, int, float]:
@@ -51,42 +72,14 @@ def settings_section(cores: int) -> tuple[int, int, float]:
     with st.expander("Measurement settings (threads, batch, time per measurement)"):
         left, middle, right = st.columns(3)
         threads = int(left.number_input("Threads, for every backend", 1, max(cores, 1), cores, key="lat_threads",
-                                        help="torch.set_num_threads and ONNX Runtime's intra_op_num_threads; "
-                                             "PyTorch's previous setting is restored after each measurement."))
+                                        help="torch.set_num_threads, ONNX Runtime's intra_op_num_threads and "
+                                             "OpenVINO's INFERENCE_NUM_THREADS (one stream); PyTorch's previous "
+                                             "setting is restored after each measurement."))
         batch = int(middle.number_input("Batch size", 1, 256, 1, key="lat_batch"))
-        min_time = right.select_slider("Seconds of timed runs per measurement", MIN_TIMES, value=1.0, key="lat_min_time",
-                                       help="After warm-up; at least 5 runs (3 for very slow models).")  # fmt: skip
+        min_time = right.select_slider("Seconds of timed runs per measurement", MIN_TIMES, value=1.0,
+                                       key="lat_min_time",
+                                       help="After warm-up; at least 5 runs (3 for very slow models).")
     return threads, batch, min_time
-
-
-def show_table(measurements, key: str) -> None:
-    st.dataframe(measurement_frame(measurements), hide_index=True, width="stretch", column_config=NUMBER_FORMATS,
-                 key=key)  # fmt: skip
-    noisy = [m for m in measurements if m.timing.noisy or m.timing.contended]
-    if noisy:
-        st.warning(f"{len(noisy)} measurement(s) are noisy (IQR above {NOISY_IQR_FRACTION:.0%} of the median) or "
-                   "were taken while other processes used more than 10% of the CPUs: re-measure when the machine "
-                   "is quiet.", icon="⚠️")
-
-
-def refused(configs_and_backends, batch: int) -> str | None:
-    """The memory guard's message for the first request that would not fit, or None."""
-    for model_config, backends in configs_and_backends:
-        try:
-            check_memory(model_config, batch, backends)
-        except MemoryRefused as error:
-            return str(error)
-        except Exception:  # noqa: BLE001, S112 - the model does not even count: its measurement records why
-            continue
-    return None
-
-
-def show_failures(failures, anything_measured: bool) -> None:
-    """Which backends failed, at which step and why; a warning when other results are shown, else an error."""
-    show = st.warning if anything_measured else st.error
-    others = "the backends that worked are shown below" if anything_measured else "nothing could be measured"
-    show(f"{len(failures)} measurement(s) failed ({others}; details in the server log):\n\n"
-         + failures_markdown(failures), icon="⚠️")
 
 
 def measure_now(config: ShuffleNetConfig, backends: list[str], store: ResultStore, threads: int, batch: int,
@@ -121,13 +114,17 @@ def this_model_section(config: ShuffleNetConfig, store: ResultStore, threads: in
                        min_time: float) -> list[str]:
     """Measure the sidebar's model on the chosen backends; its stored results. Returns the backends chosen."""
     st.header("This model")
-    st.caption(f"{config.label}, input {input_size_text(config.input_size)}, batch {batch}, "
-               f"{threads} thread{'s' if threads > 1 else ''}.")  # fmt: skip
+    caption(f"{config.label}, input {input_size_text(config.input_size)}, batch {batch}, "
+            f"{threads} thread{'s' if threads > 1 else ''}.")  # fmt: skip
     backends = st.multiselect(
-        "Backends", list(lat.BACKENDS), default=["ort"], format_func=BACKEND_LABEL.get, key="lat_backends",
-        help="ONNX Runtime FP32 is usually the fastest here; add others to compare. " +
-             " · ".join(f"{b.label}: {b.description}" for b in lat.BACKENDS.values()),
+        "Backends", lat.available_backends(), default=["ort"], format_func=BACKEND_LABEL.get, key="lat_backends",
+        help="ONNX Runtime or OpenVINO FP32 is usually the fastest here; add others to compare. " +
+             " · ".join(f"{b.label}: {b.description}" for b in lat.BACKENDS.values()) + "".join(
+                 f" · Not offered: {BACKEND_LABEL[k]}: {lat.unavailable_reason(k)}." for k in lat.BACKENDS
+                 if lat.unavailable_reason(k)),
     )  # fmt: skip
+    for key in (k for k in lat.BACKENDS if lat.unavailable_reason(k)):
+        caption(f"{BACKEND_LABEL[key]} is not offered on this machine: {lat.unavailable_reason(key)}.")
     measure_clicked = st.button("Measure this model", type="primary", key="lat_measure", disabled=not backends)
     status = st.empty()
     if measure_clicked:
@@ -149,9 +146,10 @@ def this_model_section(config: ShuffleNetConfig, store: ResultStore, threads: in
 
 
 def best_metrics(mine) -> None:
+    """The fastest measurement's numbers; "fastest" is said only when two or more backends were measured."""
     best = lat.fastest(mine)
     columns = st.columns(3)
-    columns[0].metric("Fastest backend here", best.backend_label, border=True)
+    columns[0].metric("Fastest backend here" if len(mine) >= 2 else "Backend", best.backend_label, border=True)
     columns[1].metric("Median latency", f"{best.median_ms:.2f} ms", border=True,
                       help=f"IQR {best.timing.iqr_ms:.2f} ms over {best.timing.runs} runs")
     if best.roofline_fraction is not None:
@@ -161,17 +159,17 @@ def best_metrics(mine) -> None:
 
 def profile_section(config: ShuffleNetConfig, threads: int, batch: int) -> None:
     with st.expander("Where does the time go? ONNX Runtime's profile of this model"):
-        st.caption("ORT's own per-node profiler (20 runs after 3 warm-up runs), nodes grouped by what they do. "
-                   "Multiply-adds per second per group, against the FP32 GEMM peak, show which parts run like dense "
-                   "matrix products and which are limited by memory traffic and per-operator overhead.")
+        caption("ORT's own per-node profiler (20 runs after 3 warm-up runs), nodes grouped by what they do. "
+                "Multiply-adds per second per group, against the FP32 GEMM peak, show which parts run like dense "
+                "matrix products and which are limited by memory traffic and per-operator overhead.")
         if st.button("Profile this model", key="lat_profile"):
             run_profile(config, threads, batch)
         stored = st.session_state.get("lat_profile_rows")
         if stored and stored[:3] == (config, threads, batch):
-            rows, peak_rate = stored[3], stored[4]
-            st.dataframe(profile_frame(rows, peak_rate), hide_index=True, width="stretch", key="lat_profile_table",
-                         column_config={n: st.column_config.NumberColumn(format="%.2f")
-                                        for n in PROFILE_NUMBER_COLUMNS})  # fmt: skip
+            profile, peak_rate = stored[3], stored[4]
+            caption(profile.overhead_text())
+            st.dataframe(profile_frame(profile, peak_rate), hide_index=True, width="stretch",
+                         key="lat_profile_table", column_config=PROFILE_COLUMNS)
 
 
 def run_profile(config: ShuffleNetConfig, threads: int, batch: int) -> None:
@@ -183,8 +181,9 @@ def run_profile(config: ShuffleNetConfig, threads: int, batch: int) -> None:
         with st.spinner("Profiling (waits for other measurements to finish)…"):
             with lat.measurement_lock():
                 peak = gemm_peak(threads)
-            rows = profile_ort(config, threads, batch=batch)
-        st.session_state["lat_profile_rows"] = (config, threads, batch, rows, peak.macs_per_s)
+            profile = profile_ort(config, threads, batch=batch)
+        profile_store().put(profile)
+        st.session_state["lat_profile_rows"] = (config, threads, batch, profile, peak.macs_per_s)
     except Exception as error:  # export or ONNX Runtime fault: say so, log the traceback
         log.exception("ONNX Runtime profile of %s failed", config.label)
         st.error(f"ONNX Runtime's profile of this model failed (details in the server log): "
@@ -192,13 +191,14 @@ def run_profile(config: ShuffleNetConfig, threads: int, batch: int) -> None:
 
 
 def start_job(registry: JobRegistry, store: ResultStore, name: str, items, threads: int, batch: int,
-              min_time: float) -> None:
+              min_time: float, profile=()) -> None:
     message = refused([(c, [b for cc, b in items if cc == c]) for c in dict.fromkeys(c for c, _ in items)], batch)
     if message:
         st.session_state["lat_job_error"] = message
         return
     st.session_state.pop("lat_job_error", None)
-    st.session_state[JOB_KEY] = registry.start(name, items, threads, batch, min_time, store).id
+    st.session_state[JOB_KEY] = registry.start(name, items, threads, batch, min_time, store, profile,
+                                               profile_store()).id
 
 
 def job_panel(registry: JobRegistry) -> None:
@@ -229,24 +229,27 @@ def job_panel(registry: JobRegistry) -> None:
         st.success(f"{job.name}: {len(job.results)} measurements done.", icon="✅")
     if job.failures:
         show_failures(job.failures, bool(job.results))
+    if job.profile_error:
+        st.warning(f"No verdict: ONNX Runtime's profile failed (details in the server log): "
+                   f"{shown_value(job.profile_error, 300)}", icon="⚠️")
 
 
 def table8_section(registry: JobRegistry, store: ResultStore, threads: int, batch: int, min_time: float,
                    busy: bool) -> None:
     st.header("Table 8 on this machine")
-    st.caption(
+    caption(
         "The paper's Table 8 times ShuffleNet 0.5x (arch2, g = 3), ShuffleNet 1x (g = 3) and AlexNet at three input "
         f"sizes on {paper.TABLE8_DEVICE}. Here: the same three models, each backend, the threads and batch above. "
         "Theoretical speedup = ratio of multiply-adds incl. FC (AlexNet / model, same input)."
     )
     left, right = st.columns(2)
-    t8_backends = left.multiselect("Table 8 backends", list(lat.BACKENDS), default=list(lat.DEFAULT_BACKENDS),
+    t8_backends = left.multiselect("Table 8 backends", lat.available_backends(), default=list(lat.TABLE8_BACKENDS),
                                    format_func=BACKEND_LABEL.get, key="lat_t8_backends")
     input_names = {f"{h}x{w}": (h, w) for h, w in paper.TABLE8_INPUTS}
     t8_inputs = right.multiselect("Table 8 inputs", list(input_names), default=list(input_names), key="lat_t8_inputs")
     items = [(c, b) for c, b in lat.table8_jobs(t8_backends) if f"{c.input_size[0]}x{c.input_size[1]}" in t8_inputs]
     if st.button(f"Run Table 8 ({len(items)} measurements)", key="lat_t8_run", disabled=busy or not items):
-        start_job(registry, store, "Table 8", items, threads, batch, min_time)
+        start_job(registry, store, "Table 8", items, threads, batch, min_time, lat.verdict_configs())
         st.rerun()
     if "lat_job_error" in st.session_state:
         st.error(st.session_state["lat_job_error"])
@@ -263,23 +266,60 @@ def table8_results(store: ResultStore, threads: int, batch: int) -> None:
     model_order = [row.config for row in paper.TABLE8]
     t8.sort(key=lambda m: (paper.TABLE8_INPUTS.index(m.input_size), model_order.index(lat.model_key(m.config)),
                            list(lat.BACKENDS).index(m.backend)))
-    frame = table8_frame(lat.table8_records(t8))
-    st.dataframe(frame, hide_index=True, width="stretch", key="lat_t8_table",
-                 column_config={name: st.column_config.NumberColumn(format="%.2f") for name in frame.columns
-                                if name not in TABLE8_TEXT_COLUMNS})  # fmt: skip
-    best = lat.best_speedup(t8, paper.TABLE8[0].config)
-    if best:
-        columns = st.columns(3)
-        columns[0].metric("0.5x arch2 vs AlexNet at 224×224 (fastest backends)",
-                          f"{best['measured_speedup']:.1f}×", border=True,
-                          help=f"{best['model_backend']} {best['model_ms']:.2f} ms vs {best['alexnet_backend']} "
-                               f"{best['alexnet_ms']:.2f} ms")
-        columns[1].metric("Theoretical (multiply-adds incl. FC)", f"{best['theoretical_speedup']:.1f}×", border=True)
-        columns[2].metric("Reported in the paper (Snapdragon 820)",
-                          f"{paper.TABLE8_MEASURED_SPEEDUP:g}× of {paper.TABLE8_THEORETICAL_SPEEDUP:g}×", border=True)
+    st.dataframe(table8_frame(lat.table8_records(t8)), hide_index=True, width="stretch", key="lat_t8_table",
+                 column_config=TABLE8_COLUMNS)
     if any(m.timing.noisy or m.timing.contended for m in t8):
         st.warning("Some Table 8 measurements are noisy (IQR above 10% of the median) or were taken while other "
                    "processes or other sessions of this server used the CPUs: re-run at a quiet moment.", icon="⚠️")
+    speedup_section(t8, threads, batch)
+
+
+def speedup_section(t8, threads: int, batch: int) -> None:
+    """The headline (each model on its fastest FP32 backend), the per-backend speedups, and why they differ."""
+    best = lat.best_speedup(t8, paper.TABLE8[0].config)
+    if not best:
+        return
+    columns = st.columns(3)
+    columns[0].metric("0.5x arch2 vs AlexNet at 224×224, each on its fastest FP32 backend",
+                      f"{best['measured_speedup']:.1f}×", border=True,
+                      help=f"0.5x arch2 on {best['model_backend_label']} {best['model_ms']:.2f} ms, AlexNet on "
+                           f"{best['alexnet_backend_label']} {best['alexnet_ms']:.2f} ms")
+    columns[1].metric("Theoretical (multiply-adds incl. FC)", f"{best['theoretical_speedup']:.1f}×", border=True)
+    columns[2].metric("Reported in the paper (Snapdragon 820)",
+                      f"{paper.TABLE8_MEASURED_SPEEDUP:g}× of {paper.TABLE8_THEORETICAL_SPEEDUP:g}×", border=True)
+    caption(f"Fastest FP32 backends measured: 0.5x arch2 on **{best['model_backend_label']}** "
+               f"({best['model_ms']:.2f} ms), AlexNet on **{best['alexnet_backend_label']}** "
+               f"({best['alexnet_ms']:.2f} ms): {best['efficiency']:.2f} of the multiply-add ratio.")
+    per_backend = lat.backend_speedups(t8, paper.TABLE8[0].config)
+    if per_backend:
+        st.dataframe(speedup_frame(per_backend), hide_index=True, key="lat_t8_speedups",
+                     column_config={"Backend (both models)": st.column_config.TextColumn(width=260)})
+    verdict_section(t8, threads, batch)
+
+
+def verdict_section(t8, threads: int, batch: int) -> None:
+    """Why measured and theoretical differ, from ONNX Runtime's profiles of both models (made by the job)."""
+    profiles = profile_store()
+    found = [p for c in lat.verdict_configs() if (p := profiles.get(c, threads, batch)) is not None]
+    peak = cached_gemm_peak(threads)
+    verdict = lat.explain(t8, found, peak.macs_per_s if peak else None)
+    if verdict:
+        st.markdown(f"**Why measured and theoretical differ here.** {verdict}")
+        return
+    caption("The explanation needs ONNX Runtime's profiles of both models at 224×224 (a Table 8 run makes them).")
+    if st.button("Profile both models and explain", key="lat_t8_explain"):
+        try:
+            with st.spinner("Profiling 0.5x arch2 and AlexNet (waits for other measurements to finish)…"):
+                with lat.measurement_lock():
+                    gemm_peak(threads)
+                for config in lat.verdict_configs():
+                    profiles.put(profile_ort(config, threads, batch=batch))
+        except Exception as error:  # export or ONNX Runtime fault: say so, log the traceback
+            log.exception("ONNX Runtime profiles for the Table 8 verdict failed")
+            st.error("ONNX Runtime's profile failed (details in the server log): "
+                     f"{shown_value(lat.one_line(error), 300)}")
+            return
+        st.rerun()
 
 
 def at_input(model_config, input_size: tuple[int, int]):
@@ -304,57 +344,38 @@ def reference_section(config: ShuffleNetConfig, registry: JobRegistry, store: Re
         st.rerun()
 
 
-def chart_section(store: ResultStore, threads: int, batch: int, peak: GemmPeak | None) -> None:
+def chart_section(store: ResultStore, threads: int, batch: int, peak: GemmPeak | None, present: bool) -> None:
     st.header("Where multiply-adds predict speed, and where not")
     measured = [m for m in store.all() if m.threads == threads and m.batch == batch]
     if not measured:
         st.info("Measure something above to see it here.", icon="ℹ️")
         return
-    st.plotly_chart(latency_figure(measured, peak.macs_per_s if peak else None), key="lat_chart")
-    st.caption(
-        "Every model measured in this server process at these settings. Colour: ShuffleNet by its g (as on every "
-        "page), MobileNet grey, AlexNet black; symbol: backend. The dashed line is the latency if every "
+    st.plotly_chart(latency_figure(measured, peak.macs_per_s if peak else None, present=present), key="lat_chart")
+    caption(
+        "Every model measured on this machine at these settings (the stored results). Colour: ShuffleNet by its g "
+        "(as on every page), MobileNet grey, AlexNet black; symbol: backend. The dashed line is the latency if every "
         "multiply-add ran at the measured FP32 GEMM speed: points far above it are limited by memory traffic and "
         "per-operator overhead (depthwise and small grouped convolutions, channel shuffle), not by arithmetic."
     )
 
 
 def method_section(threads: int, peak: GemmPeak | None) -> None:
-    with st.expander("How the numbers are measured"):
-        st.markdown(
-            f"""
-* **Backends.** {"; ".join(f"**{b.label}**: {b.description}" for b in lat.BACKENDS.values())}. ONNX models are
-  exported from the same `nn.Module` (TorchScript exporter, opset 17), checked with `onnx.checker`, and their
-  outputs compared with PyTorch's on the same random input (max |Δ| column). INT8 is calibrated on random
-  inputs; its |Δ| is the drift from FP32, not an accuracy.
-* **Timing.** One thread count for every backend; warm-up, then time-based repetition (at least the seconds
-  chosen above and 5 runs); median, IQR, min and run count reported. A measurement whose IQR exceeds
-  {NOISY_IQR_FRACTION:.0%} of its median is flagged noisy.
-* **Roofline.** The FP32 GEMM throughput of this machine (`torch.mm` and ONNX Runtime `MatMul` of 1024² and
-  2048² matrices, best median, measured once per process and thread count); floor = multiply-adds / that
-  throughput; “% of GEMM peak” = floor / measured latency (INT8 can exceed 100%).
-* **Fairness.** One process-wide lock serialises all measurements (yours and other users'); a queued request
-  says so. Requests that would need more than half of the available memory are refused.
-* **Faults.** If a backend cannot be measured for a model (the ONNX export or `onnx.checker` fails, ONNX
-  Runtime's FP32 output differs from PyTorch's by more than {lat.FP32_PARITY_TOLERANCE:g} of the largest output,
-  or ONNX Runtime cannot open or run it), it is listed with the step and the reason and the other backends are
-  still measured; the traceback goes to the server log. Cancel stops a job at its next timed run or step.
-* **Random weights.** Models are freshly initialised (nothing is downloaded): timings do not depend on weight
-  values, but the INT8 drift does.
-"""
-        )
+    method_note("How the numbers are measured", method_markdown())
     if peak:
-        st.caption(f"FP32 GEMM peak at {threads} thread(s): {peak.gmacs:.1f} G multiply-adds/s "
-                   f"({peak.gflops:.1f} GFLOP/s), {peak.library} {peak.size}²{' — noisy' if peak.timing.noisy else ''}.")
+        noisy = " — noisy" if peak.timing.noisy else ""
+        rates = ", ".join(f"{library} {rate / 1e9:.1f}" for library, rate in peak.rates)
+        caption(f"FP32 GEMM peak at {threads} thread(s): {peak.gmacs:.1f} G multiply-adds/s "
+                f"({peak.gflops:.1f} GFLOP/s), {peak.library} {peak.size}²{noisy}"
+                f"{f' (best of {rates} G multiply-adds/s)' if rates else ''}.")
 
 
 def main() -> None:
-    page_setup("Latency")
+    present = page_setup("Latency")
     config = shared_controls()
     st.title("Latency")
     store, registry = result_store(), job_registry()
     cores = lat.default_threads()
-    machine_caption(cores)
+    machine_caption(cores, store)
     threads, batch, min_time = settings_section(cores)
     peak = cached_gemm_peak(threads)
     backends = this_model_section(config, store, threads, batch, min_time)
@@ -362,8 +383,10 @@ def main() -> None:
     current_job = registry.get(st.session_state.get(JOB_KEY))
     busy = current_job is not None and current_job.active
     table8_section(registry, store, threads, batch, min_time, busy)
+    device_section(config)
     reference_section(config, registry, store, backends, threads, batch, min_time, busy)
-    chart_section(store, threads, batch, peak)
+    chart_section(store, threads, batch, peak, present)
+    stored_section(store)
     method_section(threads, peak)
 
 

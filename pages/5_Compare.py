@@ -13,6 +13,7 @@ from ui.charts import compare_figure, stage_channels_figure
 from ui.controls import shared_controls
 from ui.latency import compare_latency_column, model_color
 from ui.page import page_setup
+from ui.presentation import caption, download_button
 from ui.text import input_size_text
 
 CURRENT = "Current model (sidebar)"
@@ -112,7 +113,7 @@ def cell(value: object) -> str:
 
 def side_by_side_section(frame: pd.DataFrame) -> None:
     st.header("Side by side")
-    st.caption(
+    caption(
         "Columns up to “Activations”: computed here (conventions: paper = convolution multiply-adds only; incl. FC "
         "adds the classifier; PyTorch FLOPs = 2 per multiply-add). “Reported” columns: copied from the paper, at "
         "224 × 224. AlexNet is built fully convolutionally, so its FC layers count as convolutions."
@@ -128,39 +129,39 @@ def side_by_side_section(frame: pd.DataFrame) -> None:
     )  # fmt: skip
     st.dataframe(side_by_side, hide_index=True, width="stretch", height="content",
                  column_config={"Figure": st.column_config.TextColumn(pinned=True)})  # fmt: skip
-    st.download_button("Download the comparison (CSV)", frame.to_csv(index=False), "comparison.csv", "text/csv")
+    download_button("Download the comparison (CSV)", frame.to_csv(index=False), "comparison.csv", "text/csv")
 
 
-def charts_section(rows: list[dict], colors: list[str]) -> None:
+def charts_section(rows: list[dict], colors: list[str], present: bool) -> None:
     left, right = st.columns(2, gap="large")
     with left:
         st.plotly_chart(
             compare_figure(rows, colors, "Multiply-adds (M, paper convention)",
-                           "Multiply-adds (millions, paper convention)", "Multiply-adds, computed here"),
+                           "Multiply-adds (millions, paper convention)", "Multiply-adds, computed here", present),
             key="compare_macs",
         )  # fmt: skip
     with right:
         st.plotly_chart(
-            compare_figure(rows, colors, "Params (M)", "Parameters (millions)", "Parameters, computed here"),
+            compare_figure(rows, colors, "Params (M)", "Parameters (millions)", "Parameters, computed here", present),
             key="compare_params",
         )
 
 
-def layout_section(models: list[tuple[str, ModelConfig]]) -> None:
+def layout_section(models: list[tuple[str, ModelConfig]], present: bool) -> None:
     shufflenets = [(label, m) for label, m in models if isinstance(m, ShuffleNetConfig)]
     if not shufflenets:
         return
     st.header("Layout: output channels per stage")
-    st.plotly_chart(stage_channels_figure(shufflenets, "Output channels, computed here"), key="compare_channels")
+    st.plotly_chart(stage_channels_figure(shufflenets, "Output channels, computed here", present), key="compare_channels")
     if len({m.groups for _, m in shufflenets}) < len(shufflenets):
-        st.caption("Bars are coloured by g, so two models with the same g share a colour; hover for the names.")
+        caption("Bars are coloured by g, so two models with the same g share a colour; hover for the names.")
 
 
 def main() -> None:
-    page_setup("Compare")
+    present = page_setup("Compare")
     config = shared_controls()
     st.title("Compare")
-    st.caption(
+    caption(
         f"Every model is built and counted here at the sidebar's input size ({input_size_text(config.input_size)}); "
         "the paper's numbers, where it reports the model, are in separate columns marked “reported in the paper” "
         "(at 224 × 224)."
@@ -174,8 +175,8 @@ def main() -> None:
     frame = pd.DataFrame(rows)
     frame.insert(LATENCY_POSITION, "Latency", compare_latency_column([m for _, m in models]))
     side_by_side_section(frame)
-    charts_section(rows, [model_color(m) for _, m in models])
-    layout_section(models)
+    charts_section(rows, [model_color(m) for _, m in models], present)
+    layout_section(models, present)
 
 
 # Streamlit execs this file as a script on every rerun (also under AppTest), so main runs unconditionally.

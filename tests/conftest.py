@@ -10,14 +10,17 @@ without the multipage app around it, so ``st.page_link`` cannot resolve the othe
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import io
 import json
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -39,6 +42,16 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 ARTIFACTS = ROOT / "test-artifacts"
+# No cache warm-up thread (ui/warmup.py) in this process: it would compete with the tests and
+# add misses to the cache counters of tests/test_cache_bounds.py. Servers started here keep it.
+os.environ["EXPLORER_WARMUP"] = "0"
+
+# Results outlive a process (the SQLite result store in the data directory): every test
+# session gets a fresh, empty data directory of its own, so no test sees another run's
+# results and no run touches the user's own; a `streamlit run` server gets another one.
+TEST_DATA_DIR = Path(tempfile.mkdtemp(prefix="explorer-test-data-"))
+os.environ["EXPLORER_DATA_DIR"] = str(TEST_DATA_DIR)
+atexit.register(shutil.rmtree, TEST_DATA_DIR, ignore_errors=True)
 
 
 def open_app(page: str = ENTRY, query: dict[str, str] | None = None, run: bool = True):
@@ -220,25 +233,39 @@ def _stop(process: subprocess.Popen) -> None:
         process.wait(timeout=15)
 
 
+def start_server(port: int, log_path: Path, *extra: str) -> tuple[subprocess.Popen, object]:
+    """``streamlit run streamlit_app.py`` on 127.0.0.1:``port`` (its own process group), output to ``log_path``."""
+    log_path.parent.mkdir(exist_ok=True)
+    log = open(log_path, "wb")
+    command = [
+        sys.executable, "-m", "streamlit", "run", ENTRY,
+        "--server.headless", "true", "--server.address", "127.0.0.1", "--server.port", str(port),
+        "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none", *extra,
+    ]  # fmt: skip
+    env = {**os.environ, "EXPLORER_WARMUP": "1", "EXPLORER_DATA_DIR": str(TEST_DATA_DIR / f"server-{port}")}
+    return subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                            env=env), log  # fmt: skip
+
+
+def stop_server(process: subprocess.Popen, log) -> None:
+    _stop(process)
+    log.close()
+
+
+free_port, wait_healthy = _free_port, _wait_healthy  # for the benchmarks, which reuse them
+
+
 @pytest.fixture(scope="session")
 def streamlit_server():
     """Start ``streamlit run streamlit_app.py`` on a free loopback port; yield its base URL."""
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
-    ARTIFACTS.mkdir(exist_ok=True)
-    log = open(ARTIFACTS / "streamlit-server.log", "wb")
-    command = [
-        sys.executable, "-m", "streamlit", "run", ENTRY,
-        "--server.headless", "true", "--server.address", "127.0.0.1", "--server.port", str(port),
-        "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
-    ]  # fmt: skip
-    process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    process, log = start_server(port, ARTIFACTS / "streamlit-server.log")
     try:
         _wait_healthy(url, process, timeout=90)
         yield url
     finally:
-        _stop(process)
-        log.close()
+        stop_server(process, log)
 
 
 @pytest.fixture(scope="session")
@@ -256,12 +283,18 @@ def browser():
             chromium.close()
 
 
-@pytest.fixture
-def tab(browser):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+@contextlib.contextmanager
+def browser_tab(browser, viewport: dict[str, int]):
+    """A page in a fresh browser context (its own cookies: its own Streamlit session)."""
+    context = browser.new_context(viewport=viewport)
     context.set_default_timeout(60_000)
-    tab = context.new_page()
     try:
-        yield tab
+        yield context.new_page()
     finally:
         context.close()
+
+
+@pytest.fixture
+def tab(browser):
+    with browser_tab(browser, {"width": 1400, "height": 1000}) as page:
+        yield page

@@ -17,6 +17,7 @@ from __future__ import annotations
 import ast
 import json
 import os
+import re
 import subprocess
 import sys
 import tomllib
@@ -108,8 +109,9 @@ BANNED_ATTRIBUTE_CALLS = {
     ("v1", "iframe"): "embeds another page (st.components.v1.iframe)",
     ("st", "file_uploader"): "uploads need a size limit, safe parsing and tests first",
 }
-# The one raw HTML the app sends: a constant style sheet (no value from a user), per file.
-ALLOWED_STYLE_SHEETS = {"ui/page.py": "NARROW_SCREEN_CSS"}
+# st.html is allowed for exactly one thing: the app's own stylesheet, ``st.html(style_tag(...))`` in
+# ui/presentation.py (module constants only, no user value; test_the_only_raw_html_is_a_stylesheet).
+STYLESHEET = ("ui/presentation.py", "style_tag")
 # Uploads are allowed only here, each with max_upload_size (MB) at most this: none today.
 ALLOWED_UPLOADERS: set[tuple[str, int]] = set()
 MAX_UPLOAD_MB = 1
@@ -136,11 +138,11 @@ def _is_true(node: ast.AST | None) -> bool:
     return isinstance(node, ast.Constant) and node.value is True
 
 
-def _allowed_style_sheet(node: ast.Call, name: tuple[str, ...], where: str) -> bool:
-    """``st.html(CONSTANT)`` with the constant this file is allowed (checked to be a plain style sheet below)."""
+def _is_stylesheet(node: ast.Call, name: tuple[str, ...], where: str) -> bool:
+    """``st.html(style_tag(...))`` in the one module allowed to write the app's stylesheet."""
     argument = node.args[0] if len(node.args) == 1 and not node.keywords else None
-    return (name == ("st", "html") and isinstance(argument, ast.Name)
-            and ALLOWED_STYLE_SHEETS.get(where) == argument.id)  # fmt: skip
+    return (name[-2:] == ("st", "html") and where == STYLESHEET[0] and isinstance(argument, ast.Call)
+            and isinstance(argument.func, ast.Name) and argument.func.id == STYLESHEET[1])  # fmt: skip
 
 
 def findings(source: str, where: str) -> list[Finding]:
@@ -169,7 +171,7 @@ def findings(source: str, where: str) -> list[Finding]:
                     allowed = (where, getattr(node, "lineno", 0)) in ALLOWED_UPLOADERS
                     if not (allowed and isinstance(limit, ast.Constant) and 0 < limit.value <= MAX_UPLOAD_MB):
                         flag(node, "file_uploader without an allowed size limit")
-                elif not _allowed_style_sheet(node, name, where):
+                elif not _is_stylesheet(node, name, where):
                     flag(node, ".".join(name) + ": " + BANNED_ATTRIBUTE_CALLS[name[-2:]])
             if name[-1:] == ("load",) and name[-2:-1] in (("np",), ("numpy",)) and _is_true(
                     keywords.get("allow_pickle")):
@@ -209,24 +211,16 @@ def test_the_checker_finds_each_banned_construct(snippet, expected):
     assert found and expected in found[0].what, found
 
 
-def test_only_the_allowed_constant_style_sheet_passes_st_html():
-    assert findings("st.html(NARROW_SCREEN_CSS)", "ui/page.py") == []
-    for snippet, where in (("st.html(NARROW_SCREEN_CSS)", "ui/other.py"), ("st.html(OTHER_CSS)", "ui/page.py"),
-                           ("st.html(f'<style>{x}</style>')", "ui/page.py")):
-        assert findings(snippet, where) and "st.html" in findings(snippet, where)[0].what, (snippet, where)
+def test_the_only_raw_html_is_a_stylesheet():
+    """What ``st.html`` receives: one <style> element, no tag, URL or script inside, in both modes."""
+    from ui.presentation import style_tag
 
-
-@pytest.mark.parametrize("where, name", ALLOWED_STYLE_SHEETS.items())
-def test_each_allowed_style_sheet_is_a_constant_with_nothing_but_css(where, name):
-    """A module-level string literal (no f-string, nothing a user sends): one <style> element, no markup, no URL."""
-    tree = ast.parse((ROOT / where).read_text(encoding="utf-8"))
-    [value] = [node.value for node in tree.body if isinstance(node, ast.Assign)
-               and [t.id for t in node.targets if isinstance(t, ast.Name)] == [name]]  # fmt: skip
-    assert isinstance(value, ast.Constant) and isinstance(value.value, str), ast.dump(value)
-    css = value.value
-    assert css.startswith("<style>") and css.endswith("</style>") and css.count("<") == 2, css
-    for risky in ("url(", "@import", "expression(", "javascript:"):
-        assert risky not in css.lower()
+    assert findings("st.html(style_tag(True))", "pages/x.py")  # anywhere else it is still refused
+    assert findings("st.html(f'<b>{name}</b>')", STYLESHEET[0])
+    for present in (False, True):
+        tag = style_tag(present)
+        assert re.fullmatch(r"<style>[^<>]*</style>", tag), tag
+        assert not re.search(r"url\(|@import|expression|javascript", tag, re.I)
 
 
 def test_the_checker_leaves_harmless_lookalikes_alone():

@@ -446,7 +446,8 @@ def test_ort_profile_groups_shufflenet_nodes_and_counts_their_macs():
     from explorer.latency.kernel_profile import profile_ort
 
     config = ShuffleNetConfig(groups=2, width=0.5, input_size=(64, 64))
-    rows = profile_ort(config, threads=1, runs=3)
+    profile = profile_ort(config, threads=1, runs=3)
+    rows = profile.rows
     by = {r.category: r for r in rows}
     for part in ("1x1 GConv, compress (+BN, ReLU)", "3x3 depthwise conv (+BN)", "1x1 GConv, expand (+BN, add, ReLU)",
                  "Channel shuffle (Reshape, Transpose)", "Conv1 3x3 (+BN, ReLU)", "FC"):
@@ -456,11 +457,22 @@ def test_ort_profile_groups_shufflenet_nodes_and_counts_their_macs():
     counted = sum(r.macs for r in rows)
     model_macs = complexity(config).macs_with_fc.value
     assert model_macs <= counted <= 1.5 * model_macs  # NCHWc may pad channels to multiples of 8
+    # scaled to the median measured without the profiler: the scaled times add up to that median
+    assert profile.median_ms > 0 and profile.kernel_ms == pytest.approx(sum(r.ms for r in rows))
+    assert sum(profile.scaled_ms(r) for r in rows) == pytest.approx(profile.median_ms)
+    assert profile.overhead == pytest.approx(profile.kernel_ms / profile.median_ms)
+    text = profile.overhead_text()
+    assert f"{profile.median_ms:.2f} ms" in text and f"{profile.kernel_ms:.2f} ms" in text
+    compress = by["1x1 GConv, compress (+BN, ReLU)"]
+    assert profile.rate(compress) == pytest.approx(compress.macs / (profile.scaled_ms(compress) / 1e3))
+    assert profile.rate(by["Channel shuffle (Reshape, Transpose)"]) is None
+    # the weights each group reads: the depthwise layers' are 9 per channel, far fewer than the 1x1 layers'
+    assert 0 < by["3x3 depthwise conv (+BN)"].weights < compress.weights
 
 
 def test_ort_profile_of_a_non_shufflenet_by_conv_kind():
     from explorer.latency.kernel_profile import profile_ort
 
-    rows = profile_ort(MobileNetConfig(width=0.25, input_size=(64, 64)), threads=1, runs=2)
-    kinds = {r.category for r in rows}
+    profile = profile_ort(MobileNetConfig(width=0.25, input_size=(64, 64)), threads=1, runs=2)
+    kinds = {r.category for r in profile.rows}
     assert "3x3 depthwise conv" in kinds and "1x1 conv" in kinds

@@ -45,8 +45,31 @@ def test_table8_json_restricted_to_one_input():
         for key in ("median_ms", "iqr_ms", "runs", "macs", "measured_speedup", "theoretical_speedup", "paper_ms"):
             assert key in r
     assert payload["results"][2]["measured_speedup"] == pytest.approx(1.0)
-    speedup = payload["summary"]["speedup_0_5x_arch2_vs_alexnet_224"]
+    summary = payload["summary"]
+    speedup = summary["speedup_0_5x_arch2_vs_alexnet_224"]
     assert speedup["theoretical_speedup"] > 15
+    assert speedup["rule"] == "each model on its fastest FP32 backend measured" and speedup["model_backend"] == "ort"
+    assert [r["backend"] for r in summary["speedup_0_5x_arch2_vs_alexnet_224_per_backend"]] == ["ort"]
+    assert all(r["compile_s"] > 0 for r in payload["results"])  # ORT session creation, apart from the latency
+    # the verdict, computed from ORT's profiles of both models made on the exports this run already had
+    assert [p["model"] for p in summary["profiles"]] == ["ShuffleNet 0.5x arch2 (g=3)", "AlexNet"]
+    for profile in summary["profiles"]:
+        assert sum(r["scaled_ms"] for r in profile["rows"]) == pytest.approx(profile["median_ms_without_profiler"])
+    verdict = summary["verdict"]
+    assert verdict.startswith(f"Measured {speedup['measured_speedup']:.1f}× against "
+                              f"{speedup['theoretical_speedup']:.1f}× in multiply-adds")
+    assert "classifier" in verdict and "In ONNX Runtime's profile of ShuffleNet 0.5x arch2 (g=3)" in verdict
+
+
+def test_table8_runs_the_fastest_runtimes_unless_told():
+    from explorer.cli import build_parser
+    from explorer.commands.bench import jobs_from_args
+
+    parser = build_parser()
+    table8 = jobs_from_args(parser.parse_args(["bench", "--table8"]))
+    assert len(table8) == 18 and {b for _, b in table8} == {"ort", "openvino"}
+    single = jobs_from_args(parser.parse_args(["bench", "--groups", "3"]))
+    assert [b for _, b in single] == ["torch", "ort"]
 
 
 def test_text_output_with_repeat_prints_the_ratio():

@@ -162,23 +162,29 @@ def test_checker_failure_is_an_export_failure_and_removes_the_file(fresh_tmp, mo
     assert failure.stage == "export" and failure.reason == f"ValidationError: {INJECTED}"
 
 
-def test_a_real_parity_mismatch_is_an_export_failure(fresh_tmp, monkeypatch):
-    """The graph ONNX Runtime runs comes from a model with other weights: its outputs really differ."""
+def export_other_weights(monkeypatch) -> None:
+    """The exported graph comes from a copy of the model with other weights: its outputs really differ."""
     real_export = onnx_export.export_onnx
 
-    def export_other_weights(model, *args, **kwargs):
+    def export(model, *args, **kwargs):
         other = copy.deepcopy(model)
         with torch.no_grad():
             for parameter in other.parameters():
                 parameter.mul_(1.5)
         return real_export(other, *args, **kwargs)
 
-    monkeypatch.setattr(onnx_export, "export_onnx", export_other_weights)
+    monkeypatch.setattr(onnx_export, "export_onnx", export)
+
+
+@pytest.mark.parametrize("backend, runtime", [("ort", "ONNX Runtime"), ("openvino", "OpenVINO")])
+def test_a_real_parity_mismatch_is_an_export_failure(fresh_tmp, monkeypatch, backend, runtime):
+    """The graph the runtime runs comes from a model with other weights; FP32 is judged for both runtimes."""
+    export_other_weights(monkeypatch)
     with lat.LatencyRunner(threads=1, **FAST) as runner:
-        results = runner.measure_many([(TINY, "ort"), (TINY, "torch")])
-    failure = only(results.failures, "ort")
+        results = runner.measure_many([(TINY, backend), (TINY, "torch")])
+    failure = only(results.failures, backend)
     assert failure.stage == "export"
-    assert failure.reason.startswith("ParityMismatch: the ONNX Runtime output differs from PyTorch's")
+    assert failure.reason.startswith(f"ParityMismatch: the {runtime} output differs from PyTorch's")
     assert [m.backend for m in results.measurements] == ["torch"]
 
 
@@ -195,17 +201,20 @@ def test_parity_rules():
 
 
 def test_session_failure_keeps_pytorch_and_the_roofline(fresh_tmp, monkeypatch, caplog):
-    """ONNX Runtime cannot open any session: the GEMM peak falls back to torch.mm, torch is measured."""
+    """ONNX Runtime cannot open any session: the GEMM peak comes from the other libraries, torch is measured."""
     from explorer.latency import roofline
 
     monkeypatch.setattr(roofline, "_CACHE", {})  # measure the peak again, with ORT broken
     monkeypatch.setattr(roofline, "_ATTEMPTS", {})
+    monkeypatch.setenv("EXPLORER_DATA_DIR", str(fresh_tmp.parent / "data"))  # and no peak stored before
     break_session(monkeypatch)
     with lat.LatencyRunner(threads=1, **FAST) as runner:
         results = runner.measure_many([(TINY, "ort"), (TINY, "torch")])
     [measured] = results.measurements
     assert measured.backend == "torch" and measured.gemm_macs_per_s > 0
-    assert roofline.cached_gemm_peak(1).library == "torch.mm"
+    peak = roofline.cached_gemm_peak(1)
+    assert peak.library in ("torch.mm", "OpenVINO MatMul")
+    assert [library for library, _ in peak.rates] == ["torch.mm", "OpenVINO MatMul"]  # ORT's left out, logged
     failure = only(results.failures, "ort")
     assert failure.stage == "session" and INJECTED in failure.reason
     assert any(r.name == "explorer.latency.roofline" for r in caplog.records)
@@ -223,6 +232,45 @@ def test_run_failure_keeps_pytorch(fresh_tmp, monkeypatch, after):
     failure = only(results.failures, "ort")
     assert failure.stage == "run" and INJECTED in failure.reason
     assert [m.backend for m in results.measurements] == ["torch"]
+
+
+def break_openvino(monkeypatch, method: str = "compile_model") -> None:
+    """``openvino.Core.<method>`` raises (the process's Core is an instance of that class)."""
+    import openvino
+
+    monkeypatch.setattr(openvino.Core, method, raise_injected)
+
+
+@pytest.mark.parametrize("method", ["compile_model", "read_model"])
+def test_openvino_compile_failure_keeps_the_other_backends(fresh_tmp, monkeypatch, caplog, method):
+    with lat.measurement_lock():
+        lat.roofline.gemm_peak(1)  # measured before OpenVINO breaks (its MatMul compiles through Core too)
+    break_openvino(monkeypatch, method)
+    jobs = [(TINY, "torch"), (TINY, "openvino"), (TINY, "ort"), (TINY, "openvino-int8")]
+    with lat.LatencyRunner(threads=1, **FAST) as runner:
+        results = runner.measure_many(jobs)
+    assert [m.backend for m in results.measurements] == ["torch", "ort"]
+    assert all(m.median_ms > 0 for m in results.measurements)
+    assert [(f.backend, f.stage) for f in results.failures] == [("openvino", "compile"), ("openvino-int8", "compile")]
+    for failure in results.failures:
+        assert failure.reason == f"RuntimeError: {INJECTED} second line of the message"
+    assert "during OpenVINO reading, reshaping (static input shape) and compiling the model" in \
+        results.failures[0].message()
+    records = logged_failures(caplog)
+    assert records and records[0].exc_info is not None
+    assert "OpenVINO FP32 failed for ShuffleNet 0.25x (g=8) at 64x64" in records[0].getMessage()
+
+
+def test_openvino_run_failure_keeps_the_other_backends(fresh_tmp, monkeypatch):
+    import openvino
+
+    with lat.measurement_lock():
+        lat.roofline.gemm_peak(1)
+    monkeypatch.setattr(openvino.InferRequest, "infer", raise_injected)
+    with lat.LatencyRunner(threads=1, **FAST) as runner:
+        results = runner.measure_many([(TINY, "openvino"), (TINY, "ort")])
+    assert [m.backend for m in results.measurements] == ["ort"]
+    assert only(results.failures, "openvino").stage == "run"
 
 
 def test_a_model_that_cannot_build_is_a_build_failure(fresh_tmp, monkeypatch):
@@ -284,9 +332,10 @@ def test_memory_refusal_is_not_a_failure():
 
 
 def start_job(items, min_time: float = 0.02):
-    from ui.jobs import JobRegistry, ResultStore
+    from explorer.latency.store import open_store
+    from ui.jobs import JobRegistry
 
-    store = ResultStore()
+    store = open_store(":memory:")
     return JobRegistry().start("test job", items, 1, 1, min_time, store), store
 
 
@@ -327,7 +376,7 @@ def test_cancelled_job_stops_during_a_long_measurement(fresh_tmp):
 
 
 def test_job_stopped_by_an_unexpected_error_logs_it(fresh_tmp, monkeypatch, caplog):
-    from ui.jobs import ResultStore
+    from explorer.latency.store import ResultStore
 
     monkeypatch.setattr(ResultStore, "put", raise_injected)
     finish(job := start_job([(TINY, "torch")])[0])
@@ -364,6 +413,20 @@ def test_page_shows_pytorch_results_and_what_failed(fresh_tmp, monkeypatch, capl
     assert logged_failures(caplog)[0].exc_info is not None
     at.run()  # still there on the next rerun, while the same settings are shown
     assert any("failed" in w for w in page_warnings(at))
+
+
+def test_page_shows_onnx_runtime_when_openvino_cannot_compile(fresh_tmp, monkeypatch, caplog):
+    break_openvino(monkeypatch)
+    at = short(open_app(PAGE, {"groups": "2", "width": "0.25", "input": "64x64"}))
+    at.multiselect(key="lat_backends").set_value(["ort", "openvino"])
+    at.button(key="lat_measure").click().run()
+    assert_clean(at)
+    table = next(d.value for d in at.dataframe if "Median (ms)" in d.value.columns)
+    assert list(table["Backend"]) == ["ONNX Runtime FP32"]
+    [warning] = [w for w in page_warnings(at) if "failed" in w]
+    assert "OpenVINO FP32" in warning and "at step **compile**" in warning
+    assert f"RuntimeError: {INJECTED} second line of the message" in warning and "Traceback" not in warning
+    assert {m.label: m.value for m in at.metric}["Backend"] == "ONNX Runtime FP32"  # one measured: not "fastest"
 
 
 def test_page_says_so_when_nothing_could_be_measured(fresh_tmp, monkeypatch):
@@ -433,6 +496,18 @@ def test_cli_json_lists_failures_and_keeps_torch(fresh_tmp, monkeypatch, capsys)
                                     "backend_label": "ONNX Runtime FP32", "stage": "export",
                                     "reason": f"RuntimeError: {INJECTED} second line of the message"}]
     assert "FAILED at export" in err and "Traceback" not in err
+
+
+def test_cli_json_lists_an_openvino_compile_failure(fresh_tmp, monkeypatch, capsys):
+    break_openvino(monkeypatch)
+    status, out, err = bench_in_process(capsys, "--groups", "8", "--width", "0.25", "--input", "64x64",
+                                        "--backends", "ort,openvino", *QUICK, "--json")
+    assert status == 0
+    payload = json.loads(out)
+    assert [r["backend"] for r in payload["results"]] == ["ort"]
+    assert payload["results"][0]["compile_s"] > 0  # the ORT session's creation, apart from the latency
+    assert [(f["backend"], f["stage"]) for f in payload["failures"]] == [("openvino", "compile")]
+    assert "FAILED at compile" in err and "Traceback" not in err
 
 
 def test_cli_text_exit_1_when_nothing_was_measured(fresh_tmp, monkeypatch, capsys):

@@ -46,9 +46,18 @@ def wait_for_job(at, timeout: float = 400.0, until=None):
 def test_page_loads_without_measuring():
     at = open_app(PAGE)
     assert_clean(at)
+    offered = at.multiselect(key="lat_backends").options
+    assert "OpenVINO FP32" in offered and "OpenVINO INT8" in offered
+    reason = lat.unavailable_reason("openvino-bf16")
+    assert ("OpenVINO BF16 (reduced precision)" in offered) == (reason is None)
+    if reason:  # not offered on this CPU: the page and the help say why
+        assert "Not offered: OpenVINO BF16 (reduced precision): OpenVINO's CPU plugin" in \
+            at.multiselect(key="lat_backends").help
+        assert f"OpenVINO BF16 (reduced precision) is not offered on this machine: {reason}." in \
+            [c.value for c in at.caption]
     headers = [h.value for h in at.header]
-    assert headers == ["This model", "Table 8 on this machine", "Reference models",
-                       "Where multiply-adds predict speed, and where not"]
+    assert headers == ["This model", "Table 8 on this machine", "On your device", "Reference models",
+                       "Where multiply-adds predict speed, and where not", "Stored results"]
     assert any("fully convolutionally" in m.value for m in at.markdown)
     assert not at.warning
     assert at.button(key="lat_t8_run").label == "Run Table 8 (18 measurements)"
@@ -63,8 +72,12 @@ def test_quick_measurement_of_the_sidebar_model():
     assert list(table["Backend"]) == ["PyTorch eager", "ONNX Runtime FP32"]
     assert set(table["Input"]) == {"480×640"} and set(table["Threads"]) == {1}
     assert (table["Runs"] >= 3).all()
+    # PyTorch has no session to create and nothing to compare with: "—", never "None"
+    assert list(table["Compile (s)"])[0] == "—" and float(list(table["Compile (s)"])[1]) >= 0
+    assert list(table["Max |Δ| vs PyTorch"])[0] == "—"
+    assert "None" not in table.astype(str).to_string()
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["Fastest backend here"] in ("PyTorch eager", "ONNX Runtime FP32")
+    assert metrics["Fastest backend here"] in ("PyTorch eager", "ONNX Runtime FP32")  # two measured
     assert metrics["Median latency"].endswith(" ms")
     # cached: the Compare page's helper now returns it, without measuring
     from ui.latency import compare_latency_column, latency_summary
@@ -77,25 +90,48 @@ def test_quick_measurement_of_the_sidebar_model():
     assert spec["layout"]["xaxis"]["type"] == "log" and spec["layout"]["yaxis"]["type"] == "log"
     assert "Multiply-adds" in spec["layout"]["xaxis"]["title"]["text"]
     assert "ms" in spec["layout"]["yaxis"]["title"]["text"]
+    labels = [t for trace in spec["data"] if trace.get("mode") == "markers+text" for t in trace["text"]]
+    assert "ShuffleNet 0.25x (g=8) · ONNX Runtime FP32 · 480×640" in labels  # every point says what it is
+    for axis in ("xaxis", "yaxis"):  # ticks written in full ("0.5, 1, 2"), never a bare "2, 5" per decade
+        ticks = spec["layout"][axis]
+        assert [float(t.replace(",", "")) for t in ticks["ticktext"]] == pytest.approx(ticks["tickvals"])
 
 
 def test_table8_job_runs_in_the_background_with_progress():
     at = short(open_app(PAGE))
-    at.multiselect(key="lat_t8_backends").set_value(["ort"])
+    assert at.multiselect(key="lat_t8_backends").value == ["ort", "openvino"]  # the fastest FP32 runtimes here
     at.multiselect(key="lat_t8_inputs").set_value(["224x224"])
     at.run()
-    assert at.button(key="lat_t8_run").label == "Run Table 8 (3 measurements)"
+    assert at.button(key="lat_t8_run").label == "Run Table 8 (6 measurements)"
     at.button(key="lat_t8_run").click().run()
     assert_clean(at)
     job = wait_for_job(at)
     assert job.state == "done", job.error
     assert_clean(at)
-    table = next(d.value for d in at.dataframe if "Paper ms (reported in the paper)" in d.value.columns)
-    assert list(table["Model"]) == ["ShuffleNet 0.5x arch2 (g=3)", "ShuffleNet 1x (g=3)", "AlexNet"]
-    assert list(table["Paper ms (reported in the paper)"]) == [15.2, 37.8, 184.0]
-    assert table["Measured speedup over AlexNet"].iloc[2] == pytest.approx(1.0)
+    [element] = [d for d in at.dataframe if "Paper ms (reported in the paper)" in d.value.columns]
+    table = element.value
+    assert list(table["Model"]) == ["ShuffleNet 0.5x arch2 (g=3)"] * 2 + ["ShuffleNet 1x (g=3)"] * 2 + ["AlexNet"] * 2
+    assert list(table["Backend"]) == ["ONNX Runtime FP32", "OpenVINO FP32"] * 3
+    assert list(table["Paper ms (reported in the paper)"]) == [15.2, 15.2, 37.8, 37.8, 184.0, 184.0]
+    assert list(table["Measured speedup over AlexNet"])[4:] == ["1.0×", "1.0×"]
+    # the paper's columns beside the measured ones, the identifying ones pinned, names wide enough; no "None"
+    columns = list(table.columns)
+    assert columns[:5] == ["Model", "Input", "Backend", "Median (ms)", "Paper ms (reported in the paper)"]
+    assert columns.index("Paper speedup (reported in the paper)") == columns.index("Measured speedup over AlexNet") + 1
+    config = json.loads(element.proto.columns)
+    assert [c for c in columns if config.get(c, {}).get("pinned")] == columns[:5]
+    assert config["Model"]["width"] >= 8 * len("ShuffleNet 0.5x arch2 (g=3)")
+    assert "None" not in table.astype(str).to_string()
+    # the headline: each model on its fastest FP32 backend, named; the speedup per backend; why they differ
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Reported in the paper (Snapdragon 820)"] == "13× of 18×"
+    assert metrics["0.5x arch2 vs AlexNet at 224×224, each on its fastest FP32 backend"].endswith("×")
+    assert any(c.value.startswith("Fastest FP32 backends measured: 0.5x arch2 on **") for c in at.caption)
+    speedups = next(d.value for d in at.dataframe if "Backend (both models)" in d.value.columns)
+    assert list(speedups["Backend (both models)"]) == ["ONNX Runtime FP32", "OpenVINO FP32"]
+    [verdict] = [m.value for m in at.markdown if m.value.startswith("**Why measured and theoretical differ here.**")]
+    assert "per multiply-add" in verdict and "In ONNX Runtime's profile of ShuffleNet 0.5x arch2 (g=3)" in verdict
+    assert "AlexNet" in verdict and "classifier" in verdict
     assert any("done" in s.value for s in at.success)
 
 
@@ -140,3 +176,9 @@ def test_profile_shows_where_the_time_goes():
     parts = {"1x1 GConv, compress (+BN, ReLU)", "3x3 depthwise conv (+BN)", "Channel shuffle (Reshape, Transpose)"}
     assert parts <= where
     assert table["Share (%)"].sum() == pytest.approx(100, abs=0.5)
+    # scaled to the median measured without the profiler, and the profiler's overhead said in words
+    [overhead] = [c.value for c in at.caption if c.value.startswith("Without the profiler a run takes")]
+    median = float(overhead.split("takes ")[1].split(" ms")[0])
+    assert table["ms per run (share × median)"].sum() == pytest.approx(median, abs=0.02)
+    assert "so each group's time is shown as its share of the profile × that median" in overhead
+    assert set(table[table["Multiply-adds (M)"] == 0]["G multiply-adds/s"]) == {"—"}

@@ -103,7 +103,10 @@ def test_steps4_and_5_follow_the_sidebars_groups():
     assert "4 of 16 input channels (25%)" in texts(at)
     at = lecture(5, groups="4")
     [figure] = plotly_specs(at)
-    assert figure["layout"]["title"]["text"] == "Where each input channel goes (C = 16, g = 4)"
+    assert figure["layout"]["title"]["text"] == "GConv output: C = 16 channels in g = 4 groups"  # the animation
+    assert [frame["name"] for frame in figure["frames"]] == ["0", "1", "2", "3"]  # reshape, transpose, flatten
+    flattened = figure["frames"][3]["data"][0]["customdata"]  # (group, position after the shuffle) per channel
+    assert [position for _, position in flattened] == [4 * (c % 4) + c // 4 for c in range(16)]
     assert "16 of 16 input channels (100%)" in texts(at) and "instead of 4 of 16" in texts(at)
     at = lecture(4, groups="1")
     assert "shown with g = 3" in texts(at)

@@ -22,6 +22,11 @@ def titles(at) -> list[str]:
     return [spec["layout"]["title"]["text"] for spec in plotly_specs(at)]
 
 
+def measured_with_shuffle(at) -> dict:
+    """The measured heatmap with the shuffle (found by its title: the page has other figures before it)."""
+    return next(s for s in plotly_specs(at) if s["layout"]["title"]["text"].startswith("With shuffle"))
+
+
 def takeaways(at) -> list[str]:
     return [m.value for m in at.markdown if m.value.startswith("#### Takeaway")]
 
@@ -31,10 +36,24 @@ def page():
     return open_app(PAGE)
 
 
-def test_default_page_shows_fig1_the_shuffle_and_the_measurement(page):
-    at = page
+def fig1_diagrams(at) -> list[str]:
+    """Fig. 1's three diagrams: one wiring is drawn at a time (issue 11), so open each tab in turn."""
+    dots = []
+    for title in ("(a) no cross-group exchange", "(b) inputs from different groups", "(c) channel shuffle"):
+        at.session_state["mix_fig1_tab"] = title  # what a click on the tab does
+        at.run()
+        [dot] = graphviz_specs(at)
+        dots.append(dot)
+    return dots
+
+
+def test_default_page_shows_fig1_the_shuffle_and_the_measurement():
+    at = open_app(PAGE)
     assert_clean(at)
-    a, b, c = graphviz_specs(at)
+    assert len(graphviz_specs(at)) == 1 and "(c) channel shuffle" in graphviz_specs(at)[0]  # (c) first, alone
+    labels = download_labels(at)
+    assert labels.count("Diagram (DOT)") == 1
+    a, b, c = fig1_diagrams(at)
     assert "(a) no cross-group exchange: C=12, g=3, 2 group convs" in a
     assert "(b) inputs from different groups" in b and "(c) channel shuffle" in c
     assert "shuffle" in c and "s2_0" in c and "s2_0" not in a  # only (c) has a shuffle rank
@@ -43,8 +62,6 @@ def test_default_page_shows_fig1_the_shuffle_and_the_measurement(page):
     assert len(heatmaps) == 5  # three toy matrices + measured with and without shuffle
     assert any("Where each input channel goes" in t for t in titles(at))
     assert any("how far information spreads" in t for t in titles(at))
-    labels = download_labels(at)
-    assert labels.count("Diagram (DOT)") == 3
     assert any(label.startswith("Matrix with shuffle (CSV") for label in labels)
     toy, measured = takeaways(at)
     assert "4 of 12 input channels (33.3%) without a shuffle, but 12 of 12 input channels (100%)" in toy
@@ -106,12 +123,12 @@ def test_toy_groups_follow_the_sidebar():
 
 def test_stage_and_scope_change_the_measurement():
     at = open_app(PAGE)
-    before = [s for s in plotly_specs(at)]
+    before = measured_with_shuffle(at)
     at.radio(key="mix_stage").set_value(4).run()
     assert_clean(at)
     measured = takeaways(at)[1]
     assert "Stage4" in measured and "33.3% of the input channels without shuffle" in measured
-    assert plotly_specs(at)[4] != before[4]  # the measured heatmap with shuffle
+    assert measured_with_shuffle(at) != before
     at.radio(key="mix_scope").set_value("stage").run()
     assert_clean(at)
     measured = takeaways(at)[1]
@@ -149,3 +166,32 @@ def test_a_single_group_has_nothing_to_shuffle():
     assert_clean(at)
     assert "nothing to shuffle" in takeaways(at)[0]
     assert "100% of the input channels without shuffle" in takeaways(at)[1]
+
+
+def reading_text(at) -> str:
+    """The text of the page's markdown elements (the "Reading it" section among them)."""
+    assert any(m.value == "Reading it" for m in at.subheader)
+    return " ".join(m.value for m in at.markdown)
+
+
+@pytest.mark.parametrize("scope", ["stride1", "stage"])
+def test_reading_it_follows_the_scope(scope):
+    """The "Reading it" text states the fraction the chart shows without shuffle, for both scopes.
+
+    Stage3 of 1x g=3: stride-1 units alone keep an output channel at 1/g = 33.3% of their input;
+    from the stage's own input it is 66.7% (the stride-2 unit's concat puts channels of two input
+    groups into one block of the stride-1 units). The old text said 33.3% for both.
+    """
+    at = open_app(PAGE)
+    at.radio(key="mix_stage").set_value(3).run()
+    at.radio(key="mix_scope").set_value(scope).run()
+    assert_clean(at)
+    chart = next(s for s in plotly_specs(at) if "how far information spreads" in s["layout"]["title"]["text"])
+    without = array(chart["data"][1]["y"])[-1]
+    shown = f"{without:.1f}%"
+    assert shown == ("33.3%" if scope == "stride1" else "66.7%")
+    text = reading_text(at)
+    assert shown in text
+    if scope == "stage":
+        assert "however many units are stacked" not in text or "33.3%" not in text
+        assert "exactly 1/g = 33.3%" not in text

@@ -33,7 +33,8 @@ from explorer.shufflenet import MAX_GROUPS, MAX_INPUT_SIDE, MIN_INPUT_SIDE, WIDT
 from explorer.shufflenet.plan import stage2_base_channels
 
 from .page import navigation
-from .text import shown_value
+from . import presentation
+from .text import link_warning, shown_value
 
 CUSTOM = "custom"
 INPUT_PRESETS = ("224x224", "480x640", "720x1280")
@@ -166,12 +167,6 @@ PARSERS = {
     "input": (_parse_input, f"HEIGHTxWIDTH with each side from {MIN_INPUT_SIDE} to {MAX_INPUT_SIDE}, e.g. 480x640"),
 }
 DEFAULT_TEXT = {key: value for key, value in query_values(DEFAULTS).items()}
-
-
-def link_warning(key: str, value: object, allowed: str, default: str) -> str:
-    """The one wording of a refused link value: names the key, shows the value escaped, says what is allowed."""
-    return (f"Ignored the link's `{key}` value “{shown_value(value)}”: {key} must be {allowed}. "
-            f"Using the default, {key}={default}.")  # fmt: skip
 
 
 def config_from_query(params: dict[str, str]) -> tuple[ShuffleNetConfig, list[str]]:
@@ -321,11 +316,12 @@ def shared_controls() -> ShuffleNetConfig:
         st.warning(message, icon="⚠️")
     _write_query_params(config)
     with st.sidebar:
-        st.caption(f"Current model: **{config.label}**, input {config.input_size[0]}×{config.input_size[1]}.")
+        presentation.caption(f"Current model: **{config.label}**, input {config.input_size[0]}×{config.input_size[1]}.")
         note = groups_note(config.groups)
         if note:
-            st.caption(note)
-        st.caption("The address bar holds a link to this exact model: copy it to share.")
+            presentation.caption(note)
+        presentation.caption("The address bar holds a link to this exact model: copy it to share.")
+    presentation.sidebar_toggle()
     return config
 
 

@@ -4,21 +4,40 @@ Pure functions of library results (no Streamlit), so the tests can read the DOT.
 number in a label comes from the measured model (``UnitRow`` / ``LayoutRow``); channel
 groups are drawn as coloured cells with ``ui.style.group_color`` (group i has one
 colour in every diagram), and the model's g has ``groups_color(g)``, as in the charts.
+Font sizes come from ``ui.style.diagram_font(present)`` (nothing smaller than 10 pt, 13 pt
+in presentation mode); the app draws the diagrams at their natural size, so that is what
+a reader sees (13.3 px, 17.3 px).
 """
 
 from __future__ import annotations
 
+import hashlib
 import html
+import re
 import shutil
 
 from explorer import ShuffleNetConfig
 from explorer.counting import LayoutRow, UnitRow
 
-from .style import NEUTRAL, group_color, groups_color
+from .style import NEUTRAL, diagram_font, group_color, groups_color, text_color
 
 FONT = "Helvetica"
 MAX_DRAWN_GROUPS = 8  # beyond this, the group strip shows the first 8 and an ellipsis
 CELLS_PER_GROUP = 3
+
+
+def content_named(dot: str) -> str:
+    """The DOT with its graph named after its content (``digraph unit`` -> ``digraph unit_1a2b3c4d5e``).
+
+    Streamlit's graphviz element (d3-graphviz) updates a diagram in place, matching the old
+    and new drawings by name and pre-computing a path morph for every node and edge they share,
+    with a ``getPointAtLength`` call per pixel of outline, animation or not: 2-2.5 s of
+    browser time for the Architecture page's three diagrams after a sidebar click. A new
+    name per content shares nothing with the previous drawing, which is then replaced, not morphed.
+    """
+    digest = hashlib.sha1(dot.encode()).hexdigest()[:10]
+    return re.sub(r"^(\s*(?:di)?graph)\s+(\w+)?\s*\{", lambda m: f"{m.group(1)} {m.group(2) or 'g'}_{digest} {{", dot,
+                  count=1)  # fmt: skip
 
 
 def _size(size: tuple[int, int] | None) -> str:
@@ -29,7 +48,7 @@ def _text(value: object) -> str:
     return html.escape(str(value), quote=True)
 
 
-def _strip(groups: int, shuffled: bool) -> str:
+def _strip(groups: int, shuffled: bool, font: float) -> str:
     """A row of coloured cells: channels grouped (GConv) or interleaved (after shuffle).
 
     With g groups of ``CELLS_PER_GROUP`` channels each, grouped order is
@@ -43,15 +62,15 @@ def _strip(groups: int, shuffled: bool) -> str:
         order = [g for g in range(drawn) for _ in range(per_group)]
     cells = "".join(f'<TD BGCOLOR="{group_color(g)}" WIDTH="7" HEIGHT="9"></TD>' for g in order)
     if groups > drawn:
-        cells += f'<TD BORDER="0"><FONT POINT-SIZE="9">+{groups - drawn} groups</FONT></TD>'
+        cells += f'<TD BORDER="0"><FONT POINT-SIZE="{font:g}">+{groups - drawn} groups</FONT></TD>'
     return cells, len(order) + (1 if groups > drawn else 0)
 
 
-def _box(title: str, detail: str, strip: tuple[str, int] | None = None, fill: str = "#ffffff") -> str:
+def _box(title: str, detail: str, font: float, strip: tuple[str, int] | None = None, fill: str = "#ffffff") -> str:
     """An HTML-like label: a bold title, a detail line and an optional group strip."""
     rows = [f'<TR><TD BORDER="0"><B>{_text(title)}</B></TD></TR>']
     if detail:
-        rows.append(f'<TR><TD BORDER="0"><FONT POINT-SIZE="11">{_text(detail)}</FONT></TD></TR>')
+        rows.append(f'<TR><TD BORDER="0"><FONT POINT-SIZE="{font + 1:g}">{_text(detail)}</FONT></TD></TR>')
     if strip is not None:
         cells, _ = strip
         rows.append(
@@ -61,32 +80,36 @@ def _box(title: str, detail: str, strip: tuple[str, int] | None = None, fill: st
     return f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="2" BGCOLOR="{fill}">{"".join(rows)}</TABLE>>'
 
 
-def _header(name: str, rankdir: str) -> list[str]:
+def _header(name: str, rankdir: str, font: float) -> list[str]:
     return [
         f"digraph {name} {{",
         f'  graph [rankdir={rankdir}, fontname="{FONT}", nodesep=0.25, ranksep=0.3, bgcolor="transparent"];',
-        f'  node [shape=box, style="rounded,filled", fillcolor="#ffffff", fontname="{FONT}", fontsize=12, margin="0.08,0.04"];',
-        f'  edge [fontname="{FONT}", fontsize=10, color="{NEUTRAL}"];',
+        f'  node [shape=box, style="rounded,filled", fillcolor="#ffffff", fontname="{FONT}", fontsize={font + 2:g}, '
+        'margin="0.08,0.04"];',
+        f'  edge [fontname="{FONT}", fontsize={font:g}, color="{NEUTRAL}"];',
     ]
 
 
-def network_dot(config: ShuffleNetConfig, layout: tuple[LayoutRow, ...], units: tuple[UnitRow, ...]) -> str:
+def network_dot(config: ShuffleNetConfig, layout: tuple[LayoutRow, ...], units: tuple[UnitRow, ...],
+                present: bool = False) -> str:
     """The whole network, one row per part: stem, Stage2, Stage3, Stage4, classifier.
 
-    Rows of a few nodes each keep the picture roughly square, so it stays readable
-    when Streamlit scales it to the page width.
+    Rows of a few nodes each, left-aligned (invisible edges tie the rows' first nodes; the
+    real edge from one row's end to the next row's start does not pull them into a
+    staircase), keep the picture narrow enough to show at its natural size.
     """
+    font = diagram_font(present)
     accent = groups_color(config.groups)
     by_name = {row.layer: row for row in layout if row.layer}
     image, conv1, maxpool = by_name["Image"], by_name["Conv1"], by_name["MaxPool"]
-    lines = _header("network", "TB")
+    lines = _header("network", "TB", font)
     lines.append(f'  image [label="Image\\n3 ch, {_size(image.output_size)}", fillcolor="#f4f4f4"];')
     lines.append(f'  conv1 [label="Conv1 3×3, stride 2\\n{conv1.output_channels} ch, {_size(conv1.output_size)}"];')
     lines.append(
         f'  maxpool [label="MaxPool 3×3, stride 2\\n{conv1.output_channels} ch, {_size(maxpool.output_size)}"];'
     )
     lines.append("  { rank=same; image -> conv1 -> maxpool; }")
-    previous = "maxpool"
+    previous, first_node = "maxpool", "image"
     shuffle = "channel shuffle" if config.shuffle and config.groups > 1 else "no shuffle"
     for stage in (2, 3, 4):
         stage_units = [u for u in units if u.stage == stage]
@@ -94,7 +117,7 @@ def network_dot(config: ShuffleNetConfig, layout: tuple[LayoutRow, ...], units: 
         lines.append(f"  subgraph cluster_stage{stage} {{")
         lines.append(
             f'    label="Stage{stage}: {len(stage_units)} units, g = {config.groups}, {shuffle}"; '
-            f'color="{accent}"; penwidth=2; style="rounded"; labeljust=r; fontname="{FONT}"; fontsize=13;'
+            f'color="{accent}"; penwidth=2; style="rounded"; labeljust=l; fontname="{FONT}"; fontsize={font + 3:g};'
         )
         first_label = (
             f"Unit 1, stride 2 (concat)\\n{first.in_channels} → {first.out_channels} ch, {_size(first.output_size)}"
@@ -108,15 +131,17 @@ def network_dot(config: ShuffleNetConfig, layout: tuple[LayoutRow, ...], units: 
             lines.append(f'    s{stage}rest [label="{label}", color="{accent}"];')
             lines.append(f"    {{ rank=same; s{stage}u1 -> s{stage}rest; }}")
         lines.append("  }")
-        lines.append(f"  {previous} -> s{stage}u1;")
-        previous = f"s{stage}rest" if rest else f"s{stage}u1"
+        lines.append(f"  {previous} -> s{stage}u1 [constraint=false];")
+        lines.append(f"  {first_node} -> s{stage}u1 [style=invis, weight=10];")
+        previous, first_node = (f"s{stage}rest" if rest else f"s{stage}u1"), f"s{stage}u1"
     pool, fc = by_name["GlobalPool"], by_name["FC"]
     lines.append(f'  pool [label="Global avg pool {_size(pool.kernel)}\\n{units[-1].out_channels} ch, 1×1"];')
     lines.append(f'  fc [label="FC\\n{fc.output_channels} classes", fillcolor="#f4f4f4"];')
-    lines.append(f"  {previous} -> pool;")
+    lines.append(f"  {previous} -> pool [constraint=false];")
+    lines.append(f"  {first_node} -> pool [style=invis, weight=10];")
     lines.append("  { rank=same; pool -> fc; }")
     lines.append("}")
-    return "\n".join(lines)
+    return content_named("\n".join(lines))
 
 
 def unit_input_size(units: tuple[UnitRow, ...], index: int, stem_size: tuple[int, int]) -> tuple[int, int]:
@@ -124,32 +149,34 @@ def unit_input_size(units: tuple[UnitRow, ...], index: int, stem_size: tuple[int
     return stem_size if index == 0 else units[index - 1].output_size
 
 
-def unit_dot(unit: UnitRow, in_size: tuple[int, int]) -> str:
+def unit_dot(unit: UnitRow, in_size: tuple[int, int], present: bool = False) -> str:
     """One ShuffleNet unit as in Fig. 2b (stride 1, add) or Fig. 2c (stride 2, concat)."""
+    font = diagram_font(present)
     stride2 = unit.stride == 2
     branch_out = unit.out_channels - unit.in_channels if stride2 else unit.out_channels
     g1, g2 = unit.first_groups, unit.last_groups
     figure = "Fig. 2c" if stride2 else "Fig. 2b"
-    lines = _header("unit", "TB")
+    lines = _header("unit", "TB", font)
     lines.append(
-        f'  label="Stage{unit.stage}, unit {unit.unit} ({figure}, stride {unit.stride})"; labelloc=t; fontsize=14;'
+        f'  label="Stage{unit.stage}, unit {unit.unit} ({figure}, stride {unit.stride})"; labelloc=t; '
+        f"fontsize={font + 4:g};"
     )
     lines.append(f'  input [label="input\\n{unit.in_channels} ch, {_size(in_size)}", fillcolor="#f4f4f4"];')
     first_title = "1×1 GConv" if g1 > 1 else "1×1 Conv (not grouped)"
     first_detail = f"{unit.in_channels} → {unit.bottleneck} ch, groups = {g1}; BN, ReLU"
-    lines.append(f"  gconv1 [label={_box(first_title, first_detail, _strip(g1, False))}];")
+    lines.append(f"  gconv1 [label={_box(first_title, first_detail, font, _strip(g1, False, font))}];")
     lines.append("  input -> gconv1;")
     previous = "gconv1"
     if unit.shuffle:
         detail = f"{unit.bottleneck} ch as ({g2}, {unit.bottleneck // g2}) → transpose → flatten"
-        lines.append(f"  shuffle [label={_box('Channel shuffle', detail, _strip(g2, True))}];")
+        lines.append(f"  shuffle [label={_box('Channel shuffle', detail, font, _strip(g2, True, font))}];")
         lines.append(f"  {previous} -> shuffle;")
         previous = "shuffle"
     dw_detail = f"{unit.bottleneck} ch, stride {unit.stride}, {_size(unit.output_size)}; BN"
-    lines.append(f"  dwconv [label={_box('3×3 DWConv', dw_detail)}];")
+    lines.append(f"  dwconv [label={_box('3×3 DWConv', dw_detail, font)}];")
     lines.append(f"  {previous} -> dwconv;")
     second_detail = f"{unit.bottleneck} → {branch_out} ch, groups = {g2}; BN"
-    lines.append(f"  gconv2 [label={_box('1×1 GConv', second_detail, _strip(g2, False))}];")
+    lines.append(f"  gconv2 [label={_box('1×1 GConv', second_detail, font, _strip(g2, False, font))}];")
     lines.append("  dwconv -> gconv2;")
     if stride2:
         lines.append(f'  shortcut [label="3×3 AvgPool, stride 2\\n{unit.in_channels} ch, {_size(unit.output_size)}"];')
@@ -163,7 +190,7 @@ def unit_dot(unit: UnitRow, in_size: tuple[int, int]) -> str:
     lines.append(f'  relu [label="ReLU\\n{unit.out_channels} ch, {_size(unit.output_size)}", fillcolor="#f4f4f4"];')
     lines.append("  merge -> relu;")
     lines.append("}")
-    return "\n".join(lines)
+    return content_named("\n".join(lines))
 
 
 def dot_available() -> bool:
@@ -182,22 +209,25 @@ def dot_to_svg(dot: str) -> bytes | None:
         return None
 
 
-def _colour_cells(order: list[int]) -> str:
-    return "".join(f'<TD BGCOLOR="{group_color(g)}" WIDTH="22" HEIGHT="22"></TD>' for g in order)
+def _colour_cells(order: list[int], font: float) -> str:
+    """One cell per channel in its group's colour, holding the group number (colour is not the only cue)."""
+    return "".join(f'<TD BGCOLOR="{group_color(g)}" WIDTH="24" HEIGHT="24"><FONT COLOR="{text_color(group_color(g))}" '
+                   f'POINT-SIZE="{font:g}">{g}</FONT></TD>' for g in order)  # fmt: skip
 
 
-def shuffle_demo_dot(groups: int = 3, per_group: int = 3) -> str:
-    """The Overview's tiny Fig. 1: channels coloured by group, before and after the shuffle."""
+def shuffle_demo_dot(groups: int = 3, per_group: int = 3, present: bool = False) -> str:
+    """The Overview's tiny Fig. 1: channels coloured and numbered by group, before and after the shuffle."""
+    font = diagram_font(present)
     before = [g for g in range(groups) for _ in range(per_group)]
     after = [g for _ in range(per_group) for g in range(groups)]
     table = '<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="2"><TR><TD>{}</TD>{}</TR></TABLE>>'
-    return "\n".join([
+    return content_named("\n".join([
         "digraph shuffle {",
         '  graph [rankdir=TB, bgcolor="transparent", nodesep=0.2, ranksep=0.35];',
-        f'  node [shape=plaintext, fontname="{FONT}", fontsize=13];',
-        f'  edge [color="{NEUTRAL}", fontname="{FONT}", fontsize=11];',
-        f"  before [label={table.format(f'after GConv (g = {groups})', _colour_cells(before))}];",
-        f"  after [label={table.format('after channel shuffle', _colour_cells(after))}];",
+        f'  node [shape=plaintext, fontname="{FONT}", fontsize={font + 3:g}];',
+        f'  edge [color="{NEUTRAL}", fontname="{FONT}", fontsize={font + 1:g}];',
+        f"  before [label={table.format(f'after GConv (g = {groups})', _colour_cells(before, font))}];",
+        f"  after [label={table.format('after channel shuffle', _colour_cells(after, font))}];",
         f'  before -> after [label=" reshape ({groups}, {per_group}) → transpose → flatten"];',
         "}",
-    ])  # fmt: skip
+    ]))  # fmt: skip

@@ -1,7 +1,11 @@
-"""Latency measurements that outlive a script run: the process-wide result store and background jobs.
+"""Latency measurements that outlive a script run: the shared result store and background jobs.
 
-* ``result_store()``: every measurement made in this server process, keyed by
-  (config incl. input, backend, threads, batch); shared by all sessions, bounded.
+* ``result_store()``: every measurement made on this machine, kept across restarts in the
+  data directory's SQLite file (``explorer.latency.store``) and shared by every session of
+  this server and every CLI process.
+* ``profile_store()``: ONNX Runtime profiles (``explorer.latency.Profile``) made by jobs or
+  pages in this process, keyed by (config incl. input, threads, batch), bounded: the
+  Table 8 verdict reads them.
 * ``job_registry()``: background measurement jobs (Table 8, reference models). A job runs
   in its own thread (named ``explorer-job-<id>``) through ``LatencyRunner.measure_many``,
   the library's one measuring loop: it takes the measurement lock per measurement (so two
@@ -9,7 +13,9 @@
   (between the steps of a measurement and between timed runs), records a backend that
   fails for a config and goes on with the others, and reports progress the page polls
   with ``st.fragment(run_every=...)``. Its ONNX files live in the job's
-  ``LatencyRunner`` directory, removed when the thread ends, whatever ended it.
+  ``LatencyRunner`` directory, removed when the thread ends, whatever ended it. A job
+  given ``profile`` configs profiles those it measured afterwards, on the same exports
+  (a profile that fails is logged and costs only the verdict).
 """
 
 from __future__ import annotations
@@ -18,54 +24,53 @@ import itertools
 import logging
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Sequence
 
 import streamlit as st
 
-from explorer.latency import BACKENDS, BackendFailure, LatencyRunner, Measurement, one_line
+from explorer.latency import BACKENDS, BackendFailure, LatencyRunner, Measurement, Profile, one_line, to_profile
+from explorer.latency.store import ResultStore, open_store
 
 log = logging.getLogger(__name__)
 
-STORE_ENTRIES = 512
 JOB_THREAD_PREFIX = "explorer-job-"
-
-
-class ResultStore:
-    """Thread-safe map of Measurement.key() -> newest Measurement (oldest dropped past the bound)."""
-
-    def __init__(self, entries: int = STORE_ENTRIES) -> None:
-        self._lock = threading.Lock()
-        self._items: dict[tuple, Measurement] = {}
-        self._entries = entries
-
-    def put(self, measurement: Measurement) -> None:
-        with self._lock:
-            self._items.pop(measurement.key(), None)
-            self._items[measurement.key()] = measurement
-            while len(self._items) > self._entries:
-                self._items.pop(next(iter(self._items)))
-
-    def get(self, config, backend: str, threads: int, batch: int = 1) -> Measurement | None:
-        with self._lock:
-            return self._items.get((config, backend, threads, batch))
-
-    def for_config(self, config, batch: int = 1) -> list[Measurement]:
-        with self._lock:
-            return [m for m in self._items.values() if m.config == config and m.batch == batch]
-
-    def all(self) -> list[Measurement]:
-        with self._lock:
-            return list(self._items.values())
-
-    def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
 
 
 @st.cache_resource(show_spinner=False)
 def result_store() -> ResultStore:
-    return ResultStore()
+    """The result store of this server: the SQLite file in the data directory, shared by every session."""
+    return open_store()
+
+
+PROFILE_ENTRIES = 32
+
+
+class ProfileStore:
+    """Thread-safe map of (config, threads, batch) -> newest ``Profile`` (oldest dropped past the bound)."""
+
+    def __init__(self, entries: int = PROFILE_ENTRIES) -> None:
+        self._guard = threading.Lock()
+        self._profiles: OrderedDict[tuple, Profile] = OrderedDict()
+        self._limit = entries
+
+    def put(self, profile: Profile) -> None:
+        key = (profile.config, profile.threads, profile.batch)
+        with self._guard:
+            self._profiles[key] = profile
+            self._profiles.move_to_end(key)
+            if len(self._profiles) > self._limit:
+                self._profiles.popitem(last=False)
+
+    def get(self, config, threads: int, batch: int = 1) -> Profile | None:
+        with self._guard:
+            return self._profiles.get((config, threads, batch))
+
+
+@st.cache_resource(show_spinner=False)
+def profile_store() -> ProfileStore:
+    return ProfileStore()
 
 
 # --------------------------------------------------------------------------- jobs
@@ -89,6 +94,8 @@ class Job:
     results: list = field(default_factory=list)
     failures: list = field(default_factory=list)  # BackendFailure: this backend could not be measured for a config
     error: str = ""
+    profile: list = field(default_factory=list)  # configs to profile once measured (the Table 8 verdict)
+    profile_error: str = ""
     started: float = field(default_factory=time.time)
     finished: float | None = None
     thread: threading.Thread | None = None
@@ -115,14 +122,14 @@ class JobRegistry:
         self._ids = itertools.count(1)
 
     def start(self, name: str, items: Sequence, threads: int, batch: int, min_time: float,
-              store: ResultStore) -> Job:
-        job = Job(next(self._ids), name, list(items), threads, batch, min_time)
+              store: ResultStore, profile: Sequence = (), profiles: ProfileStore | None = None) -> Job:
+        job = Job(next(self._ids), name, list(items), threads, batch, min_time, profile=list(profile))
         with self._lock:
             self._jobs[job.id] = job
             for old in [j for j in self._jobs.values() if not j.active and j.id != job.id][:-16]:
                 self._jobs.pop(old.id, None)  # keep a few finished jobs for their sessions
-        job.thread = threading.Thread(target=self._run, args=(job, store), name=f"{JOB_THREAD_PREFIX}{job.id}",
-                                      daemon=True)
+        job.thread = threading.Thread(target=self._run, args=(job, store, profiles),
+                                      name=f"{JOB_THREAD_PREFIX}{job.id}", daemon=True)
         job.thread.start()
         return job
 
@@ -135,7 +142,21 @@ class JobRegistry:
             return [j for j in self._jobs.values() if j.active]
 
     @staticmethod
-    def _run(job: Job, store: ResultStore) -> None:
+    def _profile(job: Job, runner: LatencyRunner, measured: list, profiles: ProfileStore) -> None:
+        """Profile the job's ``profile`` configs that it exported (``explorer.latency.to_profile``); a failure is
+        logged and noted, never raised."""
+        for config in [c for c in to_profile(measured) if c in job.profile]:
+            if job.cancel.is_set():
+                return
+            job.current = f"ONNX Runtime profile of {config.label} {config.input_size[0]}×{config.input_size[1]}"
+            try:
+                profiles.put(runner.profile(config))
+            except Exception as error:  # noqa: BLE001 - the measurements stand; the verdict says it is missing
+                log.exception("%s job %d: profile of %s failed", job.name, job.id, config.label)
+                job.profile_error = one_line(error)
+
+    @staticmethod
+    def _run(job: Job, store: ResultStore, profiles: ProfileStore | None = None) -> None:
         def on_wait(seconds: float) -> None:
             job.waiting_s = seconds
 
@@ -156,6 +177,8 @@ class JobRegistry:
             with LatencyRunner(job.threads, job.batch, job.min_time) as runner:
                 results = runner.measure_many(job.items, on_start=on_start, progress=progress, cancel=job.cancel,
                                               on_wait=on_wait)  # fmt: skip
+                if profiles is not None and not results.cancelled:
+                    JobRegistry._profile(job, runner, results.measurements, profiles)
             job.state = "cancelled" if results.cancelled else "done"
         except Exception as error:  # shown on the page (one line); the traceback goes to the server log
             log.exception("%s job %d stopped by an unexpected error", job.name, job.id)

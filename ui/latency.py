@@ -1,8 +1,11 @@
 """What the Latency lab shows: result tables, failure notes, the latency chart, and summaries for other pages.
 
-* ``measurement_frame`` / ``table8_frame`` / ``profile_frame``: the Latency page's tables
-  (with ``NUMBER_FORMATS``, their column formats).
-* ``failures_markdown(failures)``: which backend failed, at which step and why, escaped.
+* ``measurement_frame`` / ``table8_frame`` / ``profile_frame`` / ``speedup_frame``: the
+  Latency page's tables (with ``NUMBER_FORMATS``, ``TABLE8_COLUMNS``, ``PROFILE_COLUMNS``:
+  their column formats and pins). A value that is missing reads ``MISSING`` ("—").
+* ``failures_markdown(failures)``: which backend failed, at which step and why, escaped;
+  ``show_failures`` / ``show_table`` / ``refused`` / ``method_markdown``: what the Latency
+  page draws with them.
 * ``latency_summary(config)`` / ``compare_latency_column(configs)``: what other pages show
   for a config that was already measured; they never measure.
 * ``latency_figure(measurements, peak)``: latency vs multiply-adds (log-log) with the
@@ -11,6 +14,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Sequence
 
 import pandas as pd
@@ -18,9 +22,20 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from explorer import MobileNetConfig, ShuffleNetConfig
-from explorer.latency import BACKENDS, STAGES, BackendFailure, Measurement, default_threads
+from explorer.counting import MemoryRefused, check_memory
+from explorer.latency import (
+    BACKENDS,
+    FP32_PARITY_TOLERANCE,
+    STAGES,
+    BackendFailure,
+    Measurement,
+    Profile,
+    default_threads,
+)
+from explorer.latency.timing import NOISY_IQR_FRACTION
+from explorer.latency.store import ResultStore, age_text
 
-from .charts import style_figure
+from .charts import log_axis, style_figure
 from .jobs import result_store
 from .style import NEUTRAL, groups_color
 from .text import shown_value
@@ -30,9 +45,22 @@ REASON_SHOWN = 300  # characters of a failure's reason on the page (the log has 
 
 # --------------------------------------------------------------------------- tables
 
+MISSING = "—"  # a value that was not measured or does not apply: never a literal "None"
+
+
+def shown(value: float | None, digits: int = 2, scale: float = 1.0, suffix: str = "") -> str:
+    """A number that may be missing, as text: ``MISSING`` for None or NaN."""
+    if value is None or value != value:
+        return MISSING
+    return f"{value * scale:.{digits}f}{suffix}"
+
+
+def _flags(noisy: bool, contended: bool) -> str:
+    return ", ".join(flag for flag, on in (("noisy", noisy), ("busy", contended)) if on)
+
 
 def measurement_frame(measurements: Sequence[Measurement]) -> pd.DataFrame:
-    """One row per measurement: timing, flags, multiply-adds, roofline and parity."""
+    """One row per measurement: timing, flags, multiply-adds, roofline, parity and compile time."""
     return pd.DataFrame([{
         "Model": m.model,
         "Input": f"{m.input_size[0]}×{m.input_size[1]}",
@@ -43,58 +71,157 @@ def measurement_frame(measurements: Sequence[Measurement]) -> pd.DataFrame:
         "Runs": m.timing.runs,
         "Threads": m.threads,
         "Batch": m.batch,
-        "Noisy": "noisy" if m.timing.noisy else "",
-        "Other processes' CPU (%)": None if m.timing.others_share is None else 100 * m.timing.others_share,
+        "Noisy": _flags(m.timing.noisy, False),
+        "Other processes' CPU (%)": shown(m.timing.others_share, 0, 100),
         "Multiply-adds (M, incl. FC)": m.macs / 1e6,
         "G multiply-adds/s": m.achieved_gmacs,
-        "Roofline floor (ms)": m.floor_ms,
-        "% of GEMM peak": None if m.roofline_fraction is None else 100 * m.roofline_fraction,
-        "Max |Δ| vs PyTorch": None if m.max_abs_diff is None else f"{m.max_abs_diff:.1e}",
+        "Roofline floor (ms)": shown(m.floor_ms),
+        "% of GEMM peak": shown(m.roofline_fraction, 0, 100),
+        "Max |Δ| vs PyTorch": MISSING if m.max_abs_diff is None else f"{m.max_abs_diff:.1e}",
+        "Compile (s)": shown(m.compile_s),
+        "Measured": age_text(time.time() - m.measured_at) if m.measured_at else MISSING,
     } for m in measurements])  # fmt: skip
 
 
 NUMBER_FORMATS = {
     name: st.column_config.NumberColumn(format="%.2f")
-    for name in ("Median (ms)", "IQR (ms)", "Min (ms)", "Multiply-adds (M, incl. FC)", "G multiply-adds/s",
-                 "Roofline floor (ms)", "% of GEMM peak", "Other processes' CPU (%)")
+    for name in ("Median (ms)", "IQR (ms)", "Min (ms)", "Multiply-adds (M, incl. FC)", "G multiply-adds/s")
 }
+NUMBER_FORMATS["Model"] = st.column_config.TextColumn(width=230, pinned=True)
+NUMBER_FORMATS["Backend"] = st.column_config.TextColumn(width=200)
+NUMBER_FORMATS["Compile (s)"] = st.column_config.TextColumn(
+    help="Creating the ONNX Runtime session, or reading, reshaping and compiling the model in OpenVINO: once per "
+         "model and input, not part of the latency")
+PAPER = "(reported in the paper)"
 
 
 def table8_frame(records: Sequence[dict]) -> pd.DataFrame:
-    """``explorer.latency.table8_records`` as the page shows them; the paper's columns last."""
+    """``explorer.latency.table8_records`` as the page shows them: each paper column beside its measured one."""
     return pd.DataFrame([{
         "Model": r["model"],
         "Input": "×".join(map(str, r["input"])),
         "Backend": r["backend_label"],
         "Median (ms)": r["median_ms"],
+        f"Paper ms {PAPER}": r["paper_ms"],
+        "Measured speedup over AlexNet": shown(r["measured_speedup"], 1, suffix="×"),
+        f"Paper speedup {PAPER}": f"{r['paper_speedup']:.1f}×",
+        "Flags": _flags(r["noisy"], r["contended"]),
         "IQR (ms)": r["iqr_ms"],
-        "Noisy": ", ".join(flag for flag, on in (("noisy", r["noisy"]), ("busy", r["contended"])) if on),
-        "Busy because": r["busy_reason"],
-        "Measured speedup over AlexNet": r["measured_speedup"],
-        "Theoretical speedup (multiply-adds incl. FC)": r["theoretical_speedup"],
-        "Measured / theoretical": r["speedup_efficiency"],
-        "% of GEMM peak": None if r["roofline_fraction"] is None else 100 * r["roofline_fraction"],
-        "Paper ms (reported in the paper)": r["paper_ms"],
-        "Paper speedup (reported in the paper)": r["paper_speedup"],
+        "Theoretical speedup (multiply-adds incl. FC)": f"{r['theoretical_speedup']:.1f}×",
+        "Measured / theoretical": shown(r["speedup_efficiency"]),
+        "% of GEMM peak": shown(r["roofline_fraction"], 0, 100),
+        "Busy because": r["busy_reason"] or MISSING,
     } for r in records])  # fmt: skip
 
 
-TABLE8_TEXT_COLUMNS = ("Model", "Input", "Backend", "Noisy", "Busy because")
+TABLE8_COLUMNS = {
+    "Model": st.column_config.TextColumn(width=230, pinned=True),
+    "Input": st.column_config.TextColumn(width=90, pinned=True),
+    "Backend": st.column_config.TextColumn(width=200, pinned=True),
+    "Median (ms)": st.column_config.NumberColumn(format="%.2f", pinned=True),
+    f"Paper ms {PAPER}": st.column_config.NumberColumn(
+        format="%.1f", pinned=True, help="One Snapdragon 820 core, single thread, the authors' runtime"),
+    "IQR (ms)": st.column_config.NumberColumn(format="%.2f"),
+}
 
 
-def profile_frame(rows: Sequence, peak_macs_per_s: float) -> pd.DataFrame:
-    """ONNX Runtime's per-node profile, grouped (``explorer.latency.kernel_profile.ProfileRow``)."""
+def profile_frame(profile: Profile, peak_macs_per_s: float | None) -> pd.DataFrame:
+    """ONNX Runtime's grouped profile, each group's time scaled to the median without the profiler."""
+    rows = []
+    for r in profile.rows:
+        rate = profile.rate(r)
+        rows.append({
+            "Where": r.category, "ms per run (share × median)": profile.scaled_ms(r), "Share (%)": 100 * r.share,
+            "Nodes": r.nodes, "Multiply-adds (M)": r.macs / 1e6, "G multiply-adds/s": shown(rate, 2, 1e-9),
+            "% of GEMM peak": shown(None if rate is None or not peak_macs_per_s else rate / peak_macs_per_s, 0, 100),
+        })  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+PROFILE_COLUMNS = {
+    "Where": st.column_config.TextColumn(width=300),
+    **{n: st.column_config.NumberColumn(format="%.2f")
+       for n in ("ms per run (share × median)", "Share (%)", "Multiply-adds (M)")},
+}
+
+
+def speedup_frame(rows: Sequence[dict]) -> pd.DataFrame:
+    """``explorer.latency.backend_speedups``: both models on one backend, one row per backend."""
     return pd.DataFrame([{
-        "Where": r.category, "ms per run": r.ms, "Share (%)": 100 * r.share, "Nodes": r.nodes,
-        "Multiply-adds (M)": r.macs / 1e6, "G multiply-adds/s": r.gmacs,
-        "% of GEMM peak": None if r.gmacs is None else 100 * r.gmacs * 1e9 / peak_macs_per_s,
+        "Backend (both models)": r["backend_label"], "0.5x arch2 (ms)": r["model_ms"], "AlexNet (ms)": r["alexnet_ms"],
+        "Speedup": f"{r['measured_speedup']:.1f}×", "Of the multiply-add ratio": f"{r['efficiency']:.2f}",
     } for r in rows])  # fmt: skip
 
 
-PROFILE_NUMBER_COLUMNS = ("ms per run", "Share (%)", "Multiply-adds (M)", "G multiply-adds/s", "% of GEMM peak")
+# --------------------------------------------------------------------------- drawing helpers of the Latency page
+
+
+def show_table(measurements: Sequence[Measurement], key: str) -> None:
+    """The measurements' table, and a warning when any is noisy or was taken on a busy machine."""
+    st.dataframe(measurement_frame(measurements), hide_index=True, width="stretch", column_config=NUMBER_FORMATS,
+                 key=key)  # fmt: skip
+    noisy = [m for m in measurements if m.timing.noisy or m.timing.contended]
+    if noisy:
+        st.warning(f"{len(noisy)} measurement(s) are noisy (IQR above {NOISY_IQR_FRACTION:.0%} of the median) or "
+                   "were taken while other processes used more than 10% of the CPUs: re-measure when the machine "
+                   "is quiet.", icon="⚠️")
+
+
+def refused(configs_and_backends, batch: int) -> str | None:
+    """The memory guard's message for the first request that would not fit, or None."""
+    for model_config, backends in configs_and_backends:
+        try:
+            check_memory(model_config, batch, backends)
+        except MemoryRefused as error:
+            return str(error)
+        except Exception:  # noqa: BLE001, S112 - the model does not even count: its measurement records why
+            continue
+    return None
+
+
+def show_failures(failures: Sequence[BackendFailure], anything_measured: bool) -> None:
+    """Which backends failed, at which step and why; a warning when other results are shown, else an error."""
+    show = st.warning if anything_measured else st.error
+    others = "the backends that worked are shown below" if anything_measured else "nothing could be measured"
+    show(f"{len(failures)} measurement(s) failed ({others}; details in the server log):\n\n"
+         + failures_markdown(failures), icon="⚠️")
+
+
+def method_markdown() -> str:
+    """How the Latency page's numbers are measured (the "How the numbers are measured" expander)."""
+    return f"""
+* **Backends.** {"; ".join(f"**{b.label}**: {b.description}" for b in BACKENDS.values())}. ONNX models are
+  exported from the same `nn.Module` (TorchScript exporter, opset 17), checked with `onnx.checker`, and their
+  outputs compared with PyTorch's on the same random input (max |Δ| column); OpenVINO runs the same files. INT8
+  is calibrated on random inputs and BF16 computes with an 8-bit mantissa: their |Δ| is the drift from FP32, not
+  an accuracy, and "fastest" in Table 8's headline means the fastest FP32 backend.
+* **Compile time.** Creating the ONNX Runtime session, or reading, reshaping (static input shape) and compiling
+  the model in OpenVINO, is timed once per model and input and shown apart ("Compile (s)"): it is not latency.
+* **Timing.** One thread count for every backend; warm-up, then time-based repetition (at least the seconds
+  chosen above and 5 runs); median, IQR, min and run count reported. A measurement whose IQR exceeds
+  {NOISY_IQR_FRACTION:.0%} of its median is flagged noisy.
+* **Roofline.** The FP32 GEMM throughput of this machine: the best median of `torch.mm`, ONNX Runtime `MatMul`
+  and OpenVINO `MatMul` on 1024² and 1536² matrices at the same thread count, measured once per machine
+  (CPU, cores, library versions) and thread count; floor = multiply-adds / that throughput; “% of GEMM peak” =
+  floor / measured latency (INT8 can exceed 100%).
+* **Fairness.** One process-wide lock serialises all measurements (yours and other users'); a queued request
+  says so. Requests that would need more than half of the available memory are refused.
+* **Faults.** If a backend cannot be measured for a model (the ONNX export or `onnx.checker` fails, an FP32
+  output differs from PyTorch's by more than {FP32_PARITY_TOLERANCE:g} of the largest output, ONNX Runtime
+  cannot open or run it, or OpenVINO cannot compile or run it), it is listed with the step and the reason and the
+  other backends are still measured; the traceback goes to the server log. Cancel stops a job at its next timed
+  run or step.
+* **Random weights.** Models are freshly initialised (nothing is downloaded): timings do not depend on weight
+  values, but the INT8 and BF16 drift does.
+"""
 
 
 # --------------------------------------------------------------------------- failures, summaries, chart
+
+
+def stored_frame(store: ResultStore) -> pd.DataFrame:
+    """Every row of the result store (any machine), for the CSV download."""
+    return pd.DataFrame(store.rows())
 
 
 def failures_markdown(failures: Sequence[BackendFailure]) -> str:
@@ -127,8 +254,11 @@ def compare_latency_column(configs: Sequence) -> list[str]:
 
 
 BACKEND_SYMBOLS = {"torch": "circle", "torch-cl": "square", "torch-fold": "triangle-up", "ort": "diamond",
-                   "ort-int8": "star"}
+                   "ort-int8": "star", "openvino": "hexagon", "openvino-int8": "pentagon",
+                   "openvino-bf16": "hourglass"}
 ALEXNET_COLOR = "#000000"
+LABEL_POSITIONS = ("top center", "bottom center")
+LABEL_FONT_SIZE = 11
 
 
 def model_color(config) -> str:
@@ -139,19 +269,32 @@ def model_color(config) -> str:
     return ALEXNET_COLOR
 
 
+def point_label(m: Measurement) -> str:
+    """What every point on the latency chart says: model, backend, input."""
+    return f"{m.model} · {m.backend_label} · {m.input_size[0]}×{m.input_size[1]}"
+
+
 def latency_figure(measurements: Sequence[Measurement], gemm_macs_per_s: float | None = None,
-                   title: str = "Latency vs multiply-adds (measured here)") -> go.Figure:
-    """Median latency vs multiply-adds incl. FC, log-log; the dashed line is the GEMM roofline."""
+                   title: str = "Latency vs multiply-adds (measured here)", present: bool = False) -> go.Figure:
+    """Median latency vs multiply-adds incl. FC, log-log, every point labelled; the dashed line is the GEMM roofline."""
     figure = go.Figure()
+    xs = [m.macs * m.batch / 1e6 for m in measurements]
+    ys = [m.median_ms for m in measurements]
+    order = sorted(range(len(measurements)), key=lambda i: (xs[i], ys[i]))
+    position = {i: LABEL_POSITIONS[rank % len(LABEL_POSITIONS)] for rank, i in enumerate(order)}  # alternate
     for backend in BACKENDS:
-        points = [m for m in measurements if m.backend == backend]
-        if not points:
+        indices = [i for i, m in enumerate(measurements) if m.backend == backend]
+        if not indices:
             continue
+        points = [measurements[i] for i in indices]
         figure.add_trace(go.Scatter(
-            x=[m.macs * m.batch / 1e6 for m in points],
-            y=[m.median_ms for m in points],
-            mode="markers",
+            x=[xs[i] for i in indices],
+            y=[ys[i] for i in indices],
+            mode="markers+text",
             name=BACKENDS[backend].label,
+            text=[point_label(m) for m in points],
+            textposition=[position[i] for i in indices],
+            textfont={"size": LABEL_FONT_SIZE},
             marker={"size": 13, "symbol": BACKEND_SYMBOLS[backend], "color": [model_color(m.config) for m in points],
                     "line": {"color": "#333", "width": 1}},
             customdata=[[m.model, f"{m.input_size[0]}×{m.input_size[1]}", m.batch,
@@ -163,13 +306,17 @@ def latency_figure(measurements: Sequence[Measurement], gemm_macs_per_s: float |
     if gemm_macs_per_s and measurements:
         low = min(m.macs * m.batch for m in measurements) / 2
         high = max(m.macs * m.batch for m in measurements) * 2
+        line_x = [low / 1e6, high / 1e6]
+        line_y = [low / gemm_macs_per_s * 1e3, high / gemm_macs_per_s * 1e3]
         figure.add_trace(go.Scatter(
-            x=[low / 1e6, high / 1e6], y=[low / gemm_macs_per_s * 1e3, high / gemm_macs_per_s * 1e3],
-            mode="lines", name="GEMM roofline (FP32 peak)", line={"color": NEUTRAL, "dash": "dash"},
+            x=line_x, y=line_y, mode="lines", name="GEMM roofline (FP32 peak)", line={"color": NEUTRAL, "dash": "dash"},
             hovertemplate="%{x:.1f} M multiply-adds at the GEMM peak: %{y:.2f} ms<extra></extra>",
         ))  # fmt: skip
+        xs, ys = xs + line_x, ys + line_y
     style_figure(figure, title, "Multiply-adds per batch (millions, incl. FC; log scale)",
-                 "Median latency (ms, log scale)", height=480)
-    figure.update_xaxes(type="log")
-    figure.update_yaxes(type="log", rangemode="normal")
+                 "Median latency (ms, log scale)", height=560, present=present)
+    if xs:
+        log_axis(figure, "x", xs)
+        log_axis(figure, "y", ys)
+    figure.update_yaxes(rangemode="normal")
     return figure

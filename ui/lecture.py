@@ -1,9 +1,10 @@
 """The Lecture page's content: the paper's argument in eight steps, each drawn for the sidebar's model.
 
 * ``STEPS``: the steps as data (title, the page that goes deeper, the function that
-  makes the step's ``Slide``). A step function takes the config and returns plain content
-  (a sentence or two, one figure, a caption saying what is computed here or reported in
-  the paper, a method note); ``ui/lecture_nav.py`` reads ``?step=`` and draws it.
+  makes the step's ``Slide``). A step function takes the config and presentation mode
+  (``ui.presentation``: the figures' larger fonts) and returns plain content (a sentence
+  or two, one figure, a caption saying what is computed here or reported in the paper, a
+  method note); ``ui/lecture_nav.py`` reads ``?step=`` and draws it.
 * Every number comes from the library, in closed form wherever it can (no model is built
   on this page): ``UnitSpec.layer_macs`` for where a unit's multiply-adds go, the channel
   plan for Table 1's widths, ``explorer.mixing`` for Fig. 1, ``explorer.paper`` for Tables
@@ -16,24 +17,17 @@ from dataclasses import dataclass, replace
 from typing import Callable
 
 import plotly.graph_objects as go
-import streamlit as st
+
 from explorer import PAPER_GROUPS, ShuffleNetConfig, paper
 from explorer.counting import CONVENTIONS, PAPER_CONVENTION, UnitRow
-from explorer.mixing import cross_equals_shuffle, default_toy_channels, shuffle_steps, toy_mixing
+from explorer.mixing import cross_equals_shuffle, default_toy_channels, toy_mixing
 from explorer.shufflenet import UnitSpec, plan_conv_macs, unit_specs
 
 from .cache import cached_sweep
 from .diagrams import unit_dot
 from .latency import latency_summary
-from .lecture_figures import (
-    FIGURE_ENTRIES,
-    budget_channels_figure,
-    millions,
-    reported_errors_figure,
-    table8_figure,
-    unit_cost_figure,
-)
-from .mixing import percent, reach_text, shuffle_mapping_figure
+from .lecture_figures import budget_channels_figure, millions, reported_errors_figure, table8_figure, unit_cost_figure
+from .mixing import reach_text, shuffle_animation_figure
 from .text import input_size_text
 from .toy_diagram import toy_dot
 
@@ -57,7 +51,7 @@ class Step:
     title: str
     page: str  # the page that goes deeper (a path in ui.page.PAGES)
     page_label: str
-    slide: Callable[[ShuffleNetConfig], Slide]
+    slide: Callable[[ShuffleNetConfig, bool], Slide]  # (the sidebar's model, presentation mode)
 
 
 # --------------------------------------------------------------------------- steps 1-3: the cost
@@ -89,7 +83,7 @@ CLOSED_FORM_HOW = (
 )
 
 
-def where_the_cost_goes(config: ShuffleNetConfig) -> Slide:
+def where_the_cost_goes(config: ShuffleNetConfig, present: bool = False) -> Slide:
     unit = stage3_unit(config, 1)
     dense = replace(unit, first_groups=1, groups=1)
     macs = dense.layer_macs
@@ -99,12 +93,12 @@ def where_the_cost_goes(config: ShuffleNetConfig) -> Slide:
             f"{millions(total)} multiply-adds; the 3×3 depthwise convolution, which does the spatial work, only "
             f"{100 * macs['depthwise'] / total:.1f}%.")  # fmt: skip
     figure = unit_cost_figure((("dense 1×1 (g = 1)", 1, tuple(macs.values())),), _layer_names(unit),
-                              "Where one unit's multiply-adds go (dense 1×1)")  # fmt: skip
+                              "Where one unit's multiply-adds go (dense 1×1)", present)  # fmt: skip
     caption = f"Computed here for {config.label} at {input_size_text(config.input_size)}; {PAPER_COUNT}."
     return Slide(text, figure, caption, CLOSED_FORM_HOW)
 
 
-def group_convolution(config: ShuffleNetConfig) -> Slide:
+def group_convolution(config: ShuffleNetConfig, present: bool = False) -> Slide:
     unit = stage3_unit(config, 1)
     dense = replace(unit, first_groups=1, groups=1)
     g = config.groups
@@ -118,12 +112,12 @@ def group_convolution(config: ShuffleNetConfig) -> Slide:
                 f"and its multiply-adds are divided by {g}: {millions(_pointwise(dense))} → "
                 f"{millions(_pointwise(unit))} for {_unit_where(unit)}. The depthwise 3×3 is unchanged, so the whole "
                 f"unit is {dense.macs / unit.macs:.1f}× cheaper.")  # fmt: skip
-    figure = unit_cost_figure(tuple(series), _layer_names(unit), f"The same unit at g = 1 and g = {g}")
+    figure = unit_cost_figure(tuple(series), _layer_names(unit), f"The same unit at g = 1 and g = {g}", present)
     caption = f"Computed here for {config.label} at {input_size_text(config.input_size)}; {PAPER_COUNT}."
     return Slide(text, figure, caption, CLOSED_FORM_HOW)
 
 
-def fixed_budget(config: ShuffleNetConfig) -> Slide:
+def fixed_budget(config: ShuffleNetConfig, present: bool = False) -> Slide:
     groups = PAPER_GROUPS if config.groups in PAPER_GROUPS else tuple(sorted((*PAPER_GROUPS, config.groups)))
     rows = cached_sweep(groups, (config.width,), config.variant, config.input_size)
     table = tuple((r["groups"], tuple(r["stage_channels"]), r["macs"]) for r in rows)
@@ -137,7 +131,8 @@ def fixed_budget(config: ShuffleNetConfig) -> Slide:
     if config.width == 1.0 and config.variant == "standard" and tuple(config.input_size) == (224, 224):
         reported = ", ".join(f"{paper.TABLE1_MFLOPS[g]:g}" for g in PAPER_GROUPS)
         text += f" Table 1 reports {reported} MFLOPs for g = 1, 2, 3, 4, 8 (reported in the paper)."
-    figure = budget_channels_figure(table, config.groups, "Under a fixed budget, more groups buy wider stages")
+    figure = budget_channels_figure(table, config.groups, "Under a fixed budget, more groups buy wider stages",
+                                    present)  # fmt: skip
     caption = (f"Channels: the explorer's channel plan (Table 1's columns at 1×). Multiply-adds computed here at "
                f"{input_size_text(config.input_size)}; {PAPER_COUNT}.")  # fmt: skip
     how = ("Each g gets Table 1's Stage2 width times the width multiplier, rounded to a multiple of 4g so the "
@@ -166,26 +161,19 @@ TOY_HOW = (
 )
 
 
-def no_cross_talk(config: ShuffleNetConfig) -> Slide:
+def no_cross_talk(config: ShuffleNetConfig, present: bool = False) -> Slide:
     channels, groups, note = toy_size(config.groups)
     toy = toy_mixing(channels, groups, TOY_LAYERS, "none")
     text = (f"The side effect: stack two 1×1 group convolutions (C = {channels}, g = {groups}{note}) and each output "
             f"channel sees **{reach_text(toy)}**: its own group only, however many layers are stacked. Information "
             "never crosses groups, which weakens what the network can represent (Fig. 1a).")  # fmt: skip
-    figure = (("Fig. 1a: two stacked group convolutions, no exchange", toy_dot(channels, groups, TOY_LAYERS, "none")),)
+    figure = (("Fig. 1a: two stacked group convolutions, no exchange",
+               toy_dot(channels, groups, TOY_LAYERS, "none", present=present)),)  # fmt: skip
     caption = "Computed here: every node is a channel (or a group of them), an edge a real connection; colour = group."
     return Slide(text, figure, caption, TOY_HOW)
 
 
-@st.cache_resource(max_entries=FIGURE_ENTRIES, show_spinner=False)
-def shuffle_figure(channels: int, groups: int) -> go.Figure:
-    """Step 5's figure: the one call site to switch to ``ui.mixing.shuffle_animation_figure(channels, groups)``
-    (reshape → transpose → flatten, animated) once it exists. One shared figure object per (C, g), as in
-    ``ui/lecture_figures.py``."""
-    return go.Figure(shuffle_mapping_figure(shuffle_steps(channels, groups), height=360))
-
-
-def the_shuffle(config: ShuffleNetConfig) -> Slide:
+def the_shuffle(config: ShuffleNetConfig, present: bool = False) -> Slide:
     channels, groups, note = toy_size(config.groups)
     none, shuffled = (toy_mixing(channels, groups, TOY_LAYERS, wiring) for wiring in ("none", "shuffle"))
     text = (f"**Channel shuffle**: reshape the {channels} channels to ({groups}, {channels // groups}), transpose, "
@@ -196,9 +184,9 @@ def the_shuffle(config: ShuffleNetConfig) -> Slide:
         text += " It wires exactly what Fig. 1b draws, with cheap ordinary group convolutions."
     if not config.shuffle:
         text += " The sidebar has the shuffle off (the Table 3 ablation): this is what that model is missing."
-    caption = (f"Computed here: where each channel goes ({channels} channels, {groups} groups); colour = the group a "
-               "channel comes from, dotted lines = the next group convolution's groups.")  # fmt: skip
-    return Slide(text, shuffle_figure(channels, groups), caption, TOY_HOW)
+    caption = (f"Computed here: the shuffle of {channels} channels in {groups} groups, animated (Play, or step with the "
+               "slider: reshape, transpose, flatten); colour and marker shape = the group a channel comes from.")
+    return Slide(text, shuffle_animation_figure(channels, groups, present), caption, TOY_HOW)
 
 
 def unit_row(unit: UnitSpec, shuffle: bool) -> UnitRow:
@@ -209,14 +197,14 @@ def unit_row(unit: UnitSpec, shuffle: bool) -> UnitRow:
                    macs=unit.macs, params=unit.params)  # fmt: skip
 
 
-def the_unit(config: ShuffleNetConfig) -> Slide:
+def the_unit(config: ShuffleNetConfig, present: bool = False) -> Slide:
     one, two = stage3_unit(config, 1), stage3_unit(config, 2)
     text = ("**The ShuffleNet unit**: 1×1 group convolution, channel shuffle, 3×3 depthwise convolution, 1×1 group "
             "convolution; then add the input (stride 1, Fig. 2b) or concatenate a 3×3 average pool of it (stride 2, "
             f"Fig. 2c), which widens the stage at no extra cost. In this model's Stage3 a stride-1 unit costs "
             f"{millions(one.macs)} multiply-adds, the stride-2 unit {millions(two.macs)}.")  # fmt: skip
-    figure = (("Stride 1 (Fig. 2b)", unit_dot(unit_row(one, config.shuffle), one.in_size)),
-              ("Stride 2 (Fig. 2c)", unit_dot(unit_row(two, config.shuffle), two.in_size)))  # fmt: skip
+    figure = (("Stride 1 (Fig. 2b)", unit_dot(unit_row(one, config.shuffle), one.in_size, present)),
+              ("Stride 2 (Fig. 2c)", unit_dot(unit_row(two, config.shuffle), two.in_size, present)))  # fmt: skip
     caption = (f"Computed here for {config.label} at {input_size_text(config.input_size)}: channels from the channel "
                f"plan, {PAPER_COUNT}. Coloured cells: channel groups.")  # fmt: skip
     how = ("The diagrams are drawn from the plan's unit list (`unit_specs`), the list the model itself is built "
@@ -238,19 +226,19 @@ def _errors(config: ShuffleNetConfig) -> str:
     return text + (f", and {without[0].error:g}% without the shuffle." if without else ".")
 
 
-def what_the_paper_measured(config: ShuffleNetConfig) -> Slide:
+def what_the_paper_measured(config: ShuffleNetConfig, present: bool = False) -> Slide:
     gains = [without.error - with_.error for without, with_ in zip(paper.TABLE3[::2], paper.TABLE3[1::2])]
     text = ("On ImageNet (reported in the paper, not reproduced here) grouped models (g > 1) beat g = 1 at every "
             f"width, most at the smallest; and the shuffle lowers the error by {min(gains):.1f} to {max(gains):.1f} "
             f"points (Table 3). {_errors(config)}")  # fmt: skip
-    figure = reported_errors_figure(config.groups, config.width, config.variant)
+    figure = reported_errors_figure(config.groups, config.width, config.variant, present)
     caption = f"Reported in the paper ({paper.SOURCE}): classification error, ImageNet validation set, single crop."
     how = ("Error rates need training on ImageNet, which a CPU explorer cannot do: every model here has random "
            "weights, so these numbers are only ever the paper's.")
     return Slide(text, figure, caption, how)
 
 
-def real_time(config: ShuffleNetConfig) -> Slide:
+def real_time(config: ShuffleNetConfig, present: bool = False) -> Slide:
     small, one_x, alexnet = paper.TABLE8
     text = (f"Fewer multiply-adds matter only if they become time. On {paper.TABLE8_DEVICE} (reported in the paper), "
             f"{small.model} takes {small.milliseconds[0]:g} ms at 224×224 against AlexNet's "
@@ -271,7 +259,7 @@ def real_time(config: ShuffleNetConfig) -> Slide:
                "already timed by the Latency page in this server, never mixed into the chart.")  # fmt: skip
     how = ("Nothing is timed on this page: a class stepping through it must not queue behind measurements. The "
            "Latency page times every backend here and reproduces Table 8 on this machine.")
-    return Slide(text, table8_figure(), caption, how)
+    return Slide(text, table8_figure(present), caption, how)
 
 
 STEPS: tuple[Step, ...] = (

@@ -4,11 +4,11 @@ Cached with ``st.cache_resource`` on plain arguments (ints, floats, strings, tup
 shared ``go.Figure`` per argument set, which callers must not change. A class of twenty
 stepping through the lecture together asks for the same few figures; ``st.plotly_chart``
 re-validates a dict on every call (20-60 ms each, under the GIL shared by every session),
-but sends a figure object as it is (about 2 ms). Numbers reported in the paper come from ``explorer.paper`` and say so in
-the figure's title; computed numbers are passed in by the caller (``ui/lecture.py``).
-Colours: ``groups_color(g)`` is the model's g everywhere, ``CURRENT`` outlines the
-sidebar's model, ``NEUTRAL`` is what is neither; every axis and tick is at least
-``FONT_SIZE - 2`` px, readable from the back of a room.
+but sends a figure object as it is (about 2 ms). Numbers reported in the paper come from
+``explorer.paper`` and say so in the figure's title; computed numbers are passed in by the
+caller (``ui/lecture.py``). Colours: ``groups_color(g)`` is the model's g everywhere,
+``CURRENT`` outlines the sidebar's model, ``NEUTRAL`` is what is neither. Every function
+takes ``present`` (presentation mode): no text is smaller than ``ui.style.chart_font``.
 """
 
 from __future__ import annotations
@@ -20,20 +20,22 @@ from plotly.subplots import make_subplots
 from explorer import paper
 from explorer.shufflenet import PAPER_GROUPS
 
-from .charts import FONT_SIZE, GROUPS_AXIS, style_figure
+from .charts import GROUPS_AXIS, style_figure
 from .latency import ALEXNET_COLOR
-from .style import CURRENT, NEUTRAL, groups_color
+from .style import CURRENT, NEUTRAL, chart_font, groups_color
 
 FIGURE_HEIGHT = 410
 FIGURE_ENTRIES = 64
 ERROR_AXIS = "Top-1 error (%, lower is better)"
 
 
-def readable(figure: go.Figure) -> go.Figure:
-    """Tick labels as large as the rest of the text (Streamlit's theme makes them smaller)."""
-    figure.update_xaxes(tickfont={"size": FONT_SIZE - 1}, title_font={"size": FONT_SIZE})
-    figure.update_yaxes(tickfont={"size": FONT_SIZE - 1}, title_font={"size": FONT_SIZE})
-    figure.update_layout(legend={"font": {"size": FONT_SIZE - 1}})
+def readable(figure: go.Figure, present: bool) -> go.Figure:
+    """Every axis (subplots too), legend and subplot title at the base size (Streamlit's theme makes ticks smaller)."""
+    size = chart_font(present)
+    figure.update_xaxes(tickfont={"size": size}, title_font={"size": size})
+    figure.update_yaxes(tickfont={"size": size}, title_font={"size": size})
+    figure.update_annotations(font={"size": size})
+    figure.update_layout(legend={"font": {"size": size}})
     return figure
 
 
@@ -44,7 +46,7 @@ def millions(value: float) -> str:
 
 @st.cache_resource(max_entries=FIGURE_ENTRIES, show_spinner=False)
 def unit_cost_figure(series: tuple[tuple[str, int, tuple[int, ...]], ...], layers: tuple[str, ...], title: str,
-                     height: int = FIGURE_HEIGHT) -> go.Figure:
+                     present: bool = False, height: int = FIGURE_HEIGHT) -> go.Figure:
     """Multiply-adds of each layer of one unit, one horizontal bar per layer and series.
 
     ``series``: (name, groups g for the colour, multiply-adds per layer in ``layers`` order).
@@ -59,18 +61,18 @@ def unit_cost_figure(series: tuple[tuple[str, int, tuple[int, ...]], ...], layer
             text=[f"{millions(m)} ({100 * m / total:.1f}%)" for m in macs], textposition="outside", cliponaxis=False,
             hovertemplate=f"{name}<br>%{{y}}: %{{x:.3f}} M multiply-adds<extra></extra>",
         ))  # fmt: skip
-    style_figure(figure, title, "Multiply-adds (millions, computed here)", "", height=height)
+    style_figure(figure, title, "Multiply-adds (millions, computed here)", "", height=height, present=present)
     figure.update_yaxes(autorange="reversed")
     longest = max(max(m) for _, _, m in series) / 1e6
     figure.update_xaxes(range=[0, longest * 1.45])
     figure.update_layout(barmode="group", margin={"l": 10, "r": 20, "t": 60, "b": 60}, showlegend=len(series) > 1,
                          legend={"orientation": "h", "y": -0.2})  # fmt: skip
-    return readable(figure)
+    return readable(figure, present)
 
 
 @st.cache_resource(max_entries=FIGURE_ENTRIES, show_spinner=False)
 def budget_channels_figure(rows: tuple[tuple[int, tuple[int, int, int], int], ...], current_groups: int, title: str,
-                           height: int = FIGURE_HEIGHT) -> go.Figure:
+                           present: bool = False, height: int = FIGURE_HEIGHT) -> go.Figure:
     """Stage2 output channels for each g at (nearly) the same cost; Stage3 and Stage4 on the bar's label.
 
     ``rows``: (g, (Stage2, Stage3, Stage4) channels, multiply-adds). The sidebar's g is outlined.
@@ -85,9 +87,9 @@ def budget_channels_figure(rows: tuple[tuple[int, tuple[int, int, int], int], ..
         hovertemplate="%{x}<br>Stage2 / 3 / 4 output channels: %{text}<extra></extra>",
     ))  # fmt: skip
     style_figure(figure, title, "Groups g, and the model's multiply-adds (computed here)",
-                 "Stage2 output channels (count)", height=height)  # fmt: skip
+                 "Stage2 output channels (count)", height=height, present=present)  # fmt: skip
     figure.update_yaxes(range=[0, max(c[0] for _, c, _ in rows) * 1.25])
-    return readable(figure)
+    return readable(figure, present)
 
 
 def _width_label(width: float, variant: str) -> str:
@@ -95,7 +97,8 @@ def _width_label(width: float, variant: str) -> str:
 
 
 @st.cache_resource(max_entries=FIGURE_ENTRIES, show_spinner=False)
-def reported_errors_figure(groups: int, width: float, variant: str, height: int = FIGURE_HEIGHT + 20) -> go.Figure:
+def reported_errors_figure(groups: int, width: float, variant: str, present: bool = False,
+                           height: int = FIGURE_HEIGHT + 20) -> go.Figure:
     """Tables 2 and 3 as reported in the paper: error vs g, and error without vs with the shuffle.
 
     Table 2: one line per width (arch2 dashed), a marker per g in that g's colour. Table 3: one
@@ -136,19 +139,18 @@ def reported_errors_figure(groups: int, width: float, variant: str, height: int 
             showlegend=False, customdata=[["without shuffle"], ["with shuffle"]],
             hovertemplate=f"ShuffleNet {label}, %{{customdata[0]}}: %{{x}}% (reported in the paper)<extra></extra>",
         ), row=1, col=2)  # fmt: skip
-    style_figure(figure, "Reported in the paper: ImageNet top-1 error", "", ERROR_AXIS, height=height)
+    style_figure(figure, "Reported in the paper: ImageNet top-1 error", "", ERROR_AXIS, height=height, present=present)
     figure.update_xaxes(title_text=GROUPS_AXIS, type="category", categoryorder="array",
                         categoryarray=[str(g) for g in PAPER_GROUPS], row=1, col=1)  # fmt: skip
     figure.update_xaxes(title_text=ERROR_AXIS, row=1, col=2)
     figure.update_yaxes(rangemode="normal")
     figure.update_yaxes(title_text="", row=1, col=2)
-    figure.update_annotations(font={"size": FONT_SIZE})
     figure.update_layout(margin={"l": 70, "r": 20, "t": 80, "b": 60})
-    return readable(figure)
+    return readable(figure, present)
 
 
 @st.cache_resource(max_entries=FIGURE_ENTRIES, show_spinner=False)
-def table8_figure(height: int = FIGURE_HEIGHT) -> go.Figure:
+def table8_figure(present: bool = False, height: int = FIGURE_HEIGHT) -> go.Figure:
     """Table 8 as reported in the paper: milliseconds per image at three inputs, log scale."""
     figure = go.Figure()
     inputs = [f"{h}×{w}" for h, w in paper.TABLE8_INPUTS]
@@ -162,7 +164,7 @@ def table8_figure(height: int = FIGURE_HEIGHT) -> go.Figure:
             hovertemplate=f"{row.model} at %{{x}}: %{{y}} ms (reported in the paper)<extra></extra>",
         ))  # fmt: skip
     style_figure(figure, f"Reported in the paper: {paper.TABLE8_DEVICE}", "Input (height × width, pixels)",
-                 "Milliseconds per image (log scale)", height=height)  # fmt: skip
+                 "Milliseconds per image (log scale)", height=height, present=present)  # fmt: skip
     figure.update_yaxes(type="log", rangemode="normal", range=[1, 4.1])
     figure.update_layout(barmode="group", legend={"orientation": "h", "y": -0.25})
-    return readable(figure)
+    return readable(figure, present)

@@ -19,9 +19,10 @@ from streamlit.errors import StreamlitAPIException
 
 from explorer import ShuffleNetConfig
 
-from .controls import link_warning
 from .lecture import STEPS, Slide, Step
 from .page import existing_pages
+from .presentation import caption, method_note
+from .text import link_warning
 
 QUERY_KEY = "step"
 STEP_KEY = "lecture.step"
@@ -99,20 +100,8 @@ def deeper_link(step: Step) -> None:
 
 
 def _figure(slide: Slide, key: str) -> None:
-    import os
-    exp = os.environ.get("LECTURE_EXP", "")
     if isinstance(slide.figure, go.Figure):
-        if "none" in exp:
-            return
-        st.plotly_chart(slide.figure, key=key, config={"displayModeBar": False, "staticPlot": "static" in exp},
-                        theme=None if "notheme" in exp else "streamlit")
-        return
-    if "svg" in exp:
-        from .cache import cached_svg
-        for column, (title, dot) in zip(st.columns(len(slide.figure)), slide.figure):
-            with column:
-                st.markdown(f"**{title}**")
-                st.image(cached_svg(dot).decode(), width="stretch")
+        st.plotly_chart(slide.figure, key=key, config={"displayModeBar": False})
         return
     for column, (title, dot) in zip(st.columns(len(slide.figure)), slide.figure):
         with column:
@@ -121,28 +110,28 @@ def _figure(slide: Slide, key: str) -> None:
 
 
 @st.fragment
-def lecture(config: ShuffleNetConfig) -> None:
+def lecture(config: ShuffleNetConfig, present: bool = False) -> None:
     """The current step with its navigation, for the sidebar's model.
 
     A fragment: Previous, Next and the step buttons rerun only this, not the sidebar, so a
     class of twenty stepping together costs the server and every browser a fraction of a
     full page run. A sidebar change reruns the whole page, and this with the new model.
+    ``present``: presentation mode (``ui.presentation``), for the figures' sizes.
     """
     step = current_step()
     step_navigation(step)
-    step_section(step, config)
+    step_section(step, config, present)
 
 
-def step_section(step: int, config: ShuffleNetConfig) -> None:
+def step_section(step: int, config: ShuffleNetConfig, present: bool = False) -> None:
     """The step's sentence or two, link and notes on the left, its figure on the right."""
     current = STEPS[step - 1]
-    slide = current.slide(config)
+    slide = current.slide(config, present)
     text, figure = st.columns([2, 5], gap="large")
     with text:
         st.markdown(slide.text)
         deeper_link(current)
-        st.caption(slide.caption)
-        with st.expander("How this is worked out"):
-            st.markdown(slide.how)
+        caption(slide.caption)
+        method_note("How this is worked out", slide.how)
     with figure:
         _figure(slide, key=f"lecture_figure_{step}")

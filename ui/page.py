@@ -1,9 +1,8 @@
-"""Page chrome shared by every page: ``st.set_page_config``, the phone note and the labelled navigation.
+"""Page chrome shared by every page: ``st.set_page_config``, presentation mode, the phone note and the navigation.
 
 On a phone (a window at most 768 px wide, where Streamlit starts with the sidebar
 collapsed behind a small "»" button) the top of every page says where the controls are;
-a CSS media query hides that note on wider screens. The style sheet is a constant: it
-is the one raw HTML the app sends (``tests/test_exposure.py`` checks both).
+the app's one stylesheet (``ui.presentation.style_tag``) hides that note on wider screens.
 """
 
 from __future__ import annotations
@@ -15,17 +14,13 @@ from streamlit.errors import StreamlitAPIException
 
 from explorer.concurrency import mark_foreground_thread
 
+from . import presentation, warmup
+
 APP_TITLE = "ShuffleNet Explorer"
 APP_ICON = "🔀"
 PHONE_NOTE_KEY = "phone_note"  # Streamlit gives the note's container the CSS class st-key-phone_note
 PHONE_NOTE = ("**Controls:** the model (groups, width, variant, shuffle, input) and the list of pages are in the "
               "sidebar: tap **»** at the top left to open it.")
-# Hidden above 768 px, Streamlit's own breakpoint (at or below it the sidebar starts collapsed); the
-# wrapper Streamlit puts around the note's container goes too, or its empty slot still takes a gap.
-NARROW_SCREEN_CSS = (
-    "<style>@media (min-width: 769px) { .st-key-phone_note, "
-    '[data-testid="stLayoutWrapper"]:has(> .st-key-phone_note) { display: none; } }</style>'
-)
 ROOT = Path(__file__).resolve().parent.parent
 # (script path relative to the entry script, label, Material icon: Streamlit ships the icon
 # font, so the icons render on machines without emoji fonts too). Pages that do not exist yet
@@ -41,20 +36,26 @@ PAGES = (
 )
 
 
-def page_setup(title: str) -> None:
-    """Wide layout and a page title; call first on every page.
+def page_setup(title: str) -> bool:
+    """Wide layout, a page title and presentation mode (``ui.presentation``); call first on every page.
 
-    Also marks this script run as foreground work (``explorer.concurrency``): a latency
-    measurement running for another session yields to it instead of timing on top of it.
+    Returns whether the page is in presentation mode (pass it to the figure functions). Also
+    marks this script run as foreground work (``explorer.concurrency``): a latency measurement
+    running for another session yields to it instead of timing on top of it; and starts,
+    once per process, the warm-up of the caches for the paper's models (``ui.warmup``).
     """
     mark_foreground_thread()
-    st.set_page_config(page_title=f"{title} · {APP_TITLE}", page_icon=APP_ICON, layout="wide")
+    present = presentation.read_mode()
+    st.set_page_config(page_title=f"{title} · {APP_TITLE}", page_icon=APP_ICON, layout="wide",
+                       initial_sidebar_state="collapsed" if present else "auto")  # fmt: skip
+    presentation.apply()
     phone_note()
+    warmup.start()
+    return present
 
 
 def phone_note() -> None:
-    """Say where the controls are, on narrow screens only (first on the page, before anything slow)."""
-    st.html(NARROW_SCREEN_CSS)  # style only: Streamlit adds it to the page without taking space
+    """Say where the controls are, on narrow screens only (``ui.presentation.NARROW_SCREEN_CSS``)."""
     with st.container(key=PHONE_NOTE_KEY):
         st.info(PHONE_NOTE, icon=":material/menu_open:")
 

@@ -21,6 +21,12 @@ def shown_value(value: object, limit: int = MAX_SHOWN) -> str:
     return _MARKDOWN_SPECIALS.sub(r"\\\1", text)
 
 
+def link_warning(key: str, value: object, allowed: str, default: str) -> str:
+    """The one wording of an ignored link value: names the value (escaped), what is allowed, the default used."""
+    return (f"Ignored the link's `{key}` value “{shown_value(value)}”: {key} must be {allowed}. "
+            f"Using the default, {key}={default}.")  # fmt: skip
+
+
 def input_size_text(size: tuple[int, int]) -> str:
     """An input size as every page writes it: height × width, e.g. ``224 × 224``."""
     return f"{size[0]} × {size[1]}"

@@ -2,12 +2,16 @@
 
     python -m explorer bench --groups 3 --width 1.0 --backends torch,ort
     python -m explorer bench --model alexnet --input 480x640
-    python -m explorer bench --table8 --json
+    python -m explorer bench --table8 --json          # backends ort,openvino unless --backends
     python -m explorer bench --groups 3 --backends ort --repeat 2   # repeatability check
 
 Every figure is measured here except the columns marked "reported in the paper".
+``--table8`` also profiles 0.5x arch2 and AlexNet at 224x224 with ONNX Runtime's profiler
+(on the exports it already made) to explain, in the ``verdict`` line, why the measured
+speedup differs from the multiply-add ratio.
 
-A backend that fails for a config (ONNX export, onnx.checker, outputs against PyTorch,
+Every measurement is also kept in the result store (``python -m explorer results``), where
+the app shows it. A backend that fails for a config (ONNX export, onnx.checker, outputs against PyTorch,
 ONNX Runtime session or run) is listed with its step and reason (stderr as it happens,
 a "Failed" table, and ``failures`` in the JSON); the other backends are still measured.
 Exit status: 0 when at least one measurement was made, 1 when every one failed
@@ -27,13 +31,14 @@ from typing import Iterator
 from .. import latency, paper
 from ..counting import MemoryRefused, check_memory
 from ..latency.export import cpu_has_vnni
-from ..latency.kernel_profile import profile_ort
+from ..latency.kernel_profile import overhead_text, profile_ort
 from ..latency.roofline import gemm_peak
+from ..latency.store import open_store
 from ..latency.timing import DEFAULT_MIN_TIME, NOISY_IQR_FRACTION
 from ..shufflenet import AlexNetConfig, MobileNetConfig, ShuffleNetConfig
 from .common import add_json_argument, add_model_arguments, format_table, input_size, integer, number, print_json
 
-HELP = "measure CPU latency (PyTorch, ONNX Runtime) of one model, or reproduce the paper's Table 8 here"
+HELP = "measure CPU latency (PyTorch, ONNX Runtime, OpenVINO) of one model, or reproduce the paper's Table 8 here"
 EXIT_NOTHING_MEASURED = 1
 MODEL_FLAGS = ("groups", "width", "variant", "shuffle", "input")
 MAX_REPEAT = 10  # each pass re-measures everything: a typo like --repeat 1000 would run for hours
@@ -70,8 +75,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="the paper's Table 8: ShuffleNet 0.5x arch2 g=3, 1x g=3 and AlexNet at three inputs")
     parser.add_argument("--inputs", type=input_list, default=None, metavar="LIST",
                         help="with --table8: only these of its inputs, e.g. 224x224,480x640 (default all three)")
-    parser.add_argument("--backends", type=backend_list, default=latency.DEFAULT_BACKENDS, metavar="LIST",
-                        help=f"comma-separated, from {', '.join(latency.BACKENDS)} (default torch,ort)")
+    parser.add_argument("--backends", type=backend_list, default=None, metavar="LIST",
+                        help=f"comma-separated, from {', '.join(latency.available_backends())} (default "
+                             f"{','.join(latency.DEFAULT_BACKENDS)}; with --table8 "
+                             f"{','.join(latency.TABLE8_BACKENDS)})")
     threads = integer(f"an integer from 1 to {latency.MAX_THREADS}", 1, latency.MAX_THREADS)
     parser.add_argument("--threads", type=threads, default=None,
                         help=f"threads for every backend (default: all {latency.default_threads()} cores)")
@@ -117,6 +124,8 @@ def config_from_args(args: argparse.Namespace):
 
 
 def jobs_from_args(args: argparse.Namespace) -> list:
+    if args.backends is None:
+        args.backends = latency.TABLE8_BACKENDS if args.table8 else latency.DEFAULT_BACKENDS
     if args.table8:
         given = [f for f in MODEL_FLAGS if getattr(args, f) is not None]
         if given or args.model != "shufflenet":
@@ -145,7 +154,7 @@ def _flags(record: dict) -> str:
 def _print_measurements(measurements, table8: bool) -> None:
     records = latency.table8_records(measurements) if table8 else [m.to_dict() for m in measurements]
     headers = ["Model", "Input", "Backend", "Median ms", "IQR ms", "Min ms", "Runs", "Noisy", "MACs (M)",
-               "GMAC/s", "Floor ms", "% of GEMM", "Max |diff|"]
+               "GMAC/s", "Floor ms", "% of GEMM", "Max |diff|", "Compile s"]
     if table8:
         headers += ["Speedup", "Theor.", "Paper ms*", "Paper speedup*"]
     rows = []
@@ -154,7 +163,7 @@ def _print_measurements(measurements, table8: bool) -> None:
                _fmt(r["min_ms"]), r["runs"], _flags(r), _fmt(r["macs"] / 1e6, 1),
                _fmt(r["achieved_gmacs"], 1), _fmt(r["floor_ms"]),
                _fmt(None if r["roofline_fraction"] is None else 100 * r["roofline_fraction"], 1),
-               "" if r["max_abs_diff"] is None else f"{r['max_abs_diff']:.1e}"]
+               "" if r["max_abs_diff"] is None else f"{r['max_abs_diff']:.1e}", _fmt(r["compile_s"])]
         if table8:
             row += [_fmt(r["measured_speedup"], 1) + ("x" if r["measured_speedup"] else ""),
                     f"{r['theoretical_speedup']:.1f}x", f"{r['paper_ms']:g}", f"{r['paper_speedup']:.1f}x"]
@@ -164,7 +173,8 @@ def _print_measurements(measurements, table8: bool) -> None:
 
 def _print_header(machine: dict, args: argparse.Namespace) -> None:
     print(f"CPU: {machine['cpu']} ({machine['cores']} cores); threads {machine['threads']} for every backend; "
-          f"batch {args.batch}; torch {machine['torch']}, onnxruntime {machine['onnxruntime']}")
+          f"batch {args.batch}; torch {machine['torch']}, onnxruntime {machine['onnxruntime']}, "
+          f"openvino {machine['openvino']}")
     if machine.get("gemm_gflops"):
         print(f"FP32 GEMM peak ({machine['gemm_library']} {machine['gemm_size']}^2, median): "
               f"{machine['gemm_gmacs']:.1f} G multiply-adds/s"
@@ -178,16 +188,23 @@ def _print_footer(payload: dict, table8: bool) -> None:
           "(re-measure); BUSY n% = other processes used n% of all CPUs while it was timed, more than the cores "
           "this measurement left free plus 10% (the number is probably too slow). MACs: multiply-adds per image incl. FC. "
           "Floor: latency at the FP32 GEMM peak; % of GEMM: floor / median (INT8 may exceed 100%). "
-          "Max |diff|: ONNX output vs PyTorch FP32 on the same input.")
+          "Max |diff|: ONNX Runtime / OpenVINO output vs PyTorch FP32 on the same input (INT8, BF16: drift). "
+          "Compile s: creating the ORT session or compiling in OpenVINO, not in the latency.")
     if table8:
         s = payload["summary"]
         print("Speedup: AlexNet ms / model ms, same input and backend. Theor.: ratio of multiply-adds incl. FC. "
               f"* reported in the paper ({paper.TABLE8_DEVICE}).")
         best = s["speedup_0_5x_arch2_vs_alexnet_224"]
         if best:
-            print(f"Fastest 0.5x arch2 ({best['model_backend']}) vs fastest AlexNet ({best['alexnet_backend']}) at "
-                  f"224x224: {best['measured_speedup']:.1f}x measured vs {best['theoretical_speedup']:.1f}x "
-                  f"theoretical = {best['efficiency']:.2f} of the theoretical ratio.")
+            print(f"0.5x arch2 on its fastest FP32 backend ({best['model_backend']}) vs AlexNet on its fastest FP32 "
+                  f"backend ({best['alexnet_backend']}) at 224x224: {best['measured_speedup']:.1f}x measured vs "
+                  f"{best['theoretical_speedup']:.1f}x theoretical = {best['efficiency']:.2f} of the theoretical "
+                  "ratio.")
+            print("  Both on one backend: " + "; ".join(
+                f"{r['backend']} {r['measured_speedup']:.1f}x ({r['efficiency']:.2f})"
+                for r in s["speedup_0_5x_arch2_vs_alexnet_224_per_backend"]) + ".")
+        if s.get("verdict"):
+            print(f"Why: {s['verdict']}")
         one = s["shufflenet_1x_g3_224_fastest"]
         if one and one["roofline_fraction"] is not None:
             print(f"Fastest ShuffleNet 1x g=3 at 224x224 ({one['backend']}): {one['median_ms']:.2f} ms = "
@@ -209,27 +226,25 @@ def run_profile(args: argparse.Namespace) -> int:
         peak = gemm_peak(threads)
     payload = {"machine": latency.machine_dict(threads, peak), "model": config.label,
                "input": list(config.input_size), "profiles": {}}
-    for backend in [b for b in args.backends if b in ("ort", "ort-int8")] or ["ort"]:
-        rows = profile_ort(config, threads, batch=args.batch, int8=backend == "ort-int8")
-        payload["profiles"][backend] = [{
-            "category": r.category, "ms": r.ms, "share": r.share, "nodes": r.nodes, "macs": r.macs,
-            "gmacs": r.gmacs, "fraction_of_gemm": None if r.gmacs is None else r.gmacs * 1e9 / peak.macs_per_s,
-        } for r in rows]  # fmt: skip
+    for backend in [b for b in args.backends or () if b in ("ort", "ort-int8")] or ["ort"]:
+        profile = profile_ort(config, threads, batch=args.batch, int8=backend == "ort-int8")
+        payload["profiles"][backend] = profile.to_dict(peak.macs_per_s)
     if args.json:
         print_json(payload)
         return 0
     print(f"{config.label} at {config.input_size[0]}x{config.input_size[1]}, batch {args.batch}, {threads} threads; "
           f"FP32 GEMM peak {peak.gmacs:.1f} G multiply-adds/s\n")
-    for backend, rows in payload["profiles"].items():
-        total = sum(r["ms"] for r in rows)
-        print(f"{latency.BACKENDS[backend].label}: {total:.2f} ms of kernel time per run (ORT profiler)")
-        print(format_table(("Where", "ms/run", "Share", "Nodes", "MACs (M)", "GMAC/s", "% of GEMM"), [
-            (r["category"], f"{r['ms']:.3f}", f"{100 * r['share']:.1f}%", r["nodes"], f"{r['macs'] / 1e6:.1f}",
+    for backend, profile in payload["profiles"].items():
+        print(f"{latency.BACKENDS[backend].label}: "
+              + overhead_text(profile["kernel_ms_per_run"], profile["median_ms_without_profiler"]))
+        print(format_table(("Where", "ms/run*", "Share", "Nodes", "MACs (M)", "GMAC/s", "% of GEMM"), [
+            (r["category"], f"{r['scaled_ms']:.3f}", f"{100 * r['share']:.1f}%", r["nodes"], f"{r['macs'] / 1e6:.1f}",
              _fmt(r["gmacs"], 1), _fmt(None if r["fraction_of_gemm"] is None else 100 * r["fraction_of_gemm"], 0))
-            for r in rows]))  # fmt: skip
+            for r in profile["rows"]]))  # fmt: skip
         print()
-    print("MACs from the shapes ORT reports (NCHWc pads channels to multiples of 8, so grouped layers may count "
-          "a little more than the model's own multiply-adds).")
+    print("* each group's share of the profiled kernel time x the median without the profiler; GMAC/s over that "
+          "time. MACs from the shapes ORT reports (NCHWc pads channels to multiples of 8, so grouped "
+          "layers may count a little more than the model's own multiply-adds).")
     return 0
 
 
@@ -255,6 +270,15 @@ def _print_failures(failures: list) -> None:
     print(format_table(("Model", "Input", "Backend", "Step", "Reason"),
                        [(f.config.label, "x".join(map(str, f.config.input_size)), f.backend, f.stage, f.reason)
                         for f in failures]))
+
+
+def _verdict_profiles(runner: latency.LatencyRunner, measurements) -> list:
+    """ORT profiles of the verdict's two models, when both were exported here; a failure costs the verdict only."""
+    try:
+        return [runner.profile(c) for c in latency.to_profile(measurements)]
+    except Exception as error:  # noqa: BLE001 - the measurements stand; say why there is no verdict
+        print(f"No verdict: ONNX Runtime's profile failed: {latency.one_line(error)}", file=sys.stderr)
+        return []
 
 
 def _repeat_ratios(passes: list) -> list[dict]:
@@ -283,10 +307,16 @@ def run(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     passes: list = []
 
+    store = open_store()  # every measurement is kept for the app and later runs (``results`` lists them)
+    for warning in store.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+
     def progress(done: int, total: int, m) -> None:
         if isinstance(m, latency.BackendFailure):
             print(f"[{done}/{total}] {_failure_line(m)}", file=sys.stderr, flush=True)
-        elif not args.json:
+            return
+        store.put(m)
+        if not args.json:
             print(f"[{done}/{total}] {m.model} {m.input_size[0]}x{m.input_size[1]} {m.backend}: "
                   f"{m.median_ms:.2f} ms", file=sys.stderr, flush=True)
 
@@ -297,6 +327,7 @@ def run(args: argparse.Namespace) -> int:
                                   wait_quiet=args.wait_quiet) as runner:
         for _ in range(args.repeat):
             passes.append(runner.measure_many(jobs, progress=progress))
+        profiles = _verdict_profiles(runner, passes[-1].measurements) if args.table8 else []
         export_s = runner.export_s
         machine = latency.machine_dict(runner.threads, runner.peak)
     measurements = passes[-1].measurements
@@ -307,7 +338,7 @@ def run(args: argparse.Namespace) -> int:
                      "wait_quiet_s": args.wait_quiet,
                      "backends": list(args.backends), "table8": args.table8},
         "results": latency.table8_records(measurements) if args.table8 else [m.to_dict() for m in measurements],
-        "summary": latency.summary(measurements),
+        "summary": latency.summary(measurements, profiles, runner.peak.macs_per_s if runner.peak else None),
         "failures": [f.to_dict() for f in failures],
         "wall_s": time.perf_counter() - start,
         "export_s": export_s,

@@ -21,6 +21,7 @@ from .estimate import (
     footprint,
     memory_estimate,
 )
+from .shapes import ShapeRecorder, layer_macs
 from .trace import (
     Complexity,
     Figure,
@@ -33,4 +34,3 @@ from .trace import (
     profile,
     unit_table,
 )
-from .shapes import ShapeRecorder, layer_macs

@@ -219,7 +219,8 @@ def check_counting(config: ModelConfig, what: str | None = None) -> Cost:
 
 MEMORY_FRACTION = 0.5  # of MemAvailable a measurement may plan to use
 ACTIVATION_FACTOR = 2.0  # conv/linear outputs x2: BN/ReLU/concat temporaries, runtime arenas
-WEIGHT_COPIES = {"torch": 1, "torch-cl": 2, "torch-fold": 2, "ort": 3, "ort-int8": 4}  # model + exports + sessions
+WEIGHT_COPIES = {"torch": 1, "torch-cl": 2, "torch-fold": 2, "ort": 3, "ort-int8": 4,  # model + exports + sessions
+                 "openvino": 3, "openvino-int8": 4, "openvino-bf16": 3}  # OpenVINO: read model + compiled model
 CALIBRATION_COPIES = 4  # INT8 calibration keeps every intermediate tensor of each calibration input
 
 
@@ -286,7 +287,7 @@ def memory_estimate(config: ModelConfig, batch: int, backends: Iterable[str], av
     copies = max(WEIGHT_COPIES[b] for b in backends)
     image = BYTES_PER_VALUE * batch * 3 * math.prod(config.input_size)
     total = ACTIVATION_FACTOR * activations * batch + copies * weights + image
-    if "ort-int8" in backends:
+    if {"ort-int8", "openvino-int8"} & set(backends):  # the INT8 model is calibrated first
         total += CALIBRATION_COPIES * activations * batch
     available = available_memory() if available is None else available
     return MemoryEstimate(activations, weights, batch, backends, int(total), memory_limit(available), available)

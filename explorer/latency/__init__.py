@@ -3,8 +3,12 @@
 ``backends`` names the runtimes and their faults, ``runner`` measures (one loop for the
 CLI, the pages and background jobs), ``timing`` is the harness, ``results`` what a
 measurement yields, ``machine`` where it was made, ``roofline`` the GEMM peak it is
-compared with, ``export`` the ONNX files, ``kernel_profile`` where the time goes, and
-``table8`` the paper's Table 8 on this machine.
+compared with, ``export`` the ONNX files, ``openvino`` the OpenVINO runtime,
+``kernel_profile`` where the time goes, ``verdict`` why a speedup differs from the
+multiply-add ratio, and ``table8`` the paper's Table 8 on this machine. ``device`` (what a
+visitor's browser is sent and checked against), ``device_reports`` (what it sends back,
+validated) and ``class_view`` (what visitors' browsers measured, kept) are the server side
+of measuring in the browser.
 """
 
 from .backends import (
@@ -12,14 +16,18 @@ from .backends import (
     DEFAULT_BACKENDS,
     FP32_PARITY_TOLERANCE,
     STAGES,
+    TABLE8_BACKENDS,
     Backend,
     BackendFailed,
     BackendFailure,
     ParityMismatch,
+    available_backends,
     one_line,
     parity,
     parse_backends,
+    unavailable_reason,
 )
+from .kernel_profile import Profile, ProfileRow
 from .machine import (
     MAX_BATCH,
     MAX_THREADS,
@@ -27,10 +35,22 @@ from .machine import (
     check_threads,
     cpu_model,
     default_threads,
+    fingerprint,
     machine_dict,
     versions,
 )
 from .results import Measurement, Results, fastest, model_key
 from .runner import LatencyRunner, counted, measure
-from .table8 import ALEXNET_DEFINITION, REFERENCE_MODELS, best_speedup, summary, table8_jobs, table8_records
+from .table8 import (
+    ALEXNET_DEFINITION,
+    REFERENCE_MODELS,
+    backend_speedups,
+    best_speedup,
+    explain,
+    summary,
+    table8_jobs,
+    table8_records,
+    to_profile,
+    verdict_configs,
+)
 from .timing import Cancelled, Timing, measurement_lock

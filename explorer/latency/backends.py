@@ -11,13 +11,23 @@ Backends (each labelled wherever a number appears):
                   outputs compared with PyTorch's: max absolute difference reported).
 * ``ort-int8``    ONNX Runtime on an INT8 statically quantised copy (QDQ, per-channel
                   weights, calibrated on random inputs); its drift against FP32 is shown.
+* ``openvino``    OpenVINO (CPU plugin) on the same FP32 export: FP32 forced, static input
+                  shape, LATENCY hint, the runner's threads (``explorer.latency.openvino``).
+* ``openvino-int8`` OpenVINO on the INT8 model ``ort-int8`` runs; drift shown, not judged.
+* ``openvino-bf16`` OpenVINO computing in bfloat16 (reduced precision: drift shown, not
+                  judged); offered only where the CPU supports it (``unavailable_reason``).
+
+Each backend says which runtime runs it and in which precision: FP32 outputs must match
+PyTorch's (``FP32_PARITY_TOLERANCE``), INT8 and BF16 drift is reported; "fastest" for
+Table 8's headline means the fastest FP32 backend.
 
 Faults: a backend that cannot be measured for a config (the model does not build or
-count, the ONNX export or its check raises, ONNX Runtime's output differs from PyTorch's,
-the session cannot be created, a run raises) raises ``BackendFailed`` carrying a
-``BackendFailure`` (backend, config, stage, one-line reason); the traceback goes to the
-``explorer.latency`` logger. The runner records it and measures the other backends, so
-an ONNX Runtime fault never hides the PyTorch numbers.
+count, the ONNX export or its check raises, an FP32 output differs from PyTorch's, the
+ONNX Runtime session cannot be created, OpenVINO cannot read, reshape or compile the model,
+a run raises) raises ``BackendFailed`` carrying a ``BackendFailure`` (backend, config,
+stage, one-line reason); the traceback goes to the ``explorer.latency`` logger. The
+runner records it and measures the other backends, so a runtime fault never hides the
+other runtimes' numbers.
 """
 
 from __future__ import annotations
@@ -42,7 +52,9 @@ class Backend:
     key: str
     label: str
     description: str
-    onnx: bool
+    onnx: bool  # runs an ONNX export of the model
+    runtime: str = "torch"  # torch, ort or openvino
+    precision: str = "fp32"  # fp32, int8 or bf16: only FP32 is judged against PyTorch and ranked "fastest"
 
 
 BACKENDS: dict[str, Backend] = {
@@ -53,12 +65,39 @@ BACKENDS: dict[str, Backend] = {
                 False),
         Backend("torch-fold", "PyTorch eager, BN folded", "PyTorch eager, BatchNorm folded into the preceding conv",
                 False),
-        Backend("ort", "ONNX Runtime FP32", "ONNX Runtime CPU, FP32, all graph optimisations (ORT_ENABLE_ALL)", True),
+        Backend("ort", "ONNX Runtime FP32", "ONNX Runtime CPU, FP32, all graph optimisations (ORT_ENABLE_ALL)", True,
+                "ort"),
         Backend("ort-int8", "ONNX Runtime INT8",
-                "ONNX Runtime CPU on an INT8 static-quantised copy (QDQ, calibrated on random inputs)", True),
+                "ONNX Runtime CPU on an INT8 static-quantised copy (QDQ, calibrated on random inputs)", True, "ort",
+                "int8"),
+        Backend("openvino", "OpenVINO FP32", "OpenVINO CPU, FP32 forced (inference precision f32), static input "
+                "shape, LATENCY hint, one stream", True, "openvino"),
+        Backend("openvino-int8", "OpenVINO INT8", "OpenVINO CPU on the INT8 model ONNX Runtime INT8 runs (QDQ)", True,
+                "openvino", "int8"),
+        Backend("openvino-bf16", "OpenVINO BF16 (reduced precision)", "OpenVINO CPU computing in bfloat16 "
+                "(reduced precision: 8-bit mantissa; drift from FP32 shown, not judged)", True, "openvino", "bf16"),
     )
 }  # fmt: skip
 DEFAULT_BACKENDS = ("torch", "ort")
+TABLE8_BACKENDS = ("ort", "openvino")  # the FP32 runtimes that are fastest here; eager PyTorch never is
+
+
+def unavailable_reason(backend: str) -> str | None:
+    """Why ``backend`` cannot be offered on this machine (only ``openvino-bf16`` may not be), or None."""
+    if BACKENDS[backend].precision != "bf16":
+        return None
+    from .openvino import bf16_unavailable_reason
+
+    return bf16_unavailable_reason()
+
+
+def available_backends() -> tuple[str, ...]:
+    """The backends this machine offers, in ``BACKENDS`` order."""
+    return tuple(key for key in BACKENDS if unavailable_reason(key) is None)
+
+
+def fp32(backend: str) -> bool:
+    return BACKENDS[backend].precision == "fp32"
 
 
 def parse_backends(text: str | Sequence[str]) -> tuple[str, ...]:
@@ -66,8 +105,19 @@ def parse_backends(text: str | Sequence[str]) -> tuple[str, ...]:
     names = [n.strip() for n in (text.split(",") if isinstance(text, str) else text) if n.strip()]
     unknown = [n for n in names if n not in BACKENDS]
     if unknown or not names:
-        raise ValueError(f"backends={','.join(names) or text!r} is not allowed: choose from {', '.join(BACKENDS)}")
+        raise ValueError(f"backends={','.join(names) or text!r} is not allowed: choose from "
+                         f"{', '.join(available_backends())}")
+    check_available(names)
     return tuple(dict.fromkeys(names))
+
+
+def check_available(names: Sequence[str]) -> None:
+    """``ValueError`` naming the first backend this machine does not offer, why, and what it offers."""
+    for name in names:
+        reason = unavailable_reason(name)
+        if reason:
+            raise ValueError(f"backend={name!r} is not allowed here: {reason}. Choose from "
+                             f"{', '.join(available_backends())}")
 
 
 # --------------------------------------------------------------------------- faults
@@ -76,9 +126,10 @@ STAGES = {
     "build": "building and counting the model",
     "export": "the ONNX export (export, onnx.checker, quantisation, or outputs against PyTorch)",
     "session": "creating the ONNX Runtime session",
+    "compile": "OpenVINO reading, reshaping (static input shape) and compiling the model",
     "run": "running the model",
 }
-FP32_PARITY_TOLERANCE = 1e-3  # ORT FP32 vs PyTorch: max |diff| / max |PyTorch output| (measured: about 1e-6)
+FP32_PARITY_TOLERANCE = 1e-3  # FP32 runtime vs PyTorch: max |diff| / max |PyTorch output| (measured: about 1e-6)
 REASON_CHARS = 300
 
 
@@ -116,7 +167,7 @@ class BackendFailed(RuntimeError):
 
 
 class ParityMismatch(RuntimeError):
-    """The ONNX graph does not compute what the PyTorch module computes."""
+    """The exported graph, as a runtime computes it, does not compute what the PyTorch module computes."""
 
 
 class FailedBefore(RuntimeError):
@@ -145,15 +196,16 @@ def failure_stage(config: ModelConfig, backend: str, stage: str) -> Iterator[Non
 
 
 def parity(reference: np.ndarray, output: np.ndarray, backend: str) -> tuple[float, float]:
-    """Max |ONNX - PyTorch| and that over max |PyTorch|; ``ParityMismatch`` when FP32 is off or anything is NaN.
+    """Max |runtime - PyTorch| and that over max |PyTorch|; ``ParityMismatch`` when FP32 is off or anything is NaN.
 
-    INT8 is expected to drift (it is reported, not judged); FP32 must agree to rounding.
+    INT8 and BF16 are expected to drift (reported, not judged); FP32 must agree to rounding.
     """
+    runtime = {"ort": "ONNX Runtime", "openvino": "OpenVINO"}.get(BACKENDS[backend].runtime, "runtime")
     difference = max_abs_difference(reference, output)
     relative = difference / (float(np.max(np.abs(reference))) or 1.0)
     if not np.isfinite(relative):
-        raise ParityMismatch(f"the ONNX Runtime output is not finite where PyTorch's is (max |diff| {difference})")
-    if backend == "ort" and relative > FP32_PARITY_TOLERANCE:
-        raise ParityMismatch(f"the ONNX Runtime output differs from PyTorch's by {difference:.3g} (max |diff|, "
+        raise ParityMismatch(f"the {runtime} output is not finite where PyTorch's is (max |diff| {difference})")
+    if fp32(backend) and relative > FP32_PARITY_TOLERANCE:
+        raise ParityMismatch(f"the {runtime} output differs from PyTorch's by {difference:.3g} (max |diff|, "
                              f"{relative:.3g} of the largest output; FP32 allows {FP32_PARITY_TOLERANCE:g})")
     return difference, relative

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import platform
 
 import torch
 
 from ..checks import check_int
-from .roofline import GemmPeak
 
 MAX_BATCH = 1024
 MAX_THREADS = 256
@@ -40,11 +40,24 @@ def default_threads() -> int:
 def versions() -> dict[str, str]:
     import onnxruntime
 
-    return {"torch": torch.__version__, "onnxruntime": onnxruntime.__version__, "python": platform.python_version()}
+    from .openvino import version as openvino_version
+
+    return {"torch": torch.__version__, "onnxruntime": onnxruntime.__version__, "openvino": openvino_version(),
+            "python": platform.python_version()}
 
 
-def machine_dict(threads: int, peak: GemmPeak | None) -> dict:
-    """Where a measurement was made: CPU, cores, threads, library versions and the GEMM peak."""
+@functools.lru_cache(maxsize=1)
+def fingerprint() -> str:
+    """This machine and its runtimes in one string: CPU model, cores, library versions (thread count apart).
+
+    A GEMM peak or a latency measured under another fingerprint is another machine's number.
+    """
+    return " | ".join([cpu_model(), f"{available_cores()} cores",
+                       *(f"{name} {version}" for name, version in sorted(versions().items()))])
+
+
+def machine_dict(threads: int, peak) -> dict:
+    """Where a measurement was made: CPU, cores, threads, library versions and the GEMM peak (a ``GemmPeak``)."""
     return {
         "cpu": cpu_model(),
         "cores": available_cores(),

@@ -2,11 +2,14 @@
 
 ``LatencyRunner`` fixes the thread count and batch for its lifetime and caches what it
 built: models, ONNX exports (in a temporary directory removed when it closes: use it as
-``with LatencyRunner(...) as runner:``, errors included), ONNX Runtime sessions, and the
-PyTorch reference outputs the ONNX backends are compared with.
+``with LatencyRunner(...) as runner:``, errors included), ONNX Runtime sessions, OpenVINO
+compiled models, and the PyTorch reference outputs the ONNX backends are compared with.
+Creating a session or compiling a model is timed once and reported as ``compile_s``,
+apart from the latency.
 
-Measurement rules: one thread count for every backend (``torch.set_num_threads`` and
-ORT's ``intra_op_num_threads``; PyTorch's previous setting is restored afterwards),
+Measurement rules: one thread count for every backend (``torch.set_num_threads``, ORT's
+``intra_op_num_threads``, OpenVINO's ``INFERENCE_NUM_THREADS`` with one stream; PyTorch's
+previous setting is restored afterwards),
 warm-up, time-based repetition (``explorer.latency.timing.time_function``), median / IQR
 / min / runs reported, IQR > 10% of the median flagged as noisy, batch 1 by default.
 
@@ -39,8 +42,10 @@ from ..concurrency import counting_threads, torch_threads
 from ..counting import Complexity, check_memory, complexity
 from ..shufflenet import ModelConfig, ShuffleNetConfig, build_model
 from . import export
-from .backends import BACKENDS, BackendFailed, BackendFailure, FailedBefore, failure_stage, one_line, parity
+from .backends import (BACKENDS, BackendFailed, BackendFailure, FailedBefore, check_available, failure_stage, one_line,
+                       parity)
 from .export import INPUT_NAME, fold_batchnorm
+from .kernel_profile import Profile, profile_onnx
 from .machine import check_batch, check_threads, default_threads
 from .results import Measurement, Results, model_key
 from .roofline import GemmPeak, gemm_peak
@@ -89,6 +94,7 @@ class _Prepared:
     run: Callable[[], object]
     max_abs_diff: float | None = None
     relative_diff: float | None = None
+    compile_s: float | None = None  # ORT session creation / OpenVINO read + reshape + compile
 
 
 class LatencyRunner:
@@ -106,7 +112,7 @@ class LatencyRunner:
         self.workdir = self._tmp.name
         self._models: dict[tuple, nn.Module] = {}
         self._paths: dict[tuple, str] = {}
-        self._sessions: dict[tuple, object] = {}
+        self._sessions: dict[tuple, object] = {}  # ORT: path -> (session, seconds); OpenVINO: key -> Compiled
         self._references: dict[tuple, np.ndarray] = {}
         self._failed_exports: dict[tuple, str] = {}  # export key -> one-line reason
         self.peak: GemmPeak | None = None
@@ -177,10 +183,23 @@ class LatencyRunner:
         self._paths[key] = path
         return path
 
-    def _session(self, path: str):
+    def _session(self, path: str) -> tuple[object, float]:
+        """The ONNX Runtime session of ``path`` and the seconds creating it took."""
         if path not in self._sessions:
-            self._sessions[path] = export.ort_session(path, self.threads)
+            start = time.perf_counter()
+            session = export.ort_session(path, self.threads)
+            self._sessions[path] = (session, time.perf_counter() - start)
         return self._sessions[path]
+
+    def _compiled(self, path: str, backend: str, image: torch.Tensor):
+        """OpenVINO's compiled model of ``path`` for ``backend``'s precision, static at ``image``'s shape."""
+        from . import openvino
+
+        precision = openvino.PRECISIONS[backend]
+        key = ("openvino", path, precision, tuple(image.shape))
+        if key not in self._sessions:
+            self._sessions[key] = openvino.compile_onnx(path, image.numpy(), self.threads, precision)
+        return self._sessions[key]
 
     def _reference(self, config: ModelConfig, image: torch.Tensor) -> np.ndarray:
         key = (config, self.batch)
@@ -195,26 +214,43 @@ class LatencyRunner:
 
     # ---------------------------------------------------------------- prepare + time
     def _prepare(self, config: ModelConfig, backend: str, cancel: threading.Event | None = None) -> _Prepared:
-        """Build (and for ONNX backends export, check, open and compare) what will be timed, step by step."""
+        """Build what will be timed, step by step (ONNX backends: also export, check, open or compile, compare)."""
         image = _image(config, self.batch)
+        spec = BACKENDS[backend]
         with failure_stage(config, backend, "build"):
-            model = self._model(config, "torch" if BACKENDS[backend].onnx else backend)
-        if not BACKENDS[backend].onnx:
+            model = self._model(config, "torch" if spec.onnx else backend)
+        if not spec.onnx:
             x = image.contiguous(memory_format=torch.channels_last) if backend == "torch-cl" else image
             return _Prepared(lambda: model(x))
         check_cancel(cancel)
         with failure_stage(config, backend, "export"):
-            path = self._fp32_path(config) if backend == "ort" else self._int8_path(config)
+            path = self._int8_path(config) if spec.precision == "int8" else self._fp32_path(config)
         check_cancel(cancel)
-        with failure_stage(config, backend, "session"):
-            session = self._session(path)
-        feed = {INPUT_NAME: image.numpy()}
+        if spec.runtime == "openvino":
+            with failure_stage(config, backend, "compile"):
+                compiled = self._compiled(path, backend, image)
+            run, compile_s = compiled.run, compiled.compile_s
+
+            def first_output() -> np.ndarray:
+                compiled.run()
+                return compiled.output()
+        else:
+            with failure_stage(config, backend, "session"):
+                session, compile_s = self._session(path)
+            feed = {INPUT_NAME: image.numpy()}
+
+            def run() -> object:
+                return session.run(None, feed)
+
+            def first_output() -> np.ndarray:
+                return session.run(None, feed)[0]
+
         with failure_stage(config, backend, "run"):
-            output = session.run(None, feed)[0]
+            result = first_output()
             reference = self._reference(config, image)
         with failure_stage(config, backend, "export"):
-            difference, relative = parity(reference, output, backend)
-        return _Prepared(lambda: session.run(None, feed), difference, relative)
+            difference, relative = parity(reference, result, backend)
+        return _Prepared(run, difference, relative, compile_s)
 
     def _roofline(self) -> GemmPeak | None:
         """The GEMM peak; a fault there costs the roofline columns, never the measurement."""
@@ -232,13 +268,15 @@ class LatencyRunner:
         would not fit, ``Cancelled`` once ``cancel`` is set.
         """
         check_choice("backend", backend, BACKENDS)
+        check_available([backend])
         with failure_stage(config, backend, "build"):
             check_memory(config, self.batch, (backend,))
             figures = counted(config)
         with measurement_lock(on_wait, cancel):
             check_cancel(cancel)
             started_at = time.monotonic()
-            self.peak = self._roofline()
+            if self.peak is None:  # once per runner: a noisy peak is re-measured by the next runner, not per model
+                self.peak = self._roofline()
             start = time.perf_counter()
             with torch_threads(SETUP_THREADS):
                 prepared = self._prepare(config, backend, cancel)
@@ -262,9 +300,18 @@ class LatencyRunner:
             max_abs_diff=prepared.max_abs_diff,
             relative_diff=prepared.relative_diff,
             prepare_s=prepare_s,
+            compile_s=prepared.compile_s,
             started_at=started_at,
             finished_at=finished_at,
+            measured_at=time.time(),
         )
+
+    def profile(self, config: ModelConfig, runs: int = 20) -> Profile:
+        """ONNX Runtime's grouped profile of ``config`` on this runner's FP32 export (exported once), under the lock."""
+        with measurement_lock():
+            with torch_threads(SETUP_THREADS):
+                path = self._fp32_path(config)
+            return profile_onnx(path, config, self.threads, runs, self.batch, self.seed)
 
     def measure_many(self, jobs: Sequence[tuple[ModelConfig, str]], *,
                      on_start: Callable[[int, int, ModelConfig, str], None] | None = None,

@@ -46,7 +46,7 @@ import math
 import os
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, fields
 from typing import Callable, Iterator
 
 import numpy as np
@@ -167,6 +167,17 @@ class Timing:
     @property
     def noisy(self) -> bool:
         return is_noisy(self.median_ms, self.iqr_ms)
+
+    def to_record(self) -> dict:
+        """Every field as JSON values (``from_record`` reads it back): how a stored result keeps its timing."""
+        return {**asdict(self), "samples_ms": list(self.samples_ms)}
+
+    @classmethod
+    def from_record(cls, record: dict) -> "Timing":
+        """The timing ``to_record`` wrote (fields this version does not know are ignored)."""
+        known = {f.name for f in fields(cls)}
+        values = {k: v for k, v in record.items() if k in known}
+        return cls(**{**values, "samples_ms": tuple(values["samples_ms"])})
 
     def to_dict(self) -> dict:
         return {

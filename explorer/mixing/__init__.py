@@ -28,5 +28,7 @@ from .toy import (
     cross_equals_shuffle,
     default_toy_channels,
     shuffle_steps,
+    layer_masks,
     toy_mixing,
+    trace_channel,
 )

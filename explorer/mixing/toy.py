@@ -282,6 +282,27 @@ def toy_mixing(channels: int, groups: int, layers: int, wiring: str = "shuffle")
     return ToyMixing(channels, groups, layers, wiring, matrices)
 
 
+def trace_channel(channels: int, groups: int, layers: int, wiring: str, layer: int, channel: int) -> np.ndarray:
+    """Which channels of every layer are linked to ``channel`` of ``layer`` (0 = the input, ``layers`` = the output).
+
+    Returns a (layers + 1, C) 0/1 array: row ``layer`` is the channel itself; earlier rows
+    are what it depends on (through any path of ``layer_masks``), later rows what it
+    reaches. For an output channel that is its column of inputs in ``connectivity``
+    (row ``0``); for an input channel, the outputs that depend on it (row ``layers``).
+    """
+    check_toy(channels, groups, layers, wiring)
+    check_int("layer", layer, 0, layers)
+    check_int("channel", channel, 0, channels - 1)
+    masks = layer_masks(channels, groups, layers, wiring)  # masks[k]: layer k -> layer k + 1 (out x in)
+    linked = np.zeros((layers + 1, channels), dtype=np.uint8)
+    linked[layer, channel] = 1
+    for k in range(layer, 0, -1):  # upstream: inputs of the linked channels
+        linked[k - 1] = (masks[k - 1][linked[k] == 1].sum(axis=0) > 0).astype(np.uint8)
+    for k in range(layer, layers):  # downstream: outputs reading a linked channel
+        linked[k + 1] = (masks[k][:, linked[k] == 1].sum(axis=1) > 0).astype(np.uint8)
+    return linked
+
+
 def group_block_fractions(matrix: np.ndarray, out_groups: int, in_groups: int) -> np.ndarray:
     """(out_groups, in_groups): fraction of connected (output, input) pairs per block of groups."""
     rows, cols = matrix.shape
@@ -314,4 +335,5 @@ __all__ = [
     "shuffle_source",
     "shuffle_steps",
     "toy_mixing",
+    "trace_channel",
 ]

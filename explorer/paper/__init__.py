@@ -13,6 +13,7 @@ from .reported import (
     TABLE1,
     TABLE2,
     TABLE3,
+    TABLE3_PAIRS,
     TABLE5,
     TABLE6,
     TABLE8,
@@ -21,10 +22,12 @@ from .reported import (
     TABLE8_MEASURED_SPEEDUP,
     TABLE8_THEORETICAL_SPEEDUP,
     Reported,
+    ShuffleAblation,
     Table8Row,
     reported_for,
     reported_mflops,
     residual_note,
+    table3_row_for,
 )
 from .table1 import (
     LAYOUT_COLUMNS,

@@ -70,6 +70,38 @@ TABLE3 = tuple(
     for shuffle, err in ((False, no_shuffle), (True, with_shuffle))
 )
 
+
+
+@dataclass(frozen=True)
+class ShuffleAblation:
+    """One model of Table 3: its top-1 error without and with channel shuffle (reported)."""
+
+    model: str  # the paper's row label, e.g. "ShuffleNet 1x (g = 3)"
+    config: ShuffleNetConfig  # with shuffle on, 224x224
+    error_without: float
+    error_with: float
+
+    @property
+    def gain(self) -> float:
+        """Points of top-1 error the shuffle removes."""
+        return round(self.error_without - self.error_with, 1)
+
+
+TABLE3_PAIRS = tuple(
+    ShuffleAblation(f"ShuffleNet {w:g}x{' (arch2)' if v == 'arch2' else ''} (g = {g})", _sn(g, w, v), no_shuffle,
+                    with_shuffle)  # fmt: skip
+    for g, w, v, no_shuffle, with_shuffle in _TABLE3_ROWS
+)
+
+
+def table3_row_for(config: ModelConfig) -> ShuffleAblation | None:
+    """The Table 3 model ``config`` is (shuffle and input size ignored), or None when the paper has none."""
+    if not isinstance(config, ShuffleNetConfig):
+        return None
+    key = _at_reference(replace(config, shuffle=True))
+    return next((pair for pair in TABLE3_PAIRS if pair.config == key), None)
+
+
 TABLE5 = (
     Reported("Table 5", "1.0 MobileNet-224", MobileNetConfig(1.0), 569, 29.4),
     Reported("Table 5", "ShuffleNet 2x (g = 3)", _sn(3, 2.0), 524, 29.1),

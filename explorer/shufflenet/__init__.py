@@ -20,6 +20,8 @@ from .config import (
     MobileNetConfig,
     ModelConfig,
     ShuffleNetConfig,
+    config_from_dict,
+    config_to_dict,
     parse_input_size,
 )
 from .model import ChannelShuffle, ShuffleNet, ShuffleUnit, channel_shuffle

@@ -9,7 +9,7 @@ reference models.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from typing import Literal
 
 from ..checks import check_bool, check_choice, check_int, check_number, is_integer, refusal
@@ -129,6 +129,30 @@ class MobileNetConfig:
 
 
 ModelConfig = ShuffleNetConfig | AlexNetConfig | MobileNetConfig
+
+
+FAMILIES: dict[str, type] = {"shufflenet": ShuffleNetConfig, "alexnet": AlexNetConfig, "mobilenet": MobileNetConfig}
+
+
+def config_to_dict(config: ModelConfig) -> dict:
+    """The config as JSON-able values, ``family`` first: ``config_from_dict`` reads it back."""
+    return {"family": config.family, **asdict(config), "input_size": list(config.input_size)}
+
+
+def config_from_dict(values: object) -> ModelConfig:
+    """The config ``config_to_dict`` wrote; ``ValueError`` naming what is wrong for anything else."""
+    if not isinstance(values, dict):
+        raise refusal("config", values, "a dict of config values")
+    family = check_choice("family", values.get("family"), FAMILIES)
+    kind = FAMILIES[family]
+    fields = {name: value for name, value in values.items() if name != "family"}
+    unknown = set(fields) - set(kind.__dataclass_fields__)
+    if unknown:
+        allowed = f"fields of a {family} config ({', '.join(kind.__dataclass_fields__)})"
+        raise refusal("config", sorted(unknown), allowed)
+    if isinstance(fields.get("input_size"), list):
+        fields["input_size"] = tuple(fields["input_size"])
+    return kind(**fields)
 
 
 MAX_SIDE_DIGITS = 9  # longer digit strings are refused before int() (which also refuses > 4300 digits)

@@ -185,7 +185,8 @@ def stage2_base_channels(groups: int) -> int:
         return TABLE1_STAGE2_CHANNELS[groups]
     step = 4 * groups
     candidates = [step * k for k in range(1, 4096 // step + 2)]
-    return min(candidates, key=lambda c: abs(plan_conv_macs(_plan(groups, 1.0, c, 1.0, "standard")) - PAPER_1X_BUDGET_MACS))
+    distance = lambda c: abs(plan_conv_macs(_plan(groups, 1.0, c, 1.0, "standard")) - PAPER_1X_BUDGET_MACS)  # noqa: E731
+    return min(candidates, key=distance)
 
 
 def _solve_widen(groups: int, width: float, base: int, variant: str) -> float:

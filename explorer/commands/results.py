@@ -1,0 +1,71 @@
+"""``results``: the latency result store (the SQLite file in the data directory): list, export, clear, locate.
+
+    python -m explorer results            # every stored measurement, newest last
+    python -m explorer results --json     # the same as JSON (every column of every row)
+    python -m explorer results --path     # where the file is (EXPLORER_DATA_DIR to choose)
+    python -m explorer results --clear    # delete every stored measurement
+
+Rows made on another machine, or with other library versions, are listed but marked:
+the app and ``bench`` never show them as this machine's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+
+from ..latency.store import ResultStore, age_text, open_store
+from ..shufflenet import config_from_dict
+from .common import add_json_argument, format_table, print_json
+
+HELP = "list, export (--json), locate (--path) or clear (--clear) the stored latency results"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    action = parser.add_mutually_exclusive_group()
+    action.add_argument("--path", action="store_true", help="print where the result store is and stop")
+    action.add_argument("--clear", action="store_true", help="delete every stored result (of every machine)")
+    add_json_argument(parser)
+
+
+def where(store: ResultStore) -> str:
+    return str(store.path) if store.path is not None else "in memory only (see the warning above)"
+
+
+def run(args: argparse.Namespace) -> int:
+    store = open_store()
+    for warning in store.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    if args.path:
+        print(where(store))
+        return 0
+    if args.clear:
+        print(f"Deleted {store.clear()} stored results from {where(store)}.")
+        return 0
+    rows = store.rows()
+    if args.json:
+        print_json({"path": None if store.path is None else str(store.path), "warnings": store.warnings,
+                    "machine": store.place.machine, "versions": store.place.versions, "results": rows})  # fmt: skip
+        return 0
+    print(f"{len(rows)} stored results in {where(store)}")
+    print(f"This machine: {store.place.machine}; {store.place.versions}\n")
+    now = time.time()
+    table = [(age_text(now - r["measured_at"]), _model_label(r["model"]), r["input"], r["backend"], r["threads"],
+              r["batch"], f"{r['median_ms']:.2f}", "noisy" if r["noisy"] else ("busy" if r["busy"] else ""),
+              "" if r["here"] else "other")  # fmt: skip
+             for r in rows]
+    if table:
+        print(format_table(("Measured", "Model", "Input", "Backend", "Thr", "Batch", "Median ms", "Flag", "Place"),
+                           table))  # fmt: skip
+        print("\nPlace 'other': made on another machine or with other library versions (never shown as this "
+              "machine's).")
+    return 0
+
+
+def _model_label(model: str) -> str:
+    try:
+        return config_from_dict(json.loads(model)).label
+    except ValueError:
+        return model[:40]

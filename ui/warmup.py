@@ -1,0 +1,78 @@
+"""Warm the caches a class will ask for, once per server process, in a background thread.
+
+A teacher clicks through the paper's models: g in {1, 2, 3, 4, 8} at widths 1x and 0.5x,
+224x224. Counting one of them (``cached_profile``) takes about 0.3 s and measuring a
+stage's channel mixing with and without the shuffle (``cached_stage_mixing``) about as
+much again: enough to make a sidebar click feel slow in front of a class. The first page
+run of the process starts one daemon thread that fills those caches, paper configs first
+in the order a lecture meets them, and Stage2 (the Channel shuffle page's default stage).
+
+Bounded: it only calls the app's own bounded caches (``tests/test_cache_bounds.py``) and
+stays within them: 10 profiles (of 64), 20 mixing results (of 32); the models it builds
+pass through ``cached_model`` (8 entries), so it never holds more than that either.
+Polite: it works with one intra-op thread, and before each item waits while a page run
+of any session is in flight (``explorer.concurrency.foreground_state``), so it never
+slows the click it exists to speed up; it also leaves a config alone that a user has
+made heavy (confirmation needed: never, at 224x224 for these).
+
+``EXPLORER_WARMUP=0`` in the server's environment turns it off (the in-process AppTest
+tests do, so that no background thread competes with them; their ``streamlit run``
+servers keep it on).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+
+from explorer import PAPER_GROUPS, ShuffleNetConfig
+from explorer.concurrency import foreground_state
+
+log = logging.getLogger("ui.warmup")
+
+WARM_WIDTHS = (1.0, 0.5)
+WARM_STAGE = 2
+POLL_S = 0.05
+MAX_WAIT_S = 30.0  # per item: a server busy for longer than this gets warmed anyway, between runs
+_lock = threading.Lock()
+_thread: threading.Thread | None = None
+
+
+def warm_configs() -> list[ShuffleNetConfig]:
+    """The paper's configs a class meets first: 1x before 0.5x, g = 3 (the default) first."""
+    order = (3, *[g for g in PAPER_GROUPS if g != 3])
+    return [ShuffleNetConfig(groups=g, width=w) for w in WARM_WIDTHS for g in order]
+
+
+def _wait_for_quiet() -> None:
+    deadline = time.monotonic() + MAX_WAIT_S
+    while foreground_state().busy and time.monotonic() < deadline:
+        time.sleep(POLL_S)
+
+
+def _warm() -> None:
+    from .cache import cached_profile
+    from .mixing import cached_stage_mixing
+
+    started = time.monotonic()
+    for config in warm_configs():
+        for job in (lambda: cached_profile(config), lambda: cached_stage_mixing(config, WARM_STAGE),
+                    lambda: cached_stage_mixing(config.with_(shuffle=False), WARM_STAGE)):  # fmt: skip
+            _wait_for_quiet()
+            try:
+                job()
+            except Exception:  # noqa: BLE001 - warming is best effort; the page computes it again and reports
+                log.exception("warming the caches for %s failed", config.label)
+    log.info("caches warm for %d paper configs in %.1f s", len(warm_configs()), time.monotonic() - started)
+
+
+def start() -> threading.Thread | None:
+    """Start the warm-up thread, once per process (later calls return the same thread; None when turned off)."""
+    global _thread
+    with _lock:
+        if _thread is None and os.environ.get("EXPLORER_WARMUP", "1") != "0":
+            _thread = threading.Thread(target=_warm, name="explorer-cache-warmup", daemon=True)
+            _thread.start()
+        return _thread
