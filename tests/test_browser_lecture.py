@@ -1,8 +1,11 @@
 """The Lecture page and the phone note in a real browser (`streamlit run` + Debian's chromium).
 
 * At 1280x720 with the sidebar collapsed, every step's figure and its Previous / Next buttons
-  are on the first screen (no scrolling), and the arrow keys step through the lecture while
-  the link keeps the step and the model.
+  are on the first screen (no scrolling), every text of its figure renders at >= 12 CSS px
+  (measured as in ``tests/test_browser_classroom.py``), and the arrow keys step through the
+  lecture while the link keeps the step and the model. In presentation mode every text is
+  >= 16 px; the charts still fit, the diagrams (steps 4 and 6) are drawn at their natural
+  size, one at a time, and start on the first screen (at g = 8 they are larger than it).
 * At 390x844 (a phone) every page opens with the sidebar collapsed and its first screen says
   where the controls are; the » button does open them. At 1280x720 the note is gone and
   takes no space.
@@ -14,6 +17,7 @@ import re
 
 import pytest
 from conftest import ALL_PAGES, ARTIFACTS, ENTRY, RUN_TIMEOUT_S, assert_no_exception, url_path, wait_idle
+from test_browser_classroom import GRAPHVIZ, PLOTLY, assert_readable, collapse_sidebar, font_sizes, wait_for_address
 
 from ui.lecture import STEPS
 from ui.lecture_nav import step_title
@@ -46,33 +50,36 @@ def screen(browser):
         context.close()
 
 
-def collapse_sidebar(tab) -> None:
-    tab.locator(SIDEBAR).hover()
-    tab.locator('[data-testid="stSidebarCollapseButton"] button').click()
-    tab.locator(SIDEBAR).wait_for(state="hidden")
-
-
-def test_every_step_fits_one_screen_and_the_arrow_keys_step_through(streamlit_server, screen):
-    tab = screen
-    tab.goto(f"{streamlit_server}/Lecture?groups=8&width=0.5", timeout=RUN_TIMEOUT_S * 1000)
+@pytest.mark.parametrize("present", [False, True], ids=["normal", "presenting"])
+def test_every_step_fits_one_screen_is_readable_and_the_arrow_keys_step_through(streamlit_server, screen, present):
+    tab, minimum = screen, 16 if present else 12
+    tab.goto(f"{streamlit_server}/Lecture?groups=8&width=0.5{'&present=1' if present else ''}",
+             timeout=RUN_TIMEOUT_S * 1000)  # fmt: skip
     wait_idle(tab)
-    collapse_sidebar(tab)
+    collapse_sidebar(tab)  # presentation mode collapses it by itself
     for step in range(1, len(STEPS) + 1):
         if step > 1:
             tab.keyboard.press("ArrowRight")  # Next's shortcut; a presenter's clicker sends the same
-        tab.wait_for_url(re.compile(rf"step={step}\b"), timeout=60_000)
+        wait_for_address(tab, rf"step={step}\b")
         tab.wait_for_function("t => document.querySelector('h1')?.textContent === t", arg=step_title(step))
         wait_idle(tab)
         assert_no_exception(tab)
         tab.wait_for_selector(FIGURE, state="visible")
         found = tab.evaluate(ON_SCREEN_JS, FIGURE)
         assert found["scrolled"] == 0 and found["count"] >= 3, found
+        diagrams = tab.locator(GRAPHVIZ).count() > 0
         for left, top, right, bottom in found["boxes"]:
-            assert 0 <= top and bottom <= SCREEN["height"] and 0 <= left and right <= SCREEN["width"], (step, found)
-        assert re.search(r"groups=8", tab.url) and re.search(r"width=0\.5", tab.url)
-        tab.screenshot(path=str(ARTIFACTS / f"lecture-step{step}-1280x720.png"))
+            if present and diagrams:  # natural size (>= 16 px): it starts on the first screen, may scroll on
+                assert 0 <= top < SCREEN["height"] / 2 and 0 <= left < SCREEN["width"], (step, found)
+            else:
+                assert 0 <= top and bottom <= SCREEN["height"] and 0 <= left and right <= SCREEN["width"], (step, found)
+        assert_readable(font_sizes(tab, f"{GRAPHVIZ}, {PLOTLY}"), minimum, f"step {step}'s figure")
+        address = tab.evaluate("location.href")
+        assert re.search(r"groups=8", address) and re.search(r"width=0\.5", address), address
+        assert ("present=1" in address) == present, address
+        tab.screenshot(path=str(ARTIFACTS / f"lecture-step{step}-1280x720{'-present' if present else ''}.png"))
     tab.keyboard.press("ArrowLeft")
-    tab.wait_for_url(re.compile(rf"step={len(STEPS) - 1}\b"), timeout=60_000)
+    wait_for_address(tab, rf"step={len(STEPS) - 1}\b")
     wait_idle(tab)
 
 

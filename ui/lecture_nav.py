@@ -30,7 +30,10 @@ WARNING_KEY = "lecture.step_warning"
 JUMP_KEY = "lecture_jump"
 ALLOWED = f"an integer from 1 to {len(STEPS)} (the lecture's steps)"
 DEFAULT_STEP = 1
-DIAGRAM_HEIGHT = 400  # px: the figure and the buttons fit one 1280x720 screen
+# px: the figure and the buttons fit one 1280x720 screen; plotly figures also in presentation mode (its larger
+# fonts take room inside the figure: they are drawn at this height whatever their layout says).
+DIAGRAM_HEIGHT = 400
+CHART_HEIGHT = 400
 
 
 def parse_step(text: object) -> tuple[int, str | None]:
@@ -99,14 +102,21 @@ def deeper_link(step: Step) -> None:
         pass
 
 
-def _figure(slide: Slide, key: str) -> None:
+def _figure(slide: Slide, key: str, present: bool) -> None:
+    """The step's figure. Diagrams: side by side, scaled to the screen's height; in presentation mode
+    at their natural size instead (text >= 16 px), one at a time, scrolling when larger than the screen
+    (as on every page: ``ui.presentation``)."""
     if isinstance(slide.figure, go.Figure):
-        st.plotly_chart(slide.figure, key=key, config={"displayModeBar": False})
+        st.plotly_chart(slide.figure, key=key, height=CHART_HEIGHT, config={"displayModeBar": False})
         return
-    for column, (title, dot) in zip(st.columns(len(slide.figure)), slide.figure):
-        with column:
-            st.markdown(f"**{title}**")
-            st.graphviz_chart(dot, width="stretch", height=DIAGRAM_HEIGHT)
+    titles = [title for title, _ in slide.figure]
+    places = st.tabs(titles) if present and len(titles) > 1 else st.columns(len(titles))
+    for place, (title, dot) in zip(places, slide.figure):
+        # The diagram's own first line names it: the title is its alternative text, not a line of the screen.
+        if present:
+            place.graphviz_chart(dot, width="content", alt=title)
+        else:
+            place.graphviz_chart(dot, width="stretch", height=DIAGRAM_HEIGHT, alt=title)
 
 
 @st.fragment
@@ -134,4 +144,4 @@ def step_section(step: int, config: ShuffleNetConfig, present: bool = False) -> 
         caption(slide.caption)
         method_note("How this is worked out", slide.how)
     with figure:
-        _figure(slide, key=f"lecture_figure_{step}")
+        _figure(slide, f"lecture_figure_{step}", present)
