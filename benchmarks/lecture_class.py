@@ -9,17 +9,23 @@ figures differ too. Each round, every student presses their button in turn (as f
 Playwright can click), and every page records, with the browser's own clock, the moment the
 new step is fully drawn: its title, its figure, no element left from the previous run and
 no "running" indicator (a MutationObserver, so the moment is exact however slowly this
-script polls). Students arrive five at a time (each wave opens the teacher's link together), after the
-teacher's own page has warmed the server; opening is timed from navigation start.
+script polls). Students arrive five at a time (each wave opens the teacher's link together);
+opening is timed from navigation start.
+
+The baseline, measured in the same run before the class arrives: the teacher alone steps
+through the lecture (both models, forward), timed the same way; the class's p50 is printed
+as a ratio of it. (The benchmark waits for the server's cache warm-up, ``ui/warmup.py``, to
+end first, as a teacher opens the app a moment before the class looks.)
 
 After every round each student's page is checked: its title is its own step's, the address
 bar holds its step and its model, the sidebar shows its model, no exception box. Printed:
-p50 / p95 / max seconds per step reached and overall, and the problems found (none expected).
+p50 / p95 / max seconds per step reached and overall, the ratio to the teacher alone, and
+the problems found (none expected).
 
     .venv/bin/python benchmarks/lecture_class.py [--sessions 20] [--json FILE]
 
 Run it on a quiet machine: server, browsers and this script share the CPU (20 pages drawing
-plotly charts cost more CPU than the server's script runs). ``tests/test_lecture_class.py``
+plotly charts cost more CPU than the server's script runs). ``tests/test_browser_lecture_class.py``
 runs the same class and fails if any step of any student takes more than 3 s.
 """
 
@@ -28,7 +34,6 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
@@ -143,7 +148,8 @@ def _check(student: Student) -> list[str]:
     title = page.evaluate("() => document.querySelector('h1')?.textContent")
     if title != step_title(student.step):
         problems.append(f"student {student.index}: title {title!r}, expected step {student.step}")
-    query = {k: v[-1] for k, v in parse_qs(urlsplit(page.url).query).items()}
+    address = page.evaluate("location.href")  # Streamlit's replaceState: page.url may lag behind
+    query = {k: v[-1] for k, v in parse_qs(urlsplit(address).query).items()}
     expected = {**student.model, "step": str(student.step)}
     if {k: query.get(k) for k in expected} != expected:
         problems.append(f"student {student.index}: link {query}, expected {expected}")
@@ -155,24 +161,40 @@ def _check(student: Student) -> list[str]:
     return problems
 
 
-def _teacher(base_url: str, browser, timeout_s: float) -> None:
-    """The teacher opens the lecture first: the server's first run (imports, caches) is not a student's."""
-    context = browser.new_context(viewport=VIEWPORT)
-    try:
-        page = context.new_page()
-        page.add_init_script(WATCHER_JS)
-        page.goto(f"{base_url}/Lecture?step=1", wait_until="commit")
-        page.wait_for_function(f"() => window.__lectureDrawn && window.__lectureDrawn({json.dumps(step_title(1))})",
-                               timeout=timeout_s * 1000)  # fmt: skip
-    finally:
-        context.close()
+def _watch(page, step: int, button: str, timeout_s: float) -> float:
+    """Press ``button`` on ``page`` and return the seconds until ``step`` is fully drawn."""
+    page.evaluate("([t, b]) => window.__lectureWatch(t, b)", [step_title(step), button])
+    page.wait_for_function(ELAPSED_JS, timeout=timeout_s * 1000)
+    return float(page.evaluate(ELAPSED_JS))
+
+
+def teacher_alone(base_url: str, browser, timeout_s: float = ROUND_TIMEOUT_S) -> list[float]:
+    """The baseline: one session alone steps forward through the lecture, once per model (seconds per step).
+
+    Also the server's first Lecture runs (imports, caches), which are then not a student's."""
+    times = []
+    for model in MODELS:
+        context = browser.new_context(viewport=VIEWPORT)
+        try:
+            page = context.new_page()
+            page.add_init_script(WATCHER_JS)
+            query = "&".join(f"{k}={v}" for k, v in {**model, "step": 1}.items())
+            page.goto(f"{base_url}/Lecture?{query}", wait_until="commit")
+            page.wait_for_function(f"() => window.__lectureDrawn && window.__lectureDrawn({json.dumps(step_title(1))})",
+                                   timeout=timeout_s * 1000)  # fmt: skip
+            time.sleep(0.5)
+            for step in range(2, len(STEPS) + 1):
+                times.append(_watch(page, step, "lecture_next", timeout_s))
+                time.sleep(0.3)
+        finally:
+            context.close()
+    return times
 
 
 def run_class(base_url: str, browser, sessions: int = 20, round_timeout_s: float = ROUND_TIMEOUT_S) -> ClassReport:
     """Open the lecture in ``sessions`` contexts of ``browser``, step through every step together, time it."""
     students = [Student(i, MODELS[(i // 2) % len(MODELS)], forward=i % 2 == 0) for i in range(sessions)]
     contexts, problems = [], []
-    _teacher(base_url, browser, round_timeout_s)
     try:
         for student in students:
             context = browser.new_context(viewport=VIEWPORT)
@@ -215,15 +237,23 @@ def run_class(base_url: str, browser, sessions: int = 20, round_timeout_s: float
     return ClassReport(students, problems)
 
 
-def print_report(report: ClassReport) -> None:
+def print_report(report: ClassReport, baseline: list[float] | None = None) -> None:
     print(f"{len(report.students)} students, {len(STEPS)} steps (seconds from the click to the step fully drawn)")
-    print(f"{'step':>6} {'n':>4} {'p50':>7} {'p95':>7} {'max':>7}")
-    for name, times in report.by_step().items():
+    alone = statistics.median(baseline) if baseline else None
+    if alone:
+        s = summary(baseline)
+        print(f"baseline, the teacher alone: p50 {s['p50']:.2f}  p95 {s['p95']:.2f}  max {s['max']:.2f}  (n = {s['n']})")
+    print(f"{'step':>6} {'n':>4} {'p50':>7} {'p95':>7} {'max':>7}" + ("  p50/alone" if alone else ""))
+
+    def line(name: str, times: list[float], note: str = "") -> None:
         s = summary(times)
-        print(f"{name:>6} {s['n']:>4} {s['p50']:>7.2f} {s['p95']:>7.2f} {s['max']:>7.2f}")
+        ratio = f"  {s['p50'] / alone:9.1f}" if alone else ""
+        print(f"{name:>6} {s['n']:>4} {s['p50']:>7.2f} {s['p95']:>7.2f} {s['max']:>7.2f}{ratio}{note}")
+
+    for name, times in report.by_step().items():
+        line(name, times)
     if report.stepping():
-        s = summary(report.stepping())
-        print(f"{'all':>6} {s['n']:>4} {s['p50']:>7.2f} {s['p95']:>7.2f} {s['max']:>7.2f}  (every step, opening excluded)")
+        line("all", report.stepping(), "  (every step, opening excluded)")
     print("problems:", "none" if not report.problems else "")
     for problem in report.problems:
         print("  " + problem)
@@ -232,35 +262,41 @@ def print_report(report: ClassReport) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sessions", type=int, default=20, help="students (browser contexts), default 20")
+    parser.add_argument("--settle", type=float, default=240.0,
+                        help="at most this many seconds for the server's cache warm-up before the class")
     parser.add_argument("--json", type=Path, help="also write every time to this file")
     args = parser.parse_args(argv)
     if not 1 <= args.sessions <= 100:
         print(f"--sessions {args.sessions} is not allowed: --sessions must be from 1 to 100", file=sys.stderr)
         return 2
     sys.path.insert(0, str(ROOT / "tests"))
-    from conftest import CHROMIUM, CHROMIUM_ARGS, _free_port, _stop, _wait_healthy
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from classroom_speed import wait_server_idle
+    from conftest import CHROMIUM, CHROMIUM_ARGS, free_port, start_server, stop_server, wait_healthy
     from playwright.sync_api import sync_playwright
 
-    port = _free_port()
+    port = free_port()
     base_url = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.headless", "true",
-         "--server.address", "127.0.0.1", "--server.port", str(port)],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-    )  # fmt: skip
+    server, log = start_server(port, ROOT / "test-artifacts" / "lecture-class-server.log")
     try:
-        _wait_healthy(base_url, server, timeout=90)
+        wait_healthy(base_url, server, timeout=90)
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
             try:
+                teacher_alone(base_url, browser)  # the server's first runs: not counted
+                waited = wait_server_idle(server.pid, args.settle)
+                print(f"server idle (cache warm-up over) after {waited:.0f} s", flush=True)
+                baseline = teacher_alone(base_url, browser)
                 report = run_class(base_url, browser, args.sessions)
             finally:
                 browser.close()
     finally:
-        _stop(server)
-    print_report(report)
+        stop_server(server, log)
+    print_report(report, baseline)
+    print("Chromium 1280x720, one server, one browser, the whole class on this machine. Shared machine: noisy.")
     if args.json:
-        args.json.write_text(json.dumps({"by_step": report.by_step(), "problems": report.problems}, indent=1))
+        args.json.write_text(json.dumps({"baseline": baseline, "by_step": report.by_step(), "problems": report.problems},
+                                        indent=1))  # fmt: skip
     return 1 if report.problems else 0
 
 
