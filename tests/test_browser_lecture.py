@@ -16,7 +16,8 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import ALL_PAGES, ARTIFACTS, ENTRY, RUN_TIMEOUT_S, assert_no_exception, url_path, wait_idle
+from conftest import (ALL_PAGES, ARTIFACTS, ENTRY, RUN_TIMEOUT_S, assert_no_exception, browser_tab, url_path,
+                      wait_idle)
 from test_browser_classroom import GRAPHVIZ, PLOTLY, assert_readable, collapse_sidebar, font_sizes, wait_for_address
 
 from ui.lecture import STEPS
@@ -42,12 +43,8 @@ ON_SCREEN_JS = """(selector) => {
 
 @pytest.fixture
 def screen(browser):
-    context = browser.new_context(viewport=SCREEN)
-    context.set_default_timeout(60_000)
-    try:
-        yield context.new_page()
-    finally:
-        context.close()
+    with browser_tab(browser, SCREEN) as tab:
+        yield tab
 
 
 @pytest.mark.parametrize("present", [False, True], ids=["normal", "presenting"])
