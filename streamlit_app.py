@@ -16,6 +16,8 @@ from ui.presentation import caption
 from ui.text import input_size_text
 
 PAGE_DESCRIPTIONS = {
+    "pages/0_Lecture.py": "The paper's argument in eight steps, one screen each, for a class: Previous / Next, "
+    "the step in the link.",
     "pages/1_Architecture.py": "Table 1 of the current model, next to the paper's, per-unit table and block diagrams.",
     "pages/2_Complexity.py": "Multiply-adds, FLOPs, parameters and activations; complexity across g and width; "
     "what fits a budget.",

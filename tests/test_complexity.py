@@ -7,7 +7,7 @@ import torch
 from fvcore.nn import ActivationCountAnalysis
 
 from explorer import ShuffleNetConfig, build_model, complexity, profile
-from explorer.counting import CONVENTIONS, measure
+from explorer.counting import CONVENTIONS, ShapeRecorder, measure
 from explorer.counting.trace import torch_flop_counter_total
 from explorer.paper import ALL_REPORTED, TABLE8, Reported, residual_note
 from explorer.shufflenet import AlexNetConfig, MobileNetConfig
@@ -51,6 +51,23 @@ def test_closed_form_agrees_with_fvcore_per_unit(config):
             h, w = spec.out_size
             formula = paper_unit_formula(h, w, spec.out_channels, spec.bottleneck, spec.groups)
             assert row.macs == formula, f"paper's h*w*(2cm/g + 9m) for stage {row.stage} unit {row.unit}"
+
+
+@pytest.mark.parametrize("config", [ShuffleNetConfig(groups=3, input_size=(97, 131)),
+                                    ShuffleNetConfig(groups=8, width=0.5, variant="arch2", input_size=(64, 64))],
+                         ids=lambda c: c.label)  # fmt: skip
+def test_each_layer_of_a_unit_costs_what_the_closed_form_says(config):
+    """``UnitSpec.layer_macs`` (where a unit's multiply-adds go, shown by the Lecture) layer by layer,
+    against the kernel arithmetic recorded on the built model's forward pass."""
+    model = build_model(config)
+    with ShapeRecorder(model) as recorder, torch.no_grad():
+        model(torch.zeros(1, 3, *config.input_size))
+    specs = list(unit_specs(config.plan(), config.input_size))
+    for spec in specs:
+        name = f"stage{spec.stage}.{spec.index}"
+        for layer, macs in spec.layer_macs.items():
+            assert recorder.layers[f"{name}.{layer}.0"].macs == macs, (name, layer)
+    assert {spec.layer_macs["compress"] > spec.layer_macs["depthwise"] for spec in specs} == {True}
 
 
 @pytest.mark.parametrize(

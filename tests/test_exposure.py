@@ -30,7 +30,7 @@ CONFIG = ROOT / ".streamlit" / "config.toml"
 SOURCES = sorted([*ROOT.joinpath("explorer").rglob("*.py"), *ROOT.joinpath("ui").rglob("*.py"),
                   *ROOT.joinpath("pages").glob("*.py"), ROOT / "streamlit_app.py"])
 
-# Every [server], [browser] and [client] setting, with why it is pinned (README, "Serving a class").
+# Every [server], [runner], [browser] and [client] setting, with why it is pinned (README, "Serving a class").
 PINNED = {
     "server.address": "127.0.0.1",  # loopback only: serving a class is a deliberate step
     "server.enableXsrfProtection": True,
@@ -40,6 +40,7 @@ PINNED = {
     "server.maxUploadSize": 1,  # MB; there is no upload at all (see the static check)
     "server.enableStaticServing": False,
     "server.enableAgentApi": False,  # experimental HTTP/MCP driver of the app
+    "runner.postScriptGC": False,  # a full gc.collect() after every run costs 0.3-0.5 s of CPU under the GIL
     "browser.gatherUsageStats": False,
     "client.showErrorDetails": "none",  # NOT false: in 1.67 false means "stacktrace"
     "client.showErrorLinks": False,

@@ -27,11 +27,14 @@ from conftest import ALL_PAGES, ENTRY, assert_clean, assert_one_line_usage_error
 from explorer import ShuffleNetConfig, parse_input_size
 from explorer.shufflenet import AlexNetConfig, MobileNetConfig
 from ui.controls import DEFAULTS, PARSERS, QUERY_KEYS, config_from_query, groups_note, query_values
+from ui.lecture_nav import step_title
 from ui.text import MAX_SHOWN, shown_value
 
 ARCH = "pages/1_Architecture.py"
 COMPLEXITY = "pages/2_Complexity.py"
+LECTURE = "pages/0_Lecture.py"
 PAGE_TITLES = {
+    LECTURE: step_title(1),
     ENTRY: "ShuffleNet Explorer",
     ARCH: "Architecture",
     COMPLEXITY: "Complexity",
@@ -216,7 +219,8 @@ def assert_default_page(at, page: str) -> None:
     assert_clean(at)
     assert [t.value for t in at.title][:1] == [PAGE_TITLES[page]]
     assert DEFAULT_MODEL_CAPTION in [c.value for c in at.sidebar.caption]
-    assert dict(at.query_params) == query_values(DEFAULTS)  # the address bar repaired to the model shown
+    step = {"step": "1"} if page == LECTURE else {}  # the Lecture keeps its step beside the model
+    assert dict(at.query_params) == {**query_values(DEFAULTS), **step}  # the address bar repaired to the model shown
 
 
 @pytest.mark.parametrize("round_index", range(len(LINK_ROUNDS)), ids=lambda i: f"link{i}")

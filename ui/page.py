@@ -1,4 +1,9 @@
-"""Page chrome shared by every page: ``st.set_page_config``, presentation mode and the labelled navigation."""
+"""Page chrome shared by every page: ``st.set_page_config``, presentation mode, the phone note and the navigation.
+
+On a phone (a window at most 768 px wide, where Streamlit starts with the sidebar
+collapsed behind a small "»" button) the top of every page says where the controls are;
+the app's one stylesheet (``ui.presentation.style_tag``) hides that note on wider screens.
+"""
 
 from __future__ import annotations
 
@@ -13,11 +18,15 @@ from . import presentation, warmup
 
 APP_TITLE = "ShuffleNet Explorer"
 APP_ICON = "🔀"
+PHONE_NOTE_KEY = "phone_note"  # Streamlit gives the note's container the CSS class st-key-phone_note
+PHONE_NOTE = ("**Controls:** the model (groups, width, variant, shuffle, input) and the list of pages are in the "
+              "sidebar: tap **»** at the top left to open it.")
 ROOT = Path(__file__).resolve().parent.parent
 # (script path relative to the entry script, label, Material icon: Streamlit ships the icon
 # font, so the icons render on machines without emoji fonts too). Pages that do not exist yet
 # are skipped, so the navigation never links to a missing file.
 PAGES = (
+    ("pages/0_Lecture.py", "Lecture", ":material/co_present:"),
     ("streamlit_app.py", "Overview", ":material/home:"),
     ("pages/1_Architecture.py", "Architecture", ":material/account_tree:"),
     ("pages/2_Complexity.py", "Complexity", ":material/calculate:"),
@@ -40,8 +49,15 @@ def page_setup(title: str) -> bool:
     st.set_page_config(page_title=f"{title} · {APP_TITLE}", page_icon=APP_ICON, layout="wide",
                        initial_sidebar_state="collapsed" if present else "auto")  # fmt: skip
     presentation.apply()
+    phone_note()
     warmup.start()
     return present
+
+
+def phone_note() -> None:
+    """Say where the controls are, on narrow screens only (``ui.presentation.NARROW_SCREEN_CSS``)."""
+    with st.container(key=PHONE_NOTE_KEY):
+        st.info(PHONE_NOTE, icon=":material/menu_open:")
 
 
 def existing_pages() -> list[tuple[str, str, str]]:

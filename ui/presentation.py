@@ -21,7 +21,8 @@ its own beyond drawing its captions, downloads and method notes through the help
 ``style_tag`` (the app's one stylesheet, drawn on every page) is also where Streamlit's own
 9.6 px rule for graphviz text is undone (``font-size: revert-layer``), so the DOT sources'
 sizes (``ui.style``) are what the browser draws, and where a diagram wider than the page is
-made to scroll sideways instead of shrinking.
+made to scroll sideways instead of shrinking, and where the phone note of ``ui.page`` is hidden on
+screens wider than a phone.
 """
 
 from __future__ import annotations
@@ -45,6 +46,12 @@ ALLOWED = "1 (on) or 0 (off)"
 GRAPHVIZ_CSS = ('[data-testid="stGraphVizChart"] svg text { font-size: revert-layer; } '
                 '[data-testid="stGraphVizChart"] { overflow-x: auto; max-width: 100%; } '
                 '[data-testid="stGraphVizChart"] svg { max-width: none !important; }')
+# The phone note (``ui.page.phone_note``) only at or below 768 px, Streamlit's own breakpoint (where the sidebar
+# starts collapsed). The layout wrapper Streamlit puts around the note's container goes too (the innermost one
+# holding it: a stylesheet here has no ">"), or its empty slot still takes a gap.
+NARROW_SCREEN_CSS = ('@media (min-width: 769px) { .st-key-phone_note, [data-testid="stLayoutWrapper"]'
+                     ':has(.st-key-phone_note):not(:has([data-testid="stLayoutWrapper"] .st-key-phone_note)) '
+                     '{ display: none; } }')
 PRESENT_CSS = f"""
 [data-testid="stMainBlockContainer"] {{ font-size: {BODY_FONT_PX[1]}px; }}
 [data-testid="stMainBlockContainer"] [data-testid="stMarkdownContainer"] p,
@@ -97,7 +104,7 @@ def _toggle(key: str, label: str, help_text: str) -> None:
 
 def style_tag(present: bool) -> str:
     """The app's own stylesheet, from module constants only (the one ``st.html`` of the app: tests/test_exposure.py)."""
-    return f"<style>{GRAPHVIZ_CSS}{PRESENT_CSS if present else ''}</style>"
+    return f"<style>{GRAPHVIZ_CSS}{NARROW_SCREEN_CSS}{PRESENT_CSS if present else ''}</style>"
 
 
 def apply() -> None:

@@ -38,6 +38,7 @@ PALETTE = (
 )
 NEUTRAL = "#7f7f7f"
 HIGHLIGHT = "#D55E00"
+CURRENT = "#000000"  # outline of the sidebar's model in a chart of several models
 # One plotly marker shape per group (a second cue beside colour), cycling like the colours.
 GROUP_SYMBOLS = ("circle", "square", "diamond", "triangle-up", "cross", "x", "triangle-down", "pentagon",
                  "hexagon", "star", "hourglass", "triangle-left", "bowtie", "star-square", "triangle-right",

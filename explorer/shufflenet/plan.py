@@ -113,13 +113,20 @@ class UnitSpec:
         return self.out_channels - self.in_channels if self.stride == 2 else self.out_channels
 
     @property
-    def macs(self) -> int:
+    def layer_macs(self) -> dict[str, int]:
+        """Multiply-adds of the unit's three convolutions, named as in the model: the first 1x1
+        (``compress``, at the input resolution), the 3x3 depthwise and the last 1x1 (``expand``)."""
         (hi, wi), (ho, wo) = self.in_size, self.out_size
         m = self.bottleneck
-        first = hi * wi * self.in_channels * m // self.first_groups
-        depthwise = ho * wo * 9 * m
-        last = ho * wo * m * self.branch_channels // self.groups
-        return first + depthwise + last
+        return {
+            "compress": hi * wi * self.in_channels * m // self.first_groups,
+            "depthwise": ho * wo * 9 * m,
+            "expand": ho * wo * m * self.branch_channels // self.groups,
+        }
+
+    @property
+    def macs(self) -> int:
+        return sum(self.layer_macs.values())
 
     @property
     def params(self) -> int:

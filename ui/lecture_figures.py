@@ -1,0 +1,171 @@
+"""Plotly figures of the Lecture page, one per step that is a chart, from plain values.
+
+Cached with ``st.cache_resource`` on plain arguments (ints, floats, strings, tuples): one
+shared ``go.Figure`` per argument set, which callers must not change. A class of twenty
+stepping through the lecture together asks for the same few figures; ``st.plotly_chart``
+re-validates a dict on every call (20-60 ms each, under the GIL shared by every session),
+but sends a figure object as it is (about 2 ms). Numbers reported in the paper come from
+``explorer.paper`` and say so in the figure's title; computed numbers are passed in by the
+caller (``ui/lecture.py``). Colours: ``groups_color(g)`` is the model's g everywhere,
+``CURRENT`` outlines the sidebar's model, ``NEUTRAL`` is what is neither. Every function
+takes ``present`` (presentation mode): no text is smaller than ``ui.style.chart_font``.
+"""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+import streamlit as st
+from plotly.subplots import make_subplots
+
+from explorer import paper
+from explorer.shufflenet import PAPER_GROUPS
+
+from .charts import GROUPS_AXIS, log_axis, style_figure
+from .latency import ALEXNET_COLOR
+from .style import CURRENT, NEUTRAL, chart_font, groups_color
+
+FIGURE_HEIGHT = 410
+FIGURE_ENTRIES = 64
+ERROR_AXIS = "Top-1 error (%, lower is better)"
+
+
+def readable(figure: go.Figure, present: bool) -> go.Figure:
+    """Every axis (subplots too), legend and subplot title at the base size (Streamlit's theme makes ticks smaller)."""
+    size = chart_font(present)
+    figure.update_xaxes(tickfont={"size": size}, title_font={"size": size})
+    figure.update_yaxes(tickfont={"size": size}, title_font={"size": size})
+    figure.update_annotations(font={"size": size})
+    figure.update_layout(legend={"font": {"size": size}})
+    return figure
+
+
+def millions(value: float) -> str:
+    """Multiply-adds in millions, e.g. ``0.92 M``, ``136.5 M``."""
+    return f"{value / 1e6:.2f} M" if value < 1e7 else f"{value / 1e6:.1f} M"
+
+
+@st.cache_resource(max_entries=FIGURE_ENTRIES, show_spinner=False)
+def unit_cost_figure(series: tuple[tuple[str, int, tuple[int, ...]], ...], layers: tuple[str, ...], title: str,
+                     present: bool = False, height: int = FIGURE_HEIGHT) -> go.Figure:
+    """Multiply-adds of each layer of one unit, one horizontal bar per layer and series.
+
+    ``series``: (name, groups g for the colour, multiply-adds per layer in ``layers`` order).
+    Each bar says its share of that series' whole unit.
+    """
+    figure = go.Figure()
+    for name, groups, macs in series:
+        total = sum(macs)
+        figure.add_trace(go.Bar(
+            y=list(layers), x=[m / 1e6 for m in macs], orientation="h", name=name,
+            marker={"color": groups_color(groups)},
+            text=[f"{millions(m)} ({100 * m / total:.1f}%)" for m in macs], textposition="outside", cliponaxis=False,
+            hovertemplate=f"{name}<br>%{{y}}: %{{x:.3f}} M multiply-adds<extra></extra>",
+        ))  # fmt: skip
+    style_figure(figure, title, "Multiply-adds (millions, computed here)", "", height=height, present=present)
+    figure.update_yaxes(autorange="reversed")
+    longest = max(max(m) for _, _, m in series) / 1e6
+    figure.update_xaxes(range=[0, longest * 1.45])
+    figure.update_layout(barmode="group", margin={"l": 10, "r": 20, "t": 60, "b": 60}, showlegend=len(series) > 1,
+                         legend={"orientation": "h", "y": -0.2})  # fmt: skip
+    return readable(figure, present)
+
+
+@st.cache_resource(max_entries=FIGURE_ENTRIES, show_spinner=False)
+def budget_channels_figure(rows: tuple[tuple[int, tuple[int, int, int], int], ...], current_groups: int, title: str,
+                           present: bool = False, height: int = FIGURE_HEIGHT) -> go.Figure:
+    """Stage2 output channels for each g at (nearly) the same cost; Stage3 and Stage4 on the bar's label.
+
+    ``rows``: (g, (Stage2, Stage3, Stage4) channels, multiply-adds). The sidebar's g is outlined.
+    """
+    figure = go.Figure(go.Bar(
+        x=[f"g = {g}<br>{millions(macs)}" for g, _, macs in rows],
+        y=[channels[0] for _, channels, _ in rows],
+        marker={"color": [groups_color(g) for g, _, _ in rows],
+                "line": {"color": CURRENT,
+                         "width": [4 if g == current_groups else 0 for g, _, _ in rows]}},
+        text=[" · ".join(map(str, channels)) for _, channels, _ in rows], textposition="outside", cliponaxis=False,
+        hovertemplate="%{x}<br>Stage2 / 3 / 4 output channels: %{text}<extra></extra>",
+    ))  # fmt: skip
+    style_figure(figure, title, "Groups g, and the model's multiply-adds (computed here)",
+                 "Stage2 output channels (count)", height=height, present=present)  # fmt: skip
+    figure.update_yaxes(range=[0, max(c[0] for _, c, _ in rows) * 1.25])
+    return readable(figure, present)
+
+
+def _width_label(width: float, variant: str) -> str:
+    return f"{width:g}x{' arch2' if variant == 'arch2' else ''}"
+
+
+@st.cache_resource(max_entries=FIGURE_ENTRIES, show_spinner=False)
+def reported_errors_figure(groups: int, width: float, variant: str, present: bool = False,
+                           height: int = FIGURE_HEIGHT + 20) -> go.Figure:
+    """Tables 2 and 3 as reported in the paper: error vs g, and error without vs with the shuffle.
+
+    Table 2: one line per width (arch2 dashed), a marker per g in that g's colour. Table 3: one
+    row per model, ○ without and ● with the shuffle. The sidebar's model is drawn thick and
+    outlined in ``CURRENT`` where the paper has it.
+    """
+    figure = make_subplots(rows=1, cols=2, horizontal_spacing=0.2, column_widths=[0.45, 0.55], subplot_titles=(
+        "Table 2: error vs g (dashed: arch2)", "Table 3: without ○ / with ● shuffle"))  # fmt: skip
+    rows: dict[tuple[float, str], list[paper.Reported]] = {}
+    for row in paper.TABLE2:
+        rows.setdefault((row.config.width, row.config.variant), []).append(row)
+    for (row_width, row_variant), cells in rows.items():
+        current = (row_width, row_variant) == (width, variant)
+        arch2 = row_variant == "arch2"
+        label = _width_label(row_width, row_variant)
+        figure.add_trace(go.Scatter(
+            x=[str(c.config.groups) for c in cells], y=[c.error for c in cells],
+            mode="lines+markers" if arch2 else "lines+markers+text",
+            line={"color": CURRENT if current else NEUTRAL, "width": 4 if current else 1.5,
+                  "dash": "dash" if arch2 else "solid"},
+            marker={"color": [groups_color(c.config.groups) for c in cells], "size": 11,
+                    "line": {"color": CURRENT, "width": [3 if current and c.config.groups == groups else 0
+                                                         for c in cells]}},
+            text=[f"{row_width:g}×" if i == len(cells) - 1 else "" for i in range(len(cells))],
+            textposition="middle right", cliponaxis=False, name=label, showlegend=False,
+            hovertemplate=f"ShuffleNet {label}, g = %{{x}}: %{{y}}% (reported in the paper)<extra></extra>",
+        ), row=1, col=1)  # fmt: skip
+    pairs = list(zip(paper.TABLE3[::2], paper.TABLE3[1::2]))  # (without, with) per model
+    for without, with_ in reversed(pairs):  # the paper's first row on top
+        config = with_.config
+        label = f"{_width_label(config.width, config.variant)}, g = {config.groups}"
+        current = (config.groups, config.width, config.variant) == (groups, width, variant)
+        figure.add_trace(go.Scatter(
+            y=[label, label], x=[without.error, with_.error], mode="lines+markers",
+            line={"color": CURRENT if current else NEUTRAL, "width": 4 if current else 2},
+            marker={"size": 14, "color": ["white", groups_color(config.groups)],
+                    "line": {"color": CURRENT if current else groups_color(config.groups), "width": 2}},
+            showlegend=False, customdata=[["without shuffle"], ["with shuffle"]],
+            hovertemplate=f"ShuffleNet {label}, %{{customdata[0]}}: %{{x}}% (reported in the paper)<extra></extra>",
+        ), row=1, col=2)  # fmt: skip
+    style_figure(figure, "Reported in the paper: ImageNet top-1 error", "", ERROR_AXIS, height=height, present=present)
+    figure.update_xaxes(title_text=GROUPS_AXIS, type="category", categoryorder="array",
+                        categoryarray=[str(g) for g in PAPER_GROUPS], row=1, col=1)  # fmt: skip
+    figure.update_xaxes(title_text=ERROR_AXIS, row=1, col=2)
+    figure.update_yaxes(rangemode="normal")
+    figure.update_yaxes(title_text="", row=1, col=2)
+    figure.update_layout(margin={"l": 70, "r": 20, "t": 80, "b": 60})
+    return readable(figure, present)
+
+
+@st.cache_resource(max_entries=FIGURE_ENTRIES, show_spinner=False)
+def table8_figure(present: bool = False, height: int = FIGURE_HEIGHT) -> go.Figure:
+    """Table 8 as reported in the paper: milliseconds per image at three inputs, log scale."""
+    figure = go.Figure()
+    inputs = [f"{h}×{w}" for h, w in paper.TABLE8_INPUTS]
+    for row in paper.TABLE8:
+        shufflenet = getattr(row.config, "groups", None)
+        figure.add_trace(go.Bar(
+            x=inputs, y=list(row.milliseconds), name=f"{row.model} ({row.mflops:g} MFLOPs)",
+            marker={"color": ALEXNET_COLOR if shufflenet is None else groups_color(shufflenet),
+                    "pattern": {"shape": "/" if getattr(row.config, "width", 1.0) < 1 else ""}},
+            text=[f"{ms:g} ms" for ms in row.milliseconds], textposition="outside", cliponaxis=False,
+            hovertemplate=f"{row.model} at %{{x}}: %{{y}} ms (reported in the paper)<extra></extra>",
+        ))  # fmt: skip
+    style_figure(figure, f"Reported in the paper: {paper.TABLE8_DEVICE}", "Input (height × width, pixels)",
+                 "Milliseconds per image (log scale)", height=height, present=present)  # fmt: skip
+    log_axis(figure, "y", [ms for row in paper.TABLE8 for ms in row.milliseconds])  # every tick written in full
+    figure.update_yaxes(rangemode="normal", range=[1, 4.1])
+    figure.update_layout(barmode="group", legend={"orientation": "h", "y": -0.25})
+    return readable(figure, present)
