@@ -25,8 +25,10 @@ the problems found (none expected).
     .venv/bin/python benchmarks/lecture_class.py [--sessions 20] [--json FILE]
 
 Run it on a quiet machine: server, browsers and this script share the CPU (20 pages drawing
-plotly charts cost more CPU than the server's script runs). ``tests/test_browser_lecture_class.py``
-runs the same class and fails if any step of any student takes more than 3 s.
+plotly charts cost more CPU than the server's script runs). Target (issue 11): every step of
+every student drawn within ``TARGET_S`` = 3 s of the click; the last line says met or missed.
+``tests/test_browser_lecture_class.py`` runs the same class for correctness (no frozen or
+crossed sessions), not for speed.
 """
 
 from __future__ import annotations
@@ -55,6 +57,7 @@ MODEL_LABELS = {"3": "ShuffleNet 1x (g=3)", "8": "ShuffleNet 0.5x (g=8)"}
 ROUND_TIMEOUT_S = 120.0
 OPEN_WAVE = 5  # students opening the link at the same moment
 POLL_S = 0.05
+TARGET_S = 3.0  # issue 11: each step within 3 s of the click, for every student
 
 # Installed in every page before Streamlit loads: ``__lectureDrawn(title)`` is true once the step with
 # that title is fully drawn; ``__lectureWatch(title, button)`` clicks the button and records when.
@@ -254,6 +257,10 @@ def print_report(report: ClassReport, baseline: list[float] | None = None) -> No
         line(name, times)
     if report.stepping():
         line("all", report.stepping(), "  (every step, opening excluded)")
+    if report.stepping():
+        worst = max(report.stepping())
+        print(f"target: every step within {TARGET_S:g} s of the click: {'met' if worst <= TARGET_S else 'MISSED'} "
+              f"(slowest {worst:.2f} s)")
     print("problems:", "none" if not report.problems else "")
     for problem in report.problems:
         print("  " + problem)
