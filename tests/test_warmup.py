@@ -4,7 +4,11 @@ import pytest
 from test_cache_bounds import cache_counters
 
 from explorer import PAPER_GROUPS
+from explorer import ShuffleNetConfig
+from explorer.latency import Measurement
+from explorer.latency.timing import summarize
 from ui import warmup
+from ui.jobs import result_store
 from ui.cache import PROFILE_ENTRIES, cached_profile
 from ui.mixing import MEASURE_ENTRIES, cached_stage_mixing
 
@@ -26,15 +30,21 @@ def test_turned_off_by_the_environment(monkeypatch):
 
 @pytest.mark.slow
 def test_warm_up_fills_the_caches_once(monkeypatch):
-    """The real thread, run to its end: afterwards every paper config is a cache hit, on both caches."""
+    """The real thread, run to its end: afterwards every paper config is a cache hit, on both caches, and the
+    stored results are decoded."""
     monkeypatch.setenv("EXPLORER_WARMUP", "1")
     monkeypatch.setattr(warmup, "_thread", None)
     cached_profile.clear()
     cached_stage_mixing.clear()
+    result_store.clear()  # a new store object, as after a server restart: nothing decoded yet
+    store = result_store()
+    store.put(Measurement(ShuffleNetConfig(groups=3), "ort", 2, 1, summarize([1.0, 1.1, 1.2]), 1, 1, 1e11))
+    assert store.decoded == 0
     thread = warmup.start()
     assert warmup.start() is thread  # once per process
     thread.join(timeout=600)
     assert not thread.is_alive()
+    assert result_store() is store and store.decoded >= 1  # the stored results were decoded ahead of any page
     profile_misses, mixing_misses = cache_counters(cached_profile)[0], cache_counters(cached_stage_mixing)[0]
     for config in warmup.warm_configs():
         cached_profile(config)

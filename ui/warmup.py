@@ -6,6 +6,8 @@ stage's channel mixing with and without the shuffle (``cached_stage_mixing``) ab
 much again: enough to make a sidebar click feel slow in front of a class. The first page
 run of the process starts one daemon thread that fills those caches, paper configs first
 in the order a lecture meets them, and Stage2 (the Channel shuffle page's default stage).
+Before those it reads the result store once (``result_store().all()``), so the stored
+measurements are decoded here and not during the first Latency page after a restart.
 
 Bounded: it only calls the app's own bounded caches (``tests/test_cache_bounds.py``) and
 stays within them: 10 profiles (of 64), 20 mixing results (of 32); the models it builds
@@ -54,9 +56,14 @@ def _wait_for_quiet() -> None:
 
 def _warm() -> None:
     from .cache import cached_profile
+    from .jobs import result_store
     from .mixing import cached_stage_mixing
 
     started = time.monotonic()
+    try:
+        result_store().all()
+    except Exception:  # noqa: BLE001 - best effort: the page reads the store again and reports what is wrong
+        log.exception("reading the result store ahead of the first page failed")
     for config in warm_configs():
         for job in (lambda: cached_profile(config), lambda: cached_stage_mixing(config, WARM_STAGE),
                     lambda: cached_stage_mixing(config.with_(shuffle=False), WARM_STAGE)):  # fmt: skip

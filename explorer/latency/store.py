@@ -11,7 +11,9 @@ another machine, or written before an upgrade, is never shown as this machine's 
 (``rows()`` lists everything, each row saying whether it is this machine's). The newest
 row of a key wins, so "measure again" is just another ``put``. The file keeps the newest
 ``MAX_ROWS`` rows. Decoded measurements are cached by row id (a row never changes), so a
-page reading 10 000 stored results stays within milliseconds (``benchmarks/store.py``).
+page reading 10 000 stored results stays within milliseconds (``benchmarks/store.py``);
+decoding them the first time takes about 50 us a row, which the app's start-up warm-up
+(``ui/warmup.py``) pays in the background rather than the first visitor after a restart.
 """
 
 from __future__ import annotations
@@ -128,6 +130,12 @@ class ResultStore:
         """The newest measurement of each (backend, threads) of ``config`` (its input size included)."""
         return self._newest(" AND model = ? AND input = ? AND batch = ?",
                             (model_text(config), input_text(config.input_size), batch))  # fmt: skip
+
+    @property
+    def decoded(self) -> int:
+        """How many stored rows are decoded and held (``all()`` fills it; a warm store reads from it)."""
+        with self._decoded_lock:
+            return len(self._decoded)
 
     def rows(self) -> list[dict]:
         """Every stored row, of any machine or versions, oldest first; ``here``: made on this machine with these."""
