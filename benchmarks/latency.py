@@ -41,6 +41,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from explorer import MobileNetConfig  # noqa: E402
 from explorer.latency.timing import CONTENDED_SHARE, CpuMeter  # noqa: E402
 
 DIRECT_MIN_S = 1.0  # seconds of timed single runs per (model, runtime, round) in the direct measurement
@@ -187,7 +188,7 @@ def issue_table(table8: dict, threads: list[str]) -> None:
         results += payload["results"]
         commands.append(command)
     rows = (("ShuffleNet 0.5x arch2 (g=3)", [224, 224]), ("ShuffleNet 0.5x arch2 (g=3)", [480, 640]),
-            ("ShuffleNet 1x (g=3)", [224, 224]), ("AlexNet", [224, 224]), ("1 MobileNet v1", [224, 224]))
+            ("ShuffleNet 1x (g=3)", [224, 224]), ("AlexNet", [224, 224]), (MobileNetConfig(1.0).label, [224, 224]))
     backends = ("ort", "openvino", "ort-int8", "openvino-int8")
 
     def cell(model: str, size: list[int], backend: str) -> str:
