@@ -6,7 +6,7 @@
 The CLI part runs every deterministic command (no timing) in this process and keeps its
 exit code, stdout and stderr. The page part runs every page through AppTest, with the
 default model and a few links, and writes each element's type and value, one per line
-(Styler's random table ids are replaced by a fixed one). Nothing here measures latency.
+(Styler's random table ids and the temporary data directory are replaced by fixed names). Nothing here measures latency.
 """
 
 from __future__ import annotations
@@ -58,6 +58,11 @@ LINKS = [{}, {"groups": "8", "width": "0.5", "variant": "arch2", "shuffle": "off
 STYLER_ID = re.compile(r"T_[0-9a-f]{5}")
 
 
+def stable(text: str) -> str:
+    """The text without what differs from run to run: Styler's table ids, the temporary data directory."""
+    return STYLER_ID.sub("T_id", text).replace(os.environ["EXPLORER_DATA_DIR"], "$EXPLORER_DATA_DIR")
+
+
 def cli_snapshot(out: Path) -> None:
     from explorer.cli import main
 
@@ -71,7 +76,7 @@ def cli_snapshot(out: Path) -> None:
                 code = stop.code
         name = re.sub(r"[^A-Za-z0-9.]+", "_", command).strip("_") or "root"
         text = f"$ {command}\nexit {code}\n--- stdout\n{stdout.getvalue()}--- stderr\n{stderr.getvalue()}"
-        (out / f"{name}.txt").write_text(STYLER_ID.sub("T_id", text))
+        (out / f"{name}.txt").write_text(stable(text))
 
 
 def element_lines(node, depth: int = 0) -> list[str]:
@@ -89,8 +94,8 @@ def element_lines(node, depth: int = 0) -> list[str]:
         spec = getattr(proto, "spec", "") if proto is not None else ""
         line = f"{'  ' * depth}{kind}: {value}"
         if spec:
-            line += f" spec={hashlib.sha1(STYLER_ID.sub('T_id', spec).encode()).hexdigest()[:12]}"
-        lines.append(STYLER_ID.sub("T_id", line))
+            line += f" spec={hashlib.sha1(stable(spec).encode()).hexdigest()[:12]}"
+        lines.append(stable(line))
         lines += element_lines(child, depth + 1)
     return lines
 
