@@ -134,11 +134,12 @@ def _stop_group(process: subprocess.Popen, timeout: float = 10) -> None:
 def nginx_proxy(upstreams: list[str], *, start_timeout: float = 15) -> Iterator[NginxProxy]:
     """nginx on 127.0.0.1:<free port> in front of ``upstreams``; stopped and removed on exit."""
     binary = nginx_binary()
-    root = Path(tempfile.mkdtemp(prefix="explorer-nginx-"))
+    as_root = os.geteuid() == 0
+    root = Path(tempfile.mkdtemp(prefix="explorer-nginx-", dir="/tmp" if as_root else None))  # nobody reaches /tmp
     process = None
     try:
         (root / "temp").mkdir()
-        if os.geteuid() == 0:  # workers run as nobody: they must reach the temp paths
+        if as_root:  # workers run as nobody: they must reach the temp paths
             root.chmod(0o755)
         for attempt in range(START_ATTEMPTS):
             port = free_port()

@@ -181,7 +181,9 @@ def postgres_cluster(*, database: str = "explorer", user: str = "explorer", pass
     for name in (database, user):
         if not name.replace("_", "").isalnum():
             raise ValueError(f"database and role names are plain identifiers, not {name!r}")
-    root = Path(tempfile.mkdtemp(prefix="explorer-pg-"))
+    # As root, under /tmp whatever TMPDIR says: the postgres user must reach it, and the socket's path
+    # (socket/.s.PGSQL.PORT) must stay under the 107 characters a Unix socket's name may have.
+    root = Path(tempfile.mkdtemp(prefix="explorer-pg-", dir="/tmp" if prefix else None))
     try:
         (root / "socket").mkdir(mode=0o700)
         if prefix:
