@@ -177,3 +177,33 @@ def test_two_streamlit_replicas_behind_nginx(nginx_available, tmp_path):
             response = sock.makefile("rb")
             status = response.readline()
             assert status.startswith(b"HTTP/1.1 101"), status + response.read(500)
+
+
+@pytest.mark.load
+@pytest.mark.browser
+def test_browsers_behind_nginx_get_a_replica_each_and_keep_it(nginx_available, browser, tmp_path):
+    """Chromium through nginx: new browsers are spread over both replicas, each gets the cookie naming
+    its replica, and the page works over the proxied websocket (a sidebar change redraws it)."""
+    busy = '[data-testid="stStatusWidget"], [data-testid="stSkeleton"], [data-stale="true"]'
+    with start_replicas(2, {"EXPLORER_WARMUP": "0"}, log_dir=tmp_path) as (running, replicas):
+        landed, both = [], {r.removeprefix("http://") for r in replicas}
+        for _ in range(4):  # round robin: the second new browser lands on the other replica; a spare or two
+            if set(landed) == both:
+                break
+            context = browser.new_context(viewport={"width": 1280, "height": 720})
+            context.set_default_timeout(120_000)
+            try:
+                page = context.new_page()
+                response = page.goto(running.url + "/Architecture")
+                page.locator("h1").first.wait_for()
+                cookie = [c["value"] for c in context.cookies() if c["name"] == COOKIE]
+                assert cookie == [response.headers["x-replica"]]
+                landed.append(cookie[0])
+                radio = page.locator('[data-testid="stSidebar"] [data-testid="stRadio"]').nth(0)
+                radio.get_by_text("g = 8", exact=True).click()
+                page.wait_for_function("() => location.search.includes('groups=8')")
+                page.wait_for_function(f"() => !document.querySelector({busy!r})")
+                assert page.locator('[data-testid="stException"]').count() == 0
+            finally:
+                context.close()
+        assert set(landed) == both
