@@ -11,7 +11,7 @@ from dataclasses import replace
 
 import streamlit as st
 
-from explorer import ShuffleNetConfig, paper
+from explorer import ShuffleNetConfig, machine, paper
 from explorer import latency as lat
 from explorer.latency.kernel_profile import profile_ort
 from explorer.latency.roofline import GemmPeak, cached_gemm_peak, gemm_peak
@@ -43,9 +43,9 @@ JOB_KEY = "lat_job"
 
 
 def machine_caption(cores: int, store: ResultStore) -> None:
-    versions = lat.versions()
+    versions = machine.versions()
     caption(
-        f"Measured on this server: **{lat.cpu_model()}**, {cores} cores; torch {versions['torch']}, "
+        f"Measured on this server: **{machine.cpu_model()}**, {cores} cores; torch {versions['torch']}, "
         f"onnxruntime {versions['onnxruntime']}, openvino {versions['openvino']}. Every number on this page is "
         "measured here unless it is marked “reported in the paper”."
     )

@@ -28,17 +28,8 @@ from .backends import (
     unavailable_reason,
 )
 from .kernel_profile import Profile, ProfileRow
-from .machine import (
-    MAX_BATCH,
-    MAX_THREADS,
-    available_cores,
-    check_threads,
-    cpu_model,
-    default_threads,
-    fingerprint,
-    machine_dict,
-    versions,
-)
+from .roofline import machine_dict
+from .threads import MAX_BATCH, MAX_THREADS, check_threads, default_threads
 from .results import Measurement, Results, fastest, model_key
 from .runner import LatencyRunner, counted, measure
 from .table8 import (

@@ -51,7 +51,7 @@ from ..counting.decision import Decision, Over, best_paper_models, candidate, ra
 from ..shufflenet import PAPER_GROUPS, REFERENCE_INPUT, VARIANTS, ShuffleNetConfig
 from .backends import BACKENDS, BackendFailure
 from .bracket import GroupSearch, Grid, Probe, predict, record
-from .machine import check_threads, default_threads
+from .threads import check_threads, default_threads
 from .results import Measurement
 from .runner import LatencyRunner
 

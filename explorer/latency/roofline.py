@@ -36,7 +36,7 @@ import torch
 from ..concurrency import torch_threads
 from .database import Database, database_path
 from .export import session_options
-from .machine import fingerprint
+from ..machine import available_cores, cpu_model, fingerprint, versions
 from .timing import Timing, time_function
 
 log = logging.getLogger(__name__)
@@ -236,6 +236,17 @@ def cached_gemm_peak(threads: int) -> GemmPeak | None:
         with _CACHE_LOCK:
             _CACHE.setdefault(key, cached)
     return cached
+
+
+def machine_dict(threads: int, peak: GemmPeak | None) -> dict:
+    """Where a measurement was made: CPU, cores, threads, library versions and the GEMM peak."""
+    return {
+        "cpu": cpu_model(),
+        "cores": available_cores(),
+        "threads": threads,
+        **versions(),
+        **(peak.to_dict() if peak else {"gemm_gflops": None}),
+    }
 
 
 def floor_ms(macs: float, peak_macs_per_s: float) -> float:

@@ -46,7 +46,7 @@ from .backends import (BACKENDS, BackendFailed, BackendFailure, FailedBefore, ch
                        parity)
 from .export import INPUT_NAME, fold_batchnorm
 from .kernel_profile import Profile, profile_onnx
-from .machine import check_batch, check_threads, default_threads
+from .threads import check_batch, check_threads, default_threads
 from .results import Measurement, Results, model_key
 from .roofline import GemmPeak, gemm_peak
 from .timing import (
