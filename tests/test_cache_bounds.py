@@ -118,15 +118,16 @@ def test_model_cache_keeps_at_most_its_max_entries_and_drops_the_oldest():
 
 
 def test_result_store_keeps_the_newest_measurements(monkeypatch, tmp_path):
-    from explorer.latency import store as stored
+    from explorer.latency.stored import open_store
+    from explorer.store import tables as stored
 
-    monkeypatch.setattr(stored, "MAX_ROWS", 40)  # the file's bound (50 000 by default), small enough to reach here
-    store = stored.open_store(tmp_path)
+    monkeypatch.setattr(stored, "MEASUREMENT_ROWS", 40)  # the file's bound (50 000 by default), small enough to reach here
+    store = open_store(tmp_path)
     config = ShuffleNetConfig(groups=2, width=0.25, input_size=(32, 32))
-    batches = range(1, stored.MAX_ROWS + 31)
+    batches = range(1, stored.MEASUREMENT_ROWS + 31)
     for batch in batches:  # the batch is part of the key: each one a new measurement
         store.put(Measurement(config, "torch", 1, batch, summarize([1.0]), 1, 1, None))
-    assert len(store.all()) == len(store.rows()) == stored.MAX_ROWS
+    assert len(store.all()) == len(store.rows()) == stored.MEASUREMENT_ROWS
     assert store.get(config, "torch", 1, batches[0]) is None
     assert store.get(config, "torch", 1, batches[-1]) is not None
 

@@ -1,7 +1,7 @@
 """Latency measurements that outlive a script run: the shared result store and background jobs.
 
 * ``result_store()``: every measurement made on this machine, kept across restarts in the
-  data directory's SQLite file (``explorer.latency.store``) and shared by every session of
+  data directory's SQLite file (``explorer.store``) and shared by every session of
   this server and every CLI process.
 * ``profile_store()``: ONNX Runtime profiles (``explorer.latency.Profile``) made by jobs or
   pages in this process, keyed by (config incl. input, threads, batch), bounded: the
@@ -32,7 +32,7 @@ from typing import Callable, Sequence
 import streamlit as st
 
 from explorer.latency import BACKENDS, BackendFailure, LatencyRunner, Measurement, Profile, one_line, to_profile
-from explorer.latency.store import ResultStore, open_store
+from explorer.latency.stored import ResultStore, open_store
 
 log = logging.getLogger(__name__)
 

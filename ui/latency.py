@@ -33,7 +33,8 @@ from explorer.latency import (
     default_threads,
 )
 from explorer.latency.timing import NOISY_IQR_FRACTION
-from explorer.latency.store import ResultStore, age_text
+from explorer.latency.stored import ResultStore
+from explorer.store import age_text
 
 from .charts import log_axis, style_figure
 from .jobs import result_store

@@ -33,7 +33,7 @@ from ..counting import MemoryRefused, check_memory
 from ..latency.export import cpu_has_vnni
 from ..latency.kernel_profile import overhead_text, profile_ort
 from ..latency.roofline import gemm_peak
-from ..latency.store import open_store
+from ..latency.stored import open_store
 from ..latency.timing import DEFAULT_MIN_TIME, NOISY_IQR_FRACTION
 from ..shufflenet import AlexNetConfig, MobileNetConfig, ShuffleNetConfig
 from .common import add_json_argument, add_model_arguments, format_table, input_size, integer, number, print_json

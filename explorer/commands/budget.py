@@ -78,8 +78,8 @@ def _chosen(args: argparse.Namespace) -> tuple[str, float]:
 
 
 def open_store():
-    """The persistent result store the app and ``bench`` share (``explorer.latency.store``)."""
-    from ..latency.store import open_store as open_result_store
+    """The persistent result store the app and ``bench`` share (``explorer.store``)."""
+    from ..latency.stored import open_store as open_result_store
 
     return open_result_store()
 

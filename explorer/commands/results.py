@@ -16,7 +16,8 @@ import json
 import sys
 import time
 
-from ..latency.store import ResultStore, age_text, open_store
+from ..latency.stored import ResultStore, open_store
+from ..store import age_text
 from ..shufflenet import config_from_dict
 from .common import add_json_argument, format_table, print_json
 
