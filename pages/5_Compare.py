@@ -8,7 +8,7 @@ import streamlit as st
 
 from explorer import VARIANTS, AlexNetConfig, MobileNetConfig, ShuffleNetConfig
 from explorer import latency as lat
-from explorer.latency.budget import DEFAULT_BACKEND
+from explorer.sizing import DEFAULT_BACKEND
 from explorer.paper import pareto_front, point_for, reported_for, reported_points
 from explorer.shufflenet import ALEXNET_MIN_SIDE, MAX_GROUPS, MOBILENET_WIDTHS, WIDTH_RANGE, ModelConfig
 from ui.cache import counting_refusal, profile_or_ask

@@ -5,7 +5,7 @@ import json
 import pytest
 from conftest import assert_one_line_usage_error, run_cli, run_explorer
 
-from explorer.counting.budget import budget_table, widest_within
+from explorer.sizing.budget import budget_table, widest_within
 from explorer.shufflenet import channel_plan, plan_conv_macs
 
 

@@ -26,7 +26,8 @@ import streamlit as st
 
 from explorer import AlexNetConfig, MobileNetConfig, ShuffleNetConfig, build_model, profile
 from explorer.concurrency import counting_threads
-from explorer.counting import Decision, ModelProfile, decide
+from explorer.counting import ModelProfile
+from explorer.sizing import Decision, decide
 from explorer.counting.estimate import Cost, counting_cost, megabytes, seconds_text
 from explorer.latency.export import export_onnx
 from explorer.shufflenet import channel_plan, plan_conv_macs
@@ -75,7 +76,7 @@ def cached_sweep(groups: tuple[int, ...], widths: tuple[float, ...], variant: st
 @st.cache_data(max_entries=SWEEP_ENTRIES, show_spinner=False)
 def cached_decision(kind: str, budget: float, groups: tuple[int, ...], variants: tuple[str, ...],
                     input_size: tuple[int, int]) -> Decision:
-    """``explorer.counting.decide`` (closed form, fvcore-verified in the tests); latencies are filled in apart."""
+    """``explorer.sizing.decide`` (closed form, fvcore-verified in the tests); latencies are filled in apart."""
     return decide(kind, budget, groups, variants, input_size)
 
 

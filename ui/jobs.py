@@ -102,7 +102,7 @@ class Job:
     thread: threading.Thread | None = None
     task: Callable[["Job", ResultStore], bool] | None = None  # instead of ``items``: returns True when cancelled
     estimated: int = 0  # a task's own guess of its total, updated as it goes
-    outcome: object = None  # what a task returns to the page (e.g. an ``explorer.latency.budget.LatencySearch``)
+    outcome: object = None  # what a task returns to the page (e.g. an ``explorer.sizing.LatencySearch``)
 
     @property
     def total(self) -> int:

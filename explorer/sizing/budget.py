@@ -24,7 +24,7 @@ from ..shufflenet import (
     channel_plan,
     plan_conv_macs,
 )
-from .estimate import footprint
+from ..counting.estimate import footprint
 
 WIDTH_STEP = 0.01  # the answer's resolution
 # arch2 and shallow are widened to the standard model's multiply-adds (within 3%), and over
