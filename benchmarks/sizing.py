@@ -2,7 +2,7 @@
 
 Prints, per config, the median of ``explorer.counting.measure`` (build the model, one
 eager pass for shapes and activations, one fvcore trace for multiply-adds) run as
-``explorer.profile`` runs it (one intra-op thread, ``explorer.concurrency``), and as a
+``explorer.count_model`` runs it (one intra-op thread, ``explorer.concurrency``), and as a
 baseline measured in the same run, with the same thread, the straightforward fvcore
 recipe (build, then FlopCountAnalysis and ActivationCountAnalysis: two traces), with the
 ratio.

@@ -12,7 +12,7 @@ from explorer.paper import SOURCE, Reported, pareto_front, point_for, reported_f
 from explorer.paper import residual_note
 from explorer.shufflenet import REFERENCE_INPUT, WIDTH_RANGE
 from explorer.sizing import DEFAULT_BACKEND, SEARCH_MIN_TIME, Decision
-from ui.cache import cached_decision, cached_sweep, profile_or_ask, with_stored_latency
+from ui.cache import cached_decision, cached_sweep, counts_or_ask, with_stored_latency
 from ui.charts import groups_bar_figure, stage_figure, sweep_figure, tradeoff_figure
 from ui.controls import shared_controls
 from ui.decision import DECISION_COLUMNS, decision_frame, latency_budget_task, over_frame, recommendation_links
@@ -246,7 +246,7 @@ def main() -> None:
     config = shared_controls()
     st.title("Complexity")
     caption(f"{config.label}, input {input_size_text(config.input_size)} pixels, one image.")
-    counts = profile_or_ask(config).complexity
+    counts = counts_or_ask(config).complexity
     groups = tuple(sorted(set(PAPER_GROUPS) | {config.groups}))  # the paper's g and the sidebar's
     computed_section(config, counts)
     reported_section(config, counts)

@@ -1,6 +1,6 @@
 """What it costs: multiply-adds, FLOPs, parameters and activations of a model, each with its convention.
 
-``trace`` profiles the built model once (fvcore and forward hooks) for the Table 1
+``trace`` counts the built model in one traced pass (fvcore and forward hooks) for the Table 1
 layout, the per-unit table and every count; ``estimate`` says what a count or a
 measurement will need before anything is built; ``peak`` gives peak activation memory;
 ``tables`` turns results into plain records. (What fits a budget: ``explorer.sizing``.)
@@ -24,13 +24,13 @@ from .peak import peak_activation_bytes
 from .shapes import ShapeRecorder, layer_macs
 from .trace import (
     Complexity,
-    Figure,
+    Quantity,
     LayoutRow,
-    ModelProfile,
+    ModelCounts,
     UnitRow,
     complexity,
+    count_model,
     layout,
-    measure,
-    profile,
+    trace_model,
     unit_table,
 )

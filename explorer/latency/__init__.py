@@ -14,7 +14,7 @@ from .backends import (
     BACKENDS,
     DEFAULT_BACKENDS,
     FP32_PARITY_TOLERANCE,
-    STAGES,
+    FAILURE_STAGES,
     TABLE8_BACKENDS,
     Backend,
     BackendFailed,
@@ -26,7 +26,7 @@ from .backends import (
     parse_backends,
     unavailable_reason,
 )
-from .kernel_profile import Profile, ProfileRow
+from .kernel_profile import KernelProfile, ProfileRow
 from .results import Measurement, Results, fastest, model_key
 from .roofline import machine_dict
 from .runner import LatencyRunner, counted, measure
@@ -44,4 +44,4 @@ from .table8 import (
     verdict_configs,
 )
 from .threads import MAX_BATCH, MAX_THREADS, check_threads, default_threads
-from .timing import Cancelled, Timing, measurement_lock
+from .timing import Cancelled, Timing, flags_text, measurement_lock

@@ -51,6 +51,7 @@ from ..latency.backends import BACKENDS, BackendFailure
 from ..latency.results import Measurement
 from ..latency.runner import LatencyRunner
 from ..latency.threads import check_threads, default_threads
+from ..latency.timing import flags_text
 from ..shufflenet import PAPER_GROUPS, REFERENCE_INPUT, VARIANTS, ShuffleNetConfig
 from .bracket import GroupSearch, Grid, Probe, predict, record
 from .decision import Decision, Over, best_paper_models, candidate, rank
@@ -119,7 +120,7 @@ def _reusable(stored: Measurement | None, remeasure_busy: bool) -> Measurement |
 
 
 def _flags(m: Measurement) -> str:
-    return ", ".join(flag for flag, on in (("noisy", m.timing.noisy), ("busy", m.timing.contended)) if on)
+    return flags_text(m.timing.noisy, m.timing.contended)
 
 
 def _refusal(config: ShuffleNetConfig, backend: str) -> str | None:
