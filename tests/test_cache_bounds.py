@@ -99,10 +99,10 @@ def test_sweep_budget_and_svg_caches_evict_past_their_bounds():
     assert_bounded(cached_decision, SWEEP_ENTRIES, [functools.partial(cached_decision, "mflops", 100 + i, (3,),
                                                                       ("standard",), (224, 224))
                                                     for i in range(SWEEP_ENTRIES + 3)])  # fmt: skip
-    from ui.cache import COUNTS_ENTRIES
+    from ui.cache import SVG_ENTRIES
 
-    assert_bounded(cached_svg, COUNTS_ENTRIES, [functools.partial(cached_svg, f"digraph {{ a -> b{i} }}")
-                                                 for i in range(COUNTS_ENTRIES + 3)])  # fmt: skip
+    assert_bounded(cached_svg, SVG_ENTRIES, [functools.partial(cached_svg, f"digraph {{ a -> b{i} }}")
+                                                 for i in range(SVG_ENTRIES + 3)])  # fmt: skip
 
 
 def test_model_cache_keeps_at_most_its_max_entries_and_drops_the_oldest():

@@ -98,10 +98,10 @@ def _fvcore_raises(*args, **kwargs):
 @pytest.mark.parametrize("config", [ShuffleNetConfig(groups=8, width=0.5, input_size=(97, 131)), AlexNetConfig(),
                                     MobileNetConfig(width=0.5)], ids=lambda c: c.label)  # fmt: skip
 def test_fvcore_failure_falls_back_to_shape_arithmetic(monkeypatch, caplog, config):
-    exact = analysis.measure(config)
+    exact = analysis.trace_model(config)
     monkeypatch.setattr(analysis, "FlopCountAnalysis", _fvcore_raises)
     with caplog.at_level(logging.ERROR, logger="explorer.counting.trace"):
-        fallback = analysis.measure(config)
+        fallback = analysis.trace_model(config)
     assert fallback.complexity.fell_back and not exact.complexity.fell_back
     assert "fvcore failed (RuntimeError: unsupported operator" in fallback.complexity.counter
     for computed, counted in zip(fallback.complexity.quantities, exact.complexity.quantities):
@@ -126,7 +126,7 @@ def test_fvcore_failure_in_the_app_says_so_and_still_shows_counts(monkeypatch):
     assert not at.exception
     [warning] = [w.value for w in at.warning if "fvcore failed" in w.value]
     assert "counted from layer shapes instead" in warning
-    expected = analysis.measure(ShuffleNetConfig(groups=6, width=0.35)).complexity
+    expected = analysis.trace_model(ShuffleNetConfig(groups=6, width=0.35)).complexity
     metrics = {m.label: m.value for m in at.metric}
     assert metrics[expected.conv_macs.label] == f"{expected.conv_macs.value / 1e6:.2f}M"
     table = at.dataframe[0].value.set_index("Figure")

@@ -36,6 +36,7 @@ from .text import shown_value
 
 MODEL_ENTRIES = 8
 COUNTS_ENTRIES = 64
+SVG_ENTRIES = 64
 
 
 def _config_key(config: object) -> str:
@@ -89,7 +90,7 @@ def with_stored_latency(decision: Decision, store, backend: str, threads: int) -
     return replace(decision, candidates=tuple(replace(c, latency_ms=stored_ms(c.config)) for c in decision.candidates))
 
 
-@st.cache_data(max_entries=COUNTS_ENTRIES, show_spinner=False)
+@st.cache_data(max_entries=SVG_ENTRIES, show_spinner=False)
 def cached_svg(dot: str) -> bytes | None:
     """SVG of a DOT source (None when the ``dot`` binary is missing)."""
     from .diagrams import dot_to_svg

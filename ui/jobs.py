@@ -45,13 +45,13 @@ def result_store() -> ResultStore:
     return open_store()
 
 
-PROFILE_ENTRIES = 32
+KERNEL_PROFILE_ENTRIES = 32
 
 
 class KernelProfileStore:
     """Thread-safe map of (config, threads, batch) -> newest ``KernelProfile`` (oldest dropped past the bound)."""
 
-    def __init__(self, entries: int = PROFILE_ENTRIES) -> None:
+    def __init__(self, entries: int = KERNEL_PROFILE_ENTRIES) -> None:
         self._guard = threading.Lock()
         self._profiles: OrderedDict[tuple, KernelProfile] = OrderedDict()
         self._limit = entries
