@@ -14,9 +14,8 @@ import pytest
 import torch
 from torch import nn
 
-from explorer import AlexNetConfig, MobileNetConfig, ShuffleNetConfig, build_model, complexity
+from explorer import AlexNetConfig, MobileNetConfig, ShuffleNetConfig, build_model, complexity, machine
 from explorer import latency as lat
-from explorer import machine
 from explorer.concurrency import measurement_running, torch_threads
 from explorer.counting import estimate as limits
 from explorer.latency.export import export_onnx, fold_batchnorm, ort_session

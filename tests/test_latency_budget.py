@@ -7,9 +7,9 @@ import threading
 import pytest
 
 from explorer import ShuffleNetConfig
+from explorer.shufflenet import plan_conv_macs
 from explorer.sizing.bracket import Grid, GroupSearch, Probe, predict, record
 from explorer.sizing.latency_search import search_latency_budget
-from explorer.shufflenet import plan_conv_macs
 
 SMALL = (64, 64)  # ShuffleNets at 64x64 run in about a millisecond: real measurements, quickly
 

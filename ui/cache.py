@@ -27,10 +27,10 @@ import streamlit as st
 from explorer import AlexNetConfig, MobileNetConfig, ShuffleNetConfig, build_model, count_model
 from explorer.concurrency import counting_threads
 from explorer.counting import ModelCounts
-from explorer.sizing import Decision, decide
 from explorer.counting.estimate import Cost, counting_cost, megabytes, seconds_text
 from explorer.latency.export import export_onnx
 from explorer.shufflenet import channel_plan, plan_conv_macs
+from explorer.sizing import Decision, decide
 
 from .text import shown_value
 

@@ -21,12 +21,12 @@ import streamlit as st
 
 from explorer import paper
 from explorer.counting import footprint
-from explorer.latency import BACKENDS, model_key
 from explorer.devices import class_view_enabled, summarize
 from explorer.devices.reports import RateLimit
 from explorer.devices.served import device_model
-from explorer.store import SqliteClassView, age_text, open_class_view
+from explorer.latency import BACKENDS, model_key
 from explorer.shufflenet import AlexNetConfig, ModelConfig
+from explorer.store import SqliteClassView, age_text, open_class_view
 
 from .device_component import HOW_TO_ENABLE, KEY, device_component, installed_version, missing_files
 from .device_state import DeviceOutcome, DeviceRun, component_args, handle_report, size_text

@@ -19,8 +19,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from explorer.store import ClassRow, ClassViewStore
-from explorer.devices.served import DeviceModel, Parity, check_parity, chunk
 from explorer.devices.reports import (
     ChunkRequest,
     DeviceError,
@@ -29,7 +27,9 @@ from explorer.devices.reports import (
     ReportRefused,
     parse_report,
 )
+from explorer.devices.served import DeviceModel, Parity, check_parity, chunk
 from explorer.shufflenet import ModelConfig
+from explorer.store import ClassRow, ClassViewStore
 
 log = logging.getLogger("explorer.device")
 

@@ -31,7 +31,7 @@ from typing import Callable, Sequence
 
 import streamlit as st
 
-from explorer.latency import BACKENDS, BackendFailure, LatencyRunner, Measurement, KernelProfile, one_line, to_profile
+from explorer.latency import BACKENDS, BackendFailure, KernelProfile, LatencyRunner, Measurement, one_line, to_profile
 from explorer.latency.stored import ResultStore, open_store
 
 log = logging.getLogger(__name__)

@@ -25,15 +25,15 @@ from explorer import MobileNetConfig, ShuffleNetConfig
 from explorer.counting import MemoryRefused, check_memory
 from explorer.latency import (
     BACKENDS,
-    FP32_PARITY_TOLERANCE,
     FAILURE_STAGES,
+    FP32_PARITY_TOLERANCE,
     BackendFailure,
-    Measurement,
     KernelProfile,
+    Measurement,
     default_threads,
 )
-from explorer.latency.timing import NOISY_IQR_FRACTION, flags_text
 from explorer.latency.stored import ResultStore
+from explorer.latency.timing import NOISY_IQR_FRACTION, flags_text
 from explorer.store import age_text
 
 from .charts import log_axis, style_figure

@@ -24,9 +24,9 @@ from .peak import peak_activation_bytes
 from .shapes import ShapeRecorder, layer_macs
 from .trace import (
     Complexity,
-    Quantity,
     LayoutRow,
     ModelCounts,
+    Quantity,
     UnitRow,
     complexity,
     count_model,

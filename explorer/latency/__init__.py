@@ -13,8 +13,8 @@ imports ``sizing`` or ``devices``: they build on it.
 from .backends import (
     BACKENDS,
     DEFAULT_BACKENDS,
-    FP32_PARITY_TOLERANCE,
     FAILURE_STAGES,
+    FP32_PARITY_TOLERANCE,
     TABLE8_BACKENDS,
     Backend,
     BackendFailed,

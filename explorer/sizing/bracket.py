@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .budget import widths
 from ..shufflenet import ShuffleNetConfig, channel_plan, plan_conv_macs
+from .budget import widths
 
 FIRST_WIDTH = 1.0  # the first probe when nothing has been measured yet
 

@@ -27,11 +27,11 @@ from dataclasses import dataclass, replace
 from typing import Callable, Sequence
 
 from ..checks import check_choice
+from ..counting.estimate import footprint
+from ..counting.peak import peak_activation_bytes
 from ..paper import ReportedPoint, point_for, reported_points
 from ..shufflenet import PAPER_GROUPS, REFERENCE_INPUT, VARIANTS, ShuffleNetConfig, query_string
 from .budget import check_budget, figure, widest_within
-from ..counting.estimate import footprint
-from ..counting.peak import peak_activation_bytes
 
 KINDS = {
     "mflops": ("million multiply-adds (paper convention)", "conv_macs", 1e6),

@@ -53,7 +53,7 @@ from ..latency.runner import LatencyRunner
 from ..latency.threads import check_threads, default_threads
 from ..latency.timing import flags_text
 from ..shufflenet import PAPER_GROUPS, REFERENCE_INPUT, VARIANTS, ShuffleNetConfig
-from .bracket import GroupSearch, Grid, Probe, predict, record
+from .bracket import Grid, GroupSearch, Probe, predict, record
 from .decision import Decision, Over, best_paper_models, candidate, rank
 
 DEFAULT_BACKEND = "ort"  # the fastest FP32 runtime here (see the README's latency figures)
