@@ -1,4 +1,4 @@
-"""Measure a built model: Table 1 layout, per-unit table and complexity, in one traced pass.
+"""Count a built model: Table 1 layout, per-unit table and complexity, in one traced pass.
 
 Everything here is read off the real ``nn.Module``: shapes and activations come from
 forward hooks on one eager forward pass, multiply-adds and parameters from fvcore.
