@@ -42,7 +42,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 from conftest import CHROMIUM, CHROMIUM_ARGS, _free_port, _stop, _wait_healthy, wait_idle  # noqa: E402
 
 from explorer import paper  # noqa: E402
-from explorer.latency.device import check_parity, device_model, seeded_input  # noqa: E402
+from explorer.devices.served import check_parity, device_model, seeded_input  # noqa: E402
 from explorer.latency.export import ort_session  # noqa: E402
 
 QUERY = "groups=3&width=0.5&variant=arch2&shuffle=on&input=224x224"

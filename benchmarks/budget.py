@@ -23,9 +23,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from explorer.counting import decide  # noqa: E402
-from explorer.latency.budget import search_latency_budget  # noqa: E402
-from explorer.latency.store import open_store  # noqa: E402
+from explorer.latency.stored import open_store  # noqa: E402
+from explorer.sizing import (
+    decide,  # noqa: E402
+    search_latency_budget,  # noqa: E402
+)
 
 COLD_TARGET_S = 120.0
 WARM_TARGET_S = 1.0

@@ -2,7 +2,7 @@
 
 Each config is counted in a fresh Python process (so its peak resident memory is its
 own): the growth of peak RSS (VmHWM) over the RSS after imports, and the median wall time
-of three counts (``explorer.counting.measure``: build, one eager pass, one fvcore trace),
+of three counts (``explorer.counting.trace_model``: build, one eager pass, one fvcore trace),
 next to ``counting_cost``'s estimate. A ratio below 1 means the estimate is an upper
 bound, which is what a refusal threshold needs.
 
@@ -33,7 +33,7 @@ CHILD = """
 import json, resource, statistics, sys, time
 from explorer import ShuffleNetConfig
 from explorer.concurrency import counting_threads
-from explorer.counting import counting_cost, measure
+from explorer.counting import counting_cost, trace_model
 
 def rss(field):
     for line in open("/proc/self/status"):
@@ -43,13 +43,13 @@ def rss(field):
 g, w, variant, h, wd = json.loads(sys.argv[1])
 config = ShuffleNetConfig(groups=g, width=w, variant=variant, input_size=(h, wd))
 cost = counting_cost(config)
-measure(ShuffleNetConfig(input_size=(32, 32)))  # imports and first-call set-up, not the config's cost
+trace_model(ShuffleNetConfig(input_size=(32, 32)))  # imports and first-call set-up, not the config's cost
 before = rss("VmRSS:")
 times = []
 with counting_threads():
     for _ in range(3):
         start = time.perf_counter()
-        measure(config)
+        trace_model(config)
         times.append(time.perf_counter() - start)
 print(json.dumps({"growth": rss("VmHWM:") - before, "seconds": statistics.median(times),
                   "estimated_bytes": cost.memory_bytes, "estimated_seconds": cost.seconds}))

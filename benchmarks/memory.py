@@ -3,7 +3,7 @@
 Each config is opened as a new browser session would open a shared link: a fresh
 ``AppTest`` of the whole app with the config in the URL query parameters, on one of the
 six pages in turn (Overview, Architecture, Complexity, Channel shuffle, Latency,
-Compare). The pages go through the app's real caches: ``explorer.profile``'s lru_cache,
+Compare). The pages go through the app's real caches: ``explorer.count_model``'s lru_cache,
 ``ui/cache.py``'s ``st.cache_data`` / ``st.cache_resource`` and ``ui/mixing.py``'s. The
 300 configs are every combination of g (1, 2, 3, 4, 8), width (0.25, 0.5, 0.75, 1, 1.25),
 variant (standard, arch2, shallow), shuffle (on, off) and input (224x224, 160x160), in
@@ -42,7 +42,7 @@ from streamlit.runtime.caching import cache_data_api
 from streamlit.runtime.caching.cache_metrics import get_cache_metrics
 from streamlit.testing.v1 import AppTest
 
-from explorer import ShuffleNetConfig, profile
+from explorer import ShuffleNetConfig, count_model
 from explorer.concurrency import FOREGROUND
 from ui.controls import query_values
 
@@ -107,7 +107,7 @@ def cache_entries() -> dict[str, int]:
     for stat in stats.get("cache_evictions", []):
         name = stat.labels["cache"].rsplit(".", 1)[-1]
         entries[name] = entries.get(name, 0) - stat.value
-    entries["explorer.profile"] = profile.cache_info().currsize
+    entries["explorer.count_model"] = count_model.cache_info().currsize
     return entries
 
 

@@ -1,8 +1,8 @@
 """Time to build and count one config (target: median under 0.3 s for 224x224 configs).
 
-Prints, per config, the median of ``explorer.counting.measure`` (build the model, one
+Prints, per config, the median of ``explorer.counting.trace_model`` (build the model, one
 eager pass for shapes and activations, one fvcore trace for multiply-adds) run as
-``explorer.profile`` runs it (one intra-op thread, ``explorer.concurrency``), and as a
+``explorer.count_model`` runs it (one intra-op thread, ``explorer.concurrency``), and as a
 baseline measured in the same run, with the same thread, the straightforward fvcore
 recipe (build, then FlopCountAnalysis and ActivationCountAnalysis: two traces), with the
 ratio.
@@ -25,7 +25,7 @@ from fvcore.nn import ActivationCountAnalysis, FlopCountAnalysis  # noqa: E402
 
 from explorer import ShuffleNetConfig, build_model  # noqa: E402
 from explorer.concurrency import counting_threads  # noqa: E402
-from explorer.counting import measure  # noqa: E402
+from explorer.counting import trace_model  # noqa: E402
 
 CONFIGS = [
     ShuffleNetConfig(groups=3, width=1.0),
@@ -57,13 +57,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=7)
     args = parser.parse_args()
-    measure(CONFIGS[0])  # warm up torch's lazy initialisation, not part of any config's cost
+    trace_model(CONFIGS[0])  # warm up torch's lazy initialisation, not part of any config's cost
     print(f"torch threads: {torch.get_num_threads()}, load average: {os.getloadavg()[0]:.2f}")
-    print(f"{'config':45} {'measure (s)':>12} {'baseline (s)':>13} {'ratio':>6}  target < {TARGET_S}s")
+    print(f"{'config':45} {'trace_model (s)':>12} {'baseline (s)':>13} {'ratio':>6}  target < {TARGET_S}s")
     worst = 0.0
     for config in CONFIGS:
         with counting_threads():
-            ours = median_seconds(measure, config, args.repeats)
+            ours = median_seconds(trace_model, config, args.repeats)
             base = median_seconds(baseline, config, args.repeats)
         worst = max(worst, ours)
         print(f"{config.label:45} {ours:12.3f} {base:13.3f} {ours / base:6.2f}  {'ok' if ours < TARGET_S else 'OVER'}")

@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from explorer import ShuffleNetConfig  # noqa: E402
 from explorer.latency import BACKENDS, Measurement  # noqa: E402
-from explorer.latency.store import open_store  # noqa: E402
+from explorer.latency.stored import open_store  # noqa: E402
 from explorer.latency.timing import summarize  # noqa: E402
 
 ROWS = 10_000

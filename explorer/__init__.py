@@ -4,11 +4,16 @@ No Streamlit in here: configs in, models, tables and numbers out. One subpackage
 question the app answers, in dependency order:
 
 * ``shufflenet``: what is built (configs, channel plan, unit specs, models);
-* ``counting``: what it costs (multiply-adds, parameters, activations; estimates, budgets);
-* ``mixing``: how channels mix (Fig. 1's toy, a stage predicted and measured);
-* ``latency``: how fast it runs here (backends, runner, Table 8);
 * ``paper``: what the paper reports (data anything may read);
+* ``counting``: what it costs (multiply-adds, parameters, activations; estimates);
+* ``mixing``: how channels mix (Fig. 1's toy, a stage predicted and measured);
+* ``store``: what outlives a process (the SQLite file in the data directory and its tables);
+* ``latency``: how fast it runs here (backends, runner, Table 8);
+* ``devices``: how fast it runs in visitors' browsers (ONNX Runtime Web);
+* ``sizing``: what fits a budget of multiply-adds, parameters or milliseconds, and the decision;
 * ``commands``: the ``python -m explorer`` command line.
+
+Below them all: ``checks``, ``concurrency`` and ``machine`` (CPU, cores, library versions).
 """
 
 from . import _no_telemetry  # noqa: F401 - first: ONNX Runtime reads it when it initialises
@@ -16,13 +21,13 @@ from .counting import (
     CONVENTIONS,
     PAPER_CONVENTION,
     Complexity,
-    Figure,
     LayoutRow,
-    ModelProfile,
+    ModelCounts,
+    Quantity,
     UnitRow,
     complexity,
+    count_model,
     layout,
-    profile,
     unit_table,
 )
 from .shufflenet import (
@@ -57,11 +62,11 @@ __all__ = [
     "ChannelPlan",
     "ChannelShuffle",
     "Complexity",
-    "Figure",
     "LayoutRow",
     "MobileNetConfig",
     "ModelConfig",
-    "ModelProfile",
+    "ModelCounts",
+    "Quantity",
     "ShuffleNet",
     "ShuffleNetConfig",
     "ShuffleUnit",
@@ -70,10 +75,10 @@ __all__ = [
     "build_model",
     "channel_shuffle",
     "complexity",
+    "count_model",
     "layout",
     "mobilenet_v1",
     "parse_input_size",
-    "profile",
     "shufflenet",
     "shufflenet_arch2",
     "shufflenet_shallow",

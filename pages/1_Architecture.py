@@ -6,10 +6,10 @@ import pandas as pd
 import streamlit as st
 
 from explorer import ShuffleNetConfig
-from explorer.counting import ModelProfile
+from explorer.counting import ModelCounts
 from explorer.counting.tables import LAYOUT_COLUMNS, layout_records, unit_records
 from explorer.paper import has_paper_table1, layout_differences, paper_table1_records
-from ui.cache import cached_onnx, profile_or_ask
+from ui.cache import cached_onnx, counts_or_ask
 from ui.controls import shared_controls
 from ui.diagrams import network_dot, unit_dot, unit_input_size
 from ui.page import config_slug, page_setup
@@ -73,7 +73,7 @@ def computed_only(computed_frame: pd.DataFrame) -> None:
     )
 
 
-def table1_section(config: ShuffleNetConfig, prof: ModelProfile, slug: str) -> None:
+def table1_section(config: ShuffleNetConfig, prof: ModelCounts, slug: str) -> None:
     computed = layout_records(prof.layout)
     computed_frame = layout_frame(computed)
     st.header("Table 1: overall architecture")
@@ -91,7 +91,7 @@ def table1_section(config: ShuffleNetConfig, prof: ModelProfile, slug: str) -> N
                     "text/csv")  # fmt: skip
 
 
-def units_section(prof: ModelProfile, slug: str) -> None:
+def units_section(prof: ModelCounts, slug: str) -> None:
     st.header("Units")
     units_frame = pd.DataFrame(unit_records(prof.units))
     caption(
@@ -136,7 +136,7 @@ def onnx_section(config: ShuffleNetConfig, slug: str) -> None:
     )  # fmt: skip
 
 
-def network_section(config: ShuffleNetConfig, prof: ModelProfile, slug: str, present: bool) -> None:
+def network_section(config: ShuffleNetConfig, prof: ModelCounts, slug: str, present: bool) -> None:
     st.header("Block diagrams")
     st.subheader("The network")
     network = network_dot(config, prof.layout, prof.units, present=present)
@@ -144,14 +144,14 @@ def network_section(config: ShuffleNetConfig, prof: ModelProfile, slug: str, pre
     diagram_downloads(network, f"{slug}_network", "Network", "network")
 
 
-def unit_diagram(prof: ModelProfile, index: int, name: str, slug: str, present: bool) -> None:
+def unit_diagram(prof: ModelCounts, index: int, name: str, slug: str, present: bool) -> None:
     stem_size = next(row.output_size for row in prof.layout if row.layer == "MaxPool")
     dot = unit_dot(prof.units[index], unit_input_size(prof.units, index, stem_size), present=present)
     st.graphviz_chart(dot, width="content")
     diagram_downloads(dot, f"{slug}_{name}", "Unit", name)
 
 
-def unit_section(config: ShuffleNetConfig, prof: ModelProfile, slug: str, present: bool) -> None:
+def unit_section(config: ShuffleNetConfig, prof: ModelCounts, slug: str, present: bool) -> None:
     st.subheader("One unit (Fig. 2b and 2c, with this model's numbers)")
     stage = st.radio("Stage", (2, 3, 4), index=1, format_func=lambda s: f"Stage{s}", horizontal=True, key="arch_stage")
     indices = [i for i, u in enumerate(prof.units) if u.stage == stage]
@@ -178,7 +178,7 @@ def main() -> None:
     config = shared_controls()
     st.title("Architecture")
     caption(f"{config.label}, input {input_size_text(config.input_size)} pixels.")
-    prof = profile_or_ask(config)
+    prof = counts_or_ask(config)
     slug = config_slug(config)
     table1_section(config, prof, slug)
     units_section(prof, slug)

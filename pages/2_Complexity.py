@@ -6,16 +6,16 @@ import streamlit as st
 
 from explorer import CONVENTIONS, PAPER_GROUPS, VARIANTS, ShuffleNetConfig
 from explorer import latency as lat
-from explorer.counting import Complexity, Decision
+from explorer.counting import Complexity
 from explorer.counting.tables import complexity_records, si
-from explorer.latency.budget import DEFAULT_BACKEND, SEARCH_MIN_TIME
 from explorer.paper import SOURCE, Reported, pareto_front, point_for, reported_for, reported_mflops, reported_points
 from explorer.paper import residual_note
 from explorer.shufflenet import REFERENCE_INPUT, WIDTH_RANGE
-from ui.cache import cached_decision, cached_sweep, profile_or_ask, with_stored_latency
+from explorer.sizing import DEFAULT_BACKEND, SEARCH_MIN_TIME, Decision
+from ui.cache import cached_decision, cached_sweep, counts_or_ask, with_stored_latency
 from ui.charts import groups_bar_figure, stage_figure, sweep_figure, tradeoff_figure
 from ui.controls import shared_controls
-from ui.decision import DECISION_COLUMNS, decision_frame, latency_budget_task, over_frame, verdict_links
+from ui.decision import DECISION_COLUMNS, decision_frame, latency_budget_task, over_frame, recommendation_links
 from ui.job_view import current_job, job_view
 from ui.jobs import job_registry, result_store
 from ui.page import config_slug, page_setup
@@ -160,9 +160,9 @@ def budget_controls() -> tuple[str, float, str]:
 
 
 def show_decision(decision: Decision) -> None:
-    st.info(decision.verdict, icon=":material/flag:")
+    st.info(decision.recommendation, icon=":material/flag:")
     if decision.candidates:
-        st.markdown(verdict_links(decision))
+        st.markdown(recommendation_links(decision))
         st.dataframe(decision_frame(decision), hide_index=True, width="stretch", column_config=DECISION_COLUMNS,
                      key="budget_table")  # fmt: skip
         caption(f"Sorted: {decision.rule} Multiply-adds, parameters, activations and peak activation memory are "
@@ -246,7 +246,7 @@ def main() -> None:
     config = shared_controls()
     st.title("Complexity")
     caption(f"{config.label}, input {input_size_text(config.input_size)} pixels, one image.")
-    counts = profile_or_ask(config).complexity
+    counts = counts_or_ask(config).complexity
     groups = tuple(sorted(set(PAPER_GROUPS) | {config.groups}))  # the paper's g and the sidebar's
     computed_section(config, counts)
     reported_section(config, counts)

@@ -11,13 +11,13 @@ from dataclasses import replace
 
 import streamlit as st
 
-from explorer import ShuffleNetConfig, paper
+from explorer import ShuffleNetConfig, machine, paper
 from explorer import latency as lat
 from explorer.latency.kernel_profile import profile_ort
 from explorer.latency.roofline import GemmPeak, cached_gemm_peak, gemm_peak
 from ui.controls import shared_controls
 from ui.device import device_section
-from ui.jobs import JobRegistry, ResultStore, job_registry, profile_store, result_store
+from ui.jobs import JobRegistry, ResultStore, job_registry, kernel_profile_store, result_store
 from ui.latency import (
     PROFILE_COLUMNS,
     TABLE8_COLUMNS,
@@ -43,9 +43,9 @@ JOB_KEY = "lat_job"
 
 
 def machine_caption(cores: int, store: ResultStore) -> None:
-    versions = lat.versions()
+    versions = machine.versions()
     caption(
-        f"Measured on this server: **{lat.cpu_model()}**, {cores} cores; torch {versions['torch']}, "
+        f"Measured on this server: **{machine.cpu_model()}**, {cores} cores; torch {versions['torch']}, "
         f"onnxruntime {versions['onnxruntime']}, openvino {versions['openvino']}. Every number on this page is "
         "measured here unless it is marked “reported in the paper”."
     )
@@ -182,7 +182,7 @@ def run_profile(config: ShuffleNetConfig, threads: int, batch: int) -> None:
             with lat.measurement_lock():
                 peak = gemm_peak(threads)
             profile = profile_ort(config, threads, batch=batch)
-        profile_store().put(profile)
+        kernel_profile_store().put(profile)
         st.session_state["lat_profile_rows"] = (config, threads, batch, profile, peak.macs_per_s)
     except Exception as error:  # export or ONNX Runtime fault: say so, log the traceback
         log.exception("ONNX Runtime profile of %s failed", config.label)
@@ -198,7 +198,7 @@ def start_job(registry: JobRegistry, store: ResultStore, name: str, items, threa
         return
     st.session_state.pop("lat_job_error", None)
     st.session_state[JOB_KEY] = registry.start(name, items, threads, batch, min_time, store, profile,
-                                               profile_store()).id
+                                               kernel_profile_store()).id
 
 
 def job_panel(registry: JobRegistry) -> None:
@@ -299,7 +299,7 @@ def speedup_section(t8, threads: int, batch: int) -> None:
 
 def verdict_section(t8, threads: int, batch: int) -> None:
     """Why measured and theoretical differ, from ONNX Runtime's profiles of both models (made by the job)."""
-    profiles = profile_store()
+    profiles = kernel_profile_store()
     found = [p for c in lat.verdict_configs() if (p := profiles.get(c, threads, batch)) is not None]
     peak = cached_gemm_peak(threads)
     verdict = lat.explain(t8, found, peak.macs_per_s if peak else None)
@@ -362,7 +362,8 @@ def chart_section(store: ResultStore, threads: int, batch: int, peak: GemmPeak |
 def method_section(threads: int, peak: GemmPeak | None) -> None:
     method_note("How the numbers are measured", method_markdown())
     if peak:
-        noisy = " — noisy" if peak.timing.noisy else ""
+        flags = lat.flags_text(peak.timing.noisy, False)
+        noisy = f" — {flags}" if flags else ""
         rates = ", ".join(f"{library} {rate / 1e9:.1f}" for library, rate in peak.rates)
         caption(f"FP32 GEMM peak at {threads} thread(s): {peak.gmacs:.1f} G multiply-adds/s "
                 f"({peak.gflops:.1f} GFLOP/s), {peak.library} {peak.size}²{noisy}"

@@ -8,10 +8,10 @@ import streamlit as st
 
 from explorer import VARIANTS, AlexNetConfig, MobileNetConfig, ShuffleNetConfig
 from explorer import latency as lat
-from explorer.latency.budget import DEFAULT_BACKEND
+from explorer.sizing import DEFAULT_BACKEND
 from explorer.paper import pareto_front, point_for, reported_for, reported_points
 from explorer.shufflenet import ALEXNET_MIN_SIDE, MAX_GROUPS, MOBILENET_WIDTHS, WIDTH_RANGE, ModelConfig
-from ui.cache import counting_refusal, profile_or_ask
+from ui.cache import counting_refusal, counts_or_ask
 from ui.charts import compare_figure, stage_channels_figure, tradeoff_figure
 from ui.controls import shared_controls
 from ui.job_view import current_job, job_view
@@ -102,7 +102,7 @@ def fits_or_warn(label: str, model_config: ModelConfig) -> bool:
 
 def comparison_row(label: str, model_config: ModelConfig) -> dict:
     """One model's figures: computed here (built and counted), then what the paper reports."""
-    c = profile_or_ask(model_config).complexity
+    c = counts_or_ask(model_config).complexity
     plan = model_config.plan() if isinstance(model_config, ShuffleNetConfig) else None
     paper = [r for r in reported_for(model_config) if r.mflops is not None or r.error is not None]
     mflops = next((r.mflops for r in paper if r.mflops is not None), None)

@@ -9,12 +9,11 @@ import pytest
 import torch
 
 from explorer import ShuffleNetConfig, build_model, complexity
-from explorer.counting import decide
-from explorer.counting.budget import VARIANT_MARGIN, figure, widest_within, widths
-from explorer.counting.decision import SORT_RULE, paper_models
 from explorer.counting.peak import unit_live_sets
-from explorer.paper import ALL_REPORTED, NO_SHUFFLE_NOTE, best_within, pareto_front, point_for, reported_points
+from explorer.paper import ALL_REPORTED, NO_SHUFFLE_NOTE, pareto_front, point_for, reported_points
 from explorer.shufflenet import PAPER_GROUPS
+from explorer.sizing import SORT_RULE, VARIANT_MARGIN, best_within, decide, figure, widest_within, widths
+from explorer.sizing.decision import paper_models
 from ui.controls import config_from_query
 
 GRID = widths()
@@ -143,10 +142,10 @@ def test_40_mflops_puts_the_papers_answer_first_and_says_so():
     assert best.config == ShuffleNetConfig(groups=8, width=0.5, variant="arch2")
     assert best.reported.error == 42.7 and "5" in best.reported.source and best.origin == "paper"
     assert all(c.conv_macs <= 40e6 for c in decision.candidates)
-    assert decision.verdict.startswith("Within 40 M multiply-adds the paper's best is ShuffleNet 0.5x arch2 (g=8) "
+    assert decision.recommendation.startswith("Within 40 M multiply-adds the paper's best is ShuffleNet 0.5x arch2 (g=8) "
                                        "at 42.7 % top-1 error")  # fmt: skip
     widest = decision.widest
-    assert f"the widest here is {widest.config.label}" in decision.verdict
+    assert f"the widest here is {widest.config.label}" in decision.recommendation
     assert widest.conv_macs == max(c.conv_macs for c in decision.candidates)
     assert decision.rule == SORT_RULE
 
@@ -172,7 +171,7 @@ def test_candidates_follow_the_stated_sort_rule_and_carry_errors_only_for_report
 def test_parameter_budget_and_links_that_reopen_each_candidate():
     decision = decide("params", 1.0, variants=("standard", "arch2"))
     assert decision.candidates and all(c.params <= 1e6 for c in decision.candidates)
-    assert "Within 1 M parameters" in decision.verdict
+    assert "Within 1 M parameters" in decision.recommendation
     for c in decision.candidates:
         config, warnings = config_from_query(dict(parse_qsl(c.url.removeprefix("?"))))
         assert config == c.config and not warnings
@@ -180,7 +179,7 @@ def test_parameter_budget_and_links_that_reopen_each_candidate():
 
 def test_below_the_minimum_names_the_smallest_budget_of_each_g_and_variant():
     decision = decide("mflops", 5)
-    assert not decision.candidates and decision.verdict.startswith("Nothing fits within 5 M multiply-adds")
+    assert not decision.candidates and decision.recommendation.startswith("Nothing fits within 5 M multiply-adds")
     assert {(o.groups, o.variant) for o in decision.over} == {(g, v) for g in PAPER_GROUPS
                                                               for v in ("standard", "arch2", "shallow")}  # fmt: skip
     for over in decision.over:

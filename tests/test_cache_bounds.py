@@ -23,7 +23,7 @@ from streamlit.runtime.caching.cache_utils import CachedFunc
 
 import explorer
 import ui
-from explorer import ShuffleNetConfig, profile
+from explorer import ShuffleNetConfig, count_model
 from explorer.latency import Measurement
 from explorer.latency.timing import summarize
 
@@ -71,7 +71,7 @@ def ui_modules():
 def test_every_streamlit_cache_has_max_entries_or_is_a_singleton():
     cached = {f"{m.__name__}.{name}": f for m in ui_modules() for name, f in vars(m).items()
               if isinstance(f, CachedFunc) and f.__module__ == m.__name__}  # fmt: skip
-    assert "ui.cache.cached_profile" in cached and "ui.mixing.cached_stage_mixing" in cached
+    assert "ui.cache.cached_counts" in cached and "ui.mixing.cached_stage_mixing" in cached
     for name, func in cached.items():
         singleton = not inspect.signature(func.__wrapped__).parameters  # one entry, ever
         # ``_info`` is the decorator's settings (streamlit is pinned to 1.67.0 in requirements.txt)
@@ -83,7 +83,7 @@ def test_every_lru_cache_in_explorer_has_a_maxsize():
                if m.name != "explorer.__main__"]  # importing that one runs the command line
     caches = {f"{m.__name__}.{name}": f for m in modules for name, f in vars(m).items()
               if hasattr(f, "cache_parameters") and f.__module__ == m.__name__}  # fmt: skip
-    assert "explorer.counting.trace.profile" in caches
+    assert "explorer.counting.trace.count_model" in caches
     for name, func in caches.items():
         assert func.cache_parameters()["maxsize"] is not None or name in UNBOUNDED_BY_DESIGN, name
 
@@ -99,10 +99,10 @@ def test_sweep_budget_and_svg_caches_evict_past_their_bounds():
     assert_bounded(cached_decision, SWEEP_ENTRIES, [functools.partial(cached_decision, "mflops", 100 + i, (3,),
                                                                       ("standard",), (224, 224))
                                                     for i in range(SWEEP_ENTRIES + 3)])  # fmt: skip
-    from ui.cache import PROFILE_ENTRIES
+    from ui.cache import SVG_ENTRIES
 
-    assert_bounded(cached_svg, PROFILE_ENTRIES, [functools.partial(cached_svg, f"digraph {{ a -> b{i} }}")
-                                                 for i in range(PROFILE_ENTRIES + 3)])  # fmt: skip
+    assert_bounded(cached_svg, SVG_ENTRIES, [functools.partial(cached_svg, f"digraph {{ a -> b{i} }}")
+                                                 for i in range(SVG_ENTRIES + 3)])  # fmt: skip
 
 
 def test_model_cache_keeps_at_most_its_max_entries_and_drops_the_oldest():
@@ -118,15 +118,16 @@ def test_model_cache_keeps_at_most_its_max_entries_and_drops_the_oldest():
 
 
 def test_result_store_keeps_the_newest_measurements(monkeypatch, tmp_path):
-    from explorer.latency import store as stored
+    from explorer.latency.stored import open_store
+    from explorer.store import tables as stored
 
-    monkeypatch.setattr(stored, "MAX_ROWS", 40)  # the file's bound (50 000 by default), small enough to reach here
-    store = stored.open_store(tmp_path)
+    monkeypatch.setattr(stored, "MEASUREMENT_ROWS", 40)  # the file's bound (50 000 by default), small enough to reach here
+    store = open_store(tmp_path)
     config = ShuffleNetConfig(groups=2, width=0.25, input_size=(32, 32))
-    batches = range(1, stored.MAX_ROWS + 31)
+    batches = range(1, stored.MEASUREMENT_ROWS + 31)
     for batch in batches:  # the batch is part of the key: each one a new measurement
         store.put(Measurement(config, "torch", 1, batch, summarize([1.0]), 1, 1, None))
-    assert len(store.all()) == len(store.rows()) == stored.MAX_ROWS
+    assert len(store.all()) == len(store.rows()) == stored.MEASUREMENT_ROWS
     assert store.get(config, "torch", 1, batches[0]) is None
     assert store.get(config, "torch", 1, batches[-1]) is not None
 
@@ -136,27 +137,27 @@ def test_result_store_keeps_the_newest_measurements(monkeypatch, tmp_path):
 
 @pytest.fixture(scope="module")
 def counted_configs():
-    """More distinct configs than explorer.profile's lru_cache holds, each counted once."""
-    maxsize = profile.cache_parameters()["maxsize"]
+    """More distinct configs than explorer.count_model's lru_cache holds, each counted once."""
+    maxsize = count_model.cache_parameters()["maxsize"]
     configs = tiny_configs(maxsize + 2)
     for config in configs:
-        profile(config)
+        count_model(config)
     return configs
 
 
 @pytest.mark.slow
-def test_profile_lru_cache_stays_at_its_maxsize(counted_configs):
-    info = profile.cache_info()
+def test_count_model_lru_cache_stays_at_its_maxsize(counted_configs):
+    info = count_model.cache_info()
     assert info.currsize == info.maxsize == 128
 
 
 @pytest.mark.slow
 def test_profile_and_mixing_caches_evict_past_their_bounds(counted_configs):
-    from ui.cache import PROFILE_ENTRIES, cached_profile
+    from ui.cache import COUNTS_ENTRIES, cached_counts
     from ui.mixing import MEASURE_ENTRIES, cached_stage_mixing
 
-    recent = counted_configs[-(PROFILE_ENTRIES + 3):]  # still in the lru cache: no recount
-    assert_bounded(cached_profile, PROFILE_ENTRIES, [functools.partial(cached_profile, c) for c in recent])
+    recent = counted_configs[-(COUNTS_ENTRIES + 3):]  # still in the lru cache: no recount
+    assert_bounded(cached_counts, COUNTS_ENTRIES, [functools.partial(cached_counts, c) for c in recent])
     assert_bounded(cached_stage_mixing, MEASURE_ENTRIES,
                    [functools.partial(cached_stage_mixing, c, 2) for c in recent[:MEASURE_ENTRIES + 2]])
 

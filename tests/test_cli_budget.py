@@ -10,7 +10,7 @@ from conftest import assert_one_line_usage_error, run_cli
 
 from explorer import ShuffleNetConfig
 from explorer.latency import default_threads, measure
-from explorer.latency.store import open_store
+from explorer.latency.stored import open_store
 from ui.controls import config_from_query
 
 CANDIDATE_KEYS = {"groups", "variant", "width", "origin", "conv_macs", "params", "activations",

@@ -5,8 +5,8 @@ import json
 import pytest
 from conftest import assert_one_line_usage_error, run_cli, run_explorer
 
-from explorer.counting.budget import budget_table, widest_within
 from explorer.shufflenet import channel_plan, plan_conv_macs
+from explorer.sizing.budget import budget_table, widest_within
 
 
 def test_size_json_has_the_documented_keys_and_paper_numbers():

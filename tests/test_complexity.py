@@ -6,8 +6,8 @@ import pytest
 import torch
 from fvcore.nn import ActivationCountAnalysis
 
-from explorer import ShuffleNetConfig, build_model, complexity, profile
-from explorer.counting import CONVENTIONS, ShapeRecorder, measure
+from explorer import ShuffleNetConfig, build_model, complexity, count_model
+from explorer.counting import CONVENTIONS, ShapeRecorder, trace_model
 from explorer.counting.trace import torch_flop_counter_total
 from explorer.paper import ALL_REPORTED, TABLE8, Reported, residual_note
 from explorer.shufflenet import AlexNetConfig, MobileNetConfig
@@ -41,7 +41,7 @@ SWEEP = [
 
 @pytest.mark.parametrize("config", SWEEP, ids=lambda c: f"{c.label}-{c.input_size}")
 def test_closed_form_agrees_with_fvcore_per_unit(config):
-    result = profile(config)
+    result = count_model(config)
     specs = list(unit_specs(config.plan(), config.input_size))
     assert [u.macs for u in result.units] == [s.macs for s in specs]
     assert result.complexity.per_stage_macs["conv1"] == conv1_macs(config.plan(), config.input_size)
@@ -79,7 +79,7 @@ def test_each_layer_of_a_unit_costs_what_the_closed_form_says(config):
 def test_torch_flops_and_activations_match_the_reference_counters(config):
     model = build_model(config)
     image = torch.zeros(1, 3, *config.input_size)
-    result = measure(config, model)
+    result = trace_model(config, model)
     assert result.complexity.torch_flops.value == torch_flop_counter_total(model, image)
     fvcore_activations = ActivationCountAnalysis(model, image).unsupported_ops_warnings(False).total()
     assert result.complexity.activations.value == fvcore_activations
@@ -120,7 +120,7 @@ def test_every_reported_complexity_within_5_percent_or_explained(reported):
 
 def test_every_figure_carries_unit_and_convention():
     result = complexity(ShuffleNetConfig())
-    assert [f.key for f in result.figures] == list(CONVENTIONS)
-    for figure in result.figures:
+    assert [f.key for f in result.quantities] == list(CONVENTIONS)
+    for figure in result.quantities:
         assert figure.unit and figure.convention and figure.label
     assert result.torch_flops.value == 2 * result.macs_with_fc.value

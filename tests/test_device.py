@@ -2,7 +2,7 @@
 
 The seeded input is generated on both sides and never sent, so the JavaScript generator
 (``assets/ort-web/component/seeded.mjs``, run here with node) must give the same float32
-bits as ``explorer.latency.device.seeded_input``. The exported bytes are run with native
+bits as ``explorer.devices.served.seeded_input``. The exported bytes are run with native
 ONNX Runtime on that input and must give PyTorch's reference, which is what a browser
 that computes this model returns.
 """
@@ -18,8 +18,8 @@ import onnxruntime as ort
 import pytest
 
 from explorer import paper
-from explorer.latency import device
-from explorer.latency.device import (
+from explorer.devices import served as device
+from explorer.devices.served import (
     CHECKSUM_TOLERANCE,
     OUTPUTS_CHECKED,
     PARITY_TOLERANCE,

@@ -18,7 +18,7 @@ from test_device_reports import HOSTILE
 
 import ui.device
 import ui.device_component
-from explorer.latency.device import device_model
+from explorer.devices.served import device_model
 
 PAGE = "pages/4_Latency.py"
 ARCH2 = {"groups": "3", "width": "0.5", "variant": "arch2", "input": "224x224"}  # Table 8's first row

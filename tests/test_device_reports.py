@@ -11,7 +11,7 @@ import math
 
 import pytest
 
-from explorer.latency.device_reports import (
+from explorer.devices.reports import (
     ChunkRequest,
     DeviceError,
     DeviceResult,

@@ -10,11 +10,12 @@ import statistics
 
 import pytest
 
-from explorer.latency import device
-from explorer.latency.class_view import MAX_ROWS, ClassRow, open_class_view, summarize
-from explorer.latency.device import DeviceModel
-from explorer.latency.device_reports import RateLimit
+from explorer.devices import served as device
+from explorer.devices import summarize
+from explorer.devices.reports import RateLimit
+from explorer.devices.served import DeviceModel
 from explorer.shufflenet import ShuffleNetConfig
+from explorer.store import DEVICE_RESULT_ROWS, ClassRow, open_class_view
 from ui.device_state import DeviceRun, component_args, handle_report
 
 CONFIGS = [ShuffleNetConfig(groups=3, width=0.5, variant="arch2", input_size=size) for size in ((224, 224), (480, 640))]
@@ -140,11 +141,11 @@ def test_an_export_that_is_refused_is_that_configs_outcome_and_the_queue_goes_on
 
 def test_the_class_view_table_is_bounded_and_summarised_by_device():
     store = open_class_view(":memory:")
-    rows = [ClassRow(f"phone {i % 3}", "ShuffleNet 1x (g=3)", "224x224", float(i), 1000.0 + i) for i in range(MAX_ROWS + 7)]
+    rows = [ClassRow(f"phone {i % 3}", "ShuffleNet 1x (g=3)", "224x224", float(i), 1000.0 + i) for i in range(DEVICE_RESULT_ROWS + 7)]
     for row in rows:
         store.add(row)
     kept = store.rows()
-    assert len(kept) == MAX_ROWS and kept[0] == rows[7]  # the oldest went
+    assert len(kept) == DEVICE_RESULT_ROWS and kept[0] == rows[7]  # the oldest went
     summary = {s.device: s for s in summarize(kept)}
     assert summary["phone 0"].count == len([r for r in kept if r.device == "phone 0"])
     assert summary["phone 1"].median_ms == statistics.median(r.median_ms for r in kept if r.device == "phone 1")

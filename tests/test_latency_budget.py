@@ -7,9 +7,9 @@ import threading
 import pytest
 
 from explorer import ShuffleNetConfig
-from explorer.latency.bracket import Grid, GroupSearch, Probe, predict, record
-from explorer.latency.budget import search_latency_budget
 from explorer.shufflenet import plan_conv_macs
+from explorer.sizing.bracket import Grid, GroupSearch, Probe, predict, record
+from explorer.sizing.latency_search import search_latency_budget
 
 SMALL = (64, 64)  # ShuffleNets at 64x64 run in about a millisecond: real measurements, quickly
 
@@ -91,7 +91,7 @@ def test_a_real_search_brackets_every_g_with_measurements(searched):
             assert search.fit.ms <= 1.5 < search.over.ms
     decision = first.decision
     assert decision.kind == "ms" and all(c.latency_ms <= 1.5 for c in decision.candidates)
-    assert "ONNX Runtime FP32" in decision.note and "Within 1.5 ms" in decision.verdict
+    assert "ONNX Runtime FP32" in decision.note and "Within 1.5 ms" in decision.recommendation
 
 
 def test_asking_again_answers_from_the_store_without_measuring(searched):

@@ -332,7 +332,7 @@ def test_memory_refusal_is_not_a_failure():
 
 
 def start_job(items, min_time: float = 0.02):
-    from explorer.latency.store import open_store
+    from explorer.latency.stored import open_store
     from ui.jobs import JobRegistry
 
     store = open_store(":memory:")
@@ -376,7 +376,7 @@ def test_cancelled_job_stops_during_a_long_measurement(fresh_tmp):
 
 
 def test_job_stopped_by_an_unexpected_error_logs_it(fresh_tmp, monkeypatch, caplog):
-    from explorer.latency.store import ResultStore
+    from explorer.latency.stored import ResultStore
 
     monkeypatch.setattr(ResultStore, "put", raise_injected)
     finish(job := start_job([(TINY, "torch")])[0])

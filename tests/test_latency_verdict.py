@@ -12,7 +12,7 @@ import pytest
 
 from explorer import AlexNetConfig, paper
 from explorer import latency as lat
-from explorer.latency.kernel_profile import Profile, ProfileRow
+from explorer.latency.kernel_profile import KernelProfile, ProfileRow
 from explorer.latency.timing import summarize
 from explorer.latency.verdict import speedup_verdict
 from ui.charts import log_ticks, tick_text
@@ -27,23 +27,23 @@ def measurement(config, backend: str, ms: float, macs: int) -> lat.Measurement:
     return lat.Measurement(config, backend, 2, 1, summarize([ms] * 5), macs, macs, PEAK)
 
 
-def half_profile(median_ms: float = 2.0) -> Profile:
+def half_profile(median_ms: float = 2.0) -> KernelProfile:
     rows = (
         ProfileRow("3x3 depthwise conv (+BN)", 1.2, 0.30, 16, 1.8e6, 0.01e6),
         ProfileRow("1x1 GConv, compress (+BN, ReLU)", 1.6, 0.40, 16, 30e6, 0.2e6),
         ProfileRow("Channel shuffle (Reshape, Transpose)", 0.8, 0.20, 14, 0.0),
         ProfileRow("NCHWc layout reorders (ORT)", 0.4, 0.10, 10, 0.0),
     )
-    return Profile(HALF, 2, 1, rows, 4.0, median_ms)
+    return KernelProfile(HALF, 2, 1, rows, 4.0, median_ms)
 
 
-def alex_profile(classifier_macs: float = 58.7e6) -> Profile:
+def alex_profile(classifier_macs: float = 58.7e6) -> KernelProfile:
     rows = (
         ProfileRow("3x3 conv", 10.0, 0.50, 3, 600e6, 2e6),
         ProfileRow("6x6 conv (classifier)", 6.0, 0.30, 1, classifier_macs * 37.7 / 58.7, 37.7e6),
         ProfileRow("1x1 conv (classifier)", 4.0, 0.20, 2, classifier_macs * 21.0 / 58.7, 21.0e6),
     )
-    return Profile(ALEX, 2, 1, rows, 20.0, 20.0)
+    return KernelProfile(ALEX, 2, 1, rows, 20.0, 20.0)
 
 
 def best(half_ms: float = 2.0, alex_ms: float = 20.0) -> dict:

@@ -9,7 +9,7 @@ from conftest import open_app
 from test_app_compare import table as compare_table
 
 import explorer.counting.trace as analysis
-from explorer import ShuffleNetConfig, profile
+from explorer import ShuffleNetConfig, count_model
 from explorer.cli import main
 from explorer.counting.estimate import (
     DEFAULT_MEMORY_MB,
@@ -37,7 +37,7 @@ CONFIGS = [
 @pytest.mark.parametrize("config", CONFIGS, ids=lambda c: f"{c.label}@{c.input_size}")
 def test_footprint_equals_the_built_models_counts(config):
     """The estimate is computed from shapes alone; it must equal what counting the real model finds."""
-    shape, counted = footprint(config), profile(config).complexity
+    shape, counted = footprint(config), count_model(config).complexity
     assert shape.params == counted.params.value
     assert shape.activations == counted.activations.value
     assert shape.macs == counted.macs_with_fc.value
@@ -66,7 +66,7 @@ def test_profile_refuses_before_building(monkeypatch):
     cost = counting_cost(config)
     assert not cost.fits
     with pytest.raises(ResourceRefused) as refused:
-        profile(config)
+        count_model(config)
     message = str(refused.value)
     assert isinstance(refused.value, ValueError)
     assert f"{cost.memory_bytes / 2**20:,.0f} MB" in message and f"> {DEFAULT_MEMORY_MB:,} MB" in message
@@ -78,12 +78,12 @@ def test_time_limit_alone_refuses(monkeypatch):
     monkeypatch.setenv(SECONDS_ENV, "0.5")
     config = ShuffleNetConfig(groups=3, width=1.5, input_size=(480, 640))
     with pytest.raises(ResourceRefused, match=r"time \d+\.\d s > 0\.5 s, set by `EXPLORER_MAX_SECONDS`"):
-        profile(config)
+        count_model(config)
 
 
 def test_cli_refusal_is_one_line(monkeypatch, capsys):
     monkeypatch.setenv(MEMORY_ENV, "100")
-    profile.cache_clear()  # a config counted before costs nothing and is not refused
+    count_model.cache_clear()  # a config counted before costs nothing and is not refused
     assert main(["size", "--groups", "6", "--width", "0.7", "--input", "480x640"]) == 2
     captured = capsys.readouterr()
     assert captured.out == ""
@@ -98,13 +98,13 @@ def _fvcore_raises(*args, **kwargs):
 @pytest.mark.parametrize("config", [ShuffleNetConfig(groups=8, width=0.5, input_size=(97, 131)), AlexNetConfig(),
                                     MobileNetConfig(width=0.5)], ids=lambda c: c.label)  # fmt: skip
 def test_fvcore_failure_falls_back_to_shape_arithmetic(monkeypatch, caplog, config):
-    exact = analysis.measure(config)
+    exact = analysis.trace_model(config)
     monkeypatch.setattr(analysis, "FlopCountAnalysis", _fvcore_raises)
     with caplog.at_level(logging.ERROR, logger="explorer.counting.trace"):
-        fallback = analysis.measure(config)
+        fallback = analysis.trace_model(config)
     assert fallback.complexity.fell_back and not exact.complexity.fell_back
     assert "fvcore failed (RuntimeError: unsupported operator" in fallback.complexity.counter
-    for computed, counted in zip(fallback.complexity.figures, exact.complexity.figures):
+    for computed, counted in zip(fallback.complexity.quantities, exact.complexity.quantities):
         expected = None if counted.key == "fvcore_flops" else counted.value
         assert computed.value == expected, counted.key
     assert fallback.complexity.per_stage_macs == exact.complexity.per_stage_macs
@@ -113,20 +113,20 @@ def test_fvcore_failure_falls_back_to_shape_arithmetic(monkeypatch, caplog, conf
 
 
 def test_fvcore_failure_in_the_app_says_so_and_still_shows_counts(monkeypatch):
-    from ui.cache import cached_profile
+    from ui.cache import cached_counts
 
     monkeypatch.setattr(analysis, "FlopCountAnalysis", _fvcore_raises)
-    profile.cache_clear()
-    cached_profile.clear()
+    count_model.cache_clear()
+    cached_counts.clear()
     try:
         at = open_app("pages/2_Complexity.py", {"groups": "6", "width": "0.35"})
     finally:
-        profile.cache_clear()
-        cached_profile.clear()
+        count_model.cache_clear()
+        cached_counts.clear()
     assert not at.exception
     [warning] = [w.value for w in at.warning if "fvcore failed" in w.value]
     assert "counted from layer shapes instead" in warning
-    expected = analysis.measure(ShuffleNetConfig(groups=6, width=0.35)).complexity
+    expected = analysis.trace_model(ShuffleNetConfig(groups=6, width=0.35)).complexity
     metrics = {m.label: m.value for m in at.metric}
     assert metrics[expected.conv_macs.label] == f"{expected.conv_macs.value / 1e6:.2f}M"
     table = at.dataframe[0].value.set_index("Figure")

@@ -6,7 +6,7 @@ import torch
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from explorer import ShuffleNetConfig, build_model, profile
+from explorer import ShuffleNetConfig, build_model, count_model
 from explorer.shufflenet import MAX_INPUT_SIDE, VARIANTS, WIDTH_RANGE, plan_conv_macs
 
 configs = st.builds(
@@ -48,7 +48,7 @@ def _walk_shapes(model, config):
 def test_random_configs_build_run_and_their_layout_matches_real_shapes(config):
     model = build_model(config)
     real = _walk_shapes(model, config)
-    rows = profile(config).layout
+    rows = count_model(config).layout
     by_name, stage = {}, ""
     for row in rows:  # Table 1 leaves the repeat row of a stage unnamed
         stage = row.layer or stage
@@ -67,11 +67,11 @@ def test_random_configs_build_run_and_their_layout_matches_real_shapes(config):
 @settings(max_examples=30, deadline=None)
 @given(configs)
 def test_random_configs_count_consistently(config):
-    result = profile(config).complexity
+    result = count_model(config).complexity
     assert result.conv_macs.value == plan_conv_macs(config.plan(), config.input_size)
     assert result.conv_macs.value < result.macs_with_fc.value < result.fvcore_flops.value
     assert result.torch_flops.value == 2 * result.macs_with_fc.value
-    assert sum(u.macs for u in profile(config).units) + result.per_stage_macs["conv1"] == result.conv_macs.value
+    assert sum(u.macs for u in count_model(config).units) + result.per_stage_macs["conv1"] == result.conv_macs.value
 
 
 @settings(max_examples=200, deadline=None)
@@ -163,7 +163,7 @@ def test_whole_config_space_either_builds_consistent_numbers_or_raises_value_err
         event("refused by the config")
         return
     try:
-        result = profile(config)
+        result = count_model(config)
     except ValueError:  # the resource limit (explorer.counting.ResourceRefused) is a ValueError
         event("refused by the resource limit")
         return

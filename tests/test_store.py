@@ -20,9 +20,11 @@ from conftest import ROOT, run_cli
 
 from explorer import AlexNetConfig, MobileNetConfig, ShuffleNetConfig
 from explorer.latency import Measurement
-from explorer.latency.database import FILE_NAME, Database
-from explorer.latency.store import Place, ResultStore, open_store, schema
+from explorer.latency.stored import ResultStore, open_store
 from explorer.latency.timing import summarize
+from explorer.store import Place
+from explorer.store.database import FILE_NAME, Database
+from explorer.store.tables import measurements_schema
 
 CONFIGS = [ShuffleNetConfig(groups=8, width=0.5, variant="arch2", shuffle=False, input_size=(480, 640)),
            ShuffleNetConfig(), AlexNetConfig(), MobileNetConfig(0.25, input_size=(96, 128))]  # fmt: skip
@@ -64,7 +66,7 @@ def test_the_newest_measurement_of_a_key_wins_and_others_stay_apart(tmp_path):
 
 
 def test_results_of_another_machine_or_other_versions_are_never_shown_as_this_machines(tmp_path):
-    database = Database(tmp_path / FILE_NAME, schema())
+    database = Database(tmp_path / FILE_NAME, measurements_schema())
     here = ResultStore(database)
     for place in (Place("Some other CPU (64 cores)", here.place.versions), Place(here.place.machine, "torch=1.0")):
         ResultStore(database, place).put(measurement(median=99.0))
@@ -173,7 +175,7 @@ def test_threads_writing_at_once_lose_no_row(tmp_path):
 WRITER = """
 import sys
 from explorer.latency import Measurement
-from explorer.latency.store import open_store
+from explorer.latency.stored import open_store
 from explorer.latency.timing import summarize
 from explorer import ShuffleNetConfig
 store = open_store(sys.argv[1])

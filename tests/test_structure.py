@@ -13,18 +13,22 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 LIBRARY = ROOT / "explorer"
-SUBPACKAGES = ("shufflenet", "counting", "mixing", "latency", "paper", "commands")
-# Which subpackage may import which: shufflenet -> counting / mixing / latency -> commands;
-# paper is data that anything may read (and it reads the configs it describes).
+SUBPACKAGES = ("shufflenet", "paper", "counting", "mixing", "store", "latency", "devices", "sizing", "commands")
+# Which subpackage may import which: shufflenet -> counting / mixing -> latency -> devices / sizing -> commands;
+# paper is data that anything may read (and it reads the configs it describes); store keeps records and
+# reads nothing above shufflenet, so anything that measures may keep what it measured.
 ALLOWED = {
     "shufflenet": set(),
     "paper": {"shufflenet"},
     "counting": {"shufflenet", "paper"},
     "mixing": {"shufflenet"},
-    "latency": {"shufflenet", "counting", "paper"},
-    "commands": {"shufflenet", "counting", "mixing", "latency", "paper"},
+    "store": {"shufflenet"},
+    "latency": {"shufflenet", "counting", "paper", "store"},
+    "devices": {"shufflenet", "counting", "latency", "store"},
+    "sizing": {"shufflenet", "counting", "paper", "latency", "store"},
+    "commands": {"shufflenet", "paper", "counting", "mixing", "store", "latency", "devices", "sizing"},
 }
-SHARED = {"explorer.checks", "explorer.concurrency", "explorer._no_telemetry"}  # below every subpackage
+SHARED = {"explorer.checks", "explorer.concurrency", "explorer._no_telemetry", "explorer.machine"}  # below every subpackage
 MAX_LINES = 400
 
 
@@ -96,6 +100,12 @@ def test_subpackages_import_in_one_direction():
     assert not wrong, wrong
 
 
+def test_latency_imports_nothing_from_sizing_or_devices():
+    wrong = sorted(f"{module} -> {target}" for module, targets in GRAPH.items() if subpackage(module) == "latency"
+                   for target in targets if subpackage(target) in ("sizing", "devices"))  # fmt: skip
+    assert not wrong, wrong
+
+
 def test_shared_modules_import_no_subpackage():
     for module in SHARED:
         assert not {t for t in GRAPH[module] if subpackage(t)}, module
@@ -109,7 +119,7 @@ def test_the_library_never_imports_streamlit():
         assert not {n for n in names if n.split(".")[0] == "streamlit"}, path
 
 
-SOURCES = sorted([*LIBRARY.rglob("*.py"), *(ROOT / "ui").glob("*.py"), *(ROOT / "pages").glob("*.py"),
+SOURCES = sorted([*LIBRARY.rglob("*.py"), *(ROOT / "ui").rglob("*.py"), *(ROOT / "pages").glob("*.py"),
                   ROOT / "streamlit_app.py"])  # fmt: skip
 
 

@@ -9,7 +9,7 @@ from explorer.latency import Measurement
 from explorer.latency.timing import summarize
 from ui import warmup
 from ui.jobs import result_store
-from ui.cache import PROFILE_ENTRIES, cached_profile
+from ui.cache import COUNTS_ENTRIES, cached_counts
 from ui.mixing import MEASURE_ENTRIES, cached_stage_mixing
 
 
@@ -19,7 +19,7 @@ def test_the_configs_a_class_meets_first():
     assert configs[0].groups == 3 and configs[0].width == 1.0  # the sidebar's default first
     assert {(c.groups, c.width) for c in configs} == {(g, w) for g in PAPER_GROUPS for w in (0.5, 1.0)}
     assert all(c.input_size == (224, 224) and c.variant == "standard" and c.shuffle for c in configs)
-    assert len(configs) <= PROFILE_ENTRIES and 2 * len(configs) <= MEASURE_ENTRIES  # it fits the bounds
+    assert len(configs) <= COUNTS_ENTRIES and 2 * len(configs) <= MEASURE_ENTRIES  # it fits the bounds
 
 
 def test_turned_off_by_the_environment(monkeypatch):
@@ -34,7 +34,7 @@ def test_warm_up_fills_the_caches_once(monkeypatch):
     stored results are decoded."""
     monkeypatch.setenv("EXPLORER_WARMUP", "1")
     monkeypatch.setattr(warmup, "_thread", None)
-    cached_profile.clear()
+    cached_counts.clear()
     cached_stage_mixing.clear()
     result_store.clear()  # a new store object, as after a server restart: nothing decoded yet
     store = result_store()
@@ -45,10 +45,10 @@ def test_warm_up_fills_the_caches_once(monkeypatch):
     thread.join(timeout=600)
     assert not thread.is_alive()
     assert result_store() is store and store.decoded >= 1  # the stored results were decoded ahead of any page
-    profile_misses, mixing_misses = cache_counters(cached_profile)[0], cache_counters(cached_stage_mixing)[0]
+    profile_misses, mixing_misses = cache_counters(cached_counts)[0], cache_counters(cached_stage_mixing)[0]
     for config in warmup.warm_configs():
-        cached_profile(config)
+        cached_counts(config)
         cached_stage_mixing(config, warmup.WARM_STAGE)
         cached_stage_mixing(config.with_(shuffle=False), warmup.WARM_STAGE)
-    assert cache_counters(cached_profile)[0] == profile_misses  # no new miss: all warm
+    assert cache_counters(cached_counts)[0] == profile_misses  # no new miss: all warm
     assert cache_counters(cached_stage_mixing)[0] == mixing_misses

@@ -2,13 +2,13 @@
 
 * ``cached_model(config)``: ``st.cache_resource`` (one shared ``nn.Module`` per config;
   treat it as read-only).
-* ``cached_profile(config)``: ``st.cache_data`` of ``explorer.profile`` (layout, units,
+* ``cached_counts(config)``: ``st.cache_data`` of ``explorer.count_model`` (layout, units,
   complexity; a copy per caller, so callers may not corrupt it).
 * ``cached_*`` helpers for the closed-form sweeps and the budget decision (cheap, but
   reruns happen on every click); ``with_stored_latency`` adds measured latencies to a
   cached decision (the store changes, the closed form does not).
 
-Counting threads: ``explorer.profile`` counts with one intra-op thread, as foreground work
+Counting threads: ``explorer.count_model`` counts with one intra-op thread, as foreground work
 a running latency measurement yields to (``explorer.concurrency.counting_threads``); building
 a model uses the same rule here.
 
@@ -24,17 +24,19 @@ from dataclasses import replace
 
 import streamlit as st
 
-from explorer import AlexNetConfig, MobileNetConfig, ShuffleNetConfig, build_model, profile
+from explorer import AlexNetConfig, MobileNetConfig, ShuffleNetConfig, build_model, count_model
 from explorer.concurrency import counting_threads
-from explorer.counting import Decision, ModelProfile, decide
+from explorer.counting import ModelCounts
 from explorer.counting.estimate import Cost, counting_cost, megabytes, seconds_text
 from explorer.latency.export import export_onnx
 from explorer.shufflenet import channel_plan, plan_conv_macs
+from explorer.sizing import Decision, decide
 
 from .text import shown_value
 
 MODEL_ENTRIES = 8
-PROFILE_ENTRIES = 64
+COUNTS_ENTRIES = 64
+SVG_ENTRIES = 64
 
 
 def _config_key(config: object) -> str:
@@ -51,10 +53,10 @@ def cached_model(config):
         return build_model(config)
 
 
-@st.cache_data(max_entries=PROFILE_ENTRIES, hash_funcs=CONFIG_HASH, show_spinner=False)
-def cached_profile(config) -> ModelProfile:
-    """``explorer.profile(config)``: layout, per-unit table and complexity (computed here)."""
-    return profile(config)
+@st.cache_data(max_entries=COUNTS_ENTRIES, hash_funcs=CONFIG_HASH, show_spinner=False)
+def cached_counts(config) -> ModelCounts:
+    """``explorer.count_model(config)``: layout, per-unit table and complexity (computed here)."""
+    return count_model(config)
 
 
 SWEEP_ENTRIES = 32
@@ -75,7 +77,7 @@ def cached_sweep(groups: tuple[int, ...], widths: tuple[float, ...], variant: st
 @st.cache_data(max_entries=SWEEP_ENTRIES, show_spinner=False)
 def cached_decision(kind: str, budget: float, groups: tuple[int, ...], variants: tuple[str, ...],
                     input_size: tuple[int, int]) -> Decision:
-    """``explorer.counting.decide`` (closed form, fvcore-verified in the tests); latencies are filled in apart."""
+    """``explorer.sizing.decide`` (closed form, fvcore-verified in the tests); latencies are filled in apart."""
     return decide(kind, budget, groups, variants, input_size)
 
 
@@ -88,7 +90,7 @@ def with_stored_latency(decision: Decision, store, backend: str, threads: int) -
     return replace(decision, candidates=tuple(replace(c, latency_ms=stored_ms(c.config)) for c in decision.candidates))
 
 
-@st.cache_data(max_entries=PROFILE_ENTRIES, show_spinner=False)
+@st.cache_data(max_entries=SVG_ENTRIES, show_spinner=False)
 def cached_svg(dot: str) -> bytes | None:
     """SVG of a DOT source (None when the ``dot`` binary is missing)."""
     from .diagrams import dot_to_svg
@@ -149,11 +151,11 @@ def _refuse_or_confirm(config) -> None:
         st.stop()
 
 
-def profile_or_ask(config) -> ModelProfile:
-    """``cached_profile`` with a spinner, after the resource check; says so if fvcore failed."""
+def counts_or_ask(config) -> ModelCounts:
+    """``cached_counts`` with a spinner, after the resource check; says so if fvcore failed."""
     _refuse_or_confirm(config)
     with st.spinner("Building the model and counting its operations…"):
-        result = cached_profile(config)
+        result = cached_counts(config)
     if result.complexity.fell_back:
         st.warning(f"{config.label}: {shown_value(result.complexity.counter, 300)}. Every figure except fvcore's own "
                    "total is still exact (the fallback and fvcore agree on every layer in the tests).")  # fmt: skip

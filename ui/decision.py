@@ -1,13 +1,13 @@
 """The budget decision as the app shows it: the ranked table with "open" links, and the latency-budget job.
 
-* ``decision_frame(decision)``: one row per candidate (``explorer.counting.decision``),
+* ``decision_frame(decision)``: one row per candidate (``explorer.sizing.decision``),
   computed columns apart from the paper's error and the measured latency, with an
   "open" link (``ui.controls.open_link``: the shareable URL that loads it into the
   sidebar) and ``DECISION_COLUMNS`` to show it.
-* ``verdict_links(decision)``: markdown links opening the verdict's two models.
+* ``recommendation_links(decision)``: markdown links opening the recommendation's two models.
 * ``over_frame(decision)``: g and variants that do not fit, with the smallest budget that does.
 * ``latency_budget_task(...)``: a ``JobRegistry`` task running
-  ``explorer.latency.budget.search_latency_budget`` against the shared result store.
+  ``explorer.sizing.search_latency_budget`` against the shared result store.
 """
 
 from __future__ import annotations
@@ -16,8 +16,7 @@ import pandas as pd
 import streamlit as st
 
 from explorer.counting import CONVENTIONS, LATENCY, PEAK_ACTIVATIONS
-from explorer.counting.decision import Decision
-from explorer.latency.budget import search_latency_budget
+from explorer.sizing import Decision, search_latency_budget
 
 from .controls import open_link
 
@@ -58,8 +57,8 @@ def decision_frame(decision: Decision) -> pd.DataFrame:
     } for n, c in enumerate(decision.candidates, 1)])  # fmt: skip
 
 
-def verdict_links(decision: Decision) -> str:
-    """Markdown links that open the verdict's two models in the app: the paper's best and the widest here."""
+def recommendation_links(decision: Decision) -> str:
+    """Markdown links that open the recommendation's two models in the app: the paper's best and the widest here."""
     links = [(f"the paper's best, {c.config.label}", c) for c in (decision.paper_best,) if c is not None]
     links += [(f"the widest here, {c.config.label}", c) for c in (decision.widest,) if c is not None]
     return " · ".join(f"[Open {text}]({open_link(c.config)})" for text, c in links)

@@ -21,12 +21,12 @@ import streamlit as st
 
 from explorer import paper
 from explorer.counting import footprint
+from explorer.devices import class_view_enabled, summarize
+from explorer.devices.reports import RateLimit
+from explorer.devices.served import device_model
 from explorer.latency import BACKENDS, model_key
-from explorer.latency.class_view import SqliteClassView, class_view_enabled, open_class_view, summarize
-from explorer.latency.device import device_model
-from explorer.latency.device_reports import RateLimit
-from explorer.latency.store import age_text
 from explorer.shufflenet import AlexNetConfig, ModelConfig
+from explorer.store import SqliteClassView, age_text, open_class_view
 
 from .device_component import HOW_TO_ENABLE, KEY, device_component, installed_version, missing_files
 from .device_state import DeviceOutcome, DeviceRun, component_args, handle_report, size_text

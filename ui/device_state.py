@@ -3,7 +3,7 @@
 Streamlit-free state, kept in ``st.session_state`` by ``ui.device``. A run is a queue of
 configs; each becomes a ``DeviceJob`` with a fresh random token that the component must
 echo. ``handle_report`` takes the component's last value (untrusted: validated by
-``explorer.latency.device_reports.parse_report``) and acts only on a report for the job in
+``explorer.devices.reports.parse_report``) and acts only on a report for the job in
 progress, once per sequence number: a chunk request selects the piece of the ONNX file the
 next render carries, an error or a result finishes the job. A result whose outputs do not
 match PyTorch is shown as a mismatch and its timing is neither shown as a latency nor
@@ -19,9 +19,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from explorer.latency.class_view import ClassRow, ClassViewStore
-from explorer.latency.device import DeviceModel, Parity, check_parity, chunk
-from explorer.latency.device_reports import (
+from explorer.devices.reports import (
     ChunkRequest,
     DeviceError,
     DeviceResult,
@@ -29,7 +27,9 @@ from explorer.latency.device_reports import (
     ReportRefused,
     parse_report,
 )
+from explorer.devices.served import DeviceModel, Parity, check_parity, chunk
 from explorer.shufflenet import ModelConfig
+from explorer.store import ClassRow, ClassViewStore
 
 log = logging.getLogger("explorer.device")
 

@@ -1,9 +1,9 @@
 """Latency measurements that outlive a script run: the shared result store and background jobs.
 
 * ``result_store()``: every measurement made on this machine, kept across restarts in the
-  data directory's SQLite file (``explorer.latency.store``) and shared by every session of
+  data directory's SQLite file (``explorer.store``) and shared by every session of
   this server and every CLI process.
-* ``profile_store()``: ONNX Runtime profiles (``explorer.latency.Profile``) made by jobs or
+* ``kernel_profile_store()``: ONNX Runtime profiles (``explorer.latency.KernelProfile``) made by jobs or
   pages in this process, keyed by (config incl. input, threads, batch), bounded: the
   Table 8 verdict reads them.
 * ``job_registry()``: background measurement jobs (Table 8, reference models, the Compare
@@ -31,8 +31,8 @@ from typing import Callable, Sequence
 
 import streamlit as st
 
-from explorer.latency import BACKENDS, BackendFailure, LatencyRunner, Measurement, Profile, one_line, to_profile
-from explorer.latency.store import ResultStore, open_store
+from explorer.latency import BACKENDS, BackendFailure, KernelProfile, LatencyRunner, Measurement, one_line, to_profile
+from explorer.latency.stored import ResultStore, open_store
 
 log = logging.getLogger(__name__)
 
@@ -45,18 +45,18 @@ def result_store() -> ResultStore:
     return open_store()
 
 
-PROFILE_ENTRIES = 32
+KERNEL_PROFILE_ENTRIES = 32
 
 
-class ProfileStore:
-    """Thread-safe map of (config, threads, batch) -> newest ``Profile`` (oldest dropped past the bound)."""
+class KernelProfileStore:
+    """Thread-safe map of (config, threads, batch) -> newest ``KernelProfile`` (oldest dropped past the bound)."""
 
-    def __init__(self, entries: int = PROFILE_ENTRIES) -> None:
+    def __init__(self, entries: int = KERNEL_PROFILE_ENTRIES) -> None:
         self._guard = threading.Lock()
-        self._profiles: OrderedDict[tuple, Profile] = OrderedDict()
+        self._profiles: OrderedDict[tuple, KernelProfile] = OrderedDict()
         self._limit = entries
 
-    def put(self, profile: Profile) -> None:
+    def put(self, profile: KernelProfile) -> None:
         key = (profile.config, profile.threads, profile.batch)
         with self._guard:
             self._profiles[key] = profile
@@ -64,14 +64,14 @@ class ProfileStore:
             if len(self._profiles) > self._limit:
                 self._profiles.popitem(last=False)
 
-    def get(self, config, threads: int, batch: int = 1) -> Profile | None:
+    def get(self, config, threads: int, batch: int = 1) -> KernelProfile | None:
         with self._guard:
             return self._profiles.get((config, threads, batch))
 
 
 @st.cache_resource(show_spinner=False)
-def profile_store() -> ProfileStore:
-    return ProfileStore()
+def kernel_profile_store() -> KernelProfileStore:
+    return KernelProfileStore()
 
 
 # --------------------------------------------------------------------------- jobs
@@ -102,7 +102,7 @@ class Job:
     thread: threading.Thread | None = None
     task: Callable[["Job", ResultStore], bool] | None = None  # instead of ``items``: returns True when cancelled
     estimated: int = 0  # a task's own guess of its total, updated as it goes
-    outcome: object = None  # what a task returns to the page (e.g. an ``explorer.latency.budget.LatencySearch``)
+    outcome: object = None  # what a task returns to the page (e.g. an ``explorer.sizing.LatencySearch``)
 
     @property
     def total(self) -> int:
@@ -126,7 +126,7 @@ class JobRegistry:
         self._ids = itertools.count(1)
 
     def start(self, name: str, items: Sequence, threads: int, batch: int, min_time: float,
-              store: ResultStore, profile: Sequence = (), profiles: ProfileStore | None = None,
+              store: ResultStore, profile: Sequence = (), profiles: KernelProfileStore | None = None,
               task: Callable[[Job, ResultStore], bool] | None = None) -> Job:
         """Measure ``items`` [(config, backend)] in a thread, or run ``task(job, store)`` there (adaptive jobs,
         such as a latency-budget search, that decide what to measure as they go and report ``job.done`` /
@@ -150,7 +150,7 @@ class JobRegistry:
             return [j for j in self._jobs.values() if j.active]
 
     @staticmethod
-    def _profile(job: Job, runner: LatencyRunner, measured: list, profiles: ProfileStore) -> None:
+    def _profile(job: Job, runner: LatencyRunner, measured: list, profiles: KernelProfileStore) -> None:
         """Profile the job's ``profile`` configs that it exported (``explorer.latency.to_profile``); a failure is
         logged and noted, never raised."""
         for config in [c for c in to_profile(measured) if c in job.profile]:
@@ -164,7 +164,7 @@ class JobRegistry:
                 job.profile_error = one_line(error)
 
     @staticmethod
-    def _run(job: Job, store: ResultStore, profiles: ProfileStore | None = None) -> None:
+    def _run(job: Job, store: ResultStore, profiles: KernelProfileStore | None = None) -> None:
         def on_wait(seconds: float) -> None:
             job.waiting_s = seconds
 

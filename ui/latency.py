@@ -25,15 +25,16 @@ from explorer import MobileNetConfig, ShuffleNetConfig
 from explorer.counting import MemoryRefused, check_memory
 from explorer.latency import (
     BACKENDS,
+    FAILURE_STAGES,
     FP32_PARITY_TOLERANCE,
-    STAGES,
     BackendFailure,
+    KernelProfile,
     Measurement,
-    Profile,
     default_threads,
 )
-from explorer.latency.timing import NOISY_IQR_FRACTION
-from explorer.latency.store import ResultStore, age_text
+from explorer.latency.stored import ResultStore
+from explorer.latency.timing import NOISY_IQR_FRACTION, flags_text
+from explorer.store import age_text
 
 from .charts import log_axis, style_figure
 from .jobs import result_store
@@ -55,10 +56,6 @@ def shown(value: float | None, digits: int = 2, scale: float = 1.0, suffix: str 
     return f"{value * scale:.{digits}f}{suffix}"
 
 
-def _flags(noisy: bool, contended: bool) -> str:
-    return ", ".join(flag for flag, on in (("noisy", noisy), ("busy", contended)) if on)
-
-
 def measurement_frame(measurements: Sequence[Measurement]) -> pd.DataFrame:
     """One row per measurement: timing, flags, multiply-adds, roofline, parity and compile time."""
     return pd.DataFrame([{
@@ -71,7 +68,7 @@ def measurement_frame(measurements: Sequence[Measurement]) -> pd.DataFrame:
         "Runs": m.timing.runs,
         "Threads": m.threads,
         "Batch": m.batch,
-        "Noisy": _flags(m.timing.noisy, False),
+        "Noisy": flags_text(m.timing.noisy, False),
         "Other processes' CPU (%)": shown(m.timing.others_share, 0, 100),
         "Multiply-adds (M, incl. FC)": m.macs / 1e6,
         "G multiply-adds/s": m.achieved_gmacs,
@@ -105,7 +102,7 @@ def table8_frame(records: Sequence[dict]) -> pd.DataFrame:
         f"Paper ms {PAPER}": r["paper_ms"],
         "Measured speedup over AlexNet": shown(r["measured_speedup"], 1, suffix="×"),
         f"Paper speedup {PAPER}": f"{r['paper_speedup']:.1f}×",
-        "Flags": _flags(r["noisy"], r["contended"]),
+        "Flags": flags_text(r["noisy"], r["contended"]),
         "IQR (ms)": r["iqr_ms"],
         "Theoretical speedup (multiply-adds incl. FC)": f"{r['theoretical_speedup']:.1f}×",
         "Measured / theoretical": shown(r["speedup_efficiency"]),
@@ -125,7 +122,7 @@ TABLE8_COLUMNS = {
 }
 
 
-def profile_frame(profile: Profile, peak_macs_per_s: float | None) -> pd.DataFrame:
+def profile_frame(profile: KernelProfile, peak_macs_per_s: float | None) -> pd.DataFrame:
     """ONNX Runtime's grouped profile, each group's time scaled to the median without the profiler."""
     rows = []
     for r in profile.rows:
@@ -228,15 +225,15 @@ def failures_markdown(failures: Sequence[BackendFailure]) -> str:
     """One bullet per failed (config, backend): the backend, the step and the reason, all escaped."""
     return "\n".join(
         f"- **{shown_value(f.backend_label)}** for {shown_value(f.where, 80)}: failed at step "
-        f"**{f.stage}** ({shown_value(STAGES[f.stage], 120)}): {shown_value(f.reason, REASON_SHOWN)}"
+        f"**{f.stage}** ({shown_value(FAILURE_STAGES[f.stage], 120)}): {shown_value(f.reason, REASON_SHOWN)}"
         for f in failures
     )
 
 
 def _summary_text(m: Measurement) -> str:
-    noisy = ", noisy" if m.timing.noisy else ""
+    flags = flags_text(m.timing.noisy, False)
     return (f"{m.median_ms:.1f} ms ({m.backend_label}, {m.threads} thread{'s' if m.threads > 1 else ''}, "
-            f"batch {m.batch}, measured here{noisy})")
+            f"batch {m.batch}, measured here{f', {flags}' if flags else ''})")
 
 
 def latency_summary(config, threads: int | None = None, batch: int = 1) -> str | None:

@@ -1,7 +1,7 @@
 """Warm the caches a class will ask for, once per server process, in a background thread.
 
 A teacher clicks through the paper's models: g in {1, 2, 3, 4, 8} at widths 1x and 0.5x,
-224x224. Counting one of them (``cached_profile``) takes about 0.3 s and measuring a
+224x224. Counting one of them (``cached_counts``) takes about 0.3 s and measuring a
 stage's channel mixing with and without the shuffle (``cached_stage_mixing``) about as
 much again: enough to make a sidebar click feel slow in front of a class. The first page
 run of the process starts one daemon thread that fills those caches, paper configs first
@@ -10,7 +10,7 @@ Before those it reads the result store once (``result_store().all()``), so the s
 measurements are decoded here and not during the first Latency page after a restart.
 
 Bounded: it only calls the app's own bounded caches (``tests/test_cache_bounds.py``) and
-stays within them: 10 profiles (of 64), 20 mixing results (of 32); the models it builds
+stays within them: 10 counted models (of 64), 20 mixing results (of 32); the models it builds
 pass through ``cached_model`` (8 entries), so it never holds more than that either.
 Polite: it works with one intra-op thread, and before each item waits while a page run
 of any session is in flight (``explorer.concurrency.foreground_state``), so it never
@@ -55,7 +55,7 @@ def _wait_for_quiet() -> None:
 
 
 def _warm() -> None:
-    from .cache import cached_profile
+    from .cache import cached_counts
     from .jobs import result_store
     from .mixing import cached_stage_mixing
 
@@ -65,7 +65,7 @@ def _warm() -> None:
     except Exception:  # noqa: BLE001 - best effort: the page reads the store again and reports what is wrong
         log.exception("reading the result store ahead of the first page failed")
     for config in warm_configs():
-        for job in (lambda: cached_profile(config), lambda: cached_stage_mixing(config, WARM_STAGE),
+        for job in (lambda: cached_counts(config), lambda: cached_stage_mixing(config, WARM_STAGE),
                     lambda: cached_stage_mixing(config.with_(shuffle=False), WARM_STAGE)):  # fmt: skip
             _wait_for_quiet()
             try:

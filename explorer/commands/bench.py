@@ -33,7 +33,7 @@ from ..counting import MemoryRefused, check_memory
 from ..latency.export import cpu_has_vnni
 from ..latency.kernel_profile import overhead_text, profile_ort
 from ..latency.roofline import gemm_peak
-from ..latency.store import open_store
+from ..latency.stored import open_store
 from ..latency.timing import DEFAULT_MIN_TIME, NOISY_IQR_FRACTION
 from ..shufflenet import AlexNetConfig, MobileNetConfig, ShuffleNetConfig
 from .common import add_json_argument, add_model_arguments, format_table, input_size, integer, number, print_json
@@ -145,10 +145,9 @@ def _fmt(value, digits: int = 2) -> str:
 
 
 def _flags(record: dict) -> str:
-    flags = ["NOISY"] if record["noisy"] else []
-    if record.get("contended"):
-        flags.append(f"BUSY {100 * record['others_cpu_share']:.0f}%")
-    return " ".join(flags)
+    text = latency.flags_text(record["noisy"], bool(record.get("contended")))
+    share = record.get("others_cpu_share") if record.get("contended") else None
+    return text if share is None else f"{text} ({100 * share:.0f}% of the CPUs used by others)"
 
 
 def _print_measurements(measurements, table8: bool) -> None:
@@ -171,6 +170,11 @@ def _print_measurements(measurements, table8: bool) -> None:
     print(format_table(headers, rows))
 
 
+def _peak_flags(machine: dict) -> str:
+    flags = latency.flags_text(machine["gemm_noisy"], bool(machine.get("gemm_contended")))
+    return f"  [{flags}]" if flags else ""
+
+
 def _print_header(machine: dict, args: argparse.Namespace) -> None:
     print(f"CPU: {machine['cpu']} ({machine['cores']} cores); threads {machine['threads']} for every backend; "
           f"batch {args.batch}; torch {machine['torch']}, onnxruntime {machine['onnxruntime']}, "
@@ -178,8 +182,7 @@ def _print_header(machine: dict, args: argparse.Namespace) -> None:
     if machine.get("gemm_gflops"):
         print(f"FP32 GEMM peak ({machine['gemm_library']} {machine['gemm_size']}^2, median): "
               f"{machine['gemm_gmacs']:.1f} G multiply-adds/s"
-              f" = {machine['gemm_gflops']:.1f} GFLOP/s{'  [NOISY]' if machine['gemm_noisy'] else ''}"
-              f"{'  [BUSY]' if machine.get('gemm_contended') else ''}")
+              f" = {machine['gemm_gflops']:.1f} GFLOP/s{_peak_flags(machine)}")
     print()
 
 
@@ -266,7 +269,7 @@ def _failure_line(failure: latency.BackendFailure) -> str:
 
 def _print_failures(failures: list) -> None:
     print(f"\nFailed, not measured ({len(failures)}; steps: "
-          + "; ".join(f"{k} = {v}" for k, v in latency.STAGES.items()) + "):")
+          + "; ".join(f"{k} = {v}" for k, v in latency.FAILURE_STAGES.items()) + "):")
     print(format_table(("Model", "Input", "Backend", "Step", "Reason"),
                        [(f.config.label, "x".join(map(str, f.config.input_size)), f.backend, f.stage, f.reason)
                         for f in failures]))

@@ -20,12 +20,12 @@ import argparse
 import sys
 
 from .. import latency
-from ..counting import CONVENTIONS, LATENCY, PEAK_ACTIVATIONS, decide
-from ..counting.budget import WIDTH_STEP
-from ..counting.decision import KINDS, Decision
+from ..counting import CONVENTIONS, LATENCY, PEAK_ACTIVATIONS
 from ..counting.tables import config_dict
-from ..latency.budget import DEFAULT_BACKEND, MAX_BUDGET_MS, SEARCH_SECONDS, search_latency_budget
 from ..shufflenet import MAX_GROUPS, PAPER_GROUPS, VARIANTS
+from ..sizing.budget import WIDTH_STEP
+from ..sizing.decision import KINDS, Decision, decide
+from ..sizing.latency_search import DEFAULT_BACKEND, MAX_BUDGET_MS, SEARCH_SECONDS, search_latency_budget
 from .common import add_json_argument, footnotes, format_table, human, input_size, integer, number, paragraph, print_json
 
 MAX_MFLOPS = 1_000_000
@@ -78,8 +78,8 @@ def _chosen(args: argparse.Namespace) -> tuple[str, float]:
 
 
 def open_store():
-    """The persistent result store the app and ``bench`` share (``explorer.latency.store``)."""
-    from ..latency.store import open_store as open_result_store
+    """The persistent result store the app and ``bench`` share (``explorer.store``)."""
+    from ..latency.stored import open_store as open_result_store
 
     return open_result_store()
 
@@ -102,7 +102,7 @@ def payload(decision: Decision, args: argparse.Namespace, threads: int, search=N
         "width_step": WIDTH_STEP,
         "input": list(decision.input_size),
         "sort_rule": decision.rule,
-        "verdict": decision.verdict,
+        "verdict": decision.recommendation,
         "latency": {"backend": args.backend, "backend_label": latency.BACKENDS[args.backend].label,
                     "threads": threads, "batch": 1},
         "results": [candidate_dict(c) for c in decision.candidates],
@@ -142,7 +142,7 @@ def print_decision(decision: Decision, args: argparse.Namespace, threads: int, s
     if search is not None:
         print(paragraph(f"Measured here with {holds}: {search.measured} new measurement(s), {search.reused} from "
                         f"the result store, {search.seconds:.1f} s."))
-    print("\n" + paragraph(decision.verdict) + "\n")
+    print("\n" + paragraph(decision.recommendation) + "\n")
     if decision.candidates:
         print(format_table(("#", "g", "Variant", "Width", "MACs", "Params", "Activ.", "Peak", "Error", "Latency"),
                            _rows(decision)))  # fmt: skip

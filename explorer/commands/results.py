@@ -16,8 +16,10 @@ import json
 import sys
 import time
 
-from ..latency.store import ResultStore, age_text, open_store
+from .. import latency
+from ..latency.stored import ResultStore, open_store
 from ..shufflenet import config_from_dict
+from ..store import age_text
 from .common import add_json_argument, format_table, print_json
 
 HELP = "list, export (--json), locate (--path) or clear (--clear) the stored latency results"
@@ -53,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"This machine: {store.place.machine}; {store.place.versions}\n")
     now = time.time()
     table = [(age_text(now - r["measured_at"]), _model_label(r["model"]), r["input"], r["backend"], r["threads"],
-              r["batch"], f"{r['median_ms']:.2f}", "noisy" if r["noisy"] else ("busy" if r["busy"] else ""),
+              r["batch"], f"{r['median_ms']:.2f}", latency.flags_text(r["noisy"], r["busy"]),
               "" if r["here"] else "other")  # fmt: skip
              for r in rows]
     if table:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from .. import paper
-from ..counting import CONVENTIONS, profile
+from ..counting import CONVENTIONS, count_model
 from ..counting.tables import LAYOUT_COLUMNS, NOT_COUNTED, config_dict, layout_records, unit_records
 from ..shufflenet import ShuffleNetConfig
 from .common import add_json_argument, add_model_arguments, footnotes, format_table, human, paragraph, print_json
@@ -46,7 +46,7 @@ def reported_dict(config: ShuffleNetConfig) -> dict:
 
 def run(args: argparse.Namespace) -> int:
     config = config_from_args(args)
-    result = profile(config)
+    result = count_model(config)
     layout, units = layout_records(result.layout), unit_records(result.units)
     if args.json:
         print_json({
@@ -69,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
     print(format_table(UNIT_HEADERS, [_unit_row(u) for u in units]))
     print(paragraph(UNIT_LEGEND))
     print("\nComplexity (computed here, batch 1)\n")
-    figures = result.complexity.figures
+    figures = result.complexity.quantities
     print(format_table(("Figure", "Value", "Unit", "See"),
                        [(f.label, NOT_COUNTED if f.value is None else human(f.value), f.unit, f"[{n}]")
                         for n, f in enumerate(figures, 1)]))  # fmt: skip

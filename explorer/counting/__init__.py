@@ -1,16 +1,12 @@
 """What it costs: multiply-adds, FLOPs, parameters and activations of a model, each with its convention.
 
-``trace`` profiles the built model once (fvcore and forward hooks) for the Table 1
+``trace`` counts the built model in one traced pass (fvcore and forward hooks) for the Table 1
 layout, the per-unit table and every count; ``estimate`` says what a count or a
-measurement will need before anything is built; ``budget`` finds the widest ShuffleNet
-within a multiply-add or parameter budget, ``decision`` turns that into a ranked answer
-with the paper's errors and a verdict, ``peak`` gives peak activation memory; ``tables``
-turns results into plain records.
+measurement will need before anything is built; ``peak`` gives peak activation memory;
+``tables`` turns results into plain records. (What fits a budget: ``explorer.sizing``.)
 """
 
-from .budget import BudgetAnswer, budget_table, widest_within
 from .conventions import CONVENTIONS, LATENCY, PAPER_CONVENTION, PEAK_ACTIVATIONS, Convention
-from .decision import SORT_RULE, Candidate, Decision, candidate, decide, rank, verdict
 from .estimate import (
     Cost,
     Footprint,
@@ -28,13 +24,13 @@ from .peak import peak_activation_bytes
 from .shapes import ShapeRecorder, layer_macs
 from .trace import (
     Complexity,
-    Figure,
     LayoutRow,
-    ModelProfile,
+    ModelCounts,
+    Quantity,
     UnitRow,
     complexity,
+    count_model,
     layout,
-    measure,
-    profile,
+    trace_model,
     unit_table,
 )

@@ -55,7 +55,7 @@ CONVENTIONS: dict[str, Convention] = {
 
 PAPER_CONVENTION = "conv_macs"
 
-# Figures of the budget answer that are not part of a model's complexity profile (kept out of
+# Figures of the budget answer that are not part of a model's complexity counts (kept out of
 # CONVENTIONS so that ``size --json`` keeps its schema).
 PEAK_ACTIVATIONS = Convention(
     "Peak activation memory",

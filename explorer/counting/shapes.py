@@ -2,7 +2,7 @@
 
 ``ShapeRecorder`` hooks every module of a model, by name, and keeps each one's input and
 output shape; for every convolution and linear layer it also keeps the multiply-adds and
-the output size, from the shapes alone (``layer_macs``). The traced profile reads the
+the output size, from the shapes alone (``layer_macs``). The traced pass reads the
 Table 1 layout off it (and falls back to its counts when fvcore fails); the resource
 estimate runs it on PyTorch's ``meta`` device, where nothing is allocated or computed.
 """

@@ -61,7 +61,7 @@ def complexity_records(complexity: Complexity) -> list[dict]:
         {"Figure": f.label, "Value": None if f.value is None else int(f.value),
          "In millions": NOT_COUNTED if f.value is None else f"{f.value / 1e6:.2f}M", "Unit": f.unit,
          "Counting convention": f.convention}
-        for f in complexity.figures
+        for f in complexity.quantities
     ]  # fmt: skip
 
 

@@ -1,4 +1,4 @@
-"""Measure a built model: Table 1 layout, per-unit table and complexity, in one traced pass.
+"""Count a built model: Table 1 layout, per-unit table and complexity, in one traced pass.
 
 Everything here is read off the real ``nn.Module``: shapes and activations come from
 forward hooks on one eager forward pass, multiply-adds and parameters from fvcore.
@@ -11,7 +11,7 @@ counts fall back to kernel arithmetic on the shapes the same forward pass record
 (``explorer.counting.shapes``, equal to fvcore for every layer here; a test says so).
 ``Complexity.counter`` then says so and why, and fvcore's own total is not available.
 
-``profile`` refuses a config whose estimated memory or time is over the limit
+``count_model`` refuses a config whose estimated memory or time is over the limit
 (``explorer.counting.estimate``) before building anything.
 """
 
@@ -38,7 +38,7 @@ FVCORE = "fvcore"
 
 
 @dataclass(frozen=True)
-class Figure:
+class Quantity:
     """A computed number with its unit and counting convention."""
 
     key: str
@@ -59,20 +59,20 @@ class Figure:
 
 @dataclass(frozen=True)
 class Complexity:
-    """All counts of one model for one image, each a ``Figure`` (computed here)."""
+    """All counts of one model for one image, each a ``Quantity`` (computed here)."""
 
-    conv_macs: Figure
-    macs_with_fc: Figure
-    fvcore_flops: Figure
-    torch_flops: Figure
-    params: Figure
-    activations: Figure
-    activation_bytes: Figure
+    conv_macs: Quantity
+    macs_with_fc: Quantity
+    fvcore_flops: Quantity
+    torch_flops: Quantity
+    params: Quantity
+    activations: Quantity
+    activation_bytes: Quantity
     per_stage_macs: dict[str, int] = field(default_factory=dict)  # paper convention (FC listed apart)
     counter: str = FVCORE  # or a sentence saying why the fallback counted instead
 
     @property
-    def figures(self) -> tuple[Figure, ...]:
+    def quantities(self) -> tuple[Quantity, ...]:
         return tuple(getattr(self, key) for key in CONVENTIONS)
 
     @property
@@ -80,7 +80,7 @@ class Complexity:
         return self.counter != FVCORE
 
     def to_dict(self) -> dict:
-        values = {f.key: None if f.value is None else int(f.value) for f in self.figures}
+        values = {f.key: None if f.value is None else int(f.value) for f in self.quantities}
         return {**values, "per_stage_macs": dict(self.per_stage_macs), "counter": self.counter}
 
 
@@ -113,7 +113,7 @@ class UnitRow:
 
 
 @dataclass(frozen=True)
-class ModelProfile:
+class ModelCounts:
     config: ModelConfig
     complexity: Complexity
     layout: tuple[LayoutRow, ...] = ()
@@ -230,7 +230,7 @@ def _units(model: ShuffleNet, shapes: ShapeRecorder, by_module: dict, params: di
 
 
 @torch.no_grad()
-def measure(config: ModelConfig, model: nn.Module | None = None) -> ModelProfile:
+def trace_model(config: ModelConfig, model: nn.Module | None = None) -> ModelCounts:
     """Trace ``model`` (built from ``config`` if not given) once and count everything."""
     model = build_model(config) if model is None else model
     image = torch.zeros(1, 3, *config.input_size)
@@ -240,19 +240,19 @@ def measure(config: ModelConfig, model: nn.Module | None = None) -> ModelProfile
     by_module, params = counts.by_module, counts.params
     conv, linear = counts.by_operator.get("conv", 0), counts.by_operator.get("linear", 0)
     complexity = Complexity(
-        conv_macs=Figure("conv_macs", conv),
-        macs_with_fc=Figure("macs_with_fc", conv + linear),
-        fvcore_flops=Figure("fvcore_flops", counts.total),
-        torch_flops=Figure("torch_flops", 2 * (conv + linear)),
-        params=Figure("params", params[""]),
-        activations=Figure("activations", shapes.activations),
-        activation_bytes=Figure("activation_bytes", shapes.activations * 4),
+        conv_macs=Quantity("conv_macs", conv),
+        macs_with_fc=Quantity("macs_with_fc", conv + linear),
+        fvcore_flops=Quantity("fvcore_flops", counts.total),
+        torch_flops=Quantity("torch_flops", 2 * (conv + linear)),
+        params=Quantity("params", params[""]),
+        activations=Quantity("activations", shapes.activations),
+        activation_bytes=Quantity("activation_bytes", shapes.activations * 4),
         per_stage_macs=_stage_macs(model, by_module),
         counter=counts.counter,
     )
     if not isinstance(model, ShuffleNet):
-        return ModelProfile(config, complexity)
-    return ModelProfile(
+        return ModelCounts(config, complexity)
+    return ModelCounts(
         config,
         complexity,
         layout=_layout(model, shapes),
@@ -262,24 +262,24 @@ def measure(config: ModelConfig, model: nn.Module | None = None) -> ModelProfile
 
 
 @functools.lru_cache(maxsize=128)
-def profile(config: ModelConfig) -> ModelProfile:
-    """``measure`` with a bounded cache: configs are frozen, so they key it directly.
+def count_model(config: ModelConfig) -> ModelCounts:
+    """``trace_model`` with a bounded cache: configs are frozen, so they key it directly.
 
     Raises ``explorer.counting.ResourceRefused`` (a ``ValueError``) before building a model
     whose count is estimated to exceed the memory or time limit.
     """
     check_counting(config)
     with counting_threads():
-        return measure(config)
+        return trace_model(config)
 
 
 def complexity(config: ModelConfig) -> Complexity:
-    return profile(config).complexity
+    return count_model(config).complexity
 
 
 def layout(config: ShuffleNetConfig) -> tuple[LayoutRow, ...]:
-    return profile(config).layout
+    return count_model(config).layout
 
 
 def unit_table(config: ShuffleNetConfig) -> tuple[UnitRow, ...]:
-    return profile(config).units
+    return count_model(config).units

@@ -1,21 +1,20 @@
-"""How fast it runs: CPU latency of any model the explorer builds, measured here, and the paper's Table 8.
+"""How fast it runs here: CPU latency of any model the explorer builds, measured on this machine, and the paper's Table 8.
 
 ``backends`` names the runtimes and their faults, ``runner`` measures (one loop for the
 CLI, the pages and background jobs), ``timing`` is the harness, ``results`` what a
-measurement yields, ``machine`` where it was made, ``roofline`` the GEMM peak it is
+measurement yields, ``stored`` how measurements are kept in ``explorer.store``,
+``threads`` the thread and batch limits, ``roofline`` the GEMM peak a latency is
 compared with, ``export`` the ONNX files, ``openvino`` the OpenVINO runtime,
 ``kernel_profile`` where the time goes, ``verdict`` why a speedup differs from the
-multiply-add ratio, and ``table8`` the paper's Table 8 on this machine. ``device`` (what a
-visitor's browser is sent and checked against), ``device_reports`` (what it sends back,
-validated) and ``class_view`` (what visitors' browsers measured, kept) are the server side
-of measuring in the browser.
+multiply-add ratio, and ``table8`` the paper's Table 8 on this machine. Nothing here
+imports ``sizing`` or ``devices``: they build on it.
 """
 
 from .backends import (
     BACKENDS,
     DEFAULT_BACKENDS,
+    FAILURE_STAGES,
     FP32_PARITY_TOLERANCE,
-    STAGES,
     TABLE8_BACKENDS,
     Backend,
     BackendFailed,
@@ -27,20 +26,11 @@ from .backends import (
     parse_backends,
     unavailable_reason,
 )
-from .kernel_profile import Profile, ProfileRow
-from .machine import (
-    MAX_BATCH,
-    MAX_THREADS,
-    available_cores,
-    check_threads,
-    cpu_model,
-    default_threads,
-    fingerprint,
-    machine_dict,
-    versions,
-)
+from .kernel_profile import KernelProfile, ProfileRow
 from .results import Measurement, Results, fastest, model_key
+from .roofline import machine_dict
 from .runner import LatencyRunner, counted, measure
+from .stored import ResultStore, measurement_row, open_store
 from .table8 import (
     ALEXNET_DEFINITION,
     REFERENCE_MODELS,
@@ -53,4 +43,5 @@ from .table8 import (
     to_profile,
     verdict_configs,
 )
-from .timing import Cancelled, Timing, measurement_lock
+from .threads import MAX_BATCH, MAX_THREADS, check_threads, default_threads
+from .timing import Cancelled, Timing, flags_text, measurement_lock

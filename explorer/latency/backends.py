@@ -122,7 +122,7 @@ def check_available(names: Sequence[str]) -> None:
 
 # --------------------------------------------------------------------------- faults
 
-STAGES = {
+FAILURE_STAGES = {
     "build": "building and counting the model",
     "export": "the ONNX export (export, onnx.checker, quantisation, or outputs against PyTorch)",
     "session": "creating the ONNX Runtime session",
@@ -139,7 +139,7 @@ class BackendFailure:
 
     config: ModelConfig
     backend: str
-    stage: str  # a key of STAGES
+    stage: str  # a key of FAILURE_STAGES
     reason: str  # "ExceptionType: message", whitespace collapsed, at most REASON_CHARS
 
     @property
@@ -151,7 +151,7 @@ class BackendFailure:
         return f"{self.config.label} at {self.config.input_size[0]}x{self.config.input_size[1]}"
 
     def message(self) -> str:
-        return f"{self.backend_label} failed for {self.where} during {STAGES[self.stage]}: {self.reason}"
+        return f"{self.backend_label} failed for {self.where} during {FAILURE_STAGES[self.stage]}: {self.reason}"
 
     def to_dict(self) -> dict:
         return {"model": self.config.label, "input": list(self.config.input_size), "backend": self.backend,

@@ -13,7 +13,7 @@ fraction of the peak it does (``explorer.latency.verdict`` turns it into sentenc
 
 **Profiler overhead.** The profiler records every node of every run, which on small
 nodes costs as much as the node itself: the summed kernel times of a ShuffleNet run were
-up to 5x its median without profiling. So a ``Profile`` also times the same file with a
+up to 5x its median without profiling. So a ``KernelProfile`` also times the same file with a
 plain session (same threads) and reports each category's *share* of the profiled time
 scaled to that median (``scaled_ms``), and the overhead factor itself.
 """
@@ -60,12 +60,12 @@ class ProfileRow:
 
     @property
     def gmacs(self) -> float | None:
-        """Billions of multiply-adds per second over the profiled kernel time (``Profile.rate``: over the scaled)."""
+        """Billions of multiply-adds per second over the profiled kernel time (``KernelProfile.rate``: over the scaled)."""
         return self.macs / (self.ms / 1e3) / 1e9 if self.macs and self.ms > 0 else None
 
 
 @dataclass(frozen=True)
-class Profile:
+class KernelProfile:
     """ORT's grouped profile of one model at one input, with the plain session's median to scale it to."""
 
     config: ModelConfig
@@ -198,7 +198,7 @@ def summarize_profile(events: list[dict], runs: int, shufflenet: bool) -> list[P
 
 
 def profile_onnx(path: str, config: ModelConfig, threads: int, runs: int = 20, batch: int = 1, seed: int = 0,
-                 int8: bool = False) -> Profile:
+                 int8: bool = False) -> KernelProfile:
     """ORT's per-node profile of the file at ``path`` (all optimisations), grouped, and its plain median.
 
     The caller holds the measurement lock; the profile file goes next to ``path``.
@@ -219,11 +219,11 @@ def profile_onnx(path: str, config: ModelConfig, threads: int, runs: int = 20, b
     median_ms = time_function(lambda: plain.run(None, feed), min_time=PLAIN_MIN_TIME, threads=threads).median_ms
     rows = summarize_profile(drop_warmup(events, WARMUP_RUNS), runs, isinstance(config, ShuffleNetConfig))
     kernel_ms = sum(r.ms for r in rows)
-    return Profile(config, threads, batch, tuple(rows), kernel_ms, median_ms, int8)
+    return KernelProfile(config, threads, batch, tuple(rows), kernel_ms, median_ms, int8)
 
 
 def profile_ort(config: ModelConfig, threads: int, runs: int = 20, batch: int = 1, int8: bool = False,
-                seed: int = 0) -> Profile:
+                seed: int = 0) -> KernelProfile:
     """ORT's per-node profile of ``config`` (static-shape export, all optimisations), grouped."""
     with tempfile.TemporaryDirectory(prefix="explorer-profile-") as workdir, measurement_lock(), \
             torch_threads(threads):

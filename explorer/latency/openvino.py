@@ -52,12 +52,6 @@ def core():
         return instance
 
 
-def version() -> str:
-    import openvino as ov
-
-    return ov.__version__.split("-")[0]
-
-
 def capabilities() -> tuple[str, ...]:
     """The CPU plugin's ``OPTIMIZATION_CAPABILITIES`` (e.g. FP32, INT8, BF16)."""
     return tuple(str(c) for c in core().get_property(DEVICE, "OPTIMIZATION_CAPABILITIES"))

@@ -9,7 +9,7 @@ on a machine where another one is faster (on an AVX-512 EPYC, OpenVINO's MatMul 
 197 GFLOP/s, ORT's 172, torch.mm's less), and a model could then seem to beat its roof.
 
 The peak is cached per machine and thread count, in this process and in the data
-directory's SQLite file (table ``gemm_peaks``, ``explorer.latency.database``), so a
+directory's SQLite file (table ``gemm_peaks``, ``explorer.store.peaks``), so a
 restarted server or a new CLI process does not measure it again. The key is
 ``machine.fingerprint()`` (CPU model, cores, library versions): a peak is never reused
 for other hardware or other library versions. ``refresh=True`` re-measures; a noisy or
@@ -25,18 +25,16 @@ convolutions do few multiply-adds per byte moved, so they sit far below it.
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
-import time
 from dataclasses import dataclass, replace
 
 import torch
 
 from ..concurrency import torch_threads
-from .database import Database, database_path
+from ..machine import available_cores, cpu_model, fingerprint, versions
+from ..store.peaks import peak_record, put_peak_record
 from .export import session_options
-from .machine import fingerprint
 from .timing import Timing, time_function
 
 log = logging.getLogger(__name__)
@@ -163,32 +161,11 @@ def measure_gemm(threads: int, sizes: tuple[int, ...] = GEMM_SIZES, min_time: fl
     return replace(best, rates=tuple(rates.items()))
 
 
-PEAKS_TABLE = """CREATE TABLE IF NOT EXISTS gemm_peaks (
-    machine TEXT NOT NULL,
-    threads INTEGER NOT NULL,
-    measured_at REAL NOT NULL,
-    record TEXT NOT NULL,
-    PRIMARY KEY (machine, threads)
-)"""
-_DATABASES: dict[str, Database] = {}
-
-
-def _database() -> Database:
-    """The data directory's database (one per path: ``EXPLORER_DATA_DIR`` may differ between tests)."""
-    path = str(database_path())
-    with _CACHE_LOCK:
-        if path not in _DATABASES:
-            _DATABASES[path] = Database(path, (PEAKS_TABLE,))
-        return _DATABASES[path]
-
-
 def stored_peak(threads: int) -> GemmPeak | None:
     """The peak stored in the data directory for this machine and ``threads``, or None."""
     try:
-        with _database().reading() as connection:
-            row = connection.execute("SELECT record FROM gemm_peaks WHERE machine = ? AND threads = ?",
-                                     (fingerprint(), threads)).fetchone()  # fmt: skip
-        return None if row is None else GemmPeak.from_record(json.loads(row[0]))
+        record = peak_record(fingerprint(), threads)
+        return None if record is None else GemmPeak.from_record(record)
     except Exception:  # noqa: BLE001 - an unreadable stored peak is measured again
         log.exception("stored GEMM peak unreadable: measuring it again")
         return None
@@ -196,9 +173,7 @@ def stored_peak(threads: int) -> GemmPeak | None:
 
 def store_peak(peak: GemmPeak) -> None:
     try:
-        _database().write("INSERT OR REPLACE INTO gemm_peaks (machine, threads, measured_at, record) "
-                          "VALUES (?, ?, ?, ?)", [(fingerprint(), peak.threads, time.time(),
-                                                   json.dumps(peak.to_record()))])  # fmt: skip
+        put_peak_record(fingerprint(), peak.threads, peak.to_record())
     except Exception:  # noqa: BLE001 - the peak is still cached in this process
         log.exception("GEMM peak not stored in the data directory")
 
@@ -236,6 +211,17 @@ def cached_gemm_peak(threads: int) -> GemmPeak | None:
         with _CACHE_LOCK:
             _CACHE.setdefault(key, cached)
     return cached
+
+
+def machine_dict(threads: int, peak: GemmPeak | None) -> dict:
+    """Where a measurement was made: CPU, cores, threads, library versions and the GEMM peak."""
+    return {
+        "cpu": cpu_model(),
+        "cores": available_cores(),
+        "threads": threads,
+        **versions(),
+        **(peak.to_dict() if peak else {"gemm_gflops": None}),
+    }
 
 
 def floor_ms(macs: float, peak_macs_per_s: float) -> float:

@@ -45,8 +45,8 @@ from . import export
 from .backends import (BACKENDS, BackendFailed, BackendFailure, FailedBefore, check_available, failure_stage, one_line,
                        parity)
 from .export import INPUT_NAME, fold_batchnorm
-from .kernel_profile import Profile, profile_onnx
-from .machine import check_batch, check_threads, default_threads
+from .kernel_profile import KernelProfile, profile_onnx
+from .threads import check_batch, check_threads, default_threads
 from .results import Measurement, Results, model_key
 from .roofline import GemmPeak, gemm_peak
 from .timing import (
@@ -264,7 +264,7 @@ class LatencyRunner:
                 cancel: threading.Event | None = None) -> Measurement:
         """Time one (config, backend) under the process-wide lock.
 
-        Raises ``BackendFailed`` when a step fails (see ``STAGES``), ``MemoryRefused`` when it
+        Raises ``BackendFailed`` when a step fails (see ``FAILURE_STAGES``), ``MemoryRefused`` when it
         would not fit, ``Cancelled`` once ``cancel`` is set.
         """
         check_choice("backend", backend, BACKENDS)
@@ -306,7 +306,7 @@ class LatencyRunner:
             measured_at=time.time(),
         )
 
-    def profile(self, config: ModelConfig, runs: int = 20) -> Profile:
+    def profile(self, config: ModelConfig, runs: int = 20) -> KernelProfile:
         """ONNX Runtime's grouped profile of ``config`` on this runner's FP32 export (exported once), under the lock."""
         with measurement_lock():
             with torch_threads(SETUP_THREADS):

@@ -17,7 +17,7 @@ from typing import Sequence
 from .. import paper
 from ..shufflenet import REFERENCE_INPUT, AlexNetConfig, MobileNetConfig, ModelConfig
 from .backends import BACKENDS, TABLE8_BACKENDS
-from .kernel_profile import Profile
+from .kernel_profile import KernelProfile
 from .results import Measurement, fastest, model_key
 from .runner import counted
 from .timing import NOISY_IQR_FRACTION
@@ -123,7 +123,7 @@ def backend_speedups(measurements: Sequence[Measurement], config: ModelConfig,
     return rows
 
 
-def explain(measurements: Sequence[Measurement], profiles: Sequence[Profile], peak_macs_per_s: float | None,
+def explain(measurements: Sequence[Measurement], profiles: Sequence[KernelProfile], peak_macs_per_s: float | None,
             config: ModelConfig | None = None, input_size: tuple[int, int] = REFERENCE_INPUT) -> str | None:
     """The verdict for ``config`` (default 0.5x arch2) vs AlexNet, or None without both profiles and a peak."""
     config = paper.TABLE8[0].config if config is None else config
@@ -152,7 +152,7 @@ def to_profile(measurements: Sequence[Measurement], input_size: tuple[int, int] 
     return configs if all(c in exported for c in configs) else []
 
 
-def summary(measurements: Sequence[Measurement], profiles: Sequence[Profile] = (),
+def summary(measurements: Sequence[Measurement], profiles: Sequence[KernelProfile] = (),
             peak_macs_per_s: float | None = None) -> dict:
     """The latency targets: roofline fraction of ShuffleNet 1x g=3, speedup of 0.5x arch2 (fastest FP32
     backends, per backend, and the verdict when ``profiles`` of both models and the peak are given)."""

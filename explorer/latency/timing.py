@@ -199,6 +199,12 @@ class Timing:
         }
 
 
+def flags_text(noisy: bool, busy: bool) -> str:
+    """The one wording of a measurement's flags, for the CLI, the tables and the pages: "noisy", "busy",
+    "noisy, busy" or ""."""
+    return ", ".join(flag for flag, on in (("noisy", noisy), ("busy", busy)) if on)
+
+
 def is_noisy(median: float, iqr: float, fraction: float = NOISY_IQR_FRACTION) -> bool:
     """True when the spread (IQR) is more than ``fraction`` of the median."""
     return iqr > fraction * median

@@ -22,7 +22,7 @@ text says so.
 
 from __future__ import annotations
 
-from .kernel_profile import Profile, ProfileRow
+from .kernel_profile import KernelProfile, ProfileRow
 
 SLOW_FRACTION = 0.5  # a layer "below GEMM speed": under half the FP32 GEMM peak
 STREAMED_REUSE = 4.0  # weights used at most this many times per image are streamed, not computed on
@@ -38,19 +38,19 @@ def _short(category: str) -> str:
     return category.split(" (")[0] if "(" in category and "classifier" not in category else category
 
 
-def _rate_fraction(profile: Profile, row: ProfileRow, peak: float) -> float | None:
+def _rate_fraction(profile: KernelProfile, row: ProfileRow, peak: float) -> float | None:
     """The row's multiply-adds per second (over its time scaled to the plain median) / the GEMM peak."""
     rate = profile.rate(row)
     return None if rate is None else rate / peak
 
 
-def _slow_and_moving(profile: Profile, peak: float) -> tuple[list[ProfileRow], list[ProfileRow]]:
+def _slow_and_moving(profile: KernelProfile, peak: float) -> tuple[list[ProfileRow], list[ProfileRow]]:
     slow = [r for r in profile.rows if r.macs > 0 and (_rate_fraction(profile, r, peak) or 0) < SLOW_FRACTION]
     moving = [r for r in profile.rows if r.macs == 0]
     return sorted(slow, key=lambda r: -r.share), sorted(moving, key=lambda r: -r.share)
 
 
-def _listing(profile: Profile, rows: list[ProfileRow], peak: float | None) -> str:
+def _listing(profile: KernelProfile, rows: list[ProfileRow], peak: float | None) -> str:
     shown = []
     for row in rows[:LISTED]:
         rate = None if peak is None else _rate_fraction(profile, row, peak)
@@ -59,7 +59,7 @@ def _listing(profile: Profile, rows: list[ProfileRow], peak: float | None) -> st
     return "; ".join(shown)
 
 
-def model_sentence(profile: Profile, peak: float) -> str:
+def model_sentence(profile: KernelProfile, peak: float) -> str:
     """Where the small model's time goes: slow layers and data movement, with shares and rates."""
     slow, moving = _slow_and_moving(profile, peak)
     parts = []
@@ -74,7 +74,7 @@ def model_sentence(profile: Profile, peak: float) -> str:
     return f"In ONNX Runtime's profile of {profile.config.label}, " + " and ".join(parts) + "."
 
 
-def alexnet_sentence(profile: Profile, peak: float) -> str:
+def alexnet_sentence(profile: KernelProfile, peak: float) -> str:
     """Where AlexNet's time goes: convolutions at (near) GEMM speed, and a classifier that streams its weights."""
     classifier = profile.part(lambda c: "classifier" in c)
     convolutions = profile.part(lambda c: "classifier" not in c and "conv" in c)
@@ -101,7 +101,7 @@ def alexnet_sentence(profile: Profile, peak: float) -> str:
     return text + (f", while {conv_text}." if conv_text else ".")
 
 
-def speedup_verdict(best: dict, model_profile: Profile, alexnet_profile: Profile, peak_macs_per_s: float) -> str:
+def speedup_verdict(best: dict, model_profile: KernelProfile, alexnet_profile: KernelProfile, peak_macs_per_s: float) -> str:
     """Plain sentences: why ``best`` (``explorer.latency.best_speedup``) is above or below the multiply-add ratio."""
     model_rate = best["model_macs"] / (best["model_ms"] / 1e3)
     alex_rate = best["alexnet_macs"] / (best["alexnet_ms"] / 1e3)

@@ -29,7 +29,7 @@ from .reported import (
     residual_note,
     table3_row_for,
 )
-from .tradeoff import NO_SHUFFLE_NOTE, ReportedPoint, best_within, pareto_front, point_for, reported_points
+from .tradeoff import NO_SHUFFLE_NOTE, ReportedPoint, pareto_front, point_for, reported_points
 from .table1 import (
     LAYOUT_COLUMNS,
     TABLE1_CHANNELS,

@@ -88,12 +88,6 @@ def pareto_front(points: tuple[ReportedPoint, ...] | list[ReportedPoint]) -> lis
     return front
 
 
-def best_within(mflops: float, points: tuple[ReportedPoint, ...] | None = None) -> ReportedPoint | None:
-    """The lowest reported error among models the paper reports at or under ``mflops`` (None: nothing is)."""
-    fitting = [p for p in (reported_points() if points is None else points) if p.mflops <= mflops]
-    return min(fitting, key=lambda p: (p.error, p.mflops), default=None)
-
-
 def point_for(config: ModelConfig) -> ReportedPoint | None:
     """The point of this exact model (input size ignored), or None when the paper reports no error for it."""
     key = at_reference(config)

@@ -13,7 +13,7 @@
 //   {kind: "result", median_ms, iqr_ms, runs, warmup_runs, backend, simd, threads, cross_origin_isolated,
 //    hardware_concurrency, ua, outputs (first 10), checksum (sum of all outputs), session_ms}
 //   {kind: "error", stage, reason}
-// Nothing else leaves the browser. The server validates every field (explorer/latency/device_reports.py).
+// Nothing else leaves the browser. The server validates every field (explorer/devices/reports.py).
 
 import { seededInput } from "./seeded.mjs";
 

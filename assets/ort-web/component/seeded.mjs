@@ -1,6 +1,6 @@
 // The fixed seeded input of the "on this device" measurement, the same on the server and in every browser.
 // Value i of the flattened NCHW tensor: a 32-bit integer hash of (i, seed) whose top 24 bits, scaled to
-// [-1, 1), are exact in float32. explorer/latency/device.py: seeded_input implements the same function;
+// [-1, 1), are exact in float32. explorer/devices/served.py: seeded_input implements the same function;
 // tests/test_device_input.py runs both and compares them bit for bit.
 
 export const GOLDEN = 0x9e3779b9;

@@ -30,7 +30,7 @@ between a width measured within the budget and the next wider one measured over 
   bracket found so far and the reason; the whole search stops at ``max_seconds``
   (``SEARCH_SECONDS``) or on cancel, with what it found and why.
 
-The answer is a ``Decision`` (``explorer.counting.decision``) of kind ``"ms"``: the widest
+The answer is a ``Decision`` (``explorer.sizing.decision``) of kind ``"ms"``: the widest
 fitting width of every g, and the widest model the paper reports an error for within it
 (measured too, where no probe already measured its plan), ranked by the same rule.
 Noise: a plan measured near the budget may fall on either side on another day; the
@@ -47,13 +47,14 @@ from typing import Callable, Protocol, Sequence
 
 from ..checks import check_choice, check_number
 from ..counting import ResourceRefused, check_counting, check_memory
-from ..counting.decision import Decision, Over, best_paper_models, candidate, rank
+from ..latency.backends import BACKENDS, BackendFailure
+from ..latency.results import Measurement
+from ..latency.runner import LatencyRunner
+from ..latency.threads import check_threads, default_threads
+from ..latency.timing import flags_text
 from ..shufflenet import PAPER_GROUPS, REFERENCE_INPUT, VARIANTS, ShuffleNetConfig
-from .backends import BACKENDS, BackendFailure
-from .bracket import GroupSearch, Grid, Probe, predict, record
-from .machine import check_threads, default_threads
-from .results import Measurement
-from .runner import LatencyRunner
+from .bracket import Grid, GroupSearch, Probe, predict, record
+from .decision import Decision, Over, best_paper_models, candidate, rank
 
 DEFAULT_BACKEND = "ort"  # the fastest FP32 runtime here (see the README's latency figures)
 SEARCH_MIN_TIME = 0.3  # seconds of timed runs per probe: enough for a stable median of a small model
@@ -119,7 +120,7 @@ def _reusable(stored: Measurement | None, remeasure_busy: bool) -> Measurement |
 
 
 def _flags(m: Measurement) -> str:
-    return ", ".join(flag for flag, on in (("noisy", m.timing.noisy), ("busy", m.timing.contended)) if on)
+    return flags_text(m.timing.noisy, m.timing.contended)
 
 
 def _refusal(config: ShuffleNetConfig, backend: str) -> str | None:
@@ -167,7 +168,7 @@ def search_latency_budget(budget_ms: float, store: Store, *, groups: Sequence[in
 
     ``progress(done, estimated_total, message)`` is called before each round and after each
     measurement; ``cancel`` stops at the next timed run. Returns a ``LatencySearch`` whose
-    ``decision`` ranks what fits (``explorer.counting.decision.SORT_RULE``).
+    ``decision`` ranks what fits (``explorer.sizing.decision.SORT_RULE``).
     """
     budget_ms = check_number("budget_ms", budget_ms, 0, MAX_BUDGET_MS, f"milliseconds above 0 and up to {MAX_BUDGET_MS:g}")
     if budget_ms <= 0:

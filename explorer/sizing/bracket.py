@@ -1,6 +1,6 @@
 """The bracket a latency-budget search narrows for one g and variant: the width grid, the next probe, a probe's lesson.
 
-Pure arithmetic on the plan and the probes (no measuring): ``explorer.latency.budget``
+Pure arithmetic on the plan and the probes (no measuring): ``explorer.sizing.latency_search``
 measures. Widths are the 0.01 grid of the sidebar's range, narrowest first; a probe
 always stands for the *widest* width of its channel plan (the same network), so the
 bracket is (widest plan measured within the budget, narrowest width measured over it).
@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..counting.budget import widths
 from ..shufflenet import ShuffleNetConfig, channel_plan, plan_conv_macs
+from .budget import widths
 
 FIRST_WIDTH = 1.0  # the first probe when nothing has been measured yet
 

@@ -24,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..checks import is_integer, refusal
-from .device import OUTPUTS_CHECKED
+from .served import OUTPUTS_CHECKED
 
 SHOWN_CHARS = 40
 MAX_KEYS = 24
@@ -39,7 +39,7 @@ MAX_CHUNKS = 1000
 MAX_OUTPUT = 1e6
 MAX_CHECKSUM = 1e9
 REASON_CHARS = 300
-STAGES = ("load", "session", "run")
+REPORT_STAGES = ("load", "session", "run")
 BACKENDS = ("wasm",)
 
 COMMON = {"kind", "token", "seq"}
@@ -182,7 +182,7 @@ def parse_report(raw: object) -> Report:
         reason = raw["reason"]
         if not isinstance(reason, str) or len(reason) > REASON_CHARS:
             raise _refused("reason", reason, f"a string of at most {REASON_CHARS} characters")
-        return DeviceError(token, seq, _choice(raw, "stage", STAGES), "".join(c if c.isprintable() else " " for c in reason))
+        return DeviceError(token, seq, _choice(raw, "stage", REPORT_STAGES), "".join(c if c.isprintable() else " " for c in reason))
     return _result(raw, token, seq)
 
 

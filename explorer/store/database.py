@@ -50,6 +50,12 @@ def database_path(directory: Path | None = None) -> Path:
     return (data_dir() if directory is None else Path(directory)) / FILE_NAME
 
 
+def open_database(directory: Path | str | None, schema: Sequence[str]) -> "Database":
+    """The database in ``directory`` (None: the data directory; ``":memory:"``: no file) with ``schema``'s tables."""
+    path = MEMORY if directory == MEMORY else database_path(None if directory is None else Path(directory))
+    return Database(path, schema)
+
+
 class Database:
     """One SQLite database (a file, or memory after a fault) shared by the threads of this process."""
 

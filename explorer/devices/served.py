@@ -39,10 +39,10 @@ import torch
 from ..checks import check_number, refusal
 from ..concurrency import counting_threads
 from ..counting import check_memory
+from ..latency.export import export_onnx
+from ..latency.results import model_key
+from ..latency.runner import needs_static_export
 from ..shufflenet import ModelConfig, build_model
-from .export import export_onnx
-from .results import model_key
-from .runner import needs_static_export
 
 SEED = 2017  # the input's seed (the paper's year); the weights use the runner's seed 0
 WEIGHT_SEED = 0

@@ -16,6 +16,7 @@ import numbers
 from dataclasses import dataclass
 
 from ..checks import check_choice, refusal
+from ..counting.estimate import footprint
 from ..shufflenet import (
     PAPER_GROUPS,
     REFERENCE_INPUT,
@@ -24,7 +25,6 @@ from ..shufflenet import (
     channel_plan,
     plan_conv_macs,
 )
-from .estimate import footprint
 
 WIDTH_STEP = 0.01  # the answer's resolution
 # arch2 and shallow are widened to the standard model's multiply-adds (within 3%), and over

@@ -1,4 +1,8 @@
-"""The machine a latency is measured on: CPU, cores, thread counts, library versions."""
+"""The machine identity: CPU model, cores, library versions and their fingerprint.
+
+Shared below every subpackage so that the store can key rows by machine without importing
+``latency`` (thread-count checks stay in ``explorer.latency.threads``).
+"""
 
 from __future__ import annotations
 
@@ -7,11 +11,6 @@ import os
 import platform
 
 import torch
-
-from ..checks import check_int
-
-MAX_BATCH = 1024
-MAX_THREADS = 256
 
 
 def cpu_model() -> str:
@@ -32,15 +31,14 @@ def available_cores() -> int:
         return os.cpu_count() or 1
 
 
-def default_threads() -> int:
-    """All cores this process may use."""
-    return available_cores()
+def openvino_version() -> str:
+    import openvino as ov
+
+    return ov.__version__.split("-")[0]
 
 
 def versions() -> dict[str, str]:
     import onnxruntime
-
-    from .openvino import version as openvino_version
 
     return {"torch": torch.__version__, "onnxruntime": onnxruntime.__version__, "openvino": openvino_version(),
             "python": platform.python_version()}
@@ -54,23 +52,3 @@ def fingerprint() -> str:
     """
     return " | ".join([cpu_model(), f"{available_cores()} cores",
                        *(f"{name} {version}" for name, version in sorted(versions().items()))])
-
-
-def machine_dict(threads: int, peak) -> dict:
-    """Where a measurement was made: CPU, cores, threads, library versions and the GEMM peak (a ``GemmPeak``)."""
-    return {
-        "cpu": cpu_model(),
-        "cores": available_cores(),
-        "threads": threads,
-        **versions(),
-        **(peak.to_dict() if peak else {"gemm_gflops": None}),
-    }
-
-
-def check_threads(threads: int) -> int:
-    return check_int("threads", threads, 1, MAX_THREADS,
-                     f"an integer from 1 to {MAX_THREADS} (this machine has {available_cores()} cores)")
-
-
-def check_batch(batch: int) -> int:
-    return check_int("batch", batch, 1, MAX_BATCH)

@@ -1,4 +1,4 @@
-"""A budget answer that is a decision: the candidates that fit, their costs, the paper's errors, a verdict.
+"""A budget answer that is a decision: the candidates that fit, their costs, the paper's errors, a recommendation.
 
 For a budget in multiply-adds (paper convention) or parameters (closed form, instant),
 and for each g and variant asked for, two kinds of candidate:
@@ -15,9 +15,10 @@ and for each g and variant asked for, two kinds of candidate:
 Each candidate carries multiply-adds, parameters, activations and peak activation
 memory (computed here, closed form), its latency where a measurement exists
 (``latency(config)``, e.g. a result store lookup), and the query string that opens it
-in the app. ``SORT_RULE`` orders them and ``verdict`` says it in one sentence.
-(Latency budgets are searched by ``explorer.latency.budget``, which builds its
-candidates with ``candidate`` and orders them with ``rank``.)
+in the app. ``SORT_RULE`` orders them and ``recommend`` says it in one sentence; ``best_within``
+is the paper's own answer among its reported points. (Latency budgets are searched by
+``explorer.sizing.latency_search``, which builds its candidates with ``candidate`` and
+orders them with ``rank``.)
 """
 
 from __future__ import annotations
@@ -26,11 +27,11 @@ from dataclasses import dataclass, replace
 from typing import Callable, Sequence
 
 from ..checks import check_choice
+from ..counting.estimate import footprint
+from ..counting.peak import peak_activation_bytes
 from ..paper import ReportedPoint, point_for, reported_points
 from ..shufflenet import PAPER_GROUPS, REFERENCE_INPUT, VARIANTS, ShuffleNetConfig, query_string
 from .budget import check_budget, figure, widest_within
-from .estimate import footprint
-from .peak import peak_activation_bytes
 
 KINDS = {
     "mflops": ("million multiply-adds (paper convention)", "conv_macs", 1e6),
@@ -99,8 +100,8 @@ class Decision:
         return SORT_RULE
 
     @property
-    def verdict(self) -> str:
-        return verdict(self)
+    def recommendation(self) -> str:
+        return recommend(self)
 
 
 def candidate(config: ShuffleNetConfig, origin: str, latency: Latency | None = None) -> Candidate:
@@ -148,7 +149,7 @@ def best_paper_models(fits: Callable[[ShuffleNetConfig], bool], groups: Sequence
 def decide(kind: str, budget: float, groups: Sequence[int] = PAPER_GROUPS, variants: Sequence[str] = VARIANTS,
            input_size: tuple[int, int] = REFERENCE_INPUT, latency: Latency | None = None) -> Decision:
     """The decision for a budget in million multiply-adds (``kind="mflops"``) or million parameters (``"params"``)."""
-    check_choice("kind", kind, ("mflops", "params"), "mflops or params (latency budgets: explorer.latency.budget)")
+    check_choice("kind", kind, ("mflops", "params"), "mflops or params (latency budgets: explorer.sizing.latency_search)")
     metric, scale = KINDS[kind][1], KINDS[kind][2]
     limit = check_budget(budget, metric) * scale
     for variant in variants:
@@ -175,7 +176,7 @@ def _budget_text(decision: Decision) -> str:
     return f"{decision.budget:g} ms{f' ({decision.note})' if decision.note else ''}"
 
 
-def verdict(decision: Decision) -> str:
+def recommend(decision: Decision) -> str:
     """One sentence: the paper's best within the budget and the widest model found here."""
     budget = _budget_text(decision)
     if not decision.candidates:
@@ -188,3 +189,9 @@ def verdict(decision: Decision) -> str:
                  f"the paper, {best.reported.source}; {best.conv_macs / 1e6:.1f} M multiply-adds computed here)")
     return (f"Within {budget} {paper}; the widest here is {widest.config.label} at {widest.conv_macs / 1e6:.1f} M "
             f"multiply-adds and {widest.params / 1e6:.2f} M parameters (computed here).")
+
+
+def best_within(mflops: float, points: tuple[ReportedPoint, ...] | None = None) -> ReportedPoint | None:
+    """The lowest reported error among models the paper reports at or under ``mflops`` (None: nothing is)."""
+    fitting = [p for p in (reported_points() if points is None else points) if p.mflops <= mflops]
+    return min(fitting, key=lambda p: (p.error, p.mflops), default=None)

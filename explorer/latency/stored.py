@@ -1,0 +1,38 @@
+"""Measurements kept across restarts: the store's measurements table, read and written as ``Measurement``.
+
+``explorer.store`` keeps records and never imports latency; this is where a measurement
+becomes a row and a record (``Measurement.to_record``) and a record becomes a measurement
+again (``Measurement.from_record``, the decode function the table caches rows with).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+from pathlib import Path
+
+from ..store.database import Database, open_database
+from ..store.measurements import MeasurementRow, MeasurementTable, Place
+from ..store.tables import measurements_schema
+from .results import Measurement
+
+
+def measurement_row(m: Measurement) -> MeasurementRow:
+    return MeasurementRow(m.config, m.backend, m.threads, m.batch, m.median_ms, m.timing.iqr_ms, m.timing.runs,
+                          m.timing.noisy, m.timing.contended, m.measured_at)  # fmt: skip
+
+
+class ResultStore(MeasurementTable[Measurement]):
+    """Measurements in SQLite: ``put`` one; read the newest per (config, backend, threads, batch) made here."""
+
+    def __init__(self, database: Database, place: Place | None = None) -> None:
+        super().__init__(database, Measurement.from_record, place)
+
+    def put(self, measurement: Measurement) -> None:
+        stamped = replace(measurement, measured_at=measurement.measured_at or time.time())
+        self.put_record(measurement_row(stamped), stamped.to_record())
+
+
+def open_store(directory: Path | str | None = None) -> ResultStore:
+    """The result store in ``directory`` (default: the data directory; ``":memory:"``: no file)."""
+    return ResultStore(open_database(directory, measurements_schema()))
