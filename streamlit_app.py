@@ -2,18 +2,18 @@
 
 Run with ``streamlit run streamlit_app.py``. Pages live in ``pages/`` (Streamlit's
 classic multipage layout); every page, this one included, calls
-``ui.controls.shared_controls()`` to draw the same sidebar and get the model.
+``ui.shell.controls.shared_controls()`` to draw the same sidebar and get the model.
 """
 
 import streamlit as st
 
 from explorer import ShuffleNetConfig
 from explorer.shufflenet import plan_conv_macs
-from ui.controls import shared_controls
-from ui.diagrams import shuffle_demo_dot
-from ui.page import existing_pages, page_setup
-from ui.presentation import caption
-from ui.text import input_size_text
+from ui.shell.controls import shared_controls
+from ui.figures.diagrams import shuffle_demo_dot
+from ui.shell.page import existing_pages, page_setup
+from ui.shell.presentation import caption
+from ui.shell.text import input_size_text
 
 PAGE_DESCRIPTIONS = {
     "pages/0_Lecture.py": "The paper's argument in eight steps, one screen each, for a class: Previous / Next, "

@@ -15,7 +15,7 @@ in the address bar (or the toy's diagram caption), no "running" status, no stale
 and every chart drawn. The server is started by this script (so its caches start empty
 except for what the app warms itself); the very first page load of the server is printed
 too, not counted against a target; then the script waits until the server is idle (its cache
-warm-up, ``ui/warmup.py``, is over: under 5% of a core for 3 s), as a teacher's server is
+warm-up, ``ui/shell/warmup.py``, is over: under 5% of a core for 3 s), as a teacher's server is
 by the time the class looks. Medians, min-max and the target are printed per row,
 and the ratio to a baseline measured in the same run: the same sidebar click on the
 Overview page, which draws almost nothing (so the ratio says what a page adds to the cost
@@ -77,7 +77,7 @@ def cpu_seconds(pid: int) -> float:
 
 def wait_server_idle(pid: int, limit_s: float) -> float:
     """Wait (at most ``limit_s``) until the server has used under 5% of a core for 3 s: its cache warm-up
-    (ui/warmup.py) is over. Returns the seconds waited."""
+    (ui/shell/warmup.py) is over. Returns the seconds waited."""
     started, calm = time.monotonic(), 0
     last = cpu_seconds(pid)
     while time.monotonic() - started < limit_s and calm < 3:

@@ -14,7 +14,7 @@ opening is timed from navigation start.
 
 The baseline, measured in the same run before the class arrives: the teacher alone steps
 through the lecture (both models, forward), timed the same way; the class's p50 is printed
-as a ratio of it. (The benchmark waits for the server's cache warm-up, ``ui/warmup.py``, to
+as a ratio of it. (The benchmark waits for the server's cache warm-up, ``ui/shell/warmup.py``, to
 end first, as a teacher opens the app a moment before the class looks.)
 
 After every round each student's page is checked: its title is its own step's, the address
@@ -48,8 +48,8 @@ sys.path.insert(0, str(ROOT))
 import streamlit.logger  # noqa: E402
 
 streamlit.logger.set_log_level("error")  # importing ui/ outside a server: no "missing runtime" notes
-from ui.lecture import STEPS  # noqa: E402
-from ui.lecture_nav import step_title  # noqa: E402
+from ui.lecture.steps import STEPS  # noqa: E402
+from ui.lecture.nav import step_title  # noqa: E402
 
 VIEWPORT = {"width": 1280, "height": 720}
 MODELS = ({"groups": "3", "width": "1"}, {"groups": "8", "width": "0.5"})

@@ -4,7 +4,7 @@ Each config is opened as a new browser session would open a shared link: a fresh
 ``AppTest`` of the whole app with the config in the URL query parameters, on one of the
 six pages in turn (Overview, Architecture, Complexity, Channel shuffle, Latency,
 Compare). The pages go through the app's real caches: ``explorer.count_model``'s lru_cache,
-``ui/cache.py``'s ``st.cache_data`` / ``st.cache_resource`` and ``ui/mixing.py``'s. The
+``ui/shell/cache.py``'s ``st.cache_data`` / ``st.cache_resource`` and ``ui/figures/mixing.py``'s. The
 300 configs are every combination of g (1, 2, 3, 4, 8), width (0.25, 0.5, 0.75, 1, 1.25),
 variant (standard, arch2, shallow), shuffle (on, off) and input (224x224, 160x160), in
 a fixed shuffled order.
@@ -36,7 +36,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-os.environ.setdefault("EXPLORER_WARMUP", "0")  # the warm-up's paper configs (ui/warmup.py) would blur the per-config growth
+os.environ.setdefault("EXPLORER_WARMUP", "0")  # the warm-up's paper configs (ui/shell/warmup.py) would blur the per-config growth
 
 from streamlit.runtime.caching import cache_data_api
 from streamlit.runtime.caching.cache_metrics import get_cache_metrics
@@ -44,7 +44,7 @@ from streamlit.testing.v1 import AppTest
 
 from explorer import ShuffleNetConfig, count_model
 from explorer.concurrency import FOREGROUND
-from ui.controls import query_values
+from ui.shell.controls import query_values
 
 ENTRY = "streamlit_app.py"
 PAGES = (ENTRY, "pages/1_Architecture.py", "pages/2_Complexity.py", "pages/3_Channel_shuffle.py",

@@ -4,7 +4,7 @@ Fills a fresh result store (in a temporary data directory) with 10 000 distinct
 measurements, then times what one page render reads: ``all()`` (the chart, Table 8) and
 five ``get()`` calls (the "This model" table), both on the server's long-lived store
 object (decoded rows cached: every render after the first, and the first one after a
-restart too, because the server's start-up warm-up, ``ui/warmup.py``, decodes the store in
+restart too, because the server's start-up warm-up, ``ui/shell/warmup.py``, decodes the store in
 the background) and on a new store object with nothing decoded (a render that beats the
 warm-up to it: every row decoded; printed for the record, the warm-up's own cost).
 Target: < 50 ms per render. Baseline in the same run: the bare SQLite query that lists the

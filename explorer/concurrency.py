@@ -19,7 +19,7 @@ with whatever count was set last, anywhere in the process. The rules:
   foreground work while it is in flight (``FOREGROUND``): every ``counting_threads``
   block (through ``foreground_work``), every Streamlit script run (a page or a fragment:
   each runs in a thread of its own named ``STREAMLIT_SCRIPT_THREAD``), and threads marked
-  with ``mark_foreground_thread`` (``ui.page.page_setup`` marks each page run, so that
+  with ``mark_foreground_thread`` (``ui.shell.page.page_setup`` marks each page run, so that
   its start also counts as a new piece of work, ``ForegroundState.generation``). The timing
   harness (``explorer.latency.timing.time_function``) reads ``foreground_state()`` around every
   timed block: it waits while another thread's foreground work is in flight, drops

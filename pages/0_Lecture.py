@@ -1,13 +1,13 @@
 """Lecture: the paper's argument in eight steps, one screen each, drawn for the sidebar's model.
 
 ``?step=3`` opens step 3 (a shareable link; the model's query values sit beside it);
-Previous / Next (or the arrow keys) move through the steps. Content: ``ui/lecture.py``;
-the step in the URL and the drawing: ``ui/lecture_nav.py``.
+Previous / Next (or the arrow keys) move through the steps. Content: ``ui/lecture/steps.py``;
+the step in the URL and the drawing: ``ui/lecture/nav.py``.
 """
 
-from ui.controls import shared_controls
-from ui.lecture_nav import lecture
-from ui.page import page_setup
+from ui.shell.controls import shared_controls
+from ui.lecture.nav import lecture
+from ui.shell.page import page_setup
 
 
 def main() -> None:

@@ -9,13 +9,13 @@ from explorer import ShuffleNetConfig
 from explorer.counting import ModelCounts
 from explorer.counting.tables import LAYOUT_COLUMNS, layout_records, unit_records
 from explorer.paper import has_paper_table1, layout_differences, paper_table1_records
-from ui.cache import cached_onnx, counts_or_ask
-from ui.controls import shared_controls
-from ui.diagrams import network_dot, unit_dot, unit_input_size
-from ui.page import config_slug, page_setup
-from ui.presentation import caption, diagram_downloads, download_button
-from ui.style import HIGHLIGHT
-from ui.text import input_size_text, shown_value
+from ui.shell.cache import cached_onnx, counts_or_ask
+from ui.shell.controls import shared_controls
+from ui.figures.diagrams import network_dot, unit_dot, unit_input_size
+from ui.shell.page import config_slug, page_setup
+from ui.shell.presentation import caption, diagram_downloads, download_button
+from ui.shell.style import HIGHLIGHT
+from ui.shell.text import input_size_text, shown_value
 
 log = logging.getLogger("ui.pages.architecture")  # pages run as __main__; name the logger after the page
 
@@ -140,7 +140,7 @@ def network_section(config: ShuffleNetConfig, prof: ModelCounts, slug: str, pres
     st.header("Block diagrams")
     st.subheader("The network")
     network = network_dot(config, prof.layout, prof.units, present=present)
-    st.graphviz_chart(network, width="content")  # natural size: labels stay at their DOT size (ui.style)
+    st.graphviz_chart(network, width="content")  # natural size: labels stay at their DOT size (ui.shell.style)
     diagram_downloads(network, f"{slug}_network", "Network", "network")
 
 

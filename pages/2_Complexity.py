@@ -12,15 +12,15 @@ from explorer.paper import SOURCE, Reported, pareto_front, point_for, reported_f
 from explorer.paper import residual_note
 from explorer.shufflenet import REFERENCE_INPUT, WIDTH_RANGE
 from explorer.sizing import DEFAULT_BACKEND, SEARCH_MIN_TIME, Decision
-from ui.cache import cached_decision, cached_sweep, counts_or_ask, with_stored_latency
-from ui.charts import groups_bar_figure, stage_figure, sweep_figure, tradeoff_figure
-from ui.controls import shared_controls
-from ui.decision import DECISION_COLUMNS, decision_frame, latency_budget_task, over_frame, recommendation_links
-from ui.job_view import current_job, job_view
-from ui.jobs import job_registry, result_store
-from ui.page import config_slug, page_setup
-from ui.presentation import caption, download_button
-from ui.text import input_size_text, shown_value
+from ui.shell.cache import cached_decision, cached_sweep, counts_or_ask, with_stored_latency
+from ui.figures.charts import groups_bar_figure, stage_figure, sweep_figure, tradeoff_figure
+from ui.shell.controls import shared_controls
+from ui.sizing.decision import DECISION_COLUMNS, decision_frame, latency_budget_task, over_frame, recommendation_links
+from ui.latency.job_view import current_job, job_view
+from ui.latency.jobs import job_registry, result_store
+from ui.shell.page import config_slug, page_setup
+from ui.shell.presentation import caption, download_button
+from ui.shell.text import input_size_text, shown_value
 
 SHOWN = ("conv_macs", "torch_flops", "params", "activations")
 SWEEP_WIDTHS = [0.25 + 0.125 * i for i in range(15)]  # 0.25 ... 2.0, includes the paper's widths

@@ -20,8 +20,8 @@ from explorer.mixing import (
     trace_channel,
 )
 from explorer.paper import TABLE3_PAIRS, table3_row_for
-from ui.controls import shared_controls
-from ui.mixing import (
+from ui.shell.controls import shared_controls
+from ui.figures.mixing import (
     cached_stage_mixing,
     dependency_heatmap,
     fraction_figure,
@@ -35,11 +35,11 @@ from ui.mixing import (
     two_layer_note,
     unit_word,
 )
-from ui.page import config_slug, page_setup
-from ui.presentation import caption, diagram_downloads, download_button, method_note
-from ui.style import HIGHLIGHT
-from ui.toy_diagram import toy_diagram_detail, toy_dot
-from ui.toy_figures import grid_frame, layer_names, trace_figure
+from ui.shell.page import config_slug, page_setup
+from ui.shell.presentation import caption, diagram_downloads, download_button, method_note
+from ui.shell.style import HIGHLIGHT
+from ui.figures.toy_diagram import toy_diagram_detail, toy_dot
+from ui.figures.toy_figures import grid_frame, layer_names, trace_figure
 
 MAX_TOY_GROUPS = 16
 AUTO_MEASURE_MAX_GROUPS = 16

@@ -15,10 +15,10 @@ from explorer import ShuffleNetConfig, machine, paper
 from explorer import latency as lat
 from explorer.latency.kernel_profile import profile_ort
 from explorer.latency.roofline import GemmPeak, cached_gemm_peak, gemm_peak
-from ui.controls import shared_controls
-from ui.device import device_section
-from ui.jobs import JobRegistry, ResultStore, job_registry, kernel_profile_store, result_store
-from ui.latency import (
+from ui.shell.controls import shared_controls
+from ui.latency.device import device_section
+from ui.latency.jobs import JobRegistry, ResultStore, job_registry, kernel_profile_store, result_store
+from ui.latency.tables import (
     PROFILE_COLUMNS,
     TABLE8_COLUMNS,
     latency_figure,
@@ -31,9 +31,9 @@ from ui.latency import (
     stored_frame,
     table8_frame,
 )
-from ui.page import page_setup
-from ui.presentation import caption, download_button, method_note
-from ui.text import input_size_text, shown_value
+from ui.shell.page import page_setup
+from ui.shell.presentation import caption, download_button, method_note
+from ui.shell.text import input_size_text, shown_value
 
 log = logging.getLogger("explorer.pages.latency")
 

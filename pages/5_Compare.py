@@ -11,15 +11,15 @@ from explorer import latency as lat
 from explorer.sizing import DEFAULT_BACKEND
 from explorer.paper import pareto_front, point_for, reported_for, reported_points
 from explorer.shufflenet import ALEXNET_MIN_SIDE, MAX_GROUPS, MOBILENET_WIDTHS, WIDTH_RANGE, ModelConfig
-from ui.cache import counting_refusal, counts_or_ask
-from ui.charts import compare_figure, stage_channels_figure, tradeoff_figure
-from ui.controls import shared_controls
-from ui.job_view import current_job, job_view
-from ui.jobs import job_registry, result_store
-from ui.latency import compare_latency_column, failures_markdown, refused, model_color
-from ui.page import page_setup
-from ui.presentation import caption, download_button
-from ui.text import input_size_text
+from ui.shell.cache import counting_refusal, counts_or_ask
+from ui.figures.charts import compare_figure, stage_channels_figure, tradeoff_figure
+from ui.shell.controls import shared_controls
+from ui.latency.job_view import current_job, job_view
+from ui.latency.jobs import job_registry, result_store
+from ui.latency.tables import compare_latency_column, failures_markdown, refused, model_color
+from ui.shell.page import page_setup
+from ui.shell.presentation import caption, download_button
+from ui.shell.text import input_size_text
 
 CURRENT = "Current model (sidebar)"
 PRESETS: dict[str, ModelConfig] = {

@@ -42,7 +42,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 ARTIFACTS = ROOT / "test-artifacts"
-# No cache warm-up thread (ui/warmup.py) in this process: it would compete with the tests and
+# No cache warm-up thread (ui/shell/warmup.py) in this process: it would compete with the tests and
 # add misses to the cache counters of tests/test_cache_bounds.py. Servers started here keep it.
 os.environ["EXPLORER_WARMUP"] = "0"
 

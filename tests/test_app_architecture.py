@@ -66,7 +66,7 @@ def test_groups_change_table_and_diagrams():
     network, stride1, _ = graphviz_specs(at)
     assert "g = 8" in network and "384 ch" in network and "groups = 8" in stride1
     # One colour per group: the strip of a g = 8 GConv uses all eight palette colours.
-    from ui.style import PALETTE
+    from ui.shell.style import PALETTE
 
     assert all(color in stride1 for color in PALETTE[:8])  # the palette has 16 (issue 11); g = 8 uses the first 8
 

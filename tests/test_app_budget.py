@@ -9,7 +9,7 @@ import pytest
 from conftest import ENTRY, assert_clean, open_app, plotly_specs
 
 from explorer.paper import reported_points
-from ui.decision import ERROR_COLUMN, LATENCY_COLUMN
+from ui.sizing.decision import ERROR_COLUMN, LATENCY_COLUMN
 
 PAGE = "pages/2_Complexity.py"
 
@@ -89,7 +89,7 @@ def test_a_parameter_budget_and_one_below_the_minimum():
 
 def wait_for_job(at, timeout_s: float = 300) -> None:
     """Rerun the page until the latency-budget job has ended (AppTest does not run fragments on a timer)."""
-    from ui.jobs import job_registry
+    from ui.latency.jobs import job_registry
 
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:

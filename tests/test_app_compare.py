@@ -5,7 +5,7 @@ import json
 from conftest import assert_clean, open_app
 
 from explorer import MobileNetConfig
-from ui.style import groups_color
+from ui.shell.style import groups_color
 
 PAGE = "pages/5_Compare.py"
 
@@ -115,7 +115,7 @@ def test_latency_row_is_the_latency_pages_and_never_a_claim():
     at = open_app(PAGE)
     shown = next(d.value for d in at.dataframe if "Figure" in d.value.columns)
     try:
-        from ui.latency import compare_latency_column  # noqa: F401
+        from ui.latency.tables import compare_latency_column  # noqa: F401
     except ImportError:
         assert "Latency" not in list(shown["Figure"])  # no latency page yet: no column at all
         return
@@ -127,7 +127,7 @@ def test_latency_row_is_the_latency_pages_and_never_a_claim():
 
 def test_the_compared_models_are_measured_from_the_page():
     """The Latency page's job machinery: one background job, results in the shared store, shown in the table."""
-    from ui.jobs import job_registry
+    from ui.latency.jobs import job_registry
 
     at = open_app(PAGE, {"input": "64x64", "groups": "2", "width": "0.25"})
     at.select_slider(key="compare_min_time").set_value(0.02).run()

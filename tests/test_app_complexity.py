@@ -6,7 +6,7 @@ from conftest import assert_clean, open_app, plotly_specs
 
 from explorer.counting import CONVENTIONS
 from explorer.paper import NOTE_STEM_G8, NOTE_WIDENED
-from ui.style import groups_color
+from ui.shell.style import groups_color
 
 PAGE = "pages/2_Complexity.py"
 

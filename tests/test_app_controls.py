@@ -8,8 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from explorer import ShuffleNetConfig
-from ui.controls import DEFAULTS, config_from_query, query_values, selection_for
-from ui.text import shown_value
+from ui.shell.controls import DEFAULTS, config_from_query, query_values, selection_for
+from ui.shell.text import shown_value
 
 ARCH = "pages/1_Architecture.py"
 COMPLEXITY = "pages/2_Complexity.py"

@@ -27,8 +27,8 @@ from conftest import (
     wait_idle,
 )
 
-from ui.device import DEVICE_COLUMN, PAPER_COLUMN
-from ui.device_component import missing_files
+from ui.latency.device import DEVICE_COLUMN, PAPER_COLUMN
+from ui.latency.device_component import missing_files
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow,
               pytest.mark.skipif(bool(missing_files()), reason="onnxruntime-web not installed (npm missing)")]

@@ -20,9 +20,9 @@ from conftest import (ALL_PAGES, ARTIFACTS, ENTRY, RUN_TIMEOUT_S, assert_no_exce
                       wait_idle)
 from test_browser_classroom import GRAPHVIZ, PLOTLY, assert_readable, collapse_sidebar, font_sizes, wait_for_address
 
-from ui.lecture import STEPS
-from ui.lecture_nav import step_title
-from ui.page import PHONE_NOTE_KEY
+from ui.lecture.steps import STEPS
+from ui.lecture.nav import step_title
+from ui.shell.page import PHONE_NOTE_KEY
 
 pytestmark = pytest.mark.browser
 

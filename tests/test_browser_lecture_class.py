@@ -19,7 +19,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
 from lecture_class import print_report, run_class  # noqa: E402
 
-from ui.lecture import STEPS  # noqa: E402
+from ui.lecture.steps import STEPS  # noqa: E402
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

@@ -14,7 +14,7 @@ from explorer.paper import ALL_REPORTED, NO_SHUFFLE_NOTE, pareto_front, point_fo
 from explorer.shufflenet import PAPER_GROUPS
 from explorer.sizing import SORT_RULE, VARIANT_MARGIN, best_within, decide, figure, widest_within, widths
 from explorer.sizing.decision import paper_models
-from ui.controls import config_from_query
+from ui.shell.controls import config_from_query
 
 GRID = widths()
 

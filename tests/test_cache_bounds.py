@@ -65,13 +65,13 @@ def tiny_configs(count: int) -> list[ShuffleNetConfig]:
 
 
 def ui_modules():
-    return [importlib.import_module(f"ui.{m.name}") for m in pkgutil.iter_modules(ui.__path__)]
+    return [importlib.import_module(m.name) for m in pkgutil.walk_packages(ui.__path__, "ui.")]
 
 
 def test_every_streamlit_cache_has_max_entries_or_is_a_singleton():
     cached = {f"{m.__name__}.{name}": f for m in ui_modules() for name, f in vars(m).items()
               if isinstance(f, CachedFunc) and f.__module__ == m.__name__}  # fmt: skip
-    assert "ui.cache.cached_counts" in cached and "ui.mixing.cached_stage_mixing" in cached
+    assert "ui.shell.cache.cached_counts" in cached and "ui.figures.mixing.cached_stage_mixing" in cached
     for name, func in cached.items():
         singleton = not inspect.signature(func.__wrapped__).parameters  # one entry, ever
         # ``_info`` is the decorator's settings (streamlit is pinned to 1.67.0 in requirements.txt)
@@ -92,21 +92,21 @@ def test_every_lru_cache_in_explorer_has_a_maxsize():
 
 
 def test_sweep_budget_and_svg_caches_evict_past_their_bounds():
-    from ui.cache import SWEEP_ENTRIES, cached_decision, cached_svg, cached_sweep
+    from ui.shell.cache import SWEEP_ENTRIES, cached_decision, cached_svg, cached_sweep
 
     assert_bounded(cached_sweep, SWEEP_ENTRIES, [functools.partial(cached_sweep, (g,), (1.0,), "standard", (224, 224))
                                                  for g in range(1, SWEEP_ENTRIES + 6)])  # fmt: skip
     assert_bounded(cached_decision, SWEEP_ENTRIES, [functools.partial(cached_decision, "mflops", 100 + i, (3,),
                                                                       ("standard",), (224, 224))
                                                     for i in range(SWEEP_ENTRIES + 3)])  # fmt: skip
-    from ui.cache import SVG_ENTRIES
+    from ui.shell.cache import SVG_ENTRIES
 
     assert_bounded(cached_svg, SVG_ENTRIES, [functools.partial(cached_svg, f"digraph {{ a -> b{i} }}")
                                                  for i in range(SVG_ENTRIES + 3)])  # fmt: skip
 
 
 def test_model_cache_keeps_at_most_its_max_entries_and_drops_the_oldest():
-    from ui.cache import MODEL_ENTRIES, cached_model
+    from ui.shell.cache import MODEL_ENTRIES, cached_model
 
     configs = tiny_configs(MODEL_ENTRIES + 3)
     assert_bounded(cached_model, MODEL_ENTRIES, [functools.partial(cached_model, c) for c in configs])
@@ -153,8 +153,8 @@ def test_count_model_lru_cache_stays_at_its_maxsize(counted_configs):
 
 @pytest.mark.slow
 def test_profile_and_mixing_caches_evict_past_their_bounds(counted_configs):
-    from ui.cache import COUNTS_ENTRIES, cached_counts
-    from ui.mixing import MEASURE_ENTRIES, cached_stage_mixing
+    from ui.shell.cache import COUNTS_ENTRIES, cached_counts
+    from ui.figures.mixing import MEASURE_ENTRIES, cached_stage_mixing
 
     recent = counted_configs[-(COUNTS_ENTRIES + 3):]  # still in the lru cache: no recount
     assert_bounded(cached_counts, COUNTS_ENTRIES, [functools.partial(cached_counts, c) for c in recent])
@@ -165,7 +165,7 @@ def test_profile_and_mixing_caches_evict_past_their_bounds(counted_configs):
 @pytest.mark.slow
 def test_figure_caches_evict_past_their_bounds():
     from explorer.mixing import shuffle_steps
-    from ui.mixing import FIGURE_ENTRIES, dependency_heatmap, fraction_figure, shuffle_mapping_figure
+    from ui.figures.mixing import FIGURE_ENTRIES, dependency_heatmap, fraction_figure, shuffle_mapping_figure
 
     count = FIGURE_ENTRIES + 2
     matrix = np.eye(4, dtype=np.uint8)

@@ -11,7 +11,7 @@ from conftest import assert_clean, open_app, plotly_specs
 
 from explorer.mixing import WIRINGS, connectivity, shuffle_steps, trace_channel
 from explorer.paper import TABLE3_PAIRS
-from ui.toy_figures import lit_nodes, shuffle_animation_figure, trace_figure
+from ui.figures.toy_figures import lit_nodes, shuffle_animation_figure, trace_figure
 
 PAGE = "pages/3_Channel_shuffle.py"
 

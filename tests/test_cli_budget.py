@@ -11,7 +11,7 @@ from conftest import assert_one_line_usage_error, run_cli
 from explorer import ShuffleNetConfig
 from explorer.latency import default_threads, measure
 from explorer.latency.stored import open_store
-from ui.controls import config_from_query
+from ui.shell.controls import config_from_query
 
 CANDIDATE_KEYS = {"groups", "variant", "width", "origin", "conv_macs", "params", "activations",
                   "peak_activation_bytes", "reported", "latency_ms", "url", "config"}  # fmt: skip

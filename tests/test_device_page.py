@@ -16,8 +16,8 @@ import pytest
 from conftest import assert_clean, open_app
 from test_device_reports import HOSTILE
 
-import ui.device
-import ui.device_component
+import ui.latency.device
+import ui.latency.device_component
 from explorer.devices.served import device_model
 
 PAGE = "pages/4_Latency.py"
@@ -27,14 +27,14 @@ SMALL = {"groups": "3", "width": "0.25", "input": "64x64"}  # exports in about a
 
 @pytest.fixture(autouse=True)
 def empty_class_view():
-    ui.device.class_view_store().clear()
+    ui.latency.device.class_view_store().clear()
     yield
-    ui.device.class_view_store().clear()
-    ui.device.rate_limit.clear()
+    ui.latency.device.class_view_store().clear()
+    ui.latency.device.rate_limit.clear()
 
 
 def stored() -> int:
-    return len(ui.device.class_view_store().rows())
+    return len(ui.latency.device.class_view_store().rows())
 
 
 def press(at, key: str = "dev_measure"):
@@ -61,7 +61,7 @@ def send(at, value) -> None:
 
 
 def device_table(at) -> list[dict]:
-    frames = [d.value for d in at.dataframe if ui.device.DEVICE_COLUMN in d.value.columns]
+    frames = [d.value for d in at.dataframe if ui.latency.device.DEVICE_COLUMN in d.value.columns]
     return frames[0].to_dict("records") if frames else []
 
 
@@ -87,13 +87,13 @@ def test_the_section_is_ready_labelled_and_sends_nothing_until_asked():
     assert "244 MB" in at.checkbox(key="dev_alexnet").label
     assert any("reported by visitors' browsers" in s.value for s in at.subheader)
     assert component_args(at) == {"job": None, "chunk_index": None, "model_chunk": None,
-                                  "ort_version": ui.device_component.installed_version() or "", "bytes": {}}
+                                  "ort_version": ui.latency.device_component.installed_version() or "", "bytes": {}}
 
 
 @pytest.fixture
 def server_results():
     """The process-wide result store, emptied afterwards (other tests expect no stored measurement)."""
-    from ui.jobs import result_store
+    from ui.latency.jobs import result_store
 
     yield result_store()
     result_store().clear()
@@ -112,9 +112,9 @@ def test_a_result_fills_the_row_beside_the_server_and_the_paper(server_results):
     send(at, browser_result(at))
     assert_clean(at)
     (row,) = device_table(at)
-    assert row[ui.device.DEVICE_COLUMN] == 9.5 and row["Outputs vs PyTorch"].startswith("matches")
-    assert row[ui.device.PAPER_COLUMN] == 15.2 and row["Speedup vs the paper (×)"] == pytest.approx(15.2 / 9.5)
-    assert row[ui.device.SERVER_COLUMN] > 0 and row["Server backend"].startswith("ONNX Runtime FP32")
+    assert row[ui.latency.device.DEVICE_COLUMN] == 9.5 and row["Outputs vs PyTorch"].startswith("matches")
+    assert row[ui.latency.device.PAPER_COLUMN] == 15.2 and row["Speedup vs the paper (×)"] == pytest.approx(15.2 / 9.5)
+    assert row[ui.latency.device.SERVER_COLUMN] > 0 and row["Server backend"].startswith("ONNX Runtime FP32")
     assert row["Class view"] == "stored in the class view" and stored() == 1
     (group,) = class_table(at)
     assert group["Device (reported by the browser)"] == "Chrome 140 on Android ARM64, 8 logical cores"
@@ -129,7 +129,7 @@ def test_a_parity_mismatch_is_shown_and_its_time_not_used():
     assert_clean(at)
     (row,) = device_table(at)
     assert row["Outputs vs PyTorch"].startswith("MISMATCH, timing not used")
-    assert row[ui.device.DEVICE_COLUMN] is None and row["Speedup vs the paper (×)"] is None
+    assert row[ui.latency.device.DEVICE_COLUMN] is None and row["Speedup vs the paper (×)"] is None
     assert stored() == 0
 
 
@@ -167,8 +167,8 @@ def test_values_that_are_not_json_are_refused_too():
 
 
 def test_a_flood_of_results_stores_at_most_the_bounds(monkeypatch):
-    monkeypatch.setattr(ui.device, "RATE_LIMITS", {"per_session": 3, "per_session_minute": 2, "per_minute": 100})
-    ui.device.rate_limit.clear()
+    monkeypatch.setattr(ui.latency.device, "RATE_LIMITS", {"per_session": 3, "per_session_minute": 2, "per_minute": 100})
+    ui.latency.device.rate_limit.clear()
     at = open_app(PAGE, SMALL)
     answers = []
     for _ in range(4):
@@ -206,7 +206,7 @@ def test_table8_on_this_device_queues_alexnet_only_after_the_confirmation_and_ca
 
 
 def test_without_onnxruntime_web_the_section_says_how_to_enable_it(monkeypatch, tmp_path):
-    monkeypatch.setattr(ui.device_component, "COMPONENT_DIR", tmp_path)  # an empty folder: npm never ran
+    monkeypatch.setattr(ui.latency.device_component, "COMPONENT_DIR", tmp_path)  # an empty folder: npm never ran
     at = open_app(PAGE, SMALL)
     assert_clean(at)
     assert any("scripts/install-ort-web.sh" in i.value and "npm" in i.value for i in at.info)

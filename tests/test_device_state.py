@@ -16,7 +16,7 @@ from explorer.devices.reports import RateLimit
 from explorer.devices.served import DeviceModel
 from explorer.shufflenet import ShuffleNetConfig
 from explorer.store import DEVICE_RESULT_ROWS, ClassRow, open_class_view
-from ui.device_state import DeviceRun, component_args, handle_report
+from ui.latency.device_state import DeviceRun, component_args, handle_report
 
 CONFIGS = [ShuffleNetConfig(groups=3, width=0.5, variant="arch2", input_size=size) for size in ((224, 224), (480, 640))]
 REFERENCE = tuple(0.01 * i for i in range(10))

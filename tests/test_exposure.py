@@ -110,8 +110,8 @@ BANNED_ATTRIBUTE_CALLS = {
     ("st", "file_uploader"): "uploads need a size limit, safe parsing and tests first",
 }
 # st.html is allowed for exactly one thing: the app's own stylesheet, ``st.html(style_tag(...))`` in
-# ui/presentation.py (module constants only, no user value; test_the_only_raw_html_is_a_stylesheet).
-STYLESHEET = ("ui/presentation.py", "style_tag")
+# ui/shell/presentation.py (module constants only, no user value; test_the_only_raw_html_is_a_stylesheet).
+STYLESHEET = ("ui/shell/presentation.py", "style_tag")
 # Uploads are allowed only here, each with max_upload_size (MB) at most this: none today.
 ALLOWED_UPLOADERS: set[tuple[str, int]] = set()
 MAX_UPLOAD_MB = 1
@@ -213,7 +213,7 @@ def test_the_checker_finds_each_banned_construct(snippet, expected):
 
 def test_the_only_raw_html_is_a_stylesheet():
     """What ``st.html`` receives: one <style> element, no tag, URL or script inside, in both modes."""
-    from ui.presentation import style_tag
+    from ui.shell.presentation import style_tag
 
     assert findings("st.html(style_tag(True))", "pages/x.py")  # anywhere else it is still refused
     assert findings("st.html(f'<b>{name}</b>')", STYLESHEET[0])

@@ -26,9 +26,9 @@ from conftest import ALL_PAGES, ENTRY, assert_clean, assert_one_line_usage_error
 
 from explorer import ShuffleNetConfig, parse_input_size
 from explorer.shufflenet import AlexNetConfig, MobileNetConfig
-from ui.controls import DEFAULTS, PARSERS, QUERY_KEYS, config_from_query, groups_note, query_values
-from ui.lecture_nav import step_title
-from ui.text import MAX_SHOWN, shown_value
+from ui.shell.controls import DEFAULTS, PARSERS, QUERY_KEYS, config_from_query, groups_note, query_values
+from ui.lecture.nav import step_title
+from ui.shell.text import MAX_SHOWN, shown_value
 
 ARCH = "pages/1_Architecture.py"
 COMPLEXITY = "pages/2_Complexity.py"

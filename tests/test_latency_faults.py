@@ -59,13 +59,13 @@ def fresh_tmp(tmp_path, monkeypatch):
 def empty_result_store():
     """The result store is process-wide: leave it empty for the tests that run after these."""
     yield
-    from ui.jobs import result_store
+    from ui.latency.jobs import result_store
 
     result_store().clear()
 
 
 def our_threads() -> list[threading.Thread]:
-    from ui.jobs import JOB_THREAD_PREFIX
+    from ui.latency.jobs import JOB_THREAD_PREFIX
 
     return [t for t in threading.enumerate() if t.name.startswith(JOB_THREAD_PREFIX) and t.is_alive()]
 
@@ -300,8 +300,8 @@ def test_cancel_stops_a_measurement_while_it_is_timed(fresh_tmp, monkeypatch):
 
 
 def test_architecture_download_export_leaves_no_temp_files(fresh_tmp, monkeypatch):
-    """``ui.cache.cached_onnx`` (the Architecture page's ONNX download), uncached: success and failure."""
-    from ui.cache import cached_onnx
+    """``ui.shell.cache.cached_onnx`` (the Architecture page's ONNX download), uncached: success and failure."""
+    from ui.shell.cache import cached_onnx
 
     export = cached_onnx.__wrapped__  # the function itself: no cache between the two calls
     assert len(export(TINY)) > 10_000
@@ -333,7 +333,7 @@ def test_memory_refusal_is_not_a_failure():
 
 def start_job(items, min_time: float = 0.02):
     from explorer.latency.stored import open_store
-    from ui.jobs import JobRegistry
+    from ui.latency.jobs import JobRegistry
 
     store = open_store(":memory:")
     return JobRegistry().start("test job", items, 1, 1, min_time, store), store
@@ -381,7 +381,7 @@ def test_job_stopped_by_an_unexpected_error_logs_it(fresh_tmp, monkeypatch, capl
     monkeypatch.setattr(ResultStore, "put", raise_injected)
     finish(job := start_job([(TINY, "torch")])[0])
     assert job.state == "failed" and job.error == f"RuntimeError: {INJECTED} second line of the message"
-    [record] = [r for r in caplog.records if r.name == "ui.jobs"]
+    [record] = [r for r in caplog.records if r.name == "ui.latency.jobs"]
     assert record.exc_info is not None
 
 

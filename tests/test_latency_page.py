@@ -27,7 +27,7 @@ def short(at):
 
 def wait_for_job(at, timeout: float = 400.0, until=None):
     """Rerun the page (as the polling fragment does) until the session's job has finished."""
-    from ui.jobs import job_registry
+    from ui.latency.jobs import job_registry
 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -80,7 +80,7 @@ def test_quick_measurement_of_the_sidebar_model():
     assert metrics["Fastest backend here"] in ("PyTorch eager", "ONNX Runtime FP32")  # two measured
     assert metrics["Median latency"].endswith(" ms")
     # cached: the Compare page's helper now returns it, without measuring
-    from ui.latency import compare_latency_column, latency_summary
+    from ui.latency.tables import compare_latency_column, latency_summary
 
     config = ShuffleNetConfig(groups=8, width=0.25, input_size=(480, 640))
     assert "measured here" in latency_summary(config, threads=1)

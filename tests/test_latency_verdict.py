@@ -15,7 +15,7 @@ from explorer import latency as lat
 from explorer.latency.kernel_profile import KernelProfile, ProfileRow
 from explorer.latency.timing import summarize
 from explorer.latency.verdict import speedup_verdict
-from ui.charts import log_ticks, tick_text
+from ui.figures.charts import log_ticks, tick_text
 
 HALF = paper.TABLE8[0].config
 ALEX = AlexNetConfig()
@@ -100,7 +100,7 @@ def test_log_ticks_are_written_in_full_and_cover_the_data(low, high):
 
 
 def test_every_chart_point_is_labelled_with_model_backend_and_input():
-    from ui.latency import latency_figure
+    from ui.latency.tables import latency_figure
 
     points = [measurement(HALF.with_(input_size=(480, 640)), "ort", 9.0, HALF_MACS * 6),
               measurement(ALEX, "openvino", 20.0, ALEX_MACS), measurement(ALEX, "ort", 18.0, ALEX_MACS)]

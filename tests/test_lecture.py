@@ -15,12 +15,12 @@ from conftest import assert_clean, graphviz_specs, open_app, plotly_specs
 
 from explorer import ShuffleNetConfig, paper
 from explorer.latency import measure
-from ui.controls import query_values
-from ui.jobs import result_store
-from ui.lecture import STEPS
-from ui.lecture_nav import parse_step, step_title
-from ui.style import CURRENT
-from ui.text import shown_value
+from ui.shell.controls import query_values
+from ui.latency.jobs import result_store
+from ui.lecture.steps import STEPS
+from ui.lecture.nav import parse_step, step_title
+from ui.shell.style import CURRENT
+from ui.shell.text import shown_value
 
 LECTURE = "pages/0_Lecture.py"
 PLOTLY_STEPS = (1, 2, 3, 5, 7, 8)
@@ -222,7 +222,7 @@ def test_the_step_and_the_model_survive_a_sidebar_change_and_page_switches():
 
 
 def test_the_lecture_comes_first_in_the_navigation_and_on_the_overview():
-    from ui.page import PAGES
+    from ui.shell.page import PAGES
 
     assert PAGES[0][0] == LECTURE
     at = open_app()

@@ -113,7 +113,7 @@ def test_fvcore_failure_falls_back_to_shape_arithmetic(monkeypatch, caplog, conf
 
 
 def test_fvcore_failure_in_the_app_says_so_and_still_shows_counts(monkeypatch):
-    from ui.cache import cached_counts
+    from ui.shell.cache import cached_counts
 
     monkeypatch.setattr(analysis, "FlopCountAnalysis", _fvcore_raises)
     count_model.cache_clear()

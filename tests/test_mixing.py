@@ -34,7 +34,7 @@ from explorer.mixing.toy import (
     shuffle_steps,
     toy_mixing,
 )
-from ui.toy_diagram import toy_dot
+from ui.figures.toy_diagram import toy_dot
 
 # (C, g) pairs: every divisor pair up to 48 channels, plus a few wide ones.
 PAIRS = [(c, g) for c in range(1, 49) for g in range(1, c + 1) if c % g == 0] + [(96, 8), (144, 3), (384, 8)]
@@ -254,7 +254,7 @@ def test_channel_diagram_has_an_edge_exactly_where_a_connection_exists(wiring):
 
 
 def test_channel_diagram_colours_nodes_by_group():
-    from ui.style import group_color
+    from ui.shell.style import group_color
 
     dot = toy_dot(6, 3, 2, "shuffle")
     for c in range(6):

@@ -17,8 +17,8 @@ import subprocess
 import numpy as np
 import pytest
 
-from ui.style import GROUP_SYMBOLS, NEUTRAL, PALETTE, colours_repeat, group_color, group_symbol, text_color
-from ui.toy_diagram import toy_dot
+from ui.shell.style import GROUP_SYMBOLS, NEUTRAL, PALETTE, colours_repeat, group_color, group_symbol, text_color
+from ui.figures.toy_diagram import toy_dot
 
 SIMULATIONS = {
     "protanopia": np.array([[0.152286, 1.052583, -0.204868], [0.114503, 0.786281, 0.099216],

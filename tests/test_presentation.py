@@ -9,8 +9,8 @@ import re
 import pytest
 from conftest import ALL_PAGES, assert_clean, download_labels, graphviz_specs, open_app, plotly_specs
 
-from ui.presentation import parse_present
-from ui.style import chart_font, diagram_font
+from ui.shell.presentation import parse_present
+from ui.shell.style import chart_font, diagram_font
 
 METHOD_NOTE = re.compile(r"^How\b")
 

@@ -20,7 +20,7 @@ PAGE = "pages/4_Latency.py"
 @pytest.fixture
 def store():
     """The app's result store, empty (earlier tests of this process may have measured) and left empty."""
-    from ui.jobs import result_store
+    from ui.latency.jobs import result_store
 
     result_store().clear()
     yield result_store()
@@ -66,7 +66,7 @@ def test_the_csv_holds_every_stored_row(store):
     at = open_app(PAGE)
     csv = at.get("download_button")[-1].proto
     assert csv.label.endswith("(CSV, 2 rows)")
-    from ui.latency import stored_frame
+    from ui.latency.tables import stored_frame
 
     frame = pd.read_csv(io.StringIO(stored_frame(store).to_csv(index=False)))
     assert list(frame["backend"]) == ["torch", "ort"] and set(frame["here"]) == {True}

@@ -1,4 +1,4 @@
-"""The cache warm-up (``ui/warmup.py``): once per process, the paper's configs, within the caches' bounds."""
+"""The cache warm-up (``ui/shell/warmup.py``): once per process, the paper's configs, within the caches' bounds."""
 
 import pytest
 from test_cache_bounds import cache_counters
@@ -7,10 +7,10 @@ from explorer import PAPER_GROUPS
 from explorer import ShuffleNetConfig
 from explorer.latency import Measurement
 from explorer.latency.timing import summarize
-from ui import warmup
-from ui.jobs import result_store
-from ui.cache import COUNTS_ENTRIES, cached_counts
-from ui.mixing import MEASURE_ENTRIES, cached_stage_mixing
+from ui.shell import warmup
+from ui.latency.jobs import result_store
+from ui.shell.cache import COUNTS_ENTRIES, cached_counts
+from ui.figures.mixing import MEASURE_ENTRIES, cached_stage_mixing
 
 
 def test_the_configs_a_class_meets_first():

@@ -1,9 +1,10 @@
-"""Shared Streamlit helpers of the ShuffleNet Explorer app (the library stays in ``explorer``).
+"""The Streamlit side of the app (pages import ``ui`` and ``explorer``), grouped by concern.
 
-``ui.controls.shared_controls()`` draws the sidebar every page shares and returns the
-``ShuffleNetConfig``; ``ui.cache`` holds the bounded caches; ``ui.charts`` and
-``ui.diagrams`` turn library results into plotly figures and graphviz DOT (``ui.mixing``,
-``ui.toy_diagram`` and ``ui.toy_figures`` those of the Channel shuffle page); ``ui.style``
-holds the colours and font sizes, ``ui.presentation`` presentation mode, ``ui.warmup`` the
-background warm-up of the caches.
+``ui.shell``: the page shell every page runs (``page.page_setup``, the shared sidebar
+``controls.shared_controls()`` that returns the ``ShuffleNetConfig``, presentation mode, colours
+and font sizes, shown text, the bounded caches and their warm-up). ``ui.figures``: plotly figures
+and graphviz DOT (charts, diagrams, the Channel shuffle page's toy and mixing figures).
+``ui.lecture``: the Lecture page (its steps, figures and navigation). ``ui.latency``: latency
+tables, background jobs and their view, and the in-browser device measurement. ``ui.sizing``: the
+budget decision's tables.
 """

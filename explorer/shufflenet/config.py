@@ -142,7 +142,7 @@ def query_values(config: ShuffleNetConfig) -> dict[str, str]:
     """The app's URL query parameters that reopen ``config`` (the link a user copies or the CLI prints).
 
     The one source of the link format: the sidebar writes and reads these keys
-    (``ui.controls``) and ``budget --json`` prints them as its ``url``.
+    (``ui.shell.controls``) and ``budget --json`` prints them as its ``url``.
     """
     return {
         "groups": str(config.groups),

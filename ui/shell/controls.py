@@ -2,7 +2,7 @@
 
 Usage, at the top of every page (after ``st.set_page_config``)::
 
-    from ui.controls import shared_controls
+    from ui.shell.controls import shared_controls
     config = shared_controls()   # a ShuffleNetConfig
 
 Where the selection lives
@@ -32,9 +32,9 @@ from explorer import PAPER_GROUPS, PAPER_WIDTHS, VARIANTS, ShuffleNetConfig, par
 from explorer.shufflenet import MAX_GROUPS, MAX_INPUT_SIDE, MIN_INPUT_SIDE, WIDTH_RANGE, query_string, query_values
 from explorer.shufflenet.plan import stage2_base_channels
 
-from .page import navigation
-from . import presentation
-from .text import link_warning, shown_value
+from ui.shell.page import navigation
+from ui.shell import presentation
+from ui.shell.text import link_warning, shown_value
 
 CUSTOM = "custom"
 INPUT_PRESETS = ("224x224", "480x640", "720x1280")

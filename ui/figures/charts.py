@@ -1,7 +1,7 @@
-"""Plotly figures of the app: one colour per group count (``ui.style``), units on every axis.
+"""Plotly figures of the app: one colour per group count (``ui.shell.style``), units on every axis.
 
 Pure functions (no Streamlit) from plain records to ``plotly.graph_objects.Figure``. Every
-function takes ``present`` (presentation mode): the font sizes come from ``ui.style``, and
+function takes ``present`` (presentation mode): the font sizes come from ``ui.shell.style``, and
 no text is drawn smaller than the base size (>= 12 px; >= 16 px when presenting).
 """
 
@@ -13,7 +13,7 @@ import plotly.graph_objects as go
 
 from explorer import ShuffleNetConfig
 
-from .style import BUDGET_LINE, HIGHLIGHT, NEUTRAL, OTHER_NETWORKS, chart_font, groups_color
+from ui.shell.style import BUDGET_LINE, HIGHLIGHT, NEUTRAL, OTHER_NETWORKS, chart_font, groups_color
 
 TEMPLATE = "plotly_white"
 FONT_SIZE = chart_font(False)  # projector-readable; presentation mode: chart_font(True)

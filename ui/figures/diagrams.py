@@ -2,9 +2,9 @@
 
 Pure functions of library results (no Streamlit), so the tests can read the DOT. Every
 number in a label comes from the measured model (``UnitRow`` / ``LayoutRow``); channel
-groups are drawn as coloured cells with ``ui.style.group_color`` (group i has one
+groups are drawn as coloured cells with ``ui.shell.style.group_color`` (group i has one
 colour in every diagram), and the model's g has ``groups_color(g)``, as in the charts.
-Font sizes come from ``ui.style.diagram_font(present)`` (nothing smaller than 10 pt, 13 pt
+Font sizes come from ``ui.shell.style.diagram_font(present)`` (nothing smaller than 10 pt, 13 pt
 in presentation mode); the app draws the diagrams at their natural size, so that is what
 a reader sees (13.3 px, 17.3 px).
 """
@@ -19,7 +19,7 @@ import shutil
 from explorer import ShuffleNetConfig
 from explorer.counting import LayoutRow, UnitRow
 
-from .style import NEUTRAL, diagram_font, group_color, groups_color, text_color
+from ui.shell.style import NEUTRAL, diagram_font, group_color, groups_color, text_color
 
 FONT = "Helvetica"
 MAX_DRAWN_GROUPS = 8  # beyond this, the group strip shows the first 8 and an ellipsis

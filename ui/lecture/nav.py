@@ -1,6 +1,6 @@
 """The Lecture page's step: read from the link, kept in the URL, moved by Previous / Next, and drawn.
 
-Where the step lives, as the model does in ``ui/controls.py``:
+Where the step lives, as the model does in ``ui/shell/controls.py``:
 
 * **Session state** (``lecture.step``) holds the canonical step; Previous, Next and the step
   buttons change it in their ``on_click`` / ``on_change`` callbacks, before the page runs.
@@ -19,10 +19,10 @@ from streamlit.errors import StreamlitAPIException
 
 from explorer import ShuffleNetConfig
 
-from .lecture import STEPS, Slide, Step
-from .page import existing_pages
-from .presentation import caption, method_note
-from .text import link_warning
+from ui.lecture.steps import STEPS, Slide, Step
+from ui.shell.page import existing_pages
+from ui.shell.presentation import caption, method_note
+from ui.shell.text import link_warning
 
 QUERY_KEY = "step"
 STEP_KEY = "lecture.step"
@@ -105,7 +105,7 @@ def deeper_link(step: Step) -> None:
 def _figure(slide: Slide, key: str, present: bool) -> None:
     """The step's figure. Diagrams: side by side, scaled to the screen's height; in presentation mode
     at their natural size instead (text >= 16 px), one at a time, scrolling when larger than the screen
-    (as on every page: ``ui.presentation``)."""
+    (as on every page: ``ui.shell.presentation``)."""
     if isinstance(slide.figure, go.Figure):
         st.plotly_chart(slide.figure, key=key, height=CHART_HEIGHT, config={"displayModeBar": False})
         return
@@ -126,7 +126,7 @@ def lecture(config: ShuffleNetConfig, present: bool = False) -> None:
     A fragment: Previous, Next and the step buttons rerun only this, not the sidebar, so a
     class of twenty stepping together costs the server and every browser a fraction of a
     full page run. A sidebar change reruns the whole page, and this with the new model.
-    ``present``: presentation mode (``ui.presentation``), for the figures' sizes.
+    ``present``: presentation mode (``ui.shell.presentation``), for the figures' sizes.
     """
     step = current_step()
     step_navigation(step)

@@ -1,6 +1,6 @@
 """One session's "on this device" run: which models are queued, what the browser was asked, what it reported.
 
-Streamlit-free state, kept in ``st.session_state`` by ``ui.device``. A run is a queue of
+Streamlit-free state, kept in ``st.session_state`` by ``ui.latency.device``. A run is a queue of
 configs; each becomes a ``DeviceJob`` with a fresh random token that the component must
 echo. ``handle_report`` takes the component's last value (untrusted: validated by
 ``explorer.devices.reports.parse_report``) and acts only on a report for the job in

@@ -14,7 +14,7 @@
 Every marker keeps its group's colour and shape through every frame; the channel number
 is written on it while there is room (``MAX_LABELLED``), so colour is never the only cue.
 Figures are cached as shared, read-only ``go.Figure`` objects (``st.cache_resource``), which
-``st.plotly_chart`` takes without re-validating them (see ``ui.mixing``).
+``st.plotly_chart`` takes without re-validating them (see ``ui.figures.mixing``).
 """
 
 from __future__ import annotations
@@ -27,9 +27,9 @@ from pandas.io.formats.style import Styler
 
 from explorer.mixing import WIRING_TITLES, layer_masks, shuffle_steps, trace_channel
 
-from .charts import base_layout, build_figure
-from .presentation import presenting
-from .style import HIGHLIGHT, NEUTRAL, chart_font, group_color, group_symbol, text_color
+from ui.figures.charts import base_layout, build_figure
+from ui.shell.presentation import presenting
+from ui.shell.style import HIGHLIGHT, NEUTRAL, chart_font, group_color, group_symbol, text_color
 
 FIGURE_ENTRIES = 64
 MAX_LABELLED = 32  # the animation writes channel numbers on its markers up to this many channels

@@ -9,7 +9,7 @@ files copied from the npm package by ``scripts/install-ort-web.sh`` (``make run`
 test`` call it); without npm that folder is missing and ``missing_files`` says so, so the
 page explains how to enable the component instead of mounting it. Bytes arguments (pieces
 of the ONNX file) reach the JavaScript as ``Uint8Array``; the value it sends back arrives
-as parsed JSON and is validated before use (``ui.device_state``).
+as parsed JSON and is validated before use (``ui.latency.device_state``).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from pathlib import Path
 
 import streamlit.components.v1 as components
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PACKAGE_DIR = ROOT / "assets" / "ort-web"
 COMPONENT_DIR = PACKAGE_DIR / "component"
 ORT_FILES = ("ort/ort.wasm.bundle.min.mjs", "ort/ort-wasm-simd-threaded.wasm")

@@ -32,7 +32,7 @@ import time
 from explorer import PAPER_GROUPS, ShuffleNetConfig
 from explorer.concurrency import foreground_state
 
-log = logging.getLogger("ui.warmup")
+log = logging.getLogger("ui.shell.warmup")
 
 WARM_WIDTHS = (1.0, 0.5)
 WARM_STAGE = 2
@@ -55,9 +55,9 @@ def _wait_for_quiet() -> None:
 
 
 def _warm() -> None:
-    from .cache import cached_counts
-    from .jobs import result_store
-    from .mixing import cached_stage_mixing
+    from ui.shell.cache import cached_counts
+    from ui.latency.jobs import result_store
+    from ui.figures.mixing import cached_stage_mixing
 
     started = time.monotonic()
     try:

@@ -2,9 +2,9 @@
 
 * ``STEPS``: the steps as data (title, the page that goes deeper, the function that
   makes the step's ``Slide``). A step function takes the config and presentation mode
-  (``ui.presentation``: the figures' larger fonts) and returns plain content (a sentence
+  (``ui.shell.presentation``: the figures' larger fonts) and returns plain content (a sentence
   or two, one figure, a caption saying what is computed here or reported in the paper, a
-  method note); ``ui/lecture_nav.py`` reads ``?step=`` and draws it.
+  method note); ``ui/lecture/nav.py`` reads ``?step=`` and draws it.
 * Every number comes from the library, in closed form wherever it can (no model is built
   on this page): ``UnitSpec.layer_macs`` for where a unit's multiply-adds go, the channel
   plan for Table 1's widths, ``explorer.mixing`` for Fig. 1, ``explorer.paper`` for Tables
@@ -23,13 +23,13 @@ from explorer.counting import CONVENTIONS, PAPER_CONVENTION, UnitRow
 from explorer.mixing import cross_equals_shuffle, default_toy_channels, toy_mixing
 from explorer.shufflenet import UnitSpec, plan_conv_macs, unit_specs
 
-from .cache import cached_sweep
-from .diagrams import unit_dot
-from .latency import latency_summary
-from .lecture_figures import budget_channels_figure, millions, reported_errors_figure, table8_figure, unit_cost_figure
-from .mixing import reach_text, shuffle_animation_figure
-from .text import input_size_text
-from .toy_diagram import toy_dot
+from ui.shell.cache import cached_sweep
+from ui.figures.diagrams import unit_dot
+from ui.latency.tables import latency_summary
+from ui.lecture.figures import budget_channels_figure, millions, reported_errors_figure, table8_figure, unit_cost_figure
+from ui.figures.mixing import reach_text, shuffle_animation_figure
+from ui.shell.text import input_size_text
+from ui.figures.toy_diagram import toy_dot
 
 TOY_LAYERS = 2
 MAX_LECTURE_TOY_GROUPS = 16  # as the Channel shuffle page's toy
@@ -49,7 +49,7 @@ class Slide:
 @dataclass(frozen=True)
 class Step:
     title: str
-    page: str  # the page that goes deeper (a path in ui.page.PAGES)
+    page: str  # the page that goes deeper (a path in ui.shell.page.PAGES)
     page_label: str
     slide: Callable[[ShuffleNetConfig, bool], Slide]  # (the sidebar's model, presentation mode)
 

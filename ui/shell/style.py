@@ -9,8 +9,8 @@ groups colours repeat, and every drawing then writes the group number on each no
 colour is never the only cue anyway: nodes carry numbers, plotly markers a shape per group.
 
 Font sizes: plotly sizes are CSS pixels; graphviz sizes are points, which the app draws at
-their natural size (1 pt = 4/3 px, ``ui.page`` lets the DOT sizes through Streamlit's own
-9.6 px rule), so 10 pt is 13.3 px. Presentation mode (``ui.presentation``) uses the larger
+their natural size (1 pt = 4/3 px, ``ui.shell.page`` lets the DOT sizes through Streamlit's own
+9.6 px rule), so 10 pt is 13.3 px. Presentation mode (``ui.shell.presentation``) uses the larger
 set: at least 16 px for every figure label on a 1280x720 projector.
 """
 

@@ -5,11 +5,11 @@ read-only ``go.Figure`` objects (building a plotly figure costs tens of millisec
 page shows a dozen; ``st.plotly_chart`` re-validates a dict, 30-60 ms each, but takes a
 Figure as it is), and the measurement is cached so that a (config, stage) pair is measured
 once.
-Colours: ``ui.style.group_color(i)`` is channel group ``i`` everywhere (nodes of
+Colours: ``ui.shell.style.group_color(i)`` is channel group ``i`` everywhere (nodes of
 the diagrams, heatmap cells, shuffle arrows); ``groups_color(g)`` is the model's g. Colour is
 never the only cue: heatmaps draw the group boundaries and name the groups (up to
 ``MAX_GROUP_LABELS``), markers have a shape per group. Every figure takes ``present``
-(presentation mode's larger fonts, ``ui.style``).
+(presentation mode's larger fonts, ``ui.shell.style``).
 """
 
 from __future__ import annotations
@@ -23,10 +23,10 @@ import streamlit as st
 from explorer.concurrency import counting_threads
 from explorer.mixing import SCOPE_TITLES, ShuffleSteps, StageMixing, ToyMixing, measure_stage
 
-from .cache import CONFIG_HASH, cached_model
-from .charts import base_layout, build_figure
-from .style import NEUTRAL, chart_font, group_color, group_symbol, groups_color
-from .toy_figures import shuffle_animation_figure  # the animation lives with the toy's other figures
+from ui.shell.cache import CONFIG_HASH, cached_model
+from ui.figures.charts import base_layout, build_figure
+from ui.shell.style import NEUTRAL, chart_font, group_color, group_symbol, groups_color
+from ui.figures.toy_figures import shuffle_animation_figure  # the animation lives with the toy's other figures
 
 MAX_HEATMAP_CELLS = 96  # per axis (a cell is then >= 4 px); larger matrices are shown in group-aligned blocks
 MAX_ARROWS = 48  # the shuffle mapping draws arrow heads up to this many channels

@@ -1,8 +1,8 @@
 """Fig. 1 of the paper as Graphviz DOT: the toy's channels, layer by layer, coloured by group.
 
 Drawing only: the connectivity comes from ``explorer.mixing.toy`` (pure numpy), the
-colours and font sizes from ``ui.style``. Pure functions (no Streamlit), so the tests can
-read the DOT. Readable by construction: the app draws DOT at its natural size (``ui.page``:
+colours and font sizes from ``ui.shell.style``. Pure functions (no Streamlit), so the tests can
+read the DOT. Readable by construction: the app draws DOT at its natural size (``ui.shell.page``:
 no scaling down; a wide diagram scrolls sideways), so every label, at least ``font`` points
 (10 pt = 13.3 px; 13 pt in presentation mode), stays that size on screen. Colour is never
 the only cue: a channel node says its channel number and its group (``g1``), a group
@@ -19,8 +19,8 @@ import numpy as np
 from explorer.checks import refusal
 from explorer.mixing.toy import WIRING_TITLES, check_toy, cross_group_mask, group_conv_mask, shuffle_source
 
-from .diagrams import content_named
-from .style import NEUTRAL, diagram_font, group_color, text_color
+from ui.figures.diagrams import content_named
+from ui.shell.style import NEUTRAL, diagram_font, group_color, text_color
 
 # Beyond these, diagrams draw one node per group (a bundle) instead of one per channel
 # (16 in presentation mode, whose larger nodes would not fit 24 across a projector's width).
@@ -146,7 +146,7 @@ def toy_dot(channels: int, groups: int, layers: int, wiring: str = "shuffle", de
     ``"groups"`` draws one node per group bundle (per (group, source group) pair after a
     shuffle) with edge labels giving how many channels flow; ``"auto"`` picks channels
     for C <= 24 (and at most 256 edges per layer), bundles otherwise, and says so in the
-    diagram's caption line. ``present``: presentation mode's larger fonts (``ui.style``).
+    diagram's caption line. ``present``: presentation mode's larger fonts (``ui.shell.style``).
     """
     check_toy(channels, groups, layers, wiring)
     font = diagram_font(present)

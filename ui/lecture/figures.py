@@ -6,9 +6,9 @@ stepping through the lecture together asks for the same few figures; ``st.plotly
 re-validates a dict on every call (20-60 ms each, under the GIL shared by every session),
 but sends a figure object as it is (about 2 ms). Numbers reported in the paper come from
 ``explorer.paper`` and say so in the figure's title; computed numbers are passed in by the
-caller (``ui/lecture.py``). Colours: ``groups_color(g)`` is the model's g everywhere,
+caller (``ui/lecture/steps.py``). Colours: ``groups_color(g)`` is the model's g everywhere,
 ``CURRENT`` outlines the sidebar's model, ``NEUTRAL`` is what is neither. Every function
-takes ``present`` (presentation mode): no text is smaller than ``ui.style.chart_font``.
+takes ``present`` (presentation mode): no text is smaller than ``ui.shell.style.chart_font``.
 """
 
 from __future__ import annotations
@@ -20,9 +20,9 @@ from plotly.subplots import make_subplots
 from explorer import paper
 from explorer.shufflenet import PAPER_GROUPS
 
-from .charts import GROUPS_AXIS, log_axis, style_figure
-from .latency import ALEXNET_COLOR
-from .style import CURRENT, NEUTRAL, chart_font, groups_color
+from ui.figures.charts import GROUPS_AXIS, log_axis, style_figure
+from ui.latency.tables import ALEXNET_COLOR
+from ui.shell.style import CURRENT, NEUTRAL, chart_font, groups_color
 
 FIGURE_HEIGHT = 410
 FIGURE_ENTRIES = 64

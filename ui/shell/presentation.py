@@ -1,18 +1,18 @@
 """Presentation mode (``?present=1``): the same pages, for a projector in front of a class.
 
-One mechanism for every page, run by ``ui.page.page_setup`` (so a page needs no code of
+One mechanism for every page, run by ``ui.shell.page.page_setup`` (so a page needs no code of
 its own beyond drawing its captions, downloads and method notes through the helpers here):
 
 * **State.** The canonical flag lives in session state (``explorer.present``). The first
   run of a browser session reads it from the URL (``present=1`` / ``on`` / ``true``; a bad
   value falls back to off with one warning naming it, like every link value); every run
   writes it back (``present=1``, or no ``present`` at all when off), so it survives page
-  switches the way the model values of ``ui.controls`` do, and the link can be shared.
+  switches the way the model values of ``ui.shell.controls`` do, and the link can be shared.
 * **What changes.** The sidebar starts collapsed (``st.set_page_config``); captions,
   download buttons and method notes ("How ..." expanders) are not drawn at all
   (``caption``, ``download_button``, ``method_note``: AppTest sees them gone); body text
   and every figure are larger (figure functions take ``present`` and read their sizes
-  from ``ui.style``: labels >= 16 px at 1280x720). A CSS rule also hides any caption or
+  from ``ui.shell.style``: labels >= 16 px at 1280x720). A CSS rule also hides any caption or
   download button a page drew with plain ``st.caption`` / ``st.download_button``, in the
   browser.
 * **Turning it off.** A toggle at the top of the page (and one in the sidebar, which is
@@ -20,8 +20,8 @@ its own beyond drawing its captions, downloads and method notes through the help
 
 ``style_tag`` (the app's one stylesheet, drawn on every page) is also where Streamlit's own
 9.6 px rule for graphviz text is undone (``font-size: revert-layer``), so the DOT sources'
-sizes (``ui.style``) are what the browser draws, and where a diagram wider than the page is
-made to scroll sideways instead of shrinking, and where the phone note of ``ui.page`` is hidden on
+sizes (``ui.shell.style``) are what the browser draws, and where a diagram wider than the page is
+made to scroll sideways instead of shrinking, and where the phone note of ``ui.shell.page`` is hidden on
 screens wider than a phone.
 """
 
@@ -31,8 +31,8 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from .style import BODY_FONT_PX
-from .text import link_warning
+from ui.shell.style import BODY_FONT_PX
+from ui.shell.text import link_warning
 
 QUERY_KEY = "present"
 STATE_KEY = "explorer.present"
@@ -46,7 +46,7 @@ ALLOWED = "1 (on) or 0 (off)"
 GRAPHVIZ_CSS = ('[data-testid="stGraphVizChart"] svg text { font-size: revert-layer; } '
                 '[data-testid="stGraphVizChart"] { overflow-x: auto; max-width: 100%; } '
                 '[data-testid="stGraphVizChart"] svg { max-width: none !important; }')
-# The phone note (``ui.page.phone_note``) only at or below 768 px, Streamlit's own breakpoint (where the sidebar
+# The phone note (``ui.shell.page.phone_note``) only at or below 768 px, Streamlit's own breakpoint (where the sidebar
 # starts collapsed). The layout wrapper Streamlit puts around the note's container goes too (the innermost one
 # holding it: a stylesheet here has no ">"), or its empty slot still takes a gap.
 NARROW_SCREEN_CSS = ('@media (min-width: 769px) { .st-key-phone_note, [data-testid="stLayoutWrapper"]'
@@ -121,7 +121,7 @@ def apply() -> None:
 
 
 def sidebar_toggle() -> None:
-    """The switch in the sidebar (drawn by ``ui.controls.shared_controls``)."""
+    """The switch in the sidebar (drawn by ``ui.shell.controls.shared_controls``)."""
     with st.sidebar:
         _toggle(TOGGLE_KEYS[1], "Presentation mode", "For a projector: larger text and figures; captions, downloads "
                 "and method notes hidden; the sidebar starts collapsed. The link keeps it (present=1).")  # fmt: skip
@@ -165,8 +165,8 @@ def diagram_downloads(dot: str, stem: str, label: str, key: str) -> None:
     """
     if presenting():
         return
-    from .cache import cached_svg
-    from .diagrams import dot_available
+    from ui.shell.cache import cached_svg
+    from ui.figures.diagrams import dot_available
 
     row = st.container(horizontal=True)
     row.download_button(f"{label} (DOT)", dot, f"{stem}.dot", "text/vnd.graphviz", key=f"dot_{key}")

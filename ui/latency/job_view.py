@@ -1,7 +1,7 @@
 """A background job seen from a page: progress bar, cancel button, and one full redraw when it ends.
 
 ``job_view(registry, state_key, prefix)`` draws the job whose id the session keeps under
-``state_key`` (``ui.jobs.JobRegistry``): while it runs, a progress bar ("3 of ~12 ·
+``state_key`` (``ui.latency.jobs.JobRegistry``): while it runs, a progress bar ("3 of ~12 ·
 now: ...") and a Cancel button, redrawn every second by ``st.fragment(run_every=...)``;
 when it has ended, the whole page is rerun once so the results drawn outside the
 fragment appear, then how it ended (done, cancelled, failed with the reason).
@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from .jobs import Job, JobRegistry
-from .text import shown_value
+from ui.latency.jobs import Job, JobRegistry
+from ui.shell.text import shown_value
 
 
 def current_job(registry: JobRegistry, state_key: str) -> Job | None:

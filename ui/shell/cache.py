@@ -32,7 +32,7 @@ from explorer.latency.export import export_onnx
 from explorer.shufflenet import channel_plan, plan_conv_macs
 from explorer.sizing import Decision, decide
 
-from .text import shown_value
+from ui.shell.text import shown_value
 
 MODEL_ENTRIES = 8
 COUNTS_ENTRIES = 64
@@ -93,7 +93,7 @@ def with_stored_latency(decision: Decision, store, backend: str, threads: int) -
 @st.cache_data(max_entries=SVG_ENTRIES, show_spinner=False)
 def cached_svg(dot: str) -> bytes | None:
     """SVG of a DOT source (None when the ``dot`` binary is missing)."""
-    from .diagrams import dot_to_svg
+    from ui.figures.diagrams import dot_to_svg
 
     return dot_to_svg(dot)
 

@@ -36,10 +36,10 @@ from explorer.latency.stored import ResultStore
 from explorer.latency.timing import NOISY_IQR_FRACTION, flags_text
 from explorer.store import age_text
 
-from .charts import log_axis, style_figure
-from .jobs import result_store
-from .style import NEUTRAL, groups_color
-from .text import shown_value
+from ui.figures.charts import log_axis, style_figure
+from ui.latency.jobs import result_store
+from ui.shell.style import NEUTRAL, groups_color
+from ui.shell.text import shown_value
 
 REASON_SHOWN = 300  # characters of a failure's reason on the page (the log has the traceback)
 

@@ -2,7 +2,7 @@
 
 On a phone (a window at most 768 px wide, where Streamlit starts with the sidebar
 collapsed behind a small "»" button) the top of every page says where the controls are;
-the app's one stylesheet (``ui.presentation.style_tag``) hides that note on wider screens.
+the app's one stylesheet (``ui.shell.presentation.style_tag``) hides that note on wider screens.
 """
 
 from __future__ import annotations
@@ -14,14 +14,14 @@ from streamlit.errors import StreamlitAPIException
 
 from explorer.concurrency import mark_foreground_thread
 
-from . import presentation, warmup
+from ui.shell import presentation, warmup
 
 APP_TITLE = "ShuffleNet Explorer"
 APP_ICON = "🔀"
 PHONE_NOTE_KEY = "phone_note"  # Streamlit gives the note's container the CSS class st-key-phone_note
 PHONE_NOTE = ("**Controls:** the model (groups, width, variant, shuffle, input) and the list of pages are in the "
               "sidebar: tap **»** at the top left to open it.")
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 # (script path relative to the entry script, label, Material icon: Streamlit ships the icon
 # font, so the icons render on machines without emoji fonts too). Pages that do not exist yet
 # are skipped, so the navigation never links to a missing file.
@@ -37,12 +37,12 @@ PAGES = (
 
 
 def page_setup(title: str) -> bool:
-    """Wide layout, a page title and presentation mode (``ui.presentation``); call first on every page.
+    """Wide layout, a page title and presentation mode (``ui.shell.presentation``); call first on every page.
 
     Returns whether the page is in presentation mode (pass it to the figure functions). Also
     marks this script run as foreground work (``explorer.concurrency``): a latency measurement
     running for another session yields to it instead of timing on top of it; and starts,
-    once per process, the warm-up of the caches for the paper's models (``ui.warmup``).
+    once per process, the warm-up of the caches for the paper's models (``ui.shell.warmup``).
     """
     mark_foreground_thread()
     present = presentation.read_mode()
@@ -55,7 +55,7 @@ def page_setup(title: str) -> bool:
 
 
 def phone_note() -> None:
-    """Say where the controls are, on narrow screens only (``ui.presentation.NARROW_SCREEN_CSS``)."""
+    """Say where the controls are, on narrow screens only (``ui.shell.presentation.NARROW_SCREEN_CSS``)."""
     with st.container(key=PHONE_NOTE_KEY):
         st.info(PHONE_NOTE, icon=":material/menu_open:")
 

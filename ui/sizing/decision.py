@@ -2,7 +2,7 @@
 
 * ``decision_frame(decision)``: one row per candidate (``explorer.sizing.decision``),
   computed columns apart from the paper's error and the measured latency, with an
-  "open" link (``ui.controls.open_link``: the shareable URL that loads it into the
+  "open" link (``ui.shell.controls.open_link``: the shareable URL that loads it into the
   sidebar) and ``DECISION_COLUMNS`` to show it.
 * ``recommendation_links(decision)``: markdown links opening the recommendation's two models.
 * ``over_frame(decision)``: g and variants that do not fit, with the smallest budget that does.
@@ -18,7 +18,7 @@ import streamlit as st
 from explorer.counting import CONVENTIONS, LATENCY, PEAK_ACTIVATIONS
 from explorer.sizing import Decision, search_latency_budget
 
-from .controls import open_link
+from ui.shell.controls import open_link
 
 ERROR_COLUMN = "Top-1 error (%), reported in the paper"
 LATENCY_COLUMN = "Latency (ms), measured here"

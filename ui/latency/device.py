@@ -4,9 +4,9 @@
 section): the buttons "Measure on this device" (the sidebar's model at its input size) and
 "Table 8 on this device" (the paper's two ShuffleNets at its three inputs; AlexNet only
 after a confirmation naming its download), progress and Cancel, the component
-(``ui.device_component``), the results "measured on your device" beside "measured on the
+(``ui.latency.device_component``), the results "measured on your device" beside "measured on the
 server" and "reported in the paper", and the class view ("reported by visitors'
-browsers"). The session's run lives in ``st.session_state`` (``ui.device_state``); the
+browsers"). The session's run lives in ``st.session_state`` (``ui.latency.device_state``); the
 class view's rows in a process-wide store, bounded, switched off with
 ``EXPLORER_CLASS_VIEW=off``.
 """
@@ -28,11 +28,11 @@ from explorer.latency import BACKENDS, model_key
 from explorer.shufflenet import AlexNetConfig, ModelConfig
 from explorer.store import SqliteClassView, age_text, open_class_view
 
-from .device_component import HOW_TO_ENABLE, KEY, device_component, installed_version, missing_files
-from .device_state import DeviceOutcome, DeviceRun, component_args, handle_report, size_text
-from .jobs import result_store
-from .presentation import caption
-from .text import shown_value
+from ui.latency.device_component import HOW_TO_ENABLE, KEY, device_component, installed_version, missing_files
+from ui.latency.device_state import DeviceOutcome, DeviceRun, component_args, handle_report, size_text
+from ui.latency.jobs import result_store
+from ui.shell.presentation import caption
+from ui.shell.text import shown_value
 
 log = logging.getLogger("explorer.device")
 

@@ -1,0 +1,1 @@
+"""The budget decision: its tables, links and the latency-budget search task (``decision``)."""
