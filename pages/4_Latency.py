@@ -13,11 +13,11 @@ import streamlit as st
 
 from explorer import ShuffleNetConfig, machine, paper
 from explorer import latency as lat
-from explorer.latency.kernel_profile import profile_ort
-from explorer.latency.roofline import GemmPeak, cached_gemm_peak, gemm_peak
+from explorer.latency.roofline import GemmPeak, cached_gemm_peak
 from ui.shell.controls import shared_controls
 from ui.latency.device import device_section
-from ui.latency.jobs import JobRegistry, ResultStore, job_registry, kernel_profile_store, result_store
+from ui.latency.jobs import (JobRegistry, ResultStore, job_registry, measure_here, profile_kernels, result_store,
+                             start_measuring, table8_verdict)
 from ui.latency.tables import (
     PROFILE_COLUMNS,
     TABLE8_COLUMNS,
@@ -94,16 +94,10 @@ def measure_now(config: ShuffleNetConfig, backends: list[str], store: ResultStor
     def on_start(index: int, total: int, model_config, backend: str) -> None:
         progress.progress(index / total, text=f"Measuring {BACKEND_LABEL[backend]}…")
 
-    def done(count: int, total: int, outcome) -> None:
-        if isinstance(outcome, lat.Measurement):
-            store.put(outcome)
-        queued.empty()
-
     failures = []
     try:
-        with lat.LatencyRunner(threads, batch, min_time) as runner:
-            failures = runner.measure_many([(config, b) for b in backends], on_start=on_start, progress=done,
-                                           on_wait=on_wait).failures  # fmt: skip
+        failures = measure_here([(config, b) for b in backends], store, threads, batch, min_time,
+                                on_start=on_start, on_wait=on_wait, on_done=queued.empty)  # fmt: skip
         progress.progress(1.0, text="Done.")
     except ValueError as error:
         status.error(str(error))
@@ -179,10 +173,7 @@ def run_profile(config: ShuffleNetConfig, threads: int, batch: int) -> None:
         return
     try:
         with st.spinner("Profiling (waits for other measurements to finish)…"):
-            with lat.measurement_lock():
-                peak = gemm_peak(threads)
-            profile = profile_ort(config, threads, batch=batch)
-        kernel_profile_store().put(profile)
+            [profile], peak = profile_kernels([config], threads, batch)
         st.session_state["lat_profile_rows"] = (config, threads, batch, profile, peak.macs_per_s)
     except Exception as error:  # export or ONNX Runtime fault: say so, log the traceback
         log.exception("ONNX Runtime profile of %s failed", config.label)
@@ -197,8 +188,7 @@ def start_job(registry: JobRegistry, store: ResultStore, name: str, items, threa
         st.session_state["lat_job_error"] = message
         return
     st.session_state.pop("lat_job_error", None)
-    st.session_state[JOB_KEY] = registry.start(name, items, threads, batch, min_time, store, profile,
-                                               kernel_profile_store()).id
+    st.session_state[JOB_KEY] = start_measuring(registry, store, name, items, threads, batch, min_time, profile).id
 
 
 def job_panel(registry: JobRegistry) -> None:
@@ -299,10 +289,7 @@ def speedup_section(t8, threads: int, batch: int) -> None:
 
 def verdict_section(t8, threads: int, batch: int) -> None:
     """Why measured and theoretical differ, from ONNX Runtime's profiles of both models (made by the job)."""
-    profiles = kernel_profile_store()
-    found = [p for c in lat.verdict_configs() if (p := profiles.get(c, threads, batch)) is not None]
-    peak = cached_gemm_peak(threads)
-    verdict = lat.explain(t8, found, peak.macs_per_s if peak else None)
+    verdict = table8_verdict(t8, threads, batch)
     if verdict:
         st.markdown(f"**Why measured and theoretical differ here.** {verdict}")
         return
@@ -310,10 +297,7 @@ def verdict_section(t8, threads: int, batch: int) -> None:
     if st.button("Profile both models and explain", key="lat_t8_explain"):
         try:
             with st.spinner("Profiling 0.5x arch2 and AlexNet (waits for other measurements to finish)…"):
-                with lat.measurement_lock():
-                    gemm_peak(threads)
-                for config in lat.verdict_configs():
-                    profiles.put(profile_ort(config, threads, batch=batch))
+                profile_kernels(lat.verdict_configs(), threads, batch)
         except Exception as error:  # export or ONNX Runtime fault: say so, log the traceback
             log.exception("ONNX Runtime profiles for the Table 8 verdict failed")
             st.error("ONNX Runtime's profile failed (details in the server log): "

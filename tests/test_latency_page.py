@@ -182,3 +182,8 @@ def test_profile_shows_where_the_time_goes():
     assert table["ms per run (share × median)"].sum() == pytest.approx(median, abs=0.02)
     assert "so each group's time is shown as its share of the profile × that median" in overhead
     assert set(table[table["Multiply-adds (M)"] == 0]["G multiply-adds/s"]) == {"—"}
+    # kept in the kernel-profile store too, as the Table 8 verdict reads it
+    from ui.latency.jobs import kernel_profile_store
+
+    config, threads, batch, profile, _ = at.session_state["lat_profile_rows"]
+    assert kernel_profile_store().get(config, threads, batch) == profile

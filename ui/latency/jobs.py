@@ -17,6 +17,12 @@
   ``LatencyRunner`` directory, removed when the thread ends, whatever ended it. A job
   given ``profile`` configs profiles those it measured afterwards, on the same exports
   (a profile that fails is logged and costs only the verdict).
+
+What the Latency page does with them, one call each (the page draws, these orchestrate):
+``start_measuring`` (a background job writing to both stores), ``measure_here`` (a
+measurement the script run waits for), ``profile_kernels`` (the GEMM peak under the
+measurement lock, then ONNX Runtime's kernel profiles into the kernel-profile store) and
+``table8_verdict`` (the verdict from the stored profiles and the GEMM peak).
 """
 
 from __future__ import annotations
@@ -31,7 +37,10 @@ from typing import Callable, Sequence
 
 import streamlit as st
 
-from explorer.latency import BACKENDS, BackendFailure, KernelProfile, LatencyRunner, Measurement, one_line, to_profile
+from explorer.latency import (BACKENDS, BackendFailure, KernelProfile, LatencyRunner, Measurement, explain,
+                              measurement_lock, one_line, to_profile, verdict_configs)
+from explorer.latency.kernel_profile import profile_ort
+from explorer.latency.roofline import GemmPeak, cached_gemm_peak, gemm_peak
 from explorer.latency.stored import ResultStore, open_store
 
 log = logging.getLogger(__name__)
@@ -204,3 +213,53 @@ class JobRegistry:
 @st.cache_resource(show_spinner=False)
 def job_registry() -> JobRegistry:
     return JobRegistry()
+
+
+# --------------------------------------------------------------------------- what the Latency page starts
+
+
+def start_measuring(registry: JobRegistry, store: ResultStore, name: str, items: Sequence, threads: int, batch: int,
+                    min_time: float, profile: Sequence = ()) -> Job:
+    """Measure ``items`` [(config, backend)] in a background job into ``store``; the ``profile`` configs it
+    measured are then profiled into the kernel-profile store (``kernel_profile_store()``, read by ``table8_verdict``)."""
+    return registry.start(name, items, threads, batch, min_time, store, profile, kernel_profile_store())
+
+
+def measure_here(items: Sequence, store: ResultStore, threads: int, batch: int, min_time: float, *,
+                 on_start: Callable | None = None, on_wait: Callable[[float], None] | None = None,
+                 on_done: Callable[[], None] | None = None) -> list[BackendFailure]:
+    """Measure ``items`` [(config, backend)] in this script run, each measurement into ``store`` as it ends;
+    returns the backends that failed. ``on_start`` and ``on_wait`` are ``LatencyRunner.measure_many``'s,
+    ``on_done()`` is called after each measurement. Raises ``ValueError`` for settings the runner refuses."""
+
+    def progress(count: int, total: int, outcome: Measurement | BackendFailure) -> None:
+        if isinstance(outcome, Measurement):
+            store.put(outcome)
+        if on_done is not None:
+            on_done()
+
+    with LatencyRunner(threads, batch, min_time) as runner:
+        return runner.measure_many(list(items), on_start=on_start, progress=progress, on_wait=on_wait).failures
+
+
+def profile_kernels(configs: Sequence, threads: int, batch: int) -> tuple[list[KernelProfile], GemmPeak]:
+    """ONNX Runtime's kernel profiles of ``configs``, each kept in the kernel-profile store as it is made, and
+    the FP32 GEMM peak at ``threads`` they are compared with (measured first, under the measurement lock, if
+    this machine has none; each profile takes the lock itself, so it waits for other measurements). Raises
+    what the export or ONNX Runtime raise; the profiles made before the failure stay stored."""
+    with measurement_lock():
+        peak = gemm_peak(threads)
+    profiles = []
+    for config in configs:
+        profiles.append(profile_ort(config, threads, batch=batch))
+        kernel_profile_store().put(profiles[-1])
+    return profiles, peak
+
+
+def table8_verdict(measurements: Sequence[Measurement], threads: int, batch: int) -> str | None:
+    """Why Table 8's measured speedup differs from the theoretical one, from the stored kernel profiles of
+    ``verdict_configs()`` and the GEMM peak; None until both models are profiled at these settings."""
+    profiles = kernel_profile_store()
+    found = [p for c in verdict_configs() if (p := profiles.get(c, threads, batch)) is not None]
+    peak = cached_gemm_peak(threads)
+    return explain(measurements, found, peak.macs_per_s if peak else None)
