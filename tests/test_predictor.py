@@ -148,3 +148,52 @@ def test_reference_models_predict(predictor):
     for config in (AlexNetConfig(), MobileNetConfig(1.0)):
         prediction = predictor.predict(config)
         assert prediction.predicted_ms > 0 and not prediction.extrapolated
+
+
+def _fake_timing(monkeypatch) -> list:
+    from explorer.latency.predictor import calibration as module
+
+    timed: list = []
+    monkeypatch.setattr(module, "_overheads", lambda backend, directory, threads, cancel: (0.01, 0.005))
+
+    def measure(backend, kernel, directory, index, threads, cancel, min_time):
+        timed.append(kernel)
+        return Sample(kernel, 0.1 + index * 1e-3, 0.0)
+
+    monkeypatch.setattr(module, "_measure", measure)
+    return timed
+
+
+def test_calibrate_reports_progress_and_returns_a_complete_calibration(monkeypatch):
+    from explorer.latency.predictor import calibrate
+
+    timed = _fake_timing(monkeypatch)
+    seen: list = []
+    calibration = calibrate("ort", 2, progress=lambda done, total, text: seen.append((done, total)), scale=0.3,
+                            machine="test machine", versions={"onnxruntime": "0"})  # fmt: skip
+    assert len(calibration.samples) == len(timed) == len(seen) and seen[-1] == (len(timed), len(timed))
+    assert calibration.overhead_ms == 0.01 and calibration.kernel_overhead_ms == 0.005
+    assert set(calibration.kinds()) == set(k.kind for k in timed)
+
+
+def test_calibrate_cancelled_returns_nothing(monkeypatch):
+    import threading
+
+    from explorer.latency.predictor import calibrate
+    from explorer.latency.timing import Cancelled
+
+    timed = _fake_timing(monkeypatch)
+    cancel = threading.Event()
+    stop_at_three = lambda done, total, text: cancel.set() if done == 3 else None  # noqa: E731
+    with pytest.raises(Cancelled):
+        calibrate("ort", 2, progress=stop_at_three, cancel=cancel, machine="m", versions={})
+    assert len(timed) == 3
+    with pytest.raises(ValueError, match="backend"):
+        calibrate("torch", 2, machine="m", versions={})
+
+
+def test_pace_shrinks_the_timed_part_to_fit_the_budget():
+    from explorer.latency.predictor.calibration import MIN_KERNEL_TIME, _Pace
+
+    assert _Pace(1000.0, 10, 0.08).next_min_time(0) == 0.08
+    assert _Pace(1.0, 100, 0.08).next_min_time(0) == MIN_KERNEL_TIME
