@@ -26,6 +26,7 @@ targets are reported, not asserted.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import math
 import os
@@ -36,12 +37,12 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from explorer.latency.machine import default_threads  # noqa: E402
-from explorer.latency.predictor import Calibration, Predictor, calibrate  # noqa: E402
-from explorer.latency.predictor.kernels import total_macs  # noqa: E402
-from explorer.latency.predictor.predict import cached_kernels  # noqa: E402
-from explorer.shufflenet import ShuffleNetConfig  # noqa: E402
-from explorer.shufflenet.config import VARIANTS  # noqa: E402
+from explorer.latency.machine import default_threads
+from explorer.latency.predictor import Calibration, Predictor, calibrate
+from explorer.latency.predictor.kernels import total_macs
+from explorer.latency.predictor.predict import cached_kernels
+from explorer.shufflenet import ShuffleNetConfig
+from explorer.shufflenet.config import VARIANTS
 
 PAPER_GROUPS = (1, 2, 3, 4, 8)
 WITHIN = 0.10
@@ -63,6 +64,13 @@ def random_configs(count: int, seed: int) -> list[ShuffleNetConfig]:
     return configs
 
 
+def save(calibration: Calibration, directory: str) -> None:
+    path = os.path.join(directory, f"calib-{calibration.backend}.json")
+    with open(path, "w", encoding="utf-8") as handle:
+        json.dump(calibration.to_dict(), handle)
+    print(f"{calibration.backend}: saved {path}")
+
+
 def calibrations(args) -> dict[str, Calibration]:
     found: dict[str, Calibration] = {}
     for path in args.calibration or []:
@@ -74,15 +82,12 @@ def calibrations(args) -> dict[str, Calibration]:
         if backend in found:
             continue
         print(f"{backend}: calibrating at {args.threads} threads ({load_text()})", flush=True)
-        step = lambda done, total, text: print(f"  {done}/{total} {text}", flush=True) if done % 25 == 0 else None  # noqa: E731
+        step = lambda done, total, text: print(f"  {done}/{total} {text}", flush=True) if done % 25 == 0 else None
         found[backend] = calibrate(backend, args.threads, progress=step)
         print(f"{backend}: calibration took {found[backend].seconds:.1f} s (target <= 180 s), "
               f"{found[backend].noisy_samples} of {len(found[backend].samples)} kernels noisy", flush=True)
         if args.save_dir:
-            path = os.path.join(args.save_dir, f"calib-{backend}.json")
-            with open(path, "w", encoding="utf-8") as handle:
-                json.dump(found[backend].to_dict(), handle)
-            print(f"{backend}: saved {path}")
+            save(found[backend], args.save_dir)
     return found
 
 
@@ -122,7 +127,8 @@ def quantiles(values: list[float]) -> str:
     return f"p10 {q[0]:+.0%}, median {statistics.median(values):+.0%}, p90 {q[-1]:+.0%}"
 
 
-def accuracy(backend: str, predictor: Predictor, configs: list, measured: dict) -> None:
+def accuracy(backend: str, predictor: Predictor, configs: list, measured: dict) -> dict | None:
+    """Prints the held-out accuracy; returns it as the record ``expected_error`` is read from."""
     rows = []
     for config in configs:
         runs = measured.get((config, backend))
@@ -133,7 +139,7 @@ def accuracy(backend: str, predictor: Predictor, configs: list, measured: dict) 
         rows.append((config, prediction, ref.median_ms, prediction.predicted_ms / ref.median_ms - 1, spread(runs)))
     if not rows:
         print(f"{backend}: nothing measured")
-        return
+        return None
     errors = [row[3] for row in rows]
     inside = sum(abs(e) <= WITHIN for e in errors)
     print(f"\n{backend}: {inside}/{len(rows)} = {inside / len(rows):.0%} within +-10% (target >= 90%)")
@@ -148,6 +154,10 @@ def accuracy(backend: str, predictor: Predictor, configs: list, measured: dict) 
         size = "x".join(map(str, config.input_size))
         print(f"    {config.label} at {size}: predicted {prediction.predicted_ms:.2f} ms, measured {ms:.2f} ms "
               f"({error:+.0%}; repeats spread {rep:.0%}){' [extrapolated]' if prediction.extrapolated else ''}")
+    return {"configs": len(rows), "within_10_percent": inside / len(rows),
+            "median_abs_error": statistics.median(map(abs, errors)), "max_abs_error": max(map(abs, errors)),
+            "repeat_spread_median": statistics.median(spreads), "load_average": os.getloadavg()[0],
+            "measured_at": time.time()}  # fmt: skip
 
 
 def _tied(a, b) -> bool:
@@ -232,9 +242,12 @@ def main(argv: list[str] | None = None) -> int:
           f"x {args.repeats} interleaved repeats", flush=True)
     measured = measure_all(configs + paper, list(predictors), args.repeats, args.threads, args.min_time)
     for backend, predictor in predictors.items():
-        accuracy(backend, predictor, configs, measured)
+        held_out = accuracy(backend, predictor, configs, measured)
         rank(backend, predictor, measured)
         speed(predictor)
+        if args.save_dir and held_out:  # the held-out error travels with the calibration (``expected_error``)
+            calibration = predictor.calibration
+            save(dataclasses.replace(calibration, extra={**calibration.extra, "held_out": held_out}), args.save_dir)
     print(f"\nend: {load_text()}")
     return 0
 

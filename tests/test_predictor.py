@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 
 import numpy as np
 import pytest
 
-from explorer.latency.predictor import (Calibration, Kernel, Predictor, Sample, conv_macs, decompose, fit_kind, nnls,
-                                        sampled_kernels, total_macs)
+from explorer.latency.predictor import (
+    Calibration,
+    Kernel,
+    Predictor,
+    Sample,
+    conv_macs,
+    decompose,
+    fit_kind,
+    nnls,
+    sampled_kernels,
+    total_macs,
+)
 from explorer.latency.predictor.fit import FEATURES, features
 from explorer.latency.predictor.kernels import LAYER_COMPRESS, LAYER_EXPAND, LAYER_OTHER, LAYER_SHUFFLE
 from explorer.shufflenet import AlexNetConfig, MobileNetConfig, ShuffleNetConfig, plan_conv_macs
@@ -129,7 +140,7 @@ def test_extrapolation_is_flagged(predictor):
 def test_prediction_is_monotone_in_width(predictor, groups):
     widths = np.linspace(0.1, 4.0, 40)
     times = [predictor.predict_ms(ShuffleNetConfig(groups, float(w))) for w in widths]
-    assert all(b >= a for a, b in zip(times, times[1:]))
+    assert all(b >= a for a, b in itertools.pairwise(times))
 
 
 def test_calibration_round_trips_through_json(predictor):
@@ -173,7 +184,7 @@ def test_calibrate_reports_progress_and_returns_a_complete_calibration(monkeypat
                             machine="test machine", versions={"onnxruntime": "0"})  # fmt: skip
     assert len(calibration.samples) == len(timed) == len(seen) and seen[-1] == (len(timed), len(timed))
     assert calibration.overhead_ms == 0.01 and calibration.kernel_overhead_ms == 0.005
-    assert set(calibration.kinds()) == set(k.kind for k in timed)
+    assert set(calibration.kinds()) == {k.kind for k in timed}
 
 
 def test_calibrate_cancelled_returns_nothing(monkeypatch):
@@ -184,7 +195,7 @@ def test_calibrate_cancelled_returns_nothing(monkeypatch):
 
     timed = _fake_timing(monkeypatch)
     cancel = threading.Event()
-    stop_at_three = lambda done, total, text: cancel.set() if done == 3 else None  # noqa: E731
+    stop_at_three = lambda done, total, text: cancel.set() if done == 3 else None
     with pytest.raises(Cancelled):
         calibrate("ort", 2, progress=stop_at_three, cancel=cancel, machine="m", versions={})
     assert len(timed) == 3

@@ -30,8 +30,8 @@ import math
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from ...shufflenet import AlexNetConfig, MobileNetConfig, ShuffleNetConfig
 from ...shufflenet.config import MOBILENET_WIDTHS, VARIANTS
@@ -67,7 +67,7 @@ class Sample:
         return {"kernel": self.kernel.to_dict(), "median_ms": self.median_ms, "iqr_ms": self.iqr_ms}
 
     @classmethod
-    def from_dict(cls, values: dict) -> "Sample":
+    def from_dict(cls, values: dict) -> Sample:
         return cls(Kernel.from_dict(values["kernel"]), float(values["median_ms"]), float(values["iqr_ms"]))
 
 
@@ -105,7 +105,7 @@ class Calibration:
                 "samples": [s.to_dict() for s in self.samples]}  # fmt: skip
 
     @classmethod
-    def from_dict(cls, values: dict) -> "Calibration":
+    def from_dict(cls, values: dict) -> Calibration:
         """The calibration ``to_dict`` wrote; ``ValueError`` for another format or missing fields."""
         if not isinstance(values, dict) or values.get("format") != FORMAT:
             raise ValueError(f"not a calibration of format {FORMAT}: {str(values)[:80]!r}")

@@ -23,7 +23,7 @@ output per run would bill the kernel for it) and the overhead graph both ways: b
 from __future__ import annotations
 
 import os
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

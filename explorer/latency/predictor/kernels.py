@@ -110,7 +110,7 @@ class Kernel:
         return {**asdict(self), "size": list(self.size)}
 
     @classmethod
-    def from_dict(cls, values: dict) -> "Kernel":
+    def from_dict(cls, values: dict) -> Kernel:
         return cls(**{**values, "size": tuple(values["size"])})
 
 
@@ -187,7 +187,7 @@ def alexnet_kernels(config: AlexNetConfig) -> list[Kernel]:
 
 def mobilenet_kernels(config: MobileNetConfig) -> list[Kernel]:
     """MobileNet v1's kernels (``explorer.shufflenet.reference.MobileNetV1``): depthwise-separable layers."""
-    scale = lambda c: max(8, int(c * config.width))  # noqa: E731 - the same rule as the model
+    scale = lambda c: max(8, int(c * config.width))
     first = _conv(_conv_layer(3), 3, scale(32), config.input_size, 3, 2)
     kernels, channels, size = [first], scale(32), first.out_size
     for out, stride in MOBILENET_LAYERS:
