@@ -208,3 +208,12 @@ def test_pace_shrinks_the_timed_part_to_fit_the_budget():
 
     assert _Pace(1000.0, 10, 0.08).next_min_time(0) == 0.08
     assert _Pace(1.0, 100, 0.08).next_min_time(0) == MIN_KERNEL_TIME
+
+
+def test_prediction_carries_the_held_out_error_when_measured(predictor):
+    import dataclasses
+
+    assert predictor.predict(ShuffleNetConfig()).expected_error is None
+    held_out = {"configs": 40, "within_10_percent": 0.9, "median_abs_error": 0.04}
+    measured = Predictor(dataclasses.replace(predictor.calibration, extra={"held_out": held_out}))
+    assert measured.predict(ShuffleNetConfig()).to_dict()["expected_error"] == held_out

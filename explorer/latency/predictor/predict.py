@@ -50,12 +50,14 @@ class Prediction:
     macs: int
     extrapolated: bool
     extrapolation: tuple[str, ...]  # why, at most MAX_REASONS lines
+    expected_error: dict | None = None  # the predictor's error on held-out configs, when it was measured
 
     def to_dict(self) -> dict:
         return {"label": self.label, "backend": self.backend, "threads": self.threads,
                 "predicted_ms": self.predicted_ms, "overhead_ms": self.overhead_ms,
                 "layers": [layer.to_dict() for layer in self.layers], "macs": self.macs,
-                "extrapolated": self.extrapolated, "extrapolation": list(self.extrapolation)}  # fmt: skip
+                "extrapolated": self.extrapolated, "extrapolation": list(self.extrapolation),
+                "expected_error": self.expected_error}  # fmt: skip
 
 
 @functools.lru_cache(maxsize=4096)
@@ -78,6 +80,12 @@ class Predictor:
     @property
     def threads(self) -> int:
         return self.calibration.threads
+
+    @property
+    def expected_error(self) -> dict | None:
+        """The held-out accuracy measured for this calibration (``benchmarks/predictor_accuracy.py`` stores it
+        under ``extra["held_out"]``: share within 10%, median and max |error|, configs, load), or None."""
+        return self.calibration.extra.get("held_out")
 
     def _fit(self, kernel: Kernel) -> KindFit:
         fit = self.fits.get(kernel.kind)
@@ -114,7 +122,7 @@ class Predictor:
                                for name, (ms, count, macs) in times.items()), key=lambda row: -row.ms))  # fmt: skip
         reasons = self.outside(kernels)
         return Prediction(config.label, self.backend, self.threads, total, overhead, layers, total_macs(list(kernels)),
-                          bool(reasons), tuple(reasons))  # fmt: skip
+                          bool(reasons), tuple(reasons), self.expected_error)  # fmt: skip
 
     def predict_ms(self, config: ModelConfig) -> float:
         return self.predict(config).predicted_ms
