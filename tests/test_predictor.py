@@ -217,3 +217,11 @@ def test_prediction_carries_the_held_out_error_when_measured(predictor):
     held_out = {"configs": 40, "within_10_percent": 0.9, "median_abs_error": 0.04}
     measured = Predictor(dataclasses.replace(predictor.calibration, extra={"held_out": held_out}))
     assert measured.predict(ShuffleNetConfig()).to_dict()["expected_error"] == held_out
+
+
+def test_a_calibration_with_many_noisy_kernels_is_flagged(predictor):
+    import dataclasses
+
+    calibration = predictor.calibration
+    assert not calibration.noisy
+    assert dataclasses.replace(calibration, noisy_samples=len(calibration.samples) // 2).noisy

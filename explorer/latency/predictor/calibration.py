@@ -53,6 +53,7 @@ SAMPLE_COUNTS = {"pointwise": 60, "depthwise": 30, "conv": 20, "shuffle": 20, "m
 RANGE_FEATURES = ("macs", "in_elements", "out_elements", "weights", "groups")
 DEFAULT_MIN_TIME = 0.08  # seconds of timed runs per kernel
 OVERHEAD_MIN_TIME = 0.3
+NOISY_SHARE = 0.25
 
 Progress = Callable[[int, int, str], None]
 
@@ -94,6 +95,11 @@ class Calibration:
     load_average: float | None = None
     noisy_samples: int = 0
     extra: dict = field(default_factory=dict)
+
+    @property
+    def noisy(self) -> bool:
+        """More than ``NOISY_SHARE`` of the kernels had an IQR over 10% of their median: re-calibrate when quiet."""
+        return self.noisy_samples > NOISY_SHARE * len(self.samples)
 
     def kinds(self) -> tuple[str, ...]:
         return tuple(k for k in KINDS if any(s.kernel.kind == k for s in self.samples))
