@@ -184,6 +184,10 @@ def kendall_tau_b(scores: list[float], measured: list) -> float:
     return (concordant - discordant) / denominator if denominator else float("nan")
 
 
+def tau_text(value: float) -> str:
+    return "undefined (every measured pair tied within its IQR)" if math.isnan(value) else f"{value:+.2f}"
+
+
 def rank(backend: str, predictor: Predictor, measured: dict) -> None:
     for width in (1.0, 0.5):
         configs = [ShuffleNetConfig(g, width) for g in PAPER_GROUPS]
@@ -192,8 +196,8 @@ def rank(backend: str, predictor: Predictor, measured: dict) -> None:
         refs = [reference(measured[(c, backend)]) for c in configs]
         predicted = [predictor.predict_ms(c) for c in configs]
         macs = [float(total_macs(list(cached_kernels(c)))) for c in configs]
-        print(f"  {width:g}x, g = {PAPER_GROUPS}: tau predicted {kendall_tau_b(predicted, refs):+.2f} (target >= 0.8), "
-              f"multiply-adds {kendall_tau_b(macs, refs):+.2f}; measured ms "
+        print(f"  {width:g}x, g = {PAPER_GROUPS}: tau predicted {tau_text(kendall_tau_b(predicted, refs))} (target >= 0.8), "
+              f"multiply-adds {tau_text(kendall_tau_b(macs, refs))}; measured ms "
               f"{', '.join(f'{r.median_ms:.2f}' for r in refs)}; predicted {', '.join(f'{p:.2f}' for p in predicted)}")
 
 
