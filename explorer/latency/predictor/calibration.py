@@ -18,6 +18,9 @@ machine proves slow, the remaining kernels are timed for less (``_Pace``). Measu
 (186 kernels, 2 threads, ONNX Runtime): 72 s at load average 6-9, 201 s at load 12-19
 before the pacing existed.
 
+**Its own check.** Last, three whole networks are timed end to end and set against the
+prediction (``check``): kept under ``extra["check"]``, reported, never fitted.
+
 **Cancel and progress.** ``calibrate`` calls ``progress(done, total, text)`` after each
 kernel and checks ``cancel`` (a ``threading.Event``) between kernels and between timed
 runs; when set it raises ``Cancelled`` and returns nothing: a ``Calibration`` exists only
@@ -27,6 +30,7 @@ versions, backend and threads).
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 import tempfile
@@ -265,13 +269,16 @@ class _Pace:
 MIN_KERNEL_TIME = 0.01
 TIMED_FACTOR = 1.6  # a kernel's wall time per second of min_time: warm-up and the last block
 DEFAULT_BUDGET_S = 150.0
+CHECK_RESERVE_S = 15.0  # of the budget, for the check's three exports and timings
 
 
 def calibrate(backend: str, threads: int, *, progress: Progress | None = None, cancel: threading.Event | None = None,
               scale: float = 1.0, min_time: float = DEFAULT_MIN_TIME, budget_s: float = DEFAULT_BUDGET_S,
-              machine: str | None = None, versions: dict[str, str] | None = None) -> Calibration:
+              machine: str | None = None, versions: dict[str, str] | None = None, check: bool = True) -> Calibration:
     """Time the sampled kernels and the overhead on ``backend`` at ``threads``; a complete calibration or a raise.
 
+    ``check``: time a few whole networks at the end and keep predicted vs measured
+    (``check.self_check``, under ``extra["check"]``; ``CHECK_RESERVE_S`` of the budget).
     ``budget_s`` paces the timing (``_Pace``): on a loaded machine each kernel is timed for
     less, so the whole stays near the budget. ``machine``/``versions`` default to
     ``explorer.latency.machine``'s fingerprint and versions. Raises ``Cancelled`` once
@@ -287,7 +294,8 @@ def calibrate(backend: str, threads: int, *, progress: Progress | None = None, c
     samples: list[Sample] = []
     with tempfile.TemporaryDirectory(prefix="explorer-calibration-") as directory:
         overhead, kernel_overhead = _overheads(backend, directory, threads, cancel)
-        pace = _Pace(budget_s - (time.perf_counter() - start), len(kernels), min_time)
+        reserve = CHECK_RESERVE_S if check else 0.0
+        pace = _Pace(budget_s - reserve - (time.perf_counter() - start), len(kernels), min_time)
         for index, kernel in enumerate(kernels):
             check_cancel(cancel)
             kernel_start, kernel_time = time.perf_counter(), pace.next_min_time(index)
@@ -296,9 +304,17 @@ def calibrate(backend: str, threads: int, *, progress: Progress | None = None, c
             if progress is not None:
                 progress(index + 1, len(kernels), f"{kernel.kind} {kernel.in_channels}->{kernel.out_channels} "
                                                   f"g={kernel.groups} at {kernel.size[0]}x{kernel.size[1]}")
-    noisy = sum(1 for s in samples if s.iqr_ms > 0.1 * s.median_ms)
-    return Calibration(backend, threads, machine or fingerprint(), versions or library_versions(), overhead,
-                       kernel_overhead, tuple(samples), time.perf_counter() - start, time.time(), load, noisy)
+        noisy = sum(1 for s in samples if s.iqr_ms > 0.1 * s.median_ms)
+        calibration = Calibration(backend, threads, machine or fingerprint(), versions or library_versions(),
+                                  overhead, kernel_overhead, tuple(samples), 0.0, time.time(), load, noisy)
+        extra = {"check": _check(calibration, directory, cancel)} if check else {}
+    return dataclasses.replace(calibration, seconds=time.perf_counter() - start, extra=extra)
+
+
+def _check(calibration: Calibration, directory: str, cancel: threading.Event | None) -> dict:
+    from .check import self_check
+
+    return self_check(calibration, directory, _time, cancel)
 
 
 __all__ = ["Calibration", "Cancelled", "Sample", "calibrate", "kernel_pool", "sampled_kernels", "select"]

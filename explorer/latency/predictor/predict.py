@@ -84,8 +84,9 @@ class Predictor:
     @property
     def expected_error(self) -> dict | None:
         """The held-out accuracy measured for this calibration (``benchmarks/predictor_accuracy.py`` stores it
-        under ``extra["held_out"]``: share within 10%, median and max |error|, configs, load), or None."""
-        return self.calibration.extra.get("held_out")
+        under ``extra["held_out"]``: share within 10%, median and max |error|, configs, load), else the
+        calibration's own check on a few networks (``extra["check"]``), or None."""
+        return self.calibration.extra.get("held_out") or self.calibration.extra.get("check")
 
     def _fit(self, kernel: Kernel) -> KindFit:
         fit = self.fits.get(kernel.kind)
