@@ -86,6 +86,10 @@ def calibrations(args) -> dict[str, Calibration]:
         found[backend] = calibrate(backend, args.threads, progress=step)
         print(f"{backend}: calibration took {found[backend].seconds:.1f} s (target <= 180 s), "
               f"{found[backend].noisy_samples} of {len(found[backend].samples)} kernels noisy", flush=True)
+        check = found[backend].extra.get("check")
+        for row in (check or {}).get("networks", []):
+            print(f"  its own check: {row['config']} at {'x'.join(map(str, row['input']))}: predicted "
+                  f"{row['predicted_ms']:.2f} ms, measured {row['measured_ms']:.2f} ms ({row['error']:+.0%})")
         if args.save_dir:
             save(found[backend], args.save_dir)
     return found
