@@ -39,14 +39,14 @@ TRUE = {kind: np.array([0.004] + [3e-8 if "macs" in n else 2e-7 if "bytes" in n 
 OVERHEAD, KERNEL_OVERHEAD = 0.05, 0.003
 
 
-def synthetic_calibration(noise: float = 0.0, seed: int = 0) -> Calibration:
+def synthetic_calibration(noise: float = 0.0, seed: int = 0, backend: str = "openvino") -> Calibration:
     generator = np.random.default_rng(seed)
     samples = []
     for kernel in sampled_kernels(0.5):
         ms = float(TRUE[kernel.kind] @ np.array(features(kernel)))
         ms *= float(np.exp(generator.normal(0, noise))) if noise else 1.0
         samples.append(Sample(kernel, ms + KERNEL_OVERHEAD, 0.0))
-    return Calibration("ort", 2, "test machine", {"onnxruntime": "0"}, OVERHEAD, KERNEL_OVERHEAD, tuple(samples),
+    return Calibration(backend, 2, "test machine", {"openvino": "0"}, OVERHEAD, KERNEL_OVERHEAD, tuple(samples),
                        1.0, 0.0)  # fmt: skip
 
 
@@ -234,3 +234,11 @@ def test_self_check_records_predicted_against_measured(monkeypatch, predictor):
     record = check.self_check(predictor.calibration, "unused", timer=None)
     assert [row["error"] for row in record["networks"]] == pytest.approx([-0.5] * len(check.CHECK_CONFIGS))
     assert record["median_abs_error"] == pytest.approx(0.5)
+
+
+def test_onnx_runtime_fuses_the_residual_add(predictor):
+    ort = Predictor(synthetic_calibration(backend="ort"))
+    config = ShuffleNetConfig(3, 1.0)
+    adds = sum(predictor.kernel_ms(k) for k in decompose(config) if k.kind == "add")
+    assert adds > 0
+    assert ort.predict_ms(config) == pytest.approx(predictor.predict_ms(config) - adds)

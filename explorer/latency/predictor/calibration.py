@@ -43,7 +43,7 @@ from ...shufflenet import AlexNetConfig, MobileNetConfig, ShuffleNetConfig
 from ...shufflenet.config import MOBILENET_WIDTHS, VARIANTS
 from ..timing import Cancelled, check_cancel, time_function
 from . import graphs
-from .kernels import KINDS, Kernel, decompose
+from .kernels import FUSED_BY_BACKEND, KINDS, Kernel, decompose
 
 FORMAT = 1
 BACKENDS = ("ort", "openvino")
@@ -189,12 +189,12 @@ def select(pool: tuple[Kernel, ...], count: int) -> list[Kernel]:
     return list(chosen.values())
 
 
-def sampled_kernels(scale: float = 1.0) -> list[Kernel]:
-    """The kernels a calibration times: ``SAMPLE_COUNTS`` (times ``scale``) per kind."""
+def sampled_kernels(scale: float = 1.0, skip: frozenset[str] = frozenset()) -> list[Kernel]:
+    """The kernels a calibration times: ``SAMPLE_COUNTS`` (times ``scale``) per kind, but the ``skip`` kinds."""
     pool = kernel_pool()
     kernels: list[Kernel] = []
     for kind in KINDS:
-        if pool[kind]:
+        if pool[kind] and kind not in skip:
             kernels += select(pool[kind], max(2, round(SAMPLE_COUNTS[kind] * scale)))
     return kernels
 
@@ -290,7 +290,7 @@ def calibrate(backend: str, threads: int, *, progress: Progress | None = None, c
     from ..machine import versions as library_versions
 
     start, load = time.perf_counter(), _load()
-    kernels = sampled_kernels(scale)
+    kernels = sampled_kernels(scale, FUSED_BY_BACKEND.get(backend, frozenset()))
     samples: list[Sample] = []
     with tempfile.TemporaryDirectory(prefix="explorer-calibration-") as directory:
         overhead, kernel_overhead = _overheads(backend, directory, threads, cancel)

@@ -4,10 +4,11 @@
 For a kernel, ``t = c0 + c1*MACs + c2*activation bytes + c3*weight bytes + ...`` (features per
 kind in ``FEATURES``), the coefficients found by non-negative least squares (Lawson-Hanson)
 on the *relative* error (each sample's row divided by its time, so a 20 us kernel counts
-as much as a 20 ms one), then re-weighted towards the log error with robust weights
-(``robust_fit``): unbiased in the log (on this machine's calibrations, leave-one-out, the
-plain relative fit predicted kernels 15-25% low) and less pulled by a kernel preempted
-while it was timed. Why this and not the alternatives:
+as much as a 20 ms one). ``robust_fit`` can re-weight towards the log error with robust
+weights (``REWEIGHTS`` > 1): on a calibration taken at load 8-19 that removed the relative
+fit's low bias (leave-one-out, kernels 15-25% low), but on one taken at load 4 it
+predicted ShuffleNet 1x g=8's depthwise kernels at 2.8x their isolated times, where the
+relative fit was within 12%; so it is off by default. Why this and not the alternatives:
 
 * **It is the roofline, summed.** A kernel costs a fixed launch ``c0``, compute time per
   multiply-add and memory time per byte; with both kinds of limits active in a network's
@@ -45,7 +46,7 @@ from .kernels import BYTES, Kernel
 CACHE_BYTES = 1 << 20  # per-core L2 of this machine (AMD EPYC, 2 MiB over 2 cores)
 RANGE_TOLERANCE = 1.1  # a feature within 10% beyond the sampled range is not yet an extrapolation
 MIN_NET_MS = 0.001  # a kernel is never faster than 1 us once the run overhead is subtracted
-REWEIGHTS = 6  # fits of ``robust_fit``: the first relative, then by the last prediction
+REWEIGHTS = 1  # fits of ``robust_fit``: 1 = the relative fit alone (see the module docstring)
 HUBER = 0.4  # log error (a factor 1.5) beyond which a sample's weight shrinks as 1/error
 
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from ...shufflenet import ModelConfig
 from .calibration import Calibration
 from .fit import KindFit, fit_calibration
-from .kernels import Kernel, decompose, total_macs
+from .kernels import FUSED_BY_BACKEND, Kernel, decompose, total_macs
 
 MAX_REASONS = 5
 
@@ -72,6 +72,7 @@ class Predictor:
     def __init__(self, calibration: Calibration) -> None:
         self.calibration = calibration
         self.fits: dict[str, KindFit] = fit_calibration(calibration)
+        self.fused = FUSED_BY_BACKEND.get(calibration.backend, frozenset())
 
     @property
     def backend(self) -> str:
@@ -95,12 +96,15 @@ class Predictor:
         return fit
 
     def kernel_ms(self, kernel: Kernel) -> float:
-        return self._fit(kernel).ms(kernel)
+        """The kernel's predicted time; 0 for a kind this backend fuses into the kernel before it."""
+        return 0.0 if kernel.kind in self.fused else self._fit(kernel).ms(kernel)
 
     def outside(self, kernels: tuple[Kernel, ...]) -> list[str]:
         """Every reason (at most ``MAX_REASONS``) why these kernels lie outside the sampled shapes."""
         reasons: list[str] = []
         for kernel in kernels:
+            if kernel.kind in self.fused:
+                continue
             for reason in self._fit(kernel).outside(kernel):
                 if reason not in reasons:
                     reasons.append(reason)
