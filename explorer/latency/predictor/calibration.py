@@ -7,7 +7,8 @@ reference networks (AlexNet at 224x224 and 480x640, MobileNet v1 at its four wid
 pooled, de-duplicated by shape, and drawn per kernel kind: first, for each feature a
 predictor reads (multiply-adds, input and output elements, weights, groups), the pooled
 kernels with the smallest and largest value, so the sampled ranges equal the pool's;
-then kernels spread evenly over the log of their size. Kernels above ``MAX_SAMPLE_MACS``
+then, per power-of-two bucket of groups, kernels spread evenly over the log of their size
+(kinds a backend fuses away, ``kernels.FUSED_BY_BACKEND``, are not timed). Kernels above ``MAX_SAMPLE_MACS``
 (AlexNet's classifier at 720x1280, about 2 s a run) are left out: predictions that need
 them say they extrapolate.
 
@@ -15,8 +16,9 @@ them say they extrapolate.
 timed for ``min_time`` seconds (``explorer.latency.timing.time_function``); the overhead
 graph is timed the same way. ``budget_s`` (150 s by default) paces the timing: once the
 machine proves slow, the remaining kernels are timed for less (``_Pace``). Measured here
-(186 kernels, 2 threads, ONNX Runtime): 72 s at load average 6-9, 201 s at load 12-19
-before the pacing existed.
+(2 threads, the machine shared, check included): ONNX Runtime 61-72 s (171-186 kernels,
+load average 2-9; 201 s at load 12-19 before the pacing existed), OpenVINO 70-102 s
+(186 kernels, compiling each graph costs 0.1-0.4 s).
 
 **Its own check.** Last, three whole networks are timed end to end and set against the
 prediction (``check``): kept under ``extra["check"]``, reported, never fitted.
