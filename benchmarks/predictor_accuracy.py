@@ -38,7 +38,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from explorer.latency.machine import default_threads
-from explorer.latency.predictor import Calibration, Predictor, calibrate
+from explorer.latency.predictor import Calibration, Predictor, calibrate_checked
 from explorer.latency.predictor.kernels import total_macs
 from explorer.latency.predictor.predict import cached_kernels
 from explorer.shufflenet import ShuffleNetConfig
@@ -83,7 +83,7 @@ def calibrations(args) -> dict[str, Calibration]:
             continue
         print(f"{backend}: calibrating at {args.threads} threads ({load_text()})", flush=True)
         step = lambda done, total, text: print(f"  {done}/{total} {text}", flush=True) if done % 25 == 0 else None
-        found[backend] = calibrate(backend, args.threads, progress=step)
+        found[backend] = calibrate_checked(backend, args.threads, progress=step)
         print(f"{backend}: calibration took {found[backend].seconds:.1f} s (target <= 180 s), "
               f"{found[backend].noisy_samples} of {len(found[backend].samples)} kernels noisy", flush=True)
         check = found[backend].extra.get("check")

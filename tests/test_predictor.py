@@ -181,10 +181,13 @@ def test_calibrate_reports_progress_and_returns_a_complete_calibration(monkeypat
     timed = _fake_timing(monkeypatch)
     seen: list = []
     calibration = calibrate("ort", 2, progress=lambda done, total, text: seen.append((done, total)), scale=0.3,
-                            machine="test machine", versions={"onnxruntime": "0"}, check=False)  # fmt: skip
+                            machine="test machine", versions={"onnxruntime": "0"})  # fmt: skip
     assert len(calibration.samples) == len(timed) == len(seen) and seen[-1] == (len(timed), len(timed))
     assert calibration.overhead_ms == 0.01 and calibration.kernel_overhead_ms == 0.005
     assert set(calibration.kinds()) == {k.kind for k in timed}
+    assert "add" not in calibration.kinds()  # ONNX Runtime fuses it: not timed
+    checked = calibrate("openvino", 2, scale=0.1, machine="m", versions={}, check=lambda c, d, e: {"networks": []})
+    assert checked.extra == {"check": {"networks": []}} and "add" in checked.kinds()
 
 
 def test_calibrate_cancelled_returns_nothing(monkeypatch):
@@ -197,7 +200,7 @@ def test_calibrate_cancelled_returns_nothing(monkeypatch):
     cancel = threading.Event()
     stop_at_three = lambda done, total, text: cancel.set() if done == 3 else None
     with pytest.raises(Cancelled):
-        calibrate("ort", 2, progress=stop_at_three, cancel=cancel, machine="m", versions={}, check=False)
+        calibrate("ort", 2, progress=stop_at_three, cancel=cancel, machine="m", versions={})
     assert len(timed) == 3
     with pytest.raises(ValueError, match="backend"):
         calibrate("torch", 2, machine="m", versions={})
@@ -231,7 +234,7 @@ def test_self_check_records_predicted_against_measured(monkeypatch, predictor):
     from explorer.latency.predictor import check
 
     monkeypatch.setattr(check, "_network_ms", lambda config, *args: 2 * predictor.predict_ms(config))
-    record = check.self_check(predictor.calibration, "unused", timer=None)
+    record = check.network_check(predictor.calibration, "unused")
     assert [row["error"] for row in record["networks"]] == pytest.approx([-0.5] * len(check.CHECK_CONFIGS))
     assert record["median_abs_error"] == pytest.approx(0.5)
 

@@ -20,8 +20,8 @@ machine proves slow, the remaining kernels are timed for less (``_Pace``). Measu
 load average 2-9; 201 s at load 12-19 before the pacing existed), OpenVINO 70-102 s
 (186 kernels, compiling each graph costs 0.1-0.4 s).
 
-**Its own check.** Last, three whole networks are timed end to end and set against the
-prediction (``check``): kept under ``extra["check"]``, reported, never fitted.
+**Its own check.** ``check.calibrate_checked`` then times three whole networks end to end and
+sets them against the prediction: kept under ``extra["check"]``, reported, never fitted.
 
 **Cancel and progress.** ``calibrate`` calls ``progress(done, total, text)`` after each
 kernel and checks ``cancel`` (a ``threading.Event``) between kernels and between timed
@@ -62,6 +62,7 @@ OVERHEAD_MIN_TIME = 0.3
 NOISY_SHARE = 0.25
 
 Progress = Callable[[int, int, str], None]
+Checker = Callable[["Calibration", str, "threading.Event | None"], dict]
 
 
 @dataclass(frozen=True)
@@ -276,11 +277,12 @@ CHECK_RESERVE_S = 15.0  # of the budget, for the check's three exports and timin
 
 def calibrate(backend: str, threads: int, *, progress: Progress | None = None, cancel: threading.Event | None = None,
               scale: float = 1.0, min_time: float = DEFAULT_MIN_TIME, budget_s: float = DEFAULT_BUDGET_S,
-              machine: str | None = None, versions: dict[str, str] | None = None, check: bool = True) -> Calibration:
+              machine: str | None = None, versions: dict[str, str] | None = None, check: Checker | None = None) -> Calibration:
     """Time the sampled kernels and the overhead on ``backend`` at ``threads``; a complete calibration or a raise.
 
-    ``check``: time a few whole networks at the end and keep predicted vs measured
-    (``check.self_check``, under ``extra["check"]``; ``CHECK_RESERVE_S`` of the budget).
+    ``check``: called last with the calibration, the work directory and ``cancel``; its record is
+    kept under ``extra["check"]`` (``check.calibrate_checked`` passes ``check.network_check``: a
+    few whole networks, predicted vs measured; ``CHECK_RESERVE_S`` of the budget is kept for it).
     ``budget_s`` paces the timing (``_Pace``): on a loaded machine each kernel is timed for
     less, so the whole stays near the budget. ``machine``/``versions`` default to
     ``explorer.latency.machine``'s fingerprint and versions. Raises ``Cancelled`` once
@@ -296,7 +298,7 @@ def calibrate(backend: str, threads: int, *, progress: Progress | None = None, c
     samples: list[Sample] = []
     with tempfile.TemporaryDirectory(prefix="explorer-calibration-") as directory:
         overhead, kernel_overhead = _overheads(backend, directory, threads, cancel)
-        reserve = CHECK_RESERVE_S if check else 0.0
+        reserve = CHECK_RESERVE_S if check is not None else 0.0
         pace = _Pace(budget_s - reserve - (time.perf_counter() - start), len(kernels), min_time)
         for index, kernel in enumerate(kernels):
             check_cancel(cancel)
@@ -309,14 +311,8 @@ def calibrate(backend: str, threads: int, *, progress: Progress | None = None, c
         noisy = sum(1 for s in samples if s.iqr_ms > 0.1 * s.median_ms)
         calibration = Calibration(backend, threads, machine or fingerprint(), versions or library_versions(),
                                   overhead, kernel_overhead, tuple(samples), 0.0, time.time(), load, noisy)
-        extra = {"check": _check(calibration, directory, cancel)} if check else {}
+        extra = {"check": check(calibration, directory, cancel)} if check is not None else {}
     return dataclasses.replace(calibration, seconds=time.perf_counter() - start, extra=extra)
-
-
-def _check(calibration: Calibration, directory: str, cancel: threading.Event | None) -> dict:
-    from .check import self_check
-
-    return self_check(calibration, directory, _time, cancel)
 
 
 __all__ = ["Calibration", "Cancelled", "Sample", "calibrate", "kernel_pool", "sampled_kernels", "select"]
