@@ -1,0 +1,264 @@
+"""How well the latency predictor predicts this machine: held-out configs, rank of the paper's g, speed.
+
+    .venv/bin/python benchmarks/predictor_accuracy.py [--backends ort,openvino] [--threads N]
+        [--calibration FILE ...] [--save-dir DIR] [--configs 40] [--repeats 3] [--seed 19]
+        [--min-time 1.0] [--wait-quiet SECONDS]
+
+1. Per backend: calibrates (timed; target <= 3 min) or loads a calibration JSON
+   (``--calibration``, its backend read from the file); ``--save-dir`` writes
+   ``calib-<backend>.json`` there.
+2. ``--configs`` random held-out configs (g 1-64, width 0.1-4.0 log-uniform, all three
+   variants, shuffle on or off, inputs from 224x224 to 720x1280), each measured end to end
+   by ``LatencyRunner.measure`` ``--repeats`` times, interleaved (every config and backend
+   once, then again), the reference being the median of those medians. Prints the share
+   within +-10% (target >= 90%), the error distribution, the worst five, how many
+   predictions extrapolate, and the measurements' own repeatability (spread of the
+   repeats / their median).
+3. Rank: the paper's five g (1, 2, 3, 4, 8) at 1x and 0.5x, 224x224, ordered by predicted
+   and by measured latency: Kendall's tau-b, two measurements within each other's IQR
+   counting as a tie (target >= 0.8), with multiply-adds' tau beside it.
+4. Speed, caches warm: one prediction (target < 5 ms) and a 5 g x 40 width sweep (< 1 s).
+
+The machine may be shared: the load average is printed at the start and the end, and
+targets are reported, not asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import math
+import os
+import random
+import statistics
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from explorer.latency.machine import default_threads
+from explorer.latency.predictor import Calibration, Predictor, calibrate_checked
+from explorer.latency.predictor.kernels import total_macs
+from explorer.latency.predictor.predict import cached_kernels
+from explorer.shufflenet import ShuffleNetConfig
+from explorer.shufflenet.config import VARIANTS
+
+PAPER_GROUPS = (1, 2, 3, 4, 8)
+WITHIN = 0.10
+
+
+def load_text() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.2f} {five:.2f} {fifteen:.2f} on {os.cpu_count()} CPUs"
+
+
+def random_configs(count: int, seed: int) -> list[ShuffleNetConfig]:
+    generator = random.Random(seed)
+    configs = []
+    for _ in range(count):
+        width = round(math.exp(generator.uniform(math.log(0.1), math.log(4.0))), 3)
+        size = (generator.randint(224, 720), generator.randint(224, 1280))
+        configs.append(ShuffleNetConfig(generator.randint(1, 64), width, generator.choice(VARIANTS),
+                                        generator.random() > 0.2, size))  # fmt: skip
+    return configs
+
+
+def save(calibration: Calibration, directory: str) -> None:
+    path = os.path.join(directory, f"calib-{calibration.backend}.json")
+    with open(path, "w", encoding="utf-8") as handle:
+        json.dump(calibration.to_dict(), handle)
+    print(f"{calibration.backend}: saved {path}")
+
+
+def calibrations(args) -> dict[str, Calibration]:
+    found: dict[str, Calibration] = {}
+    for path in args.calibration or []:
+        with open(path, encoding="utf-8") as handle:
+            loaded = Calibration.from_dict(json.load(handle))
+        found[loaded.backend] = loaded
+        print(f"{loaded.backend}: loaded {path} (calibrated in {loaded.seconds:.0f} s, {len(loaded.samples)} kernels)")
+    for backend in args.backends:
+        if backend in found:
+            continue
+        print(f"{backend}: calibrating at {args.threads} threads ({load_text()})", flush=True)
+        step = lambda done, total, text: print(f"  {done}/{total} {text}", flush=True) if done % 25 == 0 else None
+        found[backend] = calibrate_checked(backend, args.threads, progress=step)
+        print(f"{backend}: calibration took {found[backend].seconds:.1f} s (target <= 180 s), "
+              f"{found[backend].noisy_samples} of {len(found[backend].samples)} kernels noisy", flush=True)
+        check = found[backend].extra.get("check")
+        for row in (check or {}).get("networks", []):
+            print(f"  its own check: {row['config']} at {'x'.join(map(str, row['input']))}: predicted "
+                  f"{row['predicted_ms']:.2f} ms, measured {row['measured_ms']:.2f} ms ({row['error']:+.0%})")
+        if args.save_dir:
+            save(found[backend], args.save_dir)
+    return found
+
+
+def measure_all(configs: list, backends: list[str], repeats: int, threads: int, min_time: float) -> dict:
+    """{(config, backend): [Measurement, ...]}, every config and backend once per round (interleaved)."""
+    from explorer.latency.runner import LatencyRunner
+
+    results: dict = {}
+    with LatencyRunner(threads, min_time=min_time) as runner:
+        for round_ in range(repeats):
+            start = time.perf_counter()
+            for config in configs:
+                for backend in backends:
+                    try:
+                        results.setdefault((config, backend), []).append(runner.measure(config, backend))
+                    except Exception as error:  # noqa: BLE001 - a failed measurement is reported, not fatal
+                        print(f"  {config.label} {backend}: {type(error).__name__}: {error}")
+            print(f"  round {round_ + 1}/{repeats}: {time.perf_counter() - start:.0f} s ({load_text()})", flush=True)
+    return results
+
+
+def reference(measurements: list):
+    """The median of the repeats' medians, and the measurement that holds it (its IQR for ties)."""
+    ordered = sorted(measurements, key=lambda m: m.median_ms)
+    return ordered[len(ordered) // 2]
+
+
+def spread(measurements: list) -> float:
+    values = [m.median_ms for m in measurements]
+    return (max(values) - min(values)) / statistics.median(values)
+
+
+def quantiles(values: list[float]) -> str:
+    if len(values) < 2:
+        return "n/a"
+    q = statistics.quantiles(values, n=10, method="inclusive")
+    return f"p10 {q[0]:+.0%}, median {statistics.median(values):+.0%}, p90 {q[-1]:+.0%}"
+
+
+def accuracy(backend: str, predictor: Predictor, configs: list, measured: dict) -> dict | None:
+    """Prints the held-out accuracy; returns it as the record ``expected_error`` is read from."""
+    rows = []
+    for config in configs:
+        runs = measured.get((config, backend))
+        if not runs:
+            continue
+        ref = reference(runs)
+        prediction = predictor.predict(config)
+        rows.append((config, prediction, ref.median_ms, prediction.predicted_ms / ref.median_ms - 1, spread(runs)))
+    if not rows:
+        print(f"{backend}: nothing measured")
+        return None
+    errors = [row[3] for row in rows]
+    inside = sum(abs(e) <= WITHIN for e in errors)
+    print(f"\n{backend}: {inside}/{len(rows)} = {inside / len(rows):.0%} within +-10% (target >= 90%)")
+    print(f"  signed error (predicted/measured - 1): {quantiles(errors)}; "
+          f"|error| median {statistics.median(map(abs, errors)):.0%}, max {max(map(abs, errors)):.0%}")
+    print(f"  extrapolated: {sum(row[1].extrapolated for row in rows)} of {len(rows)}")
+    spreads = [row[4] for row in rows]
+    print(f"  repeatability of the measurements (max-min of the repeats / median): median "
+          f"{statistics.median(spreads):.0%}, max {max(spreads):.0%}")
+    print("  worst five:")
+    for config, prediction, ms, error, rep in sorted(rows, key=lambda r: -abs(r[3]))[:5]:
+        size = "x".join(map(str, config.input_size))
+        print(f"    {config.label} at {size}: predicted {prediction.predicted_ms:.2f} ms, measured {ms:.2f} ms "
+              f"({error:+.0%}; repeats spread {rep:.0%}){' [extrapolated]' if prediction.extrapolated else ''}")
+    return {"configs": len(rows), "within_10_percent": inside / len(rows),
+            "median_abs_error": statistics.median(map(abs, errors)), "max_abs_error": max(map(abs, errors)),
+            "repeat_spread_median": statistics.median(spreads), "load_average": os.getloadavg()[0],
+            "measured_at": time.time()}  # fmt: skip
+
+
+def _tied(a, b) -> bool:
+    return a.timing.q1_ms <= b.median_ms <= a.timing.q3_ms or b.timing.q1_ms <= a.median_ms <= b.timing.q3_ms
+
+
+def kendall_tau_b(scores: list[float], measured: list) -> float:
+    """Kendall's tau-b of ``scores`` against ``measured`` (Measurements; IQR overlap is a tie)."""
+    concordant = discordant = tied_x = tied_y = 0
+    for i in range(len(scores)):
+        for j in range(i + 1, len(scores)):
+            tie_x, tie_y = _tied(measured[i], measured[j]), scores[i] == scores[j]
+            if tie_x and tie_y:
+                continue
+            if tie_x:
+                tied_x += 1
+            elif tie_y:
+                tied_y += 1
+            elif (scores[i] - scores[j]) * (measured[i].median_ms - measured[j].median_ms) > 0:
+                concordant += 1
+            else:
+                discordant += 1
+    denominator = math.sqrt((concordant + discordant + tied_x) * (concordant + discordant + tied_y))
+    return (concordant - discordant) / denominator if denominator else float("nan")
+
+
+def tau_text(value: float) -> str:
+    return "undefined (every measured pair tied within its IQR)" if math.isnan(value) else f"{value:+.2f}"
+
+
+def rank(backend: str, predictor: Predictor, measured: dict) -> None:
+    for width in (1.0, 0.5):
+        configs = [ShuffleNetConfig(g, width) for g in PAPER_GROUPS]
+        if not all(measured.get((c, backend)) for c in configs):
+            continue
+        refs = [reference(measured[(c, backend)]) for c in configs]
+        predicted = [predictor.predict_ms(c) for c in configs]
+        macs = [float(total_macs(list(cached_kernels(c)))) for c in configs]
+        print(f"  {width:g}x, g = {PAPER_GROUPS}: tau predicted {tau_text(kendall_tau_b(predicted, refs))} (target >= 0.8), "
+              f"multiply-adds {tau_text(kendall_tau_b(macs, refs))}; measured ms "
+              f"{', '.join(f'{r.median_ms:.2f}' for r in refs)}; predicted {', '.join(f'{p:.2f}' for p in predicted)}")
+
+
+def speed(predictor: Predictor) -> None:
+    config = ShuffleNetConfig(3, 1.0)
+    predictor.predict(config)
+    start, count = time.perf_counter(), 200
+    for _ in range(count):
+        predictor.predict(config)
+    one_ms = (time.perf_counter() - start) / count * 1e3
+    sweep = [ShuffleNetConfig(g, 0.1 + i * 0.1) for g in PAPER_GROUPS for i in range(40)]
+    cold_start = time.perf_counter()
+    for config in sweep:
+        predictor.predict(config)
+    cold = time.perf_counter() - cold_start
+    warm_start = time.perf_counter()
+    for config in sweep:
+        predictor.predict(config)
+    warm = time.perf_counter() - warm_start
+    print(f"  speed: one prediction {one_ms:.2f} ms (target < 5 ms); 5 g x 40 width sweep {warm:.3f} s warm, "
+          f"{cold:.3f} s cold (target < 1 s)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--backends", default="ort,openvino", type=lambda s: s.split(","))
+    parser.add_argument("--threads", type=int, default=default_threads())
+    parser.add_argument("--calibration", action="append", help="a saved calibration JSON (repeat per backend)")
+    parser.add_argument("--save-dir", help="write calib-<backend>.json here")
+    parser.add_argument("--configs", type=int, default=40)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=19)
+    parser.add_argument("--min-time", type=float, default=1.0, help="seconds of timed runs per measurement")
+    parser.add_argument("--wait-quiet", type=float, default=0.0, help="seconds to wait for a quiet machine first")
+    args = parser.parse_args(argv)
+    print(f"start: {load_text()}")
+    if args.wait_quiet > 0:
+        from explorer.latency.timing import wait_until_quiet
+
+        share = wait_until_quiet(args.wait_quiet, window_s=2.0, threads=args.threads)
+        print(f"waited for quiet: other processes used {share if share is None else f'{share:.0%}'} of the CPUs")
+    predictors = {backend: Predictor(c) for backend, c in calibrations(args).items() if backend in args.backends}
+    paper = [ShuffleNetConfig(g, w) for w in (1.0, 0.5) for g in PAPER_GROUPS]
+    configs = random_configs(args.configs, args.seed)
+    print(f"measuring {len(configs)} held-out configs + {len(paper)} paper configs x {list(predictors)} "
+          f"x {args.repeats} interleaved repeats", flush=True)
+    measured = measure_all(configs + paper, list(predictors), args.repeats, args.threads, args.min_time)
+    for backend, predictor in predictors.items():
+        held_out = accuracy(backend, predictor, configs, measured)
+        rank(backend, predictor, measured)
+        speed(predictor)
+        if args.save_dir and held_out:  # the held-out error travels with the calibration (``expected_error``)
+            calibration = predictor.calibration
+            save(dataclasses.replace(calibration, extra={**calibration.extra, "held_out": held_out}), args.save_dir)
+    print(f"\nend: {load_text()}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

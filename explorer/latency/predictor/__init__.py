@@ -1,0 +1,20 @@
+"""Latency as quick as multiply-adds: a predictor per backend and thread count, calibrated on this machine.
+
+``kernels`` decomposes any network into the kernels the runtime runs after its fusions,
+in closed form; ``graphs`` builds one tiny ONNX graph per kernel and times it;
+``calibration`` samples kernels over the allowed space and times them with the per-run
+overhead (a ``Calibration``, JSON-able); ``check`` times a few whole networks against it
+(``calibrate_checked`` = both); ``fit`` fits one non-negative relative
+least-squares regressor per kernel kind; ``predict`` sums them per layer type
+(``Predictor.predict(config)`` -> ``Prediction``).
+"""
+
+from .calibration import BACKENDS, Calibration, Sample, calibrate, kernel_pool, sampled_kernels
+from .check import calibrate_checked, network_check
+from .fit import KindFit, fit_calibration, fit_kind, nnls
+from .kernels import KINDS, Kernel, conv_macs, decompose, total_macs
+from .predict import LayerTime, Prediction, Predictor
+
+__all__ = ["BACKENDS", "KINDS", "Calibration", "Kernel", "KindFit", "LayerTime", "Prediction", "Predictor", "Sample",
+           "calibrate", "calibrate_checked", "conv_macs", "decompose", "fit_calibration", "fit_kind", "kernel_pool",
+           "network_check", "nnls", "sampled_kernels", "total_macs"]

@@ -1,0 +1,209 @@
+"""Fit one regressor per kernel kind from a calibration, and what it predicts: features, fits, ranges.
+
+**The regressor: time linear in cost features, non-negative coefficients, fitted on the log error.**
+For a kernel, ``t = c0 + c1*MACs + c2*activation bytes + c3*weight bytes + ...`` (features per
+kind in ``FEATURES``), the coefficients found by non-negative least squares (Lawson-Hanson)
+on the *relative* error (each sample's row divided by its time, so a 20 us kernel counts
+as much as a 20 ms one). ``robust_fit`` can re-weight towards the log error with robust
+weights (``REWEIGHTS`` > 1): on a calibration taken at load 8-19 that removed the relative
+fit's low bias (leave-one-out, kernels 15-25% low), but on one taken at load 4 it
+predicted ShuffleNet 1x g=8's depthwise kernels at 2.8x their isolated times, where the
+relative fit was within 12%; so it is off by default. Why this and not the alternatives:
+
+* **It is the roofline, summed.** A kernel costs a fixed launch ``c0``, compute time per
+  multiply-add and memory time per byte; with both kinds of limits active in a network's
+  kernels, the sum is the smooth form of ``max(compute, memory)`` that nn-Meter's kernels
+  approximate with a random forest. Its coefficients read as rates (ms per G multiply-add,
+  per MB) and can be shown.
+* **It captures G2.** At equal multiply-adds a ShuffleNet with more groups has wider
+  feature maps, so more activation bytes (``c2``), and a grouped 1x1 runs as ``g`` small
+  GEMMs, which costs per group and output pixel (``groups x pixels``, ``c4``): both
+  coefficients are >= 0, so predicted time never falls as g rises at equal multiply-adds.
+  nn-Meter's convolution features have no ``groups`` and price grouped 1x1s as dense ones.
+* **A piecewise term for the cache.** ``spill`` = bytes beyond ``CACHE_BYTES`` (this
+  machine's per-core L2): a kernel whose tensors no longer fit in cache pays more per byte.
+* **Monotone and safe to extrapolate.** Every feature grows with width and input size and
+  every coefficient is >= 0, so a wider model is never predicted faster, and beyond the
+  sampled shapes the prediction grows linearly, as cost does (it is flagged anyway).
+  A log-log fit or a lookup with interpolation fits the sampled grid as well but bends
+  outside it, and a lookup over seven dimensions (channels, groups, size, kernel, stride)
+  needs far more samples than three minutes allow.
+
+A kernel whose features lie outside the sampled range of its kind (beyond ``RANGE_TOLERANCE``)
+is an extrapolation; ``outside`` says which feature and by how much.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from .calibration import RANGE_FEATURES, Calibration, Sample
+from .kernels import BYTES, Kernel
+
+CACHE_BYTES = 1 << 20  # per-core L2 of this machine (AMD EPYC, 2 MiB over 2 cores)
+RANGE_TOLERANCE = 1.1  # a feature within 10% beyond the sampled range is not yet an extrapolation
+MIN_NET_MS = 0.001  # a kernel is never faster than 1 us once the run overhead is subtracted
+REWEIGHTS = 1  # fits of ``robust_fit``: 1 = the relative fit alone (see the module docstring)
+HUBER = 0.4  # log error (a factor 1.5) beyond which a sample's weight shrinks as 1/error
+
+
+def _spill(kernel: Kernel) -> float:
+    return max(0.0, kernel.activation_bytes + kernel.weight_bytes - CACHE_BYTES)
+
+
+def _conv(k: Kernel) -> list[float]:
+    pixels = k.out_size[0] * k.out_size[1]
+    return [1.0, k.macs, k.activation_bytes, k.weight_bytes, k.groups * pixels, _spill(k)]
+
+
+def _depthwise(k: Kernel) -> list[float]:
+    return [1.0, k.macs, k.activation_bytes, _spill(k)]
+
+
+def _shuffle(k: Kernel) -> list[float]:
+    return [1.0, k.activation_bytes, k.in_channels, _spill(k)]
+
+
+def _moving(k: Kernel) -> list[float]:
+    return [1.0, BYTES * k.in_elements, BYTES * k.out_elements, _spill(k)]
+
+
+def _fc(k: Kernel) -> list[float]:
+    return [1.0, k.weight_bytes, k.activation_bytes]
+
+
+CONV_FEATURES = ("launch", "macs", "activation_bytes", "weight_bytes", "groups_x_pixels", "spill_bytes")
+FEATURES: dict[str, tuple[tuple[str, ...], object]] = {
+    "conv": (CONV_FEATURES, _conv),
+    "pointwise": (CONV_FEATURES, _conv),
+    "depthwise": (("launch", "macs", "activation_bytes", "spill_bytes"), _depthwise),
+    "shuffle": (("launch", "activation_bytes", "channels", "spill_bytes"), _shuffle),
+    "maxpool": (("launch", "in_bytes", "out_bytes", "spill_bytes"), _moving),
+    "avgpool": (("launch", "in_bytes", "out_bytes", "spill_bytes"), _moving),
+    "globalpool": (("launch", "in_bytes", "out_bytes", "spill_bytes"), _moving),
+    "concat": (("launch", "in_bytes", "out_bytes", "spill_bytes"), _moving),
+    "add": (("launch", "in_bytes", "out_bytes", "spill_bytes"), _moving),
+    "fc": (("launch", "weight_bytes", "activation_bytes"), _fc),
+}
+
+
+def features(kernel: Kernel) -> list[float]:
+    return FEATURES[kernel.kind][1](kernel)  # type: ignore[operator]
+
+
+def nnls(a: np.ndarray, b: np.ndarray, max_iterations: int | None = None) -> np.ndarray:
+    """min ||a x - b|| subject to x >= 0 (Lawson and Hanson's active-set method)."""
+    rows, columns = a.shape
+    x, passive = np.zeros(columns), np.zeros(columns, dtype=bool)
+    tolerance = 10 * np.finfo(float).eps * np.linalg.norm(a, 1) * max(rows, columns)
+    gradient = a.T @ (b - a @ x)
+    for _ in range(max_iterations or 3 * columns):
+        if passive.all() or gradient[~passive].max() <= tolerance:
+            break
+        passive[np.argmax(np.where(passive, -np.inf, gradient))] = True
+        z = _solve_passive(a, b, passive)
+        while (z[passive] <= tolerance).any():
+            blocking = passive & (z <= tolerance)
+            alpha = np.min(x[blocking] / (x[blocking] - z[blocking]))
+            x = x + alpha * (z - x)
+            passive &= x > tolerance
+            z = _solve_passive(a, b, passive)
+        x = z
+        gradient = a.T @ (b - a @ x)
+    return x
+
+
+def _solve_passive(a: np.ndarray, b: np.ndarray, passive: np.ndarray) -> np.ndarray:
+    z = np.zeros(a.shape[1])
+    z[passive] = np.linalg.lstsq(a[:, passive], b, rcond=None)[0]
+    return z
+
+
+@dataclass(frozen=True)
+class KindFit:
+    """One kind's regressor: coefficients (ms per unit of each feature), sampled ranges, its own errors."""
+
+    kind: str
+    names: tuple[str, ...]
+    coefficients: tuple[float, ...]
+    ranges: dict[str, tuple[float, float]]
+    samples: int
+    median_error: float  # median |relative error| on its own samples
+    p90_error: float
+
+    def ms(self, kernel: Kernel) -> float:
+        return sum(c * f for c, f in zip(self.coefficients, features(kernel)))
+
+    def outside(self, kernel: Kernel) -> list[str]:
+        """The features of ``kernel`` beyond this kind's sampled range (empty: an interpolation)."""
+        found = []
+        for name, (low, high) in self.ranges.items():
+            value = float(getattr(kernel, name))
+            if value > high * RANGE_TOLERANCE or value < low / RANGE_TOLERANCE:
+                found.append(f"{kernel.kind} {name} {value:.4g} outside the sampled {low:.4g}..{high:.4g}")
+        return found
+
+    def to_dict(self) -> dict:
+        return {"kind": self.kind, "names": list(self.names), "coefficients": list(self.coefficients),
+                "ranges": {k: list(v) for k, v in self.ranges.items()}, "samples": self.samples,
+                "median_error": self.median_error, "p90_error": self.p90_error}  # fmt: skip
+
+
+def net_ms(sample: Sample, kernel_overhead_ms: float) -> float:
+    """A sample's kernel time: its graph's median less the overhead of running a graph at all."""
+    return max(MIN_NET_MS, sample.median_ms - kernel_overhead_ms)
+
+
+def _weighted_nnls(a: np.ndarray, t: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """NNLS of ``weights * (a @ x - t)`` with the columns scaled to 1 (they span 1 to 1e10)."""
+    scale = np.abs(a).max(axis=0)
+    scale[scale == 0] = 1.0
+    return nnls((a / scale) * weights[:, None], t * weights) / scale
+
+
+def robust_fit(a: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """Non-negative coefficients minimising the log error, robust to a few disturbed samples.
+
+    Starts from the relative least squares (rows weighted by 1/measured), then re-weights
+    by 1/predicted (Gauss-Newton for the log error: weighting by the measurement alone
+    biases predictions low, as a slowed sample pulls the fit less than a fast one) and
+    down-weights samples whose log error exceeds ``HUBER`` (a kernel preempted while timed).
+    """
+    weights = 1 / t
+    for _ in range(REWEIGHTS):
+        coefficients = _weighted_nnls(a, t, weights)
+        predicted = np.maximum(a @ coefficients, MIN_NET_MS / 10)
+        error = np.abs(np.log(t / predicted))
+        weights = np.where(error > HUBER, HUBER / np.maximum(error, HUBER), 1.0) / predicted
+    return coefficients
+
+
+def fit_kind(kind: str, kernels: list[Kernel], times_ms: list[float]) -> KindFit:
+    """One kind's regressor from its sampled kernels and their net times (see the module docstring)."""
+    names = FEATURES[kind][0]
+    a = np.array([features(k) for k in kernels], dtype=float)
+    t = np.asarray(times_ms, dtype=float)
+    coefficients = robust_fit(a, t)
+    errors = np.abs(a @ coefficients / t - 1)
+    ranges = {n: (float(min(getattr(k, n) for k in kernels)), float(max(getattr(k, n) for k in kernels)))
+              for n in RANGE_FEATURES}  # fmt: skip
+    return KindFit(kind, names, tuple(float(c) for c in coefficients), ranges, len(kernels),
+                   float(np.median(errors)), float(np.quantile(errors, 0.9)))  # fmt: skip
+
+
+def fit_calibration(calibration: Calibration) -> dict[str, KindFit]:
+    """One ``KindFit`` per kind the calibration sampled."""
+    by_kind: dict[str, list[Sample]] = {}
+    for sample in calibration.samples:
+        by_kind.setdefault(sample.kernel.kind, []).append(sample)
+    return {kind: fit_kind(kind, [s.kernel for s in samples],
+                           [net_ms(s, calibration.kernel_overhead_ms) for s in samples])
+            for kind, samples in by_kind.items()}  # fmt: skip
+
+
+def relative_error(predicted: float, measured: float) -> float:
+    """Signed (predicted - measured) / measured."""
+    return predicted / measured - 1 if measured > 0 else math.inf

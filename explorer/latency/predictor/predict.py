@@ -1,0 +1,137 @@
+"""A prediction: the per-run overhead plus the sum of the kernels' predicted times, per layer type.
+
+``Predictor(calibration)`` fits once (``fit.fit_calibration``) and then predicts any config
+the explorer builds without building it: ``decompose`` (cached per config) lists its
+kernels, each kind's regressor prices each kernel, and the times are summed per layer
+type, named as the Table 8 verdict names them (``kernels.LAYER_*``,
+``explorer.latency.kernel_profile``). A ``Prediction`` is labelled a prediction in its own
+fields (``predicted_ms``, never ``median_ms``), carries the calibration's backend and
+threads, and says when any kernel lies outside the shapes the calibration sampled
+(``extrapolated`` and the reasons).
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+from ...shufflenet import ModelConfig
+from .calibration import Calibration
+from .fit import KindFit, fit_calibration
+from .kernels import FUSED_BY_BACKEND, Kernel, decompose, total_macs
+
+MAX_REASONS = 5
+
+
+@dataclass(frozen=True)
+class LayerTime:
+    """One layer type's predicted share of a run."""
+
+    layer: str
+    ms: float
+    share: float  # of the predicted total, overhead included
+    kernels: int
+    macs: int
+
+    def to_dict(self) -> dict:
+        return {"layer": self.layer, "ms": self.ms, "share": self.share, "kernels": self.kernels, "macs": self.macs}
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """Predicted time of one config on one backend at one thread count, on the calibrated machine."""
+
+    label: str
+    backend: str
+    threads: int
+    predicted_ms: float
+    overhead_ms: float
+    layers: tuple[LayerTime, ...]
+    macs: int
+    extrapolated: bool
+    extrapolation: tuple[str, ...]  # why, at most MAX_REASONS lines
+    expected_error: dict | None = None  # the predictor's error on held-out configs, when it was measured
+
+    def to_dict(self) -> dict:
+        return {"label": self.label, "backend": self.backend, "threads": self.threads,
+                "predicted_ms": self.predicted_ms, "overhead_ms": self.overhead_ms,
+                "layers": [layer.to_dict() for layer in self.layers], "macs": self.macs,
+                "extrapolated": self.extrapolated, "extrapolation": list(self.extrapolation),
+                "expected_error": self.expected_error}  # fmt: skip
+
+
+@functools.lru_cache(maxsize=4096)
+def cached_kernels(config: ModelConfig) -> tuple[Kernel, ...]:
+    """``decompose(config)``, kept: configs are frozen and hashable."""
+    return tuple(decompose(config))
+
+
+class Predictor:
+    """Prices any config's kernels with the regressors fitted on one calibration."""
+
+    def __init__(self, calibration: Calibration) -> None:
+        self.calibration = calibration
+        self.fits: dict[str, KindFit] = fit_calibration(calibration)
+        self.fused = FUSED_BY_BACKEND.get(calibration.backend, frozenset())
+
+    @property
+    def backend(self) -> str:
+        return self.calibration.backend
+
+    @property
+    def threads(self) -> int:
+        return self.calibration.threads
+
+    @property
+    def expected_error(self) -> dict | None:
+        """The held-out accuracy measured for this calibration (``benchmarks/predictor_accuracy.py`` stores it
+        under ``extra["held_out"]``: share within 10%, median and max |error|, configs, load), else the
+        calibration's own check on a few networks (``extra["check"]``), or None."""
+        return self.calibration.extra.get("held_out") or self.calibration.extra.get("check")
+
+    def _fit(self, kernel: Kernel) -> KindFit:
+        fit = self.fits.get(kernel.kind)
+        if fit is None:
+            raise ValueError(f"the calibration has no {kernel.kind} samples: calibrate again with every kernel kind")
+        return fit
+
+    def kernel_ms(self, kernel: Kernel) -> float:
+        """The kernel's predicted time; 0 for a kind this backend fuses into the kernel before it."""
+        return 0.0 if kernel.kind in self.fused else self._fit(kernel).ms(kernel)
+
+    def outside(self, kernels: tuple[Kernel, ...]) -> list[str]:
+        """Every reason (at most ``MAX_REASONS``) why these kernels lie outside the sampled shapes."""
+        reasons: list[str] = []
+        for kernel in kernels:
+            if kernel.kind in self.fused:
+                continue
+            for reason in self._fit(kernel).outside(kernel):
+                if reason not in reasons:
+                    reasons.append(reason)
+            if len(reasons) >= MAX_REASONS:
+                break
+        return reasons[:MAX_REASONS]
+
+    def predict(self, config: ModelConfig) -> Prediction:
+        """The predicted median latency of ``config``, per layer type, with the extrapolation flag."""
+        kernels = cached_kernels(config)
+        times: dict[str, list] = {}
+        for kernel in kernels:
+            entry = times.setdefault(kernel.layer, [0.0, 0, 0])
+            entry[0] += self.kernel_ms(kernel)
+            entry[1] += 1
+            entry[2] += kernel.macs
+        overhead = self.calibration.overhead_ms
+        total = overhead + sum(entry[0] for entry in times.values())
+        layers = tuple(sorted((LayerTime(name, ms, ms / total, count, macs)
+                               for name, (ms, count, macs) in times.items()), key=lambda row: -row.ms))  # fmt: skip
+        reasons = self.outside(kernels)
+        return Prediction(config.label, self.backend, self.threads, total, overhead, layers, total_macs(list(kernels)),
+                          bool(reasons), tuple(reasons), self.expected_error)  # fmt: skip
+
+    def predict_ms(self, config: ModelConfig) -> float:
+        return self.predict(config).predicted_ms
+
+    def summary(self) -> dict:
+        """The fitted regressors as JSON-able values (coefficients, ranges, own errors), for the docs and the store."""
+        return {kind: fit.to_dict() for kind, fit in self.fits.items()}
