@@ -37,7 +37,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from explorer.latency.machine import default_threads
+from explorer.latency.threads import default_threads
 from explorer.latency.predictor import Calibration, Predictor, calibrate_checked
 from explorer.latency.predictor.kernels import total_macs
 from explorer.latency.predictor.predict import cached_kernels

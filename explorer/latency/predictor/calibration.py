@@ -285,13 +285,13 @@ def calibrate(backend: str, threads: int, *, progress: Progress | None = None, c
     few whole networks, predicted vs measured; ``CHECK_RESERVE_S`` of the budget is kept for it).
     ``budget_s`` paces the timing (``_Pace``): on a loaded machine each kernel is timed for
     less, so the whole stays near the budget. ``machine``/``versions`` default to
-    ``explorer.latency.machine``'s fingerprint and versions. Raises ``Cancelled`` once
+    ``explorer.machine``'s fingerprint and versions. Raises ``Cancelled`` once
     ``cancel`` is set (nothing is returned, nothing is kept).
     """
     if backend not in BACKENDS:
         raise ValueError(f"backend {backend!r} is not allowed: calibrations exist for {', '.join(BACKENDS)}")
-    from ..machine import fingerprint
-    from ..machine import versions as library_versions
+    from ...machine import fingerprint
+    from ...machine import versions as library_versions
 
     start, load = time.perf_counter(), _load()
     kernels = sampled_kernels(scale, FUSED_BY_BACKEND.get(backend, frozenset()))
