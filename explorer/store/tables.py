@@ -1,7 +1,8 @@
 """The store's tables, all in one place: their SQL, their columns and how many rows each keeps.
 
 ``measurements`` (latency results, ``explorer.store.measurements``), ``gemm_peaks`` (the
-machine's GEMM peak per thread count, ``explorer.store.peaks``) and ``device_results``
+machine's GEMM peak per thread count, ``explorer.store.peaks``), ``calibrations`` (the
+latency predictor's, ``explorer.store.calibrations``) and ``device_results``
 (what visitors' browsers measured, ``explorer.store.device_results``). Each ``*_schema()``
 is what ``Database(schema=...)`` creates when it opens the file; a bound is read when the
 schema is made, so a test may lower it before opening a store.
@@ -43,6 +44,18 @@ GEMM_PEAKS = """CREATE TABLE IF NOT EXISTS gemm_peaks (
     PRIMARY KEY (machine, threads)
 )"""
 
+CALIBRATIONS = """CREATE TABLE IF NOT EXISTS calibrations (
+    machine TEXT NOT NULL,
+    versions TEXT NOT NULL,
+    backend TEXT NOT NULL,
+    threads INTEGER NOT NULL,
+    created_at REAL NOT NULL,
+    noisy INTEGER NOT NULL,
+    record TEXT NOT NULL,
+    PRIMARY KEY (machine, versions, backend, threads)
+)"""
+CALIBRATION_COLUMNS = ("machine", "versions", "backend", "threads", "created_at", "noisy")
+
 DEVICE_RESULTS = "device_results"
 DEVICE_RESULT_COLUMNS = ("device", "model", "input", "median_ms", "measured_at")
 
@@ -56,6 +69,10 @@ def measurements_schema() -> tuple[str, ...]:
 
 def gemm_peaks_schema() -> tuple[str, ...]:
     return (GEMM_PEAKS,)
+
+
+def calibrations_schema() -> tuple[str, ...]:
+    return (CALIBRATIONS,)
 
 
 def device_results_schema() -> tuple[str, ...]:

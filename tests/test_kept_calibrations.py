@@ -1,0 +1,74 @@
+"""Calibrations kept in the store: keyed by machine, versions, backend and threads, never shared across them."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+
+import pytest
+
+from explorer.latency.predictor import Calibration, keep, kept_calibration, kept_predictor
+from explorer.latency.predictor.kept import key_here
+from explorer.store import CalibrationKey, calibration_rows, clear_calibrations, put_calibration
+
+
+@pytest.fixture
+def fresh_store(tmp_path, monkeypatch):
+    monkeypatch.setenv("EXPLORER_DATA_DIR", str(tmp_path))
+    yield tmp_path
+
+
+@pytest.fixture(scope="module")
+def calibration() -> Calibration:
+    """A small synthetic calibration (no timing): built by the predictor tests' helper."""
+    from tests.test_predictor import synthetic_calibration
+
+    return synthetic_calibration()
+
+
+def _versions_here() -> dict[str, str]:
+    from explorer.machine import versions
+
+    return versions()
+
+
+def made_here(calibration: Calibration, **changes) -> Calibration:
+    """``calibration`` as if made on this machine with these versions (ort, 2 threads unless changed)."""
+    values = {"backend": "ort", "threads": 2, "machine": key_here("ort", 2).machine, "versions": _versions_here()}
+    return dataclasses.replace(calibration, **(values | changes))
+
+
+def test_a_kept_calibration_is_found_under_its_own_key_only(fresh_store, calibration):
+    assert kept_calibration("ort", 2) is None
+    keep(made_here(calibration))
+    found = kept_calibration("ort", 2)
+    assert found is not None and found.backend == "ort" and found.threads == 2
+    assert kept_calibration("ort", 1) is None
+    assert kept_calibration("openvino", 2) is None
+
+
+def test_another_machine_or_other_versions_are_never_used_here(fresh_store, calibration):
+    other_machine = CalibrationKey("another cpu|2", CalibrationKey.versions_text(_versions_here()), "ort", 2)
+    other_versions = CalibrationKey(key_here("ort", 2).machine, CalibrationKey.versions_text({"torch": "0.0"}), "ort", 2)
+    for key in (other_machine, other_versions):
+        put_calibration(key, calibration.to_dict(), noisy=False)
+    assert kept_calibration("ort", 2) is None
+    assert kept_predictor(threads=2) is None
+    assert len(calibration_rows()) == 2
+
+
+def test_a_new_calibration_replaces_the_old_one_and_clear_removes(fresh_store, calibration):
+    mine = made_here(calibration)
+    keep(dataclasses.replace(mine, created_at=1.0))
+    keep(dataclasses.replace(mine, created_at=2.0))
+    assert [row["backend"] for row in calibration_rows()] == ["ort"]
+    assert kept_calibration("ort", 2).created_at == 2.0
+    assert kept_predictor("ort", 2) is not None and kept_predictor(threads=2).backend == "ort"
+    assert clear_calibrations() == 1
+    assert kept_calibration("ort", 2) is None
+
+
+def test_an_unreadable_record_is_ignored(fresh_store):
+    put_calibration(key_here("ort", 2), {"format": "something else"}, noisy=False)
+    assert kept_calibration("ort", 2) is None
+    assert os.path.exists(fresh_store / "explorer.sqlite3")
