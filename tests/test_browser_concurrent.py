@@ -52,7 +52,7 @@ from conftest import (
 
 from explorer import ShuffleNetConfig
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.load]
 
 RENDER_BOUND_S = 120  # one page run of a browsing session, click to end, on a loaded 2-core machine
 TEST_BUDGET_S = 15 * 60  # the whole test

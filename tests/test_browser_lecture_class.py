@@ -21,7 +21,7 @@ from lecture_class import print_report, run_class  # noqa: E402
 
 from ui.lecture import STEPS  # noqa: E402
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.load]
 
 STUDENTS = 20
 STEP_LIMIT_S = 60.0  # a frozen or lost session, not a slow one: the 3 s target is the benchmark's
