@@ -70,7 +70,6 @@ def test_random_configs_count_consistently(config):
     result = profile(config).complexity
     assert result.conv_macs.value == plan_conv_macs(config.plan(), config.input_size)
     assert result.conv_macs.value < result.macs_with_fc.value < result.fvcore_flops.value
-    assert result.torch_flops.value == 2 * result.macs_with_fc.value
     assert sum(u.macs for u in profile(config).units) + result.per_stage_macs["conv1"] == result.conv_macs.value
 
 
@@ -134,7 +133,6 @@ def assert_profile_consistent(config: ShuffleNetConfig, result) -> None:
     """Counts agree with each other, and the Table 1 layout with the per-unit table."""
     counts = result.complexity
     assert 0 < counts.conv_macs.value <= counts.macs_with_fc.value
-    assert counts.torch_flops.value == 2 * counts.macs_with_fc.value
     assert counts.params.value > 0 and counts.activations.value > 0
     plan = config.plan()
     rows = {row.layer: row for row in result.layout if row.layer}
