@@ -12,11 +12,11 @@ another's step.
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import pytest
+from conftest import ROOT
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 from lecture_class import print_report, run_class  # noqa: E402
 
 from ui.lecture import STEPS  # noqa: E402
