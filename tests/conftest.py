@@ -61,16 +61,22 @@ atexit.register(shutil.rmtree, TEST_DATA_DIR, ignore_errors=True)
 SEEDED_GEMM_MACS_PER_S = 40e9
 
 
-def seed_gemm_peaks() -> None:
-    """Store an unflagged GEMM peak for every thread count in this session's data directory."""
+def seed_gemm_peaks(directory: Path = TEST_DATA_DIR) -> None:
+    """Store an unflagged GEMM peak for every thread count in ``directory`` (this session's data directory, or
+    a server's: the store finds its file through ``EXPLORER_DATA_DIR``, set here for the time of the call)."""
     from explorer.latency import roofline
     from explorer.latency.timing import summarize
 
-    for threads in range(1, (os.cpu_count() or 1) + 1):
-        rate = SEEDED_GEMM_MACS_PER_S * threads
-        median_ms = 1536**3 / rate * 1e3
-        roofline.store_peak(roofline.GemmPeak(threads, rate, 1536, summarize([median_ms] * 5), "ONNX Runtime MatMul",
-                                              (("ONNX Runtime MatMul", rate),)))  # fmt: skip
+    directory.mkdir(parents=True, exist_ok=True)
+    session_dir, os.environ["EXPLORER_DATA_DIR"] = os.environ["EXPLORER_DATA_DIR"], str(directory)
+    try:
+        for threads in range(1, (os.cpu_count() or 1) + 1):
+            rate = SEEDED_GEMM_MACS_PER_S * threads
+            median_ms = 1536**3 / rate * 1e3
+            roofline.store_peak(roofline.GemmPeak(threads, rate, 1536, summarize([median_ms] * 5),
+                                                  "ONNX Runtime MatMul", (("ONNX Runtime MatMul", rate),)))  # fmt: skip
+    finally:
+        os.environ["EXPLORER_DATA_DIR"] = session_dir
 
 
 seed_gemm_peaks()
@@ -264,7 +270,9 @@ def start_server(port: int, log_path: Path, *extra: str) -> tuple[subprocess.Pop
         "--server.headless", "true", "--server.address", "127.0.0.1", "--server.port", str(port),
         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none", *extra,
     ]  # fmt: skip
-    env = {**os.environ, "EXPLORER_WARMUP": "1", "EXPLORER_DATA_DIR": str(TEST_DATA_DIR / f"server-{port}")}
+    data_dir = TEST_DATA_DIR / f"server-{port}"
+    seed_gemm_peaks(data_dir)  # the server's own results, but the tests' steady GEMM peak
+    env = {**os.environ, "EXPLORER_WARMUP": "1", "EXPLORER_DATA_DIR": str(data_dir)}
     return subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
                             env=env), log  # fmt: skip
 
