@@ -1,11 +1,13 @@
 # Two commands set everything up on a fresh machine (see README):
 #   make run    - install the app's dependencies into .venv (and ONNX Runtime Web with npm) and start the app
 #   make test   - install app + test dependencies (and Debian's chromium, ONNX Runtime Web), run every test
+#                 but the load tier (pytest -m "not load"), the 25 slowest shown
+#   make test-load - the same dependencies, then the load tier (pytest -m load): class of 20, five sessions, ...
 VENV ?= .venv
 PYTHON ?= python3
 BIN = $(VENV)/bin
 
-.PHONY: run test bench
+.PHONY: run test test-load bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,7 +32,11 @@ run: $(VENV)/.app-installed $(ORT_WEB)/component/ort/VERSION
 
 test: $(VENV)/.dev-installed $(ORT_WEB)/component/ort/VERSION
 	bash scripts/install-system-deps.sh
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -m "not load" --durations=25
+
+test-load: $(VENV)/.dev-installed $(ORT_WEB)/component/ort/VERSION
+	bash scripts/install-system-deps.sh
+	$(BIN)/python -m pytest -m load --durations=25
 
 bench: $(VENV)/.dev-installed
 	$(BIN)/python benchmarks/sizing.py

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from urllib.parse import parse_qsl
 
 import pytest
@@ -91,14 +90,11 @@ def wait_for_job(at, timeout_s: float = 300) -> None:
     """Rerun the page until the latency-budget job has ended (AppTest does not run fragments on a timer)."""
     from ui.latency.jobs import job_registry
 
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        job = job_registry().get(at.session_state["complexity_budget_job"])
-        if not job.active:
-            at.run()
-            return
-        time.sleep(0.5)
-    raise TimeoutError("the latency-budget job did not end")
+    job = job_registry().get(at.session_state["complexity_budget_job"])
+    job.thread.join(timeout_s)
+    if job.active:
+        raise TimeoutError("the latency-budget job did not end")
+    at.run()
 
 
 @pytest.mark.slow

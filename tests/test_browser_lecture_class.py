@@ -12,16 +12,16 @@ another's step.
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import pytest
+from conftest import ROOT
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 from lecture_class import print_report, run_class  # noqa: E402
 
 from ui.lecture.steps import STEPS  # noqa: E402
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.load]
 
 STUDENTS = 20
 STEP_LIMIT_S = 60.0  # a frozen or lost session, not a slow one: the 3 s target is the benchmark's

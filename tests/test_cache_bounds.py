@@ -4,7 +4,8 @@ More distinct keys than a cache's bound go through the real cached function; its
 of entries must then be at most the bound, and it must have evicted. Entry counts come
 from Streamlit's own cache metrics (the ``/_stcore/metrics`` counters: lookups that
 missed, i.e. entries stored, minus automatic evictions), after a ``clear()``, so they are
-this test's entries only; ``functools.lru_cache`` reports its own size.
+this test's entries only. ``functools.lru_cache`` holds its own maxsize: only that every one in
+``explorer/`` has one is checked here.
 
 ``benchmarks/memory.py`` measures what the bounds mean for resident memory.
 """
@@ -23,7 +24,7 @@ from streamlit.runtime.caching.cache_utils import CachedFunc
 
 import explorer
 import ui
-from explorer import ShuffleNetConfig, count_model
+from explorer import ShuffleNetConfig
 from explorer.latency import Measurement
 from explorer.latency.timing import summarize
 
@@ -136,30 +137,22 @@ def test_result_store_keeps_the_newest_measurements(monkeypatch, tmp_path):
 
 
 @pytest.fixture(scope="module")
-def counted_configs():
-    """More distinct configs than explorer.count_model's lru_cache holds, each counted once."""
-    maxsize = count_model.cache_parameters()["maxsize"]
-    configs = tiny_configs(maxsize + 2)
-    for config in configs:
-        count_model(config)
-    return configs
+def app_cache_configs():
+    """More distinct configs than the app's profile cache holds (``COUNTS_ENTRIES``): its own keys, no other test's."""
+    from ui.shell.cache import COUNTS_ENTRIES
+
+    return tiny_configs(COUNTS_ENTRIES + 3)
 
 
 @pytest.mark.slow
-def test_count_model_lru_cache_stays_at_its_maxsize(counted_configs):
-    info = count_model.cache_info()
-    assert info.currsize == info.maxsize == 128
-
-
-@pytest.mark.slow
-def test_profile_and_mixing_caches_evict_past_their_bounds(counted_configs):
+def test_profile_and_mixing_caches_evict_past_their_bounds(app_cache_configs):
     from ui.shell.cache import COUNTS_ENTRIES, cached_counts
     from ui.figures.mixing import MEASURE_ENTRIES, cached_stage_mixing
 
-    recent = counted_configs[-(COUNTS_ENTRIES + 3):]  # still in the lru cache: no recount
-    assert_bounded(cached_counts, COUNTS_ENTRIES, [functools.partial(cached_counts, c) for c in recent])
+    assert len(app_cache_configs) == COUNTS_ENTRIES + 3
+    assert_bounded(cached_counts, COUNTS_ENTRIES, [functools.partial(cached_counts, c) for c in app_cache_configs])
     assert_bounded(cached_stage_mixing, MEASURE_ENTRIES,
-                   [functools.partial(cached_stage_mixing, c, 2) for c in recent[:MEASURE_ENTRIES + 2]])
+                   [functools.partial(cached_stage_mixing, c, 2) for c in app_cache_configs[:MEASURE_ENTRIES + 2]])
 
 
 @pytest.mark.slow

@@ -9,7 +9,7 @@ from fvcore.nn import ActivationCountAnalysis
 from explorer import ShuffleNetConfig, build_model, complexity, count_model
 from explorer.counting import CONVENTIONS, ShapeRecorder, trace_model
 from explorer.counting.trace import torch_flop_counter_total
-from explorer.paper import ALL_REPORTED, TABLE8, Reported, residual_note
+from explorer.paper import ALL_REPORTED, NOTE_STEM_G8, NOTE_WIDENED, TABLE8, Reported, residual_note
 from explorer.shufflenet import AlexNetConfig, MobileNetConfig
 from explorer.shufflenet.plan import conv1_macs, paper_unit_formula, plan_conv_macs, unit_specs
 
@@ -113,9 +113,21 @@ def test_every_reported_complexity_within_5_percent_or_explained(reported):
     # The paper's tables count multiply-adds; Table 1 excludes FC, other tables round the same
     # way, and a model either matches without FC or with FC.
     candidates = (computed.conv_macs.value, computed.macs_with_fc.value)
-    error = min(abs(value / 1e6 / reported.mflops - 1) for value in candidates)
+    closest = min(candidates, key=lambda value: abs(value / 1e6 / reported.mflops - 1))
+    error = abs(closest / 1e6 / reported.mflops - 1)
     if error > 0.05:
-        assert residual_note(reported.config), f"{reported.model}: {error:.1%} off with no explanation"
+        note = residual_note(reported.config)
+        assert note, f"{reported.model}: {error:.1%} off with no explanation"
+        # A note explains a residual of its own size and sign, not any residual: beyond it, the model is wrong.
+        low, high = EXPLAINED_RESIDUAL_M[note]
+        residual = closest / 1e6 - reported.mflops
+        assert low <= residual <= high, f"{reported.model}: {residual:+.2f}M, more than its note explains"
+
+
+# What each residual note explains, as (computed - reported) in millions of multiply-adds:
+# the 16-channel stem at 0.25x g=8 adds "about 2.7M" (2.3M standard, 2.7M arch2 computed);
+# the widened arch2 / shallow models land "6-9% under the reported 40M" (3.6M is 9% of 40M).
+EXPLAINED_RESIDUAL_M = {NOTE_STEM_G8: (2.0, 3.2), NOTE_WIDENED: (-3.6, 0.0)}
 
 
 def test_every_figure_carries_unit_and_convention():
@@ -123,4 +135,3 @@ def test_every_figure_carries_unit_and_convention():
     assert [f.key for f in result.quantities] == list(CONVENTIONS)
     for figure in result.quantities:
         assert figure.unit and figure.convention and figure.label
-    assert result.torch_flops.value == 2 * result.macs_with_fc.value

@@ -223,8 +223,21 @@ def assert_default_page(at, page: str) -> None:
     assert dict(at.query_params) == {**query_values(DEFAULTS), **step}  # the address bar repaired to the model shown
 
 
-@pytest.mark.parametrize("round_index", range(len(LINK_ROUNDS)), ids=lambda i: f"link{i}")
-@pytest.mark.parametrize("page", ALL_PAGES)
+def page_rounds() -> list[tuple[str, int]]:
+    """Every page with one link round, every round on some page (round i on page i mod pages): each bad
+    value is checked in the app once, and each page with a full set of bad keys; every value against every
+    key without Streamlit above (``test_every_bad_link_value_falls_back_with_one_safe_warning``)."""
+    count = max(len(ALL_PAGES), len(LINK_ROUNDS))
+    return sorted({(ALL_PAGES[i % len(ALL_PAGES)], i % len(LINK_ROUNDS)) for i in range(count)})
+
+
+def test_every_page_and_every_link_round_is_checked_in_the_app():
+    pairs = page_rounds()
+    assert {page for page, _ in pairs} == set(ALL_PAGES)
+    assert {index for _, index in pairs} == set(range(len(LINK_ROUNDS)))
+
+
+@pytest.mark.parametrize(("page", "round_index"), page_rounds(), ids=lambda v: f"link{v}" if isinstance(v, int) else v)
 def test_bad_links_warn_once_per_key_and_the_page_shows_the_default(page, round_index):
     params = LINK_ROUNDS[round_index]
     at = open_app(page, params)

@@ -26,17 +26,24 @@ def short(at):
 
 
 def wait_for_job(at, timeout: float = 400.0, until=None):
-    """Rerun the page (as the polling fragment does) until the session's job has finished."""
+    """Wait for the session's job to finish (joining its thread), then rerun the page for its full redraw.
+
+    With ``until``, rerun the page (as the polling fragment does) until ``until(at, job)`` holds instead.
+    Rerunning the page while the job measures would slow it down: the job yields to every page run.
+    """
     from ui.latency.jobs import job_registry
 
+    job = job_registry().get(at.session_state["lat_job"])
+    if until is None:
+        job.thread.join(timeout)
+        assert not job.active, f"job did not finish in {timeout:.0f} s: {job.state}"
+        at.run()  # the finished job's full redraw
+        at.run()
+        return job
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         job = job_registry().get(at.session_state["lat_job"])
-        if until is not None and until(at, job):
-            return job
-        if until is None and not job.active:
-            at.run()  # the finished job's full redraw
-            at.run()
+        if until(at, job):
             return job
         time.sleep(0.5)
         at.run()

@@ -1,6 +1,15 @@
-"""The cache warm-up (``ui/shell/warmup.py``): once per process, the paper's configs, within the caches' bounds."""
+"""The cache warm-up (``ui/shell/warmup.py``): once per process, the paper's configs, within the caches' bounds;
+a process exits cleanly while it runs."""
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
 
 import pytest
+from conftest import (ARTIFACTS, ROOT, RUN_TIMEOUT_S, browser_tab, free_port, start_server, stop_server, wait_healthy,
+                      wait_idle)
 from test_cache_bounds import cache_counters
 
 from explorer import PAPER_GROUPS
@@ -52,3 +61,53 @@ def test_warm_up_fills_the_caches_once(monkeypatch):
         cached_stage_mixing(config.with_(shuffle=False), warmup.WARM_STAGE)
     assert cache_counters(cached_counts)[0] == profile_misses  # no new miss: all warm
     assert cache_counters(cached_stage_mixing)[0] == mixing_misses
+
+
+# --------------------------------------------------------------------------- clean exit
+
+# A page through AppTest with the warm-up on; the process ends while the warm-up is inside torch.
+APPTEST_THEN_EXIT = textwrap.dedent("""
+    import sys
+    from streamlit.testing.v1 import AppTest
+    from ui.shell import warmup
+
+    at = AppTest.from_file(sys.argv[1], default_timeout=240)
+    at.switch_page("pages/1_Architecture.py")
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    thread = warmup.start()  # the page started it: the same thread
+    thread.join(1.0)  # let it get inside its first trace
+    print("warm-up running at exit:", thread.is_alive(), flush=True)
+""")
+
+
+def test_a_process_that_ran_a_page_with_the_warm_up_on_exits_cleanly(tmp_path):
+    """Before the stop flag the interpreter tore down under the running thread: status 134, "terminate called"."""
+    env = {**os.environ, "EXPLORER_WARMUP": "1", "EXPLORER_DATA_DIR": str(tmp_path / "data")}
+    result = subprocess.run([sys.executable, "-c", APPTEST_THEN_EXIT, str(ROOT / "streamlit_app.py")], cwd=ROOT,
+                            env=env, capture_output=True, text=True, timeout=600)  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "terminate called" not in result.stderr
+    assert "warm-up running at exit: True" in result.stdout  # the exit did happen during the warm-up
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_ctrl_c_stops_the_server_cleanly_while_the_warm_up_runs(browser):
+    """``streamlit run`` with the warm-up on (the default), one page opened, then SIGINT as Ctrl-C sends it."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    log_path = ARTIFACTS / "ctrl-c-server.log"
+    process, log = start_server(port, log_path)
+    try:
+        wait_healthy(url, process, timeout=90)
+        with browser_tab(browser, {"width": 1400, "height": 1000}) as tab:
+            tab.goto(url, timeout=RUN_TIMEOUT_S * 1000)  # the first page run starts the warm-up...
+            wait_idle(tab)  # ...which works once the page run is over (it waits for page runs)
+            os.kill(process.pid, signal.SIGINT)
+            status = process.wait(timeout=180)
+    finally:
+        stop_server(process, log)  # (already stopped unless something above failed)
+    output = log_path.read_text()
+    assert status == 0, output[-2000:]
+    assert "terminate called" not in output

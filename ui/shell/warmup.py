@@ -20,10 +20,18 @@ made heavy (confirmation needed: never, at 224x224 for these).
 ``EXPLORER_WARMUP=0`` in the server's environment turns it off (the in-process AppTest
 tests do, so that no background thread competes with them; their ``streamlit run``
 servers keep it on).
+
+Stops at interpreter exit: a daemon thread still inside torch while the interpreter tears
+down aborts the process ("terminate called without an active exception", status 134). So
+``start`` registers ``stop`` to run when the main thread has finished (``threading``'s own
+exit hook, before ``atexit`` and before any module is torn down): it sets a flag the thread
+checks between items and joins it, so at most the item in progress (about a second) is
+finished first. A server stopped with Ctrl-C exits the same way.
 """
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import threading
@@ -38,8 +46,10 @@ WARM_WIDTHS = (1.0, 0.5)
 WARM_STAGE = 2
 POLL_S = 0.05
 MAX_WAIT_S = 30.0  # per item: a server busy for longer than this gets warmed anyway, between runs
+STOP_JOIN_S = 120.0  # at exit: the item in progress finishes first (a second or so; more on a loaded machine)
 _lock = threading.Lock()
 _thread: threading.Thread | None = None
+_stop = threading.Event()
 
 
 def warm_configs() -> list[ShuffleNetConfig]:
@@ -50,8 +60,8 @@ def warm_configs() -> list[ShuffleNetConfig]:
 
 def _wait_for_quiet() -> None:
     deadline = time.monotonic() + MAX_WAIT_S
-    while foreground_state().busy and time.monotonic() < deadline:
-        time.sleep(POLL_S)
+    while foreground_state().busy and time.monotonic() < deadline and not _stop.is_set():
+        _stop.wait(POLL_S)
 
 
 def _warm() -> None:
@@ -68,6 +78,9 @@ def _warm() -> None:
         for job in (lambda: cached_counts(config), lambda: cached_stage_mixing(config, WARM_STAGE),
                     lambda: cached_stage_mixing(config.with_(shuffle=False), WARM_STAGE)):  # fmt: skip
             _wait_for_quiet()
+            if _stop.is_set():
+                log.info("cache warm-up stopped: the process is exiting")
+                return
             try:
                 job()
             except Exception:  # noqa: BLE001 - warming is best effort; the page computes it again and reports
@@ -80,6 +93,28 @@ def start() -> threading.Thread | None:
     global _thread
     with _lock:
         if _thread is None and os.environ.get("EXPLORER_WARMUP", "1") != "0":
+            _stop.clear()
             _thread = threading.Thread(target=_warm, name="explorer-cache-warmup", daemon=True)
+            _at_exit(stop)
             _thread.start()
         return _thread
+
+
+def stop(timeout: float = STOP_JOIN_S) -> None:
+    """Ask the warm-up thread to stop after the item in progress, and wait for it (at exit; safe to call twice)."""
+    _stop.set()
+    thread = _thread
+    if thread is not None and thread.is_alive() and thread is not threading.current_thread():
+        thread.join(timeout)
+
+
+def _at_exit(function) -> None:
+    """Run ``function`` when the main thread is done, before the interpreter tears anything down.
+
+    ``threading._register_atexit`` runs while non-daemon threads are joined (``threading._shutdown``),
+    earlier than ``atexit``; it is private, so ``atexit`` is the fallback.
+    """
+    try:
+        threading._register_atexit(function)  # type: ignore[attr-defined]
+    except (AttributeError, RuntimeError):  # no such hook here, or the interpreter is already shutting down
+        atexit.register(function)
