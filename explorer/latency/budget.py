@@ -55,7 +55,7 @@ from .machine import check_threads, default_threads
 from .results import Measurement
 from .runner import LatencyRunner
 
-DEFAULT_BACKEND = "ort"  # the fastest FP32 runtime here (see the README's latency figures)
+DEFAULT_BACKEND = "ort"  # the fastest FP32 runtime here (see docs/benchmarks.md, latency)
 SEARCH_MIN_TIME = 0.3  # seconds of timed runs per probe: enough for a stable median of a small model
 SEARCH_WARMUP = 0.1
 SEARCH_SECONDS = 300.0  # the whole search stops here with what it found
