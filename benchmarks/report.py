@@ -84,7 +84,9 @@ def section(name: str, title: str, started: datetime.datetime, load: tuple[float
         "",
         f"- date: {started:%Y-%m-%d %H:%M} UTC",
         f"- machine: {machine_line()}",
-        f"- load average at the start (1, 5, 15 min): {load[0]:.2f}, {load[1]:.2f}, {load[2]:.2f}",
+        f"- load average at the start (1, 5, 15 min): {load[0]:.2f}, {load[1]:.2f}, {load[2]:.2f}"
+        + (f" (**loaded**: above the {os.cpu_count()} cores; re-run on a quiet machine before quoting a figure)"
+           if load[0] > (os.cpu_count() or 1) else ""),
         f"- command: `{command_line()}`",
         f"- wall time: {wall_s:.1f} s",
         "",
