@@ -7,7 +7,7 @@ VENV ?= .venv
 PYTHON ?= python3
 BIN = $(VENV)/bin
 
-.PHONY: run test test-load bench
+.PHONY: run test test-load bench screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -45,3 +45,7 @@ bench: $(VENV)/.dev-installed
 	$(BIN)/python benchmarks/latency.py
 	$(BIN)/python benchmarks/classroom_speed.py
 	$(BIN)/python benchmarks/budget.py
+
+# Screenshots of the main pages for the README, from the running app in Debian's chromium (docs/screenshots/).
+screenshots: $(VENV)/.dev-installed
+	$(BIN)/python scripts/screenshots.py

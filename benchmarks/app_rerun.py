@@ -101,4 +101,6 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    from report import run_and_report  # benchmarks/report.py: this run's output into docs/benchmarks.md
+
+    raise SystemExit(run_and_report("app_rerun", main))

@@ -17,7 +17,7 @@
    each); target: the explorer's fastest within 10% of the direct fastest, per model.
 4. The issue's table: ONNX Runtime and OpenVINO FP32 medians of 0.5x arch2 g=3 (224x224,
    480x640), 1x g=3, AlexNet (from step 2) and MobileNet v1 1.0 at 224x224, with INT8 on
-   both runtimes for the two ShuffleNets at 224x224, as a markdown table for the README.
+   both runtimes for the two ShuffleNets at 224x224, as a markdown table (written into docs/benchmarks.md).
 5. Repeatability: ``bench --groups 3 --backends ort --repeat 2``; the two medians agree
    within 10%.
 6. Profiles (``bench --profile``) of Table 8's models.
@@ -237,4 +237,6 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    from report import run_and_report  # benchmarks/report.py: this run's output into docs/benchmarks.md
+
+    raise SystemExit(run_and_report("latency", main))

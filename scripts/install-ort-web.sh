@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# ONNX Runtime Web for the Latency page's "on this device" component (see README, "On your own device").
+# ONNX Runtime Web for the Latency page's "on this device" component (see docs/latency.md, "On your device").
 # Installs the version pinned in assets/ort-web/package-lock.json from the npm registry (`npm ci`,
 # install scripts off) and copies the two files the browser loads into the component's served folder,
 # assets/ort-web/component/ort/ (git-ignored). Without npm the app still runs: the Latency page says

@@ -1,13 +1,13 @@
 """Export a model to ONNX, check it, and run it with ONNX Runtime (FP32 or INT8).
 
 * **Exporter.** ``torch.onnx.export(..., dynamo=False)``: the TorchScript exporter. On
-  this project's machines it exports ShuffleNet 1x in about 2 s where the dynamo
-  exporter (``dynamo=True``, onnxscript) needs 6-11 s, and both graphs run equally fast
+  this project's machines it exports ShuffleNet 1x several times faster than the dynamo
+  exporter (``dynamo=True``, onnxscript), and both graphs run equally fast
   in ONNX Runtime once optimised.
 * **Static or dynamic shapes.** ShuffleNet's channel shuffle is a reshape whose target
   shape contains the feature map's height and width. Exported with dynamic axes, that
   becomes Shape/Gather/Unsqueeze/Concat arithmetic on every run and blocks ORT's
-  Add+ReLU fusion: measured 1.5x slower at 224x224. So models with such reshapes are
+  Add+ReLU fusion: measured slower at 224x224. So models with such reshapes are
   exported with static shapes, once per input size and batch; AlexNet and MobileNet have
   none, so they are exported once with dynamic batch/height/width and the one file
   serves every input (AlexNet's 244 MB export is the expensive one).

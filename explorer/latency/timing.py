@@ -18,7 +18,7 @@ much CPU *other* processes used while timing; beyond the cores the measurement l
 
 Other sessions of the same server are invisible to that check (their CPU time is this
 process's own), and they disturb most: eager PyTorch takes the GIL between operators, so
-a page run in another thread of the process slowed ShuffleNet 1x from 27 ms to 4.5 s per
+a page run in another thread of the process slowed eager ShuffleNet 1x many times over per
 run here (ONNX Runtime releases the GIL for a whole run). So the harness
 yields to them (``explorer.concurrency``: foreground work, i.e. page runs, counting and
 mixing, is recorded while in flight). Around every timed block (and before the warm-up)

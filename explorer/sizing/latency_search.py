@@ -56,7 +56,7 @@ from ..shufflenet import PAPER_GROUPS, REFERENCE_INPUT, VARIANTS, ShuffleNetConf
 from .bracket import Grid, GroupSearch, Probe, predict, record
 from .decision import Decision, Over, best_paper_models, candidate, rank
 
-DEFAULT_BACKEND = "ort"  # the fastest FP32 runtime here (see the README's latency figures)
+DEFAULT_BACKEND = "ort"  # the fastest FP32 runtime here (see docs/benchmarks.md, latency)
 SEARCH_MIN_TIME = 0.3  # seconds of timed runs per probe: enough for a stable median of a small model
 SEARCH_WARMUP = 0.1
 SEARCH_SECONDS = 300.0  # the whole search stops here with what it found

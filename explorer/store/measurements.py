@@ -17,8 +17,9 @@ another machine, or written before an upgrade, is never shown as this machine's 
 row of a key wins, so "measure again" is just another put. The file keeps the newest
 ``MEASUREMENT_ROWS`` rows. Decoded records are cached by row id (a row never changes), so a
 page reading 10 000 stored results stays within milliseconds (``benchmarks/store.py``);
-decoding them the first time takes about 80 us a row (0.8 s for 10 000), which the app's start-up warm-up
-(``ui/shell/warmup.py``) pays in the background rather than the first visitor after a restart.
+decoding them the first time costs far more (``benchmarks/store.py`` prints both, see docs/benchmarks.md),
+which the app's start-up warm-up (``ui/shell/warmup.py``) pays in the background rather than the first visitor
+after a restart.
 """
 
 from __future__ import annotations

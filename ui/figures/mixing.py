@@ -2,7 +2,7 @@
 
 Figures are functions of library results, cached with ``st.cache_resource`` as shared,
 read-only ``go.Figure`` objects (building a plotly figure costs tens of milliseconds, and a
-page shows a dozen; ``st.plotly_chart`` re-validates a dict, 30-60 ms each, but takes a
+page shows a dozen; ``st.plotly_chart`` re-validates a dict but takes a
 Figure as it is), and the measurement is cached so that a (config, stage) pair is measured
 once.
 Colours: ``ui.shell.style.group_color(i)`` is channel group ``i`` everywhere (nodes of
@@ -69,7 +69,7 @@ def _tint(color: str, amount: float = 0.35) -> str:
 
 def boundary_lines(positions, axis: str, line: dict) -> list[dict]:
     """Full-height (x) or full-width (y) lines as layout shapes: one ``update_layout`` instead of one
-    ``add_vline`` per line (each of which re-validates the layout: 20 ms apiece)."""
+    ``add_vline`` per line (each of which re-validates the layout)."""
     other = "y" if axis == "x" else "x"
     return [{"type": "line", "xref": "x" if axis == "x" else "paper", "yref": "y" if axis == "y" else "paper",
              f"{axis}0": p, f"{axis}1": p, f"{other}0": 0, f"{other}1": 1, "line": line} for p in positions]  # fmt: skip

@@ -3,8 +3,8 @@
 Cached with ``st.cache_resource`` on plain arguments (ints, floats, strings, tuples): one
 shared ``go.Figure`` per argument set, which callers must not change. A class of twenty
 stepping through the lecture together asks for the same few figures; ``st.plotly_chart``
-re-validates a dict on every call (20-60 ms each, under the GIL shared by every session),
-but sends a figure object as it is (about 2 ms). Numbers reported in the paper come from
+re-validates a dict on every call (under the GIL shared by every session),
+but sends a figure object as it is. Numbers reported in the paper come from
 ``explorer.paper`` and say so in the figure's title; computed numbers are passed in by the
 caller (``ui/lecture/steps.py``). Colours: ``groups_color(g)`` is the model's g everywhere,
 ``CURRENT`` outlines the sidebar's model, ``NEUTRAL`` is what is neither. Every function

@@ -1,7 +1,7 @@
 """Warm the caches a class will ask for, once per server process, in a background thread.
 
 A teacher clicks through the paper's models: g in {1, 2, 3, 4, 8} at widths 1x and 0.5x,
-224x224. Counting one of them (``cached_counts``) takes about 0.3 s and measuring a
+224x224. Counting one of them (``cached_counts``) takes a fraction of a second and measuring a
 stage's channel mixing with and without the shuffle (``cached_stage_mixing``) about as
 much again: enough to make a sidebar click feel slow in front of a class. The first page
 run of the process starts one daemon thread that fills those caches, paper configs first
