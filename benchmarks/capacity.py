@@ -429,4 +429,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from report import run_and_report  # benchmarks/report.py: this run's output into docs/benchmarks.md
+
+    raise SystemExit(run_and_report("capacity", main))

@@ -52,10 +52,7 @@ def machine_line() -> str:
     """CPU model, cores and library versions, as the result store keys a measurement."""
     if str(ROOT) not in sys.path:  # a benchmark that runs explorer only in child processes
         sys.path.insert(0, str(ROOT))
-    try:
-        from explorer import machine  # the layout of issue 18
-    except ImportError:
-        from explorer.latency import machine
+    from explorer import machine
     versions = ", ".join(f"{name} {version}" for name, version in sorted(machine.versions().items()))
     return f"{machine.cpu_model()}, {machine.available_cores()} cores; {versions}"
 
