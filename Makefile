@@ -1,13 +1,13 @@
 # Two commands set everything up on a fresh machine (see README):
 #   make run    - install the app's dependencies into .venv (and ONNX Runtime Web with npm) and start the app
-#   make test   - install app + test dependencies (and Debian's chromium, ONNX Runtime Web), run every test
+#   make test   - install app + test dependencies (and Debian's chromium, ONNX Runtime Web), lint, run every test
 #                 but the load tier (pytest -m "not load"), the 25 slowest shown
 #   make test-load - the same dependencies, then the load tier (pytest -m load): class of 20, five sessions, ...
 VENV ?= .venv
 PYTHON ?= python3
 BIN = $(VENV)/bin
 
-.PHONY: run test test-load bench screenshots
+.PHONY: run test test-load lint bench screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,7 +30,12 @@ $(ORT_WEB)/component/ort/VERSION: $(ORT_WEB)/package.json $(ORT_WEB)/package-loc
 run: $(VENV)/.app-installed $(ORT_WEB)/component/ort/VERSION
 	$(BIN)/streamlit run streamlit_app.py
 
-test: $(VENV)/.dev-installed $(ORT_WEB)/component/ort/VERSION
+# ruff is the one formatter and linter (configured in pyproject.toml); make test runs it first.
+lint: $(VENV)/.dev-installed
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+
+test: lint $(VENV)/.dev-installed $(ORT_WEB)/component/ort/VERSION
 	bash scripts/install-system-deps.sh
 	$(BIN)/python -m pytest -m "not load" --durations=25
 
