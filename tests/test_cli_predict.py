@@ -196,9 +196,8 @@ def test_ctrl_c_leaves_no_half_calibration(fresh_store):
     command = [sys.executable, "-m", "explorer", "calibrate", "--backend", "ort", "--threads", "1", "--force"]
     process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                env={**os.environ})  # fmt: skip
-    for line in process.stderr:
-        if "kernels timed" in line:  # timing is under way
-            break
+    while (line := process.stderr.readline()) and "kernels timed" not in line:  # until timing is under way
+        pass
     process.send_signal(signal.SIGINT)
     _, err = process.communicate(timeout=120)
     assert process.returncode == 130 and "nothing kept" in err and "Traceback" not in err

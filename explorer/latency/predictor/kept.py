@@ -23,6 +23,7 @@ from ...shufflenet import ShuffleNetConfig
 from ...store import CalibrationKey, age_text, calibration_record, calibration_rows, clear_calibrations, put_calibration
 from ..threads import default_threads
 from .calibration import BACKENDS, Calibration
+from .labels import threads_text
 from .predict import Predictor
 
 log = logging.getLogger(__name__)
@@ -151,7 +152,7 @@ def ignored_here(backend: str | None = None, threads: int | None = None) -> list
             continue
         changed = _changed(row.versions, now) or "another build of the same versions"
         age = age_text(time.time() - row.created_at)
-        reasons.append(f"the {row.backend} calibration at {row.threads} threads kept {age} was made with other "
+        reasons.append(f"the {row.backend} calibration at {threads_text(row.threads)} kept {age} was made with other "
                        f"library versions ({changed}) and is ignored: calibrate again")
     return reasons
 
@@ -161,8 +162,9 @@ def calibration_needed(backend: str, threads: int) -> str | None:
     None when the kept one is current and quiet."""
     calibration = kept_calibration(backend, threads)
     if calibration is None:
-        return f"no {backend} calibration at {threads} threads is kept for this machine and these library versions"
+        return (f"no {backend} calibration at {threads_text(threads)} is kept for this machine and these library "
+                "versions")
     if calibration.noisy:
-        return (f"the kept {backend} calibration at {threads} threads is noisy ({calibration.noisy_samples} of "
+        return (f"the kept {backend} calibration at {threads_text(threads)} is noisy ({calibration.noisy_samples} of "
                 f"{len(calibration.samples)} kernels had an IQR over 10% of their median)")
     return None
