@@ -17,7 +17,7 @@ import time
 
 import pytest
 
-from explorer.latency.predictor import Calibration, Predictor, keep, kept_rows
+from explorer.latency.predictor import Calibration, Predictor, calibration_needed, keep, kept_rows
 from explorer.latency.predictor.kept import key_here
 from explorer.machine import versions
 from explorer.shufflenet import ShuffleNetConfig
@@ -146,6 +146,22 @@ def test_calibrate_says_a_current_calibration_is_current(fresh_store, synthetic)
     assert result.returncode == 0 and "is current" in result.stdout and "--force" in result.stdout
     assert time.perf_counter() - started < 5  # nothing was timed
     assert len(kept_rows()) == 1
+
+
+def test_a_noisy_kept_calibration_is_due_again(fresh_store, synthetic):
+    keep(made_here(synthetic, "ort", 2, noisy_samples=len(synthetic.samples)))
+    reason = calibration_needed("ort", 2)
+    assert reason is not None and "noisy" in reason
+    assert calibration_needed("ort", 1) == ("no ort calibration at 1 thread is kept for this machine and these "
+                                            "library versions")  # fmt: skip
+    assert run_cli("calibrate", "--list", "--json").stdout.count('"noisy": true') == 1
+
+
+def test_a_calibration_missing_a_kernel_kind_is_exit_1_not_a_traceback(fresh_store, synthetic):
+    partial = made_here(synthetic, samples=tuple(s for s in synthetic.samples if s.kernel.kind != "shuffle"))
+    keep(partial)
+    result = run_cli("predict", "--groups", "3", "--threads", "2")
+    assert result.returncode == 1 and "cannot predict this model" in result.stderr and "--force" in result.stderr
 
 
 def test_calibrate_list_shows_every_kept_calibration(fresh_store, synthetic):

@@ -71,11 +71,16 @@ def run(args: argparse.Namespace) -> int:
     config = ShuffleNetConfig(groups=args.groups, width=args.width, variant=args.variant, shuffle=args.shuffle,
                               input_size=args.input)  # fmt: skip
     threads = default_threads() if args.threads is None else args.threads
-    predictor = kept_predictor(args.backend, threads)
-    if predictor is None:
+    try:
+        predictor = kept_predictor(args.backend, threads)
+        prediction = None if predictor is None else predictor.predict(config)
+    except ValueError as error:  # a kept calibration without some kernel kind: not a bad argument
+        print(f"python -m explorer predict: the kept calibration cannot predict this model ({error}); calibrate "
+              "again with: python -m explorer calibrate --force", file=sys.stderr)  # fmt: skip
+        return EXIT_NO_CALIBRATION
+    if predictor is None or prediction is None:
         print(f"python -m explorer predict: {no_calibration_text(args.backend, threads)}", file=sys.stderr)
         return EXIT_NO_CALIBRATION
-    prediction = predictor.predict(config)
     calibration = predictor.calibration
     if args.json:
         print_json(prediction_record(config, prediction, calibration.created_at, calibration.noisy))
