@@ -209,9 +209,13 @@ def test_a_real_small_calibration_is_kept_and_predicts(fresh_store):
 
 @pytest.mark.load
 def test_ctrl_c_leaves_no_half_calibration(fresh_store):
-    command = [sys.executable, "-m", "explorer", "calibrate", "--backend", "ort", "--threads", "1", "--force"]
-    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               env={**os.environ})  # fmt: skip
+    # A test run started in the background inherits an ignored SIGINT, and Python then never raises
+    # KeyboardInterrupt: the child restores Python's own handler first, as in a terminal.
+    main = ("import runpy, signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+            "sys.argv = ['explorer', 'calibrate', '--backend', 'ort', '--threads', '1', '--force']; "
+            "runpy.run_module('explorer', run_name='__main__')")  # fmt: skip
+    process = subprocess.Popen([sys.executable, "-c", main], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True, env={**os.environ})  # fmt: skip
     while (line := process.stderr.readline()) and "kernels timed" not in line:  # until timing is under way
         pass
     process.send_signal(signal.SIGINT)
