@@ -134,6 +134,7 @@ def test_the_entry_point_exits_1_without_a_calibration(fresh_store):
     (("calibrate", "--list", "--force"), "--force"),
     (("calibrate", "--list", "--backend", "ort"), "--backend"),
     (("calibrate", "--json"), "--json"),
+    (("calibrate", "--clear", "--json"), "--json"),
 ])  # fmt: skip
 def test_bad_arguments_are_one_line_and_exit_2(fresh_store, args, named):
     assert_one_line_usage_error(run_cli(*args), named)

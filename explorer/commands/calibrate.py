@@ -141,10 +141,10 @@ def run(args: argparse.Namespace) -> int:
         if args.backend or args.threads:
             raise ValueError("--backend and --threads are not allowed with --list: it lists every kept calibration")
         return list_kept(args.json)
+    if args.json:
+        raise ValueError("--json is allowed only with --list: calibrating and clearing print one summary line")
     if args.clear:
         return clear(args.backend, args.threads)
-    if args.json:
-        raise ValueError("--json is allowed only with --list: calibrating prints progress and a summary")
     threads = default_threads() if args.threads is None else args.threads
     status = 0
     for backend in [args.backend] if args.backend else BACKENDS:
