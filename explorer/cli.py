@@ -13,7 +13,7 @@ import re
 import sys
 from typing import NoReturn, Sequence
 
-COMMANDS = ("size", "budget", "mixing", "bench", "results")
+COMMANDS = ("size", "budget", "mixing", "bench", "results", "predict", "calibrate")
 USAGE_ERROR = 2
 
 

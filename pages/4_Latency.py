@@ -15,6 +15,7 @@ from explorer import ShuffleNetConfig, machine, paper
 from explorer import latency as lat
 from explorer.latency.roofline import GemmPeak, cached_gemm_peak
 from ui.shell.controls import shared_controls
+from ui.latency.calibrate import calibrate_section
 from ui.latency.device import device_section
 from ui.latency.jobs import (JobRegistry, ResultStore, job_registry, measure_here, profile_kernels, result_store,
                              start_measuring, table8_verdict)
@@ -31,6 +32,7 @@ from ui.latency.tables import (
     stored_frame,
     table8_frame,
 )
+from ui.latency.predicted import table8_columns, table8_predictions
 from ui.shell.page import page_setup
 from ui.shell.presentation import caption, download_button, method_note
 from ui.shell.text import input_size_text, shown_value
@@ -47,7 +49,7 @@ def machine_caption(cores: int, store: ResultStore) -> None:
     caption(
         f"Measured on this server: **{machine.cpu_model()}**, {cores} cores; torch {versions['torch']}, "
         f"onnxruntime {versions['onnxruntime']}, openvino {versions['openvino']}. Every number on this page is "
-        "measured here unless it is marked “reported in the paper”."
+        "measured here unless it is marked “reported in the paper” or “predicted here”."
     )
     for warning in store.warnings:
         st.warning(shown_value(warning, 400), icon="⚠️")
@@ -256,8 +258,8 @@ def table8_results(store: ResultStore, threads: int, batch: int) -> None:
     model_order = [row.config for row in paper.TABLE8]
     t8.sort(key=lambda m: (paper.TABLE8_INPUTS.index(m.input_size), model_order.index(lat.model_key(m.config)),
                            list(lat.BACKENDS).index(m.backend)))
-    st.dataframe(table8_frame(lat.table8_records(t8)), hide_index=True, width="stretch", key="lat_t8_table",
-                 column_config=TABLE8_COLUMNS)
+    st.dataframe(table8_predictions(table8_frame(lat.table8_records(t8)), t8), hide_index=True, width="stretch",
+                 key="lat_t8_table", column_config={**TABLE8_COLUMNS, **table8_columns(threads)})
     if any(m.timing.noisy or m.timing.contended for m in t8):
         st.warning("Some Table 8 measurements are noisy (IQR above 10% of the median) or were taken while other "
                    "processes or other sessions of this server used the CPUs: re-run at a quiet moment.", icon="⚠️")
@@ -371,6 +373,7 @@ def main() -> None:
     device_section(config)
     reference_section(config, registry, store, backends, threads, batch, min_time, busy)
     chart_section(store, threads, batch, peak, present)
+    calibrate_section(registry, threads)
     stored_section(store)
     method_section(threads, peak)
 

@@ -16,6 +16,7 @@ from ui.figures.charts import compare_figure, stage_channels_figure, tradeoff_fi
 from ui.shell.controls import shared_controls
 from ui.latency.job_view import current_job, job_view
 from ui.latency.jobs import job_registry, result_store
+from ui.latency.predicted import COMPARE_ROW, compare_predictions
 from ui.latency.tables import compare_latency_column, failures_markdown, refused, model_color
 from ui.shell.page import page_setup
 from ui.shell.presentation import caption, download_button
@@ -126,6 +127,8 @@ def comparison_row(label: str, model_config: ModelConfig) -> dict:
 def source_of(column: str) -> str:
     if column.startswith("Reported"):
         return "reported in the paper"
+    if column == COMPARE_ROW:
+        return "predicted here (not measured)"
     return "measured here" if column == "Latency" else "computed here"
 
 
@@ -231,6 +234,7 @@ def main() -> None:
     rows = [comparison_row(label, model_config) for label, model_config in models]
     frame = pd.DataFrame(rows)
     frame.insert(LATENCY_POSITION, "Latency", compare_latency_column([m for _, m in models]))
+    frame.insert(LATENCY_POSITION + 1, COMPARE_ROW, compare_predictions([m for _, m in models], result_store()))
     side_by_side_section(frame)
     latency_section(models)
     charts_section(rows, [model_color(m) for _, m in models], present)

@@ -64,7 +64,8 @@ def test_page_loads_without_measuring():
             [c.value for c in at.caption]
     headers = [h.value for h in at.header]
     assert headers == ["This model", "Table 8 on this machine", "On your device", "Reference models",
-                       "Where multiply-adds predict speed, and where not", "Stored results"]
+                       "Where multiply-adds predict speed, and where not", "Calibrate the latency predictor",
+                       "Stored results"]
     assert any("fully convolutionally" in m.value for m in at.markdown)
     assert not at.warning
     assert at.button(key="lat_t8_run").label == "Run Table 8 (18 measurements)"

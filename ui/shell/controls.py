@@ -32,6 +32,7 @@ from explorer import PAPER_GROUPS, PAPER_WIDTHS, VARIANTS, ShuffleNetConfig, par
 from explorer.shufflenet import MAX_GROUPS, MAX_INPUT_SIDE, MIN_INPUT_SIDE, WIDTH_RANGE, query_string, query_values
 from explorer.shufflenet.plan import stage2_base_channels
 
+from ui.latency.predicted import sidebar_prediction
 from ui.shell.page import navigation
 from ui.shell import presentation
 from ui.shell.text import link_warning, shown_value
@@ -311,6 +312,7 @@ def shared_controls() -> ShuffleNetConfig:
     _write_query_params(config)
     with st.sidebar:
         presentation.caption(f"Current model: **{config.label}**, input {config.input_size[0]}×{config.input_size[1]}.")
+        sidebar_prediction(config)
         note = groups_note(config.groups)
         if note:
             presentation.caption(note)

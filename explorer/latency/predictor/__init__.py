@@ -7,17 +7,29 @@ overhead (a ``Calibration``, JSON-able); ``check`` times a few whole networks ag
 (``calibrate_checked`` = both); ``fit`` fits one non-negative relative
 least-squares regressor per kernel kind; ``predict`` sums them per layer type
 (``Predictor.predict(config)`` -> ``Prediction``); ``kept`` keeps calibrations in the store
-and gives this machine's predictor (``kept_predictor``).
+and gives this machine's predictor (``kept_predictor``); ``labels`` words a prediction
+("predicted here", its error, extrapolation).
 """
 
 from .calibration import BACKENDS, Calibration, Sample, calibrate, kernel_pool, sampled_kernels
 from .check import calibrate_checked, network_check
 from .fit import KindFit, fit_calibration, fit_kind, nnls
-from .kept import keep, key_here, kept_calibration, kept_predictor, predictor_for
+from .kept import (
+    KeptRow,
+    calibration_needed,
+    clear_kept,
+    ignored_here,
+    keep,
+    kept_calibration,
+    kept_predictor,
+    kept_rows,
+    key_here,
+    predictor_for,
+)
 from .kernels import KINDS, Kernel, conv_macs, decompose, total_macs
 from .predict import LayerTime, Prediction, Predictor
 
-__all__ = ["BACKENDS", "KINDS", "Calibration", "Kernel", "KindFit", "LayerTime", "Prediction", "Predictor", "Sample",
-           "calibrate", "calibrate_checked", "conv_macs", "decompose", "fit_calibration", "fit_kind", "keep", "kept_calibration",
-           "kept_predictor", "kernel_pool", "key_here", "predictor_for",
-           "network_check", "nnls", "sampled_kernels", "total_macs"]
+__all__ = ["BACKENDS", "KINDS", "Calibration", "KeptRow", "Kernel", "KindFit", "LayerTime", "Prediction", "Predictor",
+           "Sample", "calibrate", "calibrate_checked", "calibration_needed", "clear_kept", "conv_macs", "decompose",
+           "fit_calibration", "fit_kind", "ignored_here", "keep", "kept_calibration", "kept_predictor", "kept_rows",
+           "kernel_pool", "key_here", "network_check", "nnls", "predictor_for", "sampled_kernels", "total_macs"]

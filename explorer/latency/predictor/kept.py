@@ -5,18 +5,25 @@ fingerprint, these library versions, backend, threads), so one from another mach
 other versions is never used here. ``kept_predictor`` fits the predictor once per kept
 calibration (fitting is the slow part) and picks, when no backend is named, the calibrated
 backend that predicts the paper's reference ShuffleNet (1x, g = 3, 224x224) fastest.
+``kept_rows`` lists every kept calibration (whether it is this machine's and current),
+``clear_kept`` removes them, ``ignored_here`` says why a kept one is not used here, and
+``calibration_needed`` why one should be made (none current, or the kept one is noisy).
 """
 
 from __future__ import annotations
 
 import functools
+import json
 import logging
+import time
+from dataclasses import dataclass
 
 from ...machine import fingerprint, versions
 from ...shufflenet import ShuffleNetConfig
-from ...store import CalibrationKey, calibration_record, put_calibration
+from ...store import CalibrationKey, age_text, calibration_record, calibration_rows, clear_calibrations, put_calibration
 from ..threads import default_threads
 from .calibration import BACKENDS, Calibration
+from .labels import threads_text
 from .predict import Predictor
 
 log = logging.getLogger(__name__)
@@ -75,3 +82,89 @@ def kept_predictor(backend: str | None = None, threads: int | None = None) -> Pr
         return predictor_for(backend, threads)
     found = [p for b in BACKENDS if (p := predictor_for(b, threads)) is not None]
     return min(found, key=lambda p: p.predict_ms(REFERENCE), default=None)
+
+
+# --------------------------------------------------------------------------- what is kept, and why it is (not) used
+
+
+def _hardware(machine: str) -> str:
+    """The CPU and core count of a fingerprint (``explorer.machine.fingerprint``: CPU | cores | versions...)."""
+    return " | ".join(machine.split(" | ")[:2])
+
+
+@dataclass(frozen=True)
+class KeptRow:
+    """One kept calibration, without its samples: its key, when, noisy, and whether it applies here."""
+
+    backend: str
+    threads: int
+    created_at: float
+    noisy: bool
+    machine: str
+    versions: dict[str, str]
+    this_machine: bool  # same CPU and core count
+    current: bool  # this machine with these library versions: the one the predictor uses
+
+    def key(self) -> CalibrationKey:
+        return CalibrationKey(self.machine, CalibrationKey.versions_text(self.versions), self.backend, self.threads)
+
+    def to_dict(self) -> dict:
+        return {"backend": self.backend, "threads": self.threads, "created_at": self.created_at, "noisy": self.noisy,
+                "machine": self.machine, "versions": self.versions, "this_machine": self.this_machine,
+                "current": self.current}  # fmt: skip
+
+
+def kept_rows() -> list[KeptRow]:
+    """Every kept calibration (of any machine and versions), oldest first."""
+    here, now = fingerprint(), CalibrationKey.versions_text(versions())
+    rows = []
+    for row in calibration_rows():
+        try:
+            kept_versions = json.loads(row["versions"])
+        except ValueError:
+            kept_versions = {}
+        rows.append(KeptRow(row["backend"], int(row["threads"]), float(row["created_at"]), bool(row["noisy"]),
+                            row["machine"], kept_versions, _hardware(row["machine"]) == _hardware(here),
+                            row["machine"] == here and row["versions"] == now))  # fmt: skip
+    return rows
+
+
+def clear_kept(backend: str | None = None, threads: int | None = None) -> int:
+    """Remove the kept calibrations of ``backend`` and ``threads`` (None: any), of every machine; how many."""
+    if backend is None and threads is None:
+        return clear_calibrations()
+    chosen = [r for r in kept_rows() if backend in (None, r.backend) and threads in (None, r.threads)]
+    return sum(clear_calibrations(row.key()) for row in chosen)
+
+
+def _changed(kept: dict[str, str], now: dict[str, str]) -> str:
+    names = sorted(set(kept) | set(now))
+    return ", ".join(f"{n} {kept.get(n, 'none')} -> {now.get(n, 'none')}" for n in names if kept.get(n) != now.get(n))
+
+
+def ignored_here(backend: str | None = None, threads: int | None = None) -> list[str]:
+    """Why calibrations kept on this machine (of ``backend`` / ``threads`` when given) are not used: made with
+    other library versions. One sentence each; empty when there is none."""
+    now, reasons = versions(), []
+    for row in kept_rows():
+        wanted = backend in (None, row.backend) and threads in (None, row.threads)
+        if row.current or not row.this_machine or not wanted:
+            continue
+        changed = _changed(row.versions, now) or "another build of the same versions"
+        age = age_text(time.time() - row.created_at)
+        reasons.append(f"the {row.backend} calibration at {threads_text(row.threads)} kept {age} was made with other "
+                       f"library versions ({changed}) and is ignored: calibrate again")
+    return reasons
+
+
+def calibration_needed(backend: str, threads: int) -> str | None:
+    """Why ``backend`` at ``threads`` should be calibrated now (none current here, or the kept one is noisy);
+    None when the kept one is current and quiet."""
+    calibration = kept_calibration(backend, threads)
+    if calibration is None:
+        return (f"no {backend} calibration at {threads_text(threads)} is kept for this machine and these library "
+                "versions")
+    if calibration.noisy:
+        return (f"the kept {backend} calibration at {threads_text(threads)} is noisy ({calibration.noisy_samples} of "
+                f"{len(calibration.samples)} kernels had an IQR over 10% of their median)")
+    return None

@@ -1,0 +1,83 @@
+"""How a prediction is worded, in one place: the CLI, the sidebar, Table 8 and Compare all say it this way.
+
+A predicted number never reads like a measured one: it says "predicted here", names the
+backend and thread count it was calibrated for, carries the predictor's own error (held out
+when ``benchmarks/predictor_accuracy.py`` measured it, else the calibration's check on a few
+networks) and says when it extrapolates beyond the shapes the calibration sampled.
+"""
+
+from __future__ import annotations
+
+from ..backends import BACKENDS
+from .predict import Prediction
+
+PREDICTED = "predicted here"
+NO_CALIBRATION_HINT = "python -m explorer calibrate"
+
+
+def backend_label(backend: str) -> str:
+    return BACKENDS[backend].label if backend in BACKENDS else backend
+
+
+def threads_text(threads: int) -> str:
+    return f"{threads} thread{'s' if threads != 1 else ''}"
+
+
+def error_percent(expected_error: dict | None) -> float | None:
+    """The typical |error| of the predictor (median over what it was checked on), or None when never checked."""
+    if not expected_error or expected_error.get("median_abs_error") is None:
+        return None
+    return 100 * float(expected_error["median_abs_error"])
+
+
+def error_text(expected_error: dict | None) -> str:
+    """What the expected error is and where it comes from, e.g. "±6% (median |error| on 3 networks ...)"."""
+    typical = error_percent(expected_error)
+    if typical is None:
+        return "expected error unknown (not checked yet)"
+    worst = expected_error.get("max_abs_error")
+    worst_text = f", max {100 * worst:.0f}%" if worst is not None else ""
+    if "configs" in expected_error:
+        within = expected_error.get("within_10_percent")
+        within_text = f", {100 * within:.0f}% within ±10%" if within is not None else ""
+        return (f"expected error ±{typical:.0f}% (median |error| on {expected_error['configs']} held-out configs"
+                f"{within_text}{worst_text})")  # fmt: skip
+    networks = len(expected_error.get("networks", ()))
+    return (f"expected error ±{typical:.0f}% (median |error| on the calibration's own check of {networks} "
+            f"networks{worst_text}; held-out accuracy not measured)")  # fmt: skip
+
+
+def short_error_text(expected_error: dict | None) -> str:
+    """"±6% expected error" or "" (the sidebar's short form; the long form says where it comes from)."""
+    typical = error_percent(expected_error)
+    return "" if typical is None else f"±{typical:.0f}% expected error"
+
+
+def ms_text(ms: float) -> str:
+    return f"{ms:.2f}" if ms < 10 else f"{ms:.1f}"
+
+
+def headline(prediction: Prediction) -> str:
+    """"predicted 3.14 ms here (ONNX Runtime FP32, 2 threads), expected error ±6% (...)"."""
+    return (f"predicted {ms_text(prediction.predicted_ms)} ms here ({backend_label(prediction.backend)}, "
+            f"{threads_text(prediction.threads)}), {error_text(prediction.expected_error)}")  # fmt: skip
+
+
+def sidebar_line(prediction: Prediction) -> str:
+    """One short line: "predicted 3.1 ms here, ONNX Runtime FP32, 2 threads, ±6% expected error, extrapolated"."""
+    parts = [f"predicted {ms_text(prediction.predicted_ms)} ms here", backend_label(prediction.backend),
+             threads_text(prediction.threads), short_error_text(prediction.expected_error),
+             "extrapolated" if prediction.extrapolated else ""]  # fmt: skip
+    return ", ".join(part for part in parts if part)
+
+
+def extrapolation_text(prediction: Prediction) -> str:
+    """"" inside the sampled shapes, else "extrapolation: <why>" (the reasons ``Predictor.outside`` found)."""
+    if not prediction.extrapolated:
+        return ""
+    return "extrapolation: outside the shapes the calibration sampled (" + "; ".join(prediction.extrapolation) + ")"
+
+
+def compared_text(predicted_ms: float, measured_ms: float) -> str:
+    """This config's own error: "+4% vs measured"."""
+    return f"{100 * (predicted_ms / measured_ms - 1):+.0f}% vs measured" if measured_ms > 0 else ""
