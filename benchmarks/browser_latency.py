@@ -27,9 +27,7 @@ PyTorch; under 3 s from the click to the first timed run of a cached ShuffleNet.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -37,9 +35,16 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests"))
 
-from conftest import CHROMIUM, CHROMIUM_ARGS, _free_port, _stop, _wait_healthy, wait_idle  # noqa: E402
+from tests.servers.streamlit import (  # noqa: E402
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    free_port,
+    start_server,
+    stop_server,
+    wait_healthy,
+    wait_idle,
+)
 
 from explorer import paper  # noqa: E402
 from explorer.devices.served import check_parity, device_model, seeded_input  # noqa: E402
@@ -98,15 +103,12 @@ def main() -> None:
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
-    port, data = _free_port(), tempfile.mkdtemp(prefix="explorer-bench-data-")
+    port, data = free_port(), tempfile.mkdtemp(prefix="explorer-bench-data-")
     url = f"http://127.0.0.1:{port}"
-    command = [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.headless", "true",
-               "--server.address", "127.0.0.1", "--server.port", str(port), "--server.fileWatcherType", "none"]
-    server = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                              env={**os.environ, "EXPLORER_DATA_DIR": data}, start_new_session=True)  # fmt: skip
+    server = start_server(port, Path(data) / "server.log", {"EXPLORER_DATA_DIR": data})
     native, browser, starts = [native_ms(args.native_seconds)], [], []
     try:
-        _wait_healthy(url, server, timeout=90)
+        wait_healthy(url, server, timeout=90)
         with sync_playwright() as playwright:
             chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
             tab = chromium.new_page(viewport={"width": 390, "height": 844})
@@ -124,7 +126,7 @@ def main() -> None:
                       f"ms, first timed run after {start:.2f} s; outputs {parity_text(result)}")
             chromium.close()
     finally:
-        _stop(server)
+        stop_server(server)
     ratio = statistics.median(browser) / statistics.median(native)
     print(f"\nShuffleNet 0.5x arch2 g=3, 224x224, one thread, medians over {len(browser)} presses:")
     print(f"  browser (ONNX Runtime Web, WebAssembly SIMD, headless Chromium) {statistics.median(browser):.2f} ms")

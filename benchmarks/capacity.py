@@ -43,21 +43,25 @@ import heapq
 import os
 import random
 import shutil
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--no-first-run"]  # fmt: skip
+sys.path.insert(0, str(ROOT))
+
+from tests.servers.streamlit import (  # noqa: E402
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    free_port,
+    start_server,
+    stop_server,
+    wait_healthy,
+)
+
 VIEWPORT = {"width": 1280, "height": 720}
 ACTIONS = ("open the app", "page switch", "sidebar change", "Lecture step")
 SWITCHES = ("Architecture", "Complexity", "Channel_shuffle", "Compare")  # page switch targets, in turn
@@ -110,12 +114,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 # --- the server and its CPU time ------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with contextlib.closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _stat(pid: int) -> list[str]:
     with open(f"/proc/{pid}/stat") as handle:
         return handle.read().rsplit(")", 1)[1].split()  # fields from the state on (the name may hold spaces)
@@ -142,38 +140,7 @@ def cpu_seconds(pid: int) -> float:
     return total
 
 
-def start_server(port: int, data_dir: Path, log_path: Path) -> subprocess.Popen:
-    """The tests' server command (tests/conftest.py's start_server), copied: a data dir of our own."""
-    command = [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.headless", "true",
-               "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false",
-               "--server.fileWatcherType", "none"]  # fmt: skip
-    env = {**os.environ, "EXPLORER_DATA_DIR": str(data_dir)}
-    with open(log_path, "wb") as log:
-        return subprocess.Popen(command, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=log,
-                                stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
 
-
-def wait_healthy(url: str, process: subprocess.Popen, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"streamlit exited early with status {process.returncode}")
-        with contextlib.suppress(OSError), urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-            if response.status == 200:
-                return
-        time.sleep(0.3)
-    raise TimeoutError(f"streamlit at {url} not healthy after {timeout:.0f} s")
-
-
-def stop_server(process: subprocess.Popen) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=15)
 
 
 def wait_cpu_flat(pid: int, limit_s: float, calm_s: int = 3, rate: float = 0.05) -> tuple[float, float]:
@@ -392,7 +359,7 @@ def main(argv: list[str] | None = None) -> int:
     scratch = Path(tempfile.mkdtemp(prefix="explorer-capacity-"))
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    server = start_server(port, scratch / "data", scratch / "server.log")
+    server = start_server(port, scratch / "server.log", {"EXPLORER_DATA_DIR": str(scratch / "data")})
     try:
         wait_healthy(url, server)
         with sync_playwright() as playwright:

@@ -198,7 +198,7 @@ def main() -> int:
 
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    process, log = start_server(port, ROOT / "test-artifacts" / "classroom-speed-server.log")
+    process = start_server(port, ROOT / "test-artifacts" / "classroom-speed-server.log")
     try:
         wait_healthy(url, process, timeout=90)
         with sync_playwright() as playwright:
@@ -223,7 +223,7 @@ def main() -> int:
             finally:
                 browser.close()
     finally:
-        stop_server(process, log)
+        stop_server(process)
     print(f"Chromium {VIEWPORT['width']}x{VIEWPORT['height']}, 224x224 models; sidebar: {len(WALK)} clicks per page "
           "through g in {1,2,3,4,8} x width in {0.5,1}. Shared machine: noisy.")  # fmt: skip
     return 0

@@ -284,7 +284,7 @@ def main(argv: list[str] | None = None) -> int:
 
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
-    server, log = start_server(port, ROOT / "test-artifacts" / "lecture-class-server.log")
+    server = start_server(port, ROOT / "test-artifacts" / "lecture-class-server.log")
     try:
         wait_healthy(base_url, server, timeout=90)
         with sync_playwright() as playwright:
@@ -298,7 +298,7 @@ def main(argv: list[str] | None = None) -> int:
             finally:
                 browser.close()
     finally:
-        stop_server(server, log)
+        stop_server(server)
     print_report(report, baseline)
     print("Chromium 1280x720, one server, one browser, the whole class on this machine. Shared machine: noisy.")
     if args.json:

@@ -7,7 +7,7 @@ with one real measurement, ``python -m explorer bench`` of the sidebar's default
 (ShuffleNet 1x g=3, 224x224) on this machine: every latency in that screenshot is measured
 here and labelled as the page labels it. Debian's chromium, driven by Playwright, opens
 each page at 1280x800, waits until the script run is over (no "running" status widget and
-no skeleton for 1 s, as ``tests/conftest.py: wait_idle``) and writes a PNG under
+no skeleton for 1 s, as ``tests/servers/streamlit.py: wait_idle``) and writes a PNG under
 ``docs/screenshots/`` (re-encoded as a 256-colour palette PNG to keep the repository small).
 
     .venv/bin/python scripts/screenshots.py [--out docs/screenshots] [--only lecture,architecture]
@@ -16,26 +16,29 @@ no skeleton for 1 s, as ``tests/conftest.py: wait_idle``) and writes a PNG under
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--no-first-run"]
+sys.path.insert(0, str(ROOT))
+
+from tests.servers.streamlit import (  # noqa: E402
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    free_port,
+    start_server,
+    stop_server,
+    wait_healthy,
+    wait_idle,
+)
+
 VIEWPORT = {"width": 1280, "height": 800}
 RUN_TIMEOUT_S = 300  # a cold page builds and traces a model on a busy 2-core machine
-QUIET_S = 1.0
-STATUS = '[data-testid="stStatusWidget"]'
-SKELETON = '[data-testid="stSkeleton"]'
 # The model every screenshot shows: the sidebar's default, ShuffleNet 1x g=3 at 224x224.
 SEED = ["bench", "--groups", "3", "--width", "1.0", "--backends", "torch,ort"]
 
@@ -47,43 +50,6 @@ SHOTS = {
     "channel_shuffle": ("Channel_shuffle", False),
     "latency": ("Latency", True),
 }
-
-
-def free_port() -> int:
-    with contextlib.closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_healthy(url: str, process: subprocess.Popen, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"streamlit exited early with status {process.returncode}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.3)
-    raise TimeoutError(f"streamlit at {url} not healthy after {timeout:.0f}s")
-
-
-def wait_idle(tab, timeout_s: float = RUN_TIMEOUT_S) -> None:
-    """The script run is over: a title is drawn and no 'running' status for 1 s."""
-    tab.wait_for_selector("h1", timeout=timeout_s * 1000)
-    deadline = time.monotonic() + timeout_s
-    quiet_since = None
-    while time.monotonic() < deadline:
-        if tab.locator(STATUS).count() > 0 or tab.locator(SKELETON).count() > 0:
-            quiet_since = None
-        elif quiet_since is None:
-            quiet_since = time.monotonic()
-        elif time.monotonic() - quiet_since > QUIET_S:
-            return
-        time.sleep(0.2)
-    raise TimeoutError(f"the app was still running after {timeout_s:.0f}s")
 
 
 def compress(path: Path) -> None:
@@ -122,23 +88,13 @@ def main() -> int:
             seed(data_dir)
         port = free_port()
         url = f"http://127.0.0.1:{port}"
-        command = [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.headless", "true",
-                   "--server.address", "127.0.0.1", "--server.port", str(port),
-                   "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
-        env = {**os.environ, "EXPLORER_DATA_DIR": str(data_dir), "EXPLORER_WARMUP": "0"}
-        with open(data_dir / "server.log", "wb") as log:
-            server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                      start_new_session=True)
-            try:
-                wait_healthy(url, server)
-                shoot(url, names, args.out)
-            finally:
-                server.terminate()
-                try:
-                    server.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    server.kill()
-                    server.wait(timeout=15)
+        env = {"EXPLORER_DATA_DIR": str(data_dir), "EXPLORER_WARMUP": "0"}
+        server = start_server(port, data_dir / "server.log", env)
+        try:
+            wait_healthy(url, server)
+            shoot(url, names, args.out)
+        finally:
+            stop_server(server)
     finally:
         shutil.rmtree(data_dir, ignore_errors=True)
     return 0

@@ -17,15 +17,25 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
+
+from tests.servers import streamlit as servers
+from tests.servers.streamlit import (  # noqa: F401 - the browser tests and benchmarks import them from here
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    RUN_TIMEOUT_S,
+    free_port,
+    script_running,
+    stop_server,
+    wait_healthy,
+    wait_idle,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 ENTRY = "streamlit_app.py"
@@ -33,14 +43,6 @@ PAGE_FILES = sorted(f"pages/{p.name}" for p in (ROOT / "pages").glob("*.py"))
 ALL_PAGES = [ENTRY, *PAGE_FILES]
 # Cold runs build and trace a model (several seconds on a busy 2-core machine).
 APP_TIMEOUT = float(os.environ.get("APP_TEST_TIMEOUT", "240"))
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-background-networking",
-    "--disable-gpu",
-    "--disable-component-update",
-    "--no-first-run",
-]
 ARTIFACTS = ROOT / "test-artifacts"
 # No cache warm-up thread (ui/shell/warmup.py) in this process: it would compete with the tests and
 # add misses to the cache counters of tests/test_cache_bounds.py. Servers started here keep it.
@@ -161,12 +163,8 @@ def app():
 
 # --------------------------------------------------------------------------- browser
 
-RUN_TIMEOUT_S = 180  # a cold page builds and traces a model on a busy 2-core machine
-QUIET_S = 1.0  # no "running" status for this long: the script run is over
 DATAFRAME = '[data-testid="stDataFrame"]'
 EXCEPTION = '[data-testid="stException"]'
-STATUS = '[data-testid="stStatusWidget"]'
-SKELETON = '[data-testid="stSkeleton"]'
 
 
 def url_path(page: str) -> str:
@@ -176,28 +174,6 @@ def url_path(page: str) -> str:
     return re.sub(r"^\d+_", "", page.removeprefix("pages/").removesuffix(".py"))
 
 
-def script_running(tab) -> bool:
-    """Streamlit shows its 'running' status widget (or skeletons) while a script run is in progress."""
-    return tab.locator(STATUS).count() > 0 or tab.locator(SKELETON).count() > 0
-
-
-def wait_idle(tab, timeout_s: float = RUN_TIMEOUT_S) -> float:
-    """Wait until the script run is over: a title is drawn and no 'running' status for 1 s.
-
-    Returns the moment (``time.monotonic()``) the page went quiet: the end of the run.
-    """
-    tab.wait_for_selector("h1", timeout=timeout_s * 1000)
-    deadline = time.monotonic() + timeout_s
-    quiet_since = None
-    while time.monotonic() < deadline:
-        if script_running(tab):
-            quiet_since = None
-        elif quiet_since is None:
-            quiet_since = time.monotonic()
-        elif time.monotonic() - quiet_since > QUIET_S:
-            return quiet_since
-        time.sleep(0.2)
-    raise TimeoutError(f"the app was still running after {timeout_s:.0f}s")
 
 
 def table_rows(tab, index: int = 0) -> list[list[str]]:
@@ -226,76 +202,36 @@ def dataframe_rows(tab, index: int = 0) -> list[list[str]]:
     return [rows[position] for position in sorted(rows)]
 
 
+def start_server(port: int, log_path: Path, *extra: str, env: dict[str, str] | None = None) -> subprocess.Popen:
+    """A server with the warm-up on, a data directory of its own (``TEST_DATA_DIR/server-PORT``) holding the
+    tests' steady GEMM peak, and ``env`` laid over that."""
+    data_dir = TEST_DATA_DIR / f"server-{port}"
+    seed_gemm_peaks(data_dir)
+    defaults = {"EXPLORER_WARMUP": "1", "EXPLORER_DATA_DIR": str(data_dir)}
+    return servers.start_server(port, log_path, {**defaults, **(env or {})}, extra)
+
+
 def assert_no_exception(tab) -> None:
     assert tab.locator(EXCEPTION).count() == 0, tab.locator(EXCEPTION).first.inner_text()
 
 
-def _free_port() -> int:
-    with contextlib.closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
-def _wait_healthy(url: str, process: subprocess.Popen, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"streamlit exited early with status {process.returncode}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.3)
-    raise TimeoutError(f"streamlit at {url} not healthy after {timeout:.0f}s")
 
 
-def _stop(process: subprocess.Popen) -> None:
-    """Terminate a server we started; kill it if it does not stop within 15 s."""
-    process.terminate()
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=15)
-
-
-def start_server(port: int, log_path: Path, *extra: str) -> tuple[subprocess.Popen, object]:
-    """``streamlit run streamlit_app.py`` on 127.0.0.1:``port`` (its own process group), output to ``log_path``."""
-    log_path.parent.mkdir(exist_ok=True)
-    log = open(log_path, "wb")
-    command = [
-        sys.executable, "-m", "streamlit", "run", ENTRY,
-        "--server.headless", "true", "--server.address", "127.0.0.1", "--server.port", str(port),
-        "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none", *extra,
-    ]  # fmt: skip
-    data_dir = TEST_DATA_DIR / f"server-{port}"
-    seed_gemm_peaks(data_dir)  # the server's own results, but the tests' steady GEMM peak
-    env = {**os.environ, "EXPLORER_WARMUP": "1", "EXPLORER_DATA_DIR": str(data_dir)}
-    return subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-                            env=env), log  # fmt: skip
-
-
-def stop_server(process: subprocess.Popen, log) -> None:
-    _stop(process)
-    log.close()
-
-
-free_port, wait_healthy = _free_port, _wait_healthy  # for the benchmarks, which reuse them
 
 
 @pytest.fixture(scope="session")
 def streamlit_server():
     """Start ``streamlit run streamlit_app.py`` on a free loopback port; yield its base URL."""
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
-    process, log = start_server(port, ARTIFACTS / "streamlit-server.log")
+    process = start_server(port, ARTIFACTS / "streamlit-server.log")
     try:
-        _wait_healthy(url, process, timeout=90)
+        wait_healthy(url, process, timeout=90)
         yield url
     finally:
-        stop_server(process, log)
+        stop_server(process)
 
 
 @pytest.fixture(scope="session")

@@ -7,23 +7,18 @@ PyTorch: the rows read here are the server's verdicts, drawn in its results tabl
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
 
 import pytest
 from conftest import (
     ARTIFACTS,
     DATAFRAME,
-    ENTRY,
-    ROOT,
-    TEST_DATA_DIR,
-    _free_port,
-    _stop,
-    _wait_healthy,
     assert_no_exception,
+    free_port,
+    start_server,
+    stop_server,
     table_rows,
+    wait_healthy,
     wait_idle,
 )
 
@@ -104,19 +99,13 @@ def test_table8_on_this_device_two_shufflenets_at_224(streamlit_server, tab):
 @pytest.fixture(scope="module")
 def one_megabyte_pieces_server():
     """A second server that sends ONNX files in 1 MB pieces (EXPLORER_DEVICE_CHUNK_MB=1), as it sends AlexNet's."""
-    port = _free_port()
-    environment = {**os.environ, "EXPLORER_DEVICE_CHUNK_MB": "1", "EXPLORER_DATA_DIR": str(TEST_DATA_DIR / f"pieces-{port}")}
-    ARTIFACTS.mkdir(exist_ok=True)
-    with open(ARTIFACTS / "streamlit-server-pieces.log", "wb") as log:
-        process = subprocess.Popen([sys.executable, "-m", "streamlit", "run", ENTRY, "--server.headless", "true",
-                                    "--server.address", "127.0.0.1", "--server.port", str(port),
-                                    "--server.fileWatcherType", "none"], cwd=ROOT, stdout=log,
-                                   stderr=subprocess.STDOUT, start_new_session=True, env=environment)  # fmt: skip
-        try:
-            _wait_healthy(f"http://127.0.0.1:{port}", process, timeout=90)
-            yield f"http://127.0.0.1:{port}"
-        finally:
-            _stop(process)
+    port = free_port()
+    process = start_server(port, ARTIFACTS / "streamlit-server-pieces.log", env={"EXPLORER_DEVICE_CHUNK_MB": "1"})
+    try:
+        wait_healthy(f"http://127.0.0.1:{port}", process, timeout=90)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        stop_server(process)
 
 
 def test_a_model_in_pieces_is_asked_for_piece_by_piece_and_reassembled(one_megabyte_pieces_server, tab):

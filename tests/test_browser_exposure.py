@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
-from conftest import ENTRY, ROOT, _free_port, _stop, _wait_healthy
+from conftest import ENTRY, ROOT, free_port, stop_server, wait_healthy
 
 pytestmark = pytest.mark.browser
 
@@ -52,7 +52,7 @@ leak_something()
 def streamlit_run(script: str, cwd: Path, logs: Path) -> Iterator[tuple[str, subprocess.Popen, Path]]:
     """``streamlit run script`` in ``cwd`` with only a port and headless mode given: everything else comes
     from ``cwd/.streamlit/config.toml``. Yields (url, process, stderr file)."""
-    port = _free_port()
+    port = free_port()
     stdout, stderr = logs / f"{port}.out", logs / f"{port}.err"
     command = [sys.executable, "-m", "streamlit", "run", script, "--server.port", str(port),
                "--server.headless", "true"]
@@ -60,10 +60,10 @@ def streamlit_run(script: str, cwd: Path, logs: Path) -> Iterator[tuple[str, sub
         process = subprocess.Popen(command, cwd=cwd, stdout=out, stderr=err, start_new_session=True)
         try:
             url = f"http://127.0.0.1:{port}"
-            _wait_healthy(url, process, timeout=90)
+            wait_healthy(url, process, timeout=90)
             yield url, process, stderr
         finally:
-            _stop(process)
+            stop_server(process)
 
 
 def wait_for_text(path: Path, text: str, timeout: float = 30.0) -> str:

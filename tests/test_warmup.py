@@ -98,7 +98,7 @@ def test_ctrl_c_stops_the_server_cleanly_while_the_warm_up_runs(browser):
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     log_path = ARTIFACTS / "ctrl-c-server.log"
-    process, log = start_server(port, log_path)
+    process = start_server(port, log_path)
     try:
         wait_healthy(url, process, timeout=90)
         with browser_tab(browser, {"width": 1400, "height": 1000}) as tab:
@@ -107,7 +107,7 @@ def test_ctrl_c_stops_the_server_cleanly_while_the_warm_up_runs(browser):
             os.kill(process.pid, signal.SIGINT)
             status = process.wait(timeout=180)
     finally:
-        stop_server(process, log)  # (already stopped unless something above failed)
+        stop_server(process)  # (already stopped unless something above failed)
     output = log_path.read_text()
     assert status == 0, output[-2000:]
     assert "terminate called" not in output

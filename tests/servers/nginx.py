@@ -18,16 +18,15 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import signal
 import socket
 import subprocess
-import sys
 import tempfile
 import time
-import urllib.request
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+
+from .streamlit import free_port, start_server, stop_server, wait_healthy
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "deploy" / "nginx.conf.template"
@@ -45,12 +44,6 @@ def nginx_binary() -> str:
     if found is None:
         raise NginxUnavailable("no nginx (install Debian's nginx: scripts/install-system-deps.sh)")
     return found
-
-
-def free_port() -> int:
-    with contextlib.closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def render_site(upstreams: list[str], listen: str, template: Path = TEMPLATE) -> str:
@@ -115,21 +108,6 @@ def _listening(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
-def _stop_group(process: subprocess.Popen, timeout: float = 10) -> None:
-    """SIGTERM to the process group (fast shutdown: open websockets don't hold it), SIGKILL after ``timeout``."""
-    if process.poll() is None:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            pass
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGKILL)  # any worker left behind
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        process.wait(timeout=timeout)
-
-
 @contextlib.contextmanager
 def nginx_proxy(upstreams: list[str], *, start_timeout: float = 15) -> Iterator[NginxProxy]:
     """nginx on 127.0.0.1:<free port> in front of ``upstreams``; stopped and removed on exit."""
@@ -154,40 +132,18 @@ def nginx_proxy(upstreams: list[str], *, start_timeout: float = 15) -> Iterator[
             if process.poll() is None and _listening(port):
                 break
             log = (root / "stderr.log").read_text(errors="replace") + (root / "error.log").read_text(errors="replace")
-            _stop_group(process)
+            stop_server(process)
             process = None
             if attempt == START_ATTEMPTS - 1 or "in use" not in log:
                 raise RuntimeError(f"nginx did not start on 127.0.0.1:{port}:\n{log[-2000:]}")
         yield NginxProxy(f"http://127.0.0.1:{port}", port, tuple(upstreams), root)
     finally:
         if process is not None:
-            _stop_group(process)
+            stop_server(process)
         shutil.rmtree(root, ignore_errors=True)
 
 
-# --- `streamlit run` replicas behind nginx ------------------------------------------------------------
-# The server command is tests/conftest.py's start_server's (copied, not imported: that one takes no
-# environment of its own, and a replica needs one, e.g. EXPLORER_DATABASE_URL, EXPLORER_DATA_DIR).
-
-
-def streamlit_command(port: int) -> list[str]:
-    return [
-        sys.executable, "-m", "streamlit", "run", "streamlit_app.py",
-        "--server.headless", "true", "--server.address", "127.0.0.1", "--server.port", str(port),
-        "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
-    ]  # fmt: skip
-
-
-def wait_healthy(url: str, process: subprocess.Popen, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"streamlit at {url} exited early with status {process.returncode}")
-        with contextlib.suppress(OSError), urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-            if response.status == 200:
-                return
-        time.sleep(0.3)
-    raise TimeoutError(f"streamlit at {url} not healthy after {timeout:.0f}s")
+# --- `streamlit run` replicas behind nginx --------------------------------------------------------
 
 
 @contextlib.contextmanager
@@ -210,12 +166,9 @@ def start_replicas(
         addresses = []
         for index in range(n):
             port = free_port()
-            replica_env = {**os.environ, "EXPLORER_WARMUP": "1", **(env or {})}
+            replica_env = {"EXPLORER_WARMUP": "1", **(env or {})}
             replica_env.setdefault("EXPLORER_DATA_DIR", str(scratch / f"data-{index}"))
-            with open(log_dir / f"replica-{index}-{port}.log", "wb") as log:  # the child keeps its own copy
-                started.append(subprocess.Popen(streamlit_command(port), cwd=ROOT, env=replica_env, stdout=log,
-                                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                                start_new_session=True))  # fmt: skip
+            started.append(start_server(port, log_dir / f"replica-{index}-{port}.log", replica_env))
             addresses.append(f"127.0.0.1:{port}")
         for process, address in zip(started, addresses, strict=True):
             wait_healthy(f"http://{address}", process, timeout)
@@ -223,5 +176,5 @@ def start_replicas(
             yield proxy, [f"http://{a}" for a in addresses]
     finally:
         for process in started:
-            _stop_group(process, timeout=15)
+            stop_server(process, timeout=15)
         shutil.rmtree(scratch, ignore_errors=True)
