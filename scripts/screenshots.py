@@ -119,7 +119,7 @@ def shoot(url: str, names: list[str], out: Path) -> None:
                     target = out / f"{name}.png"
                     tab.screenshot(path=str(target))
                     compress(target)
-                    print(f"{target.relative_to(ROOT)}: {target.stat().st_size // 1024} KB "
+                    print(f"{target}: {target.stat().st_size // 1024} KB "
                           f"({time.monotonic() - start:.1f} s)", flush=True)
                 finally:
                     context.close()
