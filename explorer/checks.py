@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from typing import Iterable
+from collections.abc import Iterable, Mapping
 
 
 def refusal(name: str, value: object, allowed: str) -> ValueError:
@@ -60,3 +60,17 @@ def _integer_range(low: int | None, high: int | None) -> str:
     if low is not None:
         return f"an integer of at least {low}"
     return "an integer" if high is None else f"an integer up to {high}"
+
+
+ON_WORDS, OFF_WORDS = ("on", "1", "true", "yes"), ("off", "0", "false", "no")
+
+
+def on_off_setting(name: str, environ: Mapping[str, str]) -> bool:
+    """An operator's on/off switch ``name`` in ``environ``: on when unset, one wording for every refusal."""
+    text = environ.get(name, "").strip().lower()
+    if not text or text in ON_WORDS:
+        return True
+    if text in OFF_WORDS:
+        return False
+    shown = text if len(text) <= 20 else text[:19] + "…"
+    raise ValueError(f"{name}={shown!r} is not allowed: {name} must be on or off (default on)")

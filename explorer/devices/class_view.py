@@ -15,22 +15,16 @@ import statistics
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from ..checks import on_off_setting
 from ..store.device_results import ClassRow
 
 CLASS_VIEW_ENV = "EXPLORER_CLASS_VIEW"
-ON, OFF = ("on", "1", "true", "yes"), ("off", "0", "false", "no")
 SUMMARY_ROWS = 200  # groups shown
 
 
 def class_view_enabled(environ: Mapping[str, str] = os.environ) -> bool:
     """``EXPLORER_CLASS_VIEW``: on (default) or off; anything else is refused with ``ValueError``."""
-    text = environ.get(CLASS_VIEW_ENV, "").strip().lower()
-    if not text or text in ON:
-        return True
-    if text in OFF:
-        return False
-    shown = text if len(text) <= 20 else text[:19] + "…"
-    raise ValueError(f"{CLASS_VIEW_ENV}={shown!r} is not allowed: {CLASS_VIEW_ENV} must be on or off (default on)")
+    return on_off_setting(CLASS_VIEW_ENV, environ)
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from collections.abc import Mapping
 
 import streamlit as st
 
+from explorer.checks import on_off_setting
 from explorer.latency import Cancelled, measurement_lock
 from explorer.latency.predictor import (
     BACKENDS,
@@ -35,7 +36,6 @@ from ui.shell.presentation import caption
 from ui.shell.text import shown_value
 
 CALIBRATE_ENV = "EXPLORER_CALIBRATE"
-ON, OFF = ("on", "1", "true", "yes"), ("off", "0", "false", "no")
 JOB_KEY = "lat_calibrate_job"
 CONFIRM_KEY = "lat_calibrate_confirm"
 JOB_NAME = "Calibration"
@@ -43,14 +43,10 @@ JOB_NAME = "Calibration"
 
 def calibrate_enabled(environ: Mapping[str, str] = os.environ) -> bool:
     """``EXPLORER_CALIBRATE``: on (default) or off; anything else is refused with ``ValueError``."""
-    text = environ.get(CALIBRATE_ENV, "").strip().lower()
-    if not text or text in ON:
-        return True
-    if text in OFF:
-        return False
-    shown = text if len(text) <= 20 else text[:19] + "…"
-    raise ValueError(f"{CALIBRATE_ENV}={shown!r} is not allowed: {CALIBRATE_ENV} must be on or off (default on); "
-                     "calibrating from the page is off until it is fixed")  # fmt: skip
+    try:
+        return on_off_setting(CALIBRATE_ENV, environ)
+    except ValueError as error:
+        raise ValueError(f"{error}; calibrating from the page is off until it is fixed") from None
 
 
 def calibration_task(backend: str, threads: int):
