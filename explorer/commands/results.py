@@ -33,7 +33,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def where(store: ResultStore) -> str:
-    return str(store.path) if store.path is not None else "in memory only (see the warning above)"
+    """The file, the PostgreSQL URL without its password, or memory."""
+    return "in memory only (see the warning above)" if store.database.in_memory else store.database.location
 
 
 def run(args: argparse.Namespace) -> int:
@@ -48,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     rows = store.rows()
     if args.json:
-        print_json({"path": None if store.path is None else str(store.path), "warnings": store.warnings,
+        print_json({"path": None if store.database.in_memory else store.database.location, "warnings": store.warnings,
                     "machine": store.place.machine, "versions": store.place.versions, "results": rows})  # fmt: skip
         return 0
     print(f"{len(rows)} stored results in {where(store)}")
