@@ -91,12 +91,13 @@ def shared_database() -> "Database":
 
 
 _ENGINES: dict[str, Engine] = {}  # one PostgreSQL pool per URL and process
+_ENGINES_LOCK = threading.Lock()
 
 
 def _postgres_engine(location: str) -> Engine:
     url = parse_url(location)
     key = url.render_as_string(hide_password=False)
-    with _SHARED_LOCK:
+    with _ENGINES_LOCK:
         if key not in _ENGINES:
             _ENGINES[key] = create_engine(url, pool_pre_ping=True, pool_size=4, max_overflow=4, pool_timeout=10,
                                           connect_args={"connect_timeout": CONNECT_TIMEOUT_S})  # fmt: skip

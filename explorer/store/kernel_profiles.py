@@ -30,8 +30,12 @@ class KernelProfileTable:
     """Kernel profile records of this place, newest per (config incl. input, threads, batch)."""
 
     def __init__(self, database: Database | None = None, place: Place | None = None) -> None:
-        self.database = database or shared_database()
+        self._database = database  # None: this process's database, looked up at each use (tests change it)
         self.place = place or Place.here()
+
+    @property
+    def database(self) -> Database:
+        return self._database or shared_database()
 
     def _key(self, config: ModelConfig, threads: int, batch: int) -> tuple:
         c = KERNEL_PROFILES.c
