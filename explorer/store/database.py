@@ -70,11 +70,14 @@ def default_location() -> str:
 
 
 def open_database(directory: Path | str | None, schema: Sequence = ()) -> "Database":
-    """The database in ``directory`` (None: ``EXPLORER_DATABASE_URL`` or the data directory; ``":memory:"``:
-    no file; a ``postgresql://`` URL: that database). Every table is created; ``schema`` is kept for callers."""
+    """The database in ``directory`` (None: this process's shared one at ``EXPLORER_DATABASE_URL`` or the data
+    directory; ``":memory:"``: no file; a ``postgresql://`` URL: that database). Every table is created;
+    ``schema`` is kept for callers."""
+    if directory is None:
+        return shared_database()
     if directory == MEMORY or is_database_url(directory):
         return Database(str(directory))
-    return Database(default_location() if directory is None else database_path(Path(directory)))
+    return Database(database_path(Path(directory)))
 
 
 _SHARED: dict[str, "Database"] = {}
@@ -252,8 +255,7 @@ class Database:
         return engine
 
     def _fall_back_from_setting(self, problem: str) -> Engine:
-        self._warnings.append(f"Results are kept in memory only, until the server restarts: the database is not "
-                              f"usable. {problem}.")  # fmt: skip
+        self._warnings.append(f"{problem}; results are kept in memory only, until the server restarts.")
         log.warning("%s", self._warnings[-1])
         return self._open_memory()
 
