@@ -337,8 +337,15 @@ class Database:
         """Write what an outage kept in memory, in one transaction (raises while the server is still away)."""
         if not self._pending:
             return
-        self._run(self._engine, *self._pending)
-        log.warning("%d writes kept in memory during a database outage are now stored", len(self._pending))
+        try:
+            self._run(self._engine, *self._pending)
+            log.warning("%d writes kept in memory during a database outage are now stored", len(self._pending))
+        except DBAPIError as error:
+            if unreachable(error):
+                raise
+            # the server refuses them for good (not an outage): they would block every later write
+            log.exception("%d writes kept during an outage were refused by the database and dropped",
+                          len(self._pending))  # fmt: skip
         self._pending.clear()
         if self._mirror is not None:
             self._run(self._mirror, *(lambda c, t=t: c.execute(delete(t)) for t in tables.ALL_TABLES))
