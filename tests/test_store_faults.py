@@ -89,3 +89,27 @@ def test_a_stopped_server_keeps_writes_in_memory_and_writes_them_when_it_is_back
     again = open_store(url)  # another process
     assert {m.config for m in again.all()} == set(CONFIGS)  # nothing stored before is lost
     assert view.database.retry() and [r.device for r in open_class_view(url, "course-1").rows()] == ["phone", "laptop"]
+
+
+def test_the_latency_page_says_results_are_not_stored_yet_while_the_server_is_stopped(pg_cluster, monkeypatch,
+                                                                                       tmp_path):  # fmt: skip
+    url = fresh_database(pg_cluster)
+    monkeypatch.setenv("EXPLORER_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("EXPLORER_DATABASE_URL", url)
+    monkeypatch.setattr("explorer.store.database.RETRY_S", 0.0)  # retry at every showing, not every 2 s
+    st.cache_resource.clear()
+    store = open_store()  # this process's store: the one the page reads
+    store.put(measurement(CONFIGS[0]))
+    pg_ctl(pg_cluster, "stop", "-m", "fast")
+    try:
+        store.put(measurement(CONFIGS[1]))  # e.g. a Table 8 job's result
+        at = open_app("pages/4_Latency.py")
+        assert_clean(at)
+        shown = [w.value.replace("\\", "") for w in at.warning]
+        assert any("1 result(s) are not stored yet" in w and "written when it is back" in w for w in shown), shown
+    finally:
+        pg_ctl(pg_cluster, "start")
+        st.cache_resource.clear()
+    at = open_app("pages/4_Latency.py")  # back: the page's read stores what waited
+    assert not [w.value for w in at.warning if "not stored yet" in w.value]
+    assert {m.config for m in open_store(url).all()} == {CONFIGS[0], CONFIGS[1]}

@@ -47,6 +47,7 @@ FILE_NAME = "explorer.sqlite3"
 BUSY_TIMEOUT_S = 30.0
 CONNECT_TIMEOUT_S = 5
 MEMORY = ":memory:"
+RETRY_S = 2.0  # showing the warnings retries the waiting writes at most this often
 PENDING_WRITES = 10_000  # writes kept in memory during an outage (the oldest dropped past it)
 Write = Callable[[Connection], object]
 
@@ -140,6 +141,7 @@ class Database:
         self._lock = threading.RLock()
         self._pending: list[Write] = []
         self._outage = ""
+        self._tried = 0.0  # time.monotonic() of the last retry
         self._mirror: Engine | None = None  # memory copy of the writes PostgreSQL has not taken yet
         self.url = None
         self.path: Path | None = None
@@ -169,6 +171,8 @@ class Database:
     @property
     def warnings(self) -> list[str]:
         notes = list(self._warnings)
+        if self._pending and time.monotonic() - self._tried > RETRY_S:
+            self.retry()  # about to be shown: say only what is still waiting
         if self._pending:
             notes.append(f"{len(self._pending)} result(s) are not stored yet: the database ({setting_text(self.url)}) "
                          f"did not answer ({self._outage}); they are kept in memory and written when it is back.")  # fmt: skip
@@ -361,6 +365,7 @@ class Database:
     def retry(self) -> bool:
         """Write what an outage kept in memory now; True when nothing is left waiting."""
         with self._lock:
+            self._tried = time.monotonic()
             with contextlib.suppress(DBAPIError):
                 self._flush()
             return not self._pending
