@@ -21,6 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from conftest import CHROMIUM, CHROMIUM_ARGS, wait_idle  # noqa: E402
+
 from tests.servers.nginx import COOKIE, start_replicas  # noqa: E402
 from tests.servers.postgres import postgres_cluster  # noqa: E402
 

@@ -15,9 +15,9 @@ import time
 
 import pytest
 from conftest import DATAFRAME, ROOT, RUN_TIMEOUT_S, assert_no_exception, browser, table_rows, wait_idle  # noqa: F401
+from store_backends import fresh_database, pg_cluster  # noqa: F401 - fixtures
 
 from explorer.store import ClassRow, open_class_view
-from store_backends import fresh_database, pg_cluster  # noqa: F401 - fixtures
 from tests.servers.nginx import COOKIE, REPLICA_HEADER, start_replicas
 
 pytestmark = [pytest.mark.load, pytest.mark.browser, pytest.mark.slow]

@@ -5,13 +5,21 @@ from __future__ import annotations
 
 import pytest
 from conftest import run_cli
-
-from explorer.latency.stored import ResultStore, open_store
-from explorer.store import (CalibrationKey, ClassRow, KernelProfileTable, Place, open_class_view, open_database,
-                            put_calibration, put_peak_record)
 from store_backends import fresh_database, pg_cluster  # noqa: F401 - fixtures
 from test_store import CONFIGS, measurement
 from test_store_shared import CONFIG, profile
+
+from explorer.latency.stored import ResultStore, open_store
+from explorer.store import (
+    CalibrationKey,
+    ClassRow,
+    KernelProfileTable,
+    Place,
+    open_class_view,
+    open_database,
+    put_calibration,
+    put_peak_record,
+)
 from tests.servers.postgres import free_port
 from ui.latency.jobs import KernelProfileStore
 

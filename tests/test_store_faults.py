@@ -11,11 +11,11 @@ from __future__ import annotations
 import pytest
 import streamlit as st
 from conftest import assert_clean, open_app, run_cli
+from store_backends import fresh_database, pg_cluster  # noqa: F401 - fixtures
+from test_store import CONFIGS, measurement
 
 from explorer.latency.stored import open_store
 from explorer.store import ClassRow, open_class_view
-from store_backends import fresh_database, pg_cluster  # noqa: F401 - fixtures
-from test_store import CONFIGS, measurement
 from tests.servers.postgres import _as_postgres, _run, free_port, pg_bin_dir
 
 SECRET = "s3cret-Pa55word"

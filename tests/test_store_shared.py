@@ -10,13 +10,12 @@ from __future__ import annotations
 import threading
 
 import pytest
+from store_backends import location, pg_cluster  # noqa: F401 - fixtures
 
 from explorer import ShuffleNetConfig
 from explorer.latency import KernelProfile
 from explorer.latency.kernel_profile import ProfileRow
-from explorer.store import (ClassRow, KernelProfileTable, Place, check_class_key, open_class_view, open_database,
-                            tables)
-from store_backends import location, pg_cluster  # noqa: F401 - fixtures
+from explorer.store import ClassRow, KernelProfileTable, Place, check_class_key, open_class_view, open_database, tables
 from ui.latency.jobs import KernelProfileStore
 
 CONFIG = ShuffleNetConfig(groups=3, width=0.5, input_size=(480, 640))

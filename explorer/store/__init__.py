@@ -18,10 +18,17 @@ from .calibrations import (
     clear_calibrations,
     put_calibration,
 )
-from .database import (DATA_DIR_ENV, FILE_NAME, MEMORY, Database, data_dir, database_path, open_database,
-                       shared_database)
-from .device_results import (CLASS_KEY_ALLOWED, DEFAULT_CLASS, ClassRow, ClassView, ClassViewStore, SqliteClassView,
-                             check_class_key, open_class_view)
+from .database import DATA_DIR_ENV, FILE_NAME, MEMORY, Database, data_dir, database_path, open_database, shared_database
+from .device_results import (
+    CLASS_KEY_ALLOWED,
+    DEFAULT_CLASS,
+    ClassRow,
+    ClassView,
+    ClassViewStore,
+    SqliteClassView,
+    check_class_key,
+    open_class_view,
+)
 from .kernel_profiles import KernelProfileTable
 from .measurements import MeasurementRow, MeasurementTable, Place, age_text, input_text, model_text
 from .peaks import peak_record, put_peak_record

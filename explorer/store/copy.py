@@ -32,11 +32,11 @@ def copy_rows(source: Database, target: Database) -> dict[str, tuple[int, int]]:
     for table in tables.ALL_TABLES:
         columns = [column for column in table.c if column.name != "id"]
         order = table.c.id if "id" in table.c else list(table.primary_key)
-        rows = source.read(lambda connection: [dict(row._mapping) for row in connection.execute(
-            select(*columns).order_by(*(order if isinstance(order, list) else [order])))])  # fmt: skip
+        listing = select(*columns).order_by(*(order if isinstance(order, list) else [order]))
+        rows = source.read(lambda connection, q=listing: [dict(row._mapping) for row in connection.execute(q)])
         key = identity(table)
-        have = target.read(lambda connection: {tuple(row) for row in connection.execute(
-            select(*(table.c[name] for name in key)))})  # fmt: skip
+        present = select(*(table.c[name] for name in key))
+        have = target.read(lambda connection, q=present: {tuple(row) for row in connection.execute(q)})
         missing = [row for row in rows if tuple(row[name] for name in key) not in have]
         if missing:
             target.write(lambda connection, t=table, m=missing: _insert(connection, t, m))

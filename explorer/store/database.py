@@ -28,8 +28,8 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Callable, Iterator, Sequence
 
 from sqlalchemy import create_engine, delete, event, inspect, text
 from sqlalchemy.engine import Connection, Engine
@@ -70,7 +70,7 @@ def default_location() -> str:
     return configured_url() or str(database_path())
 
 
-def open_database(directory: Path | str | None, schema: Sequence = ()) -> "Database":
+def open_database(directory: Path | str | None, schema: Sequence = ()) -> Database:
     """The database in ``directory`` (None: this process's shared one at ``EXPLORER_DATABASE_URL`` or the data
     directory; ``":memory:"``: no file; a ``postgresql://`` URL: that database). Every table is created;
     ``schema`` is kept for callers."""
@@ -81,11 +81,11 @@ def open_database(directory: Path | str | None, schema: Sequence = ()) -> "Datab
     return Database(database_path(Path(directory)))
 
 
-_SHARED: dict[str, "Database"] = {}
+_SHARED: dict[str, Database] = {}
 _SHARED_LOCK = threading.Lock()
 
 
-def shared_database() -> "Database":
+def shared_database() -> Database:
     """This process's database at ``default_location()``, opened once per location (tests change it)."""
     location = default_location()
     with _SHARED_LOCK:

@@ -64,7 +64,7 @@ class SqliteClassView:
         self.database = database  # its .location and .warnings say where rows are kept
         self.class_key = check_class_key(class_key)
 
-    def for_class(self, class_key: str) -> "SqliteClassView":
+    def for_class(self, class_key: str) -> SqliteClassView:
         return self if class_key == self.class_key else SqliteClassView(self.database, class_key)
 
     def add(self, row: ClassRow) -> None:

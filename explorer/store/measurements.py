@@ -26,16 +26,16 @@ from __future__ import annotations
 import json
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable, Generic, TypeVar
+from typing import Generic, TypeVar
 
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.engine import Connection
 
 from ..machine import available_cores, cpu_model, versions
 from ..shufflenet import REFERENCE_INPUT, ModelConfig, config_to_dict
-
 from . import tables
 from .database import Database
 from .tables import MEASUREMENT_COLUMNS, MEASUREMENT_KEY, MEASUREMENTS
@@ -52,7 +52,7 @@ class Place:
     versions: str
 
     @classmethod
-    def here(cls) -> "Place":
+    def here(cls) -> Place:
         libraries = " ".join(f"{name}={version}" for name, version in sorted(versions().items()))
         return cls(f"{cpu_model()} ({available_cores()} cores)", libraries)
 

@@ -12,7 +12,7 @@ written differently per dialect; a bound is read at insert time, so a test may l
 
 from __future__ import annotations
 
-from sqlalchemy import (Column, Float, Index, Integer, MetaData, String, Table, Text, delete, func, select)
+from sqlalchemy import Column, Float, Index, Integer, MetaData, String, Table, Text, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
