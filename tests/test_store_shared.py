@@ -95,3 +95,16 @@ def test_class_keys_allowed(key):
 def test_class_keys_refused(key):
     with pytest.raises(ValueError, match="1-40 characters: letters, digits"):
         check_class_key(key)
+
+
+def test_measurements_are_bounded_on_both_backends(location, monkeypatch):
+    from explorer.latency import Measurement
+    from explorer.latency.stored import open_store
+    from explorer.latency.timing import summarize
+
+    monkeypatch.setattr(tables, "MEASUREMENT_ROWS", 10)
+    store = open_store(location)
+    for batch in range(1, 16):  # the batch is part of the key: each one a new measurement
+        store.put(Measurement(CONFIG, "torch", 1, batch, summarize([1.0]), 1, 1, None))
+    assert len(store.rows()) == len(store.all()) == 10
+    assert store.get(CONFIG, "torch", 1, 5) is None and store.get(CONFIG, "torch", 1, 6) is not None
