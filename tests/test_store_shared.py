@@ -108,3 +108,18 @@ def test_measurements_are_bounded_on_both_backends(location, monkeypatch):
         store.put(Measurement(CONFIG, "torch", 1, batch, summarize([1.0]), 1, 1, None))
     assert len(store.rows()) == len(store.all()) == 10
     assert store.get(CONFIG, "torch", 1, 5) is None and store.get(CONFIG, "torch", 1, 6) is not None
+
+
+def test_a_file_from_before_class_keys_keeps_its_rows_in_the_default_class(tmp_path):
+    import sqlite3
+
+    old = sqlite3.connect(tmp_path / "explorer.sqlite3")  # the device_results table as it was made before
+    old.execute("CREATE TABLE device_results (id INTEGER PRIMARY KEY, device TEXT NOT NULL, model TEXT NOT NULL, "
+                "input TEXT NOT NULL, median_ms REAL NOT NULL, measured_at REAL NOT NULL)")  # fmt: skip
+    old.execute("INSERT INTO device_results (device, model, input, median_ms, measured_at) "
+                "VALUES ('old phone', 'm', '224x224', 3.0, 1.0)")  # fmt: skip
+    old.commit()
+    old.close()
+    open_class_view(tmp_path, "algo-101").add(ClassRow("new laptop", "m", "224x224", 4.0, 2.0))
+    assert [r.device for r in open_class_view(tmp_path).rows()] == ["old phone"]
+    assert [r.device for r in open_class_view(tmp_path, "algo-101").rows()] == ["new laptop"]
