@@ -29,21 +29,31 @@ with whatever count was set last, anywhere in the process. The rules:
   same process.
 
 A thread blocked on ``MEASUREMENT_LOCK`` (a user's measurement queued behind a Table 8
-job) is waiting, not working, so it does not hold the running measurement back.
+job) is waiting, not working, so it does not hold the running measurement back. The lock
+also holds a file lock (``fcntl.flock``) in the data directory, so replicas on one host
+(sharing ``EXPLORER_DATA_DIR``) never time on top of each other.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
+import logging
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
 
 import torch
 
 from .checks import check_int
 
+log = logging.getLogger(__name__)
+
 COUNTING_THREADS = 1
+FILE_LOCK_POLL_S = 0.02  # how often a process queued behind another's measurement tries the lock file
 
 
 # --------------------------------------------------------------------------- foreground work
@@ -151,18 +161,61 @@ def foreground_state(exclude_current: bool = True) -> ForegroundState:
 
 
 class MeasurementLock:
-    """A re-entrant lock whose blocked callers are recorded as waiting, not working."""
+    """A re-entrant lock whose blocked callers are recorded as waiting, not working; across processes on one host
+    too: the outermost holder also holds ``fcntl.flock`` on ``lock_file()`` (set by ``explorer.latency.timing`` to
+    the data directory's ``measurement.lock``), so replicas sharing a data directory never time at once. The
+    kernel drops the file lock when a process dies; a lock file that cannot be opened leaves the lock in-process."""
 
-    def __init__(self) -> None:
+    def __init__(self, lock_file: Callable[[], Path | None] | None = None) -> None:
         self._lock = threading.RLock()
+        self._depth = 0  # nesting of the thread that holds _lock
+        self._file: IO | None = None  # the open lock file while held
+        self.lock_file = lock_file
 
     def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
+        deadline = None if timeout < 0 else time.monotonic() + timeout
         if not blocking:
-            return self._lock.acquire(False)
-        with FOREGROUND.waiting():
-            return self._lock.acquire(True, timeout)
+            got = self._lock.acquire(False)
+        else:
+            with FOREGROUND.waiting():
+                got = self._lock.acquire(True, timeout)
+        if not got:
+            return False
+        if self._depth == 0 and not self._take_file(blocking, deadline):
+            self._lock.release()
+            return False
+        self._depth += 1
+        return True
+
+    def _take_file(self, blocking: bool, deadline: float | None) -> bool:
+        path = self.lock_file() if self.lock_file is not None else None
+        if path is None:
+            return True
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            handle = open(path, "a+")  # noqa: SIM115 - held open until release
+        except OSError as error:
+            log.warning("measurement lock file %s cannot be opened (%s): locking within this process only", path,
+                        error.strerror or error)  # fmt: skip
+            return True
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                self._file = handle
+                return True
+            except BlockingIOError:  # another process is timing
+                if not blocking or (deadline is not None and time.monotonic() >= deadline):
+                    handle.close()
+                    return False
+                with FOREGROUND.waiting():
+                    time.sleep(FILE_LOCK_POLL_S)
 
     def release(self) -> None:
+        self._depth -= 1
+        if self._depth == 0 and self._file is not None:
+            fcntl.flock(self._file, fcntl.LOCK_UN)
+            self._file.close()
+            self._file = None
         self._lock.release()
 
     def __enter__(self) -> bool:
@@ -198,7 +251,7 @@ def counting_threads() -> Iterator[None]:
 
 
 def measurement_running() -> bool:
-    """True while another thread holds the measurement lock."""
+    """True while another thread, or another process sharing the lock file, holds the measurement lock."""
     if MEASUREMENT_LOCK.acquire(blocking=False):
         MEASUREMENT_LOCK.release()
         return False

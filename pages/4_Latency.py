@@ -58,7 +58,10 @@ def machine_caption(cores: int, store: ResultStore) -> None:
 def stored_section(store: ResultStore) -> None:
     """Where measurements are kept, and all of them as CSV."""
     st.header("Stored results")
-    where = f"`{store.path}`" if store.path is not None else "memory only, until the server restarts"
+    database = store.database
+    where = ("memory only, until the server restarts" if database.in_memory else f"`{database.path}`"
+             if database.path is not None else f"the PostgreSQL database `{database.location}` (EXPLORER_DATABASE_URL), "
+             "shared by every server that is given it")  # fmt: skip
     st.markdown(
         f"Every measurement is kept in {where}: one session's result is shown to every session, with its age, "
         "and survives a restart of the server. Press a measure button again to measure anew. Choose the folder "

@@ -16,6 +16,7 @@ from explorer.devices.reports import RateLimit
 from explorer.devices.served import DeviceModel
 from explorer.shufflenet import ShuffleNetConfig
 from explorer.store import DEVICE_RESULT_ROWS, ClassRow, open_class_view
+from store_backends import location, pg_cluster  # noqa: F401 - fixtures
 from ui.latency.device_state import DeviceRun, component_args, handle_report
 
 CONFIGS = [ShuffleNetConfig(groups=3, width=0.5, variant="arch2", input_size=size) for size in ((224, 224), (480, 640))]
@@ -153,7 +154,7 @@ def test_the_class_view_table_is_bounded_and_summarised_by_device():
     assert store.rows() == []
 
 
-def test_class_view_rows_outlive_the_process_in_the_data_directory(tmp_path):
-    open_class_view(tmp_path).add(ClassRow("Chrome 140 on Android, 8 logical cores", "m", "224x224", 5.0, 1.0))
-    assert [r.median_ms for r in open_class_view(tmp_path).rows()] == [5.0]
-    assert (tmp_path / "explorer.sqlite3").is_file()
+def test_class_view_rows_outlive_the_process_in_the_data_directory(location):
+    open_class_view(location).add(ClassRow("Chrome 140 on Android, 8 logical cores", "m", "224x224", 5.0, 1.0))
+    assert [r.median_ms for r in open_class_view(location).rows()] == [5.0]
+    assert isinstance(location, str) or (location / "explorer.sqlite3").is_file()

@@ -10,12 +10,13 @@ import pytest
 from explorer.latency.predictor import Calibration, keep, kept_calibration, kept_predictor
 from explorer.latency.predictor.kept import key_here
 from explorer.store import CalibrationKey, calibration_rows, clear_calibrations, put_calibration
+from store_backends import location, pg_cluster, store_env  # noqa: F401 - fixtures
 
 
 @pytest.fixture
-def fresh_store(tmp_path, monkeypatch):
-    monkeypatch.setenv("EXPLORER_DATA_DIR", str(tmp_path))
-    yield tmp_path
+def fresh_store(store_env):
+    """This process's store: a fresh SQLite data directory, then a fresh PostgreSQL database (``store_backends``)."""
+    yield store_env
 
 
 @pytest.fixture(scope="module")
@@ -71,4 +72,4 @@ def test_a_new_calibration_replaces_the_old_one_and_clear_removes(fresh_store, c
 def test_an_unreadable_record_is_ignored(fresh_store):
     put_calibration(key_here("ort", 2), {"format": "something else"}, noisy=False)
     assert kept_calibration("ort", 2) is None
-    assert os.path.exists(fresh_store / "explorer.sqlite3")
+    assert isinstance(fresh_store, str) or os.path.exists(fresh_store / "explorer.sqlite3")

@@ -1,6 +1,7 @@
 """The latency result store: kept across restarts, shared by processes, safe on a bad file or a bad disk.
 
-Every test opens its own data directory; measurements are real ``Measurement`` objects
+Every test opens its own store: tests taking ``location`` run on both backends (a SQLite data directory
+and a PostgreSQL database of a throw-away cluster, ``store_backends``); the file faults are SQLite's own. measurements are real ``Measurement`` objects
 (their timings summarised from fixed samples: what is stored, not how fast this machine is).
 """
 
@@ -25,6 +26,8 @@ from explorer.latency.timing import summarize
 from explorer.store import Place
 from explorer.store.database import FILE_NAME, Database
 from explorer.store.tables import measurements_schema
+from explorer.store.urls import masked
+from store_backends import location, pg_cluster, store_env  # noqa: F401 - fixtures
 
 CONFIGS = [ShuffleNetConfig(groups=8, width=0.5, variant="arch2", shuffle=False, input_size=(480, 640)),
            ShuffleNetConfig(), AlexNetConfig(), MobileNetConfig(0.25, input_size=(96, 128))]  # fmt: skip
@@ -37,21 +40,22 @@ def measurement(config=CONFIGS[0], backend: str = "ort", median: float = 2.0, th
                        measured_at=when)  # fmt: skip
 
 
-def test_a_measurement_comes_back_exactly_after_a_restart(tmp_path):
-    first = open_store(tmp_path)
+def test_a_measurement_comes_back_exactly_after_a_restart(location):
+    first = open_store(location)
     stored = [measurement(c, b) for c in CONFIGS for b in ("torch", "ort")]
     for m in stored:
         first.put(m)
     first.database.close()
-    again = open_store(tmp_path)  # a new server process opening the same data directory
-    assert again.path == tmp_path / FILE_NAME and not again.warnings
+    again = open_store(location)  # a new server process opening the same data directory or database
+    assert not again.warnings and not again.database.in_memory
+    assert again.path == (None if isinstance(location, str) else location / FILE_NAME)
     for m in stored:
         assert again.get(m.config, m.backend, m.threads) == m
     assert sorted(map(Measurement.key, again.all()), key=repr) == sorted(map(Measurement.key, stored), key=repr)
 
 
-def test_the_newest_measurement_of_a_key_wins_and_others_stay_apart(tmp_path):
-    store = open_store(tmp_path)
+def test_the_newest_measurement_of_a_key_wins_and_others_stay_apart(location):
+    store = open_store(location)
     store.put(measurement(median=3.0, when=1.0))
     store.put(measurement(median=2.0, when=2.0))  # measured again
     store.put(measurement(median=9.0, threads=1))  # another thread count: another key
@@ -65,8 +69,8 @@ def test_the_newest_measurement_of_a_key_wins_and_others_stay_apart(tmp_path):
     assert len(store.rows()) == 4 and len(store.all()) == 3
 
 
-def test_results_of_another_machine_or_other_versions_are_never_shown_as_this_machines(tmp_path):
-    database = Database(tmp_path / FILE_NAME, measurements_schema())
+def test_results_of_another_machine_or_other_versions_are_never_shown_as_this_machines(location):
+    database = Database(location if isinstance(location, str) else location / FILE_NAME, measurements_schema())
     here = ResultStore(database)
     for place in (Place("Some other CPU (64 cores)", here.place.versions), Place(here.place.machine, "torch=1.0")):
         ResultStore(database, place).put(measurement(median=99.0))
@@ -89,12 +93,12 @@ def test_a_corrupt_file_is_moved_aside_and_a_fresh_one_started(tmp_path):
     assert open_store(tmp_path).get(CONFIGS[0], "ort", 2) == measurement()
 
 
-def test_a_row_this_version_cannot_read_is_left_out(tmp_path):
-    store = open_store(tmp_path)
+def test_a_row_this_version_cannot_read_is_left_out(location):
+    store = open_store(location)
     store.put(measurement(backend="torch"))
     store.put(measurement(backend="ort"))
     store.database.write("UPDATE measurements SET record = '{\"config\": 1}' WHERE backend = 'torch'")
-    assert [m.backend for m in open_store(tmp_path).all()] == ["ort"]
+    assert [m.backend for m in open_store(location).all()] == ["ort"]
 
 
 def test_a_directory_that_cannot_be_made_falls_back_to_memory(tmp_path):
@@ -109,10 +113,10 @@ def test_a_directory_that_cannot_be_made_falls_back_to_memory(tmp_path):
 def refuse_writes(connection, fault: str) -> None:
     """Make SQLite itself refuse further writes to the file: read-only, or no page left to grow into."""
     if fault == "readonly":
-        connection.execute("PRAGMA query_only = ON")
+        connection.exec_driver_sql("PRAGMA query_only = ON")
     else:
-        (pages,) = connection.execute("PRAGMA page_count").fetchone()
-        connection.execute(f"PRAGMA max_page_count = {pages}")
+        (pages,) = connection.exec_driver_sql("PRAGMA page_count").fetchone()
+        connection.exec_driver_sql(f"PRAGMA max_page_count = {pages}")
 
 
 @pytest.mark.parametrize("fault", ["readonly", "full"])
@@ -157,8 +161,8 @@ def test_a_read_only_disk_falls_back_to_memory(tmp_path):
         assert store.all() == [measurement()]
 
 
-def test_threads_writing_at_once_lose_no_row(tmp_path):
-    store = open_store(tmp_path)
+def test_threads_writing_at_once_lose_no_row(location):
+    store = open_store(location)
 
     def write(thread: int) -> None:
         for index in range(40):
@@ -186,29 +190,29 @@ print(len(store.warnings))
 """
 
 
-def test_two_processes_writing_at_once_lose_no_row(tmp_path):
-    writers = [subprocess.Popen([sys.executable, "-c", WRITER, str(tmp_path), str(n)], cwd=ROOT, text=True,
+def test_two_processes_writing_at_once_lose_no_row(location):
+    writers = [subprocess.Popen([sys.executable, "-c", WRITER, str(location), str(n)], cwd=ROOT, text=True,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE) for n in (1, 2)]  # fmt: skip
     outputs = [writer.communicate(timeout=300) for writer in writers]
     assert [w.returncode for w in writers] == [0, 0], outputs
     assert [out.strip() for out, _ in outputs] == ["0", "0"]  # both wrote to the file, none fell back
-    assert len(open_store(tmp_path).all()) == 300
+    assert len(open_store(location).all()) == 300
 
 
-def test_results_command_locates_lists_exports_and_clears(tmp_path, monkeypatch):
-    monkeypatch.setenv("EXPLORER_DATA_DIR", str(tmp_path))
+def test_results_command_locates_lists_exports_and_clears(store_env, tmp_path):
     store = open_store()
+    where = masked(store_env) if isinstance(store_env, str) else str(tmp_path / FILE_NAME)
     for config in CONFIGS[:2]:
         store.put(measurement(config))
     ResultStore(store.database, Place("Another CPU (8 cores)", "torch=0")).put(measurement(CONFIGS[2]))
     located = run_cli("results", "--path")
-    assert located.returncode == 0 and located.stdout.strip() == str(tmp_path / FILE_NAME)
+    assert located.returncode == 0 and located.stdout.strip() == where
     listed = run_cli("results")
     assert listed.returncode == 0 and "3 stored results" in listed.stdout
     assert "ShuffleNet 0.5x arch2 (g=8, no shuffle)" in listed.stdout and "480x640" in listed.stdout
     assert [line.rstrip().endswith(" other") for line in listed.stdout.splitlines()].count(True) == 1
     exported = json.loads(run_cli("results", "--json").stdout)
-    assert exported["path"] == str(tmp_path / FILE_NAME) and len(exported["results"]) == 3
+    assert exported["path"] == where and len(exported["results"]) == 3
     assert [r["here"] for r in exported["results"]] == [True, True, False]
     assert {"machine", "versions", "backend", "model", "input", "batch", "median_ms", "iqr_ms", "runs", "noisy",
             "measured_at"} <= set(exported["results"][0])  # fmt: skip

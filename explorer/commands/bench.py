@@ -333,6 +333,9 @@ def run(args: argparse.Namespace) -> int:
         profiles = _verdict_profiles(runner, passes[-1].measurements) if args.table8 else []
         export_s = runner.export_s
         machine = latency.machine_dict(runner.threads, runner.peak)
+    if not store.database.retry():  # the database went away during the run and is still away
+        print(f"warning: {store.database.pending} result(s) of this run could not be stored: the database "
+              f"({store.database.location}) did not answer; they are printed below only.", file=sys.stderr)
     measurements = passes[-1].measurements
     failures = list({(f.config, f.backend, f.stage, f.reason): f for p in passes for f in p.failures}.values())
     payload = {

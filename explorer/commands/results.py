@@ -4,6 +4,8 @@
     python -m explorer results --json     # the same as JSON (every column of every row)
     python -m explorer results --path     # where the file is (EXPLORER_DATA_DIR to choose)
     python -m explorer results --clear    # delete every stored measurement
+    python -m explorer results --copy-to postgresql://USER:PASSWORD@HOST:PORT/DB
+                                          # copy the data directory's SQLite store (every table) into PostgreSQL
 
 Rows made on another machine, or with other library versions, are listed but marked:
 the app and ``bench`` never show them as this machine's.
@@ -13,30 +15,68 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 import time
 
 from .. import latency
 from ..latency.stored import ResultStore, open_store
 from ..shufflenet import config_from_dict
-from ..store import age_text
+from ..store import DATABASE_URL_ENV, Database, age_text, database_path
+from ..store.copy import copy_rows
+from ..store.urls import parse_url
 from .common import add_json_argument, format_table, print_json
 
-HELP = "list, export (--json), locate (--path) or clear (--clear) the stored latency results"
+HELP = ("list, export (--json), locate (--path) or clear (--clear) the stored latency results, or copy the store "
+        "into PostgreSQL (--copy-to URL)")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     action = parser.add_mutually_exclusive_group()
     action.add_argument("--path", action="store_true", help="print where the result store is and stop")
     action.add_argument("--clear", action="store_true", help="delete every stored result (of every machine)")
+    action.add_argument("--copy-to", metavar="URL", help="copy the data directory's SQLite store (every table) into "
+                        "the PostgreSQL database at URL; rows it already has are skipped")  # fmt: skip
     add_json_argument(parser)
 
 
 def where(store: ResultStore) -> str:
-    return str(store.path) if store.path is not None else "in memory only (see the warning above)"
+    """The file, the PostgreSQL URL without its password, or memory."""
+    return "in memory only (see the warning above)" if store.database.in_memory else store.database.location
+
+
+def copy_to(url: str) -> int:
+    """Copy the data directory's SQLite file into PostgreSQL at ``url``: 2 for a bad URL, 1 if it cannot be used."""
+    try:
+        parse_url(url)
+    except ValueError as error:
+        print(f"error: --copy-to: {str(error).replace(DATABASE_URL_ENV + '=', '', 1)}", file=sys.stderr)
+        return 2
+    path = database_path()
+    if not path.is_file():
+        print(f"error: no SQLite store to copy at {path} (EXPLORER_DATA_DIR chooses the data directory)",
+              file=sys.stderr)  # fmt: skip
+        return 1
+    quiet = logging.getLogger("explorer.store.database")
+    level, quiet.level = quiet.level, logging.ERROR  # the one line below says it, not a log record as well
+    try:
+        target = Database(url)
+    finally:
+        quiet.setLevel(level)
+    if target.in_memory:
+        problem = target.warnings[0].split("; results are kept")[0].replace(DATABASE_URL_ENV + "=", "", 1)
+        print(f"error: --copy-to: {problem}", file=sys.stderr)
+        return 1
+    counts = copy_rows(Database(path), target)
+    print(f"Copied {path} into {target.location}:")
+    print(format_table(("Table", "Rows copied", "Already there"), [(name, new, old) for name, (new, old) in
+                                                                   counts.items()]))  # fmt: skip
+    return 0
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.copy_to is not None:
+        return copy_to(args.copy_to)
     store = open_store()
     for warning in store.warnings:
         print(f"warning: {warning}", file=sys.stderr)
@@ -48,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     rows = store.rows()
     if args.json:
-        print_json({"path": None if store.path is None else str(store.path), "warnings": store.warnings,
+        print_json({"path": None if store.database.in_memory else store.database.location, "warnings": store.warnings,
                     "machine": store.place.machine, "versions": store.place.versions, "results": rows})  # fmt: skip
         return 0
     print(f"{len(rows)} stored results in {where(store)}")

@@ -25,13 +25,13 @@ import math
 import os
 import tempfile
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import numpy as np
 import torch
 
 from ..concurrency import torch_threads
-from ..shufflenet import ModelConfig, ShuffleNetConfig, build_model
+from ..shufflenet import ModelConfig, ShuffleNetConfig, build_model, config_from_dict, config_to_dict
 from .export import INPUT_NAME, export_onnx, ort_session, quantize_int8
 from .timing import measurement_lock, time_function
 
@@ -98,6 +98,19 @@ class KernelProfile:
         rows = [r for r in self.rows if test(r.category)]
         return ProfileRow(", ".join(r.category for r in rows), sum(r.ms for r in rows), sum(r.share for r in rows),
                           sum(r.nodes for r in rows), sum(r.macs for r in rows), sum(r.weights for r in rows))
+
+    def to_record(self) -> dict:
+        """Everything, as JSON-able values (the store keeps this; ``from_record`` reads it back exactly)."""
+        return {"config": config_to_dict(self.config), "threads": self.threads, "batch": self.batch,
+                "rows": [asdict(row) for row in self.rows], "kernel_ms": self.kernel_ms,
+                "median_ms": self.median_ms, "int8": self.int8}  # fmt: skip
+
+    @classmethod
+    def from_record(cls, record: dict) -> "KernelProfile":
+        """The profile ``to_record`` wrote; ``KeyError`` / ``TypeError`` / ``ValueError`` for a record it did not."""
+        return cls(config_from_dict(record["config"]), int(record["threads"]), int(record["batch"]),
+                   tuple(ProfileRow(**row) for row in record["rows"]), float(record["kernel_ms"]),
+                   float(record["median_ms"]), bool(record["int8"]))  # fmt: skip
 
     def to_dict(self, peak_macs_per_s: float | None = None) -> dict:
         return {

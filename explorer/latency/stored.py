@@ -23,7 +23,7 @@ def measurement_row(m: Measurement) -> MeasurementRow:
 
 
 class ResultStore(MeasurementTable[Measurement]):
-    """Measurements in SQLite: ``put`` one; read the newest per (config, backend, threads, batch) made here."""
+    """Measurements in the database: ``put`` one; read the newest per (config, backend, threads, batch) made here."""
 
     def __init__(self, database: Database, place: Place | None = None) -> None:
         super().__init__(database, Measurement.from_record, place)
@@ -34,5 +34,6 @@ class ResultStore(MeasurementTable[Measurement]):
 
 
 def open_store(directory: Path | str | None = None) -> ResultStore:
-    """The result store in ``directory`` (default: the data directory; ``":memory:"``: no file)."""
+    """The result store in ``directory`` (default: ``EXPLORER_DATABASE_URL``, else the data directory; ``":memory:"``:
+    no file; a ``postgresql://`` URL: that database)."""
     return ResultStore(open_database(directory, measurements_schema()))

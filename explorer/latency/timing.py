@@ -47,11 +47,13 @@ import os
 import threading
 import time
 from dataclasses import asdict, dataclass, fields
+from pathlib import Path
 from typing import Callable, Iterator
 
 import numpy as np
 
 from ..concurrency import MEASUREMENT_LOCK, foreground_state
+from ..store.database import data_dir
 
 NOISY_IQR_FRACTION = 0.10
 DEFAULT_MIN_TIME = 1.0  # seconds of timed runs per measurement
@@ -312,6 +314,17 @@ LOCK_POLL_S = 0.25
 
 class Cancelled(Exception):
     """A measurement job was cancelled between measurements."""
+
+
+LOCK_FILE_NAME = "measurement.lock"
+
+
+def lock_file() -> Path:
+    """The file every process on this host locks while it times (``explorer.concurrency.MeasurementLock``)."""
+    return data_dir() / LOCK_FILE_NAME
+
+
+MEASUREMENT_LOCK.lock_file = lock_file
 
 
 @contextlib.contextmanager

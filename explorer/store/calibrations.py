@@ -1,4 +1,4 @@
-"""Latency predictor calibrations, kept in the data directory's database (table ``calibrations``).
+"""Latency predictor calibrations, kept in the explorer's database (table ``calibrations``).
 
 One row per (machine fingerprint, library versions, backend, thread count): a new calibration
 of the same key replaces the old one, and a calibration of another machine or other versions
@@ -10,15 +10,13 @@ machine was busy, so the caller re-calibrates.
 from __future__ import annotations
 
 import json
-import threading
 import time
 from dataclasses import dataclass
 
-from .database import Database, database_path
-from .tables import CALIBRATION_COLUMNS, calibrations_schema
+from sqlalchemy import delete, func, select
 
-_DATABASES: dict[str, Database] = {}
-_LOCK = threading.Lock()
+from .database import shared_database
+from .tables import CALIBRATION_COLUMNS, CALIBRATIONS, upsert
 
 
 @dataclass(frozen=True)
@@ -35,48 +33,38 @@ class CalibrationKey:
         return json.dumps(versions, sort_keys=True)
 
 
-def _database() -> Database:
-    """The data directory's database, opened once per path (``EXPLORER_DATA_DIR`` may differ between tests)."""
-    path = str(database_path())
-    with _LOCK:
-        if path not in _DATABASES:
-            _DATABASES[path] = Database(path, calibrations_schema())
-        return _DATABASES[path]
+def _matches(key: CalibrationKey) -> tuple:
+    c = CALIBRATIONS.c
+    return (c.machine == key.machine, c.versions == key.versions, c.backend == key.backend, c.threads == key.threads)
 
 
 def put_calibration(key: CalibrationKey, record: dict, noisy: bool) -> None:
     """Keep ``record`` as the calibration of ``key``, replacing an older one in one statement."""
-    values = (key.machine, key.versions, key.backend, key.threads, time.time(), int(noisy), json.dumps(record))
-    _database().write(
-        f"INSERT OR REPLACE INTO calibrations ({', '.join(CALIBRATION_COLUMNS)}, record) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [values],
-    )
+    values = dict(zip((*CALIBRATION_COLUMNS, "record"), (key.machine, key.versions, key.backend, key.threads,
+                                                          time.time(), int(noisy), json.dumps(record))))  # fmt: skip
+    shared_database().write(lambda connection: upsert(connection, CALIBRATIONS, values))
 
 
 def calibration_record(key: CalibrationKey) -> dict | None:
     """The record kept for exactly ``key``, or None."""
-    with _database().reading() as connection:
-        row = connection.execute(
-            "SELECT record FROM calibrations WHERE machine = ? AND versions = ? AND backend = ? AND threads = ?",
-            (key.machine, key.versions, key.backend, key.threads),
-        ).fetchone()
-    return None if row is None else json.loads(row[0])
+    found = shared_database().read(lambda connection: connection.execute(
+        select(CALIBRATIONS.c.record).where(*_matches(key))).scalar_one_or_none())  # fmt: skip
+    return None if found is None else json.loads(found)
 
 
 def calibration_rows() -> list[dict]:
     """Every kept calibration's key, time and noisy flag (not the record), oldest first."""
-    with _database().reading() as connection:
-        rows = connection.execute(f"SELECT {', '.join(CALIBRATION_COLUMNS)} FROM calibrations ORDER BY created_at")
-        return [dict(zip(CALIBRATION_COLUMNS, row)) for row in rows.fetchall()]
+    columns = [CALIBRATIONS.c[name] for name in CALIBRATION_COLUMNS]
+    rows = shared_database().read(lambda connection: connection.execute(
+        select(*columns).order_by(CALIBRATIONS.c.created_at)).all())  # fmt: skip
+    return [dict(zip(CALIBRATION_COLUMNS, row)) for row in rows]
 
 
 def clear_calibrations(key: CalibrationKey | None = None) -> int:
     """Remove ``key``'s calibration, or every one (of every machine) when None; returns how many were removed."""
-    where, values = ("", ()) if key is None else (
-        " WHERE machine = ? AND versions = ? AND backend = ? AND threads = ?",
-        (key.machine, key.versions, key.backend, key.threads),
-    )
-    with _database().reading() as connection:
-        (count,) = connection.execute(f"SELECT COUNT(*) FROM calibrations{where}", values).fetchone()
-    _database().write(f"DELETE FROM calibrations{where}", [values] if values else None)
+    where = () if key is None else _matches(key)
+    database = shared_database()
+    count = database.read(lambda connection: connection.execute(
+        select(func.count()).select_from(CALIBRATIONS).where(*where)).scalar_one())  # fmt: skip
+    database.write(delete(CALIBRATIONS).where(*where))
     return count

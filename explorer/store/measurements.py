@@ -1,7 +1,7 @@
 """Latency results kept across restarts and shared by every session and process: the measurements table.
 
-One row per measurement in the ``measurements`` table of the explorer's SQLite file
-(``explorer.store.database``), keyed by where it was made and what was measured:
+One row per measurement in the ``measurements`` table of the explorer's database (the SQLite
+file, or PostgreSQL when ``EXPLORER_DATABASE_URL`` is set: ``explorer.store.database``), keyed by where it was made and what was measured:
 machine (CPU model and cores), thread count, library versions, backend, model config,
 input size and batch; with its median, IQR, runs, when, and its noisy / busy flags, and
 the whole measurement as a JSON record so any page shows it exactly as it was measured.
@@ -14,8 +14,8 @@ that turns a record back into what the caller reads (``explorer.latency.stored``
 Reading answers for *this* machine and *these* library versions only: a file copied from
 another machine, or written before an upgrade, is never shown as this machine's result
 (``rows()`` lists everything, each row saying whether it is this machine's). The newest
-row of a key wins, so "measure again" is just another put. The file keeps the newest
-``MEASUREMENT_ROWS`` rows. Decoded records are cached by row id (a row never changes), so a
+row of a key wins, so "measure again" is just another put. The table keeps the newest
+``MEASUREMENT_ROWS`` rows (older ones deleted in the inserting transaction). Decoded records are cached by row id (a row never changes), so a
 page reading 10 000 stored results stays within milliseconds (``benchmarks/store.py``);
 decoding them the first time costs far more (``benchmarks/store.py`` prints both, see docs/benchmarks.md),
 which the app's start-up warm-up (``ui/shell/warmup.py``) pays in the background rather than the first visitor
@@ -27,15 +27,19 @@ from __future__ import annotations
 import json
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable, Generic, TypeVar
+from typing import Generic, TypeVar
+
+from sqlalchemy import delete, func, insert, select
+from sqlalchemy.engine import Connection
 
 from ..machine import available_cores, cpu_model, versions
 from ..shufflenet import REFERENCE_INPUT, ModelConfig, config_to_dict
 from . import tables
 from .database import Database
-from .tables import MEASUREMENT_COLUMNS, MEASUREMENT_KEY
+from .tables import MEASUREMENT_COLUMNS, MEASUREMENT_KEY, MEASUREMENTS
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -49,7 +53,7 @@ class Place:
     versions: str
 
     @classmethod
-    def here(cls) -> "Place":
+    def here(cls) -> Place:
         libraries = " ".join(f"{name}={version}" for name, version in sorted(versions().items()))
         return cls(f"{cpu_model()} ({available_cores()} cores)", libraries)
 
@@ -80,19 +84,19 @@ def input_text(size: tuple[int, int]) -> str:
 
 
 class MeasurementTable(Generic[T]):
-    """Measurements in SQLite: ``put_record`` one; read the newest per (config, backend, threads, batch) made here,
+    """Measurements in the database: ``put_record`` one; read the newest per (config, backend, threads, batch) made here,
     each record decoded by ``decode``."""
 
     def __init__(self, database: Database, decode: Callable[[dict], T], place: Place | None = None) -> None:
         self.database = database
         self.place = place or Place.here()
         self._decode_record = decode
-        self._decoded: dict[int, T] = {}
+        self._decoded: dict[tuple[int, int], T] = {}
         self._decoded_lock = threading.Lock()
 
     @property
     def path(self) -> Path | None:
-        """The SQLite file, or None while results are kept in memory (see ``warnings``)."""
+        """The SQLite file, or None for PostgreSQL or while results are kept in memory (see ``warnings``)."""
         return self.database.path
 
     @property
@@ -100,26 +104,32 @@ class MeasurementTable(Generic[T]):
         return self.database.warnings
 
     def put_record(self, row: MeasurementRow, record: dict) -> None:
-        values = (self.place.machine, self.place.versions, row.threads, row.backend, model_text(row.config),
-                  input_text(row.config.input_size), row.batch, row.median_ms, row.iqr_ms, row.runs, int(row.noisy),
-                  int(row.busy), row.measured_at, json.dumps(record))  # fmt: skip
-        columns = ", ".join((*MEASUREMENT_COLUMNS, "record"))
-        self.database.write(f"INSERT INTO measurements ({columns}) "
-                            f"VALUES ({', '.join('?' * (len(MEASUREMENT_COLUMNS) + 1))})", [values])  # fmt: skip
+        values = dict(zip((*MEASUREMENT_COLUMNS, "record"), (
+            self.place.machine, self.place.versions, row.threads, row.backend, model_text(row.config),
+            input_text(row.config.input_size), row.batch, row.median_ms, row.iqr_ms, row.runs, int(row.noisy),
+            int(row.busy), row.measured_at, json.dumps(record))))  # fmt: skip
+
+        def insert_bounded(connection: Connection) -> None:
+            connection.execute(insert(MEASUREMENTS).values(**values))
+            tables.keep_newest(connection, MEASUREMENTS, tables.MEASUREMENT_ROWS)
+
+        self.database.write(insert_bounded)
 
     def all(self) -> list[T]:
         """The newest measurement of every (config, backend, threads, batch) made here, oldest first."""
-        return self._newest("", ())
+        return self._newest(())
 
     def get(self, config: ModelConfig, backend: str, threads: int, batch: int = 1) -> T | None:
-        found = self._newest(" AND model = ? AND input = ? AND batch = ? AND backend = ? AND threads = ?",
-                             (model_text(config), input_text(config.input_size), batch, backend, threads))  # fmt: skip
+        c = MEASUREMENTS.c
+        found = self._newest((c.model == model_text(config), c.input == input_text(config.input_size),
+                              c.batch == batch, c.backend == backend, c.threads == threads))  # fmt: skip
         return found[-1] if found else None
 
     def for_config(self, config: ModelConfig, batch: int = 1) -> list[T]:
         """The newest measurement of each (backend, threads) of ``config`` (its input size included)."""
-        return self._newest(" AND model = ? AND input = ? AND batch = ?",
-                            (model_text(config), input_text(config.input_size), batch))  # fmt: skip
+        c = MEASUREMENTS.c
+        return self._newest((c.model == model_text(config), c.input == input_text(config.input_size),
+                             c.batch == batch))  # fmt: skip
 
     @property
     def decoded(self) -> int:
@@ -129,9 +139,9 @@ class MeasurementTable(Generic[T]):
 
     def rows(self) -> list[dict]:
         """Every stored row, of any machine or versions, oldest first; ``here``: made on this machine with these."""
-        with self.database.reading() as connection:
-            rows = connection.execute(f"SELECT id, {', '.join(MEASUREMENT_COLUMNS)} FROM measurements "
-                                      "ORDER BY id").fetchall()  # fmt: skip
+        columns = [MEASUREMENTS.c.id, *(MEASUREMENTS.c[name] for name in MEASUREMENT_COLUMNS)]
+        rows = self.database.read(lambda connection: connection.execute(
+            select(*columns).order_by(MEASUREMENTS.c.id)).all())  # fmt: skip
         records = [dict(zip(("id", *MEASUREMENT_COLUMNS), row)) for row in rows]
         for record in records:
             record["here"] = (record["machine"], record["versions"]) == (self.place.machine, self.place.versions)
@@ -139,32 +149,37 @@ class MeasurementTable(Generic[T]):
 
     def clear(self) -> int:
         """Delete every stored row (of every machine); returns how many there were."""
-        with self.database.reading() as connection:
-            (count,) = connection.execute("SELECT COUNT(*) FROM measurements").fetchone()
-        self.database.write("DELETE FROM measurements")
+        count = self.database.read(lambda connection: connection.execute(
+            select(func.count()).select_from(MEASUREMENTS)).scalar_one())  # fmt: skip
+        self.database.write(delete(MEASUREMENTS))
         with self._decoded_lock:
             self._decoded.clear()
         return count
 
     # ---------------------------------------------------------------- reading
-    def _newest(self, where: str, values: tuple) -> list[T]:
-        """The newest row of each key made here (and matching ``where``), decoded, oldest first."""
-        place = (self.place.machine, self.place.versions)
-        with self.database.reading() as connection:
-            ids = [row_id for (row_id,) in connection.execute(
-                f"SELECT MAX(id) FROM measurements WHERE machine = ? AND versions = ?{where} "
-                f"GROUP BY {', '.join(MEASUREMENT_KEY)} ORDER BY MAX(id)", (*place, *values))]  # fmt: skip
+    def _newest(self, conditions: tuple) -> list[T]:
+        """The newest row of each key made here (and matching ``conditions``), decoded, oldest first."""
+        c = MEASUREMENTS.c
+        newest = func.max(c.id)
+        query = (select(newest).where(c.machine == self.place.machine, c.versions == self.place.versions, *conditions)
+                 .group_by(*(c[name] for name in MEASUREMENT_KEY)).order_by(newest))  # fmt: skip
+
+        def read(connection: Connection) -> tuple[object, list[int], list]:
+            # Row ids are only unique within one database: PostgreSQL and the memory kept during its outage differ.
+            source = id(connection.engine)
+            ids = [row_id for (row_id,) in connection.execute(query)]
             with self._decoded_lock:
-                missing = [row_id for row_id in ids if row_id not in self._decoded]
-            records = connection.execute(
-                f"SELECT id, record FROM measurements WHERE id IN ({', '.join('?' * len(missing))})", missing
-            ).fetchall() if missing else []  # fmt: skip
-        decoded = {row_id: self._decode(row_id, record) for row_id, record in records}
+                missing = [row_id for row_id in ids if (source, row_id) not in self._decoded]
+            records = connection.execute(select(c.id, c.record).where(c.id.in_(missing))).all() if missing else []
+            return source, ids, records
+
+        source, ids, records = self.database.read(read)
+        decoded = {(source, row_id): self._decode(row_id, record) for row_id, record in records}
         with self._decoded_lock:
             self._decoded.update((k, v) for k, v in decoded.items() if v is not None)
-            found = [self._decoded[row_id] for row_id in ids if row_id in self._decoded]
+            found = [self._decoded[(source, row_id)] for row_id in ids if (source, row_id) in self._decoded]
             if len(self._decoded) > 2 * tables.MEASUREMENT_ROWS:  # rows deleted since: forget them
-                self._decoded = {row_id: self._decoded[row_id] for row_id in ids if row_id in self._decoded}
+                self._decoded = {(source, i): self._decoded[(source, i)] for i in ids if (source, i) in self._decoded}
         return found
 
     def _decode(self, row_id: int, record: str) -> T | None:

@@ -1,84 +1,123 @@
-"""The store's tables, all in one place: their SQL, their columns and how many rows each keeps.
+"""The store's tables, all in one place: one SQLAlchemy schema for SQLite and PostgreSQL, and each table's bound.
 
 ``measurements`` (latency results, ``explorer.store.measurements``), ``gemm_peaks`` (the
 machine's GEMM peak per thread count, ``explorer.store.peaks``), ``calibrations`` (the
-latency predictor's, ``explorer.store.calibrations``) and ``device_results``
-(what visitors' browsers measured, ``explorer.store.device_results``). Each ``*_schema()``
-is what ``Database(schema=...)`` creates when it opens the file; a bound is read when the
-schema is made, so a test may lower it before opening a store.
+latency predictor's, ``explorer.store.calibrations``), ``device_results`` (what visitors'
+browsers measured, per class key, ``explorer.store.device_results``) and ``kernel_profiles``
+(Table 8's ONNX Runtime kernel profiles, ``explorer.store.kernel_profiles``).
+
+Bounds are kept in code on every insert (``keep_newest``), not by triggers, because triggers are
+written differently per dialect; a bound is read at insert time, so a test may lower it.
 """
 
 from __future__ import annotations
 
-MEASUREMENT_ROWS = 50_000  # the newest rows kept
-DEVICE_RESULT_ROWS = 5000  # the newest rows kept
+from sqlalchemy import Column, Float, Index, Integer, MetaData, String, Table, Text, delete, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
 
-MEASUREMENTS = """CREATE TABLE IF NOT EXISTS measurements (
-    id INTEGER PRIMARY KEY,
-    machine TEXT NOT NULL,
-    versions TEXT NOT NULL,
-    threads INTEGER NOT NULL,
-    backend TEXT NOT NULL,
-    model TEXT NOT NULL,
-    input TEXT NOT NULL,
-    batch INTEGER NOT NULL,
-    median_ms REAL NOT NULL,
-    iqr_ms REAL NOT NULL,
-    runs INTEGER NOT NULL,
-    noisy INTEGER NOT NULL,
-    busy INTEGER NOT NULL,
-    measured_at REAL NOT NULL,
-    record TEXT NOT NULL
-)"""
-MEASUREMENTS_INDEX = ("CREATE INDEX IF NOT EXISTS measurements_by_key ON measurements "
-                      "(machine, versions, model, input, batch, backend, threads, id)")  # fmt: skip
+MEASUREMENT_ROWS = 50_000  # the newest rows kept
+DEVICE_RESULT_ROWS = 5000  # the newest rows kept (all classes together)
+KERNEL_PROFILE_ROWS = 500  # the newest profiles kept (every machine together)
+CLASS_KEY_LENGTH = 40
+
+METADATA = MetaData()
+
+
+def _id() -> Column:
+    return Column("id", Integer, primary_key=True, autoincrement=True)
+
+
+MEASUREMENTS = Table(
+    "measurements", METADATA, _id(),
+    Column("machine", Text, nullable=False), Column("versions", Text, nullable=False),
+    Column("threads", Integer, nullable=False), Column("backend", Text, nullable=False),
+    Column("model", Text, nullable=False), Column("input", Text, nullable=False),
+    Column("batch", Integer, nullable=False), Column("median_ms", Float, nullable=False),
+    Column("iqr_ms", Float, nullable=False), Column("runs", Integer, nullable=False),
+    Column("noisy", Integer, nullable=False), Column("busy", Integer, nullable=False),
+    Column("measured_at", Float, nullable=False), Column("record", Text, nullable=False),
+)  # fmt: skip
+Index("measurements_by_key", *(MEASUREMENTS.c[name] for name in ("machine", "versions", "model", "input", "batch",
+                                                                  "backend", "threads", "id")))  # fmt: skip
 MEASUREMENT_KEY = ("model", "input", "batch", "backend", "threads")
 MEASUREMENT_COLUMNS = ("machine", "versions", "threads", "backend", "model", "input", "batch", "median_ms", "iqr_ms",
                        "runs", "noisy", "busy", "measured_at")  # fmt: skip
 
-GEMM_PEAKS = """CREATE TABLE IF NOT EXISTS gemm_peaks (
-    machine TEXT NOT NULL,
-    threads INTEGER NOT NULL,
-    measured_at REAL NOT NULL,
-    record TEXT NOT NULL,
-    PRIMARY KEY (machine, threads)
-)"""
+GEMM_PEAKS = Table(
+    "gemm_peaks", METADATA,
+    Column("machine", String(400), primary_key=True), Column("threads", Integer, primary_key=True),
+    Column("measured_at", Float, nullable=False), Column("record", Text, nullable=False),
+)  # fmt: skip
 
-CALIBRATIONS = """CREATE TABLE IF NOT EXISTS calibrations (
-    machine TEXT NOT NULL,
-    versions TEXT NOT NULL,
-    backend TEXT NOT NULL,
-    threads INTEGER NOT NULL,
-    created_at REAL NOT NULL,
-    noisy INTEGER NOT NULL,
-    record TEXT NOT NULL,
-    PRIMARY KEY (machine, versions, backend, threads)
-)"""
+CALIBRATIONS = Table(
+    "calibrations", METADATA,
+    Column("machine", String(400), primary_key=True), Column("versions", String(2000), primary_key=True),
+    Column("backend", String(40), primary_key=True), Column("threads", Integer, primary_key=True),
+    Column("created_at", Float, nullable=False), Column("noisy", Integer, nullable=False),
+    Column("record", Text, nullable=False),
+)  # fmt: skip
 CALIBRATION_COLUMNS = ("machine", "versions", "backend", "threads", "created_at", "noisy")
 
-DEVICE_RESULTS = "device_results"
+DEVICE_RESULTS_TABLE = Table(
+    "device_results", METADATA, _id(),
+    Column("device", Text, nullable=False), Column("model", Text, nullable=False),
+    Column("input", Text, nullable=False), Column("median_ms", Float, nullable=False),
+    Column("measured_at", Float, nullable=False),
+    Column("class_key", String(CLASS_KEY_LENGTH), nullable=False, server_default=""),
+)  # fmt: skip
+DEVICE_RESULTS = DEVICE_RESULTS_TABLE.name
 DEVICE_RESULT_COLUMNS = ("device", "model", "input", "median_ms", "measured_at")
 
+KERNEL_PROFILES = Table(
+    "kernel_profiles", METADATA, _id(),
+    Column("machine", String(400), nullable=False), Column("versions", String(2000), nullable=False),
+    Column("model", String(1000), nullable=False), Column("input", String(40), nullable=False),
+    Column("threads", Integer, nullable=False), Column("batch", Integer, nullable=False),
+    Column("measured_at", Float, nullable=False), Column("record", Text, nullable=False),
+)  # fmt: skip
+KERNEL_PROFILE_KEY = ("machine", "versions", "model", "input", "threads", "batch")
+Index("kernel_profiles_by_key", *(KERNEL_PROFILES.c[name] for name in (*KERNEL_PROFILE_KEY, "id")))
 
-def measurements_schema() -> tuple[str, ...]:
-    """The table, its index, and a trigger that keeps the newest ``MEASUREMENT_ROWS`` rows."""
-    bound = (f"CREATE TRIGGER IF NOT EXISTS measurements_bound_{MEASUREMENT_ROWS} AFTER INSERT ON measurements "
-             f"BEGIN DELETE FROM measurements WHERE id <= NEW.id - {MEASUREMENT_ROWS}; END")  # fmt: skip
-    return MEASUREMENTS, MEASUREMENTS_INDEX, bound
+ALL_TABLES = (MEASUREMENTS, GEMM_PEAKS, CALIBRATIONS, DEVICE_RESULTS_TABLE, KERNEL_PROFILES)
 
 
-def gemm_peaks_schema() -> tuple[str, ...]:
+def keep_newest(connection: Connection, table: Table, rows: int) -> None:
+    """Delete all but the newest ``rows`` rows of ``table`` (by id), in the caller's transaction."""
+    newest = select(func.max(table.c.id)).scalar_subquery()
+    connection.execute(delete(table).where(table.c.id <= newest - rows))
+
+
+def upsert(connection: Connection, table: Table, values: dict, replace: bool = True) -> None:
+    """Insert ``values``; a row with the same primary key is replaced (or kept, ``replace=False``), in one statement
+    on either dialect (both spell it INSERT ... ON CONFLICT, built here by SQLAlchemy)."""
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(table).values(**values)
+    keys = [column.name for column in table.primary_key]
+    if replace:
+        statement = statement.on_conflict_do_update(
+            index_elements=keys, set_={name: statement.excluded[name] for name in values if name not in keys})
+    else:
+        statement = statement.on_conflict_do_nothing(index_elements=keys)
+    connection.execute(statement)
+
+
+# Kept for callers that open a database "with a table's schema": every database now has every table.
+def measurements_schema() -> tuple[Table, ...]:
+    return (MEASUREMENTS,)
+
+
+def gemm_peaks_schema() -> tuple[Table, ...]:
     return (GEMM_PEAKS,)
 
 
-def calibrations_schema() -> tuple[str, ...]:
+def calibrations_schema() -> tuple[Table, ...]:
     return (CALIBRATIONS,)
 
 
-def device_results_schema() -> tuple[str, ...]:
-    """The table, and a trigger that keeps its newest ``DEVICE_RESULT_ROWS`` rows."""
-    table = (f"CREATE TABLE IF NOT EXISTS {DEVICE_RESULTS} (id INTEGER PRIMARY KEY, device TEXT NOT NULL, "
-             "model TEXT NOT NULL, input TEXT NOT NULL, median_ms REAL NOT NULL, measured_at REAL NOT NULL)")
-    bound = (f"CREATE TRIGGER IF NOT EXISTS {DEVICE_RESULTS}_bound_{DEVICE_RESULT_ROWS} AFTER INSERT ON "
-             f"{DEVICE_RESULTS} BEGIN DELETE FROM {DEVICE_RESULTS} WHERE id <= NEW.id - {DEVICE_RESULT_ROWS}; END")
-    return table, bound
+def device_results_schema() -> tuple[Table, ...]:
+    return (DEVICE_RESULTS_TABLE,)
+
+
+def kernel_profiles_schema() -> tuple[Table, ...]:
+    return (KERNEL_PROFILES,)

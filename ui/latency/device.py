@@ -31,6 +31,7 @@ from explorer.store import SqliteClassView, age_text, open_class_view
 from ui.latency.device_component import HOW_TO_ENABLE, KEY, device_component, installed_version, missing_files
 from ui.latency.device_state import DeviceOutcome, DeviceRun, component_args, handle_report, size_text
 from ui.latency.jobs import result_store
+from ui.shell.controls import current_class_key
 from ui.shell.presentation import caption
 from ui.shell.text import shown_value
 
@@ -47,7 +48,7 @@ INPUT_NAMES = {f"{h}×{w}": f"{h}x{w}" for h, w in paper.TABLE8_INPUTS}
 
 @st.cache_resource(show_spinner=False)
 def class_view_store() -> SqliteClassView:
-    """The class view's rows: a table of the result store's SQLite file in the data directory."""
+    """The class view's rows: a table of the store's database (EXPLORER_DATABASE_URL or the data directory's file)."""
     return open_class_view()
 
 
@@ -58,9 +59,10 @@ def rate_limit() -> RateLimit:
 
 
 def class_view() -> tuple[SqliteClassView | None, str | None]:
-    """The class view's store, or None when it is off; and the refusal of a bad EXPLORER_CLASS_VIEW."""
+    """This session's class's view (``?class=`` in the link), or None when it is off; and the refusal of a bad
+    EXPLORER_CLASS_VIEW."""
     try:
-        return (class_view_store() if class_view_enabled() else None), None
+        return (class_view_store().for_class(current_class_key()) if class_view_enabled() else None), None
     except ValueError as error:
         return None, str(error)
 
@@ -202,6 +204,9 @@ def class_view_table(store: SqliteClassView | None) -> None:
     if store is None:
         caption("The class view is off on this server (EXPLORER_CLASS_VIEW=off).")
         return
+    if store.class_key:
+        caption(f"Class **{shown_value(store.class_key, 60)}** (the link's `class` value): only this class's results "
+                "are shown and kept here.")
     for warning in store.database.warnings:
         caption(shown_value(warning, 300))
     summary = summarize(store.rows())

@@ -4,8 +4,9 @@
   data directory's SQLite file (``explorer.store``) and shared by every session of
   this server and every CLI process.
 * ``kernel_profile_store()``: ONNX Runtime profiles (``explorer.latency.KernelProfile``) made by jobs or
-  pages in this process, keyed by (config incl. input, threads, batch), bounded: the
-  Table 8 verdict reads them.
+  pages, keyed by (machine, versions, config incl. input, threads, batch), kept in the store's
+  database (``explorer.store.KernelProfileTable``), bounded: the Table 8 verdict reads them, also
+  on another replica than the one that made them.
 * ``job_registry()``: background measurement jobs (Table 8, reference models, the Compare
   page's models, a latency-budget search: a *task* that picks what to measure as it goes). A job runs
   in its own thread (named ``explorer-job-<id>``) through ``LatencyRunner.measure_many``,
@@ -31,7 +32,6 @@ import itertools
 import logging
 import threading
 import time
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
@@ -42,6 +42,7 @@ from explorer.latency import (BACKENDS, BackendFailure, KernelProfile, LatencyRu
 from explorer.latency.kernel_profile import profile_ort
 from explorer.latency.roofline import GemmPeak, cached_gemm_peak, gemm_peak
 from explorer.latency.stored import ResultStore, open_store
+from explorer.store import KernelProfileTable
 
 log = logging.getLogger(__name__)
 
@@ -50,32 +51,30 @@ JOB_THREAD_PREFIX = "explorer-job-"
 
 @st.cache_resource(show_spinner=False)
 def result_store() -> ResultStore:
-    """The result store of this server: the SQLite file in the data directory, shared by every session."""
+    """The result store of this server (EXPLORER_DATABASE_URL or the data directory's file), shared by every session."""
     return open_store()
 
 
-KERNEL_PROFILE_ENTRIES = 32
+KERNEL_PROFILE_ENTRIES = 32  # kept for callers; the bound is the store's (explorer.store.KERNEL_PROFILE_ROWS)
 
 
 class KernelProfileStore:
-    """Thread-safe map of (config, threads, batch) -> newest ``KernelProfile`` (oldest dropped past the bound)."""
+    """(config, threads, batch) -> newest ``KernelProfile`` made on this machine, kept in the store's database
+    (``kernel_profiles``: shared by every replica on PostgreSQL, so a run on one is explained on another)."""
 
-    def __init__(self, entries: int = KERNEL_PROFILE_ENTRIES) -> None:
-        self._guard = threading.Lock()
-        self._profiles: OrderedDict[tuple, KernelProfile] = OrderedDict()
-        self._limit = entries
+    def __init__(self, entries: int = KERNEL_PROFILE_ENTRIES, table: KernelProfileTable | None = None) -> None:
+        self._table = table or KernelProfileTable()
 
     def put(self, profile: KernelProfile) -> None:
-        key = (profile.config, profile.threads, profile.batch)
-        with self._guard:
-            self._profiles[key] = profile
-            self._profiles.move_to_end(key)
-            if len(self._profiles) > self._limit:
-                self._profiles.popitem(last=False)
+        self._table.put_record(profile.config, profile.threads, profile.batch, profile.to_record())
 
     def get(self, config, threads: int, batch: int = 1) -> KernelProfile | None:
-        with self._guard:
-            return self._profiles.get((config, threads, batch))
+        record = self._table.record(config, threads, batch)
+        try:
+            return None if record is None else KernelProfile.from_record(record)
+        except (KeyError, TypeError, ValueError) as error:  # a record of another version: profiled again
+            log.warning("stored kernel profile of %s is unreadable and left out: %s", config.label, error)
+            return None
 
 
 @st.cache_resource(show_spinner=False)

@@ -20,6 +20,9 @@ Where the selection lives
 * A bad or hand-edited parameter (``groups=abc``, ``width=nan``, ``input=0x0``) falls
   back to the default with an ``st.warning`` naming the value and what is allowed; the
   value is escaped, so nothing a user types is rendered as markdown or HTML.
+* ``class`` (a class key, ``?class=algo-101``: 1-40 letters, digits, ``-`` or ``_``) picks one
+  course's class view (``current_class_key``); read once per session like the model's values,
+  kept across page switches and written back into the link; a bad key is refused the same way.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ import streamlit as st
 from explorer import PAPER_GROUPS, PAPER_WIDTHS, VARIANTS, ShuffleNetConfig, parse_input_size
 from explorer.shufflenet import MAX_GROUPS, MAX_INPUT_SIDE, MIN_INPUT_SIDE, WIDTH_RANGE, query_string, query_values
 from explorer.shufflenet.plan import stage2_base_channels
+from explorer.store import CLASS_KEY_ALLOWED, DEFAULT_CLASS, check_class_key
 
 from ui.latency.predicted import sidebar_prediction
 from ui.shell.page import navigation
@@ -46,6 +50,8 @@ VARIANT_LABELS = {
 }
 DEFAULTS = ShuffleNetConfig()  # g=3, 1x, standard, shuffle on, 224x224
 QUERY_KEYS = ("groups", "width", "variant", "shuffle", "input")
+CLASS_QUERY_KEY = "class"
+CLASS_STATE_KEY = "explorer.class_key"
 STATE_KEY = "explorer.selection"
 WARNINGS_KEY = "explorer.url_warnings"
 WIDGET_PREFIX = "ctl_"
@@ -190,12 +196,28 @@ def config_from_query(params: dict[str, str]) -> tuple[ShuffleNetConfig, list[st
     return config, warnings
 
 
+def class_key_from_query(params: dict[str, str]) -> tuple[str, list[str]]:
+    """The link's class key (the default class when absent); a bad one is the default, with one warning."""
+    if CLASS_QUERY_KEY not in params:
+        return DEFAULT_CLASS, []
+    try:
+        return check_class_key(str(params[CLASS_QUERY_KEY]).strip()), []
+    except ValueError:
+        return DEFAULT_CLASS, [link_warning(CLASS_QUERY_KEY, params[CLASS_QUERY_KEY], CLASS_KEY_ALLOWED,
+                                            "none (the default class view)")]  # fmt: skip
+
+
 # --------------------------------------------------------------------------- Streamlit side
+
+
+def current_class_key() -> str:
+    """This session's class key (``?class=`` in the link it opened; ``DEFAULT_CLASS`` without one)."""
+    return st.session_state.get(CLASS_STATE_KEY, DEFAULT_CLASS)
 
 
 def _read_query_params() -> dict[str, str]:
     params = {}
-    for key in QUERY_KEYS:
+    for key in (*QUERY_KEYS, CLASS_QUERY_KEY):
         if key in st.query_params:
             all_values = st.query_params.get_all(key)
             params[key] = all_values[-1] if all_values else ""
@@ -206,14 +228,23 @@ def _write_query_params(config: ShuffleNetConfig) -> None:
     for key, value in query_values(config).items():
         if st.query_params.get(key) != value or len(st.query_params.get_all(key)) > 1:
             st.query_params[key] = value
+    class_key = current_class_key()
+    if class_key and (st.query_params.get(CLASS_QUERY_KEY) != class_key or
+                      len(st.query_params.get_all(CLASS_QUERY_KEY)) > 1):  # fmt: skip
+        st.query_params[CLASS_QUERY_KEY] = class_key
+    elif not class_key and CLASS_QUERY_KEY in st.query_params:  # a refused key leaves the link
+        del st.query_params[CLASS_QUERY_KEY]
 
 
 def _selection() -> Selection:
     """The canonical selection; the first run of a session reads it from the URL."""
     if STATE_KEY not in st.session_state:
-        config, warnings = config_from_query(_read_query_params())
+        params = _read_query_params()
+        config, warnings = config_from_query(params)
+        class_key, class_warnings = class_key_from_query(params)
         st.session_state[STATE_KEY] = selection_for(config).as_dict()
-        st.session_state[WARNINGS_KEY] = warnings
+        st.session_state[CLASS_STATE_KEY] = class_key
+        st.session_state[WARNINGS_KEY] = warnings + class_warnings
     return Selection(**st.session_state[STATE_KEY])
 
 
