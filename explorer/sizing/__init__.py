@@ -6,7 +6,17 @@ a recommendation, ``latency_search`` measures its way to what fits N millisecond
 machine, narrowing the ``bracket`` of each g.
 """
 
-from .budget import VARIANT_MARGIN, WIDTH_STEP, BudgetAnswer, budget_table, check_budget, figure, widest_within, widths
+from .budget import (
+    VARIANT_MARGIN,
+    WIDTH_STEP,
+    BudgetAnswer,
+    budget_table,
+    check_budget,
+    figure,
+    network_key,
+    widest_within,
+    widths,
+)
 from .decision import (
     KINDS,
     SORT_RULE,

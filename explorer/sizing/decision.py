@@ -31,7 +31,7 @@ from ..counting.estimate import footprint
 from ..counting.peak import peak_activation_bytes
 from ..paper import ReportedPoint, point_for, reported_points
 from ..shufflenet import PAPER_GROUPS, REFERENCE_INPUT, VARIANTS, ShuffleNetConfig, query_string
-from .budget import check_budget, figure, widest_within
+from .budget import check_budget, figure, network_key, widest_within
 
 KINDS = {
     "mflops": ("million multiply-adds (paper convention)", "conv_macs", 1e6),
@@ -118,11 +118,12 @@ def _order(c: Candidate) -> tuple:
 
 
 def rank(candidates: Sequence[Candidate]) -> tuple[Candidate, ...]:
-    """``SORT_RULE``. One network is listed once: a widest width whose channels are those of a model the paper
-    reports (0.52x arch2 g = 8 builds exactly 0.5x arch2 g = 8) is shown as the paper's model."""
+    """``SORT_RULE``. One network is listed once (``network_key``: its channels and units): a widest width that
+    builds a model the paper reports (0.52x arch2 g = 8 builds exactly 0.5x arch2 g = 8) is shown as the paper's
+    model."""
     unique: dict[tuple, Candidate] = {}
     for c in sorted(candidates, key=_order):
-        unique.setdefault((c.config.plan(), c.config.input_size, c.config.shuffle), c)
+        unique.setdefault(network_key(c.config), c)
     return tuple(unique.values())
 
 
