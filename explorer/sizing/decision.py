@@ -121,6 +121,15 @@ def candidate(config: ShuffleNetConfig, origin: str, latency: Latency | None = N
                      prediction is not None and prediction.extrapolated)  # fmt: skip
 
 
+def with_predictions(decision: Decision, predictor: Predictor) -> Decision:
+    """``decision`` with every candidate's latency predicted by ``predictor`` (``Candidate.predicted_ms``)."""
+    candidates = []
+    for c in decision.candidates:
+        prediction = predictor.predict(c.config)
+        candidates.append(replace(c, predicted_ms=prediction.predicted_ms, extrapolated=prediction.extrapolated))
+    return replace(decision, candidates=tuple(candidates), predicted_note=note_text(predictor))
+
+
 def _order(c: Candidate) -> tuple:
     return (c.reported is None, c.reported.error if c.reported else 0.0, -c.conv_macs, c.params, c.config.groups,
             VARIANTS.index(c.config.variant), -c.config.width)  # fmt: skip
