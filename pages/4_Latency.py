@@ -111,8 +111,9 @@ def this_model_section(config: ShuffleNetConfig, store: ResultStore, threads: in
     caption(f"{config.label}, input {input_size_text(config.input_size)}, batch {batch}, "
             f"{threads} thread{'s' if threads > 1 else ''}.")  # fmt: skip
     backends = st.multiselect(
-        "Backends", lat.available_backends(), default=["ort"], format_func=BACKEND_LABEL.get, key="lat_backends",
-        help="ONNX Runtime or OpenVINO FP32 is usually the fastest here; add others to compare. " +
+        "Backends", lat.available_backends(), default=list(lat.default_backends()), format_func=BACKEND_LABEL.get,
+        key="lat_backends", help="PyTorch, ONNX Runtime and OpenVINO FP32 by default, so the fastest is among them "
+                                 "(usually an FP32 runtime); add others to compare. " +
              " · ".join(f"{b.label}: {b.description}" for b in lat.BACKENDS.values()) + "".join(
                  f" · Not offered: {BACKEND_LABEL[k]}: {lat.unavailable_reason(k)}." for k in lat.BACKENDS
                  if lat.unavailable_reason(k)),

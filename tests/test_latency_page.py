@@ -47,6 +47,7 @@ def test_page_loads_without_measuring():
     at = open_app(PAGE)
     assert_clean(at)
     offered = at.multiselect(key="lat_backends").options
+    assert at.multiselect(key="lat_backends").value == ["torch", "ort", "openvino"]  # PyTorch and both FP32 runtimes
     assert "OpenVINO FP32" in offered and "OpenVINO INT8" in offered
     reason = lat.unavailable_reason("openvino-bf16")
     assert ("OpenVINO BF16 (reduced precision)" in offered) == (reason is None)
