@@ -338,7 +338,9 @@ def chart_section(store: ResultStore, threads: int, batch: int, peak: GemmPeak |
     st.plotly_chart(latency_figure(measured, peak.macs_per_s if peak else None, present=present), key="lat_chart")
     caption(
         "Every model measured on this machine at these settings (the stored results). Colour: ShuffleNet by its g "
-        "(as on every page), MobileNet grey, AlexNet black; symbol: backend. The dashed line is the latency if every "
+        "(as on every page), MobileNet grey, AlexNet black; symbol: backend (legend). Names are drawn where they fit "
+        "(one per model and input when there are many points); hover a point for its model, input and backend. "
+        "The dashed line is the latency if every "
         "multiply-add ran at the measured FP32 GEMM speed: points far above it are limited by memory traffic and "
         "per-operator overhead (depthwise and small grouped convolutions, channel shuffle), not by arithmetic."
     )
