@@ -86,3 +86,25 @@ def test_the_decision_table_predicts_every_candidate_and_measures_where_stored(c
     assert others[LATENCY_COLUMN].isna().all() and others[OWN_ERROR_COLUMN].isna().all()
     captions = " ".join(c.value for c in at.caption)
     assert "latency, predicted here with ONNX Runtime FP32" in captions and "without running it" in captions
+
+
+@pytest.mark.slow
+def test_a_latency_budget_from_the_prediction_marks_measured_and_predicted(fresh_data):
+    """Issue 19, item 4 on the page: with a calibration kept, the job picks by the prediction and measures each g
+    once or twice; the table says which latency is measured and which predicted."""
+    from tests.test_app_budget import wait_for_job
+
+    keep(scaled_calibration(4.0))  # pessimistic: every pick is confirmed by one measurement
+    at = open_app(PAGE, {"input": "64x64"})
+    at.radio(key="complexity_budget_kind").set_value("ms").run()
+    at.number_input(key="complexity_budget_ms").set_value(3.0).run()
+    assert any("picked by the prediction" in c.value for c in at.caption)
+    at.button(key="complexity_budget_search").click().run()
+    wait_for_job(at)
+    assert_clean(at)
+    captions = " ".join(c.value for c in at.caption)
+    assert "new measurement(s)" in captions and "latency, predicted here with ONNX Runtime FP32" in captions
+    table = budget_table(at)
+    widest = table[table["Why listed"].str.startswith("widest")]
+    assert len(widest) == 5 and widest[LATENCY_COLUMN].notna().all() and (widest[LATENCY_COLUMN] <= 3.0).all()
+    assert table[PREDICTED_COLUMN].notna().all()
