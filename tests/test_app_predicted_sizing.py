@@ -27,8 +27,12 @@ def budget_table(at):
 
 @pytest.fixture
 def fresh_data(tmp_path, monkeypatch):
+    """A data directory of this test's own: calibrations and the server's result store (cached by Streamlit,
+    so cleared on both sides: later tests get the session's store back)."""
     monkeypatch.setenv("EXPLORER_DATA_DIR", str(tmp_path))
-    return tmp_path
+    result_store.clear()
+    yield tmp_path
+    result_store.clear()
 
 
 def test_without_a_calibration_the_page_says_where_to_make_one(fresh_data):
@@ -46,7 +50,7 @@ def test_without_a_calibration_the_page_says_where_to_make_one(fresh_data):
 def calibrated_page(fresh_data):
     keep(scaled_calibration(1.0))
     measured = measure(ShuffleNetConfig(3, 1.0), "ort", min_time=0.05)  # real, kept where the page reads it
-    result_store().put(measured)  # the server's store (one per process: cached by Streamlit)
+    result_store().put(measured)  # the server's store, here in this test's data directory
     return open_app(PAGE), measured
 
 

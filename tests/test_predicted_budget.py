@@ -78,7 +78,7 @@ def test_a_pessimistic_prediction_is_confirmed_by_one_measurement_and_a_second_s
 
 @pytest.mark.slow
 def test_an_optimistic_prediction_steps_down_and_measures_at_most_twice(fresh_data):
-    predictor = Predictor(scaled_calibration(0.2))  # predicts faster than this machine: the first pick is over
+    predictor = Predictor(scaled_calibration(0.05))  # predicts faster than this machine: the first pick is over
     result = predicted_latency_budget(1.0, open_store(), predictor, groups=(8,), input_size=SMALL, min_time=0.05)
     (search,) = result.searches
     assert len(search.probes) <= MAX_MEASUREMENTS and result.measured == len(search.probes)
@@ -107,7 +107,8 @@ def test_cli_budget_marks_predicted_and_measured_latencies(fresh_data):
     assert payload["latency"]["predicted"].startswith("predicted here with ONNX Runtime FP32")
     assert all(r["predicted_ms"] > 0 and r["latency_ms"] is None for r in payload["results"])
     text = run_cli("budget", "--mflops", "40").stdout
-    assert " pred." in text and "pred.: not measured, predicted here with ONNX Runtime FP32" in text.replace("\n", " ")
+    assert " ms pred." in text
+    assert '"ms pred.": not measured, predicted here with ONNX Runtime FP32' in " ".join(text.split())
 
 
 @pytest.mark.slow
@@ -126,7 +127,7 @@ def test_cli_ms_budget_with_a_calibration_says_which_numbers_are_measured(fresh_
         assert (row["latency_ms"] is not None) == same or row["origin"] == "paper"
     text = run_cli(*args)
     assert text.returncode == 0
-    flat = text.stdout.replace("\n", " ")
+    flat = " ".join(text.stdout.split())
     assert "picked by the prediction (predicted here with ONNX Runtime FP32" in flat
     assert "0 new measurement(s), 2 from the result store" in flat and " ms " in text.stdout
 

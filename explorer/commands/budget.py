@@ -49,7 +49,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     kind.add_argument("--params", type=number(f"a budget above 0 and up to {MAX_MPARAMS} million parameters"),
                       help="budget in millions of parameters, e.g. 1.5")
     kind.add_argument("--ms", type=number(f"a budget above 0 and up to {MAX_BUDGET_MS:g} milliseconds"),
-                      help="budget in milliseconds per image on this machine (measures what is not stored)")
+                      help="budget in milliseconds per image on this machine (measures what is not stored; with a "
+                           "calibration kept for the backend and threads, the prediction picks the widths and one or "
+                           "two measurements per g confirm them)")
     parser.add_argument("--groups", type=group_list, default=PAPER_GROUPS, metavar="LIST",
                         help="comma-separated group counts from 1 to 64 (default the paper's 1,2,3,4,8)")
     parser.add_argument("--variant", choices=VARIANTS, default=None,
@@ -152,11 +154,11 @@ def _search_group(s) -> dict:
 
 
 def latency_cell(c) -> str:
-    """Measured: ``1.10 ms``; else predicted: ``3.98 pred.`` (``*``: extrapolated); else blank."""
+    """Measured: ``1.10 ms``; else predicted: ``3.98 ms pred.`` (``*``: extrapolated); else blank."""
     if c.latency_ms is not None:
         return f"{c.latency_ms:.2f} ms"
     if c.predicted_ms is not None:
-        return f"{c.predicted_ms:.2f} pred.{'*' if c.extrapolated else ''}"
+        return f"{c.predicted_ms:.2f} ms pred.{'*' if c.extrapolated else ''}"
     return ""
 
 
@@ -201,8 +203,9 @@ def print_decision(decision: Decision, args: argparse.Namespace, threads: int, s
         _print_search_notes(search)
     print()
     if decision.predicted_note:
-        latency_note = (f"Latency: {LATENCY.definition} ms: {MEASURED} with {holds}; pred.: not measured, "
-                        f"{decision.predicted_note}; *: extrapolated (outside the shapes the calibration sampled).")
+        latency_note = (f"Latency: {LATENCY.definition} \"ms\" alone: {MEASURED} with {holds}; \"ms pred.\": not "
+                        f"measured, {decision.predicted_note}; *: extrapolated (outside the shapes the calibration "
+                        "sampled).")
     else:
         latency_note = f"Latency: {LATENCY.definition} Here: {holds}; blank: not measured yet (budget --ms measures)."
     print(footnotes([
