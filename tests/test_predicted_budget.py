@@ -107,8 +107,8 @@ def test_cli_budget_marks_predicted_and_measured_latencies(fresh_data):
     assert payload["latency"]["predicted"].startswith("predicted here with ONNX Runtime FP32")
     assert all(r["predicted_ms"] > 0 and r["latency_ms"] is None for r in payload["results"])
     text = run_cli("budget", "--mflops", "40").stdout
-    assert " ms pred." in text
-    assert '"ms pred.": not measured, predicted here with ONNX Runtime FP32' in " ".join(text.split())
+    assert " pred." in text and all(len(line) <= 80 for line in text.splitlines())
+    assert '"pred.": milliseconds not measured, predicted here with ONNX Runtime FP32' in " ".join(text.split())
 
 
 @pytest.mark.slow

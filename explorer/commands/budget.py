@@ -154,11 +154,11 @@ def _search_group(s) -> dict:
 
 
 def latency_cell(c) -> str:
-    """Measured: ``1.10 ms``; else predicted: ``3.98 ms pred.`` (``*``: extrapolated); else blank."""
+    """Measured: ``1.10 ms``; else predicted: ``3.98 pred.`` (``*``: extrapolated); else blank (fits 80 columns)."""
     if c.latency_ms is not None:
         return f"{c.latency_ms:.2f} ms"
     if c.predicted_ms is not None:
-        return f"{c.predicted_ms:.2f} ms pred.{'*' if c.extrapolated else ''}"
+        return f"{c.predicted_ms:.2f} pred.{'*' if c.extrapolated else ''}"
     return ""
 
 
@@ -203,9 +203,9 @@ def print_decision(decision: Decision, args: argparse.Namespace, threads: int, s
         _print_search_notes(search)
     print()
     if decision.predicted_note:
-        latency_note = (f"Latency: {LATENCY.definition} \"ms\" alone: {MEASURED} with {holds}; \"ms pred.\": not "
-                        f"measured, {decision.predicted_note}; *: extrapolated (outside the shapes the calibration "
-                        "sampled).")
+        latency_note = (f"Latency: {LATENCY.definition} \"ms\": {MEASURED} with {holds}; \"pred.\": milliseconds "
+                        f"not measured, {decision.predicted_note}; *: extrapolated (outside the shapes the "
+                        "calibration sampled).")
     else:
         latency_note = f"Latency: {LATENCY.definition} Here: {holds}; blank: not measured yet (budget --ms measures)."
     print(footnotes([
