@@ -41,9 +41,14 @@ def ms_text(prediction: Prediction) -> str:
     return f"{prediction.predicted_ms:.2f} ms {PREDICTED}{' (extrapolated)' if prediction.extrapolated else ''}"
 
 
+def by_text(predictor: Predictor) -> str:
+    """``with ONNX Runtime FP32, 2 threads (held-out error: ...)``: what predicted it, and how sure."""
+    return f"with {holds_text(predictor.backend, predictor.threads)} ({error_text(predictor.expected_error)})"
+
+
 def note_text(predictor: Predictor) -> str:
     """``predicted here with ONNX Runtime FP32, 2 threads (held-out error: ...)``: what a predicted column holds."""
-    return f"{PREDICTED} with {holds_text(predictor.backend, predictor.threads)} ({error_text(predictor.expected_error)})"
+    return f"{PREDICTED} {by_text(predictor)}"
 
 
 def missing_text(backend: str | None, threads: int) -> str:

@@ -47,7 +47,10 @@ def predicted_sweep_figure(curves: list[dict], measured: list[dict], current_gro
                      "hovertemplate": "width %{x:.2f}×<br>%{y:.2f} ms predicted here, extrapolated<extra></extra>"})
     if measured:
         data.append(_measured_trace(measured, "width", True))
-    return build_figure(data, base_layout(title, WIDTH_AXIS, PREDICTED_AXIS, present=present))
+    layout = base_layout(title, WIDTH_AXIS, PREDICTED_AXIS, height=520, present=present)
+    layout["legend"] |= {"orientation": "h", "yanchor": "top", "y": -0.28}  # long names: below the axis, not beside
+    layout["margin"] = layout["margin"] | {"b": 150}
+    return build_figure(data, layout)
 
 
 def predicted_groups_figure(rows: list[dict], measured: list[dict], current_groups: int, title: str,
@@ -83,8 +86,8 @@ def layer_shares_figure(layers: list[dict], title: str, present: bool = False) -
          "hovertemplate": "%{y}<br>%{x:.1f} % of the multiply-adds (computed here)<extra></extra>"},
     ]  # fmt: skip
     layout = base_layout(title, "Share of the whole (%)", "", height=120 + 42 * len(names), present=present,
-                         yaxis={"autorange": "reversed", "rangemode": "normal"}, barmode="group",
-                         legend={"orientation": "h", "y": -0.25})  # fmt: skip
+                         yaxis={"autorange": "reversed", "rangemode": "normal"}, barmode="group")  # fmt: skip
+    layout["legend"] |= {"orientation": "h", "yanchor": "top", "y": -0.2}
     layout["margin"] = layout["margin"] | {"l": 190}
     return build_figure(data, layout)
 

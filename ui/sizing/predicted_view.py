@@ -23,7 +23,7 @@ from explorer.latency.predictor import Prediction, Predictor, kept_predictor
 from explorer.shufflenet import ShuffleNetConfig
 from explorer.sizing import Decision, figure, widest_within
 from explorer.sizing.decision import with_predictions
-from explorer.sizing.predicted import error_text, missing_text, ms_text, note_text
+from explorer.sizing.predicted import by_text, error_text, missing_text, ms_text, note_text
 from ui.figures.latency_charts import equal_macs_figure, layer_shares_figure, predicted_groups_figure, \
     predicted_sweep_figure  # fmt: skip
 from ui.shell.presentation import caption
@@ -115,23 +115,25 @@ def time_section(config: ShuffleNetConfig, groups: tuple[int, ...], present: boo
         no_calibration()
         return
     prediction = predictor.predict(config)
-    caption(f"{config.label}: {ms_text(prediction)}, {note_text(predictor)}. Per layer type as the Table 8 verdict "
+    caption(f"{config.label}: {ms_text(prediction)} {by_text(predictor)}. Per layer type as the Table 8 verdict "
             "names them; multiply-adds computed here in closed form (FC included). Nothing was built or run.")
     if prediction.extrapolated:
         st.warning("Extrapolated: this model lies outside the shapes the calibration sampled ("
                    + "; ".join(prediction.extrapolation) + ").", icon="⚠️")
+    st.plotly_chart(layer_shares_figure(layer_rows(prediction), "Time vs multiply-adds, per layer type", present),
+                    key="layer_time_chart")  # fmt: skip
     left, right = st.columns(2, gap="large")
     with left:
-        st.plotly_chart(layer_shares_figure(layer_rows(prediction), "Time vs multiply-adds, per layer type", present),
-                        key="layer_time_chart")  # fmt: skip
-    with right:
         rows = equal_macs_rows(config, groups, predictor)
         st.plotly_chart(equal_macs_figure(rows, config.groups, "Time vs g at equal multiply-adds (predicted here)",
                                           present), key="equal_macs_chart")  # fmt: skip
+    with right:
+        st.markdown("**Time vs g at equal multiply-adds**")
         caption(f"For each g the widest width within {figure(config) / 1e6:.1f} M multiply-adds (the sidebar "
-                "model's, computed here), its predicted latency. ShuffleNet V2's guideline G2: at equal multiply-adds, "
-                "more groups move more memory and take longer; here it is what this machine's calibration predicts "
-                f"({error_text(predictor.expected_error)}). *: extrapolated.")
+                "model's, computed here), and its predicted latency. ShuffleNet V2's guideline G2: at equal "
+                "multiply-adds, more groups move more memory and take longer; the bars are what this machine's "
+                f"calibration predicts ({error_text(predictor.expected_error)}). *: extrapolated. Hover a bar for "
+                "its width and multiply-adds.")
 
 
 def predicted_decision(decision: Decision, backend: str) -> Decision:
