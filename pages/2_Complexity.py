@@ -12,11 +12,12 @@ from explorer.paper import SOURCE, Reported, pareto_front, point_for, reported_f
 from explorer.paper import residual_note
 from explorer.shufflenet import REFERENCE_INPUT, WIDTH_RANGE
 from explorer.sizing import DEFAULT_BACKEND, SEARCH_MIN_TIME, Decision
+from explorer.sizing.predicted import missing_text
 from ui.shell.cache import cached_decision, cached_sweep, counts_or_ask, with_stored_latency
 from ui.figures.charts import groups_bar_figure, stage_figure, sweep_figure, tradeoff_figure
 from ui.shell.controls import shared_controls
 from ui.sizing.decision import DECISION_COLUMNS, decision_frame, latency_budget_task, over_frame, recommendation_links
-from ui.sizing.predicted_view import latency_sweep, no_calibration, page_predictor, predicted_decision, time_section
+from ui.sizing.predicted_view import latency_sweep, page_predictor, predicted_decision, time_section
 from ui.latency.job_view import current_job, job_view
 from ui.latency.jobs import job_registry, result_store
 from ui.shell.page import config_slug, page_setup
@@ -174,7 +175,8 @@ def show_decision(decision: Decision, backend: str = DEFAULT_BACKEND) -> None:
             caption(f"Latency, measured here: from the result store where this model was measured; latency, "
                     f"{decision.predicted_note}, for every model, without running it.")
         else:
-            no_calibration(backend)
+            caption("Latency, measured here: only where the result store has this model. "
+                    + missing_text(backend, lat.default_threads()))
     if decision.over:
         st.warning("Some g and variants do not fit at any width (0.1x and up): the smallest budget each needs is "
                    "below.", icon="⚠️")

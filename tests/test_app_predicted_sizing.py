@@ -39,8 +39,10 @@ def test_without_a_calibration_the_page_says_where_to_make_one(fresh_data):
     at = open_app(PAGE)
     assert_clean(at)
     infos = [i.value for i in at.info if "No latency calibration is kept" in i.value]
-    assert len(infos) == 3  # the twin chart, where the time goes, the decision table
+    assert len(infos) == 2  # instead of the twin chart and of where the time goes
     assert all("Latency page" in text and "python -m explorer calibrate" in text for text in infos)
+    table_note = [c.value for c in at.caption if c.value.startswith("Latency, measured here: only where")]
+    assert table_note and "No latency calibration is kept for ONNX Runtime FP32" in table_note[0]
     specs = charts(at)
     assert SWEEP not in specs and "Multiply-adds vs width" in specs
     assert PREDICTED_COLUMN not in budget_table(at).columns

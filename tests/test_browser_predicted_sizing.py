@@ -7,8 +7,17 @@ directory, so the page predicts; `streamlit run` + Debian's chromium (tests/conf
 from __future__ import annotations
 
 import pytest
-from conftest import ARTIFACTS, RUN_TIMEOUT_S, TEST_DATA_DIR, assert_no_exception, free_port, start_server, \
-    stop_server, wait_healthy, wait_idle  # fmt: skip
+from conftest import (
+    ARTIFACTS,
+    RUN_TIMEOUT_S,
+    TEST_DATA_DIR,
+    assert_no_exception,
+    free_port,
+    start_server,
+    stop_server,
+    wait_healthy,
+    wait_idle,
+)
 
 from explorer.latency.predictor import keep
 

@@ -142,7 +142,7 @@ def test_table8_chart_draws_labels_only_where_they_fit_and_names_every_point_on_
     names = [text for text, _, _ in drawn]
     assert len(names) == len(set(names)) and 7 <= len(names) <= 9  # one name per model and input, most drawn
     assert set(names) <= {f"{m.model} · {m.input_size[0]}×{m.input_size[1]}" for m in points}
-    line = [t for t in figure.data if t.mode == "lines"][0]
+    line = next(t for t in figure.data if t.mode == "lines")
     xs = [m.macs / 1e6 for m in points]
     ys = [m.median_ms for m in points]
     px, py = _scale(xs, PLOT_PX[0], line.x), _scale(ys, PLOT_PX[1], line.y)

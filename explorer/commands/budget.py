@@ -240,8 +240,9 @@ def run(args: argparse.Namespace) -> int:
         def progress(done: int, total: int, message: str) -> None:
             print(f"[{done}/~{total}] {message}", file=sys.stderr, flush=True)
 
-        options = dict(groups=args.groups, variants=args.variants, input_size=args.input, max_seconds=args.max_seconds,
-                       progress=None if args.json else progress, remeasure_busy=args.remeasure_busy)  # fmt: skip
+        options = {"groups": args.groups, "variants": args.variants, "input_size": args.input,
+                   "max_seconds": args.max_seconds, "progress": None if args.json else progress,
+                   "remeasure_busy": args.remeasure_busy}  # fmt: skip
         if predictor is not None:
             search = predicted_latency_budget(value, store, predictor, **options)
         else:

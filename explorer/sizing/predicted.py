@@ -9,7 +9,7 @@ sampled; ``error_text`` says how sure (the held-out error measured by
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from ..latency.backends import BACKENDS
 from ..latency.predictor import Prediction, Predictor

@@ -27,8 +27,8 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
 
 from ..checks import check_choice, check_number
 from ..latency.predictor import Predictor
@@ -37,8 +37,18 @@ from ..shufflenet import PAPER_GROUPS, REFERENCE_INPUT, VARIANTS, ShuffleNetConf
 from .bracket import Grid, GroupSearch, Probe
 from .budget import network_key
 from .decision import Decision, Over, best_paper_models, candidate, rank
-from .latency_search import MAX_BUDGET_MS, SEARCH_MIN_TIME, SEARCH_SECONDS, LatencySearch, Store, _flags, \
-    _measure_round, _refusal, _reusable, _Stop  # fmt: skip
+from .latency_search import (
+    MAX_BUDGET_MS,
+    SEARCH_MIN_TIME,
+    SEARCH_SECONDS,
+    LatencySearch,
+    Store,
+    _flags,
+    _measure_round,
+    _refusal,
+    _reusable,
+    _Stop,
+)
 from .predicted import note_text
 
 MAX_MEASUREMENTS = 2  # per g: the confirmation and one step down

@@ -12,7 +12,7 @@ none (its hover still names it, and the legend names the backends). An empty tex
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 PLOT_PX = (560, 440)  # the plot area of the Latency page's 560-px chart beside its legend, 1280-px window
 CHAR_EM = 0.6  # average glyph width in font sizes (labels are mostly digits and lower case)

@@ -100,7 +100,8 @@ def latency_budget_task(budget_ms: float, groups: tuple[int, ...], variants: tup
         def progress(done: int, total: int, message: str) -> None:
             job.done, job.estimated, job.current = done, max(total, done), message
 
-        options = dict(groups=groups, variants=variants, input_size=input_size, progress=progress, cancel=job.cancel)
+        options = {"groups": groups, "variants": variants, "input_size": input_size, "progress": progress,
+                   "cancel": job.cancel}
         predictor = kept_predictor(backend, threads)
         if predictor is not None:
             job.outcome = predicted_latency_budget(budget_ms, store, predictor, **options)

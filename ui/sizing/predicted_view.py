@@ -24,8 +24,12 @@ from explorer.shufflenet import ShuffleNetConfig
 from explorer.sizing import Decision, figure, widest_within
 from explorer.sizing.decision import with_predictions
 from explorer.sizing.predicted import by_text, error_text, missing_text, ms_text, note_text
-from ui.figures.latency_charts import equal_macs_figure, layer_shares_figure, predicted_groups_figure, \
-    predicted_sweep_figure  # fmt: skip
+from ui.figures.latency_charts import (
+    equal_macs_figure,
+    layer_shares_figure,
+    predicted_groups_figure,
+    predicted_sweep_figure,
+)
 from ui.shell.presentation import caption
 
 OVERHEAD_LAYER = "per-run overhead"
