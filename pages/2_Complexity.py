@@ -212,12 +212,14 @@ def latency_budget(config: ShuffleNetConfig, groups: tuple[int, ...], budget_ms:
         if not busy:
             st.info("Press “Find what fits” to measure (or read from the result store) what fits this budget.")
         return
-    caption(f"{search.measured} new measurement(s), {search.reused} from the result store, "
-               f"{search.seconds:.1f} s; the answer holds for {search.holds_for}.")
+    picked = f"Widths picked by the prediction ({search.decision.predicted_note}), then confirmed by measuring: " \
+        if search.decision and search.decision.predicted_note else ""  # fmt: skip
+    caption(f"{picked}{search.measured} new measurement(s), {search.reused} from the result store, "
+            f"{search.seconds:.1f} s; the answer holds for {search.holds_for}.")
     if search.stopped:
         st.warning(f"The search stopped early ({search.stopped}): below is what it found so far.", icon="⚠️")
     for group in search.searches:
-        if group.status in ("stopped", "failed") and group.reason and group.reason != search.stopped:
+        if group.status in ("stopped", "failed", "predicted only") and group.reason and group.reason != search.stopped:
             st.warning(f"g = {group.groups}: {shown_value(group.reason, 300)}", icon="⚠️")
     if search.busy:
         st.warning(f"{search.busy} measurement(s) were taken while other processes used the CPUs (busy): those "

@@ -110,6 +110,7 @@ def test_a_latency_budget_from_the_prediction_marks_measured_and_predicted(fresh
     assert_clean(at)
     captions = " ".join(c.value for c in at.caption)
     assert "new measurement(s)" in captions and "latency, predicted here with ONNX Runtime FP32" in captions
+    assert "Widths picked by the prediction (predicted here with ONNX Runtime FP32" in captions
     table = budget_table(at)
     widest = table[table["Why listed"].str.startswith("widest")]
     assert len(widest) == 5 and widest[LATENCY_COLUMN].notna().all() and (widest[LATENCY_COLUMN] <= 3.0).all()

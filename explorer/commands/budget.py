@@ -219,7 +219,7 @@ def print_decision(decision: Decision, args: argparse.Namespace, threads: int, s
 
 def _print_search_notes(search) -> None:
     for s in search.searches:
-        if s.status in ("stopped", "failed") and s.reason:
+        if s.status in ("stopped", "failed", "predicted only") and s.reason:
             print(paragraph(f"g = {s.groups} {s.variant}: {s.status}: {s.reason}"))
     if search.stopped:
         print("\n" + paragraph(f"The search stopped early ({search.stopped}): the answer is what it found so far."))

@@ -148,6 +148,8 @@ def _confirm(search: PredictedGroup, grid: Grid, index: int, probe: Probe, budge
     if probe.ms <= budget_ms:
         search.low, search.fit = index, probe
         search.status = "widest fits" if index == len(grid.widths) - 1 else "found"
+        if index == 0 and search.picks and search.picks[-1][1] > budget_ms:
+            search.reason = "the prediction put even the narrowest width over the budget; measured, it fits"
         return
     search.high, search.over = grid.narrowest_of_plan(index), probe
     limits[id(search)] = budget_ms * predictor.predict_ms(probe.config) / probe.ms
