@@ -79,7 +79,8 @@ def test_a_pessimistic_prediction_is_confirmed_by_one_measurement_and_a_second_s
 @pytest.mark.slow
 def test_an_optimistic_prediction_steps_down_and_measures_at_most_twice(fresh_data):
     predictor = Predictor(scaled_calibration(0.05))  # predicts faster than this machine: the first pick is over
-    result = predicted_latency_budget(1.0, open_store(), predictor, groups=(8,), input_size=SMALL, min_time=0.05)
+    store = open_store()
+    result = predicted_latency_budget(1.0, store, predictor, groups=(8,), input_size=SMALL, min_time=0.05)
     (search,) = result.searches
     assert len(search.probes) <= MAX_MEASUREMENTS and result.measured == len(search.probes)
     first = search.probes[0]
@@ -94,6 +95,9 @@ def test_an_optimistic_prediction_steps_down_and_measures_at_most_twice(fresh_da
         if search.status == "predicted only":
             row = next(c for c in result.decision.candidates if c.config == search.unconfirmed)
             assert row.latency_ms is None and row.predicted_ms is not None and "not measured" in search.reason
+    again = predicted_latency_budget(1.0, store, predictor, groups=(8,), input_size=SMALL, min_time=0.05)
+    assert again.measured == 0 and again.reused == len(search.probes)  # the same path, from the store
+    assert [c.config for c in again.decision.candidates] == [c.config for c in result.decision.candidates]
 
 
 def test_without_a_calibration_the_cli_searches_by_measuring_as_before(fresh_data):

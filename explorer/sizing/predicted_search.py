@@ -111,8 +111,10 @@ def predicted_latency_budget(budget_ms: float, store: Store, predictor: Predicto
                 search.status, search.reason = "stopped", f"{config.label} was not measured: {refused}"
             else:
                 picks[config] = (search, index)
-        if not picks or stop.is_set():
+        if stop.is_set():
             break
+        if not picks:  # all from the store: the next round may still step down (a second search walks the same path)
+            continue
         done = result.measured + result.reused
         tell(done, done + len(picks), "confirming the prediction: " + ", ".join(
             f"g = {c.groups} at {c.width:g}x ({predictor.predict_ms(c):.2f} ms predicted)" for c in picks))
