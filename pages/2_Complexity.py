@@ -12,10 +12,12 @@ from explorer.paper import SOURCE, Reported, pareto_front, point_for, reported_f
 from explorer.paper import residual_note
 from explorer.shufflenet import REFERENCE_INPUT, WIDTH_RANGE
 from explorer.sizing import DEFAULT_BACKEND, SEARCH_MIN_TIME, Decision
+from explorer.sizing.predicted import missing_text
 from ui.shell.cache import cached_decision, cached_sweep, counts_or_ask, with_stored_latency
 from ui.figures.charts import groups_bar_figure, stage_figure, sweep_figure, tradeoff_figure
 from ui.shell.controls import shared_controls
 from ui.sizing.decision import DECISION_COLUMNS, decision_frame, latency_budget_task, over_frame, recommendation_links
+from ui.sizing.predicted_view import latency_sweep, page_predictor, predicted_decision, time_section
 from ui.latency.job_view import current_job, job_view
 from ui.latency.jobs import job_registry, result_store
 from ui.shell.page import config_slug, page_setup
@@ -123,6 +125,7 @@ def sweep_section(config: ShuffleNetConfig, groups: tuple[int, ...], present: bo
             groups_bar_figure(at_width, config.groups, f"Multiply-adds vs g at width {config.width:g}×", present),
             key="groups_chart",
         )
+    latency_sweep(config, groups, widths, result_store(), present)
 
 
 def stages_section(config: ShuffleNetConfig, counts: Complexity, present: bool) -> None:
@@ -159,7 +162,7 @@ def budget_controls() -> tuple[str, float, str]:
     return kind, float(value), backend
 
 
-def show_decision(decision: Decision) -> None:
+def show_decision(decision: Decision, backend: str = DEFAULT_BACKEND) -> None:
     st.info(decision.recommendation, icon=":material/flag:")
     if decision.candidates:
         st.markdown(recommendation_links(decision))
@@ -168,6 +171,12 @@ def show_decision(decision: Decision) -> None:
         caption(f"Sorted: {decision.rule} Multiply-adds, parameters, activations and peak activation memory are "
                    "computed here (closed form, batch of one image); the error only where the paper reports that "
                    "exact model; “open” loads the model into the sidebar (a new tab, the shareable link).")
+        if decision.predicted_note:
+            caption(f"Latency, measured here: from the result store where this model was measured; latency, "
+                    f"{decision.predicted_note}, for every model, without running it.")
+        else:
+            caption("Latency, measured here: only where the result store has this model. "
+                    + missing_text(backend, lat.default_threads()))
     if decision.over:
         st.warning("Some g and variants do not fit at any width (0.1x and up): the smallest budget each needs is "
                    "below.", icon="⚠️")
@@ -180,9 +189,17 @@ def latency_budget(config: ShuffleNetConfig, groups: tuple[int, ...], budget_ms:
     request = (budget_ms, backend, threads, config.variant, tuple(config.input_size), groups)
     job = current_job(registry, JOB_KEY)
     busy = job is not None and job.active
-    caption(f"Measured on this server with {lat.BACKENDS[backend].label}, {threads} threads, batch 1, for the "
-               f"sidebar's variant ({config.variant}) and input: a search over width per g that measures only the "
-               "models the result store lacks (usually under two minutes, then instant).")
+    if page_predictor(backend) is not None:
+        caption(f"On this server with {lat.BACKENDS[backend].label}, {threads} threads, batch 1, for the sidebar's "
+                f"variant ({config.variant}) and input: each g's widest width picked by the prediction (this machine's "
+                "calibration), then confirmed by measuring it (one or two measurements per g, none for what the "
+                "result store has).")
+    else:
+        caption(f"Measured on this server with {lat.BACKENDS[backend].label}, {threads} threads, batch 1, for the "
+                f"sidebar's variant ({config.variant}) and input: a search over width per g that measures only the "
+                "models the result store lacks (usually under two minutes, then instant). With a calibration kept for "
+                "this backend (the Latency page, or `python -m explorer calibrate`), the prediction picks the widths "
+                "and one or two measurements per g confirm them.")
     if st.button("Find what fits", type="primary", key="complexity_budget_search", disabled=busy):
         task = latency_budget_task(budget_ms, groups, (config.variant,), backend, threads, tuple(config.input_size))
         st.session_state[JOB_KEY] = registry.start("Latency budget", [], threads, 1, SEARCH_MIN_TIME, store,
@@ -195,17 +212,19 @@ def latency_budget(config: ShuffleNetConfig, groups: tuple[int, ...], budget_ms:
         if not busy:
             st.info("Press “Find what fits” to measure (or read from the result store) what fits this budget.")
         return
-    caption(f"{search.measured} new measurement(s), {search.reused} from the result store, "
-               f"{search.seconds:.1f} s; the answer holds for {search.holds_for}.")
+    picked = f"Widths picked by the prediction ({search.decision.predicted_note}), then confirmed by measuring: " \
+        if search.decision and search.decision.predicted_note else ""  # fmt: skip
+    caption(f"{picked}{search.measured} new measurement(s), {search.reused} from the result store, "
+            f"{search.seconds:.1f} s; the answer holds for {search.holds_for}.")
     if search.stopped:
         st.warning(f"The search stopped early ({search.stopped}): below is what it found so far.", icon="⚠️")
     for group in search.searches:
-        if group.status in ("stopped", "failed") and group.reason and group.reason != search.stopped:
+        if group.status in ("stopped", "failed", "predicted only") and group.reason and group.reason != search.stopped:
             st.warning(f"g = {group.groups}: {shown_value(group.reason, 300)}", icon="⚠️")
     if search.busy:
         st.warning(f"{search.busy} measurement(s) were taken while other processes used the CPUs (busy): those "
                    "latencies are probably too slow.", icon="⚠️")
-    show_decision(search.decision)
+    show_decision(search.decision, backend)
 
 
 def budget_section(config: ShuffleNetConfig, groups: tuple[int, ...], kind: str, budget: float, backend: str) -> None:
@@ -220,7 +239,8 @@ def budget_section(config: ShuffleNetConfig, groups: tuple[int, ...], kind: str,
         return
     with st.spinner("Solving widths…"):
         decision = cached_decision(kind, budget, groups, VARIANTS, tuple(config.input_size))
-    show_decision(with_stored_latency(decision, result_store(), DEFAULT_BACKEND, lat.default_threads()))
+    stored = with_stored_latency(decision, result_store(), DEFAULT_BACKEND, lat.default_threads())
+    show_decision(predicted_decision(stored, DEFAULT_BACKEND))
 
 
 def tradeoff_section(config: ShuffleNetConfig, budget_mflops: float | None, present: bool) -> None:
@@ -252,6 +272,7 @@ def main() -> None:
     reported_section(config, counts)
     sweep_section(config, groups, present)
     stages_section(config, counts, present)
+    time_section(config, groups, present)
     kind, budget, backend = budget_controls()
     budget_section(config, groups, kind, budget, backend)
     tradeoff_section(config, budget if kind == "mflops" else None, present)

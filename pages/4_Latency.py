@@ -116,8 +116,9 @@ def this_model_section(config: ShuffleNetConfig, store: ResultStore, threads: in
     caption(f"{config.label}, input {input_size_text(config.input_size)}, batch {batch}, "
             f"{threads} thread{'s' if threads > 1 else ''}.")  # fmt: skip
     backends = st.multiselect(
-        "Backends", lat.available_backends(), default=["ort"], format_func=BACKEND_LABEL.get, key="lat_backends",
-        help="ONNX Runtime or OpenVINO FP32 is usually the fastest here; add others to compare. " +
+        "Backends", lat.available_backends(), default=list(lat.default_backends()), format_func=BACKEND_LABEL.get,
+        key="lat_backends", help="PyTorch, ONNX Runtime and OpenVINO FP32 by default, so the fastest is among them "
+                                 "(usually an FP32 runtime); add others to compare. " +
              " · ".join(f"{b.label}: {b.description}" for b in lat.BACKENDS.values()) + "".join(
                  f" · Not offered: {BACKEND_LABEL[k]}: {lat.unavailable_reason(k)}." for k in lat.BACKENDS
                  if lat.unavailable_reason(k)),
@@ -342,7 +343,9 @@ def chart_section(store: ResultStore, threads: int, batch: int, peak: GemmPeak |
     st.plotly_chart(latency_figure(measured, peak.macs_per_s if peak else None, present=present), key="lat_chart")
     caption(
         "Every model measured on this machine at these settings (the stored results). Colour: ShuffleNet by its g "
-        "(as on every page), MobileNet grey, AlexNet black; symbol: backend. The dashed line is the latency if every "
+        "(as on every page), MobileNet grey, AlexNet black; symbol: backend (legend). Names are drawn where they fit "
+        "(one per model and input when there are many points); hover a point for its model, input and backend. "
+        "The dashed line is the latency if every "
         "multiply-add ran at the measured FP32 GEMM speed: points far above it are limited by memory traffic and "
         "per-operator overhead (depthwise and small grouped convolutions, channel shuffle), not by arithmetic."
     )

@@ -11,8 +11,8 @@ import torch
 from explorer import ShuffleNetConfig, build_model, complexity
 from explorer.counting.peak import unit_live_sets
 from explorer.paper import ALL_REPORTED, NO_SHUFFLE_NOTE, pareto_front, point_for, reported_points
-from explorer.shufflenet import PAPER_GROUPS
-from explorer.sizing import SORT_RULE, VARIANT_MARGIN, best_within, decide, figure, widest_within, widths
+from explorer.shufflenet import PAPER_GROUPS, VARIANTS, unit_specs
+from explorer.sizing import KINDS, SORT_RULE, VARIANT_MARGIN, best_within, decide, figure, network_key, widest_within, widths
 from explorer.sizing.decision import paper_models
 from ui.shell.controls import config_from_query
 
@@ -159,13 +159,49 @@ def test_candidates_follow_the_stated_sort_rule_and_carry_errors_only_for_report
     assert [c.conv_macs for c in others] == sorted((c.conv_macs for c in others), reverse=True)
     for c in decision.candidates:
         assert (c.reported is not None) == (point_for(c.config) is not None)
-        assert len({c.config.plan() for c in decision.candidates}) == len(decision.candidates)  # one network once
+        assert len({network_key(c.config) for c in decision.candidates}) == len(decision.candidates)  # one network once
     widest_rows = [c for c in decision.candidates if c.origin == "widest" and c.config.variant == "standard"]
     for c in widest_rows:
         wider = ShuffleNetConfig(groups=c.config.groups, width=round(c.config.width + 0.01, 2))
         assert figure(wider) > 140e6
     papers = {c.config for c in decision.candidates if c.origin == "paper"}
     assert papers <= set(paper_models(PAPER_GROUPS, ("standard", "arch2", "shallow")))
+
+
+def _built(config: ShuffleNetConfig) -> tuple:
+    """The network a config builds, read off its units (not through ``network_key``): stem, every unit, shuffle."""
+    plan = config.plan()
+    return plan.conv1_channels, tuple(unit_specs(plan, config.input_size)), config.shuffle
+
+
+BUDGET_RANGE = {"mflops": [round(5.5 * 1.16**k, 2) for k in range(32)], "params": [round(0.14 * 1.2**k, 3) for k in range(24)]}
+
+
+@pytest.mark.parametrize("kind", BUDGET_RANGE)
+def test_one_network_one_row_over_the_whole_budget_range(kind):
+    """Issue 19, item 7: 0.5x and 0.52x arch2 g = 8 build one network (the widening factor differs, the channels
+    do not): listed once, as the paper's row where the paper reports it, and no answer is lost."""
+    seen_twice = 0
+    for budget in BUDGET_RANGE[kind]:
+        decision = decide(kind, budget)
+        built = [_built(c.config) for c in decision.candidates]
+        assert len(set(built)) == len(built), (kind, budget, [c.config.label for c in decision.candidates])
+        papers = {_built(c.config): c for c in decision.candidates if c.origin == "paper"}
+        answers = [widest_within(budget * 1e6, g, v, metric=KINDS[kind][1]) for g in PAPER_GROUPS for v in VARIANTS]
+        for answer in (a for a in answers if a.config is not None):
+            row = next(c for c in decision.candidates if _built(c.config) == _built(answer.config))
+            if row.config != answer.config:
+                seen_twice += 1
+                assert row is papers[_built(answer.config)] and row.reported is not None
+    assert seen_twice > 0  # the range holds widths that build a paper model's network
+
+
+def test_40_mflops_lists_g8_and_g4_arch2_once_each():
+    decision = decide("mflops", 40)
+    arch2 = [c.config.width for c in decision.candidates if c.config.variant == "arch2" and c.config.groups in (4, 8)]
+    assert arch2 == [0.5, 0.5]
+    assert network_key(ShuffleNetConfig(8, 0.52, "arch2")) == network_key(ShuffleNetConfig(8, 0.5, "arch2"))
+    assert ShuffleNetConfig(8, 0.52, "arch2").plan() != ShuffleNetConfig(8, 0.5, "arch2").plan()
 
 
 def test_parameter_budget_and_links_that_reopen_each_candidate():

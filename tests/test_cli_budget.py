@@ -41,6 +41,15 @@ def test_40_mflops_json_is_a_decision_with_the_papers_answer_first():
     assert {r["variant"] for r in payload["results"]} == {"standard", "arch2", "shallow"}
 
 
+def test_40_mflops_json_lists_each_network_once():
+    """Issue 19, item 7: g = 8 arch2 at 0.5x and 0.52x (and g = 4 arch2 at 0.5x and 0.51x) build one network each."""
+    rows = budget_json("--mflops", "40")["results"]
+    built = [(r["groups"], r["variant"], r["conv_macs"], r["params"], r["activations"]) for r in rows]
+    assert len(set(built)) == len(built)
+    arch2 = {(r["groups"], r["width"], r["origin"]) for r in rows if r["variant"] == "arch2" and r["groups"] in (4, 8)}
+    assert arch2 == {(8, 0.5, "paper"), (4, 0.5, "paper")}
+
+
 def test_a_stored_latency_appears_in_the_json_and_the_table():
     config = ShuffleNetConfig(groups=8, width=0.5, variant="arch2")
     measured = measure(config, "ort", min_time=0.05)  # a real measurement, kept where the app keeps it

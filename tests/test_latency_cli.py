@@ -69,7 +69,7 @@ def test_table8_runs_the_fastest_runtimes_unless_told():
     table8 = jobs_from_args(parser.parse_args(["bench", "--table8"]))
     assert len(table8) == 18 and {b for _, b in table8} == {"ort", "openvino"}
     single = jobs_from_args(parser.parse_args(["bench", "--groups", "3"]))
-    assert [b for _, b in single] == ["torch", "ort"]
+    assert [b for _, b in single] == ["torch", "ort", "openvino"]  # issue 19, item 6: "fastest" among all three
 
 
 def test_text_output_with_repeat_prints_the_ratio():

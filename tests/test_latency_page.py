@@ -54,6 +54,7 @@ def test_page_loads_without_measuring():
     at = open_app(PAGE)
     assert_clean(at)
     offered = at.multiselect(key="lat_backends").options
+    assert at.multiselect(key="lat_backends").value == ["torch", "ort", "openvino"]  # PyTorch and both FP32 runtimes
     assert "OpenVINO FP32" in offered and "OpenVINO INT8" in offered
     reason = lat.unavailable_reason("openvino-bf16")
     assert ("OpenVINO BF16 (reduced precision)" in offered) == (reason is None)
@@ -98,8 +99,11 @@ def test_quick_measurement_of_the_sidebar_model():
     assert spec["layout"]["xaxis"]["type"] == "log" and spec["layout"]["yaxis"]["type"] == "log"
     assert "Multiply-adds" in spec["layout"]["xaxis"]["title"]["text"]
     assert "ms" in spec["layout"]["yaxis"]["title"]["text"]
-    labels = [t for trace in spec["data"] if trace.get("mode") == "markers+text" for t in trace["text"]]
-    assert "ShuffleNet 0.25x (g=8) · ONNX Runtime FP32 · 480×640" in labels  # every point says what it is
+    points = [t for t in spec["data"] if t.get("mode") == "markers+text"]
+    hovered = {(c[0], c[1], t["name"]) for t in points for c in t["customdata"]}  # every point says what it is
+    assert ("ShuffleNet 0.25x (g=8)", "480×640", "ONNX Runtime FP32") in hovered
+    labels = [text for t in points for text in t["text"] if text]  # drawn where they fit (ui.figures.labels)
+    assert any(text.startswith("ShuffleNet 0.25x (g=8)") and "480×640" in text for text in labels)
     for axis in ("xaxis", "yaxis"):  # ticks written in full ("0.5, 1, 2"), never a bare "2, 5" per decade
         ticks = spec["layout"][axis]
         assert [float(t.replace(",", "")) for t in ticks["ticktext"]] == pytest.approx(ticks["tickvals"])

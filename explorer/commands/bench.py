@@ -1,5 +1,6 @@
 """``bench``: CPU latency of one model, or the paper's Table 8 on this machine.
 
+    python -m explorer bench --groups 3 --width 1.0   # torch,ort,openvino (where available) unless --backends
     python -m explorer bench --groups 3 --width 1.0 --backends torch,ort
     python -m explorer bench --model alexnet --input 480x640
     python -m explorer bench --table8 --json          # backends ort,openvino unless --backends
@@ -77,7 +78,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="with --table8: only these of its inputs, e.g. 224x224,480x640 (default all three)")
     parser.add_argument("--backends", type=backend_list, default=None, metavar="LIST",
                         help=f"comma-separated, from {', '.join(latency.available_backends())} (default "
-                             f"{','.join(latency.DEFAULT_BACKENDS)}; with --table8 "
+                             f"{','.join(latency.default_backends())}: PyTorch and the FP32 runtimes; with --table8 "
                              f"{','.join(latency.TABLE8_BACKENDS)})")
     threads = integer(f"an integer from 1 to {latency.MAX_THREADS}", 1, latency.MAX_THREADS)
     parser.add_argument("--threads", type=threads, default=None,
@@ -125,7 +126,7 @@ def config_from_args(args: argparse.Namespace):
 
 def jobs_from_args(args: argparse.Namespace) -> list:
     if args.backends is None:
-        args.backends = latency.TABLE8_BACKENDS if args.table8 else latency.DEFAULT_BACKENDS
+        args.backends = latency.TABLE8_BACKENDS if args.table8 else latency.default_backends()
     if args.table8:
         given = [f for f in MODEL_FLAGS if getattr(args, f) is not None]
         if given or args.model != "shufflenet":

@@ -2,14 +2,19 @@
 
     python -m explorer budget --mflops 40            # million multiply-adds, paper convention
     python -m explorer budget --params 1.5           # million parameters
-    python -m explorer budget --ms 5 [--backend ort] [--threads 2]   # measured on this machine
+    python -m explorer budget --ms 5 [--backend ort] [--threads 2]   # on this machine
 
 For each g (and variant: all three for multiply-adds and parameters, ``--variant`` to
 pick one; standard for milliseconds) the widest width that fits, and the widest model the
 paper reports an error for that fits, ranked by ``SORT_RULE`` with a one-sentence verdict.
 Multiply-adds, parameters, activations and peak activation memory are computed here (closed
 form); the error only where the paper reports that exact model (marked, with its tables);
-the latency where one was measured (the result store; ``--ms`` measures what is missing).
+the latency where one was measured (the result store; ``--ms`` measures what is missing) and, with a
+calibration kept for the backend and threads (``python -m explorer calibrate``), every candidate's
+predicted latency, marked "predicted here". ``--ms`` with a calibration picks each g's widest width
+by the prediction and confirms it with one or two measurements
+(``explorer.sizing.predicted_search``); without one it searches by measuring
+(``explorer.sizing.latency_search``).
 Exit status: 0 when something fits, 0 too when nothing does (the answer then says the
 smallest budget that fits each g and variant), 2 for bad arguments.
 """
@@ -26,6 +31,8 @@ from ..shufflenet import MAX_GROUPS, PAPER_GROUPS, VARIANTS
 from ..sizing.budget import WIDTH_STEP
 from ..sizing.decision import KINDS, Decision, decide
 from ..sizing.latency_search import DEFAULT_BACKEND, MAX_BUDGET_MS, SEARCH_SECONDS, search_latency_budget
+from ..sizing.predicted import MEASURED
+from ..sizing.predicted_search import predicted_latency_budget
 from .common import add_json_argument, footnotes, format_table, human, input_size, integer, number, paragraph, print_json
 
 MAX_MFLOPS = 1_000_000
@@ -42,7 +49,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     kind.add_argument("--params", type=number(f"a budget above 0 and up to {MAX_MPARAMS} million parameters"),
                       help="budget in millions of parameters, e.g. 1.5")
     kind.add_argument("--ms", type=number(f"a budget above 0 and up to {MAX_BUDGET_MS:g} milliseconds"),
-                      help="budget in milliseconds per image on this machine (measures what is not stored)")
+                      help="budget in milliseconds per image on this machine (measures what is not stored; with a "
+                           "calibration kept for the backend and threads, the prediction picks the widths and one or "
+                           "two measurements per g confirm them)")
     parser.add_argument("--groups", type=group_list, default=PAPER_GROUPS, metavar="LIST",
                         help="comma-separated group counts from 1 to 64 (default the paper's 1,2,3,4,8)")
     parser.add_argument("--variant", choices=VARIANTS, default=None,
@@ -84,13 +93,22 @@ def open_store():
     return open_result_store()
 
 
-def candidate_dict(c) -> dict:
-    return {
+def kept_predictor_for(backend: str, threads: int):
+    """This machine's predictor for ``backend`` at ``threads`` (``calibrate`` keeps one), or None."""
+    from ..latency.predictor import BACKENDS as CALIBRATED, kept_predictor
+
+    return kept_predictor(backend, threads) if backend in CALIBRATED else None
+
+
+def candidate_dict(c, predicted: bool = False) -> dict:
+    """A candidate; ``predicted``: with its predicted latency (``predicted_ms``, never ``latency_ms``)."""
+    row = {
         "groups": c.config.groups, "variant": c.config.variant, "width": c.config.width, "origin": c.origin,
         "conv_macs": c.conv_macs, "params": c.params, "activations": c.activations,
         "peak_activation_bytes": c.peak_activation_bytes, "reported": c.reported_dict, "latency_ms": c.latency_ms,
         "url": c.url, "config": config_dict(c.config),
     }  # fmt: skip
+    return row | ({"predicted_ms": c.predicted_ms, "extrapolated": c.extrapolated} if predicted else {})
 
 
 def payload(decision: Decision, args: argparse.Namespace, threads: int, search=None) -> dict:
@@ -105,30 +123,50 @@ def payload(decision: Decision, args: argparse.Namespace, threads: int, search=N
         "verdict": decision.recommendation,
         "latency": {"backend": args.backend, "backend_label": latency.BACKENDS[args.backend].label,
                     "threads": threads, "batch": 1},
-        "results": [candidate_dict(c) for c in decision.candidates],
+        "results": [candidate_dict(c, bool(decision.predicted_note)) for c in decision.candidates],
         "does_not_fit": [{"groups": o.groups, "variant": o.variant, "smallest_budget": o.smallest}
                          for o in decision.over],
         "conventions": {k: {"label": c.label, "unit": c.unit, "definition": c.definition} for k, c in conventions.items()},
     }  # fmt: skip
     if decision.kind == "mflops":
         body["budget_mflops"] = decision.budget
+    if decision.predicted_note:
+        body["latency"]["predicted"] = decision.predicted_note
     if search is not None:
         body["search"] = {
             "measured": search.measured, "reused": search.reused, "seconds": search.seconds, "busy": search.busy,
             "stopped": search.stopped or None,
-            "groups": [{"groups": s.groups, "variant": s.variant, "status": s.status, "reason": s.reason or None,
-                        "probes": [{"width": p.config.width, "ms": p.ms, "stored": p.stored, "flags": p.flags}
-                                   for p in s.probes]} for s in search.searches],
+            "groups": [_search_group(s) for s in search.searches],
         }  # fmt: skip
+        if decision.predicted_note:
+            body["search"]["picked_by"] = "prediction, confirmed by measuring"
     return body
+
+
+def _search_group(s) -> dict:
+    """One g's search; a predicted search adds its picks (width, predicted_ms) and an unmeasured step down."""
+    row = {"groups": s.groups, "variant": s.variant, "status": s.status, "reason": s.reason or None,
+           "probes": [{"width": p.config.width, "ms": p.ms, "stored": p.stored, "flags": p.flags} for p in s.probes]}
+    if hasattr(s, "picks"):
+        row["picks"] = [{"width": width, "predicted_ms": ms} for width, ms in s.picks]
+        row["unconfirmed"] = None if s.unconfirmed is None else {"width": s.unconfirmed.width}
+    return row
+
+
+def latency_cell(c) -> str:
+    """Measured: ``1.10 ms``; else predicted: ``3.98 pred.`` (``*``: extrapolated); else blank (fits 80 columns)."""
+    if c.latency_ms is not None:
+        return f"{c.latency_ms:.2f} ms"
+    if c.predicted_ms is not None:
+        return f"{c.predicted_ms:.2f} pred.{'*' if c.extrapolated else ''}"
+    return ""
 
 
 def _rows(decision: Decision) -> list[tuple]:
     return [
         (n, c.config.groups, c.config.variant, f"{c.config.width:.2f}x", human(c.conv_macs), human(c.params),
          human(c.activations), human(c.peak_activation_bytes, "B"),
-         "" if c.reported is None else f"{c.reported.error:.1f} %",
-         "" if c.latency_ms is None else f"{c.latency_ms:.2f} ms")
+         "" if c.reported is None else f"{c.reported.error:.1f} %", latency_cell(c))
         for n, c in enumerate(decision.candidates, 1)
     ]  # fmt: skip
 
@@ -139,7 +177,11 @@ def print_decision(decision: Decision, args: argparse.Namespace, threads: int, s
     print(paragraph(f"Budget {decision.budget:g} {unit}; input {decision.input_size[0]}x{decision.input_size[1]}; "
                     f"g = {', '.join(map(str, args.groups))}; {variants}; widths in steps of {WIDTH_STEP}."))
     holds = f"{latency.BACKENDS[args.backend].label}, {threads} thread{'s' if threads > 1 else ''}, batch 1"
-    if search is not None:
+    if search is not None and decision.predicted_note:
+        print(paragraph(f"Each g's widest width picked by the prediction ({decision.predicted_note}), then confirmed "
+                        f"by measuring with {holds}: {search.measured} new measurement(s), {search.reused} from the "
+                        f"result store, {search.seconds:.1f} s."))
+    elif search is not None:
         print(paragraph(f"Measured here with {holds}: {search.measured} new measurement(s), {search.reused} from "
                         f"the result store, {search.seconds:.1f} s."))
     print("\n" + paragraph(decision.recommendation) + "\n")
@@ -160,18 +202,24 @@ def print_decision(decision: Decision, args: argparse.Namespace, threads: int, s
     if search is not None:
         _print_search_notes(search)
     print()
+    if decision.predicted_note:
+        latency_note = (f"Latency: {LATENCY.definition} \"ms\": {MEASURED} with {holds}; \"pred.\": milliseconds "
+                        f"not measured, {decision.predicted_note}; *: extrapolated (outside the shapes the "
+                        "calibration sampled).")
+    else:
+        latency_note = f"Latency: {LATENCY.definition} Here: {holds}; blank: not measured yet (budget --ms measures)."
     print(footnotes([
         f"MACs: {CONVENTIONS['conv_macs'].definition} Params: {CONVENTIONS['params'].definition} "
         f"Activ.: {CONVENTIONS['activations'].definition} Computed here, closed form.",
         f"Peak: {PEAK_ACTIVATIONS.definition}",
         "Error: top-1 %, reported in the paper (ImageNet), only for a model the paper reports; never computed here.",
-        f"Latency: {LATENCY.definition} Here: {holds}; blank: not measured yet (budget --ms measures).",
+        latency_note,
     ]))  # fmt: skip
 
 
 def _print_search_notes(search) -> None:
     for s in search.searches:
-        if s.status in ("stopped", "failed") and s.reason:
+        if s.status in ("stopped", "failed", "predicted only") and s.reason:
             print(paragraph(f"g = {s.groups} {s.variant}: {s.status}: {s.reason}"))
     if search.stopped:
         print("\n" + paragraph(f"The search stopped early ({search.stopped}): the answer is what it found so far."))
@@ -186,22 +234,26 @@ def run(args: argparse.Namespace) -> int:
     threads = latency.check_threads(args.threads or latency.default_threads())
     args.variants = (args.variant,) if args.variant else (("standard",) if kind == "ms" else VARIANTS)
     store = open_store()
+    predictor = kept_predictor_for(args.backend, threads)
     search = None
     if kind == "ms":
         def progress(done: int, total: int, message: str) -> None:
             print(f"[{done}/~{total}] {message}", file=sys.stderr, flush=True)
 
-        search = search_latency_budget(value, store, groups=args.groups, variants=args.variants, backend=args.backend,
-                                       threads=threads, input_size=args.input, max_seconds=args.max_seconds,
-                                       progress=None if args.json else progress,
-                                       remeasure_busy=args.remeasure_busy)  # fmt: skip
+        options = {"groups": args.groups, "variants": args.variants, "input_size": args.input,
+                   "max_seconds": args.max_seconds, "progress": None if args.json else progress,
+                   "remeasure_busy": args.remeasure_busy}  # fmt: skip
+        if predictor is not None:
+            search = predicted_latency_budget(value, store, predictor, **options)
+        else:
+            search = search_latency_budget(value, store, backend=args.backend, threads=threads, **options)
         decision = search.decision
     else:
         def measured_ms(config):
             stored = store.get(config, args.backend, threads, 1)
             return None if stored is None else stored.per_image_ms
 
-        decision = decide(kind, value, args.groups, args.variants, args.input, measured_ms)
+        decision = decide(kind, value, args.groups, args.variants, args.input, measured_ms, predictor)
     if args.json:
         print_json(payload(decision, args, threads, search))
     else:

@@ -21,6 +21,7 @@ from .backends import (
     BackendFailure,
     ParityMismatch,
     available_backends,
+    default_backends,
     one_line,
     parity,
     parse_backends,

@@ -78,7 +78,7 @@ BACKENDS: dict[str, Backend] = {
                 "(reduced precision: 8-bit mantissa; drift from FP32 shown, not judged)", True, "openvino", "bf16"),
     )
 }  # fmt: skip
-DEFAULT_BACKENDS = ("torch", "ort")
+DEFAULT_BACKENDS = ("torch", "ort", "openvino")  # one model: PyTorch and both FP32 runtimes, so "fastest" is
 TABLE8_BACKENDS = ("ort", "openvino")  # the FP32 runtimes that are fastest here; eager PyTorch never is
 
 
@@ -94,6 +94,11 @@ def unavailable_reason(backend: str) -> str | None:
 def available_backends() -> tuple[str, ...]:
     """The backends this machine offers, in ``BACKENDS`` order."""
     return tuple(key for key in BACKENDS if unavailable_reason(key) is None)
+
+
+def default_backends() -> tuple[str, ...]:
+    """``DEFAULT_BACKENDS`` this machine offers: what ``bench`` and the Latency page's "This model" time unless told."""
+    return tuple(key for key in DEFAULT_BACKENDS if unavailable_reason(key) is None)
 
 
 def fp32(backend: str) -> bool:

@@ -3,10 +3,22 @@
 ``budget`` finds the widest width of each g within a multiply-add or parameter budget
 (closed form), ``decision`` turns that into ranked candidates with the paper's errors and
 a recommendation, ``latency_search`` measures its way to what fits N milliseconds on this
-machine, narrowing the ``bracket`` of each g.
+machine, narrowing the ``bracket`` of each g; with a calibration kept (``explorer.latency.predictor``),
+``predicted_search`` picks each g's width by the prediction and confirms it with one or two
+measurements, and ``predicted`` words predicted numbers ("predicted here", with the predictor's error).
 """
 
-from .budget import VARIANT_MARGIN, WIDTH_STEP, BudgetAnswer, budget_table, check_budget, figure, widest_within, widths
+from .budget import (
+    VARIANT_MARGIN,
+    WIDTH_STEP,
+    BudgetAnswer,
+    budget_table,
+    check_budget,
+    figure,
+    network_key,
+    widest_within,
+    widths,
+)
 from .decision import (
     KINDS,
     SORT_RULE,
@@ -18,6 +30,7 @@ from .decision import (
     decide,
     rank,
     recommend,
+    with_predictions,
 )
 from .latency_search import (
     DEFAULT_BACKEND,
@@ -27,3 +40,4 @@ from .latency_search import (
     LatencySearch,
     search_latency_budget,
 )
+from .predicted_search import predicted_latency_budget

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..shufflenet import ShuffleNetConfig, channel_plan, plan_conv_macs
-from .budget import widths
+from .budget import network_key, widths
 
 FIRST_WIDTH = 1.0  # the first probe when nothing has been measured yet
 
@@ -54,15 +54,18 @@ class Grid:
     def plan(self, index: int):
         return channel_plan(self.groups, self.widths[index], self.variant)
 
+    def network(self, index: int) -> tuple:
+        return network_key(self.config(index))
+
     def widest_of_plan(self, index: int) -> int:
-        plan = self.plan(index)
-        while index + 1 < len(self.widths) and self.plan(index + 1) == plan:
+        network = self.network(index)
+        while index + 1 < len(self.widths) and self.network(index + 1) == network:
             index += 1
         return index
 
     def narrowest_of_plan(self, index: int) -> int:
-        plan = self.plan(index)
-        while index > 0 and self.plan(index - 1) == plan:
+        network = self.network(index)
+        while index > 0 and self.network(index - 1) == network:
             index -= 1
         return index
 

@@ -46,6 +46,17 @@ class BudgetAnswer:
     smallest: int = 0  # the budgeted figure of the narrowest width: the smallest budget that fits
 
 
+def network_key(config: ShuffleNetConfig) -> tuple:
+    """What a ShuffleNet builds: its channels and units, not the width that asked for them.
+
+    Two widths can build the same network (0.5x and 0.52x arch2 g = 8: the solved widening
+    factor differs, 1.0833 and 1.0417, the rounded channels do not), so the plan itself is no key.
+    """
+    plan = config.plan()
+    return (config.groups, config.variant, config.shuffle, plan.conv1_channels, plan.stage_channels,
+            plan.stage_repeats, tuple(config.input_size), config.num_classes)  # fmt: skip
+
+
 def widths() -> list[float]:
     """Every width of the grid, widest first."""
     low, high = WIDTH_RANGE

@@ -29,9 +29,11 @@ from typing import Callable, Sequence
 from ..checks import check_choice
 from ..counting.estimate import footprint
 from ..counting.peak import peak_activation_bytes
+from ..latency.predictor import Prediction, Predictor
 from ..paper import ReportedPoint, point_for, reported_points
 from ..shufflenet import PAPER_GROUPS, REFERENCE_INPUT, VARIANTS, ShuffleNetConfig, query_string
-from .budget import check_budget, figure, widest_within
+from .budget import check_budget, figure, network_key, widest_within
+from .predicted import note_text
 
 KINDS = {
     "mflops": ("million multiply-adds (paper convention)", "conv_macs", 1e6),
@@ -43,6 +45,7 @@ SORT_RULE = (
     "others, most multiply-adds first (the widest within the budget); ties: fewer parameters first."
 )
 Latency = Callable[[ShuffleNetConfig], "float | None"]
+Predict = Callable[[ShuffleNetConfig], "Prediction | None"]  # e.g. ``Predictor.predict``
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,8 @@ class Candidate:
     peak_activation_bytes: int
     reported: ReportedPoint | None  # the paper's error for this exact model, or None
     latency_ms: float | None = None  # measured here (the backend and threads are the decision's)
+    predicted_ms: float | None = None  # predicted here (``Decision.predicted_note`` says by what, and how sure)
+    extrapolated: bool = False  # the prediction lies outside the shapes its calibration sampled
 
     @property
     def url(self) -> str:
@@ -86,6 +91,7 @@ class Decision:
     over: tuple[Over, ...]  # (g, variant) pairs whose narrowest width is already over the budget
     input_size: tuple[int, int]
     note: str = ""  # e.g. for latency: the backend and threads the answer holds for
+    predicted_note: str = ""  # what predicted the candidates' ``predicted_ms`` and how sure ("": nothing did)
 
     @property
     def paper_best(self) -> Candidate | None:
@@ -104,12 +110,24 @@ class Decision:
         return recommend(self)
 
 
-def candidate(config: ShuffleNetConfig, origin: str, latency: Latency | None = None) -> Candidate:
-    """A candidate's figures, all computed here in closed form (and its measured latency, if any)."""
+def candidate(config: ShuffleNetConfig, origin: str, latency: Latency | None = None,
+              predict: Predict | None = None) -> Candidate:
+    """A candidate's figures, all computed here in closed form (its measured latency and its prediction, if any)."""
     shape = footprint(config)
+    prediction = None if predict is None else predict(config)
     return Candidate(config, origin, figure(config, "conv_macs"), shape.params, shape.activations,
-                     peak_activation_bytes(config), point_for(config),
-                     None if latency is None else latency(config))  # fmt: skip
+                     peak_activation_bytes(config), point_for(config), None if latency is None else latency(config),
+                     None if prediction is None else prediction.predicted_ms,
+                     prediction is not None and prediction.extrapolated)  # fmt: skip
+
+
+def with_predictions(decision: Decision, predictor: Predictor) -> Decision:
+    """``decision`` with every candidate's latency predicted by ``predictor`` (``Candidate.predicted_ms``)."""
+    candidates = []
+    for c in decision.candidates:
+        prediction = predictor.predict(c.config)
+        candidates.append(replace(c, predicted_ms=prediction.predicted_ms, extrapolated=prediction.extrapolated))
+    return replace(decision, candidates=tuple(candidates), predicted_note=note_text(predictor))
 
 
 def _order(c: Candidate) -> tuple:
@@ -118,11 +136,12 @@ def _order(c: Candidate) -> tuple:
 
 
 def rank(candidates: Sequence[Candidate]) -> tuple[Candidate, ...]:
-    """``SORT_RULE``. One network is listed once: a widest width whose channels are those of a model the paper
-    reports (0.52x arch2 g = 8 builds exactly 0.5x arch2 g = 8) is shown as the paper's model."""
+    """``SORT_RULE``. One network is listed once (``network_key``: its channels and units): a widest width that
+    builds a model the paper reports (0.52x arch2 g = 8 builds exactly 0.5x arch2 g = 8) is shown as the paper's
+    model."""
     unique: dict[tuple, Candidate] = {}
     for c in sorted(candidates, key=_order):
-        unique.setdefault((c.config.plan(), c.config.input_size, c.config.shuffle), c)
+        unique.setdefault(network_key(c.config), c)
     return tuple(unique.values())
 
 
@@ -147,19 +166,24 @@ def best_paper_models(fits: Callable[[ShuffleNetConfig], bool], groups: Sequence
 
 
 def decide(kind: str, budget: float, groups: Sequence[int] = PAPER_GROUPS, variants: Sequence[str] = VARIANTS,
-           input_size: tuple[int, int] = REFERENCE_INPUT, latency: Latency | None = None) -> Decision:
-    """The decision for a budget in million multiply-adds (``kind="mflops"``) or million parameters (``"params"``)."""
+           input_size: tuple[int, int] = REFERENCE_INPUT, latency: Latency | None = None,
+           predictor: Predictor | None = None) -> Decision:
+    """The decision for a budget in million multiply-adds (``kind="mflops"``) or million parameters (``"params"``).
+
+    ``latency`` looks up a measured latency (e.g. the result store); ``predictor`` predicts every candidate's."""
     check_choice("kind", kind, ("mflops", "params"), "mflops or params (latency budgets: explorer.sizing.latency_search)")
     metric, scale = KINDS[kind][1], KINDS[kind][2]
     limit = check_budget(budget, metric) * scale
     for variant in variants:
         check_choice("variant", variant, VARIANTS)
     answers = [widest_within(limit, g, v, input_size, metric) for v in variants for g in groups]
-    found = [candidate(a.config, "widest", latency) for a in answers if a.config is not None]
+    predict = None if predictor is None else predictor.predict
+    found = [candidate(a.config, "widest", latency, predict) for a in answers if a.config is not None]
     papers = best_paper_models(lambda c: figure(c, metric) <= limit, groups, variants, input_size)
-    found += [candidate(c, "paper", latency) for c in papers]
+    found += [candidate(c, "paper", latency, predict) for c in papers]
     over = tuple(Over(a.groups, a.variant, a.smallest / scale) for a in answers if a.config is None)
-    return Decision(kind, float(budget), rank(found), over, tuple(input_size))
+    note = "" if predictor is None else note_text(predictor)
+    return Decision(kind, float(budget), rank(found), over, tuple(input_size), predicted_note=note)
 
 
 def smallest_budget_text(over: Over, kind: str) -> str:

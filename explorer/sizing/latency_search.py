@@ -54,6 +54,7 @@ from ..latency.threads import check_threads, default_threads
 from ..latency.timing import flags_text
 from ..shufflenet import PAPER_GROUPS, REFERENCE_INPUT, VARIANTS, ShuffleNetConfig
 from .bracket import Grid, GroupSearch, Probe, predict, record
+from .budget import network_key
 from .decision import Decision, Over, best_paper_models, candidate, rank
 
 DEFAULT_BACKEND = "ort"  # the fastest FP32 runtime here (see docs/benchmarks.md, latency)
@@ -273,7 +274,7 @@ def _paper_candidates(result: LatencySearch, store: Store, stop: _Stop, min_time
     missing: list[ShuffleNetConfig] = []
     for config in chosen:
         search = next(s for s in result.searches if (s.groups, s.variant) == (config.groups, config.variant))
-        same = next((p for p in search.probes if p.config.plan() == config.plan()), None)
+        same = next((p for p in search.probes if network_key(p.config) == network_key(config)), None)
         stored = None if same else _reusable(store.get(config, result.backend, result.threads, 1),
                                               result.remeasure_busy)
         if same or stored:

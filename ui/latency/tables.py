@@ -9,7 +9,7 @@
 * ``latency_summary(config)`` / ``compare_latency_column(configs)``: what other pages show
   for a config that was already measured; they never measure.
 * ``latency_figure(measurements, peak)``: latency vs multiply-adds (log-log) with the
-  GEMM roofline line.
+  GEMM roofline line, labels where they fit.
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ from explorer.latency.timing import NOISY_IQR_FRACTION, flags_text
 from explorer.store import age_text
 
 from ui.figures.charts import log_axis, style_figure
+from ui.figures.labels import fitting_positions
 from ui.latency.jobs import result_store
 from ui.shell.style import NEUTRAL, groups_color
 from ui.shell.text import shown_value
@@ -254,8 +255,8 @@ BACKEND_SYMBOLS = {"torch": "circle", "torch-cl": "square", "torch-fold": "trian
                    "ort-int8": "star", "openvino": "hexagon", "openvino-int8": "pentagon",
                    "openvino-bf16": "hourglass"}
 ALEXNET_COLOR = "#000000"
-LABEL_POSITIONS = ("top center", "bottom center")
 LABEL_FONT_SIZE = 11
+FULL_LABELS = 6  # up to this many points, each label names its backend too
 
 
 def model_color(config) -> str:
@@ -271,14 +272,34 @@ def point_label(m: Measurement) -> str:
     return f"{m.model} · {m.backend_label} · {m.input_size[0]}×{m.input_size[1]}"
 
 
+def short_labels(measurements: Sequence[Measurement]) -> list[str]:
+    """Model and input, once per pair (its fastest point): the backends of a pair nearly coincide, and the
+    symbol and legend name the backend."""
+    fastest: dict[tuple, int] = {}
+    for i, m in enumerate(measurements):
+        key = (m.model, m.input_size)
+        if key not in fastest or m.median_ms < measurements[fastest[key]].median_ms:
+            fastest[key] = i
+    chosen = set(fastest.values())
+    return [f"{m.model} · {m.input_size[0]}×{m.input_size[1]}" if i in chosen else "" for i, m in enumerate(measurements)]
+
+
 def latency_figure(measurements: Sequence[Measurement], gemm_macs_per_s: float | None = None,
                    title: str = "Latency vs multiply-adds (measured here)", present: bool = False) -> go.Figure:
-    """Median latency vs multiply-adds incl. FC, log-log, every point labelled; the dashed line is the GEMM roofline."""
+    """Median latency vs multiply-adds incl. FC, log-log; the dashed line is the GEMM roofline.
+
+    Every point is named in its hover; its label is drawn where it fits (``ui.figures.labels``), so
+    Table 8's 18 points stay readable."""
     figure = go.Figure()
     xs = [m.macs * m.batch / 1e6 for m in measurements]
     ys = [m.median_ms for m in measurements]
-    order = sorted(range(len(measurements)), key=lambda i: (xs[i], ys[i]))
-    position = {i: LABEL_POSITIONS[rank % len(LABEL_POSITIONS)] for rank, i in enumerate(order)}  # alternate
+    line_x = line_y = []
+    if gemm_macs_per_s and measurements:
+        low = min(m.macs * m.batch for m in measurements) / 2
+        high = max(m.macs * m.batch for m in measurements) * 2
+        line_x, line_y = [low / 1e6, high / 1e6], [low / gemm_macs_per_s * 1e3, high / gemm_macs_per_s * 1e3]
+    labels = [point_label(m) for m in measurements] if len(measurements) <= FULL_LABELS else short_labels(measurements)
+    position = fitting_positions(xs, ys, labels, LABEL_FONT_SIZE, line_x, line_y)  # where they fit; hover names all
     for backend in BACKENDS:
         indices = [i for i, m in enumerate(measurements) if m.backend == backend]
         if not indices:
@@ -289,9 +310,10 @@ def latency_figure(measurements: Sequence[Measurement], gemm_macs_per_s: float |
             y=[ys[i] for i in indices],
             mode="markers+text",
             name=BACKENDS[backend].label,
-            text=[point_label(m) for m in points],
-            textposition=[position[i] for i in indices],
+            text=[labels[i] if position[i] else "" for i in indices],
+            textposition=[position[i] or "top center" for i in indices],
             textfont={"size": LABEL_FONT_SIZE},
+            cliponaxis=False,  # a label near the edge stays whole
             marker={"size": 13, "symbol": BACKEND_SYMBOLS[backend], "color": [model_color(m.config) for m in points],
                     "line": {"color": "#333", "width": 1}},
             customdata=[[m.model, f"{m.input_size[0]}×{m.input_size[1]}", m.batch,
@@ -300,11 +322,7 @@ def latency_figure(measurements: Sequence[Measurement], gemm_macs_per_s: float |
                            "%{x:.1f} M multiply-adds<br>%{y:.2f} ms<br>%{customdata[3]:.0f}% of the GEMM peak"
                            f"<extra>{BACKENDS[backend].label}</extra>"),
         ))  # fmt: skip
-    if gemm_macs_per_s and measurements:
-        low = min(m.macs * m.batch for m in measurements) / 2
-        high = max(m.macs * m.batch for m in measurements) * 2
-        line_x = [low / 1e6, high / 1e6]
-        line_y = [low / gemm_macs_per_s * 1e3, high / gemm_macs_per_s * 1e3]
+    if line_x:
         figure.add_trace(go.Scatter(
             x=line_x, y=line_y, mode="lines", name="GEMM roofline (FP32 peak)", line={"color": NEUTRAL, "dash": "dash"},
             hovertemplate="%{x:.1f} M multiply-adds at the GEMM peak: %{y:.2f} ms<extra></extra>",

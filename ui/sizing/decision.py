@@ -6,8 +6,13 @@
   sidebar) and ``DECISION_COLUMNS`` to show it.
 * ``recommendation_links(decision)``: markdown links opening the recommendation's two models.
 * ``over_frame(decision)``: g and variants that do not fit, with the smallest budget that does.
-* ``latency_budget_task(...)``: a ``JobRegistry`` task running
-  ``explorer.sizing.search_latency_budget`` against the shared result store.
+* ``latency_budget_task(...)``: a ``JobRegistry`` task running the latency-budget search against
+  the shared result store: from the prediction (``explorer.sizing.predicted_search``) when a
+  calibration is kept for the backend and threads, else by measuring (``search_latency_budget``).
+
+With a prediction (``Decision.predicted_note``) the table adds the predicted latency of every
+candidate, its own column ("predicted here"), and where a measurement is stored too, this
+model's own error (predicted vs measured).
 """
 
 from __future__ import annotations
@@ -16,12 +21,17 @@ import pandas as pd
 import streamlit as st
 
 from explorer.counting import CONVENTIONS, LATENCY, PEAK_ACTIVATIONS
+from explorer.latency.predictor import kept_predictor
 from explorer.sizing import Decision, search_latency_budget
+from explorer.sizing.predicted_search import predicted_latency_budget
 
 from ui.shell.controls import open_link
 
 ERROR_COLUMN = "Top-1 error (%), reported in the paper"
 LATENCY_COLUMN = "Latency (ms), measured here"
+PREDICTED_COLUMN = "Latency (ms), predicted here"
+OWN_ERROR_COLUMN = "Predicted vs measured (%)"
+EXTRAPOLATED_COLUMN = "Extrapolated"
 DECISION_COLUMNS = {
     "Open": st.column_config.LinkColumn("Open", display_text="open", width="small",
                                         help="Opens this model in the app, in the sidebar (the shareable link)."),
@@ -32,6 +42,12 @@ DECISION_COLUMNS = {
     ERROR_COLUMN: st.column_config.NumberColumn(format="%.1f", help="ImageNet top-1 error, reported in the paper "
                                                 "for exactly this model; blank where the paper reports none."),
     LATENCY_COLUMN: st.column_config.NumberColumn(format="%.2f", help=LATENCY.definition),
+    PREDICTED_COLUMN: st.column_config.NumberColumn(format="%.2f", help="Predicted on this machine by its kept "
+                                                    "calibration, without running the model: not a measurement."),
+    OWN_ERROR_COLUMN: st.column_config.NumberColumn(format="%+.0f", help="(predicted − measured) / measured, for "
+                                                    "this model; blank where it was not measured."),
+    EXTRAPOLATED_COLUMN: st.column_config.CheckboxColumn(help="The model lies outside the shapes the calibration "
+                                                         "sampled: the prediction is an extrapolation."),
 }  # fmt: skip
 
 
@@ -41,7 +57,13 @@ def why_listed(c) -> str:
     return "widest within the budget" + (" (reported in the paper)" if c.reported else "")
 
 
+def _predicted(c) -> dict:
+    own = None if c.latency_ms is None else 100 * (c.predicted_ms / c.latency_ms - 1)
+    return {PREDICTED_COLUMN: c.predicted_ms, OWN_ERROR_COLUMN: own, EXTRAPOLATED_COLUMN: c.extrapolated}
+
+
 def decision_frame(decision: Decision) -> pd.DataFrame:
+    predicted = bool(decision.predicted_note)
     return pd.DataFrame([{
         "Open": open_link(c.config),
         "#": n,
@@ -54,7 +76,7 @@ def decision_frame(decision: Decision) -> pd.DataFrame:
         ERROR_COLUMN: None if c.reported is None else c.reported.error,
         "Reported in": "" if c.reported is None else c.reported.source,
         LATENCY_COLUMN: c.latency_ms,
-    } for n, c in enumerate(decision.candidates, 1)])  # fmt: skip
+    } | (_predicted(c) if predicted else {}) for n, c in enumerate(decision.candidates, 1)])  # fmt: skip
 
 
 def recommendation_links(decision: Decision) -> str:
@@ -78,9 +100,13 @@ def latency_budget_task(budget_ms: float, groups: tuple[int, ...], variants: tup
         def progress(done: int, total: int, message: str) -> None:
             job.done, job.estimated, job.current = done, max(total, done), message
 
-        job.outcome = search_latency_budget(budget_ms, store, groups=groups, variants=variants, backend=backend,
-                                            threads=threads, input_size=input_size, progress=progress,
-                                            cancel=job.cancel)  # fmt: skip
+        options = {"groups": groups, "variants": variants, "input_size": input_size, "progress": progress,
+                   "cancel": job.cancel}
+        predictor = kept_predictor(backend, threads)
+        if predictor is not None:
+            job.outcome = predicted_latency_budget(budget_ms, store, predictor, **options)
+        else:
+            job.outcome = search_latency_budget(budget_ms, store, backend=backend, threads=threads, **options)
         job.done = job.estimated = job.outcome.measured + job.outcome.reused
         return job.outcome.stopped == "cancelled"
 

@@ -1,0 +1,142 @@
+"""Latency budgets from the prediction (issue 19, item 4): pick by a kept calibration, confirm by real measurements.
+
+The calibration is synthetic (``tests.test_predictor.synthetic_calibration``: known kernel
+times, nothing timed), scaled to be too slow or too fast for this machine so that both
+paths run: confirmed within at the first measurement, and over then stepped down. The
+measurements are real (ONNX Runtime, small inputs, short timed runs).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+
+import pytest
+from conftest import run_cli
+
+from explorer.latency import default_threads
+from explorer.latency.predictor import Calibration, Predictor, Sample, keep
+from explorer.latency.predictor.kept import key_here
+from explorer.latency.stored import open_store
+from explorer.shufflenet import ShuffleNetConfig
+from explorer.sizing import network_key
+from explorer.sizing.bracket import Grid
+from explorer.sizing.predicted_search import MAX_MEASUREMENTS, predicted_latency_budget, widest_predicted
+
+SMALL = (64, 64)
+
+
+def scaled_calibration(scale: float, backend: str = "ort", threads: int | None = None) -> Calibration:
+    """The synthetic calibration, every time multiplied by ``scale``, as if made here (machine and versions)."""
+    from explorer.machine import versions
+    from tests.test_predictor import synthetic_calibration
+
+    threads = default_threads() if threads is None else threads
+    calibration = synthetic_calibration(backend=backend)
+    samples = tuple(Sample(s.kernel, s.median_ms * scale, s.iqr_ms) for s in calibration.samples)
+    return dataclasses.replace(calibration, samples=samples, overhead_ms=calibration.overhead_ms * scale,
+                               kernel_overhead_ms=calibration.kernel_overhead_ms * scale, threads=threads,
+                               machine=key_here(backend, threads).machine, versions=versions(),
+                               created_at=time.time())  # fmt: skip  (kept predictors are cached by created_at)
+
+
+@pytest.fixture
+def fresh_data(tmp_path, monkeypatch):
+    monkeypatch.setenv("EXPLORER_DATA_DIR", str(tmp_path))
+    return tmp_path
+
+
+def test_the_pick_is_the_widest_network_predicted_within():
+    predictor = Predictor(scaled_calibration(1.0))
+    grid = Grid(3, "standard", (224, 224))
+    index = widest_predicted(grid, predictor, 5.0, len(grid.widths))
+    assert predictor.predict_ms(grid.config(index)) <= 5.0
+    wider = next(i for i in range(index + 1, len(grid.widths)) if grid.network(i) != grid.network(index))
+    assert predictor.predict_ms(grid.config(wider)) > 5.0
+    assert widest_predicted(grid, predictor, 1e-3, len(grid.widths)) == -1
+    assert widest_predicted(grid, predictor, 1e6, index) == index - 1 or grid.network(index - 1) != grid.network(index)
+
+
+@pytest.mark.slow
+def test_a_pessimistic_prediction_is_confirmed_by_one_measurement_and_a_second_search_measures_nothing(fresh_data):
+    predictor = Predictor(scaled_calibration(4.0))  # predicts far slower than this machine runs: confirmed within
+    store = open_store()
+    first = predicted_latency_budget(3.0, store, predictor, groups=(3, 8), input_size=SMALL, min_time=0.05)
+    assert first.measured == 2 and not first.stopped
+    for search in first.searches:
+        assert search.status in ("found", "widest fits") and len(search.probes) == 1
+        width, predicted = search.picks[0]
+        assert predicted <= 3.0 and search.fit.ms <= 3.0 and search.fit.config.width == width
+    widest = [c for c in first.decision.candidates if c.origin == "widest"]
+    assert len(widest) == 2 and all(c.latency_ms is not None and c.predicted_ms is not None for c in widest)
+    assert "predicted here with ONNX Runtime FP32" in first.decision.predicted_note
+    second = predicted_latency_budget(3.0, store, predictor, groups=(3, 8), input_size=SMALL, min_time=0.05)
+    assert second.measured == 0 and second.reused == 2 and second.seconds < 1
+    assert [c.config for c in second.decision.candidates] == [c.config for c in first.decision.candidates]
+
+
+@pytest.mark.slow
+def test_an_optimistic_prediction_steps_down_and_measures_at_most_twice(fresh_data):
+    predictor = Predictor(scaled_calibration(0.05))  # predicts faster than this machine: the first pick is over
+    store = open_store()
+    result = predicted_latency_budget(1.0, store, predictor, groups=(8,), input_size=SMALL, min_time=0.05)
+    (search,) = result.searches
+    assert len(search.probes) <= MAX_MEASUREMENTS and result.measured == len(search.probes)
+    first = search.probes[0]
+    assert first.ms > 1.0 and search.over is not None  # over, so the search stepped down
+    assert len(search.probes) == 2 and search.probes[1].config.width < first.config.width
+    if search.fit is not None:
+        assert search.fit.ms <= 1.0 and search.status == "found"
+        row = next(c for c in result.decision.candidates if c.origin == "widest")
+        assert row.latency_ms == search.fit.ms
+    else:
+        assert search.status in ("predicted only", "nothing fits")
+        if search.status == "predicted only":
+            row = next(c for c in result.decision.candidates if c.config == search.unconfirmed)
+            assert row.latency_ms is None and row.predicted_ms is not None and "not measured" in search.reason
+    again = predicted_latency_budget(1.0, store, predictor, groups=(8,), input_size=SMALL, min_time=0.05)
+    assert again.measured == 0 and again.reused == len(search.probes)  # the same path, from the store
+    assert [c.config for c in again.decision.candidates] == [c.config for c in result.decision.candidates]
+
+
+def test_without_a_calibration_the_cli_searches_by_measuring_as_before(fresh_data):
+    payload = json.loads(run_cli("budget", "--mflops", "40", "--json").stdout)
+    assert "predicted" not in payload["latency"] and "predicted_ms" not in payload["results"][0]
+
+
+def test_cli_budget_marks_predicted_and_measured_latencies(fresh_data):
+    keep(scaled_calibration(4.0))
+    payload = json.loads(run_cli("budget", "--mflops", "40", "--json").stdout)
+    assert payload["latency"]["predicted"].startswith("predicted here with ONNX Runtime FP32")
+    assert all(r["predicted_ms"] > 0 and r["latency_ms"] is None for r in payload["results"])
+    text = run_cli("budget", "--mflops", "40").stdout
+    assert " pred." in text and all(len(line) <= 80 for line in text.splitlines())
+    assert '"pred.": milliseconds not measured, predicted here with ONNX Runtime FP32' in " ".join(text.split())
+
+
+@pytest.mark.slow
+def test_cli_ms_budget_with_a_calibration_says_which_numbers_are_measured(fresh_data):
+    keep(scaled_calibration(4.0))
+    args = ("budget", "--ms", "3", "--groups", "3,8", "--input", "64x64")
+    payload = json.loads(run_cli(*args, "--json").stdout)
+    search = payload["search"]
+    assert search["picked_by"] == "prediction, confirmed by measuring" and search["measured"] == 2
+    for group in search["groups"]:
+        assert len(group["probes"]) == 1 and group["picks"][0]["width"] == group["probes"][0]["width"]
+    measured = {(p["width"], g["groups"]) for g in search["groups"] for p in g["probes"]}
+    for row in payload["results"]:
+        assert row["predicted_ms"] is not None
+        same = (row["width"], row["groups"]) in measured
+        assert (row["latency_ms"] is not None) == same or row["origin"] == "paper"
+    text = run_cli(*args)
+    assert text.returncode == 0
+    flat = " ".join(text.stdout.split())
+    assert "picked by the prediction (predicted here with ONNX Runtime FP32" in flat
+    assert "0 new measurement(s), 2 from the result store" in flat and " ms " in text.stdout
+
+
+def test_network_key_reads_channels_not_the_widening_factor():
+    assert network_key(ShuffleNetConfig(4, 0.51, "arch2")) == network_key(ShuffleNetConfig(4, 0.5, "arch2"))
+    assert network_key(ShuffleNetConfig(4, 0.5, "arch2")) != network_key(ShuffleNetConfig(4, 0.5, "arch2",
+                                                                                         shuffle=False))
