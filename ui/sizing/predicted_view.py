@@ -23,7 +23,8 @@ from explorer.latency.predictor import Prediction, Predictor, kept_predictor
 from explorer.shufflenet import ShuffleNetConfig
 from explorer.sizing import Decision, figure, widest_within
 from explorer.sizing.decision import with_predictions
-from explorer.sizing.predicted import by_text, error_text, missing_text, ms_text, note_text
+from explorer.latency.predictor.labels import error_text
+from explorer.sizing.predicted import by_text, missing_text, note_text, predicted_ms_text
 from ui.figures.latency_charts import (
     equal_macs_figure,
     layer_shares_figure,
@@ -76,7 +77,7 @@ def latency_sweep(config: ShuffleNetConfig, groups: tuple[int, ...], widths: tup
     current = predictor.predict(config)
     caption(f"Lines and bars: {note_text(predictor)}; nothing was built or run for them. Circles outlined in black: "
             f"{len(measured)} measurement(s) of these models in the result store (measured here, same backend and "
-            f"threads). {config.label}: {ms_text(current)}." + (" An × marks a prediction outside the shapes the "
+            f"threads). {config.label}: {predicted_ms_text(current)}." + (" An × marks a prediction outside the shapes the "
             "calibration sampled (extrapolated)." if any(c["extrapolated"] for c in curves) else ""))  # fmt: skip
     left, right = st.columns(2, gap="large")
     with left:
@@ -119,7 +120,7 @@ def time_section(config: ShuffleNetConfig, groups: tuple[int, ...], present: boo
         no_calibration()
         return
     prediction = predictor.predict(config)
-    caption(f"{config.label}: {ms_text(prediction)} {by_text(predictor)}. Per layer type as the Table 8 verdict "
+    caption(f"{config.label}: {predicted_ms_text(prediction)} {by_text(predictor)}. Per layer type as the Table 8 verdict "
             "names them; multiply-adds computed here in closed form (FC included). Nothing was built or run.")
     if prediction.extrapolated:
         st.warning("Extrapolated: this model lies outside the shapes the calibration sampled ("
