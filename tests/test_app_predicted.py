@@ -15,7 +15,7 @@ from explorer.latency.predictor import Predictor, clear_kept, keep, kept_rows
 from explorer.latency.predictor.labels import ms_text
 from explorer.latency.timing import Timing
 from explorer.machine import versions
-from tests.test_cli_predict import made_here
+from test_cli_predict import made_here
 
 LATENCY = "pages/4_Latency.py"
 COMPARE = "pages/5_Compare.py"
@@ -23,7 +23,7 @@ COMPARE = "pages/5_Compare.py"
 
 @pytest.fixture(scope="module")
 def synthetic():
-    from tests.test_predictor import synthetic_calibration
+    from test_predictor import synthetic_calibration
 
     return synthetic_calibration()
 

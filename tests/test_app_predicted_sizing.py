@@ -9,7 +9,7 @@ from conftest import assert_clean, open_app, plotly_specs
 from explorer import ShuffleNetConfig
 from explorer.latency import measure
 from explorer.latency.predictor import keep
-from tests.test_predicted_budget import scaled_calibration
+from test_predicted_budget import scaled_calibration
 from ui.latency.jobs import result_store
 from ui.sizing.decision import LATENCY_COLUMN, OWN_ERROR_COLUMN, PREDICTED_COLUMN
 
@@ -98,7 +98,7 @@ def test_the_decision_table_predicts_every_candidate_and_measures_where_stored(c
 def test_a_latency_budget_from_the_prediction_marks_measured_and_predicted(fresh_data):
     """Issue 19, item 4 on the page: with a calibration kept, the job picks by the prediction and measures each g
     once or twice; the table says which latency is measured and which predicted."""
-    from tests.test_app_budget import wait_for_job
+    from test_app_budget import wait_for_job
 
     keep(scaled_calibration(4.0))  # pessimistic: every pick is confirmed by one measurement
     at = open_app(PAGE, {"input": "64x64"})

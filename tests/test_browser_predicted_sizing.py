@@ -41,7 +41,7 @@ def _overlap(a, b) -> bool:
 
 @pytest.fixture(scope="module")
 def calibrated_server():
-    from tests.test_predicted_budget import scaled_calibration
+    from test_predicted_budget import scaled_calibration
 
     port = free_port()
     data = TEST_DATA_DIR / f"server-{port}"  # where start_server points this server's data directory

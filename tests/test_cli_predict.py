@@ -22,7 +22,7 @@ from explorer.latency.predictor.kept import key_here
 from explorer.machine import versions
 from explorer.shufflenet import ShuffleNetConfig
 from explorer.store import CalibrationKey, put_calibration
-from tests.conftest import ROOT, assert_one_line_usage_error, run_cli, run_explorer
+from conftest import ROOT, assert_one_line_usage_error, run_cli, run_explorer
 
 CHECK = {"networks": [{}, {}, {}], "median_abs_error": 0.06, "max_abs_error": 0.12}
 
@@ -35,7 +35,7 @@ def fresh_store(tmp_path, monkeypatch):
 
 @pytest.fixture(scope="module")
 def synthetic() -> Calibration:
-    from tests.test_predictor import synthetic_calibration
+    from test_predictor import synthetic_calibration
 
     return synthetic_calibration()
 

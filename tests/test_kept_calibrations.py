@@ -22,7 +22,7 @@ def fresh_store(store_env):
 @pytest.fixture(scope="module")
 def calibration() -> Calibration:
     """A small synthetic calibration (no timing): built by the predictor tests' helper."""
-    from tests.test_predictor import synthetic_calibration
+    from test_predictor import synthetic_calibration
 
     return synthetic_calibration()
 

@@ -30,7 +30,7 @@ SMALL = (64, 64)
 def scaled_calibration(scale: float, backend: str = "ort", threads: int | None = None) -> Calibration:
     """The synthetic calibration, every time multiplied by ``scale``, as if made here (machine and versions)."""
     from explorer.machine import versions
-    from tests.test_predictor import synthetic_calibration
+    from test_predictor import synthetic_calibration
 
     threads = default_threads() if threads is None else threads
     calibration = synthetic_calibration(backend=backend)
