@@ -25,6 +25,7 @@ from ui.latency.tables import ALEXNET_COLOR
 from ui.shell.style import CURRENT, NEUTRAL, chart_font, groups_color
 
 FIGURE_HEIGHT = 410
+DRAWN_HEIGHT = 400  # px: what ``ui.lecture.nav`` draws every chart at (one 1280x720 screen with the navigation)
 FIGURE_ENTRIES = 64
 ERROR_AXIS = "Top-1 error (%, lower is better)"
 
@@ -36,6 +37,18 @@ def readable(figure: go.Figure, present: bool) -> go.Figure:
     figure.update_yaxes(tickfont={"size": size}, title_font={"size": size})
     figure.update_annotations(font={"size": size})
     figure.update_layout(legend={"font": {"size": size}})
+    return figure
+
+
+def legend_below(figure: go.Figure, rows: int, present: bool, top: int = 60) -> go.Figure:
+    """The legend under the x-axis title, never on it: the bottom margin holds the tick labels, the axis
+    title and ``rows`` legend rows, and the legend starts under the title (paper coordinates of the drawn plot)."""
+    size = chart_font(present)
+    axis = int(3.4 * size)  # tick labels, the axis title and the gap between them
+    bottom = axis + int(rows * 1.6 * size) + 8
+    plot = DRAWN_HEIGHT - top - bottom
+    figure.update_layout(margin={"t": top, "b": bottom}, legend={"orientation": "h", "x": 0, "xanchor": "left",
+                                                                 "y": -axis / plot, "yanchor": "top"})  # fmt: skip
     return figure
 
 
@@ -65,8 +78,8 @@ def unit_cost_figure(series: tuple[tuple[str, int, tuple[int, ...]], ...], layer
     figure.update_yaxes(autorange="reversed")
     longest = max(max(m) for _, _, m in series) / 1e6
     figure.update_xaxes(range=[0, longest * 1.45])
-    figure.update_layout(barmode="group", margin={"l": 10, "r": 20, "t": 60, "b": 60}, showlegend=len(series) > 1,
-                         legend={"orientation": "h", "y": -0.2})  # fmt: skip
+    figure.update_layout(barmode="group", margin={"l": 10, "r": 20}, showlegend=len(series) > 1)
+    legend_below(figure, 1, present)
     return readable(figure, present)
 
 
@@ -161,11 +174,13 @@ def table8_figure(present: bool = False, height: int = FIGURE_HEIGHT) -> go.Figu
             marker={"color": ALEXNET_COLOR if shufflenet is None else groups_color(shufflenet),
                     "pattern": {"shape": "/" if getattr(row.config, "width", 1.0) < 1 else ""}},
             text=[f"{ms:g} ms" for ms in row.milliseconds], textposition="outside", cliponaxis=False,
+            textfont={"size": chart_font(present)}, constraintext="none",
             hovertemplate=f"{row.model} at %{{x}}: %{{y}} ms (reported in the paper)<extra></extra>",
         ))  # fmt: skip
-    style_figure(figure, f"Reported in the paper: {paper.TABLE8_DEVICE}", "Input (height × width, pixels)",
-                 "Milliseconds per image (log scale)", height=height, present=present)  # fmt: skip
+    style_figure(figure, f"Reported in the paper:<br>{paper.TABLE8_DEVICE}", "Input (height × width, pixels)",
+                 "ms per image (log scale)", height=height, present=present)  # fmt: skip
     log_axis(figure, "y", [ms for row in paper.TABLE8 for ms in row.milliseconds])  # every tick written in full
     figure.update_yaxes(rangemode="normal", range=[1, 4.1])
-    figure.update_layout(barmode="group", legend={"orientation": "h", "y": -0.25})
+    figure.update_layout(barmode="group")
+    legend_below(figure, len(paper.TABLE8), present, top=80)  # one entry per row: they are long
     return readable(figure, present)

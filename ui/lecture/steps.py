@@ -203,8 +203,8 @@ def the_unit(config: ShuffleNetConfig, present: bool = False) -> Slide:
             "convolution; then add the input (stride 1, Fig. 2b) or concatenate a 3×3 average pool of it (stride 2, "
             f"Fig. 2c), which widens the stage at no extra cost. In this model's Stage3 a stride-1 unit costs "
             f"{millions(one.macs)} multiply-adds, the stride-2 unit {millions(two.macs)}.")  # fmt: skip
-    figure = (("Stride 1 (Fig. 2b)", unit_dot(unit_row(one, config.shuffle), one.in_size, present)),
-              ("Stride 2 (Fig. 2c)", unit_dot(unit_row(two, config.shuffle), two.in_size, present)))  # fmt: skip
+    figure = (("Stride 1 (Fig. 2b)", unit_dot(unit_row(one, config.shuffle), one.in_size, present, compact=True)),
+              ("Stride 2 (Fig. 2c)", unit_dot(unit_row(two, config.shuffle), two.in_size, present, compact=True)))
     caption = (f"Computed here for {config.label} at {input_size_text(config.input_size)}: channels from the channel "
                f"plan, {PAPER_COUNT}. Coloured cells: channel groups.")  # fmt: skip
     how = ("The diagrams are drawn from the plan's unit list (`unit_specs`), the list the model itself is built "
