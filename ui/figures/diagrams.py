@@ -223,16 +223,17 @@ class DiagramError(RuntimeError):
     """``dot`` could not draw a diagram; the message says why, for the page to show in its place."""
 
 
-def dot_available(binary: str = DOT_BINARY) -> bool:
-    return shutil.which(binary) is not None
+def dot_available(binary: str | None = None) -> bool:
+    return shutil.which(binary or DOT_BINARY) is not None
 
 
-def dot_to_svg(dot: str, binary: str = DOT_BINARY, timeout_s: float = DOT_TIMEOUT_S) -> str:
+def dot_to_svg(dot: str, binary: str | None = None, timeout_s: float = DOT_TIMEOUT_S) -> str:
     """SVG of a DOT source, laid out by Graphviz's ``dot -Tsvg`` on the server (comments dropped).
 
     Raises ``DiagramError`` (one sentence, no traceback to show) when the binary is missing, fails or
     takes longer than ``timeout_s``.
     """
+    binary = binary or DOT_BINARY
     if not dot_available(binary):
         raise DiagramError(f"Graphviz's `{binary}` program is not installed on the server, so this diagram "
                            "cannot be drawn (install the `graphviz` package; the DOT download still has it).")

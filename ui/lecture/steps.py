@@ -168,7 +168,7 @@ def no_cross_talk(config: ShuffleNetConfig, present: bool = False) -> Slide:
             f"channel sees **{reach_text(toy)}**: its own group only, however many layers are stacked. Information "
             "never crosses groups, which weakens what the network can represent (Fig. 1a).")  # fmt: skip
     figure = (("Fig. 1a: two stacked group convolutions, no exchange",
-               toy_dot(channels, groups, TOY_LAYERS, "none", present=present)),)  # fmt: skip
+               toy_dot(channels, groups, TOY_LAYERS, "none", present=present, compact=True)),)  # fmt: skip
     caption = "Computed here: every node is a channel (or a group of them), an edge a real connection; colour = group."
     return Slide(text, figure, caption, TOY_HOW)
 
