@@ -90,6 +90,7 @@ def check_step(tab, step: int, minimum: float, where: str) -> None:
                                   ".width > 0 && i.complete)", arg=DIAGRAM)  # fmt: skip
         check_layout(tab, f"{where}, step {step}, tab {index + 1}")
         assert_readable(font_sizes(tab, PLOTLY) + diagram_font_sizes(tab), minimum, f"{where}: step {step}'s figure")
+    tab.evaluate("document.activeElement?.blur()")  # a focused tab list would take the arrow keys
 
 
 def step_through(tab, url: str, query: str, present: bool, shots: bool = False) -> None:

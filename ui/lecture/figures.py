@@ -44,7 +44,7 @@ def legend_below(figure: go.Figure, rows: int, present: bool, top: int = 60) -> 
     """The legend under the x-axis title, never on it: the bottom margin holds the tick labels, the axis
     title and ``rows`` legend rows, and the legend starts under the title (paper coordinates of the drawn plot)."""
     size = chart_font(present)
-    axis = int(3.4 * size)  # tick labels, the axis title and the gap between them
+    axis = int(4.2 * size) + 4  # tick labels, the axis title and the gaps around them
     bottom = axis + int(rows * 1.6 * size) + 8
     plot = DRAWN_HEIGHT - top - bottom
     figure.update_layout(margin={"t": top, "b": bottom}, legend={"orientation": "h", "x": 0, "xanchor": "left",
