@@ -42,9 +42,12 @@ ALLOWED = "1 (on) or 0 (off)"
 
 # Diagrams (server-side SVG images, ``ui.figures.diagram_view``) at their natural size: one wider than its column
 # scrolls sideways instead of shrinking (its text with it).
+# Streamlit sizes an image's wrappers to the column and the image to 100% of them: here they take the image's width.
 DIAGRAM_CSS = ('[class*="st-key-diagram_"] { overflow-x: auto; max-width: 100%; } '
-               '[class*="st-key-diagram_"] [data-testid="stImage"], [class*="st-key-diagram_"] img '
-               '{ max-width: none !important; }')
+               '[class*="st-key-diagram_"] [data-testid="stElementContainer"], '
+               '[class*="st-key-diagram_"] [data-testid="stElementContainer"] div '
+               '{ width: max-content !important; max-width: none !important; } '
+               '[class*="st-key-diagram_"] img { width: auto !important; max-width: none !important; }')
 # The phone note (``ui.shell.page.phone_note``) only at or below 768 px, Streamlit's own breakpoint (where the sidebar
 # starts collapsed). The layout wrapper Streamlit puts around the note's container goes too (the innermost one
 # holding it: a stylesheet here has no ">"), or its empty slot still takes a gap.
@@ -52,7 +55,7 @@ NARROW_SCREEN_CSS = ('@media (min-width: 769px) { .st-key-phone_note, [data-test
                      ':has(.st-key-phone_note):not(:has([data-testid="stLayoutWrapper"] .st-key-phone_note)) '
                      '{ display: none; } }')
 PRESENT_CSS = f"""
-[data-testid="stMainBlockContainer"] {{ padding-top: 1.5rem; }}
+[data-testid="stMainBlockContainer"] {{ padding-top: 4rem; }}  /* below the 3.75rem header, not 6rem */
 [data-testid="stMainBlockContainer"] {{ font-size: {BODY_FONT_PX[1]}px; }}
 [data-testid="stMainBlockContainer"] [data-testid="stMarkdownContainer"] p,
 [data-testid="stMainBlockContainer"] [data-testid="stMarkdownContainer"] li {{ font-size: {BODY_FONT_PX[1]}px; }}
