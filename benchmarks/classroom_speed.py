@@ -59,7 +59,7 @@ LECTURE_STEPS = 8
 VIEWPORT = {"width": 1280, "height": 720}
 POLL_S = 0.05
 QUIET_S = 0.4  # nothing running or stale for this long: the redraw is over
-TIMEOUT_S = 120
+TIMEOUT_S = float(os.environ.get("CLASSROOM_TIMEOUT_S", "120"))
 BUSY_JS = """() => {
   const why = [];
   for (const s of ['[data-testid="stStatusWidget"]', '[data-testid="stSkeleton"]', '[data-stale="true"]']) {

@@ -107,7 +107,8 @@ def _figure(slide: Slide, key: str, present: bool) -> None:
     """The step's figure. Diagrams: server-side SVG at their natural size (text >= 12 px, >= 16 px presenting),
     one at a time in tabs when there are several; step 6's units are drawn compact to fit 1280x720."""
     if isinstance(slide.figure, go.Figure):
-        st.plotly_chart(slide.figure, key=key, height=CHART_HEIGHT, config={"displayModeBar": False})
+        config = {"displayModeBar": False, "staticPlot": slide.static}  # static: measured cheaper (docs/light-pages.md)
+        st.plotly_chart(slide.figure, key=key, height=CHART_HEIGHT, config=config)
         return
     titles = [title for title, _ in slide.figure]
     places = st.tabs(titles) if len(titles) > 1 else [st.container()]

@@ -44,6 +44,7 @@ class Slide:
     figure: go.Figure | tuple[tuple[str, str], ...]
     caption: str
     how: str
+    static: bool = False  # a chart with every value written on it: drawn without plotly's hover layer
 
 
 @dataclass(frozen=True)
@@ -95,7 +96,7 @@ def where_the_cost_goes(config: ShuffleNetConfig, present: bool = False) -> Slid
     figure = unit_cost_figure((("dense 1×1 (g = 1)", 1, tuple(macs.values())),), _layer_names(unit),
                               "Where one unit's multiply-adds go (dense 1×1)", present)  # fmt: skip
     caption = f"Computed here for {config.label} at {input_size_text(config.input_size)}; {PAPER_COUNT}."
-    return Slide(text, figure, caption, CLOSED_FORM_HOW)
+    return Slide(text, figure, caption, CLOSED_FORM_HOW, static=True)
 
 
 def group_convolution(config: ShuffleNetConfig, present: bool = False) -> Slide:
@@ -114,7 +115,7 @@ def group_convolution(config: ShuffleNetConfig, present: bool = False) -> Slide:
                 f"unit is {dense.macs / unit.macs:.1f}× cheaper.")  # fmt: skip
     figure = unit_cost_figure(tuple(series), _layer_names(unit), f"The same unit at g = 1 and g = {g}", present)
     caption = f"Computed here for {config.label} at {input_size_text(config.input_size)}; {PAPER_COUNT}."
-    return Slide(text, figure, caption, CLOSED_FORM_HOW)
+    return Slide(text, figure, caption, CLOSED_FORM_HOW, static=True)
 
 
 def fixed_budget(config: ShuffleNetConfig, present: bool = False) -> Slide:
@@ -137,7 +138,7 @@ def fixed_budget(config: ShuffleNetConfig, present: bool = False) -> Slide:
                f"{input_size_text(config.input_size)}; {PAPER_COUNT}.")  # fmt: skip
     how = ("Each g gets Table 1's Stage2 width times the width multiplier, rounded to a multiple of 4g so the "
            "bottleneck divides by g; Stage3 and Stage4 double it (README, “One rounding rule for channels”).")
-    return Slide(text, figure, caption, how)
+    return Slide(text, figure, caption, how, static=True)
 
 
 # --------------------------------------------------------------------------- steps 4-6: the shuffle and the unit
@@ -259,7 +260,7 @@ def real_time(config: ShuffleNetConfig, present: bool = False) -> Slide:
                "already timed by the Latency page in this server, never mixed into the chart.")  # fmt: skip
     how = ("Nothing is timed on this page: a class stepping through it must not queue behind measurements. The "
            "Latency page times every backend here and reproduces Table 8 on this machine.")
-    return Slide(text, table8_figure(present), caption, how)
+    return Slide(text, table8_figure(present), caption, how, static=True)
 
 
 STEPS: tuple[Step, ...] = (
