@@ -52,8 +52,9 @@ def step_costs(browser, url: str, query: str, rounds: int) -> dict[int, list[tup
                 before = metrics(session)
                 tab.locator(".st-key-lecture_next button").click()
                 pattern = re.compile(rf"[?&]step={step}(&|$)")
-                wait_quiet(tab, time.monotonic(), lambda: bool(pattern.search(href(tab)))
-                           and tab.evaluate("t => document.querySelector('h1')?.textContent.startsWith(t)", f"{step} ·"))
+                title = "t => document.querySelector('h1')?.textContent.startsWith(t)"
+                wait_quiet(tab, time.monotonic(),
+                           lambda: bool(pattern.search(href(tab))) and tab.evaluate(title, f"{step} ·"))
                 after = metrics(session)
                 costs.setdefault(step, []).append((after["TaskDuration"] - before["TaskDuration"],
                                                    after["ScriptDuration"] - before["ScriptDuration"]))

@@ -143,9 +143,8 @@ def test_fig1_the_shuffle_and_every_axis_label_are_readable_on_a_projector(strea
                                 timeout=RUN_TIMEOUT_S * 1000)  # fmt: skip
     wait_idle(projector)
     assert_readable(diagram_font_sizes(projector), 12, "Fig. 1 at g = 16")
-    box = projector.evaluate(f"() => {{ const i = document.querySelector('{DIAGRAM}'); "
-                             "return [i.getBoundingClientRect().width, i.parentElement.closest('[class*=st-key-diagram_]')"
-                             ".clientWidth]; }")  # fmt: skip
+    box = projector.evaluate(f"() => {{ const i = document.querySelector('{DIAGRAM}'); return "
+                             "[i.getBoundingClientRect().width, i.closest('[class*=st-key-diagram_]').clientWidth]; }")
     assert box[0] > box[1], box  # wider than its column: it scrolls sideways, its text not shrunk
 
 

@@ -188,7 +188,8 @@ def unit_dot(unit: UnitRow, in_size: tuple[int, int], present: bool = False, com
     lines.append("  input -> gconv1;")
     previous = "gconv1"
     if unit.shuffle:
-        detail = f"{'' if compact else f'{unit.bottleneck} ch as '}({g2}, {unit.bottleneck // g2}) → transpose → flatten"
+        grid = f"({g2}, {unit.bottleneck // g2}) → transpose → flatten"
+        detail = grid if compact else f"{unit.bottleneck} ch as {grid}"
         lines.append(f"  shuffle [label={box('Channel shuffle', detail, _strip(g2, True, font))}];")
         lines.append(f"  {previous} -> shuffle;")
         previous = "shuffle"
@@ -208,7 +209,8 @@ def unit_dot(unit: UnitRow, in_size: tuple[int, int], present: bool = False, com
         lines.append(f'  merge [label="Add", shape={"box" if compact else "circle"}];')
         lines.append(f'  input -> merge [{edge_label}=" identity"];')
     lines.append("  gconv2 -> merge;")
-    lines.append(f'  relu [label="ReLU{newline}{unit.out_channels} ch, {_size(unit.output_size)}", fillcolor="#f4f4f4"];')
+    lines.append(f'  relu [label="ReLU{newline}{unit.out_channels} ch, {_size(unit.output_size)}", '
+                 'fillcolor="#f4f4f4"];')
     lines.append("  merge -> relu;")
     lines.append("}")
     return content_named("\n".join(lines))
