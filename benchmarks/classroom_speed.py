@@ -163,7 +163,9 @@ def lecture_steps(browser, url: str, query: str = "groups=8&width=0.5") -> dict[
                 started = time.monotonic()
                 tab.locator(".st-key-lecture_next button").click()
                 pattern = re.compile(rf"[?&]step={step}(&|$)")
-                times.setdefault(step, []).append(wait_quiet(tab, started, lambda: bool(pattern.search(href(tab)))))
+                title = "t => document.querySelector('h1')?.textContent.startsWith(t)"  # the new step's own title
+                times.setdefault(step, []).append(wait_quiet(tab, started, lambda: bool(pattern.search(href(tab)))
+                                                             and tab.evaluate(title, f"{step} ·")))  # fmt: skip
         return times
     finally:
         context.close()
