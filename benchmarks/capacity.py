@@ -80,8 +80,7 @@ BUSY_JS = """() => {
   for (const s of ['[data-testid="stStatusWidget"]', '[data-testid="stSkeleton"]', '[data-stale="true"]'])
     if (document.querySelector(s)) why.push(s);
   if ([...document.querySelectorAll('.js-plotly-plot')].some(p => !p.querySelector('.main-svg'))) why.push('plotly');
-  if ([...document.querySelectorAll('[data-testid="stGraphVizChart"]')].some(g => !g.querySelector('svg')))
-    why.push('graphviz');
+  if ([...document.querySelectorAll('[class*="st-key-diagram_"] img')].some(i => !i.complete)) why.push('diagram');
   if (!document.querySelector('h1')) why.push('no title');
   return why.join(', ');
 }"""

@@ -67,7 +67,8 @@ window.__lectureDrawn = (title) => {
   if (!h1 || h1.textContent !== title) return false;
   if (document.querySelector('[data-testid="stStatusWidget"], [data-testid="stSkeleton"], [data-stale="true"]'))
     return false;
-  return !!document.querySelector('.js-plotly-plot .main-svg, [data-testid="stGraphVizChart"] svg');
+  const diagram = document.querySelector('[class*="st-key-diagram_"] img');
+  return !!document.querySelector('.js-plotly-plot .main-svg') || !!(diagram && diagram.complete);
 };
 window.__lectureWatch = (title, button) => {
   const record = {start: performance.now(), end: null};

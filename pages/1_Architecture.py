@@ -11,6 +11,7 @@ from explorer.counting.tables import LAYOUT_COLUMNS, layout_records, unit_record
 from explorer.paper import has_paper_table1, layout_differences, paper_table1_records
 from ui.shell.cache import cached_onnx, counts_or_ask
 from ui.shell.controls import shared_controls
+from ui.figures.diagram_view import show_diagram
 from ui.figures.diagrams import network_dot, unit_dot, unit_input_size
 from ui.shell.page import config_slug, page_setup
 from ui.shell.presentation import caption, diagram_downloads, download_button
@@ -140,14 +141,15 @@ def network_section(config: ShuffleNetConfig, prof: ModelCounts, slug: str, pres
     st.header("Block diagrams")
     st.subheader("The network")
     network = network_dot(config, prof.layout, prof.units, present=present)
-    st.graphviz_chart(network, width="content")  # natural size: labels stay at their DOT size (ui.shell.style)
+    show_diagram(network, f"Block diagram of {config.label}: stem, Stage2-4 and classifier", "network")
     diagram_downloads(network, f"{slug}_network", "Network", "network")
 
 
 def unit_diagram(prof: ModelCounts, index: int, name: str, slug: str, present: bool) -> None:
     stem_size = next(row.output_size for row in prof.layout if row.layer == "MaxPool")
     dot = unit_dot(prof.units[index], unit_input_size(prof.units, index, stem_size), present=present)
-    st.graphviz_chart(dot, width="content")
+    unit = prof.units[index]
+    show_diagram(dot, f"Unit diagram: Stage{unit.stage}, unit {unit.unit} (stride {unit.stride})", name)
     diagram_downloads(dot, f"{slug}_{name}", "Unit", name)
 
 

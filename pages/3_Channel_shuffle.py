@@ -38,6 +38,7 @@ from ui.figures.mixing import (
 from ui.shell.page import config_slug, page_setup
 from ui.shell.presentation import caption, diagram_downloads, download_button, method_note
 from ui.shell.style import HIGHLIGHT
+from ui.figures.diagram_view import show_diagram
 from ui.figures.toy_diagram import toy_diagram_detail, toy_dot
 from ui.figures.toy_figures import grid_frame, layer_names, trace_figure
 
@@ -109,7 +110,8 @@ def fig1_section(channels: int, groups: int, layers: int, present: bool) -> None
             if not tab.open:
                 continue
             dot = toy_dot(channels, groups, layers, wiring, present=present)
-            st.graphviz_chart(dot, width="content")
+            show_diagram(dot, f"Fig. 1 {WIRING_TITLES[wiring]}: C = {channels}, g = {groups}, L = {layers}",
+                         f"mix_{wiring}")  # fmt: skip
             diagram_downloads(dot, f"{slug}_{wiring}", "Diagram", f"mix_{wiring}")
 
 

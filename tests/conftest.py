@@ -11,7 +11,9 @@ without the multipage app around it, so ``st.page_link`` cannot resolve the othe
 from __future__ import annotations
 
 import atexit
+import base64
 import contextlib
+import html
 import io
 import json
 import os
@@ -135,9 +137,35 @@ def assert_one_line_usage_error(result: subprocess.CompletedProcess, *expected: 
         assert text in lines[0]
 
 
-def graphviz_specs(at) -> list[str]:
-    """The DOT source of every graphviz chart on an AppTest page."""
-    return [chart.proto.spec for chart in at.get("graphviz_chart")]
+SVG_DATA = "data:image/svg+xml;base64,"
+
+
+def diagram_svgs(at) -> list[str]:
+    """The SVG of every diagram on an AppTest page (``ui.figures.diagram_view``: laid out by ``dot`` on the
+    server, sent as an ``st.image`` of the SVG), decoded from the image's data URL."""
+    images = [image for element in at.get("image") for image in element.proto.imgs]
+    assert all(image.url.startswith(SVG_DATA) for image in images), [image.url[:40] for image in images]
+    return [base64.b64decode(image.url.removeprefix(SVG_DATA)).decode() for image in images]
+
+
+def diagram_alts(at) -> list[str]:
+    """The alternative text naming each diagram on an AppTest page."""
+    return [image.alt for element in at.get("image") for image in element.proto.imgs]
+
+
+def svg_texts(svg: str) -> str:
+    """Every text a diagram draws, one ``<text>`` element a line, entities decoded."""
+    return "\n".join(html.unescape(text) for text in re.findall(r"<text[^>]*>([^<]*)</text>", svg))
+
+
+def svg_font_sizes(svg: str) -> list[float]:
+    """The font size (SVG units: points at natural size) of every text a diagram draws."""
+    return [float(size) for size in re.findall(r'<text[^>]*font-size="([\d.]+)"', svg)]
+
+
+def diagram_texts(at) -> list[str]:
+    """The texts of every diagram on an AppTest page (``svg_texts``), in page order."""
+    return [svg_texts(svg) for svg in diagram_svgs(at)]
 
 
 def plotly_specs(at) -> list[dict]:

@@ -1,7 +1,7 @@
 """Architecture page: the live Table 1, the paper's beside it, units, diagrams, downloads."""
 
 import pytest
-from conftest import assert_clean, download_labels, graphviz_specs, open_app
+from conftest import assert_clean, diagram_svgs, diagram_texts, download_labels, open_app
 
 from explorer import ShuffleNetConfig
 from explorer.counting import counting_cost
@@ -39,7 +39,7 @@ def test_default_is_table1_with_the_paper_beside_it(default_page):
 
 def test_diagrams_and_downloads(default_page):
     at = default_page
-    network, stride1, stride2 = graphviz_specs(at)
+    network, stride1, stride2 = diagram_texts(at)
     assert "Stage3: 8 units, g = 3" in network and "240 → 480 ch" in network and "1000 classes" in network
     assert "Fig. 2b" in stride1 and "Add" in stride1 and "Channel shuffle" in stride1
     assert "Fig. 2c" in stride2 and "Concat" in stride2 and "AvgPool" in stride2 and "240 + 240 = 480 ch" in stride2
@@ -53,7 +53,7 @@ def test_diagrams_and_downloads(default_page):
 def test_unit_diagram_follows_the_stage_radio(default_page):
     at = default_page
     at.radio(key="arch_stage").set_value(2).run()
-    _, stride1, stride2 = graphviz_specs(at)
+    _, stride1, stride2 = diagram_texts(at)
     assert "Stage2, unit 2" in stride1 and "Stage2, unit 1" in stride2
     assert "1×1 Conv (not grouped)" in stride2 and "groups = 1" in stride2  # Stage2's first 1x1 (PAPER.md)
     assert "24 + 216 = 240 ch" in stride2
@@ -63,12 +63,13 @@ def test_groups_change_table_and_diagrams():
     at = open_app(PAGE, {"groups": "8"})
     computed, paper, _ = frames(at)
     assert row(computed, "Stage2")["Output channels"] == "384" == row(paper, "Stage2")["Output channels"]
-    network, stride1, _ = graphviz_specs(at)
+    network, stride1, _ = diagram_texts(at)
     assert "g = 8" in network and "384 ch" in network and "groups = 8" in stride1
     # One colour per group: the strip of a g = 8 GConv uses all eight palette colours.
     from ui.shell.style import PALETTE
 
-    assert all(color in stride1 for color in PALETTE[:8])  # the palette has 16 (issue 11); g = 8 uses the first 8
+    stride1_svg = diagram_svgs(at)[1].lower()  # dot writes colours in lower case
+    assert all(color.lower() in stride1_svg for color in PALETTE[:8])  # the palette has 16; g = 8 uses the first 8
 
 
 def test_non_paper_width_has_no_paper_column():
@@ -85,7 +86,7 @@ def test_shuffle_off_removes_the_shuffle():
     at = open_app(PAGE, {"shuffle": "off"})
     _, _, units = frames(at)
     assert set(units["Shuffle"]) == {"no"}
-    network, stride1, stride2 = graphviz_specs(at)
+    network, stride1, stride2 = diagram_texts(at)
     assert "no shuffle" in network and "Channel shuffle" not in stride1 and "Channel shuffle" not in stride2
     assert set(frames(at)[0]["Paper"]) == {"✓"}  # the layout of Table 1 does not depend on the shuffle
 
@@ -95,7 +96,7 @@ def test_variant_and_input_change_the_layout():
     computed, units = frames(at)
     assert len(units) == 8 and list(units["Stage"]) == [2, 2, 3, 3, 3, 3, 4, 4]
     assert row(computed, "Stage2")["Output size"] == "90x160" and row(computed, "Image")["Output size"] == "720x1280"
-    assert "Stage3: 4 units" in graphviz_specs(at)[0]
+    assert "Stage3: 4 units" in diagram_texts(at)[0]
     assert any("widened by a factor" in c.value for c in at.caption)
 
 
@@ -124,7 +125,7 @@ def test_large_input_asks_before_building_and_says_the_estimate():
     [warning] = [w.value for w in at.warning if "estimated" in w.value]
     expected = counting_cost(ShuffleNetConfig(input_size=(2048, 2048)))
     assert f"{expected.memory_bytes / 2**20:,.0f} MB" in warning and "limits: 2,048 MB, 60.0 s" in warning
-    assert not at.dataframe and not at.get("graphviz_chart")  # nothing built yet
+    assert not at.dataframe and not at.get("image")  # nothing built yet
     assert at.button(key="confirm_large_input").proto.label == "Build and count it anyway"
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import assert_clean, graphviz_specs, open_app, plotly_specs
+from conftest import assert_clean, diagram_texts, open_app, plotly_specs
 
 from explorer import ShuffleNetConfig, paper
 from explorer.latency import measure
@@ -54,9 +54,9 @@ def test_every_step_draws_one_figure_a_link_and_says_where_its_numbers_come_from
     assert at.title[0].value == step_title(step)
     assert dict(at.query_params) == {**query_values(ShuffleNetConfig()), "step": str(step)}
     if step in DIAGRAMS:
-        assert len(graphviz_specs(at)) == DIAGRAMS[step] and not plotly_specs(at)
+        assert len(diagram_texts(at)) == DIAGRAMS[step] and not plotly_specs(at)
     else:
-        assert len(plotly_specs(at)) == 1 and not graphviz_specs(at)
+        assert len(plotly_specs(at)) == 1 and not diagram_texts(at)
     page_name = STEPS[step - 1].page.removeprefix("pages/").removesuffix(".py").split("_", 1)[1]
     assert deeper_links(at) == [page_name]
     captions = " ".join(c.value for c in at.main.caption)
@@ -98,7 +98,7 @@ def test_step3_shows_table1s_wider_stages_at_the_same_cost(default_steps):
 
 def test_steps4_and_5_follow_the_sidebars_groups():
     at = lecture(4, groups="4")
-    [dot] = graphviz_specs(at)
+    [dot] = diagram_texts(at)
     assert "no cross-group exchange: C=16, g=4" in dot
     assert "4 of 16 input channels (25%)" in texts(at)
     at = lecture(5, groups="4")
@@ -114,11 +114,11 @@ def test_steps4_and_5_follow_the_sidebars_groups():
 
 def test_step6_draws_this_models_stride1_and_stride2_units():
     at = lecture(6, groups="8", width="0.5")
-    stride1, stride2 = graphviz_specs(at)
+    stride1, stride2 = diagram_texts(at)
     assert "Fig. 2b, stride 1" in stride1 and "384 → 96 ch, groups = 8" in stride1 and "Add" in stride1
     assert "Fig. 2c, stride 2" in stride2 and "192 + 192 = 384 ch" in stride2 and "Channel shuffle" in stride2
     at = lecture(6, shuffle="off")
-    assert all("Channel shuffle" not in dot for dot in graphviz_specs(at))
+    assert all("Channel shuffle" not in dot for dot in diagram_texts(at))
 
 
 def test_step7_highlights_the_sidebars_rows_of_tables_2_and_3(default_steps):

@@ -1,10 +1,11 @@
 """Channel shuffle page through AppTest: Fig. 1 toy, step-by-step shuffle, measured section."""
 
 import base64
+import html
 
 import numpy as np
 import pytest
-from conftest import assert_clean, download_labels, graphviz_specs, open_app, plotly_specs
+from conftest import assert_clean, diagram_svgs, diagram_texts, download_labels, open_app, plotly_specs
 
 PAGE = "pages/3_Channel_shuffle.py"
 
@@ -42,21 +43,21 @@ def fig1_diagrams(at) -> list[str]:
     for title in ("(a) no cross-group exchange", "(b) inputs from different groups", "(c) channel shuffle"):
         at.session_state["mix_fig1_tab"] = title  # what a click on the tab does
         at.run()
-        [dot] = graphviz_specs(at)
-        dots.append(dot)
+        [svg] = diagram_svgs(at)  # the markup, entities decoded: node names (s2_0) are in each node's <title>
+        dots.append(html.unescape(svg))
     return dots
 
 
 def test_default_page_shows_fig1_the_shuffle_and_the_measurement():
     at = open_app(PAGE)
     assert_clean(at)
-    assert len(graphviz_specs(at)) == 1 and "(c) channel shuffle" in graphviz_specs(at)[0]  # (c) first, alone
+    assert len(diagram_texts(at)) == 1 and "(c) channel shuffle" in diagram_texts(at)[0]  # (c) first, alone
     labels = download_labels(at)
     assert labels.count("Diagram (DOT)") == 1
     a, b, c = fig1_diagrams(at)
     assert "(a) no cross-group exchange: C=12, g=3, 2 group convs" in a
     assert "(b) inputs from different groups" in b and "(c) channel shuffle" in c
-    assert "shuffle" in c and "s2_0" in c and "s2_0" not in a  # only (c) has a shuffle rank
+    assert "shuffle" in c and "<title>s2_0</title>" in c and "s2_0" not in a  # only (c) has a shuffle rank
     specs = plotly_specs(at)
     heatmaps = [s for s in specs if s["data"] and s["data"][0]["type"] == "heatmap"]
     assert len(heatmaps) == 5  # three toy matrices + measured with and without shuffle
@@ -82,10 +83,10 @@ def test_toy_heatmaps_encode_the_matrices(page):
 
 def test_changing_channels_groups_layers_changes_the_diagrams_and_heatmaps():
     at = open_app(PAGE)
-    base_dots, base_specs = graphviz_specs(at), plotly_specs(at)
+    base_dots, base_specs = diagram_texts(at), plotly_specs(at)
     at.select_slider(key="mix_channels").set_value(6).run()
     assert_clean(at)
-    assert all("C=6, g=3" in d for d in graphviz_specs(at)) and graphviz_specs(at) != base_dots
+    assert all("C=6, g=3" in d for d in diagram_texts(at)) and diagram_texts(at) != base_dots
     assert plotly_specs(at)[0] != base_specs[0]
     toy = takeaways(at)[0]
     assert "2 of 6 input channels" in toy and "4 of 6 input channels" in toy  # C/g = 2 < g = 3: not full
@@ -93,20 +94,20 @@ def test_changing_channels_groups_layers_changes_the_diagrams_and_heatmaps():
 
     at.slider(key="mix_layers").set_value(3).run()
     assert_clean(at)
-    assert all("GConv3 (output)" in d for d in graphviz_specs(at))
+    assert all("GConv3 (output)" in d for d in diagram_texts(at))
     assert "6 of 6 input channels (100%) with one" in takeaways(at)[0]
 
     at.number_input(key="mix_groups").set_value(4).run()
     assert_clean(at)
     assert at.select_slider(key="mix_channels").value == 16  # C reset to a multiple of the new g
-    assert all("C=16, g=4, 3 group convs" in d for d in graphviz_specs(at))
+    assert all("C=16, g=4, 3 group convs" in d for d in diagram_texts(at))
 
 
 def test_large_toy_is_drawn_as_bundles_and_says_so():
     at = open_app(PAGE)
     at.select_slider(key="mix_channels").set_value(48).run()
     assert_clean(at)
-    assert all("one node per group" in d for d in graphviz_specs(at))
+    assert all("one node per group" in d for d in diagram_texts(at))
     assert any("too many channels to draw one by one" in i.value for i in at.info)
 
 
@@ -118,7 +119,7 @@ def test_toy_groups_follow_the_sidebar():
     at.radio(key="ctl_groups_choice").set_value(2).run()
     assert_clean(at)
     assert at.number_input(key="mix_groups").value == 2
-    assert "C=8, g=2" in graphviz_specs(at)[0]
+    assert "C=8, g=2" in diagram_texts(at)[0]
 
 
 def test_stage_and_scope_change_the_measurement():

@@ -7,7 +7,7 @@ The browser side (sidebar collapsed, rendered font sizes, the CSS) is in
 import re
 
 import pytest
-from conftest import ALL_PAGES, assert_clean, download_labels, graphviz_specs, open_app, plotly_specs
+from conftest import ALL_PAGES, assert_clean, diagram_svgs, download_labels, open_app, plotly_specs, svg_font_sizes
 
 from ui.shell.presentation import parse_present
 from ui.shell.style import chart_font, diagram_font
@@ -22,10 +22,6 @@ def method_notes(at) -> list[str]:
 def hidden_things(at) -> tuple[int, int, int]:
     """(captions, download buttons, method notes) on the page, sidebar included."""
     return len(at.caption) + len(at.sidebar.caption), len(download_labels(at)), len(method_notes(at))
-
-
-def dot_font_sizes(dot: str) -> list[float]:
-    return [float(size) for size in re.findall(r'(?:fontsize=|POINT-SIZE=")([\d.]+)', dot)]
 
 
 @pytest.mark.parametrize("text,expected", [("1", True), ("on", True), ("TRUE", True), (" yes ", True), ("0", False),
@@ -58,10 +54,10 @@ def test_presentation_mode_hides_the_small_print_and_draws_figures_larger(page):
         assert spec["layout"]["font"]["size"] == chart_font(True) >= 16
         for annotation in spec["layout"].get("annotations", []):
             assert annotation.get("font", {}).get("size", chart_font(True)) >= 16
-    for dot in graphviz_specs(at):
-        assert min(dot_font_sizes(dot)) >= diagram_font(True) >= 12  # 12 pt = 16 px at natural size
-    for dot in graphviz_specs(normal):
-        assert min(dot_font_sizes(dot)) >= diagram_font(False) >= 9  # 9 pt = 12 px
+    for svg in diagram_svgs(at):  # what dot drew, in points: 1 pt = 4/3 px at natural size
+        assert min(svg_font_sizes(svg)) >= diagram_font(True) >= 12  # 12 pt = 16 px at natural size
+    for svg in diagram_svgs(normal):
+        assert min(svg_font_sizes(svg)) >= diagram_font(False) >= 9  # 9 pt = 12 px
 
 
 def test_presentation_mode_survives_a_page_switch_and_turns_off():

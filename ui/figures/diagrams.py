@@ -15,10 +15,12 @@ import hashlib
 import html
 import re
 import shutil
+import subprocess
 
 from explorer import ShuffleNetConfig
 from explorer.counting import LayoutRow, UnitRow
 
+from ui.shell.text import shown_value
 from ui.shell.style import NEUTRAL, diagram_font, group_color, groups_color, text_color
 
 FONT = "Helvetica"
@@ -66,10 +68,16 @@ def _strip(groups: int, shuffled: bool, font: float) -> str:
     return cells, len(order) + (1 if groups > drawn else 0)
 
 
-def _box(title: str, detail: str, font: float, strip: tuple[str, int] | None = None, fill: str = "#ffffff") -> str:
-    """An HTML-like label: a bold title, a detail line and an optional group strip."""
-    rows = [f'<TR><TD BORDER="0"><B>{_text(title)}</B></TD></TR>']
-    if detail:
+def _box(title: str, detail: str, font: float, strip: tuple[str, int] | None = None, fill: str = "#ffffff",
+         one_line: bool = False) -> str:
+    """An HTML-like label: a bold title, a detail line (beside the title when ``one_line``) and an optional
+    group strip."""
+    if one_line:
+        rows = [f'<TR><TD BORDER="0"><B>{_text(title)}</B>: <FONT POINT-SIZE="{font + 1:g}">{_text(detail)}</FONT>'
+                '</TD></TR>']  # fmt: skip
+    else:
+        rows = [f'<TR><TD BORDER="0"><B>{_text(title)}</B></TD></TR>']
+    if detail and not one_line:
         rows.append(f'<TR><TD BORDER="0"><FONT POINT-SIZE="{font + 1:g}">{_text(detail)}</FONT></TD></TR>')
     if strip is not None:
         cells, _ = strip
@@ -80,10 +88,10 @@ def _box(title: str, detail: str, font: float, strip: tuple[str, int] | None = N
     return f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="2" BGCOLOR="{fill}">{"".join(rows)}</TABLE>>'
 
 
-def _header(name: str, rankdir: str, font: float) -> list[str]:
+def _header(name: str, rankdir: str, font: float, ranksep: float = 0.3) -> list[str]:
     return [
         f"digraph {name} {{",
-        f'  graph [rankdir={rankdir}, fontname="{FONT}", nodesep=0.25, ranksep=0.3, bgcolor="transparent"];',
+        f'  graph [rankdir={rankdir}, fontname="{FONT}", nodesep=0.25, ranksep={ranksep:g}, bgcolor="transparent"];',
         f'  node [shape=box, style="rounded,filled", fillcolor="#ffffff", fontname="{FONT}", fontsize={font + 2:g}, '
         'margin="0.08,0.04"];',
         f'  edge [fontname="{FONT}", fontsize={font:g}, color="{NEUTRAL}"];',
@@ -149,64 +157,97 @@ def unit_input_size(units: tuple[UnitRow, ...], index: int, stem_size: tuple[int
     return stem_size if index == 0 else units[index - 1].output_size
 
 
-def unit_dot(unit: UnitRow, in_size: tuple[int, int], present: bool = False) -> str:
-    """One ShuffleNet unit as in Fig. 2b (stride 1, add) or Fig. 2c (stride 2, concat)."""
+def unit_dot(unit: UnitRow, in_size: tuple[int, int], present: bool = False, compact: bool = False) -> str:
+    """One ShuffleNet unit as in Fig. 2b (stride 1, add) or Fig. 2c (stride 2, concat).
+
+    ``compact``: each box on one line and the ranks closer (the Lecture's step 6, which must fit a 1280x720
+    screen beside its navigation at full font size); the same boxes, numbers and edges otherwise.
+    """
     font = diagram_font(present)
     stride2 = unit.stride == 2
     branch_out = unit.out_channels - unit.in_channels if stride2 else unit.out_channels
     g1, g2 = unit.first_groups, unit.last_groups
     figure = "Fig. 2c" if stride2 else "Fig. 2b"
-    lines = _header("unit", "TB", font)
+    lines = _header("unit", "TB", font, ranksep=0.1 if compact else 0.3)
+    if compact:
+        lines.append('  node [margin="0.06,0.02", height=0.2];')  # graphviz's default minimum is 0.5 in
+    newline = ": " if compact else "\\n"
+    edge_label = "xlabel" if compact else "label"  # an edge's label takes a rank of its own; an xlabel does not
+
+    def box(title: str, detail: str, strip: tuple[str, int] | None = None) -> str:
+        return _box(title, detail, font, strip, one_line=compact)
+
     lines.append(
         f'  label="Stage{unit.stage}, unit {unit.unit} ({figure}, stride {unit.stride})"; labelloc=t; '
-        f"fontsize={font + 4:g};"
+        f"fontsize={font + (1 if compact else 4):g};"
     )
-    lines.append(f'  input [label="input\\n{unit.in_channels} ch, {_size(in_size)}", fillcolor="#f4f4f4"];')
+    lines.append(f'  input [label="input{newline}{unit.in_channels} ch, {_size(in_size)}", fillcolor="#f4f4f4"];')
     first_title = "1×1 GConv" if g1 > 1 else "1×1 Conv (not grouped)"
     first_detail = f"{unit.in_channels} → {unit.bottleneck} ch, groups = {g1}; BN, ReLU"
-    lines.append(f"  gconv1 [label={_box(first_title, first_detail, font, _strip(g1, False, font))}];")
+    lines.append(f"  gconv1 [label={box(first_title, first_detail, _strip(g1, False, font))}];")
     lines.append("  input -> gconv1;")
     previous = "gconv1"
     if unit.shuffle:
-        detail = f"{unit.bottleneck} ch as ({g2}, {unit.bottleneck // g2}) → transpose → flatten"
-        lines.append(f"  shuffle [label={_box('Channel shuffle', detail, font, _strip(g2, True, font))}];")
+        grid = f"({g2}, {unit.bottleneck // g2}) → transpose → flatten"
+        detail = grid if compact else f"{unit.bottleneck} ch as {grid}"
+        lines.append(f"  shuffle [label={box('Channel shuffle', detail, _strip(g2, True, font))}];")
         lines.append(f"  {previous} -> shuffle;")
         previous = "shuffle"
     dw_detail = f"{unit.bottleneck} ch, stride {unit.stride}, {_size(unit.output_size)}; BN"
-    lines.append(f"  dwconv [label={_box('3×3 DWConv', dw_detail, font)}];")
+    lines.append(f"  dwconv [label={box('3×3 DWConv', dw_detail)}];")
     lines.append(f"  {previous} -> dwconv;")
     second_detail = f"{unit.bottleneck} → {branch_out} ch, groups = {g2}; BN"
-    lines.append(f"  gconv2 [label={_box('1×1 GConv', second_detail, font, _strip(g2, False, font))}];")
+    lines.append(f"  gconv2 [label={box('1×1 GConv', second_detail, _strip(g2, False, font))}];")
     lines.append("  dwconv -> gconv2;")
     if stride2:
         lines.append(f'  shortcut [label="3×3 AvgPool, stride 2\\n{unit.in_channels} ch, {_size(unit.output_size)}"];')
-        lines.append('  input -> shortcut [label=" shortcut"];')
-        lines.append(f'  merge [label="Concat\\n{unit.in_channels} + {branch_out} = {unit.out_channels} ch", shape=ellipse];')
+        lines.append(f'  input -> shortcut [{edge_label}=" shortcut"];')
+        lines.append(f'  merge [label="Concat{newline}{unit.in_channels} + {branch_out} = {unit.out_channels} ch", '
+                     'shape=ellipse];')  # fmt: skip
         lines.append("  shortcut -> merge;")
     else:
-        lines.append('  merge [label="Add", shape=circle];')
-        lines.append('  input -> merge [label=" identity"];')
+        lines.append(f'  merge [label="Add", shape={"box" if compact else "circle"}];')
+        lines.append(f'  input -> merge [{edge_label}=" identity"];')
     lines.append("  gconv2 -> merge;")
-    lines.append(f'  relu [label="ReLU\\n{unit.out_channels} ch, {_size(unit.output_size)}", fillcolor="#f4f4f4"];')
+    lines.append(f'  relu [label="ReLU{newline}{unit.out_channels} ch, {_size(unit.output_size)}", '
+                 'fillcolor="#f4f4f4"];')
     lines.append("  merge -> relu;")
     lines.append("}")
     return content_named("\n".join(lines))
 
 
-def dot_available() -> bool:
-    return shutil.which("dot") is not None
+DOT_BINARY = "dot"
+DOT_TIMEOUT_S = 30.0
+_SVG_NOISE = re.compile(r"<!--.*?-->\s*|<!DOCTYPE[^>]*>\s*", re.S)  # comments and the DTD: a quarter of the bytes
 
 
-def dot_to_svg(dot: str) -> bytes | None:
-    """SVG of a DOT source via the ``dot`` binary, or None when it is missing or fails."""
-    if not dot_available():
-        return None
+class DiagramError(RuntimeError):
+    """``dot`` could not draw a diagram; the message says why, for the page to show in its place."""
+
+
+def dot_available(binary: str | None = None) -> bool:
+    return shutil.which(binary or DOT_BINARY) is not None
+
+
+def dot_to_svg(dot: str, binary: str | None = None, timeout_s: float = DOT_TIMEOUT_S) -> str:
+    """SVG of a DOT source, laid out by Graphviz's ``dot -Tsvg`` on the server (comments dropped).
+
+    Raises ``DiagramError`` (one sentence, no traceback to show) when the binary is missing, fails or
+    takes longer than ``timeout_s``.
+    """
+    binary = binary or DOT_BINARY
+    if not dot_available(binary):
+        raise DiagramError(f"Graphviz's `{binary}` program is not installed on the server, so this diagram "
+                           "cannot be drawn (install the `graphviz` package; the DOT download still has it).")
     try:
-        import graphviz
-
-        return graphviz.Source(dot).pipe(format="svg")
-    except Exception:  # noqa: BLE001 - missing binary, bad install, timeout: no SVG, DOT still offered
-        return None
+        done = subprocess.run([binary, "-Tsvg"], input=dot.encode(), capture_output=True, timeout=timeout_s)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        raise DiagramError(f"Graphviz's `{binary}` did not draw this diagram ({type(error).__name__}).") from error
+    if done.returncode != 0 or b"<svg" not in done.stdout:
+        why = done.stderr.decode(errors="replace").strip().splitlines()
+        raise DiagramError(f"Graphviz's `{binary}` could not draw this diagram (exit {done.returncode}: "
+                           f"{shown_value(why[0], 200) if why else 'no message'}).")  # fmt: skip
+    return _SVG_NOISE.sub("", done.stdout.decode())
 
 
 def _colour_cells(order: list[int], font: float) -> str:

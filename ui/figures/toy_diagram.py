@@ -26,6 +26,7 @@ from ui.shell.style import NEUTRAL, diagram_font, group_color, text_color
 # (16 in presentation mode, whose larger nodes would not fit 24 across a projector's width).
 MAX_DRAWN_CHANNELS = (24, 16)
 MAX_DRAWN_EDGES_PER_LAYER = 256
+COMPACT_CHANNELS = 12  # ``toy_dot(compact=True)`` draws bundles beyond this many channels
 STRIP_CELLS_PER_ROW = 8  # a shuffled bundle's colour strip wraps after this many groups
 
 
@@ -139,7 +140,7 @@ def toy_diagram_detail(channels: int, groups: int, present: bool = False) -> str
 
 
 def toy_dot(channels: int, groups: int, layers: int, wiring: str = "shuffle", detail: str = "auto",
-            present: bool = False) -> str:
+            present: bool = False, compact: bool = False) -> str:
     """Graphviz DOT of the toy: a layered diagram, input on top, nodes coloured by group.
 
     ``detail="channels"`` draws every channel (edges only where a connection exists);
@@ -147,11 +148,15 @@ def toy_dot(channels: int, groups: int, layers: int, wiring: str = "shuffle", de
     shuffle) with edge labels giving how many channels flow; ``"auto"`` picks channels
     for C <= 24 (and at most 256 edges per layer), bundles otherwise, and says so in the
     diagram's caption line. ``present``: presentation mode's larger fonts (``ui.shell.style``).
+    ``compact`` (the Lecture's step 4, beside its text on a 1280x720 screen): narrower channel nodes, bundles
+    past ``COMPACT_CHANNELS`` channels, bundles named ``g0`` rather than ``group 0``.
     """
     check_toy(channels, groups, layers, wiring)
     font = diagram_font(present)
     if detail == "auto":
         detail = toy_diagram_detail(channels, groups, present)
+        if compact and channels > COMPACT_CHANNELS:
+            detail = "groups"
     if detail not in ("channels", "groups"):
         raise refusal("detail", detail, "one of auto, channels, groups")
     ranks, edges = _toy_ranks(channels, groups, layers, wiring)
@@ -159,6 +164,10 @@ def toy_dot(channels: int, groups: int, layers: int, wiring: str = "shuffle", de
     if detail == "groups":
         caption += "\\n(one node per group; numbers = channels)"
     size = font / 10  # node sizes grow with the font
+
+    def bundle_label(label: str) -> str:
+        return label.replace("group ", "g") if compact else label
+
     lines = [
         f"digraph mixing_{wiring} {{",
         f'  graph [rankdir=TB, bgcolor="transparent", nodesep={0.08 * size:.2f}, ranksep={0.45 * size:.2f}, '
@@ -178,7 +187,8 @@ def toy_dot(channels: int, groups: int, layers: int, wiring: str = "shuffle", de
     for r, rank in enumerate(ranks):
         if detail == "channels":
             ids = [f"{rank.name}_{c}" for c in range(channels)]
-            shape = f'box, style="rounded,filled", width={0.36 * size:.2f}, height={0.42 * size:.2f}, fixedsize=true'
+            shape = (f'box, style="rounded,filled", width={(0.3 if compact else 0.36) * size:.2f}, '
+                     f'height={0.42 * size:.2f}, fixedsize=true')
             for c, node in enumerate(ids):
                 fill = group_color(rank.colors[c])
                 lines.append(f'  {node} [shape={shape}, fillcolor="{fill}", fontcolor="{text_color(fill)}", '
@@ -193,8 +203,9 @@ def toy_dot(channels: int, groups: int, layers: int, wiring: str = "shuffle", de
                     lines.append(f'  {node} [shape=plaintext, style="", label={label}];')
                     continue
                 fill = group_color(color_of[key])
-                lines.append(f'  {node} [shape=box, style="rounded,filled", fillcolor="{fill}", '
-                             f'fontcolor="{text_color(fill)}", label="{rank.bundle_labels[key]}"];')  # fmt: skip
+                narrow = ', width=0.1, margin="0.05,0.03"' if compact else ""  # graphviz's default: 0.75 in at least
+                lines.append(f'  {node} [shape=box, style="rounded,filled", fillcolor="{fill}"{narrow}, '
+                             f'fontcolor="{text_color(fill)}", label="{bundle_label(rank.bundle_labels[key])}"];')
         lines.append(f"  {{ rank=same; t_{rank.name}; {'; '.join(ids)}; }}")
         lines.append(f"  t_{rank.name} -> {' -> '.join(ids)} [style=invis];")
     for r, pairs in enumerate(edges, start=1):

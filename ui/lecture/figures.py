@@ -25,6 +25,7 @@ from ui.latency.tables import ALEXNET_COLOR
 from ui.shell.style import CURRENT, NEUTRAL, chart_font, groups_color
 
 FIGURE_HEIGHT = 410
+DRAWN_HEIGHT = 400  # px: what ``ui.lecture.nav`` draws every chart at (one 1280x720 screen with the navigation)
 FIGURE_ENTRIES = 64
 ERROR_AXIS = "Top-1 error (%, lower is better)"
 
@@ -36,6 +37,18 @@ def readable(figure: go.Figure, present: bool) -> go.Figure:
     figure.update_yaxes(tickfont={"size": size}, title_font={"size": size})
     figure.update_annotations(font={"size": size})
     figure.update_layout(legend={"font": {"size": size}})
+    return figure
+
+
+def legend_below(figure: go.Figure, rows: int, present: bool, top: int = 60) -> go.Figure:
+    """The legend under the x-axis title, never on it: the bottom margin holds the tick labels, the axis
+    title and ``rows`` legend rows, and the legend starts under the title (paper coordinates of the drawn plot)."""
+    size = chart_font(present)
+    axis = int(4.2 * size) + 4  # tick labels, the axis title and the gaps around them
+    bottom = axis + int(rows * 1.6 * size) + 8
+    plot = DRAWN_HEIGHT - top - bottom
+    figure.update_layout(margin={"t": top, "b": bottom}, legend={"orientation": "h", "x": 0, "xanchor": "left",
+                                                                 "y": -axis / plot, "yanchor": "top"})  # fmt: skip
     return figure
 
 
@@ -65,8 +78,8 @@ def unit_cost_figure(series: tuple[tuple[str, int, tuple[int, ...]], ...], layer
     figure.update_yaxes(autorange="reversed")
     longest = max(max(m) for _, _, m in series) / 1e6
     figure.update_xaxes(range=[0, longest * 1.45])
-    figure.update_layout(barmode="group", margin={"l": 10, "r": 20, "t": 60, "b": 60}, showlegend=len(series) > 1,
-                         legend={"orientation": "h", "y": -0.2})  # fmt: skip
+    figure.update_layout(barmode="group", margin={"l": 10, "r": 20}, showlegend=len(series) > 1)
+    legend_below(figure, 1, present)
     return readable(figure, present)
 
 
@@ -96,6 +109,29 @@ def _width_label(width: float, variant: str) -> str:
     return f"{width:g}x{' arch2' if variant == 'arch2' else ''}"
 
 
+class _Line:
+    """The points of several plotly lines drawn as one trace: per-point values, a None between lines."""
+
+    def __init__(self) -> None:
+        self.x: list = []
+        self.y: list = []
+        self.colors: list[str] = []
+        self.outlines: list[float] = []
+        self.outline_colors: list[str] = []
+        self.text: list[str] = []
+        self.names: list[str] = []
+
+    def add(self, x, y, color: str, outline: float, text: str, name: str, outline_color: str = CURRENT) -> None:
+        for values, value in ((self.x, x), (self.y, y), (self.colors, color), (self.outlines, outline),
+                              (self.outline_colors, outline_color), (self.text, text), (self.names, name)):
+            values.append(value)
+
+    def start(self) -> None:
+        """A new line: a None point apart from the previous one (plotly breaks the line there)."""
+        if self.x:
+            self.add(None, None, "white", 0, "", "", "white")
+
+
 @st.cache_resource(max_entries=FIGURE_ENTRIES, show_spinner=False)
 def reported_errors_figure(groups: int, width: float, variant: str, present: bool = False,
                            height: int = FIGURE_HEIGHT + 20) -> go.Figure:
@@ -103,41 +139,51 @@ def reported_errors_figure(groups: int, width: float, variant: str, present: boo
 
     Table 2: one line per width (arch2 dashed), a marker per g in that g's colour. Table 3: one
     row per model, ○ without and ● with the shuffle. The sidebar's model is drawn thick and
-    outlined in ``CURRENT`` where the paper has it.
+    outlined in ``CURRENT`` where the paper has it. At most five traces: lines of one style share one.
     """
     figure = make_subplots(rows=1, cols=2, horizontal_spacing=0.2, column_widths=[0.45, 0.55], subplot_titles=(
         "Table 2: error vs g (dashed: arch2)", "Table 3: without ○ / with ● shuffle"))  # fmt: skip
+    # Few traces (a browser draws each with its own layers): one per line style, lines apart by a None gap.
+    table2: dict[tuple[bool, bool], _Line] = {}
     rows: dict[tuple[float, str], list[paper.Reported]] = {}
     for row in paper.TABLE2:
         rows.setdefault((row.config.width, row.config.variant), []).append(row)
     for (row_width, row_variant), cells in rows.items():
         current = (row_width, row_variant) == (width, variant)
-        arch2 = row_variant == "arch2"
+        line = table2.setdefault((row_variant == "arch2", current), _Line())
+        line.start()
         label = _width_label(row_width, row_variant)
+        for i, cell in enumerate(cells):
+            last = i == len(cells) - 1 and row_variant != "arch2"
+            line.add(str(cell.config.groups), cell.error, groups_color(cell.config.groups),
+                     3 if current and cell.config.groups == groups else 0, f"{row_width:g}×" if last else "",
+                     f"ShuffleNet {label}, g = {cell.config.groups}")  # fmt: skip
+    for (arch2, current), line in sorted(table2.items()):
         figure.add_trace(go.Scatter(
-            x=[str(c.config.groups) for c in cells], y=[c.error for c in cells],
-            mode="lines+markers" if arch2 else "lines+markers+text",
+            x=line.x, y=line.y, mode="lines+markers+text", text=line.text, textposition="middle right",
             line={"color": CURRENT if current else NEUTRAL, "width": 4 if current else 1.5,
                   "dash": "dash" if arch2 else "solid"},
-            marker={"color": [groups_color(c.config.groups) for c in cells], "size": 11,
-                    "line": {"color": CURRENT, "width": [3 if current and c.config.groups == groups else 0
-                                                         for c in cells]}},
-            text=[f"{row_width:g}×" if i == len(cells) - 1 else "" for i in range(len(cells))],
-            textposition="middle right", cliponaxis=False, name=label, showlegend=False,
-            hovertemplate=f"ShuffleNet {label}, g = %{{x}}: %{{y}}% (reported in the paper)<extra></extra>",
+            marker={"color": line.colors, "size": 11, "line": {"color": CURRENT, "width": line.outlines}},
+            cliponaxis=False, showlegend=False, customdata=line.names, connectgaps=False,
+            hovertemplate="%{customdata}: %{y}% (reported in the paper)<extra></extra>",
         ), row=1, col=1)  # fmt: skip
-    pairs = list(zip(paper.TABLE3[::2], paper.TABLE3[1::2]))  # (without, with) per model
-    for without, with_ in reversed(pairs):  # the paper's first row on top
+    table3: dict[bool, _Line] = {}
+    for without, with_ in reversed(list(zip(paper.TABLE3[::2], paper.TABLE3[1::2]))):  # the paper's first row on top
         config = with_.config
         label = f"{_width_label(config.width, config.variant)}, g = {config.groups}"
         current = (config.groups, config.width, config.variant) == (groups, width, variant)
+        outline = CURRENT if current else groups_color(config.groups)
+        line = table3.setdefault(current, _Line())
+        line.start()
+        line.add(without.error, label, "white", 2, "", f"ShuffleNet {label}, without shuffle", outline)
+        line.add(with_.error, label, groups_color(config.groups), 2, "", f"ShuffleNet {label}, with shuffle", outline)
+    for current, line in sorted(table3.items()):
         figure.add_trace(go.Scatter(
-            y=[label, label], x=[without.error, with_.error], mode="lines+markers",
-            line={"color": CURRENT if current else NEUTRAL, "width": 4 if current else 2},
-            marker={"size": 14, "color": ["white", groups_color(config.groups)],
-                    "line": {"color": CURRENT if current else groups_color(config.groups), "width": 2}},
-            showlegend=False, customdata=[["without shuffle"], ["with shuffle"]],
-            hovertemplate=f"ShuffleNet {label}, %{{customdata[0]}}: %{{x}}% (reported in the paper)<extra></extra>",
+            x=line.x, y=line.y, mode="lines+markers", line={"color": CURRENT if current else NEUTRAL,
+                                                             "width": 4 if current else 2},
+            marker={"size": 14, "color": line.colors, "line": {"color": line.outline_colors, "width": line.outlines}},
+            showlegend=False, customdata=line.names, connectgaps=False,
+            hovertemplate="%{customdata}: %{x}% (reported in the paper)<extra></extra>",
         ), row=1, col=2)  # fmt: skip
     style_figure(figure, "Reported in the paper: ImageNet top-1 error", "", ERROR_AXIS, height=height, present=present)
     figure.update_xaxes(title_text=GROUPS_AXIS, type="category", categoryorder="array",
@@ -161,11 +207,13 @@ def table8_figure(present: bool = False, height: int = FIGURE_HEIGHT) -> go.Figu
             marker={"color": ALEXNET_COLOR if shufflenet is None else groups_color(shufflenet),
                     "pattern": {"shape": "/" if getattr(row.config, "width", 1.0) < 1 else ""}},
             text=[f"{ms:g} ms" for ms in row.milliseconds], textposition="outside", cliponaxis=False,
+            textfont={"size": chart_font(present)}, constraintext="none",
             hovertemplate=f"{row.model} at %{{x}}: %{{y}} ms (reported in the paper)<extra></extra>",
         ))  # fmt: skip
-    style_figure(figure, f"Reported in the paper: {paper.TABLE8_DEVICE}", "Input (height × width, pixels)",
-                 "Milliseconds per image (log scale)", height=height, present=present)  # fmt: skip
+    style_figure(figure, f"Reported in the paper:<br>{paper.TABLE8_DEVICE}", "Input (height × width, pixels)",
+                 "ms per image (log scale)", height=height, present=present)  # fmt: skip
     log_axis(figure, "y", [ms for row in paper.TABLE8 for ms in row.milliseconds])  # every tick written in full
     figure.update_yaxes(rangemode="normal", range=[1, 4.1])
-    figure.update_layout(barmode="group", legend={"orientation": "h", "y": -0.25})
+    figure.update_layout(barmode="group")
+    legend_below(figure, len(paper.TABLE8), present, top=80)  # one entry per row: they are long
     return readable(figure, present)

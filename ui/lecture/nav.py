@@ -19,6 +19,8 @@ from streamlit.errors import StreamlitAPIException
 
 from explorer import ShuffleNetConfig
 
+from ui.figures.diagram_view import show_diagram
+from ui.lecture.figures import DRAWN_HEIGHT
 from ui.lecture.steps import STEPS, Slide, Step
 from ui.shell.page import existing_pages
 from ui.shell.presentation import caption, method_note
@@ -32,8 +34,7 @@ ALLOWED = f"an integer from 1 to {len(STEPS)} (the lecture's steps)"
 DEFAULT_STEP = 1
 # px: the figure and the buttons fit one 1280x720 screen; plotly figures also in presentation mode (its larger
 # fonts take room inside the figure: they are drawn at this height whatever their layout says).
-DIAGRAM_HEIGHT = 400
-CHART_HEIGHT = 400
+CHART_HEIGHT = DRAWN_HEIGHT
 
 
 def parse_step(text: object) -> tuple[int, str | None]:
@@ -103,20 +104,17 @@ def deeper_link(step: Step) -> None:
 
 
 def _figure(slide: Slide, key: str, present: bool) -> None:
-    """The step's figure. Diagrams: side by side, scaled to the screen's height; in presentation mode
-    at their natural size instead (text >= 16 px), one at a time, scrolling when larger than the screen
-    (as on every page: ``ui.shell.presentation``)."""
+    """The step's figure. Diagrams: server-side SVG at their natural size (text >= 12 px, >= 16 px presenting),
+    one at a time in tabs when there are several; step 6's units are drawn compact to fit 1280x720."""
     if isinstance(slide.figure, go.Figure):
-        st.plotly_chart(slide.figure, key=key, height=CHART_HEIGHT, config={"displayModeBar": False})
+        config = {"displayModeBar": False, "staticPlot": slide.static}  # static: measured cheaper (docs/light-pages.md)
+        st.plotly_chart(slide.figure, key=key, height=CHART_HEIGHT, config=config)
         return
     titles = [title for title, _ in slide.figure]
-    places = st.tabs(titles) if present and len(titles) > 1 else st.columns(len(titles))
-    for place, (title, dot) in zip(places, slide.figure):
+    places = st.tabs(titles) if len(titles) > 1 else [st.container()]
+    for index, (place, (title, dot)) in enumerate(zip(places, slide.figure)):
         # The diagram's own first line names it: the title is its alternative text, not a line of the screen.
-        if present:
-            place.graphviz_chart(dot, width="content", alt=title)
-        else:
-            place.graphviz_chart(dot, width="stretch", height=DIAGRAM_HEIGHT, alt=title)
+        show_diagram(dot, title, f"{key}_{index}", container=place)
 
 
 @st.fragment

@@ -44,6 +44,7 @@ class Slide:
     figure: go.Figure | tuple[tuple[str, str], ...]
     caption: str
     how: str
+    static: bool = False  # a chart with every value written on it: drawn without plotly's hover layer
 
 
 @dataclass(frozen=True)
@@ -95,7 +96,7 @@ def where_the_cost_goes(config: ShuffleNetConfig, present: bool = False) -> Slid
     figure = unit_cost_figure((("dense 1×1 (g = 1)", 1, tuple(macs.values())),), _layer_names(unit),
                               "Where one unit's multiply-adds go (dense 1×1)", present)  # fmt: skip
     caption = f"Computed here for {config.label} at {input_size_text(config.input_size)}; {PAPER_COUNT}."
-    return Slide(text, figure, caption, CLOSED_FORM_HOW)
+    return Slide(text, figure, caption, CLOSED_FORM_HOW, static=True)
 
 
 def group_convolution(config: ShuffleNetConfig, present: bool = False) -> Slide:
@@ -114,7 +115,7 @@ def group_convolution(config: ShuffleNetConfig, present: bool = False) -> Slide:
                 f"unit is {dense.macs / unit.macs:.1f}× cheaper.")  # fmt: skip
     figure = unit_cost_figure(tuple(series), _layer_names(unit), f"The same unit at g = 1 and g = {g}", present)
     caption = f"Computed here for {config.label} at {input_size_text(config.input_size)}; {PAPER_COUNT}."
-    return Slide(text, figure, caption, CLOSED_FORM_HOW)
+    return Slide(text, figure, caption, CLOSED_FORM_HOW, static=True)
 
 
 def fixed_budget(config: ShuffleNetConfig, present: bool = False) -> Slide:
@@ -137,7 +138,7 @@ def fixed_budget(config: ShuffleNetConfig, present: bool = False) -> Slide:
                f"{input_size_text(config.input_size)}; {PAPER_COUNT}.")  # fmt: skip
     how = ("Each g gets Table 1's Stage2 width times the width multiplier, rounded to a multiple of 4g so the "
            "bottleneck divides by g; Stage3 and Stage4 double it (README, “One rounding rule for channels”).")
-    return Slide(text, figure, caption, how)
+    return Slide(text, figure, caption, how, static=True)
 
 
 # --------------------------------------------------------------------------- steps 4-6: the shuffle and the unit
@@ -168,7 +169,7 @@ def no_cross_talk(config: ShuffleNetConfig, present: bool = False) -> Slide:
             f"channel sees **{reach_text(toy)}**: its own group only, however many layers are stacked. Information "
             "never crosses groups, which weakens what the network can represent (Fig. 1a).")  # fmt: skip
     figure = (("Fig. 1a: two stacked group convolutions, no exchange",
-               toy_dot(channels, groups, TOY_LAYERS, "none", present=present)),)  # fmt: skip
+               toy_dot(channels, groups, TOY_LAYERS, "none", present=present, compact=True)),)  # fmt: skip
     caption = "Computed here: every node is a channel (or a group of them), an edge a real connection; colour = group."
     return Slide(text, figure, caption, TOY_HOW)
 
@@ -203,8 +204,8 @@ def the_unit(config: ShuffleNetConfig, present: bool = False) -> Slide:
             "convolution; then add the input (stride 1, Fig. 2b) or concatenate a 3×3 average pool of it (stride 2, "
             f"Fig. 2c), which widens the stage at no extra cost. In this model's Stage3 a stride-1 unit costs "
             f"{millions(one.macs)} multiply-adds, the stride-2 unit {millions(two.macs)}.")  # fmt: skip
-    figure = (("Stride 1 (Fig. 2b)", unit_dot(unit_row(one, config.shuffle), one.in_size, present)),
-              ("Stride 2 (Fig. 2c)", unit_dot(unit_row(two, config.shuffle), two.in_size, present)))  # fmt: skip
+    figure = (("Stride 1 (Fig. 2b)", unit_dot(unit_row(one, config.shuffle), one.in_size, present, compact=True)),
+              ("Stride 2 (Fig. 2c)", unit_dot(unit_row(two, config.shuffle), two.in_size, present, compact=True)))
     caption = (f"Computed here for {config.label} at {input_size_text(config.input_size)}: channels from the channel "
                f"plan, {PAPER_COUNT}. Coloured cells: channel groups.")  # fmt: skip
     how = ("The diagrams are drawn from the plan's unit list (`unit_specs`), the list the model itself is built "
@@ -259,7 +260,7 @@ def real_time(config: ShuffleNetConfig, present: bool = False) -> Slide:
                "already timed by the Latency page in this server, never mixed into the chart.")  # fmt: skip
     how = ("Nothing is timed on this page: a class stepping through it must not queue behind measurements. The "
            "Latency page times every backend here and reproduces Table 8 on this machine.")
-    return Slide(text, table8_figure(present), caption, how)
+    return Slide(text, table8_figure(present), caption, how, static=True)
 
 
 STEPS: tuple[Step, ...] = (

@@ -91,8 +91,9 @@ def with_stored_latency(decision: Decision, store, backend: str, threads: int) -
 
 
 @st.cache_data(max_entries=SVG_ENTRIES, show_spinner=False)
-def cached_svg(dot: str) -> bytes | None:
-    """SVG of a DOT source (None when the ``dot`` binary is missing)."""
+def cached_svg(dot: str) -> str:
+    """SVG of a DOT source, laid out by ``dot -Tsvg`` once per DOT text; raises ``DiagramError``
+    (not cached: the next run tries again) when the binary is missing or fails."""
     from ui.figures.diagrams import dot_to_svg
 
     return dot_to_svg(dot)

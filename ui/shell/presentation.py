@@ -18,10 +18,9 @@ its own beyond drawing its captions, downloads and method notes through the help
 * **Turning it off.** A toggle at the top of the page (and one in the sidebar, which is
   also where it is turned on).
 
-``style_tag`` (the app's one stylesheet, drawn on every page) is also where Streamlit's own
-9.6 px rule for graphviz text is undone (``font-size: revert-layer``), so the DOT sources'
-sizes (``ui.shell.style``) are what the browser draws, and where a diagram wider than the page is
-made to scroll sideways instead of shrinking, and where the phone note of ``ui.shell.page`` is hidden on
+``style_tag`` (the app's one stylesheet, drawn on every page) is also where a diagram (a server-side SVG
+image at its natural size, ``ui.figures.diagram_view``) wider than the page is made to scroll sideways
+instead of shrinking, and where the phone note of ``ui.shell.page`` is hidden on
 screens wider than a phone.
 """
 
@@ -41,11 +40,14 @@ TOGGLE_KEYS = ("present_toggle_top", "present_toggle_sidebar")
 ON_VALUES, OFF_VALUES = ("1", "on", "true", "yes"), ("0", "off", "false", "no", "")
 ALLOWED = "1 (on) or 0 (off)"
 
-# Undo Streamlit's ".stGraphVizChart * { font-size: 9.6px }": graphviz text keeps its DOT size; and a
-# diagram wider than the page scrolls sideways instead of shrinking (its text with it).
-GRAPHVIZ_CSS = ('[data-testid="stGraphVizChart"] svg text { font-size: revert-layer; } '
-                '[data-testid="stGraphVizChart"] { overflow-x: auto; max-width: 100%; } '
-                '[data-testid="stGraphVizChart"] svg { max-width: none !important; }')
+# Diagrams (server-side SVG images, ``ui.figures.diagram_view``) at their natural size: one wider than its column
+# scrolls sideways instead of shrinking (its text with it).
+# Streamlit sizes an image's wrappers to the column and the image to 100% of them: here they take the image's width.
+DIAGRAM_CSS = ('[class*="st-key-diagram_"] { overflow-x: auto; max-width: 100%; } '
+               '[class*="st-key-diagram_"] [data-testid="stElementContainer"], '
+               '[class*="st-key-diagram_"] [data-testid="stElementContainer"] div '
+               '{ width: max-content !important; max-width: none !important; } '
+               '[class*="st-key-diagram_"] img { width: auto !important; max-width: none !important; }')
 # The phone note (``ui.shell.page.phone_note``) only at or below 768 px, Streamlit's own breakpoint (where the sidebar
 # starts collapsed). The layout wrapper Streamlit puts around the note's container goes too (the innermost one
 # holding it: a stylesheet here has no ">"), or its empty slot still takes a gap.
@@ -53,6 +55,7 @@ NARROW_SCREEN_CSS = ('@media (min-width: 769px) { .st-key-phone_note, [data-test
                      ':has(.st-key-phone_note):not(:has([data-testid="stLayoutWrapper"] .st-key-phone_note)) '
                      '{ display: none; } }')
 PRESENT_CSS = f"""
+[data-testid="stMainBlockContainer"] {{ padding-top: 4rem; }}  /* below the 3.75rem header, not 6rem */
 [data-testid="stMainBlockContainer"] {{ font-size: {BODY_FONT_PX[1]}px; }}
 [data-testid="stMainBlockContainer"] [data-testid="stMarkdownContainer"] p,
 [data-testid="stMainBlockContainer"] [data-testid="stMarkdownContainer"] li {{ font-size: {BODY_FONT_PX[1]}px; }}
@@ -104,7 +107,7 @@ def _toggle(key: str, label: str, help_text: str) -> None:
 
 def style_tag(present: bool) -> str:
     """The app's own stylesheet, from module constants only (the one ``st.html`` of the app: tests/test_exposure.py)."""
-    return f"<style>{GRAPHVIZ_CSS}{NARROW_SCREEN_CSS}{PRESENT_CSS if present else ''}</style>"
+    return f"<style>{DIAGRAM_CSS}{NARROW_SCREEN_CSS}{PRESENT_CSS if present else ''}</style>"
 
 
 def apply() -> None:
@@ -171,7 +174,7 @@ def diagram_downloads(dot: str, stem: str, label: str, key: str) -> None:
     row = st.container(horizontal=True)
     row.download_button(f"{label} (DOT)", dot, f"{stem}.dot", "text/vnd.graphviz", key=f"dot_{key}")
     if dot_available():
-        row.download_button(f"{label} (SVG)", lambda: cached_svg(dot) or b"", f"{stem}.svg", "image/svg+xml",
+        row.download_button(f"{label} (SVG)", lambda: cached_svg(dot), f"{stem}.svg", "image/svg+xml",
                             key=f"svg_{key}")  # fmt: skip
     else:
         row.caption("SVG needs Graphviz's `dot` program on the server.")
