@@ -98,7 +98,7 @@ def main() -> int:
           + f"; page CPU throttled {args.throttle:g}x", flush=True)  # fmt: skip
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    process, log = start_server(port, ROOT / "test-artifacts" / "figure-render-server.log")
+    process = start_server(port, ROOT / "test-artifacts" / "figure-render-server.log")
     try:
         wait_healthy(url, process, timeout=90)
         with sync_playwright() as playwright:
@@ -115,10 +115,12 @@ def main() -> int:
             finally:
                 browser.close()
     finally:
-        stop_server(process, log)
+        stop_server(process)
     print("machine load (1, 5, 15 min): " + ", ".join(f"{x:.2f}" for x in os.getloadavg()))
     return 0
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    from report import run_and_report  # benchmarks/report.py: this run's output into docs/benchmarks.md
+
+    raise SystemExit(run_and_report("figure_render", main))

@@ -27,7 +27,7 @@ the problems found (none expected).
 Run it on a quiet machine: server, browsers and this script share the CPU (20 pages drawing
 plotly charts cost more CPU than the server's script runs). Target (issue 11): every step of
 every student drawn within ``TARGET_S`` = 3 s of the click; the last line says met or missed.
-``tests/test_browser_lecture_class.py`` runs the same class for correctness (no frozen or
+``tests/load/test_browser_lecture_class.py`` runs the same class for correctness (no frozen or
 crossed sessions), not for speed.
 """
 

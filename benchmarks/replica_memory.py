@@ -75,4 +75,6 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    from report import run_and_report  # benchmarks/report.py: this run's output into docs/benchmarks.md
+
+    raise SystemExit(run_and_report("replica_memory", main))

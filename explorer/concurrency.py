@@ -133,7 +133,7 @@ class ForegroundRecord:
 
 FOREGROUND = ForegroundRecord()
 # Streamlit (1.67) runs every script run, a page or a fragment, in a fresh thread of this
-# name that ends with the run; tests/test_sessions.py checks the name on a real AppTest run.
+# name that ends with the run; tests/library/latency/test_sessions.py checks the name on a real AppTest run.
 STREAMLIT_SCRIPT_THREAD = "ScriptRunner.scriptThread"
 
 

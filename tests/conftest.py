@@ -31,6 +31,7 @@ from tests.servers import streamlit as servers
 from tests.servers.streamlit import (  # noqa: F401 - the browser tests and benchmarks import them from here
     CHROMIUM,
     CHROMIUM_ARGS,
+    QUIET_S,
     RUN_TIMEOUT_S,
     free_port,
     script_running,
@@ -47,7 +48,7 @@ ALL_PAGES = [ENTRY, *PAGE_FILES]
 APP_TIMEOUT = float(os.environ.get("APP_TEST_TIMEOUT", "240"))
 ARTIFACTS = ROOT / "test-artifacts"
 # No cache warm-up thread (ui/shell/warmup.py) in this process: it would compete with the tests and
-# add misses to the cache counters of tests/test_cache_bounds.py. Servers started here keep it.
+# add misses to the cache counters of tests/app/test_cache_bounds.py. Servers started here keep it.
 os.environ["EXPLORER_WARMUP"] = "0"
 
 # Results outlive a process (the SQLite result store in the data directory): every test

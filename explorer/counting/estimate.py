@@ -274,7 +274,7 @@ def activation_and_weight_bytes(config: ModelConfig) -> tuple[int, int]:
     """Activation bytes per image and weight bytes, from shapes alone (``footprint``).
 
     Nothing is built or run: for a huge input that would be the very allocation the guard
-    must prevent. The figures equal the built model's counts (tests/test_limits.py).
+    must prevent. The figures equal the built model's counts (tests/library/counting/test_limits.py).
     """
     shape = footprint(config)
     return shape.activation_bytes, shape.weight_bytes

@@ -13,7 +13,7 @@ of a stride-2 unit, written in place of C and the pooled shortcut):
 Conv1 holds the image and its output, the max-pool conv1's output and its own. The peak
 is the largest of these sums, x 4 bytes (convention ``PEAK_ACTIVATIONS``). It is a floor
 for any runtime: PyTorch eager also keeps BatchNorm's separate outputs and the stage
-inputs its call stack holds. ``tests/test_budget_decision.py`` recomputes it from the
+inputs its call stack holds. ``tests/library/sizing/test_budget_decision.py`` recomputes it from the
 tensors of the built model.
 """
 

@@ -2,7 +2,7 @@
 
 The browser gets a finished drawing (``st.image`` of the SVG text: a ``data:image/svg+xml`` image),
 so a phone or a school laptop runs no graphviz layout of its own; an SVG shown as an image runs no
-script and loads nothing, so no HTML of ours reaches the page (``tests/test_exposure.py``).
+script and loads nothing, so no HTML of ours reaches the page (``tests/app/test_exposure.py``).
 Natural size: the SVG's width is in points and the browser draws 1 pt as 4/3 px, so the DOT's font
 sizes (``ui.shell.style``) are what a reader sees; a diagram wider than its column scrolls sideways
 (``ui.shell.presentation.DIAGRAM_CSS``) instead of shrinking. When ``dot`` is missing or fails, a

@@ -106,7 +106,7 @@ def _toggle(key: str, label: str, help_text: str) -> None:
 
 
 def style_tag(present: bool) -> str:
-    """The app's own stylesheet, from module constants only (the one ``st.html`` of the app: tests/test_exposure.py)."""
+    """The app's own stylesheet, from module constants only (the one ``st.html`` of the app: tests/app/test_exposure.py)."""
     return f"<style>{DIAGRAM_CSS}{NARROW_SCREEN_CSS}{PRESENT_CSS if present else ''}</style>"
 
 

@@ -3,7 +3,7 @@
 Colours: index ``i`` is the colour of channel group ``i`` in a diagram, and of the group
 count ``PAPER_GROUPS[i]`` in a chart, so a teacher's "the orange group" means one thing.
 The first eight are Okabe-Ito (distinct for colour-blind viewers and on projectors); eight
-more, from Paul Tol's schemes, keep up to 16 groups apart (``tests/test_palette.py``
+more, from Paul Tol's schemes, keep up to 16 groups apart (``tests/app/test_palette.py``
 checks every pair's CIEDE2000 distance, also under simulated colour blindness). Past 16
 groups colours repeat, and every drawing then writes the group number on each node;
 colour is never the only cue anyway: nodes carry numbers, plotly markers a shape per group.

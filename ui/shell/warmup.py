@@ -9,7 +9,7 @@ in the order a lecture meets them, and Stage2 (the Channel shuffle page's defaul
 Before those it reads the result store once (``result_store().all()``), so the stored
 measurements are decoded here and not during the first Latency page after a restart.
 
-Bounded: it only calls the app's own bounded caches (``tests/test_cache_bounds.py``) and
+Bounded: it only calls the app's own bounded caches (``tests/app/test_cache_bounds.py``) and
 stays within them: 10 counted models (of 64), 20 mixing results (of 32); the models it builds
 pass through ``cached_model`` (8 entries), so it never holds more than that either.
 Polite: it works with one intra-op thread, and before each item waits while a page run

@@ -9,7 +9,7 @@ user-supplied code, renders raw HTML or accepts uploads.
 * ONNX Runtime's own telemetry is off whenever ``explorer`` is imported.
 
 The browser side (no traceback shown, traceback logged, loopback only) is in
-``tests/test_browser_exposure.py``.
+``tests/browser/test_browser_exposure.py``.
 """
 
 from __future__ import annotations

@@ -22,7 +22,7 @@ server. Checked:
   compared, so the slowdown is ``benchmarks/five_sessions.py``'s figure: it runs this test
   and prints every ratio, how many rows were compared, and met or missed (or "not
   measured" when none could be). The harness yields to other sessions' page runs
-  (``explorer.concurrency``); ``tests/test_sessions.py`` checks the yielding itself.
+  (``explorer.concurrency``); ``tests/library/latency/test_sessions.py`` checks the yielding itself.
 
 Load tier (``make test-load``): it takes several minutes.
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 LIBRARY = ROOT / "explorer"
 SUBPACKAGES = ("shufflenet", "paper", "counting", "mixing", "store", "latency", "devices", "sizing", "commands")
 # Which subpackage may import which: shufflenet -> counting / mixing -> latency -> devices / sizing -> commands;

@@ -44,8 +44,8 @@ def _walk_shapes(model, config):
 
 
 # Example counts are bounded for time: each example builds and traces a model. The closed form
-# per unit is checked on a fixed sweep of 28 configs (tests/test_complexity.py), refusals on
-# 200 examples below and every bad field in tests/test_hardening_inputs.py.
+# per unit is checked on a fixed sweep of 28 configs (tests/library/counting/test_complexity.py), refusals on
+# 200 examples below and every bad field in tests/app/test_hardening_inputs.py.
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(configs)
 def test_random_configs_build_run_and_their_layout_matches_real_shapes(config):

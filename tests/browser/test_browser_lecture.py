@@ -4,7 +4,7 @@
   (issue 20): its figure (each of step 6's tabs too) and its Previous / Next buttons, with no scrolling;
   nothing overlaps (a chart's x-axis title and its legend); every chart's title and subplot titles sit
   inside the chart and the screen. Every text of the figure renders at >= 12 CSS px (>= 16 px presenting;
-  measured as in ``tests/test_browser_classroom.py``: diagrams are server-side SVG images), and the arrow
+  measured as in ``tests/browser/test_browser_classroom.py``: diagrams are server-side SVG images), and the arrow
   keys step through the lecture while the link keeps the step and the model. The default tier checks
   g = 8 at 0.5x in both modes; the load tier every paper g (1, 2, 3, 4, 8) at 1x and 0.5x, presenting.
 * At 390x844 (a phone) every page opens with the sidebar collapsed and its first screen says

@@ -1,7 +1,7 @@
 """Channel shuffle page, for a class: channels to click, the shuffle animated, Table 3 beside the takeaway.
 
 AppTest drives the keyboard fallback (the selectbox) of the click; the click itself is in
-``tests/test_browser_classroom.py``. Expected highlights are Fig. 1's own arithmetic, and
+``tests/browser/test_browser_classroom.py``. Expected highlights are Fig. 1's own arithmetic, and
 ``explorer.mixing.trace_channel`` is checked against ``connectivity`` on every C, g, L.
 """
 

@@ -1,7 +1,7 @@
 """OpenVINO backends and the GEMM roofline over three libraries: parity, settings, INT8, BF16, the stored peak.
 
 Everything runs the real OpenVINO CPU plugin on small models (no timing assertions: the
-machine is shared). Faults are in ``tests/test_latency_faults.py`` beside ONNX Runtime's.
+machine is shared). Faults are in ``tests/library/latency/test_latency_faults.py`` beside ONNX Runtime's.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Complexity page: computed metrics with conventions, the paper's numbers apart, charts (the budget decision:
-tests/test_app_budget.py)."""
+tests/app/test_app_budget.py)."""
 
 import pytest
 from conftest import assert_clean, open_app, plotly_specs

@@ -1,7 +1,7 @@
 """Presentation mode (``?present=1``) through AppTest, on every page: what it hides, what it enlarges, the link.
 
 The browser side (sidebar collapsed, rendered font sizes, the CSS) is in
-``tests/test_browser_classroom.py``.
+``tests/browser/test_browser_classroom.py``.
 """
 
 import re
