@@ -9,9 +9,9 @@ import streamlit as st
 
 from explorer import ShuffleNetConfig
 from explorer.shufflenet import plan_conv_macs
-from ui.shell.controls import shared_controls
 from ui.figures.diagram_view import show_diagram
 from ui.figures.diagrams import shuffle_demo_dot
+from ui.shell.controls import shared_controls
 from ui.shell.page import existing_pages, page_setup
 from ui.shell.presentation import caption
 from ui.shell.text import input_size_text
@@ -52,10 +52,15 @@ def ideas_section(present: bool) -> None:
             "convolution then sees channels from every group. It costs no multiply-adds; the paper's Table 3 "
             "shows it lowers the error by up to 4 points."
         )
-    show_diagram(shuffle_demo_dot(present=present), "Channel shuffle: 3 groups of 3 channels, before and after",
-                 "overview_shuffle")
-    caption("Each colour is one channel group (its number is in each cell); the same colours mean the same groups on "
-            "every page.")
+    show_diagram(
+        shuffle_demo_dot(present=present),
+        "Channel shuffle: 3 groups of 3 channels, before and after",
+        "overview_shuffle",
+    )
+    caption(
+        "Each colour is one channel group (its number is in each cell); the same colours mean the same groups on "
+        "every page."
+    )
 
 
 def current_model_section(config: ShuffleNetConfig) -> None:

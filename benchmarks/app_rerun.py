@@ -26,7 +26,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-os.environ.setdefault("EXPLORER_WARMUP", "0")  # a background warm-up (ui/shell/warmup.py) would compete with the timed runs
+os.environ.setdefault(
+    "EXPLORER_WARMUP", "0"
+)  # a background warm-up (ui/shell/warmup.py) would compete with the timed runs
 
 from streamlit.testing.v1 import AppTest  # noqa: E402
 

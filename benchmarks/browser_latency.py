@@ -36,6 +36,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from explorer import paper  # noqa: E402
+from explorer.devices.served import check_parity, device_model, seeded_input  # noqa: E402
+from explorer.latency.export import ort_session  # noqa: E402
 from tests.servers.streamlit import (  # noqa: E402
     CHROMIUM,
     CHROMIUM_ARGS,
@@ -45,10 +48,6 @@ from tests.servers.streamlit import (  # noqa: E402
     wait_healthy,
     wait_idle,
 )
-
-from explorer import paper  # noqa: E402
-from explorer.devices.served import check_parity, device_model, seeded_input  # noqa: E402
-from explorer.latency.export import ort_session  # noqa: E402
 
 QUERY = "groups=3&width=0.5&variant=arch2&shuffle=on&input=224x224"
 RESULT_TIMEOUT_S = 300
@@ -115,15 +114,19 @@ def main() -> None:
             tab.goto(f"{url}/Latency?{QUERY}")
             wait_idle(tab)
             result, cold = press_and_wait(tab, 0)
-            print(f"first press (server export + WebAssembly compile): {cold:.2f} s to the first timed run; "
-                  f"browser {result['median_ms']:.2f} ms; {result['ua']}, {result['threads']} thread(s)")
+            print(
+                f"first press (server export + WebAssembly compile): {cold:.2f} s to the first timed run; "
+                f"browser {result['median_ms']:.2f} ms; {result['ua']}, {result['threads']} thread(s)"
+            )
             for press in range(1, args.presses + 1):
                 result, start = press_and_wait(tab, press)
                 browser.append(result["median_ms"])
                 starts.append(start)
                 native.append(native_ms(args.native_seconds))
-                print(f"press {press}: browser {browser[-1]:.2f} ms ({result['runs']} runs), native {native[-1]:.2f} "
-                      f"ms, first timed run after {start:.2f} s; outputs {parity_text(result)}")
+                print(
+                    f"press {press}: browser {browser[-1]:.2f} ms ({result['runs']} runs), native {native[-1]:.2f} "
+                    f"ms, first timed run after {start:.2f} s; outputs {parity_text(result)}"
+                )
             chromium.close()
     finally:
         stop_server(server)
@@ -132,8 +135,10 @@ def main() -> None:
     print(f"  browser (ONNX Runtime Web, WebAssembly SIMD, headless Chromium) {statistics.median(browser):.2f} ms")
     print(f"  native ONNX Runtime, 1 thread                                   {statistics.median(native):.2f} ms")
     print(f"  ratio browser / native {ratio:.2f} (target <= 3)")
-    print(f"  click -> first timed run, cached model: median {statistics.median(starts):.2f} s, "
-          f"max {max(starts):.2f} s (target < 3 s)")
+    print(
+        f"  click -> first timed run, cached model: median {statistics.median(starts):.2f} s, "
+        f"max {max(starts):.2f} s (target < 3 s)"
+    )
 
 
 if __name__ == "__main__":

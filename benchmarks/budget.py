@@ -51,8 +51,10 @@ def closed_form(repeat: int) -> None:
             start = time.perf_counter()
             decision = decide(kind, budget)
             times.append(time.perf_counter() - start)
-        print(f"closed form {kind} {budget:g}: median {statistics.median(times):.3f} s over {repeat} "
-              f"({len(decision.candidates)} candidates, 5 g x 3 variants)")
+        print(
+            f"closed form {kind} {budget:g}: median {statistics.median(times):.3f} s over {repeat} "
+            f"({len(decision.candidates)} candidates, 5 g x 3 variants)"
+        )
 
 
 def latency_search(budget_ms: float, backend: str, repeat: int) -> None:
@@ -66,17 +68,25 @@ def latency_search(budget_ms: float, backend: str, repeat: int) -> None:
         warm.append(second.seconds)
         counts.append(first.measured)
         per_measurement.append(first.seconds / max(first.measured, 1))
-        fits = ", ".join(f"g={s.groups}: {s.fit.config.width:g}x {s.fit.ms:.2f} ms" if s.fit else f"g={s.groups}: none"
-                         for s in first.searches)  # fmt: skip
-        print(f"run {run + 1}: cold {first.seconds:.1f} s ({first.measured} measured, {first.busy} busy"
-              f"{', stopped: ' + first.stopped if first.stopped else ''}); warm {second.seconds:.3f} s "
-              f"({second.measured} measured, {second.reused} from the store); {fits}")
+        fits = ", ".join(
+            f"g={s.groups}: {s.fit.config.width:g}x {s.fit.ms:.2f} ms" if s.fit else f"g={s.groups}: none"
+            for s in first.searches
+        )
+        print(
+            f"run {run + 1}: cold {first.seconds:.1f} s ({first.measured} measured, {first.busy} busy"
+            f"{', stopped: ' + first.stopped if first.stopped else ''}); warm {second.seconds:.3f} s "
+            f"({second.measured} measured, {second.reused} from the store); {fits}"
+        )
     cold_s, warm_s = statistics.median(cold), statistics.median(warm)
     print(f"\nlatency budget {budget_ms:g} ms, {backend}, five paper g, standard, 224x224, {first.holds_for}:")
-    print(f"  cold median {cold_s:.1f} s (target <= {COLD_TARGET_S:g} s: {'met' if cold_s <= COLD_TARGET_S else 'MISSED'})"
-          f"; {statistics.median(counts):g} measurements, {statistics.median(per_measurement):.2f} s each (baseline)")
-    print(f"  warm median {warm_s:.3f} s (target < {WARM_TARGET_S:g} s: {'met' if warm_s < WARM_TARGET_S else 'MISSED'})"
-          f"; warm / cold = {warm_s / cold_s:.4f}")
+    print(
+        f"  cold median {cold_s:.1f} s (target <= {COLD_TARGET_S:g} s: {'met' if cold_s <= COLD_TARGET_S else 'MISSED'})"
+        f"; {statistics.median(counts):g} measurements, {statistics.median(per_measurement):.2f} s each (baseline)"
+    )
+    print(
+        f"  warm median {warm_s:.3f} s (target < {WARM_TARGET_S:g} s: {'met' if warm_s < WARM_TARGET_S else 'MISSED'})"
+        f"; warm / cold = {warm_s / cold_s:.4f}"
+    )
 
 
 def predicted_search(budget_ms: float, backend: str, repeat: int) -> None:
@@ -100,17 +110,26 @@ def predicted_search(budget_ms: float, backend: str, repeat: int) -> None:
         cold.append(cold_s)
         warm.append(warm_s)
         counts.append(first.measured)
-        fits = "; ".join(f"g={s.groups}: picked {', '.join(f'{w:g}x ({ms:.2f} pred.)' for w, ms in s.picks)}, "
-                         f"measured {', '.join(f'{p.ms:.2f}' for p in s.probes)} -> {s.status}" for s in first.searches)
-        print(f"run {run + 1}: cold {cold_s:.1f} s ({first.measured} measured, {first.busy} busy"
-              f"{', stopped: ' + first.stopped if first.stopped else ''}); warm {warm_s:.3f} s "
-              f"({second.measured} measured, {second.reused} from the store)\n  {fits}")
+        fits = "; ".join(
+            f"g={s.groups}: picked {', '.join(f'{w:g}x ({ms:.2f} pred.)' for w, ms in s.picks)}, "
+            f"measured {', '.join(f'{p.ms:.2f}' for p in s.probes)} -> {s.status}"
+            for s in first.searches
+        )
+        print(
+            f"run {run + 1}: cold {cold_s:.1f} s ({first.measured} measured, {first.busy} busy"
+            f"{', stopped: ' + first.stopped if first.stopped else ''}); warm {warm_s:.3f} s "
+            f"({second.measured} measured, {second.reused} from the store)\n  {fits}"
+        )
     cold_s, warm_s = statistics.median(cold), statistics.median(warm)
     print(f"\nlatency budget {budget_ms:g} ms from the prediction ({note_text(predictor)}), five paper g, standard:")
     met = "met" if cold_s <= PREDICTED_COLD_TARGET_S else "MISSED"
-    print(f"  cold median {cold_s:.1f} s (target <= {PREDICTED_COLD_TARGET_S:g} s: {met}); "
-          f"{statistics.median(counts):g} measurements (at most 2 per g)")
-    print(f"  warm median {warm_s:.3f} s (target < {WARM_TARGET_S:g} s: {'met' if warm_s < WARM_TARGET_S else 'MISSED'})")
+    print(
+        f"  cold median {cold_s:.1f} s (target <= {PREDICTED_COLD_TARGET_S:g} s: {met}); "
+        f"{statistics.median(counts):g} measurements (at most 2 per g)"
+    )
+    print(
+        f"  warm median {warm_s:.3f} s (target < {WARM_TARGET_S:g} s: {'met' if warm_s < WARM_TARGET_S else 'MISSED'})"
+    )
 
 
 def main() -> None:
@@ -118,8 +137,12 @@ def main() -> None:
     parser.add_argument("--ms", type=float, default=5.0, help="latency budget in ms (default 5)")
     parser.add_argument("--backend", default="ort")
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--only", choices=("closed", "measured", "predicted"), default=None,
-                        help="time only the closed forms, the measured search, or the search from the prediction")
+    parser.add_argument(
+        "--only",
+        choices=("closed", "measured", "predicted"),
+        default=None,
+        help="time only the closed forms, the measured search, or the search from the prediction",
+    )
     args = parser.parse_args()
     if args.only in (None, "closed"):
         closed_form(args.repeat)

@@ -139,9 +139,6 @@ def cpu_seconds(pid: int) -> float:
     return total
 
 
-
-
-
 def wait_cpu_flat(pid: int, limit_s: float, calm_s: int = 3, rate: float = 0.05) -> tuple[float, float]:
     """Wait (at most ``limit_s``) until the server used under ``rate`` of a core for ``calm_s`` seconds in a row:
     its warm-up is over. Returns (seconds waited, the idle CPU rate in ms per second over the calm seconds)."""
@@ -175,8 +172,10 @@ def wait_class_quiet(tabs, changed, timeout_s: float = ACTION_TIMEOUT_S) -> None
     done: set[int] = set()
     while len(done) < len(tabs):
         if time.monotonic() > until:
-            raise TimeoutError(f"{len(tabs) - len(done)} of {len(tabs)} pages still busy after {timeout_s:.0f} s "
-                               f"(or the run's {RUN_LIMIT_S:.0f} s are over)")  # fmt: skip
+            raise TimeoutError(
+                f"{len(tabs) - len(done)} of {len(tabs)} pages still busy after {timeout_s:.0f} s "
+                f"(or the run's {RUN_LIMIT_S:.0f} s are over)"
+            )
         for i, tab in enumerate(tabs):
             if i in done:
                 continue
@@ -241,27 +240,50 @@ def run_class(browser, url: str, server_pid: int, pages: int, repeats: int) -> S
             return href(tab).split("?")[0].rstrip("/") == url
 
         for _ in range(repeats):
-            class_action(samples, "open the app", server_pid, tabs, lambda tab: tab.goto(url + "/", wait_until="commit"),
-                         overview)  # fmt: skip
+            class_action(
+                samples,
+                "open the app",
+                server_pid,
+                tabs,
+                lambda tab: tab.goto(url + "/", wait_until="commit"),
+                overview,
+            )
         for i in range(repeats):
             target = SWITCHES[i % len(SWITCHES)]
-            class_action(samples, "page switch", server_pid, tabs, lambda tab, t=target: sidebar_link(tab, t).click(),
-                         on_path(target))  # fmt: skip
+            class_action(
+                samples,
+                "page switch",
+                server_pid,
+                tabs,
+                lambda tab, t=target: sidebar_link(tab, t).click(),
+                on_path(target),
+            )
         if not on_path("Architecture")(tabs[0]):
             switch_all(tabs, "Architecture")
         for i in range(repeats):
             groups = GROUPS[i % len(GROUPS)]
-            class_action(samples, "sidebar change", server_pid, tabs, lambda tab, g=groups: groups_radio(tab, g).click(),
-                         lambda tab, g=groups: f"groups={g}" in href(tab))  # fmt: skip
+            class_action(
+                samples,
+                "sidebar change",
+                server_pid,
+                tabs,
+                lambda tab, g=groups: groups_radio(tab, g).click(),
+                lambda tab, g=groups: f"groups={g}" in href(tab),
+            )
         switch_all(tabs, "Lecture")
         for _ in range(repeats):
             button = tabs[0].locator(".st-key-lecture_next button")
             if button.count() == 0 or button.is_disabled():
                 break  # the last step
             targets = {id(tab): lecture_step(tab) + 1 for tab in tabs}
-            class_action(samples, "Lecture step", server_pid, tabs,
-                         lambda tab: tab.locator(".st-key-lecture_next button").click(),
-                         lambda tab, targets=targets: lecture_step(tab) == targets[id(tab)])  # fmt: skip
+            class_action(
+                samples,
+                "Lecture step",
+                server_pid,
+                tabs,
+                lambda tab: tab.locator(".st-key-lecture_next button").click(),
+                lambda tab, targets=targets: lecture_step(tab) == targets[id(tab)],
+            )
     finally:
         for context in contexts:
             context.close()
@@ -297,24 +319,32 @@ def report(single: Samples, many: Samples, pages: int) -> bool:
 
     print(f"\n{'':16} {'server CPU ms per student':^33}   wall s per class step")
     print(f"{'':16} {'1 page':>15}   {f'{pages} pages':>15}   (pages sharing this machine's cores)")
-    print(f"{'action':16} {'p50':>7} {'p95':>7}   {'p50':>7} {'p95':>7}   {'1 page p50':>11} {f'{pages} pages p50':>12}"
-          f" {'p95':>7}   n")  # fmt: skip
+    print(
+        f"{'action':16} {'p50':>7} {'p95':>7}   {'p50':>7} {'p95':>7}   {'1 page p50':>11} {f'{pages} pages p50':>12}"
+        f" {'p95':>7}   n"
+    )
     for action in ACTIONS:
         wall = "{:7.2f}"
-        print(f"{action:16} {cell(single.cpu_ms[action])}   {cell(many.cpu_ms[action])}   "
-              f"{statistics.median(single.wall_s[action]) if single.wall_s[action] else float('nan'):11.2f} "
-              f"{cell(many.wall_s[action], fmt=wall).replace(' ', '     ', 1)}   "
-              f"{len(single.cpu_ms[action])}/{len(many.cpu_ms[action])}")  # fmt: skip
+        print(
+            f"{action:16} {cell(single.cpu_ms[action])}   {cell(many.cpu_ms[action])}   "
+            f"{statistics.median(single.wall_s[action]) if single.wall_s[action] else float('nan'):11.2f} "
+            f"{cell(many.wall_s[action], fmt=wall).replace(' ', '     ', 1)}   "
+            f"{len(single.cpu_ms[action])}/{len(many.cpu_ms[action])}"
+        )
     measured = {a: v for a, v in many.cpu_ms.items() if v}
     worst = max(measured, key=lambda a: p95(measured[a]))
     worst_ms = max(p95(measured[worst]), 1.0)
     per_core = PERIOD_S * 1000 / worst_ms
     print(f"\nworst action at {pages} pages: {worst}, p95 {worst_ms:.0f} ms of server CPU per student")
-    print(f"one server core holds {per_core:.0f} students at one such action per student every {PERIOD_S:g} s "
-          f"(10 s / {worst_ms:.0f} ms, the core 100% busy; {0.7 * per_core:.0f} at 70%)")  # fmt: skip
+    print(
+        f"one server core holds {per_core:.0f} students at one such action per student every {PERIOD_S:g} s "
+        f"(10 s / {worst_ms:.0f} ms, the core 100% busy; {0.7 * per_core:.0f} at 70%)"
+    )
     pooled = [v / 1000 for values in measured.values() for v in values]
-    print(f"queueing at {CLASS} students, one action each per {PERIOD_S:g} s (Poisson arrivals, {CLASS / PERIOD_S:g}/s,"
-          " first come first served; simulated):")  # fmt: skip
+    print(
+        f"queueing at {CLASS} students, one action each per {PERIOD_S:g} s (Poisson arrivals, {CLASS / PERIOD_S:g}/s,"
+        " first come first served; simulated):"
+    )
     queue_p95 = {}
     for cores in (1, 2):
         if CLASS / PERIOD_S * worst_ms / 1000 / cores >= 1:
@@ -326,13 +356,19 @@ def report(single: Samples, many: Samples, pages: int) -> bool:
             queue_p95[cores] = p95(d)
             md = f"p95 {p95(d):.3f} s (mean {statistics.mean(d):.3f})"
             mg = f"p95 {p95(g):.3f} s (mean {statistics.mean(g):.3f})"
-        print(f"  {cores} core{'s' if cores > 1 else ' '}: M/D/{cores}, every action {worst_ms:.0f} ms: {md}; "
-              f"M/G/{cores}, costs drawn from every measured action: {mg}")  # fmt: skip
-    print(f"  all {CLASS} act at the same moment ({worst_ms:.0f} ms each): the last is served after "
-          f"{CLASS * worst_ms / 1000:.2f} s on 1 core, {CLASS * worst_ms / 2000:.2f} s on 2")  # fmt: skip
+        print(
+            f"  {cores} core{'s' if cores > 1 else ' '}: M/D/{cores}, every action {worst_ms:.0f} ms: {md}; "
+            f"M/G/{cores}, costs drawn from every measured action: {mg}"
+        )
+    print(
+        f"  all {CLASS} act at the same moment ({worst_ms:.0f} ms each): the last is served after "
+        f"{CLASS * worst_ms / 1000:.2f} s on 1 core, {CLASS * worst_ms / 2000:.2f} s on 2"
+    )
     met = worst_ms <= TARGET_CPU_MS and queue_p95[2] <= TARGET_WAIT_S
-    print(f"goal (issue 20): {CLASS} students on one 2-core server, <= {TARGET_CPU_MS:g} ms p95 per action and "
-          f"<= {TARGET_WAIT_S:g} s queueing p95 (M/D/2): {'met' if met else 'MISSED'}")  # fmt: skip
+    print(
+        f"goal (issue 20): {CLASS} students on one 2-core server, <= {TARGET_CPU_MS:g} ms p95 per action and "
+        f"<= {TARGET_WAIT_S:g} s queueing p95 (M/D/2): {'met' if met else 'MISSED'}"
+    )
     return met
 
 
@@ -353,8 +389,11 @@ def main(argv: list[str] | None = None) -> int:
     global deadline
     deadline = time.monotonic() + RUN_LIMIT_S
     load = os.getloadavg()
-    print(f"capacity: {os.cpu_count()} cores, load average at the start {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} "
-          f"(other work on these cores counts in every wall time, not in the server's CPU)", flush=True)  # fmt: skip
+    print(
+        f"capacity: {os.cpu_count()} cores, load average at the start {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} "
+        f"(other work on these cores counts in every wall time, not in the server's CPU)",
+        flush=True,
+    )
     scratch = Path(tempfile.mkdtemp(prefix="explorer-capacity-"))
     port = free_port()
     url = f"http://127.0.0.1:{port}"
@@ -369,8 +408,11 @@ def main(argv: list[str] | None = None) -> int:
                 wait_class_quiet([tab], lambda _: True)
                 tab.close()
                 waited, idle = wait_cpu_flat(server.pid, args.settle)
-                print(f"server warm-up ({os.environ.get('EXPLORER_WARMUP', 'default')}): CPU flat after {waited:.0f} s; "
-                      f"idle CPU {idle:.1f} ms/s (counted in every action)", flush=True)  # fmt: skip
+                print(
+                    f"server warm-up ({os.environ.get('EXPLORER_WARMUP', 'default')}): CPU flat after {waited:.0f} s; "
+                    f"idle CPU {idle:.1f} ms/s (counted in every action)",
+                    flush=True,
+                )
                 # A teacher clicks through once before the class looks: every page and step the class will see
                 # is drawn once (its caches filled), so neither the 1-page nor the N-page figures pay first draws.
                 run_class(browser, url, server.pid, 1, args.repeats)
@@ -388,9 +430,11 @@ def main(argv: list[str] | None = None) -> int:
     stop_server(server)
     shutil.rmtree(scratch, ignore_errors=True)
     report(single, many, args.pages)
-    print(f"Chromium headless {VIEWPORT['width']}x{VIEWPORT['height']}, every page on this machine; {args.repeats} "
-          "class-wide actions of each kind (fewer Lecture steps if the lecture ends); one streamlit run process on "
-          f"127.0.0.1; CPU read in 1/{os.sysconf('SC_CLK_TCK')} s ticks, divided by the pages.")  # fmt: skip
+    print(
+        f"Chromium headless {VIEWPORT['width']}x{VIEWPORT['height']}, every page on this machine; {args.repeats} "
+        "class-wide actions of each kind (fewer Lecture steps if the lecture ends); one streamlit run process on "
+        f"127.0.0.1; CPU read in 1/{os.sysconf('SC_CLK_TCK')} s ticks, divided by the pages."
+    )
     return 0
 
 

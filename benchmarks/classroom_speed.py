@@ -52,8 +52,7 @@ from conftest import (  # noqa: E402  (the tests' server and browser helpers, on
 # The Overview ("") is measured first, as the baseline row (and against the same target).
 PAGES = ("Architecture", "Complexity", "Channel_shuffle", "Latency", "Compare")
 # One click each: (control, value). Walks the 10 paper configs, each a single sidebar change.
-WALK = (("g", 2), ("g", 3), ("g", 4), ("g", 8), ("width", 0.5), ("g", 4), ("g", 3), ("g", 2), ("g", 1),
-        ("width", 1.0))  # fmt: skip
+WALK = (("g", 2), ("g", 3), ("g", 4), ("g", 8), ("width", 0.5), ("g", 4), ("g", 3), ("g", 2), ("g", 1), ("width", 1.0))
 TARGETS = {"sidebar": 1.0, "first_load": 3.0, "toy": 1.0, "lecture": 1.0}
 LECTURE_STEPS = 8
 VIEWPORT = {"width": 1280, "height": 720}
@@ -164,8 +163,11 @@ def lecture_steps(browser, url: str, query: str = "groups=8&width=0.5") -> dict[
                 tab.locator(".st-key-lecture_next button").click()
                 pattern = re.compile(rf"[?&]step={step}(&|$)")
                 title = "t => document.querySelector('h1')?.textContent.startsWith(t)"  # the new step's own title
-                times.setdefault(step, []).append(wait_quiet(tab, started, lambda: bool(pattern.search(href(tab)))
-                                                             and tab.evaluate(title, f"{step} ·")))  # fmt: skip
+                times.setdefault(step, []).append(
+                    wait_quiet(
+                        tab, started, lambda: bool(pattern.search(href(tab))) and tab.evaluate(title, f"{step} ·")
+                    )
+                )
         return times
     finally:
         context.close()
@@ -184,8 +186,13 @@ def toy_custom_g(browser, url: str, values: list[int]) -> list[float]:
             field.fill(str(groups))
             field.press("Enter")
             marker = f"g = {groups},"  # in the diagram's alternative text
-            times.append(wait_quiet(tab, started, lambda: marker in (tab.locator('[class*="st-key-diagram_"] img')
-                                    .first.get_attribute("alt") or "")))  # fmt: skip
+            times.append(
+                wait_quiet(
+                    tab,
+                    started,
+                    lambda: marker in (tab.locator('[class*="st-key-diagram_"] img').first.get_attribute("alt") or ""),
+                )
+            )
         return times
     finally:
         context.close()
@@ -200,18 +207,28 @@ def row(name: str, times: list[float], target: float, baseline: float) -> str:
         print(f"  {name}: " + " ".join(f"{t:.2f}" for t in times))
     verdict = "met" if median <= target else "MISSED"
     goal = f"<= {target:g} s"
-    return (f"{name:34} {median:8.2f} s {min(times):6.2f}-{max(times):<6.2f} s  {median / baseline:5.1f}x  n={len(times):<3}"
-            f" {goal:>8}  {verdict}")  # fmt: skip
+    return (
+        f"{name:34} {median:8.2f} s {min(times):6.2f}-{max(times):<6.2f} s  {median / baseline:5.1f}x  n={len(times):<3}"
+        f" {goal:>8}  {verdict}"
+    )
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--pages", nargs="*", default=None,
-                        help="URL paths of the pages to walk besides the Overview (the baseline); default: every page")
+    parser.add_argument(
+        "--pages",
+        nargs="*",
+        default=None,
+        help="URL paths of the pages to walk besides the Overview (the baseline); default: every page",
+    )
     parser.add_argument("--loads", type=int, default=5, help="fresh sessions opening Channel shuffle")
     parser.add_argument("--toy", type=int, default=6, help="custom toy g values to time (5, 6, 7, ...)")
-    parser.add_argument("--settle", type=float, default=240.0,
-                        help="at most this many seconds for the server's cache warm-up after the first load")
+    parser.add_argument(
+        "--settle",
+        type=float,
+        default=240.0,
+        help="at most this many seconds for the server's cache warm-up after the first load",
+    )
     parser.add_argument("--verbose", action="store_true", help="print every timing, in order (sidebar: WALK's order)")
     args = parser.parse_args()
     global VERBOSE
@@ -220,8 +237,12 @@ def main() -> int:
 
     from playwright.sync_api import sync_playwright
 
-    print("machine load (1, 5, 15 min) at the start: " + ", ".join(f"{x:.2f}" for x in os.getloadavg())
-          + f" on {os.cpu_count()} cores", flush=True)  # fmt: skip
+    print(
+        "machine load (1, 5, 15 min) at the start: "
+        + ", ".join(f"{x:.2f}" for x in os.getloadavg())
+        + f" on {os.cpu_count()} cores",
+        flush=True,
+    )
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     process = start_server(port, ROOT / "test-artifacts" / "classroom-speed-server.log")
@@ -230,8 +251,10 @@ def main() -> int:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
             try:
-                print(f"server's very first page load (Channel shuffle, not counted): {first_load(browser, url):.2f} s",
-                      flush=True)  # fmt: skip
+                print(
+                    f"server's very first page load (Channel shuffle, not counted): {first_load(browser, url):.2f} s",
+                    flush=True,
+                )
                 # A teacher opens the app a moment before the class looks: let the warm-up finish.
                 waited = wait_server_idle(process.pid, args.settle)
                 print(f"server idle (cache warm-up over) {waited:.0f} s after that load", flush=True)
@@ -239,22 +262,45 @@ def main() -> int:
                 reference = sidebar_walk(browser, url, "")
                 baseline = statistics.median(reference)
                 print(row("sidebar change: Overview (baseline)", reference, TARGETS["sidebar"], baseline), flush=True)
-                print(row("Channel shuffle, first load", [first_load(browser, url) for _ in range(args.loads)],
-                          TARGETS["first_load"], baseline), flush=True)  # fmt: skip
-                print(row("Channel shuffle, toy custom g", toy_custom_g(browser, url, list(range(5, 5 + args.toy))),
-                          TARGETS["toy"], baseline), flush=True)  # fmt: skip
+                print(
+                    row(
+                        "Channel shuffle, first load",
+                        [first_load(browser, url) for _ in range(args.loads)],
+                        TARGETS["first_load"],
+                        baseline,
+                    ),
+                    flush=True,
+                )
+                print(
+                    row(
+                        "Channel shuffle, toy custom g",
+                        toy_custom_g(browser, url, list(range(5, 5 + args.toy))),
+                        TARGETS["toy"],
+                        baseline,
+                    ),
+                    flush=True,
+                )
                 for step, step_times in lecture_steps(browser, url).items():
                     print(row(f"Lecture step {step} (Next)", step_times, TARGETS["lecture"], baseline), flush=True)
                 for page in pages:
-                    print(row(f"sidebar change: {page or 'Overview'}", sidebar_walk(browser, url, page),
-                              TARGETS["sidebar"], baseline), flush=True)  # fmt: skip
+                    print(
+                        row(
+                            f"sidebar change: {page or 'Overview'}",
+                            sidebar_walk(browser, url, page),
+                            TARGETS["sidebar"],
+                            baseline,
+                        ),
+                        flush=True,
+                    )
             finally:
                 browser.close()
     finally:
         stop_server(process)
     print("machine load (1, 5, 15 min) at the end: " + ", ".join(f"{x:.2f}" for x in os.getloadavg()))
-    print(f"Chromium {VIEWPORT['width']}x{VIEWPORT['height']}, 224x224 models; sidebar: {len(WALK)} clicks per page "
-          "through g in {1,2,3,4,8} x width in {0.5,1}. Shared machine: noisy.")  # fmt: skip
+    print(
+        f"Chromium {VIEWPORT['width']}x{VIEWPORT['height']}, 224x224 models; sidebar: {len(WALK)} clicks per page "
+        "through g in {1,2,3,4,8} x width in {0.5,1}. Shared machine: noisy."
+    )
     return 0
 
 

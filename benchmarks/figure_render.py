@@ -53,11 +53,13 @@ def step_costs(browser, url: str, query: str, rounds: int) -> dict[int, list[tup
                 tab.locator(".st-key-lecture_next button").click()
                 pattern = re.compile(rf"[?&]step={step}(&|$)")
                 title = "t => document.querySelector('h1')?.textContent.startsWith(t)"
-                wait_quiet(tab, time.monotonic(),
-                           lambda: bool(pattern.search(href(tab))) and tab.evaluate(title, f"{step} ·"))
+                wait_quiet(
+                    tab, time.monotonic(), lambda: bool(pattern.search(href(tab))) and tab.evaluate(title, f"{step} ·")
+                )
                 after = metrics(session)
-                costs.setdefault(step, []).append((after["TaskDuration"] - before["TaskDuration"],
-                                                   after["ScriptDuration"] - before["ScriptDuration"]))
+                costs.setdefault(step, []).append(
+                    (after["TaskDuration"] - before["TaskDuration"], after["ScriptDuration"] - before["ScriptDuration"])
+                )
             tab.locator(".st-key-lecture_jump").get_by_text("1", exact=True).click()
             wait_quiet(tab, time.monotonic(), lambda: "step=1&" in href(tab) or href(tab).endswith("step=1"))
         return costs
@@ -94,8 +96,12 @@ def main() -> int:
     THROTTLE = args.throttle
     from playwright.sync_api import sync_playwright
 
-    print("machine load (1, 5, 15 min): " + ", ".join(f"{x:.2f}" for x in os.getloadavg())
-          + f"; page CPU throttled {args.throttle:g}x", flush=True)  # fmt: skip
+    print(
+        "machine load (1, 5, 15 min): "
+        + ", ".join(f"{x:.2f}" for x in os.getloadavg())
+        + f"; page CPU throttled {args.throttle:g}x",
+        flush=True,
+    )
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     process = start_server(port, ROOT / "test-artifacts" / "figure-render-server.log")
@@ -107,11 +113,17 @@ def main() -> int:
                 first_load_cost(browser, url, "Channel_shuffle")  # the server's caches: not counted
                 print(f"{'renderer main thread, median':32} {'task':>8} {'script':>8}  n", flush=True)
                 loads = [first_load_cost(browser, url, "Channel_shuffle") for _ in range(args.loads)]
-                print(f"{'Channel shuffle, first load':32} {statistics.median(t for t, _ in loads):7.3f}s "
-                      f"{statistics.median(s for _, s in loads):7.3f}s  {len(loads)}", flush=True)  # fmt: skip
+                print(
+                    f"{'Channel shuffle, first load':32} {statistics.median(t for t, _ in loads):7.3f}s "
+                    f"{statistics.median(s for _, s in loads):7.3f}s  {len(loads)}",
+                    flush=True,
+                )
                 for step, values in step_costs(browser, url, args.query, args.rounds).items():
-                    print(f"{f'Lecture step {step} ({args.query})':32} {statistics.median(t for t, _ in values):7.3f}s "
-                          f"{statistics.median(s for _, s in values):7.3f}s  {len(values)}", flush=True)  # fmt: skip
+                    print(
+                        f"{f'Lecture step {step} ({args.query})':32} {statistics.median(t for t, _ in values):7.3f}s "
+                        f"{statistics.median(s for _, s in values):7.3f}s  {len(values)}",
+                        flush=True,
+                    )
             finally:
                 browser.close()
     finally:

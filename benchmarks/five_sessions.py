@@ -40,19 +40,25 @@ def print_report(report: dict) -> int:
     print(f"{'Model':32} {'Backend':20} {'busy ms':>9} {'quiet ms':>9} {'ratio':>6}  compared (flags)")
     for row in rows:
         flags = f"{row['flag'] or '-'} / {row['quiet_flag'] or '-'}"
-        print(f"{row['model']:32} {row['backend']:20} {row['median_ms']:9.2f} {row['quiet_median_ms']:9.2f} "
-              f"{row['ratio']:6.2f}  {'yes' if row['compared'] else 'no'} ({flags})")
+        print(
+            f"{row['model']:32} {row['backend']:20} {row['median_ms']:9.2f} {row['quiet_median_ms']:9.2f} "
+            f"{row['ratio']:6.2f}  {'yes' if row['compared'] else 'no'} ({flags})"
+        )
     compared = [r for r in rows if r["compared"]]
     tolerance = report["slowdown_tolerance"]
-    print(f"render seconds of the browsing sessions: median {report['render_seconds']['median']:.2f}, "
-          f"max {report['render_seconds']['max']:.2f} over {report['render_seconds']['renders']} page runs")
+    print(
+        f"render seconds of the browsing sessions: median {report['render_seconds']['median']:.2f}, "
+        f"max {report['render_seconds']['max']:.2f} over {report['render_seconds']['renders']} page runs"
+    )
     if not compared:
         print(f"0 of {len(rows)} rows compared (every one flagged in one run or the other): slowdown not measured")
     else:
         worst = max(r["ratio"] for r in compared)
         verdict = "met" if worst <= 1 + tolerance else "missed"
-        print(f"{len(compared)} of {len(rows)} rows compared, worst ratio {worst:.2f} "
-              f"(target <= {1 + tolerance:.2f}): {verdict}")
+        print(
+            f"{len(compared)} of {len(rows)} rows compared, worst ratio {worst:.2f} "
+            f"(target <= {1 + tolerance:.2f}): {verdict}"
+        )
     return len(compared)
 
 

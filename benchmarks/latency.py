@@ -107,23 +107,41 @@ def versus_direct(threads: int, rounds: int = DIRECT_ROUNDS) -> dict[str, dict[s
             model = build_model(config).eval()
             path = os.path.join(workdir, "model.onnx")
             with torch.no_grad():
-                torch.onnx.export(model, (torch.from_numpy(image),), path, dynamo=False, opset_version=17,
-                                  input_names=["image"], output_names=["scores"])
+                torch.onnx.export(
+                    model,
+                    (torch.from_numpy(image),),
+                    path,
+                    dynamo=False,
+                    opset_version=17,
+                    input_names=["image"],
+                    output_names=["scores"],
+                )
             options = ort.SessionOptions()
             options.intra_op_num_threads = threads
             options.inter_op_num_threads = 1
             options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
             session = ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
-            compiled = core.compile_model(core.read_model(path), "CPU", {
-                "INFERENCE_PRECISION_HINT": "f32", "PERFORMANCE_HINT": "LATENCY", "NUM_STREAMS": "1",
-                "INFERENCE_NUM_THREADS": str(threads)})
+            compiled = core.compile_model(
+                core.read_model(path),
+                "CPU",
+                {
+                    "INFERENCE_PRECISION_HINT": "f32",
+                    "PERFORMANCE_HINT": "LATENCY",
+                    "NUM_STREAMS": "1",
+                    "INFERENCE_NUM_THREADS": str(threads),
+                },
+            )
             request = compiled.create_infer_request()
             medians: dict[str, list[float]] = {}
             for _ in range(rounds):
                 for backend in ("ort", "openvino"):
                     medians.setdefault(f"explorer {backend}", []).append(runner.measure(config, backend).median_ms)
-                medians.setdefault("direct ort", []).append(median_of_runs(lambda: session.run(None, {"image": image})))
-                medians.setdefault("direct openvino", []).append(median_of_runs(lambda: request.infer({0: image})))
+                medians.setdefault("direct ort", []).append(
+                    median_of_runs(lambda session=session: session.run(None, {"image": image}))
+                )
+                medians.setdefault("direct openvino", []).append(
+                    median_of_runs(lambda request=request: request.infer({0: image}))
+                )
             found[config.label] = {name: min(values) for name, values in medians.items()}
             del session, compiled, request
     return found
@@ -132,48 +150,64 @@ def versus_direct(threads: int, rounds: int = DIRECT_ROUNDS) -> dict[str, dict[s
 def table8_report(table8: dict, wall: float, command: str) -> None:
     summary, machine = table8["summary"], table8["machine"]
     print(f"$ {command}")
-    print(f"  CPU {machine['cpu']}, {machine['threads']} threads; GEMM peak {machine['gemm_gmacs']:.1f} "
-          f"G multiply-adds/s ({machine['gemm_library']}; by library: "
-          + ", ".join(f"{k} {v:.1f}" for k, v in machine.get("gemm_gmacs_by_library", {}).items())
-          + f"){' (noisy)' if machine.get('gemm_noisy') else ''}")
+    print(
+        f"  CPU {machine['cpu']}, {machine['threads']} threads; GEMM peak {machine['gemm_gmacs']:.1f} "
+        f"G multiply-adds/s ({machine['gemm_library']}; by library: "
+        + ", ".join(f"{k} {v:.1f}" for k, v in machine.get("gemm_gmacs_by_library", {}).items())
+        + f"){' (noisy)' if machine.get('gemm_noisy') else ''}"
+    )
     print(f"  wall time {wall:.1f} s (process start to exit; target <= 90 s): {'MET' if wall <= 90 else 'MISSED'}")
-    print(f"  noisy measurements {summary['noisy_measurements']}, contended {summary['contended_measurements']} "
-          f"of {len(table8['results'])}")
+    print(
+        f"  noisy measurements {summary['noisy_measurements']}, contended {summary['contended_measurements']} "
+        f"of {len(table8['results'])}"
+    )
     for r in table8["results"]:
         speedup = "  —  " if r["measured_speedup"] is None else f"{r['measured_speedup']:5.1f}x"
         flags = f"{'  NOISY' if r['noisy'] else ''}{'  BUSY' if r.get('contended') else ''}"
-        print(f"    {r['model']:28s} {r['input'][0]:4d}x{r['input'][1]:<4d} {r['backend']:9s} {r['median_ms']:9.2f} "
-              f"ms IQR {r['iqr_ms']:7.2f}  runs {r['runs']:4d}  {100 * (r['roofline_fraction'] or 0):5.1f}% of GEMM  "
-              f"compile {r['compile_s'] or 0:5.2f} s  speedup {speedup} (theor. {r['theoretical_speedup']:5.1f}x, "
-              f"paper {r['paper_speedup']:4.1f}x){flags}")
+        print(
+            f"    {r['model']:28s} {r['input'][0]:4d}x{r['input'][1]:<4d} {r['backend']:9s} {r['median_ms']:9.2f} "
+            f"ms IQR {r['iqr_ms']:7.2f}  runs {r['runs']:4d}  {100 * (r['roofline_fraction'] or 0):5.1f}% of GEMM  "
+            f"compile {r['compile_s'] or 0:5.2f} s  speedup {speedup} (theor. {r['theoretical_speedup']:5.1f}x, "
+            f"paper {r['paper_speedup']:4.1f}x){flags}"
+        )
     one = summary["shufflenet_1x_g3_224_fastest"]
     if one and one["roofline_fraction"] is not None:
-        print(f"  ShuffleNet 1x g=3 224x224, fastest FP32 backend {one['backend']}: {one['median_ms']:.2f} ms, "
-              f"{one['achieved_gmacs']:.1f} G multiply-adds/s = {100 * one['roofline_fraction']:.0f}% of the GEMM "
-              "roofline (earlier target >= 60%)")
+        print(
+            f"  ShuffleNet 1x g=3 224x224, fastest FP32 backend {one['backend']}: {one['median_ms']:.2f} ms, "
+            f"{one['achieved_gmacs']:.1f} G multiply-adds/s = {100 * one['roofline_fraction']:.0f}% of the GEMM "
+            "roofline (earlier target >= 60%)"
+        )
     speed = summary["speedup_0_5x_arch2_vs_alexnet_224"]
-    print(f"  0.5x arch2 ({speed['model_backend']}, {speed['model_ms']:.2f} ms) vs AlexNet "
-          f"({speed['alexnet_backend']}, {speed['alexnet_ms']:.2f} ms) at 224x224, each on its fastest FP32 backend: "
-          f"{speed['measured_speedup']:.1f}x measured / {speed['theoretical_speedup']:.1f}x theoretical = "
-          f"{speed['efficiency']:.2f} (target >= 0.55): "
-          f"{'MET' if speed['efficiency'] >= 0.55 else 'MISSED'}")
+    print(
+        f"  0.5x arch2 ({speed['model_backend']}, {speed['model_ms']:.2f} ms) vs AlexNet "
+        f"({speed['alexnet_backend']}, {speed['alexnet_ms']:.2f} ms) at 224x224, each on its fastest FP32 backend: "
+        f"{speed['measured_speedup']:.1f}x measured / {speed['theoretical_speedup']:.1f}x theoretical = "
+        f"{speed['efficiency']:.2f} (target >= 0.55): "
+        f"{'MET' if speed['efficiency'] >= 0.55 else 'MISSED'}"
+    )
     for r in summary["speedup_0_5x_arch2_vs_alexnet_224_per_backend"]:
-        print(f"    both on {r['backend']:9s}: {r['model_ms']:.2f} vs {r['alexnet_ms']:.2f} ms = "
-              f"{r['measured_speedup']:.1f}x ({r['efficiency']:.2f} of the ratio)")
+        print(
+            f"    both on {r['backend']:9s}: {r['model_ms']:.2f} vs {r['alexnet_ms']:.2f} ms = "
+            f"{r['measured_speedup']:.1f}x ({r['efficiency']:.2f} of the ratio)"
+        )
     print(f"  verdict: {summary['verdict']}\n")
 
 
 def direct_report(found: dict[str, dict[str, float]]) -> None:
-    print(f"The explorer's ort / openvino backends vs plain ORT / OpenVINO API calls at 224x224, {DIRECT_ROUNDS} "
-          f"alternating rounds, best of the rounds' medians (direct: {DIRECT_MIN_S:g} s of single runs):")
+    print(
+        f"The explorer's ort / openvino backends vs plain ORT / OpenVINO API calls at 224x224, {DIRECT_ROUNDS} "
+        f"alternating rounds, best of the rounds' medians (direct: {DIRECT_MIN_S:g} s of single runs):"
+    )
     for model, best in found.items():
         explorer = min(("ort", "openvino"), key=lambda b: best[f"explorer {b}"])
         direct = min(("ort", "openvino"), key=lambda b: best[f"direct {b}"])
         ratio = best[f"explorer {explorer}"] / best[f"direct {direct}"]
-        print(f"  {model:28s} explorer ORT {best['explorer ort']:7.2f} / OpenVINO {best['explorer openvino']:7.2f} ms; "
-              f"direct ORT {best['direct ort']:7.2f} / OpenVINO {best['direct openvino']:7.2f} ms; explorer fastest "
-              f"({explorer}) / direct fastest ({direct}) = {ratio:.2f} (target <= 1.10): "
-              f"{'MET' if ratio <= 1.10 else 'MISSED'}")
+        print(
+            f"  {model:28s} explorer ORT {best['explorer ort']:7.2f} / OpenVINO {best['explorer openvino']:7.2f} ms; "
+            f"direct ORT {best['direct ort']:7.2f} / OpenVINO {best['direct openvino']:7.2f} ms; explorer fastest "
+            f"({explorer}) / direct fastest ({direct}) = {ratio:.2f} (target <= 1.10): "
+            f"{'MET' if ratio <= 1.10 else 'MISSED'}"
+        )
     print()
 
 
@@ -181,14 +215,21 @@ def issue_table(table8: dict, threads: list[str]) -> None:
     """The issue's table, re-measured: FP32 on both runtimes for five models, INT8 for the two ShuffleNets."""
     results = list(table8["results"])
     commands = []
-    for args in (["--model", "mobilenet", "--width", "1.0", "--backends", "ort,openvino"],
-                 ["--groups", "3", "--width", "0.5", "--variant", "arch2", "--backends", "ort-int8,openvino-int8"],
-                 ["--groups", "3", "--width", "1.0", "--backends", "ort-int8,openvino-int8"]):
+    for args in (
+        ["--model", "mobilenet", "--width", "1.0", "--backends", "ort,openvino"],
+        ["--groups", "3", "--width", "0.5", "--variant", "arch2", "--backends", "ort-int8,openvino-int8"],
+        ["--groups", "3", "--width", "1.0", "--backends", "ort-int8,openvino-int8"],
+    ):
         payload, _, command = bench(*args, "--json", *threads)
         results += payload["results"]
         commands.append(command)
-    rows = (("ShuffleNet 0.5x arch2 (g=3)", [224, 224]), ("ShuffleNet 0.5x arch2 (g=3)", [480, 640]),
-            ("ShuffleNet 1x (g=3)", [224, 224]), ("AlexNet", [224, 224]), (MobileNetConfig(1.0).label, [224, 224]))
+    rows = (
+        ("ShuffleNet 0.5x arch2 (g=3)", [224, 224]),
+        ("ShuffleNet 0.5x arch2 (g=3)", [480, 640]),
+        ("ShuffleNet 1x (g=3)", [224, 224]),
+        ("AlexNet", [224, 224]),
+        (MobileNetConfig(1.0).label, [224, 224]),
+    )
     backends = ("ort", "openvino", "ort-int8", "openvino-int8")
 
     def cell(model: str, size: list[int], backend: str) -> str:
@@ -218,18 +259,24 @@ def main() -> int:
     direct_report(versus_direct(table8["machine"]["threads"]))
     issue_table(table8, threads)
 
-    repeat, _, command = bench("--groups", "3", "--width", "1.0", "--backends", "ort", "--repeat", "2", "--json",
-                               *threads)
+    repeat, _, command = bench(
+        "--groups", "3", "--width", "1.0", "--backends", "ort", "--repeat", "2", "--json", *threads
+    )
     rep = repeat["repeat"]
     print(f"$ {command}")
     for item in rep["items"]:
-        print(f"  {item['model']} {item['backend']}: medians {', '.join(f'{v:.2f}' for v in item['medians_ms'])} ms, "
-              f"ratio {item['ratio']:.3f}")
+        print(
+            f"  {item['model']} {item['backend']}: medians {', '.join(f'{v:.2f}' for v in item['medians_ms'])} ms, "
+            f"ratio {item['ratio']:.3f}"
+        )
     print(f"  repeatability (target within 10%): {'MET' if rep['within_10_percent'] else 'MISSED'}\n")
 
     if not args.skip_profiles:
-        models = (["--groups", "3", "--width", "1.0"], ["--groups", "3", "--width", "0.5", "--variant", "arch2"],
-                  ["--model", "alexnet"])
+        models = (
+            ["--groups", "3", "--width", "1.0"],
+            ["--groups", "3", "--width", "0.5", "--variant", "arch2"],
+            ["--model", "alexnet"],
+        )
         for model_args in models:
             text, _, command = bench("--profile", *model_args, *threads)
             print(f"$ {command}\n{text}")

@@ -48,8 +48,8 @@ sys.path.insert(0, str(ROOT))
 import streamlit.logger  # noqa: E402
 
 streamlit.logger.set_log_level("error")  # importing ui/ outside a server: no "missing runtime" notes
-from ui.lecture.steps import STEPS  # noqa: E402
 from ui.lecture.nav import step_title  # noqa: E402
+from ui.lecture.steps import STEPS  # noqa: E402
 
 VIEWPORT = {"width": 1280, "height": 720}
 MODELS = ({"groups": "3", "width": "1"}, {"groups": "8", "width": "0.5"})
@@ -82,9 +82,11 @@ window.__lectureWatch = (title, button) => {
   check();
 };
 """
-OPENED_JS = ("() => window.__lectureDrawn && window.__lectureDrawn("
-             f"{json.dumps([step_title(s) if s else '' for s in range(len(STEPS) + 1)])}"
-             "[Number(new URLSearchParams(location.search).get('step'))]) ? performance.now() / 1000 : null")
+OPENED_JS = (
+    "() => window.__lectureDrawn && window.__lectureDrawn("
+    f"{json.dumps([step_title(s) if s else '' for s in range(len(STEPS) + 1)])}"
+    "[Number(new URLSearchParams(location.search).get('step'))]) ? performance.now() / 1000 : null"
+)
 ELAPSED_JS = "() => window.__lecture && window.__lecture.end !== null ? (window.__lecture.end - window.__lecture.start) / 1000 : null"
 
 
@@ -184,8 +186,10 @@ def teacher_alone(base_url: str, browser, timeout_s: float = ROUND_TIMEOUT_S) ->
             page.add_init_script(WATCHER_JS)
             query = "&".join(f"{k}={v}" for k, v in {**model, "step": 1}.items())
             page.goto(f"{base_url}/Lecture?{query}", wait_until="commit")
-            page.wait_for_function(f"() => window.__lectureDrawn && window.__lectureDrawn({json.dumps(step_title(1))})",
-                                   timeout=timeout_s * 1000)  # fmt: skip
+            page.wait_for_function(
+                f"() => window.__lectureDrawn && window.__lectureDrawn({json.dumps(step_title(1))})",
+                timeout=timeout_s * 1000,
+            )
             time.sleep(0.5)
             for step in range(2, len(STEPS) + 1):
                 times.append(_watch(page, step, "lecture_next", timeout_s))
@@ -207,7 +211,7 @@ def run_class(base_url: str, browser, sessions: int = 20, round_timeout_s: float
             contexts.append(context)
             student.page = context.new_page()
         for wave in range(0, len(students), OPEN_WAVE):  # the class arrives a few students at a time
-            arriving = students[wave:wave + OPEN_WAVE]
+            arriving = students[wave : wave + OPEN_WAVE]
             for student in arriving:
                 student.step = student.first_step
                 query = "&".join(f"{k}={v}" for k, v in {**student.model, "step": student.step}.items())
@@ -224,11 +228,15 @@ def run_class(base_url: str, browser, sessions: int = 20, round_timeout_s: float
         for _ in range(len(STEPS) - 1):
             for student in students:
                 student.step += 1 if student.forward else -1
-                student.page.evaluate("([t, b]) => window.__lectureWatch(t, b)", [step_title(student.step), student.button])
+                student.page.evaluate(
+                    "([t, b]) => window.__lectureWatch(t, b)", [step_title(student.step), student.button]
+                )
             elapsed = _wait_all(students, ELAPSED_JS, round_timeout_s)
             for student in students:
                 if student.index not in elapsed:
-                    problems.append(f"student {student.index}: step {student.step} not drawn in {round_timeout_s:.0f} s")
+                    problems.append(
+                        f"student {student.index}: step {student.step} not drawn in {round_timeout_s:.0f} s"
+                    )
                     continue
                 student.times[student.step] = elapsed[student.index]
                 problems += _check(student)
@@ -246,7 +254,9 @@ def print_report(report: ClassReport, baseline: list[float] | None = None) -> No
     alone = statistics.median(baseline) if baseline else None
     if alone:
         s = summary(baseline)
-        print(f"baseline, the teacher alone: p50 {s['p50']:.2f}  p95 {s['p95']:.2f}  max {s['max']:.2f}  (n = {s['n']})")
+        print(
+            f"baseline, the teacher alone: p50 {s['p50']:.2f}  p95 {s['p95']:.2f}  max {s['max']:.2f}  (n = {s['n']})"
+        )
     print(f"{'step':>6} {'n':>4} {'p50':>7} {'p95':>7} {'max':>7}" + ("  p50/alone" if alone else ""))
 
     def line(name: str, times: list[float], note: str = "") -> None:
@@ -260,8 +270,10 @@ def print_report(report: ClassReport, baseline: list[float] | None = None) -> No
         line("all", report.stepping(), "  (every step, opening excluded)")
     if report.stepping():
         worst = max(report.stepping())
-        print(f"target: every step within {TARGET_S:g} s of the click: {'met' if worst <= TARGET_S else 'MISSED'} "
-              f"(slowest {worst:.2f} s)")
+        print(
+            f"target: every step within {TARGET_S:g} s of the click: {'met' if worst <= TARGET_S else 'MISSED'} "
+            f"(slowest {worst:.2f} s)"
+        )
     print("problems:", "none" if not report.problems else "")
     for problem in report.problems:
         print("  " + problem)
@@ -270,8 +282,12 @@ def print_report(report: ClassReport, baseline: list[float] | None = None) -> No
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sessions", type=int, default=20, help="students (browser contexts), default 20")
-    parser.add_argument("--settle", type=float, default=240.0,
-                        help="at most this many seconds for the server's cache warm-up before the class")
+    parser.add_argument(
+        "--settle",
+        type=float,
+        default=240.0,
+        help="at most this many seconds for the server's cache warm-up before the class",
+    )
     parser.add_argument("--json", type=Path, help="also write every time to this file")
     args = parser.parse_args(argv)
     if not 1 <= args.sessions <= 100:
@@ -303,8 +319,9 @@ def main(argv: list[str] | None = None) -> int:
     print_report(report, baseline)
     print("Chromium 1280x720, one server, one browser, the whole class on this machine. Shared machine: noisy.")
     if args.json:
-        args.json.write_text(json.dumps({"baseline": baseline, "by_step": report.by_step(), "problems": report.problems},
-                                        indent=1))  # fmt: skip
+        args.json.write_text(
+            json.dumps({"baseline": baseline, "by_step": report.by_step(), "problems": report.problems}, indent=1)
+        )
     return 1 if report.problems else 0
 
 

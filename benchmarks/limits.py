@@ -57,8 +57,9 @@ print(json.dumps({"growth": rss("VmHWM:") - before, "seconds": statistics.median
 
 
 def run(config: tuple) -> dict:
-    out = subprocess.run([sys.executable, "-c", CHILD, json.dumps(config)], cwd=ROOT, capture_output=True, text=True,
-                         check=True)  # fmt: skip
+    out = subprocess.run(
+        [sys.executable, "-c", CHILD, json.dumps(config)], cwd=ROOT, capture_output=True, text=True, check=True
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -72,9 +73,13 @@ def main() -> None:
         memory_ratios.append(memory_ratio)
         time_ratios.append(time_ratio)
         name = f"g={config[0]} {config[1]:g}x {config[2]} {config[3]}x{config[4]}"
-        print(f"{name:<34}{result['estimated_bytes'] / 2**20:>9.0f}{result['growth'] / 2**20:>9.0f}"
-              f"{memory_ratio:>7.2f}{result['estimated_seconds']:>8.2f}{result['seconds']:>10.2f}{time_ratio:>7.2f}")
-    print(f"\nmeasured / estimated, memory: median {statistics.median(memory_ratios):.2f}, max {max(memory_ratios):.2f}")
+        print(
+            f"{name:<34}{result['estimated_bytes'] / 2**20:>9.0f}{result['growth'] / 2**20:>9.0f}"
+            f"{memory_ratio:>7.2f}{result['estimated_seconds']:>8.2f}{result['seconds']:>10.2f}{time_ratio:>7.2f}"
+        )
+    print(
+        f"\nmeasured / estimated, memory: median {statistics.median(memory_ratios):.2f}, max {max(memory_ratios):.2f}"
+    )
     print(f"measured / estimated, time:   median {statistics.median(time_ratios):.2f}, max {max(time_ratios):.2f}")
     print("(below 1: the estimate is an upper bound; a busy machine raises the time ratios)")
 

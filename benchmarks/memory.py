@@ -36,7 +36,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-os.environ.setdefault("EXPLORER_WARMUP", "0")  # the warm-up's paper configs (ui/shell/warmup.py) would blur the per-config growth
+# The warm-up's paper configs (ui/shell/warmup.py) would blur the per-config growth.
+os.environ.setdefault("EXPLORER_WARMUP", "0")
 
 from streamlit.runtime.caching import cache_data_api
 from streamlit.runtime.caching.cache_metrics import get_cache_metrics
@@ -47,17 +48,29 @@ from explorer.concurrency import FOREGROUND
 from ui.shell.controls import query_values
 
 ENTRY = "streamlit_app.py"
-PAGES = (ENTRY, "pages/1_Architecture.py", "pages/2_Complexity.py", "pages/3_Channel_shuffle.py",
-         "pages/4_Latency.py", "pages/5_Compare.py")  # fmt: skip
+PAGES = (
+    ENTRY,
+    "pages/1_Architecture.py",
+    "pages/2_Complexity.py",
+    "pages/3_Channel_shuffle.py",
+    "pages/4_Latency.py",
+    "pages/5_Compare.py",
+)
 TIMEOUT = 300
 MB = 2**20
 
 
 def distinct_configs(count: int) -> list[ShuffleNetConfig]:
-    grid = [ShuffleNetConfig(groups=g, width=w, variant=v, shuffle=s, input_size=size)
-            for g, w, v, s, size in itertools.product((1, 2, 3, 4, 8), (0.25, 0.5, 0.75, 1.0, 1.25),
-                                                      ("standard", "arch2", "shallow"), (True, False),
-                                                      ((224, 224), (160, 160)))]  # fmt: skip
+    grid = [
+        ShuffleNetConfig(groups=g, width=w, variant=v, shuffle=s, input_size=size)
+        for g, w, v, s, size in itertools.product(
+            (1, 2, 3, 4, 8),
+            (0.25, 0.5, 0.75, 1.0, 1.25),
+            ("standard", "arch2", "shallow"),
+            (True, False),
+            ((224, 224), (160, 160)),
+        )
+    ]
     random.Random(0).shuffle(grid)
     if count > len(grid):
         raise ValueError(f"configs={count} is not allowed: at most {len(grid)} distinct ones are defined")
@@ -120,16 +133,26 @@ def cache_data_mb() -> float:
 def reading(done: int, started: float) -> dict:
     before = status_mb("VmRSS")
     trim()
-    return {"configs": done, "rss_mb": status_mb("VmRSS"), "rss_before_trim_mb": before,
-            "peak_mb": status_mb("VmHWM"), "cache_data_mb": cache_data_mb(), "seconds": time.perf_counter() - started,
-            "entries": cache_entries(), "foreground_threads": FOREGROUND.tracked_threads()}  # fmt: skip
+    return {
+        "configs": done,
+        "rss_mb": status_mb("VmRSS"),
+        "rss_before_trim_mb": before,
+        "peak_mb": status_mb("VmHWM"),
+        "cache_data_mb": cache_data_mb(),
+        "seconds": time.perf_counter() - started,
+        "entries": cache_entries(),
+        "foreground_threads": FOREGROUND.tracked_threads(),
+    }
 
 
 def show(r: dict) -> None:
-    print(f"{r['configs']:>7} {r['rss_mb']:>8.0f} {r['rss_before_trim_mb']:>11.0f} {r['peak_mb']:>8.0f} "
-          f"{r['cache_data_mb']:>13.1f} {r['seconds']:>8.0f}  "
-          + ", ".join(f"{k} {v}" for k, v in sorted(r["entries"].items()))
-          + f"; foreground threads {r['foreground_threads']}", flush=True)  # fmt: skip
+    print(
+        f"{r['configs']:>7} {r['rss_mb']:>8.0f} {r['rss_before_trim_mb']:>11.0f} {r['peak_mb']:>8.0f} "
+        f"{r['cache_data_mb']:>13.1f} {r['seconds']:>8.0f}  "
+        + ", ".join(f"{k} {v}" for k, v in sorted(r["entries"].items()))
+        + f"; foreground threads {r['foreground_threads']}",
+        flush=True,
+    )
 
 
 def main() -> int:
@@ -143,8 +166,10 @@ def main() -> int:
     for page in PAGES:  # imports, torch start-up, one run of every page: the baseline
         open_config(page, ShuffleNetConfig())
     readings = [reading(0, started)]
-    print(f"{'configs':>7} {'RSS MB':>8} {'(untrimmed)':>11} {'peak MB':>8} {'cache_data MB':>13} {'seconds':>8}  "
-          "cache entries")
+    print(
+        f"{'configs':>7} {'RSS MB':>8} {'(untrimmed)':>11} {'peak MB':>8} {'cache_data MB':>13} {'seconds':>8}  "
+        "cache entries"
+    )
     show(readings[0])
     for index, config in enumerate(configs, start=1):
         open_config(PAGES[index % len(PAGES)], config)
@@ -154,13 +179,17 @@ def main() -> int:
     by_count = {r["configs"]: r for r in readings}
     baseline = readings[0]["rss_mb"]
     print(f"baseline (imports and one run of every page): {baseline:.0f} MB")
-    print(f"after {readings[-1]['configs']} configs: {readings[-1]['rss_mb']:.0f} MB "
-          f"({readings[-1]['rss_mb'] - baseline:+.0f} MB), peak {readings[-1]['peak_mb']:.0f} MB")
+    print(
+        f"after {readings[-1]['configs']} configs: {readings[-1]['rss_mb']:.0f} MB "
+        f"({readings[-1]['rss_mb'] - baseline:+.0f} MB), peak {readings[-1]['peak_mb']:.0f} MB"
+    )
     for start in (100, 200):
         if start in by_count and readings[-1]["configs"] > start:
             growth = readings[-1]["rss_mb"] - by_count[start]["rss_mb"]
-            print(f"growth from config {start} to {readings[-1]['configs']}: {growth:+.0f} MB "
-                  f"({growth / (readings[-1]['configs'] - start) * 1024:+.0f} KB per config)")
+            print(
+                f"growth from config {start} to {readings[-1]['configs']}: {growth:+.0f} MB "
+                f"({growth / (readings[-1]['configs'] - start) * 1024:+.0f} KB per config)"
+            )
     return 0
 
 

@@ -51,10 +51,14 @@ def main() -> int:
     parser.add_argument("--width", type=float, default=1.0)
     args = parser.parse_args()
     default_threads = torch.get_num_threads()
-    print(f"torch {torch.__version__}, default {default_threads} intra-op threads; medians of {args.repeats} runs, "
-          "seconds")  # fmt: skip
-    print(f"{'g':>2} {'shuffle':>7} {'stage':>5} {'C_in':>5} {'C':>5} {'units':>5} {'1 thread':>9} {'+build':>7} "
-          f"{f'{default_threads} threads':>10}")  # fmt: skip
+    print(
+        f"torch {torch.__version__}, default {default_threads} intra-op threads; medians of {args.repeats} runs, "
+        "seconds"
+    )
+    print(
+        f"{'g':>2} {'shuffle':>7} {'stage':>5} {'C_in':>5} {'C':>5} {'units':>5} {'1 thread':>9} {'+build':>7} "
+        f"{f'{default_threads} threads':>10}"
+    )
     worst = 0.0
     for groups in args.groups:
         for shuffle in (True, False):
@@ -68,8 +72,10 @@ def main() -> int:
                 built = seconds(lambda: measure_stage(config, stage, build_model(config), threads=1), args.repeats)
                 default = seconds(lambda: measure_stage(config, stage, model), args.repeats)
                 worst = max(worst, built)
-                print(f"{groups:>2} {str(shuffle):>7} {stage:>5} {result.stage_in_channels:>5} {result.channels:>5} "
-                      f"{result.repeats:>5} {one:>9.3f} {built:>7.3f} {default:>10.3f}")  # fmt: skip
+                print(
+                    f"{groups:>2} {str(shuffle):>7} {stage:>5} {result.stage_in_channels:>5} {result.channels:>5} "
+                    f"{result.repeats:>5} {one:>9.3f} {built:>7.3f} {default:>10.3f}"
+                )
     verdict = "OK" if worst < TARGET_SECONDS else "OVER"
     print(f"worst median with build, 1 thread: {worst:.3f} s (target < {TARGET_SECONDS:g} s): {verdict}")
     return 0

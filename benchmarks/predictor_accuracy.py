@@ -37,10 +37,10 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from explorer.latency.threads import default_threads
 from explorer.latency.predictor import Calibration, Predictor, calibrate_checked
 from explorer.latency.predictor.kernels import total_macs
 from explorer.latency.predictor.predict import cached_kernels
+from explorer.latency.threads import default_threads
 from explorer.shufflenet import ShuffleNetConfig
 from explorer.shufflenet.config import VARIANTS
 
@@ -59,8 +59,11 @@ def random_configs(count: int, seed: int) -> list[ShuffleNetConfig]:
     for _ in range(count):
         width = round(math.exp(generator.uniform(math.log(0.1), math.log(4.0))), 3)
         size = (generator.randint(224, 720), generator.randint(224, 1280))
-        configs.append(ShuffleNetConfig(generator.randint(1, 64), width, generator.choice(VARIANTS),
-                                        generator.random() > 0.2, size))  # fmt: skip
+        configs.append(
+            ShuffleNetConfig(
+                generator.randint(1, 64), width, generator.choice(VARIANTS), generator.random() > 0.2, size
+            )
+        )
     return configs
 
 
@@ -82,14 +85,23 @@ def calibrations(args) -> dict[str, Calibration]:
         if backend in found:
             continue
         print(f"{backend}: calibrating at {args.threads} threads ({load_text()})", flush=True)
-        step = lambda done, total, text: print(f"  {done}/{total} {text}", flush=True) if done % 25 == 0 else None
+
+        def step(done: int, total: int, text: str) -> None:
+            if done % 25 == 0:
+                print(f"  {done}/{total} {text}", flush=True)
+
         found[backend] = calibrate_checked(backend, args.threads, progress=step)
-        print(f"{backend}: calibration took {found[backend].seconds:.1f} s (target <= 180 s), "
-              f"{found[backend].noisy_samples} of {len(found[backend].samples)} kernels noisy", flush=True)
+        print(
+            f"{backend}: calibration took {found[backend].seconds:.1f} s (target <= 180 s), "
+            f"{found[backend].noisy_samples} of {len(found[backend].samples)} kernels noisy",
+            flush=True,
+        )
         check = found[backend].extra.get("check")
         for row in (check or {}).get("networks", []):
-            print(f"  its own check: {row['config']} at {'x'.join(map(str, row['input']))}: predicted "
-                  f"{row['predicted_ms']:.2f} ms, measured {row['measured_ms']:.2f} ms ({row['error']:+.0%})")
+            print(
+                f"  its own check: {row['config']} at {'x'.join(map(str, row['input']))}: predicted "
+                f"{row['predicted_ms']:.2f} ms, measured {row['measured_ms']:.2f} ms ({row['error']:+.0%})"
+            )
         if args.save_dir:
             save(found[backend], args.save_dir)
     return found
@@ -147,21 +159,32 @@ def accuracy(backend: str, predictor: Predictor, configs: list, measured: dict) 
     errors = [row[3] for row in rows]
     inside = sum(abs(e) <= WITHIN for e in errors)
     print(f"\n{backend}: {inside}/{len(rows)} = {inside / len(rows):.0%} within +-10% (target >= 90%)")
-    print(f"  signed error (predicted/measured - 1): {quantiles(errors)}; "
-          f"|error| median {statistics.median(map(abs, errors)):.0%}, max {max(map(abs, errors)):.0%}")
+    print(
+        f"  signed error (predicted/measured - 1): {quantiles(errors)}; "
+        f"|error| median {statistics.median(map(abs, errors)):.0%}, max {max(map(abs, errors)):.0%}"
+    )
     print(f"  extrapolated: {sum(row[1].extrapolated for row in rows)} of {len(rows)}")
     spreads = [row[4] for row in rows]
-    print(f"  repeatability of the measurements (max-min of the repeats / median): median "
-          f"{statistics.median(spreads):.0%}, max {max(spreads):.0%}")
+    print(
+        f"  repeatability of the measurements (max-min of the repeats / median): median "
+        f"{statistics.median(spreads):.0%}, max {max(spreads):.0%}"
+    )
     print("  worst five:")
     for config, prediction, ms, error, rep in sorted(rows, key=lambda r: -abs(r[3]))[:5]:
         size = "x".join(map(str, config.input_size))
-        print(f"    {config.label} at {size}: predicted {prediction.predicted_ms:.2f} ms, measured {ms:.2f} ms "
-              f"({error:+.0%}; repeats spread {rep:.0%}){' [extrapolated]' if prediction.extrapolated else ''}")
-    return {"configs": len(rows), "within_10_percent": inside / len(rows),
-            "median_abs_error": statistics.median(map(abs, errors)), "max_abs_error": max(map(abs, errors)),
-            "repeat_spread_median": statistics.median(spreads), "load_average": os.getloadavg()[0],
-            "measured_at": time.time()}  # fmt: skip
+        print(
+            f"    {config.label} at {size}: predicted {prediction.predicted_ms:.2f} ms, measured {ms:.2f} ms "
+            f"({error:+.0%}; repeats spread {rep:.0%}){' [extrapolated]' if prediction.extrapolated else ''}"
+        )
+    return {
+        "configs": len(rows),
+        "within_10_percent": inside / len(rows),
+        "median_abs_error": statistics.median(map(abs, errors)),
+        "max_abs_error": max(map(abs, errors)),
+        "repeat_spread_median": statistics.median(spreads),
+        "load_average": os.getloadavg()[0],
+        "measured_at": time.time(),
+    }
 
 
 def _tied(a, b) -> bool:
@@ -200,9 +223,11 @@ def rank(backend: str, predictor: Predictor, measured: dict) -> None:
         refs = [reference(measured[(c, backend)]) for c in configs]
         predicted = [predictor.predict_ms(c) for c in configs]
         macs = [float(total_macs(list(cached_kernels(c)))) for c in configs]
-        print(f"  {width:g}x, g = {PAPER_GROUPS}: tau predicted {tau_text(kendall_tau_b(predicted, refs))} (target >= 0.8), "
-              f"multiply-adds {tau_text(kendall_tau_b(macs, refs))}; measured ms "
-              f"{', '.join(f'{r.median_ms:.2f}' for r in refs)}; predicted {', '.join(f'{p:.2f}' for p in predicted)}")
+        print(
+            f"  {width:g}x, g = {PAPER_GROUPS}: tau predicted {tau_text(kendall_tau_b(predicted, refs))} (target >= 0.8), "
+            f"multiply-adds {tau_text(kendall_tau_b(macs, refs))}; measured ms "
+            f"{', '.join(f'{r.median_ms:.2f}' for r in refs)}; predicted {', '.join(f'{p:.2f}' for p in predicted)}"
+        )
 
 
 def speed(predictor: Predictor) -> None:
@@ -221,8 +246,10 @@ def speed(predictor: Predictor) -> None:
     for config in sweep:
         predictor.predict(config)
     warm = time.perf_counter() - warm_start
-    print(f"  speed: one prediction {one_ms:.2f} ms (target < 5 ms); 5 g x 40 width sweep {warm:.3f} s warm, "
-          f"{cold:.3f} s cold (target < 1 s)")
+    print(
+        f"  speed: one prediction {one_ms:.2f} ms (target < 5 ms); 5 g x 40 width sweep {warm:.3f} s warm, "
+        f"{cold:.3f} s cold (target < 1 s)"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -246,8 +273,11 @@ def main(argv: list[str] | None = None) -> int:
     predictors = {backend: Predictor(c) for backend, c in calibrations(args).items() if backend in args.backends}
     paper = [ShuffleNetConfig(g, w) for w in (1.0, 0.5) for g in PAPER_GROUPS]
     configs = random_configs(args.configs, args.seed)
-    print(f"measuring {len(configs)} held-out configs + {len(paper)} paper configs x {list(predictors)} "
-          f"x {args.repeats} interleaved repeats", flush=True)
+    print(
+        f"measuring {len(configs)} held-out configs + {len(paper)} paper configs x {list(predictors)} "
+        f"x {args.repeats} interleaved repeats",
+        flush=True,
+    )
     measured = measure_all(configs + paper, list(predictors), args.repeats, args.threads, args.min_time)
     for backend, predictor in predictors.items():
         held_out = accuracy(backend, predictor, configs, measured)

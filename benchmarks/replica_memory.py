@@ -57,8 +57,10 @@ def main() -> None:
         with start_replicas(args.replicas, env) as (proxy, replicas), sync_playwright() as playwright:
             address = replicas[0].removeprefix("http://")
             pid = replica_pid(int(address.rsplit(":", 1)[1]))
-            print(f"{args.replicas} replicas behind nginx, PostgreSQL {pg.host}:{pg.port}; measuring replica "
-                  f"{address} (pid {pid}); measured here, {os.cpu_count()} cores")  # fmt: skip
+            print(
+                f"{args.replicas} replicas behind nginx, PostgreSQL {pg.host}:{pg.port}; measuring replica "
+                f"{address} (pid {pid}); measured here, {os.cpu_count()} cores"
+            )
             print(f"{'after':<22}{'RSS MB':>8}{'peak MB':>9}")
             print(f"{'healthy, no page yet':<22}{memory_mb(pid)[0]:>8.0f}{memory_mb(pid)[1]:>9.0f}")
             browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)

@@ -53,6 +53,7 @@ def machine_line() -> str:
     if str(ROOT) not in sys.path:  # a benchmark that runs explorer only in child processes
         sys.path.insert(0, str(ROOT))
     from explorer import machine
+
     versions = ", ".join(f"{name} {version}" for name, version in sorted(machine.versions().items()))
     return f"{machine.cpu_model()}, {machine.available_cores()} cores; {versions}"
 
@@ -73,25 +74,31 @@ def command_line() -> str:
     return shlex.join([python, script, *sys.argv[1:]])
 
 
-def section(name: str, title: str, started: datetime.datetime, load: tuple[float, float, float], wall_s: float,
-            output: str) -> str:
-    return "\n".join([
-        f"<!-- bench:{name} -->",
-        f"### {name}: {title}",
-        "",
-        f"- date: {started:%Y-%m-%d %H:%M} UTC",
-        f"- machine: {machine_line()}",
-        f"- load average at the start (1, 5, 15 min): {load[0]:.2f}, {load[1]:.2f}, {load[2]:.2f}"
-        + (f" (**loaded**: above the {os.cpu_count()} cores; re-run on a quiet machine before quoting a figure)"
-           if load[0] > (os.cpu_count() or 1) else ""),
-        f"- command: `{command_line()}`",
-        f"- wall time: {wall_s:.1f} s",
-        "",
-        "```text",
-        output.rstrip("\n"),
-        "```",
-        f"<!-- /bench:{name} -->",
-    ])
+def section(
+    name: str, title: str, started: datetime.datetime, load: tuple[float, float, float], wall_s: float, output: str
+) -> str:
+    return "\n".join(
+        [
+            f"<!-- bench:{name} -->",
+            f"### {name}: {title}",
+            "",
+            f"- date: {started:%Y-%m-%d %H:%M} UTC",
+            f"- machine: {machine_line()}",
+            f"- load average at the start (1, 5, 15 min): {load[0]:.2f}, {load[1]:.2f}, {load[2]:.2f}"
+            + (
+                f" (**loaded**: above the {os.cpu_count()} cores; re-run on a quiet machine before quoting a figure)"
+                if load[0] > (os.cpu_count() or 1)
+                else ""
+            ),
+            f"- command: `{command_line()}`",
+            f"- wall time: {wall_s:.1f} s",
+            "",
+            "```text",
+            output.rstrip("\n"),
+            "```",
+            f"<!-- /bench:{name} -->",
+        ]
+    )
 
 
 def write_section(name: str, text: str, doc: Path = DOC) -> None:
@@ -111,7 +118,7 @@ def write_section(name: str, text: str, doc: Path = DOC) -> None:
 
 def run_and_report(name: str, main: Callable[[], int | None]) -> int:
     """Run a benchmark's ``main`` and, if it succeeds, write what it printed into its section."""
-    started = datetime.datetime.now(datetime.timezone.utc)
+    started = datetime.datetime.now(datetime.UTC)
     load = os.getloadavg()
     start = time.perf_counter()
     tee = _Tee(sys.stdout)

@@ -36,10 +36,16 @@ TARGET_MS = 50.0
 def fill(store) -> ShuffleNetConfig:
     rows = []
     for index in range(ROWS):
-        config = ShuffleNetConfig(groups=1 + index % 8, width=round(0.1 + (index // 8) % 390 * 0.01, 2),
-                                  input_size=(224, 224 + 16 * (index // 3120)))  # fmt: skip
-        rows.append(Measurement(config, "ort", 2, 1, summarize([1.0, 1.1, 1.2, 1.05, 0.98]), 1, 1, 1e11,
-                                measured_at=time.time()))  # fmt: skip
+        config = ShuffleNetConfig(
+            groups=1 + index % 8,
+            width=round(0.1 + (index // 8) % 390 * 0.01, 2),
+            input_size=(224, 224 + 16 * (index // 3120)),
+        )
+        rows.append(
+            Measurement(
+                config, "ort", 2, 1, summarize([1.0, 1.1, 1.2, 1.05, 0.98]), 1, 1, 1e11, measured_at=time.time()
+            )
+        )
     for measurement in rows:
         store.put(measurement)
     assert len(store.all()) == ROWS, len(store.all())
@@ -73,10 +79,14 @@ def main() -> None:
         cold = median_ms(lambda: render(open_store(directory), config), repeats=5)
     print(f"bare SQLite listing of {ROWS} rows (baseline): median {bare:.1f} ms")
     verdict = "met" if warm < TARGET_MS else "MISSED"
-    print(f"page render, long-lived store (every render, the first after a restart too once the warm-up has run): "
-          f"median {warm:.1f} ms = {warm / bare:.1f}x the bare listing; target < {TARGET_MS:g} ms: {verdict}")
-    print(f"decoding every row on a new store (the start-up warm-up's work, or a render that beats it): "
-          f"median {cold:.1f} ms = {cold / bare:.1f}x the bare listing")
+    print(
+        f"page render, long-lived store (every render, the first after a restart too once the warm-up has run): "
+        f"median {warm:.1f} ms = {warm / bare:.1f}x the bare listing; target < {TARGET_MS:g} ms: {verdict}"
+    )
+    print(
+        f"decoding every row on a new store (the start-up warm-up's work, or a render that beats it): "
+        f"median {cold:.1f} ms = {cold / bare:.1f}x the bare listing"
+    )
 
 
 if __name__ == "__main__":

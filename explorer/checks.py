@@ -22,8 +22,9 @@ def is_integer(value: object) -> bool:
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
-def check_int(name: str, value: object, low: int | None = None, high: int | None = None,
-              allowed: str | None = None) -> int:
+def check_int(
+    name: str, value: object, low: int | None = None, high: int | None = None, allowed: str | None = None
+) -> int:
     """``value`` as an ``int`` if it is an integer within ``[low, high]`` (either bound optional)."""
     if not is_integer(value) or (low is not None and value < low) or (high is not None and value > high):
         raise refusal(name, value, allowed or _integer_range(low, high))
@@ -32,8 +33,12 @@ def check_int(name: str, value: object, low: int | None = None, high: int | None
 
 def check_number(name: str, value: object, low: float, high: float, allowed: str | None = None) -> float:
     """``value`` as a ``float`` if it is a finite real number within ``[low, high]``."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) \
-            or not low <= value <= high:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, numbers.Real)
+        or not math.isfinite(value)
+        or not low <= value <= high
+    ):
         raise refusal(name, value, allowed or f"a number from {low:g} to {high:g}")
     return float(value)
 

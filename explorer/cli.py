@@ -11,7 +11,8 @@ import argparse
 import importlib
 import re
 import sys
-from typing import NoReturn, Sequence
+from collections.abc import Sequence
+from typing import NoReturn
 
 COMMANDS = ("size", "budget", "mixing", "bench", "results", "predict", "calibrate")
 USAGE_ERROR = 2

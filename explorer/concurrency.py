@@ -195,8 +195,11 @@ class MeasurementLock:
             path.parent.mkdir(parents=True, exist_ok=True)
             handle = open(path, "a+")  # noqa: SIM115 - held open until release
         except OSError as error:
-            log.warning("measurement lock file %s cannot be opened (%s): locking within this process only", path,
-                        error.strerror or error)  # fmt: skip
+            log.warning(
+                "measurement lock file %s cannot be opened (%s): locking within this process only",
+                path,
+                error.strerror or error,
+            )
             return True
         while True:
             try:

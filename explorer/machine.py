@@ -40,8 +40,12 @@ def openvino_version() -> str:
 def versions() -> dict[str, str]:
     import onnxruntime
 
-    return {"torch": torch.__version__, "onnxruntime": onnxruntime.__version__, "openvino": openvino_version(),
-            "python": platform.python_version()}
+    return {
+        "torch": torch.__version__,
+        "onnxruntime": onnxruntime.__version__,
+        "openvino": openvino_version(),
+        "python": platform.python_version(),
+    }
 
 
 @functools.lru_cache(maxsize=1)
@@ -50,5 +54,10 @@ def fingerprint() -> str:
 
     A GEMM peak or a latency measured under another fingerprint is another machine's number.
     """
-    return " | ".join([cpu_model(), f"{available_cores()} cores",
-                       *(f"{name} {version}" for name, version in sorted(versions().items()))])
+    return " | ".join(
+        [
+            cpu_model(),
+            f"{available_cores()} cores",
+            *(f"{name} {version}" for name, version in sorted(versions().items())),
+        ]
+    )

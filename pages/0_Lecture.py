@@ -5,8 +5,8 @@ Previous / Next (or the arrow keys) move through the steps. Content: ``ui/lectur
 the step in the URL and the drawing: ``ui/lecture/nav.py``.
 """
 
-from ui.shell.controls import shared_controls
 from ui.lecture.nav import lecture
+from ui.shell.controls import shared_controls
 from ui.shell.page import page_setup
 
 

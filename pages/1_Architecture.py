@@ -9,10 +9,10 @@ from explorer import ShuffleNetConfig
 from explorer.counting import ModelCounts
 from explorer.counting.tables import LAYOUT_COLUMNS, layout_records, unit_records
 from explorer.paper import has_paper_table1, layout_differences, paper_table1_records
-from ui.shell.cache import cached_onnx, counts_or_ask
-from ui.shell.controls import shared_controls
 from ui.figures.diagram_view import show_diagram
 from ui.figures.diagrams import network_dot, unit_dot, unit_input_size
+from ui.shell.cache import cached_onnx, counts_or_ask
+from ui.shell.controls import shared_controls
 from ui.shell.page import config_slug, page_setup
 from ui.shell.presentation import caption, diagram_downloads, download_button
 from ui.shell.style import HIGHLIGHT
@@ -21,8 +21,15 @@ from ui.shell.text import input_size_text, shown_value
 log = logging.getLogger("ui.pages.architecture")  # pages run as __main__; name the logger after the page
 
 # Pixel widths that fit Table 1's seven columns in half of a wide page.
-COLUMN_WIDTHS = {"Layer": 82, "Output size": 82, "KSize": 50, "Stride": 50, "Repeat": 54, "Output channels": 104,
-                 "Paper": 48}  # fmt: skip
+COLUMN_WIDTHS = {
+    "Layer": 82,
+    "Output size": 82,
+    "KSize": 50,
+    "Stride": 50,
+    "Repeat": 54,
+    "Output channels": 104,
+    "Paper": 48,
+}
 NARROW = {name: st.column_config.TextColumn(name, width=px) for name, px in COLUMN_WIDTHS.items()}
 ONNX_KEY = "architecture.onnx_for"
 
@@ -52,8 +59,13 @@ def paper_comparison(config: ShuffleNetConfig, computed: list[dict], computed_fr
     with left:
         st.subheader("Computed here")
         caption("Read off the built PyTorch model (forward hooks). Column *Paper*: ✓ where the row matches.")
-        st.dataframe(computed_frame.style.apply(difference_styles, differences=differences, axis=None),
-                     hide_index=True, width="stretch", height="content", column_config=NARROW)  # fmt: skip
+        st.dataframe(
+            computed_frame.style.apply(difference_styles, differences=differences, axis=None),
+            hide_index=True,
+            width="stretch",
+            height="content",
+            column_config=NARROW,
+        )
     with right:
         st.subheader("Reported in the paper")
         caption(f"Zhang et al., Table 1, the g = {config.groups} column (width 1×, 224 × 224).")
@@ -88,8 +100,7 @@ def table1_section(config: ShuffleNetConfig, prof: ModelCounts, slug: str) -> No
             f"The {config.variant} variant has fewer units, so its stages are widened by a factor of {plan.widen:.3f} "
             "(solved so that its multiply-adds match the standard model at the same g and width)."
         )
-    download_button("Download the layout (CSV)", computed_frame.to_csv(index=False), f"{slug}_layout.csv",
-                    "text/csv")  # fmt: skip
+    download_button("Download the layout (CSV)", computed_frame.to_csv(index=False), f"{slug}_layout.csv", "text/csv")
 
 
 def units_section(prof: ModelCounts, slug: str) -> None:
@@ -128,13 +139,18 @@ def onnx_section(config: ShuffleNetConfig, slug: str) -> None:
             onnx_bytes = cached_onnx(config)
         except Exception as error:  # noqa: BLE001 - exporter failures become a message, not a traceback
             log.exception("ONNX export failed for %s", config.label)
-            st.error(f"The ONNX export failed ({type(error).__name__}: {shown_value(error, 200)}); "
-                     "the details are in the server log.")  # fmt: skip
+            st.error(
+                f"The ONNX export failed ({type(error).__name__}: {shown_value(error, 200)}); "
+                "the details are in the server log."
+            )
             return
     download_button(
-        f"Download {slug}.onnx ({len(onnx_bytes) / 1e6:.1f} MB)", onnx_bytes, f"{slug}.onnx",
-        "application/octet-stream", key="onnx_download",
-    )  # fmt: skip
+        f"Download {slug}.onnx ({len(onnx_bytes) / 1e6:.1f} MB)",
+        onnx_bytes,
+        f"{slug}.onnx",
+        "application/octet-stream",
+        key="onnx_download",
+    )
 
 
 def network_section(config: ShuffleNetConfig, prof: ModelCounts, slug: str, present: bool) -> None:

@@ -8,21 +8,29 @@ from explorer import CONVENTIONS, PAPER_GROUPS, VARIANTS, ShuffleNetConfig
 from explorer import latency as lat
 from explorer.counting import Complexity
 from explorer.counting.tables import complexity_records, si
-from explorer.paper import SOURCE, Reported, pareto_front, point_for, reported_for, reported_mflops, reported_points
-from explorer.paper import residual_note
+from explorer.paper import (
+    SOURCE,
+    Reported,
+    pareto_front,
+    point_for,
+    reported_for,
+    reported_mflops,
+    reported_points,
+    residual_note,
+)
 from explorer.shufflenet import REFERENCE_INPUT, WIDTH_RANGE
 from explorer.sizing import DEFAULT_BACKEND, SEARCH_MIN_TIME, Decision
 from explorer.sizing.predicted import missing_text
-from ui.shell.cache import cached_decision, cached_sweep, counts_or_ask, with_stored_latency
 from ui.figures.charts import groups_bar_figure, stage_figure, sweep_figure, tradeoff_figure
-from ui.shell.controls import shared_controls
-from ui.sizing.decision import DECISION_COLUMNS, decision_frame, latency_budget_task, over_frame, recommendation_links
-from ui.sizing.predicted_view import latency_sweep, page_predictor, predicted_decision, time_section
 from ui.latency.job_view import current_job, job_view
 from ui.latency.jobs import job_registry, result_store
+from ui.shell.cache import cached_decision, cached_sweep, counts_or_ask, with_stored_latency
+from ui.shell.controls import shared_controls
 from ui.shell.page import config_slug, page_setup
 from ui.shell.presentation import caption, download_button
 from ui.shell.text import input_size_text, shown_value
+from ui.sizing.decision import DECISION_COLUMNS, decision_frame, latency_budget_task, over_frame, recommendation_links
+from ui.sizing.predicted_view import latency_sweep, page_predictor, predicted_decision, time_section
 
 SHOWN = ("conv_macs", "torch_flops", "params", "activations")
 SWEEP_WIDTHS = [0.25 + 0.125 * i for i in range(15)]  # 0.25 ... 2.0, includes the paper's widths
@@ -38,12 +46,18 @@ def computed_section(config: ShuffleNetConfig, counts: Complexity) -> None:
             caption(f"**In {figure.unit}.** {figure.convention}")
     with st.expander("Every count and its convention"):
         records = complexity_records(counts)
-        st.dataframe(pd.DataFrame(records), hide_index=True, width="stretch",
-                     column_config={"Value": st.column_config.NumberColumn("Value", format="localized")})  # fmt: skip
+        st.dataframe(
+            pd.DataFrame(records),
+            hide_index=True,
+            width="stretch",
+            column_config={"Value": st.column_config.NumberColumn("Value", format="localized")},
+        )
         download_button(
-            "Download the counts (CSV)", pd.DataFrame(records).to_csv(index=False),
-            f"{config_slug(config)}_complexity.csv", "text/csv",
-        )  # fmt: skip
+            "Download the counts (CSV)",
+            pd.DataFrame(records).to_csv(index=False),
+            f"{config_slug(config)}_complexity.csv",
+            "text/csv",
+        )
 
 
 def reported_frame(reported: tuple[Reported, ...]) -> pd.DataFrame:
@@ -134,8 +148,9 @@ def stages_section(config: ShuffleNetConfig, counts: Complexity, present: bool) 
         "Computed here by fvcore on the built model, per top-level block; the FC layer is shown apart because the "
         "paper's count leaves it out."
     )
-    st.plotly_chart(stage_figure(counts.per_stage_macs, config.groups, "Multiply-adds per stage", present),
-                    key="stage_chart")  # fmt: skip
+    st.plotly_chart(
+        stage_figure(counts.per_stage_macs, config.groups, "Multiply-adds per stage", present), key="stage_chart"
+    )
 
 
 BUDGET_KINDS = {"mflops": "Multiply-adds (M)", "params": "Parameters (M)", "ms": "Latency (ms, on this server)"}
@@ -150,15 +165,22 @@ JOB_KEY = "complexity_budget_job"
 def budget_controls() -> tuple[str, float, str]:
     """The budget's kind and value, and the backend a latency budget is measured with."""
     left, middle, right = st.columns([2, 1, 1])
-    kind = left.radio("Budget in", list(BUDGET_KINDS), format_func=BUDGET_KINDS.get, horizontal=True,
-                      key="complexity_budget_kind")  # fmt: skip
+    kind = left.radio(
+        "Budget in", list(BUDGET_KINDS), format_func=BUDGET_KINDS.get, horizontal=True, key="complexity_budget_kind"
+    )
     key, low, high, default, step = BUDGET_INPUTS[kind]
-    value = middle.number_input(f"Budget ({BUDGET_KINDS[kind]})", min_value=low, max_value=high, value=default,
-                                step=step, format="%g", key=key)  # fmt: skip
+    value = middle.number_input(
+        f"Budget ({BUDGET_KINDS[kind]})", min_value=low, max_value=high, value=default, step=step, format="%g", key=key
+    )
     backend = DEFAULT_BACKEND
     if kind == "ms":
-        backend = right.selectbox("Backend", list(lat.BACKENDS), index=list(lat.BACKENDS).index(DEFAULT_BACKEND),
-                                  format_func=lambda b: lat.BACKENDS[b].label, key="complexity_budget_backend")
+        backend = right.selectbox(
+            "Backend",
+            list(lat.BACKENDS),
+            index=list(lat.BACKENDS).index(DEFAULT_BACKEND),
+            format_func=lambda b: lat.BACKENDS[b].label,
+            key="complexity_budget_backend",
+        )
     return kind, float(value), backend
 
 
@@ -166,20 +188,33 @@ def show_decision(decision: Decision, backend: str = DEFAULT_BACKEND) -> None:
     st.info(decision.recommendation, icon=":material/flag:")
     if decision.candidates:
         st.markdown(recommendation_links(decision))
-        st.dataframe(decision_frame(decision), hide_index=True, width="stretch", column_config=DECISION_COLUMNS,
-                     key="budget_table")  # fmt: skip
-        caption(f"Sorted: {decision.rule} Multiply-adds, parameters, activations and peak activation memory are "
-                   "computed here (closed form, batch of one image); the error only where the paper reports that "
-                   "exact model; “open” loads the model into the sidebar (a new tab, the shareable link).")
+        st.dataframe(
+            decision_frame(decision),
+            hide_index=True,
+            width="stretch",
+            column_config=DECISION_COLUMNS,
+            key="budget_table",
+        )
+        caption(
+            f"Sorted: {decision.rule} Multiply-adds, parameters, activations and peak activation memory are "
+            "computed here (closed form, batch of one image); the error only where the paper reports that "
+            "exact model; “open” loads the model into the sidebar (a new tab, the shareable link)."
+        )
         if decision.predicted_note:
-            caption(f"Latency, measured here: from the result store where this model was measured; latency, "
-                    f"{decision.predicted_note}, for every model, without running it.")
+            caption(
+                f"Latency, measured here: from the result store where this model was measured; latency, "
+                f"{decision.predicted_note}, for every model, without running it."
+            )
         else:
-            caption("Latency, measured here: only where the result store has this model. "
-                    + missing_text(backend, lat.default_threads()))
+            caption(
+                "Latency, measured here: only where the result store has this model. "
+                + missing_text(backend, lat.default_threads())
+            )
     if decision.over:
-        st.warning("Some g and variants do not fit at any width (0.1x and up): the smallest budget each needs is "
-                   "below.", icon="⚠️")
+        st.warning(
+            "Some g and variants do not fit at any width (0.1x and up): the smallest budget each needs is below.",
+            icon="⚠️",
+        )
         st.dataframe(over_frame(decision), hide_index=True, key="budget_over")
 
 
@@ -190,20 +225,25 @@ def latency_budget(config: ShuffleNetConfig, groups: tuple[int, ...], budget_ms:
     job = current_job(registry, JOB_KEY)
     busy = job is not None and job.active
     if page_predictor(backend) is not None:
-        caption(f"On this server with {lat.BACKENDS[backend].label}, {threads} threads, batch 1, for the sidebar's "
-                f"variant ({config.variant}) and input: each g's widest width picked by the prediction (this machine's "
-                "calibration), then confirmed by measuring it (one or two measurements per g, none for what the "
-                "result store has).")
+        caption(
+            f"On this server with {lat.BACKENDS[backend].label}, {threads} threads, batch 1, for the sidebar's "
+            f"variant ({config.variant}) and input: each g's widest width picked by the prediction (this machine's "
+            "calibration), then confirmed by measuring it (one or two measurements per g, none for what the "
+            "result store has)."
+        )
     else:
-        caption(f"Measured on this server with {lat.BACKENDS[backend].label}, {threads} threads, batch 1, for the "
-                f"sidebar's variant ({config.variant}) and input: a search over width per g that measures only the "
-                "models the result store lacks (usually under two minutes, then instant). With a calibration kept for "
-                "this backend (the Latency page, or `python -m explorer calibrate`), the prediction picks the widths "
-                "and one or two measurements per g confirm them.")
+        caption(
+            f"Measured on this server with {lat.BACKENDS[backend].label}, {threads} threads, batch 1, for the "
+            f"sidebar's variant ({config.variant}) and input: a search over width per g that measures only the "
+            "models the result store lacks (usually under two minutes, then instant). With a calibration kept for "
+            "this backend (the Latency page, or `python -m explorer calibrate`), the prediction picks the widths "
+            "and one or two measurements per g confirm them."
+        )
     if st.button("Find what fits", type="primary", key="complexity_budget_search", disabled=busy):
         task = latency_budget_task(budget_ms, groups, (config.variant,), backend, threads, tuple(config.input_size))
-        st.session_state[JOB_KEY] = registry.start("Latency budget", [], threads, 1, SEARCH_MIN_TIME, store,
-                                                      task=task).id
+        st.session_state[JOB_KEY] = registry.start(
+            "Latency budget", [], threads, 1, SEARCH_MIN_TIME, store, task=task
+        ).id
         st.session_state["complexity_budget_request"] = request
         st.rerun()
     job = job_view(registry, JOB_KEY, "complexity_budget")
@@ -212,18 +252,26 @@ def latency_budget(config: ShuffleNetConfig, groups: tuple[int, ...], budget_ms:
         if not busy:
             st.info("Press “Find what fits” to measure (or read from the result store) what fits this budget.")
         return
-    picked = f"Widths picked by the prediction ({search.decision.predicted_note}), then confirmed by measuring: " \
-        if search.decision and search.decision.predicted_note else ""  # fmt: skip
-    caption(f"{picked}{search.measured} new measurement(s), {search.reused} from the result store, "
-            f"{search.seconds:.1f} s; the answer holds for {search.holds_for}.")
+    picked = (
+        f"Widths picked by the prediction ({search.decision.predicted_note}), then confirmed by measuring: "
+        if search.decision and search.decision.predicted_note
+        else ""
+    )
+    caption(
+        f"{picked}{search.measured} new measurement(s), {search.reused} from the result store, "
+        f"{search.seconds:.1f} s; the answer holds for {search.holds_for}."
+    )
     if search.stopped:
         st.warning(f"The search stopped early ({search.stopped}): below is what it found so far.", icon="⚠️")
     for group in search.searches:
         if group.status in ("stopped", "failed", "predicted only") and group.reason and group.reason != search.stopped:
             st.warning(f"g = {group.groups}: {shown_value(group.reason, 300)}", icon="⚠️")
     if search.busy:
-        st.warning(f"{search.busy} measurement(s) were taken while other processes used the CPUs (busy): those "
-                   "latencies are probably too slow.", icon="⚠️")
+        st.warning(
+            f"{search.busy} measurement(s) were taken while other processes used the CPUs (busy): those "
+            "latencies are probably too slow.",
+            icon="⚠️",
+        )
     show_decision(search.decision, backend)
 
 
@@ -248,8 +296,13 @@ def tradeoff_section(config: ShuffleNetConfig, budget_mflops: float | None, pres
     points = reported_points()
     mine = point_for(config)
     at_224 = tuple(config.input_size) == REFERENCE_INPUT
-    figure = tradeoff_figure(list(points), pareto_front(points), budget_mflops if at_224 else None,
-                             [("Sidebar model", mine)] if mine else [], present=present)  # fmt: skip
+    figure = tradeoff_figure(
+        list(points),
+        pareto_front(points),
+        budget_mflops if at_224 else None,
+        [("Sidebar model", mine)] if mine else [],
+        present=present,
+    )
     st.plotly_chart(figure, key="tradeoff_chart")
     caption(
         f"Every model the paper reports with both a top-1 error and a complexity (Tables 2, 3, 5, 6; {SOURCE}), "

@@ -20,7 +20,7 @@ from explorer.mixing import (
     trace_channel,
 )
 from explorer.paper import TABLE3_PAIRS, table3_row_for
-from ui.shell.controls import shared_controls
+from ui.figures.diagram_view import show_diagram
 from ui.figures.mixing import (
     cached_stage_mixing,
     dependency_heatmap,
@@ -35,12 +35,12 @@ from ui.figures.mixing import (
     two_layer_note,
     unit_word,
 )
+from ui.figures.toy_diagram import toy_diagram_detail, toy_dot
+from ui.figures.toy_figures import grid_frame, layer_names, trace_figure
+from ui.shell.controls import shared_controls
 from ui.shell.page import config_slug, page_setup
 from ui.shell.presentation import caption, diagram_downloads, download_button, method_note
 from ui.shell.style import HIGHLIGHT
-from ui.figures.diagram_view import show_diagram
-from ui.figures.toy_diagram import toy_diagram_detail, toy_dot
-from ui.figures.toy_figures import grid_frame, layer_names, trace_figure
 
 MAX_TOY_GROUPS = 16
 AUTO_MEASURE_MAX_GROUPS = 16
@@ -65,8 +65,16 @@ def toy_controls(sidebar_groups: int) -> tuple[int, int, int]:
 
     left, middle, right = st.columns(3)
     with left:
-        groups = int(st.number_input("Groups g (toy)", min_value=1, max_value=MAX_TOY_GROUPS, step=1,
-                                     key="mix_groups", help="Starts at the sidebar's g."))  # fmt: skip
+        groups = int(
+            st.number_input(
+                "Groups g (toy)",
+                min_value=1,
+                max_value=MAX_TOY_GROUPS,
+                step=1,
+                key="mix_groups",
+                help="Starts at the sidebar's g.",
+            )
+        )
     channel_options = [groups * k for k in range(1, max(96, default_toy_channels(groups)) // groups + 1)]
     offered = st.session_state.get("mix_channels") in channel_options
     if st.session_state.get("mix_channels_groups") != groups or not offered:
@@ -103,15 +111,17 @@ def fig1_section(channels: int, groups: int, layers: int, present: bool) -> None
     )
     slug = f"fig1_C{channels}_g{groups}_L{layers}"
     # Lazy tabs (on_change="rerun"): only the open wiring is drawn, so the browser lays out one diagram, not three.
-    tabs = st.tabs([WIRING_TITLES[w] for w in WIRINGS], default=WIRING_TITLES["shuffle"], key=FIG1_TAB_KEY,
-                   on_change="rerun")  # fmt: skip
+    tabs = st.tabs(
+        [WIRING_TITLES[w] for w in WIRINGS], default=WIRING_TITLES["shuffle"], key=FIG1_TAB_KEY, on_change="rerun"
+    )
     for tab, wiring in zip(tabs, WIRINGS):
         with tab:
             if not tab.open:
                 continue
             dot = toy_dot(channels, groups, layers, wiring, present=present)
-            show_diagram(dot, f"Fig. 1 {WIRING_TITLES[wiring]}: C = {channels}, g = {groups}, L = {layers}",
-                         f"mix_{wiring}")  # fmt: skip
+            show_diagram(
+                dot, f"Fig. 1 {WIRING_TITLES[wiring]}: C = {channels}, g = {groups}, L = {layers}", f"mix_{wiring}"
+            )
             diagram_downloads(dot, f"{slug}_{wiring}", "Diagram", f"mix_{wiring}")
 
 
@@ -137,11 +147,15 @@ def trace_text(channels: int, groups: int, layers: int, node: tuple[int, int]) -
     linked = {w: trace_channel(channels, groups, layers, w, layer, channel) for w in TRACED}
     parts = []
     if layer > 0:
-        parts.append(f"depends on {int(linked['none'][0].sum())} of the {channels} input channels without the shuffle "
-                     f"and on {int(linked['shuffle'][0].sum())} with it")  # fmt: skip
+        parts.append(
+            f"depends on {int(linked['none'][0].sum())} of the {channels} input channels without the shuffle "
+            f"and on {int(linked['shuffle'][0].sum())} with it"
+        )
     if layer < layers:
-        parts.append(f"reaches {int(linked['none'][layers].sum())} of the {channels} output channels without the "
-                     f"shuffle and {int(linked['shuffle'][layers].sum())} with it")  # fmt: skip
+        parts.append(
+            f"reaches {int(linked['none'][layers].sum())} of the {channels} output channels without the "
+            f"shuffle and {int(linked['shuffle'][layers].sum())} with it"
+        )
     label = trace_label(node, layers)
     return f"**{label[0].upper()}{label[1:]}** " + "; it ".join(parts) + "."
 
@@ -152,17 +166,27 @@ def trace_section(channels: int, groups: int, layers: int, present: bool) -> Non
     nodes = [(layers, c) for c in range(channels)] + [(k, c) for k in range(layers) for c in range(channels)]
     if st.session_state.get(TRACE_KEY, "unset") not in [None, *nodes]:
         st.session_state[TRACE_KEY] = (layers, 0)
-    selected = st.selectbox("Channel to trace (or click one in a drawing)", [None, *nodes], key=TRACE_KEY,
-                            format_func=lambda node: trace_label(node, layers))  # fmt: skip
+    selected = st.selectbox(
+        "Channel to trace (or click one in a drawing)",
+        [None, *nodes],
+        key=TRACE_KEY,
+        format_func=lambda node: trace_label(node, layers),
+    )
     for column, wiring in zip(st.columns(2), TRACED):
         with column:
             key = f"mix_trace_{wiring}"
-            st.plotly_chart(trace_figure(channels, groups, layers, wiring, selected, present), key=key,
-                            on_select=functools.partial(_picked, key), selection_mode="points")  # fmt: skip
+            st.plotly_chart(
+                trace_figure(channels, groups, layers, wiring, selected, present),
+                key=key,
+                on_select=functools.partial(_picked, key),
+                selection_mode="points",
+            )
     if selected is not None:
         st.markdown(trace_text(channels, groups, layers, selected))
-    caption(f"Rows: {', '.join(layer_names(layers))}. Colour and marker shape: the channel's group. The shuffle of (c) "
-            "is folded into its connections: each later convolution reads the shuffled positions of its group.")
+    caption(
+        f"Rows: {', '.join(layer_names(layers))}. Colour and marker shape: the channel's group. The shuffle of (c) "
+        "is folded into its connections: each later convolution reads the shuffled positions of its group."
+    )
 
 
 def toy_matrices_section(toys: dict[str, ToyMixing], present: bool) -> None:
@@ -179,11 +203,16 @@ def toy_matrices_section(toys: dict[str, ToyMixing], present: bool) -> None:
         toy = toys[wiring]
         with column:
             st.plotly_chart(
-                dependency_heatmap(toy.matrix, toy.groups, toy.groups,
-                                   f"{WIRING_TITLES[wiring]}<br>{percent(toy.fraction)} connected", height=420,
-                                   present=present),
+                dependency_heatmap(
+                    toy.matrix,
+                    toy.groups,
+                    toy.groups,
+                    f"{WIRING_TITLES[wiring]}<br>{percent(toy.fraction)} connected",
+                    height=420,
+                    present=present,
+                ),
                 key=f"mix_heatmap_{wiring}",
-            )  # fmt: skip
+            )
             by_layer = ", ".join(percent(f) for f in toy.fraction_by_layer)
             caption(f"Input channels reaching an output channel after 1…{toy.layers} layers: {by_layer}.")
 
@@ -199,11 +228,13 @@ def steps_section(channels: int, groups: int, present: bool) -> None:
         f"positions {per_group}·*j* … {per_group}·*j* + {per_group - 1}."
     )
     st.plotly_chart(shuffle_animation_figure(channels, groups, present), key="mix_animation")
-    st.plotly_chart(shuffle_mapping_figure(steps, height=320 if channels <= 48 else 260, present=present),
-                    key="mix_mapping")  # fmt: skip
+    st.plotly_chart(
+        shuffle_mapping_figure(steps, height=320 if channels <= 48 else 260, present=present), key="mix_mapping"
+    )
     # Lazy (on_change="rerun"): the five tables are built and drawn only while the expander is open.
-    tables = st.expander("The grids and the index mapping as tables (which input index goes where)",
-                         key="mix_tables", on_change="rerun")  # fmt: skip
+    tables = st.expander(
+        "The grids and the index mapping as tables (which input index goes where)", key="mix_tables", on_change="rerun"
+    )
     with tables:
         if not tables.open:
             return
@@ -226,15 +257,19 @@ def measured_controls() -> tuple[int, str]:
     """The stage and the scope (stride-1 units only, or the whole stage) to measure."""
     stage_column, scope_column = st.columns(2)
     with stage_column:
-        stage = st.radio("Stage", (2, 3, 4), index=0, format_func=lambda s: f"Stage{s}", horizontal=True,
-                         key="mix_stage")  # fmt: skip
+        stage = st.radio(
+            "Stage", (2, 3, 4), index=0, format_func=lambda s: f"Stage{s}", horizontal=True, key="mix_stage"
+        )
     with scope_column:
         scope = st.radio(
-            "Input channels of the stage are…", ("stride1", "stage"), horizontal=True, key="mix_scope",
+            "Input channels of the stage are…",
+            ("stride1", "stage"),
+            horizontal=True,
+            key="mix_scope",
             format_func={"stride1": "the output of its first (stride-2) unit", "stage": "the stage's own input"}.get,
             help="Stride-1 units: C channels in and out, an identity shortcut each. The whole stage adds the stride-2 "
             "unit, whose first C_in output channels are the average-pooled input channels, passed straight through.",
-        )  # fmt: skip
+        )
     return stage, scope
 
 
@@ -260,14 +295,19 @@ def measure_with_and_without_shuffle(config: ShuffleNetConfig, stage: int) -> tu
     return on, off
 
 
-def measured_matrices(config: ShuffleNetConfig, stage: int, scope: str, on: StageMixing, off: StageMixing,
-                      present: bool) -> None:
+def measured_matrices(
+    config: ShuffleNetConfig, stage: int, scope: str, on: StageMixing, off: StageMixing, present: bool
+) -> None:
     """Both dependency matrices after a chosen number of stacked units, with CSV downloads."""
     steps = len(on.matrices(scope))
     units = steps
     if steps > 1:
-        units = st.select_slider(f"Show the matrices after this many stacked {unit_word(scope)}s",
-                                 list(range(1, steps + 1)), value=1, key=f"mix_units_{scope}_{steps}")  # fmt: skip
+        units = st.select_slider(
+            f"Show the matrices after this many stacked {unit_word(scope)}s",
+            list(range(1, steps + 1)),
+            value=1,
+            key=f"mix_units_{scope}_{steps}",
+        )
     in_channels = on.channels if scope == "stride1" else on.stage_in_channels
     in_label = f"Input channel of the {'units' if scope == 'stride1' else 'stage'} (index, {in_channels} in all)"
     for column, result, shuffle in zip(st.columns(2), (on, off), (True, False)):
@@ -276,14 +316,26 @@ def measured_matrices(config: ShuffleNetConfig, stage: int, scope: str, on: Stag
         title = f"{'With' if shuffle else 'Without'} shuffle{current}: {percent(float(matrix.mean()))} connected"
         with column:
             st.plotly_chart(
-                dependency_heatmap(matrix, result.groups, result.groups, title, height=460, in_label=in_label,
-                                   out_label=f"Output channel (index, {result.channels} in all)", present=present),
+                dependency_heatmap(
+                    matrix,
+                    result.groups,
+                    result.groups,
+                    title,
+                    height=460,
+                    in_label=in_label,
+                    out_label=f"Output channel (index, {result.channels} in all)",
+                    present=present,
+                ),
                 key=f"mix_measured_{shuffle}",
-            )  # fmt: skip
+            )
             csv = functools.partial(matrix_csv, matrix)  # written only when the button is clicked
-            download_button(f"Matrix {'with' if shuffle else 'without'} shuffle (CSV, rows = outputs)", csv,
-                            f"{config_slug(config.with_(shuffle=shuffle))}_stage{stage}_{scope}_{units}units.csv",
-                            "text/csv", key=f"mix_csv_{shuffle}")  # fmt: skip
+            download_button(
+                f"Matrix {'with' if shuffle else 'without'} shuffle (CSV, rows = outputs)",
+                csv,
+                f"{config_slug(config.with_(shuffle=shuffle))}_stage{stage}_{scope}_{units}units.csv",
+                "text/csv",
+                key=f"mix_csv_{shuffle}",
+            )
 
 
 def matrix_csv(matrix) -> str:
@@ -296,22 +348,36 @@ def spread_section(stage: int, scope: str, on: StageMixing, off: StageMixing, pr
     fractions_on, fractions_off = on.fractions(scope), off.fractions(scope)
     st.plotly_chart(
         fraction_figure(
-            [{"name": f"with shuffle (g = {on.groups})", "fractions": fractions_on,
-              "ranges": on.fraction_ranges(scope), "groups": on.groups},
-             {"name": f"without shuffle (g = {on.groups})", "fractions": fractions_off,
-              "ranges": off.fraction_ranges(scope), "groups": on.groups, "dash": "dash"}],
+            [
+                {
+                    "name": f"with shuffle (g = {on.groups})",
+                    "fractions": fractions_on,
+                    "ranges": on.fraction_ranges(scope),
+                    "groups": on.groups,
+                },
+                {
+                    "name": f"without shuffle (g = {on.groups})",
+                    "fractions": fractions_off,
+                    "ranges": off.fraction_ranges(scope),
+                    "groups": on.groups,
+                    "dash": "dash",
+                },
+            ],
             f"{word.capitalize()}s stacked (count)",
-            f"Stage{stage}: how far information spreads, unit by unit", present=present,
+            f"Stage{stage}: how far information spreads, unit by unit",
+            present=present,
         ),
         key="mix_fraction_chart",
-    )  # fmt: skip
-    table = pd.DataFrame({
-        f"{word}s stacked": list(range(1, len(fractions_on) + 1)),
-        "with shuffle: mean %": [round(100 * f, 2) for f in fractions_on],
-        "with shuffle: min %": [round(100 * lo, 2) for lo, _ in on.fraction_ranges(scope)],
-        "without shuffle: mean %": [round(100 * f, 2) for f in fractions_off],
-        "without shuffle: min %": [round(100 * lo, 2) for lo, _ in off.fraction_ranges(scope)],
-    })  # fmt: skip
+    )
+    table = pd.DataFrame(
+        {
+            f"{word}s stacked": list(range(1, len(fractions_on) + 1)),
+            "with shuffle: mean %": [round(100 * f, 2) for f in fractions_on],
+            "with shuffle: min %": [round(100 * lo, 2) for lo, _ in on.fraction_ranges(scope)],
+            "without shuffle: mean %": [round(100 * f, 2) for f in fractions_off],
+            "without shuffle: min %": [round(100 * lo, 2) for lo, _ in off.fraction_ranges(scope)],
+        }
+    )
     numbers = st.expander("The numbers behind the chart", key="mix_numbers", on_change="rerun")  # lazy, as above
     with numbers:
         if numbers.open:
@@ -328,17 +394,28 @@ def table3_section(config: ShuffleNetConfig) -> None:
     """The paper's Table 3 (reported), the sidebar's model marked (colour and a word) when the paper has it."""
     mine = table3_row_for(config)
     st.markdown("**Table 3, reported in the paper**: ImageNet top-1 error (%) without / with channel shuffle")
-    frame = pd.DataFrame([{"ShuffleNet": pair.model.removeprefix("ShuffleNet "),
-                           "without shuffle": f"{pair.error_without:.1f}", "with shuffle": f"{pair.error_with:.1f}",
-                           "gain (points)": f"{pair.gain:.1f}", "sidebar": "◀ this model" if pair == mine else ""}
-                          for pair in TABLE3_PAIRS])  # fmt: skip
+    frame = pd.DataFrame(
+        [
+            {
+                "ShuffleNet": pair.model.removeprefix("ShuffleNet "),
+                "without shuffle": f"{pair.error_without:.1f}",
+                "with shuffle": f"{pair.error_with:.1f}",
+                "gain (points)": f"{pair.gain:.1f}",
+                "sidebar": "◀ this model" if pair == mine else "",
+            }
+            for pair in TABLE3_PAIRS
+        ]
+    )
     marked = [pair == mine for pair in TABLE3_PAIRS]
     styled = frame.style.hide(axis="index").apply(
         lambda row: [f"background-color: {HIGHLIGHT}33; font-weight: bold" if marked[row.name] else "" for _ in row],
-        axis=1)  # fmt: skip
+        axis=1,
+    )
     st.table(styled)  # a static table: every column visible in half the page, and cheap to draw
     if mine is None:
-        caption(f"The paper's Table 3 has no row for {config.label}: it ablates the shuffle for g = 3 and g = 8 models.")
+        caption(
+            f"The paper's Table 3 has no row for {config.label}: it ablates the shuffle for g = 3 and g = 8 models."
+        )
 
 
 def measured_section(config: ShuffleNetConfig, present: bool) -> None:

@@ -8,16 +8,16 @@ import streamlit as st
 
 from explorer import VARIANTS, AlexNetConfig, MobileNetConfig, ShuffleNetConfig
 from explorer import latency as lat
-from explorer.sizing import DEFAULT_BACKEND
 from explorer.paper import pareto_front, point_for, reported_for, reported_points
 from explorer.shufflenet import ALEXNET_MIN_SIDE, MAX_GROUPS, MOBILENET_WIDTHS, WIDTH_RANGE, ModelConfig
-from ui.shell.cache import counting_refusal, counts_or_ask
+from explorer.sizing import DEFAULT_BACKEND
 from ui.figures.charts import compare_figure, stage_channels_figure, tradeoff_figure
-from ui.shell.controls import shared_controls
 from ui.latency.job_view import current_job, job_view
 from ui.latency.jobs import job_registry, result_store
 from ui.latency.predicted import COMPARE_ROW, compare_predictions
-from ui.latency.tables import compare_latency_column, failures_markdown, refused, model_color
+from ui.latency.tables import compare_latency_column, failures_markdown, model_color, refused
+from ui.shell.cache import counting_refusal, counts_or_ask
+from ui.shell.controls import shared_controls
 from ui.shell.page import page_setup
 from ui.shell.presentation import caption, download_button
 from ui.shell.text import input_size_text
@@ -44,8 +44,12 @@ MIN_TIMES = (0.02, 0.1, 0.25, 0.5, 1.0, 2.0)
 def add_custom() -> None:
     """on_click of "Add": the custom inputs become a model of the multiselect, selected."""
     state = st.session_state
-    config = ShuffleNetConfig(groups=int(state["compare_custom_g"]), width=round(float(state["compare_custom_w"]), 2),
-                              variant=state["compare_custom_v"], shuffle=bool(state["compare_custom_shuffle"]))
+    config = ShuffleNetConfig(
+        groups=int(state["compare_custom_g"]),
+        width=round(float(state["compare_custom_w"]), 2),
+        variant=state["compare_custom_v"],
+        shuffle=bool(state["compare_custom_shuffle"]),
+    )
     label = f"{config.label} (custom)"
     state[CUSTOMS_KEY] = {**state.get(CUSTOMS_KEY, {}), label: config}
     chosen = list(state.get("compare_models", DEFAULT_CHOICE))
@@ -57,22 +61,32 @@ def model_controls() -> tuple[list[str], dict[str, ShuffleNetConfig]]:
     customs = st.session_state.get(CUSTOMS_KEY, {})
     st.session_state.setdefault("compare_models", list(DEFAULT_CHOICE))
     choice = st.multiselect(
-        "Models to compare", [CURRENT, *PRESETS, *customs], key="compare_models",
+        "Models to compare",
+        [CURRENT, *PRESETS, *customs],
+        key="compare_models",
         help="The paper's Table 5 pairs: 2x g3 vs 1.0 MobileNet, 1.5x vs 0.75, 1x vs 0.5, 0.5x arch2 g8 vs 0.25.",
-    )  # fmt: skip
+    )
     with st.expander("Add a custom ShuffleNet (any g and width the sidebar allows)"):
         cols = st.columns([1, 1, 1, 1, 1], vertical_alignment="bottom")
         cols[0].number_input(f"Groups g (1–{MAX_GROUPS})", 1, MAX_GROUPS, 8, step=1, key="compare_custom_g")
-        cols[1].number_input(f"Width ({WIDTH_RANGE[0]:g}–{WIDTH_RANGE[1]:g}×)", WIDTH_RANGE[0], WIDTH_RANGE[1], 0.5,
-                             step=0.05, format="%.2f", key="compare_custom_w")  # fmt: skip
+        cols[1].number_input(
+            f"Width ({WIDTH_RANGE[0]:g}–{WIDTH_RANGE[1]:g}×)",
+            WIDTH_RANGE[0],
+            WIDTH_RANGE[1],
+            0.5,
+            step=0.05,
+            format="%.2f",
+            key="compare_custom_w",
+        )
         cols[2].selectbox("Variant", VARIANTS, key="compare_custom_v")
         cols[3].toggle("Channel shuffle", value=True, key="compare_custom_shuffle")
         cols[4].button("Add to the comparison", on_click=add_custom, key="compare_custom_add")
     return choice, customs
 
 
-def chosen_models(config: ShuffleNetConfig, choice: list[str], customs: dict[str, ShuffleNetConfig]
-                  ) -> list[tuple[str, ModelConfig]]:
+def chosen_models(
+    config: ShuffleNetConfig, choice: list[str], customs: dict[str, ShuffleNetConfig]
+) -> list[tuple[str, ModelConfig]]:
     """(label, config) of every chosen model at the sidebar's input size, each model once."""
     size = tuple(config.input_size)
     models: list[tuple[str, ModelConfig]] = []
@@ -84,7 +98,9 @@ def chosen_models(config: ShuffleNetConfig, choice: list[str], customs: dict[str
         elif name not in PRESETS:
             continue
         elif isinstance(PRESETS[name], AlexNetConfig) and min(size) < ALEXNET_MIN_SIDE:
-            st.warning(f"{name} needs an input of at least {ALEXNET_MIN_SIDE} × {ALEXNET_MIN_SIDE} pixels; it is left out.")
+            st.warning(
+                f"{name} needs an input of at least {ALEXNET_MIN_SIDE} × {ALEXNET_MIN_SIDE} pixels; it is left out."
+            )
         else:
             models.append((name, replace(PRESETS[name], input_size=size)))
     unique: dict[ModelConfig, str] = {}
@@ -121,7 +137,7 @@ def comparison_row(label: str, model_config: ModelConfig) -> dict:
         "Reported: MFLOPs": "—" if mflops is None else f"{mflops:g}",
         "Reported: top-1 error (%)": "—" if error is None else f"{error:.1f}",
         "Reported in": ", ".join(sorted({r.table for r in paper})) or "—",
-    }  # fmt: skip
+    }
 
 
 def source_of(column: str) -> str:
@@ -146,14 +162,22 @@ def side_by_side_section(frame: pd.DataFrame) -> None:
     # Models as columns, figures as rows: stays readable for two to six models.
     side_by_side = pd.DataFrame(
         [
-            {"Figure": column, "Source": source_of(column),
-             **{m: cell(v) for m, v in zip(frame["Model"], frame[column])}}
+            {
+                "Figure": column,
+                "Source": source_of(column),
+                **{m: cell(v) for m, v in zip(frame["Model"], frame[column])},
+            }
             for column in frame.columns
             if column != "Model"
         ]
-    )  # fmt: skip
-    st.dataframe(side_by_side, hide_index=True, width="stretch", height="content",
-                 column_config={"Figure": st.column_config.TextColumn(pinned=True)})  # fmt: skip
+    )
+    st.dataframe(
+        side_by_side,
+        hide_index=True,
+        width="stretch",
+        height="content",
+        column_config={"Figure": st.column_config.TextColumn(pinned=True)},
+    )
     download_button("Download the comparison (CSV)", frame.to_csv(index=False), "comparison.csv", "text/csv")
 
 
@@ -161,10 +185,16 @@ def charts_section(rows: list[dict], colors: list[str], present: bool) -> None:
     left, right = st.columns(2, gap="large")
     with left:
         st.plotly_chart(
-            compare_figure(rows, colors, "Multiply-adds (M, paper convention)",
-                           "Multiply-adds (millions, paper convention)", "Multiply-adds, computed here", present),
+            compare_figure(
+                rows,
+                colors,
+                "Multiply-adds (M, paper convention)",
+                "Multiply-adds (millions, paper convention)",
+                "Multiply-adds, computed here",
+                present,
+            ),
             key="compare_macs",
-        )  # fmt: skip
+        )
     with right:
         st.plotly_chart(
             compare_figure(rows, colors, "Params (M)", "Parameters (millions)", "Parameters, computed here", present),
@@ -179,12 +209,19 @@ def latency_section(models: list[tuple[str, ModelConfig]]) -> None:
     job = current_job(registry, JOB_KEY)
     busy = job is not None and job.active
     left, right = st.columns(2)
-    backend = left.selectbox("Backend", list(lat.BACKENDS), index=list(lat.BACKENDS).index(DEFAULT_BACKEND),
-                             format_func=lambda b: lat.BACKENDS[b].label, key="compare_backend")  # fmt: skip
+    backend = left.selectbox(
+        "Backend",
+        list(lat.BACKENDS),
+        index=list(lat.BACKENDS).index(DEFAULT_BACKEND),
+        format_func=lambda b: lat.BACKENDS[b].label,
+        key="compare_backend",
+    )
     min_time = right.select_slider("Seconds of timed runs per model", MIN_TIMES, value=1.0, key="compare_min_time")
     items = [(model_config, backend) for _, model_config in models]
-    caption(f"{threads} threads, batch 1, one model after the other behind the server's measurement lock (the "
-               "Latency page's settings and result store); the “Latency” row above shows the fastest measured.")
+    caption(
+        f"{threads} threads, batch 1, one model after the other behind the server's measurement lock (the "
+        "Latency page's settings and result store); the “Latency” row above shows the fastest measured."
+    )
     if st.button(f"Measure these {len(items)} models", key="compare_measure", disabled=busy):
         refusal = refused([(m, [backend]) for m, _ in items], 1)
         if refusal:
@@ -201,10 +238,14 @@ def tradeoff_section(models: list[tuple[str, ModelConfig]], present: bool) -> No
     st.header("Error vs complexity, as the paper reports it")
     marked = [(label, point) for label, m in models if (point := point_for(m)) is not None]
     points = reported_points()
-    st.plotly_chart(tradeoff_figure(list(points), pareto_front(points), None, marked, present=present), key="compare_tradeoff")
-    caption("Every model the paper reports with a top-1 error and a complexity (Tables 2, 3, 5, 6), at 224 × 224, "
-               "all reported in the paper; the stars are the compared models the paper reports. Table 3's rows "
-               "without shuffle sit at the complexity reported for the same architecture with shuffle.")
+    st.plotly_chart(
+        tradeoff_figure(list(points), pareto_front(points), None, marked, present=present), key="compare_tradeoff"
+    )
+    caption(
+        "Every model the paper reports with a top-1 error and a complexity (Tables 2, 3, 5, 6), at 224 × 224, "
+        "all reported in the paper; the stars are the compared models the paper reports. Table 3's rows "
+        "without shuffle sit at the complexity reported for the same architecture with shuffle."
+    )
 
 
 def layout_section(models: list[tuple[str, ModelConfig]], present: bool) -> None:
@@ -212,7 +253,9 @@ def layout_section(models: list[tuple[str, ModelConfig]], present: bool) -> None
     if not shufflenets:
         return
     st.header("Layout: output channels per stage")
-    st.plotly_chart(stage_channels_figure(shufflenets, "Output channels, computed here", present), key="compare_channels")
+    st.plotly_chart(
+        stage_channels_figure(shufflenets, "Output channels, computed here", present), key="compare_channels"
+    )
     if len({m.groups for _, m in shufflenets}) < len(shufflenets):
         caption("Bars are coloured by g, so two models with the same g share a colour; hover for the names.")
 

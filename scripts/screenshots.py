@@ -65,8 +65,7 @@ def seed(data_dir: Path) -> None:
     """One real measurement of the default model in the screenshots' own store."""
     env = {**os.environ, "EXPLORER_DATA_DIR": str(data_dir)}
     print("seeding the store: python -m explorer " + " ".join(SEED), flush=True)
-    subprocess.run([sys.executable, "-m", "explorer", *SEED], cwd=ROOT, env=env, check=True,
-                   stdout=subprocess.DEVNULL)
+    subprocess.run([sys.executable, "-m", "explorer", *SEED], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
 
 
 def main() -> int:
@@ -119,8 +118,9 @@ def shoot(url: str, names: list[str], out: Path) -> None:
                     target = out / f"{name}.png"
                     tab.screenshot(path=str(target))
                     compress(target)
-                    print(f"{target}: {target.stat().st_size // 1024} KB "
-                          f"({time.monotonic() - start:.1f} s)", flush=True)
+                    print(
+                        f"{target}: {target.stat().st_size // 1024} KB ({time.monotonic() - start:.1f} s)", flush=True
+                    )
                 finally:
                     context.close()
         finally:

@@ -40,6 +40,9 @@ from tests.servers.streamlit import (  # noqa: F401 - the browser tests and benc
     wait_idle,
 )
 
+# The store's fixtures (pg_cluster, location, store_env): every store test runs on SQLite and PostgreSQL.
+pytest_plugins = ["store_backends"]
+
 ROOT = Path(__file__).resolve().parent.parent
 ENTRY = "streamlit_app.py"
 PAGE_FILES = sorted(f"pages/{p.name}" for p in (ROOT / "pages").glob("*.py"))
@@ -78,8 +81,16 @@ def seed_gemm_peaks(directory: Path = TEST_DATA_DIR) -> None:
         for threads in range(1, (os.cpu_count() or 1) + 1):
             rate = SEEDED_GEMM_MACS_PER_S * threads
             median_ms = 1536**3 / rate * 1e3
-            roofline.store_peak(roofline.GemmPeak(threads, rate, 1536, summarize([median_ms] * 5),
-                                                  "ONNX Runtime MatMul", (("ONNX Runtime MatMul", rate),)))  # fmt: skip
+            roofline.store_peak(
+                roofline.GemmPeak(
+                    threads,
+                    rate,
+                    1536,
+                    summarize([median_ms] * 5),
+                    "ONNX Runtime MatMul",
+                    (("ONNX Runtime MatMul", rate),),
+                )
+            )
     finally:
         os.environ["EXPLORER_DATA_DIR"] = session_dir
 
@@ -107,8 +118,9 @@ def run_explorer(*args: str, timeout: float = 600) -> subprocess.CompletedProces
     A subprocess costs 2-6 s of torch and ONNX Runtime import: use it for the entry point and
     exit codes, and ``run_cli`` for everything the command prints.
     """
-    return subprocess.run([sys.executable, "-m", "explorer", *args], cwd=ROOT, capture_output=True, text=True,
-                          timeout=timeout)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "explorer", *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout
+    )
 
 
 def run_cli(*args: str, timeout: float | None = None) -> subprocess.CompletedProcess:
@@ -203,8 +215,6 @@ def url_path(page: str) -> str:
     return re.sub(r"^\d+_", "", page.removeprefix("pages/").removesuffix(".py"))
 
 
-
-
 def table_rows(tab, index: int = 0) -> list[list[str]]:
     """Cells of a st.dataframe, from the accessible table Streamlit keeps beside the canvas."""
     table = tab.locator(f"{DATAFRAME} table").nth(index)
@@ -219,8 +229,11 @@ def dataframe_rows(tab, index: int = 0) -> list[list[str]]:
     rows: dict[int, list[str]] = {}
     top, bottom = 0, 1
     while top < bottom:
-        bottom = frame.evaluate("(e, top) => { const s = e.querySelector('.dvn-scroller'); s.scrollTop = top;"
-                                " return s.scrollHeight - s.clientHeight; }", top)  # fmt: skip
+        bottom = frame.evaluate(
+            "(e, top) => { const s = e.querySelector('.dvn-scroller'); s.scrollTop = top;"
+            " return s.scrollHeight - s.clientHeight; }",
+            top,
+        )
         time.sleep(0.3)  # the grid draws the rows now in view
         for position, cells in frame.evaluate(
             "e => Array.from(e.querySelectorAll('table tr')).map("
@@ -242,12 +255,6 @@ def start_server(port: int, log_path: Path, *extra: str, env: dict[str, str] | N
 
 def assert_no_exception(tab) -> None:
     assert tab.locator(EXCEPTION).count() == 0, tab.locator(EXCEPTION).first.inner_text()
-
-
-
-
-
-
 
 
 @pytest.fixture(scope="session")

@@ -1,6 +1,7 @@
 """The store's two backends for tests: ``location`` is a fresh SQLite data directory or a fresh PostgreSQL database.
 
-Import the fixtures into a test module (``from store_backends import location, pg_cluster, store_env``): one
+Registered for every test by ``tests/conftest.py`` (``pytest_plugins``): ``location``, ``store_env``,
+``pg_cluster``; one
 throw-away PostgreSQL cluster per module (``tests/servers/postgres.py``), one new database in it per test,
 so a test sees only its own rows on either backend.
 """

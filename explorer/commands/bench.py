@@ -27,7 +27,7 @@ import contextlib
 import logging
 import sys
 import time
-from typing import Iterator
+from collections.abc import Iterator
 
 from .. import latency, paper
 from ..counting import MemoryRefused, check_memory
@@ -61,7 +61,8 @@ def input_list(text: str) -> tuple[tuple[int, int], ...]:
         if size not in paper.TABLE8_INPUTS:
             raise argparse.ArgumentTypeError(
                 f"{part.strip()!r} is not one of Table 8's inputs "
-                f"({', '.join(f'{h}x{w}' for h, w in paper.TABLE8_INPUTS)})")
+                f"({', '.join(f'{h}x{w}' for h, w in paper.TABLE8_INPUTS)})"
+            )
         sizes.append(size)
     return tuple(dict.fromkeys(sizes))
 
@@ -70,35 +71,78 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_model_arguments(parser)
     # None = "not given", so --table8 can refuse model flags it would ignore.
     parser.set_defaults(groups=None, width=None, variant=None, shuffle=None, input=None)
-    parser.add_argument("--model", choices=("shufflenet", "alexnet", "mobilenet"), default="shufflenet",
-                        help="which network (mobilenet uses --width as its multiplier alpha)")
-    parser.add_argument("--table8", action="store_true",
-                        help="the paper's Table 8: ShuffleNet 0.5x arch2 g=3, 1x g=3 and AlexNet at three inputs")
-    parser.add_argument("--inputs", type=input_list, default=None, metavar="LIST",
-                        help="with --table8: only these of its inputs, e.g. 224x224,480x640 (default all three)")
-    parser.add_argument("--backends", type=backend_list, default=None, metavar="LIST",
-                        help=f"comma-separated, from {', '.join(latency.available_backends())} (default "
-                             f"{','.join(latency.default_backends())}: PyTorch and the FP32 runtimes; with --table8 "
-                             f"{','.join(latency.TABLE8_BACKENDS)})")
+    parser.add_argument(
+        "--model",
+        choices=("shufflenet", "alexnet", "mobilenet"),
+        default="shufflenet",
+        help="which network (mobilenet uses --width as its multiplier alpha)",
+    )
+    parser.add_argument(
+        "--table8",
+        action="store_true",
+        help="the paper's Table 8: ShuffleNet 0.5x arch2 g=3, 1x g=3 and AlexNet at three inputs",
+    )
+    parser.add_argument(
+        "--inputs",
+        type=input_list,
+        default=None,
+        metavar="LIST",
+        help="with --table8: only these of its inputs, e.g. 224x224,480x640 (default all three)",
+    )
+    parser.add_argument(
+        "--backends",
+        type=backend_list,
+        default=None,
+        metavar="LIST",
+        help=f"comma-separated, from {', '.join(latency.available_backends())} (default "
+        f"{','.join(latency.default_backends())}: PyTorch and the FP32 runtimes; with --table8 "
+        f"{','.join(latency.TABLE8_BACKENDS)})",
+    )
     threads = integer(f"an integer from 1 to {latency.MAX_THREADS}", 1, latency.MAX_THREADS)
-    parser.add_argument("--threads", type=threads, default=None,
-                        help=f"threads for every backend (default: all {latency.default_threads()} cores)")
-    parser.add_argument("--batch", type=integer(f"an integer from 1 to {latency.MAX_BATCH}", 1, latency.MAX_BATCH),
-                        default=1, help="batch size (default 1)")
-    parser.add_argument("--min-time", type=number(f"seconds from 0 to {MAX_MIN_TIME}", 0, MAX_MIN_TIME),
-                        default=DEFAULT_MIN_TIME, metavar="S",
-                        help=f"seconds of timed runs per measurement (default {DEFAULT_MIN_TIME:g})")
-    parser.add_argument("--repeat", type=integer(f"an integer from 1 to {MAX_REPEAT}", 1, MAX_REPEAT), default=1,
-                        help="measure everything N times and print the ratio of the medians (repeatability)")
-    parser.add_argument("--wait-quiet", type=number(f"seconds from 0 to {MAX_WAIT_QUIET}", 0, MAX_WAIT_QUIET),
-                        default=0.0, metavar="S",
-                        help="before each measurement, wait up to S seconds until other processes use at most 10%% "
-                             "of the CPUs (for shared machines; default 0: do not wait)")
-    parser.add_argument("--traceback", action="store_true",
-                        help="print the Python traceback of each backend that fails (default: one line each)")
-    parser.add_argument("--profile", action="store_true",
-                        help="instead of timing: ONNX Runtime's per-node profile of the model, grouped by what "
-                             "each node does, with multiply-adds per second per group (backends ort / ort-int8)")
+    parser.add_argument(
+        "--threads",
+        type=threads,
+        default=None,
+        help=f"threads for every backend (default: all {latency.default_threads()} cores)",
+    )
+    parser.add_argument(
+        "--batch",
+        type=integer(f"an integer from 1 to {latency.MAX_BATCH}", 1, latency.MAX_BATCH),
+        default=1,
+        help="batch size (default 1)",
+    )
+    parser.add_argument(
+        "--min-time",
+        type=number(f"seconds from 0 to {MAX_MIN_TIME}", 0, MAX_MIN_TIME),
+        default=DEFAULT_MIN_TIME,
+        metavar="S",
+        help=f"seconds of timed runs per measurement (default {DEFAULT_MIN_TIME:g})",
+    )
+    parser.add_argument(
+        "--repeat",
+        type=integer(f"an integer from 1 to {MAX_REPEAT}", 1, MAX_REPEAT),
+        default=1,
+        help="measure everything N times and print the ratio of the medians (repeatability)",
+    )
+    parser.add_argument(
+        "--wait-quiet",
+        type=number(f"seconds from 0 to {MAX_WAIT_QUIET}", 0, MAX_WAIT_QUIET),
+        default=0.0,
+        metavar="S",
+        help="before each measurement, wait up to S seconds until other processes use at most 10%% "
+        "of the CPUs (for shared machines; default 0: do not wait)",
+    )
+    parser.add_argument(
+        "--traceback",
+        action="store_true",
+        help="print the Python traceback of each backend that fails (default: one line each)",
+    )
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="instead of timing: ONNX Runtime's per-node profile of the model, grouped by what "
+        "each node does, with multiply-adds per second per group (backends ort / ort-int8)",
+    )
     add_json_argument(parser)
 
 
@@ -107,13 +151,17 @@ def config_from_args(args: argparse.Namespace):
     if args.model == "alexnet":
         ignored = [f"--{f.replace('_', '-')}" for f in ("groups", "width", "variant") if getattr(args, f) is not None]
         if ignored or args.shuffle is not None:
-            raise ValueError(f"{', '.join(ignored) or '--no-shuffle'} is not allowed with --model alexnet: "
-                             "AlexNet takes only --input")
+            raise ValueError(
+                f"{', '.join(ignored) or '--no-shuffle'} is not allowed with --model alexnet: "
+                "AlexNet takes only --input"
+            )
         return AlexNetConfig(input_size=size)
     if args.model == "mobilenet":
         if args.groups is not None or args.variant is not None or args.shuffle is not None:
-            raise ValueError("--groups/--variant/--no-shuffle are not allowed with --model mobilenet: "
-                             "MobileNet v1 takes --width and --input")
+            raise ValueError(
+                "--groups/--variant/--no-shuffle are not allowed with --model mobilenet: "
+                "MobileNet v1 takes --width and --input"
+            )
         return MobileNetConfig(width=1.0 if args.width is None else args.width, input_size=size)
     return ShuffleNetConfig(
         groups=3 if args.groups is None else args.groups,
@@ -131,8 +179,9 @@ def jobs_from_args(args: argparse.Namespace) -> list:
         given = [f for f in MODEL_FLAGS if getattr(args, f) is not None]
         if given or args.model != "shufflenet":
             flags = ", ".join("--no-shuffle" if f == "shuffle" else f"--{f}" for f in given) or "--model"
-            raise ValueError(f"{flags} is not allowed with --table8: Table 8 measures the paper's three models "
-                             "at its three inputs")
+            raise ValueError(
+                f"{flags} is not allowed with --table8: Table 8 measures the paper's three models at its three inputs"
+            )
         inputs = args.inputs or paper.TABLE8_INPUTS
         return [(c, b) for c, b in latency.table8_jobs(args.backends) if c.input_size in inputs]
     if args.inputs is not None:
@@ -153,20 +202,49 @@ def _flags(record: dict) -> str:
 
 def _print_measurements(measurements, table8: bool) -> None:
     records = latency.table8_records(measurements) if table8 else [m.to_dict() for m in measurements]
-    headers = ["Model", "Input", "Backend", "Median ms", "IQR ms", "Min ms", "Runs", "Noisy", "MACs (M)",
-               "GMAC/s", "Floor ms", "% of GEMM", "Max |diff|", "Compile s"]
+    headers = [
+        "Model",
+        "Input",
+        "Backend",
+        "Median ms",
+        "IQR ms",
+        "Min ms",
+        "Runs",
+        "Noisy",
+        "MACs (M)",
+        "GMAC/s",
+        "Floor ms",
+        "% of GEMM",
+        "Max |diff|",
+        "Compile s",
+    ]
     if table8:
         headers += ["Speedup", "Theor.", "Paper ms*", "Paper speedup*"]
     rows = []
     for r in records:
-        row = [r["model"], "x".join(map(str, r["input"])), r["backend"], _fmt(r["median_ms"]), _fmt(r["iqr_ms"]),
-               _fmt(r["min_ms"]), r["runs"], _flags(r), _fmt(r["macs"] / 1e6, 1),
-               _fmt(r["achieved_gmacs"], 1), _fmt(r["floor_ms"]),
-               _fmt(None if r["roofline_fraction"] is None else 100 * r["roofline_fraction"], 1),
-               "" if r["max_abs_diff"] is None else f"{r['max_abs_diff']:.1e}", _fmt(r["compile_s"])]
+        row = [
+            r["model"],
+            "x".join(map(str, r["input"])),
+            r["backend"],
+            _fmt(r["median_ms"]),
+            _fmt(r["iqr_ms"]),
+            _fmt(r["min_ms"]),
+            r["runs"],
+            _flags(r),
+            _fmt(r["macs"] / 1e6, 1),
+            _fmt(r["achieved_gmacs"], 1),
+            _fmt(r["floor_ms"]),
+            _fmt(None if r["roofline_fraction"] is None else 100 * r["roofline_fraction"], 1),
+            "" if r["max_abs_diff"] is None else f"{r['max_abs_diff']:.1e}",
+            _fmt(r["compile_s"]),
+        ]
         if table8:
-            row += [_fmt(r["measured_speedup"], 1) + ("x" if r["measured_speedup"] else ""),
-                    f"{r['theoretical_speedup']:.1f}x", f"{r['paper_ms']:g}", f"{r['paper_speedup']:.1f}x"]
+            row += [
+                _fmt(r["measured_speedup"], 1) + ("x" if r["measured_speedup"] else ""),
+                f"{r['theoretical_speedup']:.1f}x",
+                f"{r['paper_ms']:g}",
+                f"{r['paper_speedup']:.1f}x",
+            ]
         rows.append(row)
     print(format_table(headers, rows))
 
@@ -177,47 +255,66 @@ def _peak_flags(machine: dict) -> str:
 
 
 def _print_header(machine: dict, args: argparse.Namespace) -> None:
-    print(f"CPU: {machine['cpu']} ({machine['cores']} cores); threads {machine['threads']} for every backend; "
-          f"batch {args.batch}; torch {machine['torch']}, onnxruntime {machine['onnxruntime']}, "
-          f"openvino {machine['openvino']}")
+    print(
+        f"CPU: {machine['cpu']} ({machine['cores']} cores); threads {machine['threads']} for every backend; "
+        f"batch {args.batch}; torch {machine['torch']}, onnxruntime {machine['onnxruntime']}, "
+        f"openvino {machine['openvino']}"
+    )
     if machine.get("gemm_gflops"):
-        print(f"FP32 GEMM peak ({machine['gemm_library']} {machine['gemm_size']}^2, median): "
-              f"{machine['gemm_gmacs']:.1f} G multiply-adds/s"
-              f" = {machine['gemm_gflops']:.1f} GFLOP/s{_peak_flags(machine)}")
+        print(
+            f"FP32 GEMM peak ({machine['gemm_library']} {machine['gemm_size']}^2, median): "
+            f"{machine['gemm_gmacs']:.1f} G multiply-adds/s"
+            f" = {machine['gemm_gflops']:.1f} GFLOP/s{_peak_flags(machine)}"
+        )
     print()
 
 
 def _print_footer(payload: dict, table8: bool) -> None:
-    print(f"\nMedian of time-based runs after warm-up; NOISY = IQR > {NOISY_IQR_FRACTION:.0%} of the median "
-          "(re-measure); BUSY n% = other processes used n% of all CPUs while it was timed, more than the cores "
-          "this measurement left free plus 10% (the number is probably too slow). MACs: multiply-adds per image incl. FC. "
-          "Floor: latency at the FP32 GEMM peak; % of GEMM: floor / median (INT8 may exceed 100%). "
-          "Max |diff|: ONNX Runtime / OpenVINO output vs PyTorch FP32 on the same input (INT8, BF16: drift). "
-          "Compile s: creating the ORT session or compiling in OpenVINO, not in the latency.")
+    print(
+        f"\nMedian of time-based runs after warm-up; NOISY = IQR > {NOISY_IQR_FRACTION:.0%} of the median "
+        "(re-measure); BUSY n% = other processes used n% of all CPUs while it was timed, more than the cores "
+        "this measurement left free plus 10% (the number is probably too slow). MACs: multiply-adds per image incl. FC. "
+        "Floor: latency at the FP32 GEMM peak; % of GEMM: floor / median (INT8 may exceed 100%). "
+        "Max |diff|: ONNX Runtime / OpenVINO output vs PyTorch FP32 on the same input (INT8, BF16: drift). "
+        "Compile s: creating the ORT session or compiling in OpenVINO, not in the latency."
+    )
     if table8:
         s = payload["summary"]
-        print("Speedup: AlexNet ms / model ms, same input and backend. Theor.: ratio of multiply-adds incl. FC. "
-              f"* reported in the paper ({paper.TABLE8_DEVICE}).")
+        print(
+            "Speedup: AlexNet ms / model ms, same input and backend. Theor.: ratio of multiply-adds incl. FC. "
+            f"* reported in the paper ({paper.TABLE8_DEVICE})."
+        )
         best = s["speedup_0_5x_arch2_vs_alexnet_224"]
         if best:
-            print(f"0.5x arch2 on its fastest FP32 backend ({best['model_backend']}) vs AlexNet on its fastest FP32 "
-                  f"backend ({best['alexnet_backend']}) at 224x224: {best['measured_speedup']:.1f}x measured vs "
-                  f"{best['theoretical_speedup']:.1f}x theoretical = {best['efficiency']:.2f} of the theoretical "
-                  "ratio.")
-            print("  Both on one backend: " + "; ".join(
-                f"{r['backend']} {r['measured_speedup']:.1f}x ({r['efficiency']:.2f})"
-                for r in s["speedup_0_5x_arch2_vs_alexnet_224_per_backend"]) + ".")
+            print(
+                f"0.5x arch2 on its fastest FP32 backend ({best['model_backend']}) vs AlexNet on its fastest FP32 "
+                f"backend ({best['alexnet_backend']}) at 224x224: {best['measured_speedup']:.1f}x measured vs "
+                f"{best['theoretical_speedup']:.1f}x theoretical = {best['efficiency']:.2f} of the theoretical "
+                "ratio."
+            )
+            print(
+                "  Both on one backend: "
+                + "; ".join(
+                    f"{r['backend']} {r['measured_speedup']:.1f}x ({r['efficiency']:.2f})"
+                    for r in s["speedup_0_5x_arch2_vs_alexnet_224_per_backend"]
+                )
+                + "."
+            )
         if s.get("verdict"):
             print(f"Why: {s['verdict']}")
         one = s["shufflenet_1x_g3_224_fastest"]
         if one and one["roofline_fraction"] is not None:
-            print(f"Fastest ShuffleNet 1x g=3 at 224x224 ({one['backend']}): {one['median_ms']:.2f} ms = "
-                  f"{100 * one['roofline_fraction']:.0f}% of the GEMM roofline.")
+            print(
+                f"Fastest ShuffleNet 1x g=3 at 224x224 ({one['backend']}): {one['median_ms']:.2f} ms = "
+                f"{100 * one['roofline_fraction']:.0f}% of the GEMM roofline."
+            )
         print(f"Wall time {payload['wall_s']:.1f} s (exports and quantisation {payload['export_s']:.1f} s).")
     if payload.get("repeat") and payload["repeat"]["worst_ratio"] is not None:
         rep = payload["repeat"]
-        print(f"Repeatability: {rep['runs']} passes; worst ratio of medians (max/min) {rep['worst_ratio']:.3f} "
-              f"({'within' if rep['within_10_percent'] else 'NOT within'} 10%).")
+        print(
+            f"Repeatability: {rep['runs']} passes; worst ratio of medians (max/min) {rep['worst_ratio']:.3f} "
+            f"({'within' if rep['within_10_percent'] else 'NOT within'} 10%)."
+        )
 
 
 def run_profile(args: argparse.Namespace) -> int:
@@ -228,27 +325,50 @@ def run_profile(args: argparse.Namespace) -> int:
     threads = latency.check_threads(args.threads or latency.default_threads())
     with latency.measurement_lock():
         peak = gemm_peak(threads)
-    payload = {"machine": latency.machine_dict(threads, peak), "model": config.label,
-               "input": list(config.input_size), "profiles": {}}
+    payload = {
+        "machine": latency.machine_dict(threads, peak),
+        "model": config.label,
+        "input": list(config.input_size),
+        "profiles": {},
+    }
     for backend in [b for b in args.backends or () if b in ("ort", "ort-int8")] or ["ort"]:
         profile = profile_ort(config, threads, batch=args.batch, int8=backend == "ort-int8")
         payload["profiles"][backend] = profile.to_dict(peak.macs_per_s)
     if args.json:
         print_json(payload)
         return 0
-    print(f"{config.label} at {config.input_size[0]}x{config.input_size[1]}, batch {args.batch}, {threads} threads; "
-          f"FP32 GEMM peak {peak.gmacs:.1f} G multiply-adds/s\n")
+    print(
+        f"{config.label} at {config.input_size[0]}x{config.input_size[1]}, batch {args.batch}, {threads} threads; "
+        f"FP32 GEMM peak {peak.gmacs:.1f} G multiply-adds/s\n"
+    )
     for backend, profile in payload["profiles"].items():
-        print(f"{latency.BACKENDS[backend].label}: "
-              + overhead_text(profile["kernel_ms_per_run"], profile["median_ms_without_profiler"]))
-        print(format_table(("Where", "ms/run*", "Share", "Nodes", "MACs (M)", "GMAC/s", "% of GEMM"), [
-            (r["category"], f"{r['scaled_ms']:.3f}", f"{100 * r['share']:.1f}%", r["nodes"], f"{r['macs'] / 1e6:.1f}",
-             _fmt(r["gmacs"], 1), _fmt(None if r["fraction_of_gemm"] is None else 100 * r["fraction_of_gemm"], 0))
-            for r in profile["rows"]]))  # fmt: skip
+        print(
+            f"{latency.BACKENDS[backend].label}: "
+            + overhead_text(profile["kernel_ms_per_run"], profile["median_ms_without_profiler"])
+        )
+        print(
+            format_table(
+                ("Where", "ms/run*", "Share", "Nodes", "MACs (M)", "GMAC/s", "% of GEMM"),
+                [
+                    (
+                        r["category"],
+                        f"{r['scaled_ms']:.3f}",
+                        f"{100 * r['share']:.1f}%",
+                        r["nodes"],
+                        f"{r['macs'] / 1e6:.1f}",
+                        _fmt(r["gmacs"], 1),
+                        _fmt(None if r["fraction_of_gemm"] is None else 100 * r["fraction_of_gemm"], 0),
+                    )
+                    for r in profile["rows"]
+                ],
+            )
+        )
         print()
-    print("* each group's share of the profiled kernel time x the median without the profiler; GMAC/s over that "
-          "time. MACs from the shapes ORT reports (NCHWc pads channels to multiples of 8, so grouped "
-          "layers may count a little more than the model's own multiply-adds).")
+    print(
+        "* each group's share of the profiled kernel time x the median without the profiler; GMAC/s over that "
+        "time. MACs from the shapes ORT reports (NCHWc pads channels to multiples of 8, so grouped "
+        "layers may count a little more than the model's own multiply-adds)."
+    )
     return 0
 
 
@@ -269,11 +389,17 @@ def _failure_line(failure: latency.BackendFailure) -> str:
 
 
 def _print_failures(failures: list) -> None:
-    print(f"\nFailed, not measured ({len(failures)}; steps: "
-          + "; ".join(f"{k} = {v}" for k, v in latency.FAILURE_STAGES.items()) + "):")
-    print(format_table(("Model", "Input", "Backend", "Step", "Reason"),
-                       [(f.config.label, "x".join(map(str, f.config.input_size)), f.backend, f.stage, f.reason)
-                        for f in failures]))
+    print(
+        f"\nFailed, not measured ({len(failures)}; steps: "
+        + "; ".join(f"{k} = {v}" for k, v in latency.FAILURE_STAGES.items())
+        + "):"
+    )
+    print(
+        format_table(
+            ("Model", "Input", "Backend", "Step", "Reason"),
+            [(f.config.label, "x".join(map(str, f.config.input_size)), f.backend, f.stage, f.reason) for f in failures],
+        )
+    )
 
 
 def _verdict_profiles(runner: latency.LatencyRunner, measurements) -> list:
@@ -292,8 +418,15 @@ def _repeat_ratios(passes: list) -> list[dict]:
     for key, first in by_key[0].items():
         if all(key in measured for measured in by_key):
             medians = [measured[key].median_ms for measured in by_key]
-            ratios.append({"model": first.model, "input": list(first.input_size), "backend": first.backend,
-                           "medians_ms": medians, "ratio": max(medians) / min(medians)})
+            ratios.append(
+                {
+                    "model": first.model,
+                    "input": list(first.input_size),
+                    "backend": first.backend,
+                    "medians_ms": medians,
+                    "ratio": max(medians) / min(medians),
+                }
+            )
     return ratios
 
 
@@ -321,41 +454,59 @@ def run(args: argparse.Namespace) -> int:
             return
         store.put(m)
         if not args.json:
-            print(f"[{done}/{total}] {m.model} {m.input_size[0]}x{m.input_size[1]} {m.backend}: "
-                  f"{m.median_ms:.2f} ms", file=sys.stderr, flush=True)
+            print(
+                f"[{done}/{total}] {m.model} {m.input_size[0]}x{m.input_size[1]} {m.backend}: {m.median_ms:.2f} ms",
+                file=sys.stderr,
+                flush=True,
+            )
 
     if not 0 <= args.wait_quiet <= MAX_WAIT_QUIET:
         raise ValueError(f"--wait-quiet={args.wait_quiet:g} is not allowed: give 0 to {MAX_WAIT_QUIET} seconds")
-    with _failure_tracebacks(args.traceback), \
-            latency.LatencyRunner(threads=args.threads, batch=args.batch, min_time=args.min_time,
-                                  wait_quiet=args.wait_quiet) as runner:
+    with (
+        _failure_tracebacks(args.traceback),
+        latency.LatencyRunner(
+            threads=args.threads, batch=args.batch, min_time=args.min_time, wait_quiet=args.wait_quiet
+        ) as runner,
+    ):
         for _ in range(args.repeat):
             passes.append(runner.measure_many(jobs, progress=progress))
         profiles = _verdict_profiles(runner, passes[-1].measurements) if args.table8 else []
         export_s = runner.export_s
         machine = latency.machine_dict(runner.threads, runner.peak)
     if not store.database.retry():  # the database went away during the run and is still away
-        print(f"warning: {store.database.pending} result(s) of this run could not be stored: the database "
-              f"({store.database.location}) did not answer; they are printed below only.", file=sys.stderr)
+        print(
+            f"warning: {store.database.pending} result(s) of this run could not be stored: the database "
+            f"({store.database.location}) did not answer; they are printed below only.",
+            file=sys.stderr,
+        )
     measurements = passes[-1].measurements
     failures = list({(f.config, f.backend, f.stage, f.reason): f for p in passes for f in p.failures}.values())
     payload = {
         "machine": {**machine, "int8_vnni": cpu_has_vnni()},
-        "settings": {"threads": machine["threads"], "batch": args.batch, "min_time_s": args.min_time,
-                     "wait_quiet_s": args.wait_quiet,
-                     "backends": list(args.backends), "table8": args.table8},
+        "settings": {
+            "threads": machine["threads"],
+            "batch": args.batch,
+            "min_time_s": args.min_time,
+            "wait_quiet_s": args.wait_quiet,
+            "backends": list(args.backends),
+            "table8": args.table8,
+        },
         "results": latency.table8_records(measurements) if args.table8 else [m.to_dict() for m in measurements],
         "summary": latency.summary(measurements, profiles, runner.peak.macs_per_s if runner.peak else None),
         "failures": [f.to_dict() for f in failures],
         "wall_s": time.perf_counter() - start,
         "export_s": export_s,
-    }  # fmt: skip
+    }
     status = 0 if measurements else EXIT_NOTHING_MEASURED
     if args.repeat > 1:
         ratios = _repeat_ratios(passes)
         worst = max((r["ratio"] for r in ratios), default=None)
-        payload["repeat"] = {"runs": args.repeat, "items": ratios, "worst_ratio": worst,
-                             "within_10_percent": worst is not None and worst <= 1.10}
+        payload["repeat"] = {
+            "runs": args.repeat,
+            "items": ratios,
+            "worst_ratio": worst,
+            "within_10_percent": worst is not None and worst <= 1.10,
+        }
     if args.json:
         print_json(payload)
         return status
@@ -366,9 +517,20 @@ def run(args: argparse.Namespace) -> int:
         _print_failures(failures)
     if args.repeat > 1 and payload["repeat"]["items"]:
         print()
-        print(format_table(("Model", "Input", "Backend", "Medians ms", "Ratio max/min"),
-                           [(r["model"], "x".join(map(str, r["input"])), r["backend"],
-                             ", ".join(f"{v:.2f}" for v in r["medians_ms"]), f"{r['ratio']:.3f}")
-                            for r in payload["repeat"]["items"]]))
+        print(
+            format_table(
+                ("Model", "Input", "Backend", "Medians ms", "Ratio max/min"),
+                [
+                    (
+                        r["model"],
+                        "x".join(map(str, r["input"])),
+                        r["backend"],
+                        ", ".join(f"{v:.2f}" for v in r["medians_ms"]),
+                        f"{r['ratio']:.3f}",
+                    )
+                    for r in payload["repeat"]["items"]
+                ],
+            )
+        )
     _print_footer(payload, args.table8)
     return status

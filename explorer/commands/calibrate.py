@@ -48,17 +48,28 @@ PROGRESS_EVERY_S = 2.0  # at most one progress line this often (and the last ker
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--backend", type=backend_choice, default=None,
-                        help=f"one of {', '.join(BACKENDS)} (default: each of them; with --clear: any)")
+    parser.add_argument(
+        "--backend",
+        type=backend_choice,
+        default=None,
+        help=f"one of {', '.join(BACKENDS)} (default: each of them; with --clear: any)",
+    )
     threads_argument(parser)
-    parser.add_argument("--budget", type=number(f"seconds from {MIN_BUDGET_S:g} to {MAX_BUDGET_S:g}", MIN_BUDGET_S,
-                                                MAX_BUDGET_S), default=DEFAULT_BUDGET_S, metavar="S",
-                        help=f"seconds a backend's calibration aims for (default {DEFAULT_BUDGET_S:g})")  # fmt: skip
+    parser.add_argument(
+        "--budget",
+        type=number(f"seconds from {MIN_BUDGET_S:g} to {MAX_BUDGET_S:g}", MIN_BUDGET_S, MAX_BUDGET_S),
+        default=DEFAULT_BUDGET_S,
+        metavar="S",
+        help=f"seconds a backend's calibration aims for (default {DEFAULT_BUDGET_S:g})",
+    )
     parser.add_argument("--force", action="store_true", help="calibrate even when the kept calibration is current")
     action = parser.add_mutually_exclusive_group()
     action.add_argument("--list", action="store_true", help="list every kept calibration and stop")
-    action.add_argument("--clear", action="store_true",
-                        help="remove the kept calibrations (all, or those of --backend / --threads) and stop")
+    action.add_argument(
+        "--clear",
+        action="store_true",
+        help="remove the kept calibrations (all, or those of --backend / --threads) and stop",
+    )
     add_json_argument(parser)
 
 
@@ -75,9 +86,18 @@ def list_kept(as_json: bool) -> int:
         print("No calibration is kept. Make one with: python -m explorer calibrate")
         return 0
     now, current = time.time(), versions()
-    table = [(r.backend, r.threads, age_text(now - r.created_at), _yes(r.noisy), "this" if r.this_machine else "other",
-              "current" if r.versions == current else "other", _yes(r.current))
-             for r in rows]  # fmt: skip
+    table = [
+        (
+            r.backend,
+            r.threads,
+            age_text(now - r.created_at),
+            _yes(r.noisy),
+            "this" if r.this_machine else "other",
+            "current" if r.versions == current else "other",
+            _yes(r.current),
+        )
+        for r in rows
+    ]
     print(format_table(("Backend", "Threads", "Kept", "Noisy", "Machine", "Versions", "Used here"), table))
     for reason in ignored_here():
         print(paragraph(f"Note: {reason}."))
@@ -106,20 +126,28 @@ def _progress(backend: str):
 def summary(calibration: Calibration) -> str:
     check = calibration.extra.get("check")
     noisy = "; noisy: calibrate again when the machine is quiet" if calibration.noisy else ""
-    return (f"kept the {backend_label(calibration.backend)} calibration at {threads_text(calibration.threads)}: "
-            f"{len(calibration.samples)} kernels in {calibration.seconds:.0f} s; {error_text(check)}{noisy}")
+    return (
+        f"kept the {backend_label(calibration.backend)} calibration at {threads_text(calibration.threads)}: "
+        f"{len(calibration.samples)} kernels in {calibration.seconds:.0f} s; {error_text(check)}{noisy}"
+    )
 
 
 def calibrate_one(backend: str, threads: int, force: bool, budget_s: float) -> int:
     reason = calibration_needed(backend, threads)
     if reason is None and not force:
         kept = kept_calibration(backend, threads)
-        print(f"The {backend_label(backend)} calibration at {threads_text(threads)} is current (kept "
-              f"{age_text(time.time() - kept.created_at)}, quiet): nothing to do (--force calibrates again).")
+        print(
+            f"The {backend_label(backend)} calibration at {threads_text(threads)} is current (kept "
+            f"{age_text(time.time() - kept.created_at)}, quiet): nothing to do (--force calibrates again)."
+        )
         return 0
     why = reason or "--force"
-    print(f"Calibrating {backend_label(backend)} at {threads_text(threads)} ({why}; about {budget_s:.0f} s, "
-          "waits for other measurements)…", file=sys.stderr, flush=True)  # fmt: skip
+    print(
+        f"Calibrating {backend_label(backend)} at {threads_text(threads)} ({why}; about {budget_s:.0f} s, "
+        "waits for other measurements)…",
+        file=sys.stderr,
+        flush=True,
+    )
     try:
         with measurement_lock():
             calibration = calibrate_checked(backend, threads, progress=_progress(backend), budget_s=budget_s)

@@ -7,7 +7,7 @@ import json
 import math
 import re
 import textwrap
-from typing import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from ..shufflenet import MAX_GROUPS, VARIANTS, WIDTH_RANGE, parse_input_size
 
@@ -55,10 +55,18 @@ def input_size(text: str) -> tuple[int, int]:
 
 def add_model_arguments(parser: argparse.ArgumentParser, groups_required: bool = False) -> None:
     """--groups --width --variant --no-shuffle --input, as every model-taking command has them."""
-    parser.add_argument("--groups", type=integer(f"an integer from 1 to {MAX_GROUPS}"), default=3,
-                        help="number of groups g (paper: 1, 2, 3, 4, 8)")
-    parser.add_argument("--width", type=number(f"a number from {WIDTH_RANGE[0]} to {WIDTH_RANGE[1]}"), default=1.0,
-                        help="width multiplier s (0.1 to 4.0)")
+    parser.add_argument(
+        "--groups",
+        type=integer(f"an integer from 1 to {MAX_GROUPS}"),
+        default=3,
+        help="number of groups g (paper: 1, 2, 3, 4, 8)",
+    )
+    parser.add_argument(
+        "--width",
+        type=number(f"a number from {WIDTH_RANGE[0]} to {WIDTH_RANGE[1]}"),
+        default=1.0,
+        help="width multiplier s (0.1 to 4.0)",
+    )
     parser.add_argument("--variant", choices=VARIANTS, default="standard")
     parser.add_argument("--no-shuffle", dest="shuffle", action="store_false", help="remove the channel shuffle")
     parser.add_argument("--input", type=input_size, default=(224, 224), metavar="HxW", help="input size, e.g. 480x640")
@@ -81,8 +89,9 @@ def format_table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> st
     widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
     lines = []
     for n, row in enumerate(cells):
-        lines.append("  ".join(c.rjust(w) if n and NUMBER_CELL.match(c) else c.ljust(w)
-                               for c, w in zip(row, widths)).rstrip())
+        lines.append(
+            "  ".join(c.rjust(w) if n and NUMBER_CELL.match(c) else c.ljust(w) for c, w in zip(row, widths)).rstrip()
+        )
         if n == 0:
             lines.append("  ".join("-" * w for w in widths))
     return "\n".join(lines)
@@ -109,12 +118,26 @@ def human(value: float | None, unit: str = "") -> str:
 
 def paragraph(text: str, indent: str = "", width: int = TERMINAL_WIDTH) -> str:
     """``text`` wrapped to the terminal width (links and other long words are never broken)."""
-    return textwrap.fill(text, width, initial_indent=indent, subsequent_indent=indent or "",
-                         break_long_words=False, break_on_hyphens=False)  # fmt: skip
+    return textwrap.fill(
+        text,
+        width,
+        initial_indent=indent,
+        subsequent_indent=indent or "",
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
 
 
 def footnotes(notes: Sequence[str], width: int = TERMINAL_WIDTH) -> str:
     """``[1] note`` lines, each wrapped with a hanging indent."""
-    return "\n".join(textwrap.fill(note, width, initial_indent=f"[{n}] ", subsequent_indent=" " * (len(str(n)) + 3),
-                                   break_long_words=False, break_on_hyphens=False)
-                     for n, note in enumerate(notes, 1))  # fmt: skip
+    return "\n".join(
+        textwrap.fill(
+            note,
+            width,
+            initial_indent=f"[{n}] ",
+            subsequent_indent=" " * (len(str(n)) + 3),
+            break_long_words=False,
+            break_on_hyphens=False,
+        )
+        for n, note in enumerate(notes, 1)
+    )

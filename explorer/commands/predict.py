@@ -33,21 +33,30 @@ def backend_choice(text: str) -> str:
     """An argparse type: a backend that can be calibrated, else one line naming the value and what is allowed."""
     if text not in BACKENDS:
         allowed = ", ".join(f"{b} ({backend_label(b)})" for b in BACKENDS)
-        raise argparse.ArgumentTypeError(f"backend {text!r} is not allowed: give {allowed}, the FP32 runtimes a "
-                                         "calibration exists for")  # fmt: skip
+        raise argparse.ArgumentTypeError(
+            f"backend {text!r} is not allowed: give {allowed}, the FP32 runtimes a calibration exists for"
+        )
     return text
 
 
 def threads_argument(parser: argparse.ArgumentParser) -> None:
     threads = integer(f"an integer from 1 to {MAX_THREADS}", 1, MAX_THREADS)
-    parser.add_argument("--threads", type=threads, default=None,
-                        help=f"thread count of the calibration (default: all {default_threads()} cores, as the runner)")
+    parser.add_argument(
+        "--threads",
+        type=threads,
+        default=None,
+        help=f"thread count of the calibration (default: all {default_threads()} cores, as the runner)",
+    )
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_model_arguments(parser)
-    parser.add_argument("--backend", type=backend_choice, default=None,
-                        help=f"one of {', '.join(BACKENDS)} (default: the fastest one calibrated here)")
+    parser.add_argument(
+        "--backend",
+        type=backend_choice,
+        default=None,
+        help=f"one of {', '.join(BACKENDS)} (default: the fastest one calibrated here)",
+    )
     threads_argument(parser)
     add_json_argument(parser)
 
@@ -57,26 +66,38 @@ def no_calibration_text(backend: str | None, threads: int) -> str:
     which = f"of {backend}" if backend else f"of any backend ({', '.join(BACKENDS)})"
     option = f" --backend {backend}" if backend else ""
     ignored = "".join(f" Note: {reason}." for reason in ignored_here(backend, threads))
-    return (f"no latency prediction: this machine has no calibration {which} at {threads_text(threads)} for these "
-            f"library versions.{ignored} Make one (about 2-3 minutes per backend) with: "
-            f"{NO_CALIBRATION_HINT}{option} --threads {threads}")  # fmt: skip
+    return (
+        f"no latency prediction: this machine has no calibration {which} at {threads_text(threads)} for these "
+        f"library versions.{ignored} Make one (about 2-3 minutes per backend) with: "
+        f"{NO_CALIBRATION_HINT}{option} --threads {threads}"
+    )
 
 
 def prediction_record(config: ShuffleNetConfig, prediction: Prediction, created_at: float, noisy: bool) -> dict:
-    return {**prediction.to_dict(), "source": "predicted here (not measured)", "predicted": headline(prediction),
-            "input": list(config.input_size), "calibrated_at": created_at, "calibration_noisy": noisy}  # fmt: skip
+    return {
+        **prediction.to_dict(),
+        "source": "predicted here (not measured)",
+        "predicted": headline(prediction),
+        "input": list(config.input_size),
+        "calibrated_at": created_at,
+        "calibration_noisy": noisy,
+    }
 
 
 def run(args: argparse.Namespace) -> int:
-    config = ShuffleNetConfig(groups=args.groups, width=args.width, variant=args.variant, shuffle=args.shuffle,
-                              input_size=args.input)  # fmt: skip
+    config = ShuffleNetConfig(
+        groups=args.groups, width=args.width, variant=args.variant, shuffle=args.shuffle, input_size=args.input
+    )
     threads = default_threads() if args.threads is None else args.threads
     try:
         predictor = kept_predictor(args.backend, threads)
         prediction = None if predictor is None else predictor.predict(config)
     except ValueError as error:  # a kept calibration without some kernel kind: not a bad argument
-        print(f"python -m explorer predict: the kept calibration cannot predict this model ({error}); calibrate "
-              "again with: python -m explorer calibrate --force", file=sys.stderr)  # fmt: skip
+        print(
+            f"python -m explorer predict: the kept calibration cannot predict this model ({error}); calibrate "
+            "again with: python -m explorer calibrate --force",
+            file=sys.stderr,
+        )
         return EXIT_NO_CALIBRATION
     if predictor is None or prediction is None:
         print(f"python -m explorer predict: {no_calibration_text(args.backend, threads)}", file=sys.stderr)
@@ -88,16 +109,33 @@ def run(args: argparse.Namespace) -> int:
     print(f"{config.label}, input {config.input_size[0]}x{config.input_size[1]}")
     print(paragraph(headline(prediction)))
     print("\nWhere the time goes (predicted here, per layer type)\n")
-    rows = [(layer.layer, f"{layer.ms:.3f}", f"{100 * layer.share:.0f}%", layer.kernels, human(layer.macs))
-            for layer in prediction.layers]  # fmt: skip
-    rows.append(("per-run overhead", f"{prediction.overhead_ms:.3f}",
-                 f"{100 * prediction.overhead_ms / prediction.predicted_ms:.0f}%", "", ""))  # fmt: skip
+    rows = [
+        (layer.layer, f"{layer.ms:.3f}", f"{100 * layer.share:.0f}%", layer.kernels, human(layer.macs))
+        for layer in prediction.layers
+    ]
+    rows.append(
+        (
+            "per-run overhead",
+            f"{prediction.overhead_ms:.3f}",
+            f"{100 * prediction.overhead_ms / prediction.predicted_ms:.0f}%",
+            "",
+            "",
+        )
+    )
     print(format_table(("Layer type", "Predicted ms", "Share", "Kernels", "Multiply-adds"), rows))
     if prediction.extrapolated:
         print("\n" + paragraph(extrapolation_text(prediction)))
-    busy = " It was calibrated while the machine was busy (noisy): calibrate again when quiet." if calibration.noisy \
-        else ""  # fmt: skip
-    print("\n" + paragraph(f"Predicted, not measured: from the {backend_label(prediction.backend)} calibration kept "
-                           f"{age_text(time.time() - calibration.created_at)}.{busy} `python -m explorer bench` "
-                           "measures it."))  # fmt: skip
+    busy = (
+        " It was calibrated while the machine was busy (noisy): calibrate again when quiet."
+        if calibration.noisy
+        else ""
+    )
+    print(
+        "\n"
+        + paragraph(
+            f"Predicted, not measured: from the {backend_label(prediction.backend)} calibration kept "
+            f"{age_text(time.time() - calibration.created_at)}.{busy} `python -m explorer bench` "
+            "measures it."
+        )
+    )
     return 0

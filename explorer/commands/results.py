@@ -27,16 +27,22 @@ from ..store.copy import copy_rows
 from ..store.urls import parse_url
 from .common import add_json_argument, format_table, print_json
 
-HELP = ("list, export (--json), locate (--path) or clear (--clear) the stored latency results, or copy the store "
-        "into PostgreSQL (--copy-to URL)")
+HELP = (
+    "list, export (--json), locate (--path) or clear (--clear) the stored latency results, or copy the store "
+    "into PostgreSQL (--copy-to URL)"
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     action = parser.add_mutually_exclusive_group()
     action.add_argument("--path", action="store_true", help="print where the result store is and stop")
     action.add_argument("--clear", action="store_true", help="delete every stored result (of every machine)")
-    action.add_argument("--copy-to", metavar="URL", help="copy the data directory's SQLite store (every table) into "
-                        "the PostgreSQL database at URL; rows it already has are skipped")  # fmt: skip
+    action.add_argument(
+        "--copy-to",
+        metavar="URL",
+        help="copy the data directory's SQLite store (every table) into "
+        "the PostgreSQL database at URL; rows it already has are skipped",
+    )
     add_json_argument(parser)
 
 
@@ -54,8 +60,9 @@ def copy_to(url: str) -> int:
         return 2
     path = database_path()
     if not path.is_file():
-        print(f"error: no SQLite store to copy at {path} (EXPLORER_DATA_DIR chooses the data directory)",
-              file=sys.stderr)  # fmt: skip
+        print(
+            f"error: no SQLite store to copy at {path} (EXPLORER_DATA_DIR chooses the data directory)", file=sys.stderr
+        )
         return 1
     quiet = logging.getLogger("explorer.store.database")
     level, quiet.level = quiet.level, logging.ERROR  # the one line below says it, not a log record as well
@@ -69,8 +76,11 @@ def copy_to(url: str) -> int:
         return 1
     counts = copy_rows(Database(path), target)
     print(f"Copied {path} into {target.location}:")
-    print(format_table(("Table", "Rows copied", "Already there"), [(name, new, old) for name, (new, old) in
-                                                                   counts.items()]))  # fmt: skip
+    print(
+        format_table(
+            ("Table", "Rows copied", "Already there"), [(name, new, old) for name, (new, old) in counts.items()]
+        )
+    )
     return 0
 
 
@@ -88,21 +98,40 @@ def run(args: argparse.Namespace) -> int:
         return 0
     rows = store.rows()
     if args.json:
-        print_json({"path": None if store.database.in_memory else store.database.location, "warnings": store.warnings,
-                    "machine": store.place.machine, "versions": store.place.versions, "results": rows})  # fmt: skip
+        print_json(
+            {
+                "path": None if store.database.in_memory else store.database.location,
+                "warnings": store.warnings,
+                "machine": store.place.machine,
+                "versions": store.place.versions,
+                "results": rows,
+            }
+        )
         return 0
     print(f"{len(rows)} stored results in {where(store)}")
     print(f"This machine: {store.place.machine}; {store.place.versions}\n")
     now = time.time()
-    table = [(age_text(now - r["measured_at"]), _model_label(r["model"]), r["input"], r["backend"], r["threads"],
-              r["batch"], f"{r['median_ms']:.2f}", latency.flags_text(r["noisy"], r["busy"]),
-              "" if r["here"] else "other")  # fmt: skip
-             for r in rows]
+    table = [
+        (
+            age_text(now - r["measured_at"]),
+            _model_label(r["model"]),
+            r["input"],
+            r["backend"],
+            r["threads"],
+            r["batch"],
+            f"{r['median_ms']:.2f}",
+            latency.flags_text(r["noisy"], r["busy"]),
+            "" if r["here"] else "other",
+        )
+        for r in rows
+    ]
     if table:
-        print(format_table(("Measured", "Model", "Input", "Backend", "Thr", "Batch", "Median ms", "Flag", "Place"),
-                           table))  # fmt: skip
-        print("\nPlace 'other': made on another machine or with other library versions (never shown as this "
-              "machine's).")
+        print(
+            format_table(("Measured", "Model", "Input", "Backend", "Thr", "Batch", "Median ms", "Flag", "Place"), table)
+        )
+        print(
+            "\nPlace 'other': made on another machine or with other library versions (never shown as this machine's)."
+        )
     return 0
 
 

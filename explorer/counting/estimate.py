@@ -36,8 +36,8 @@ from __future__ import annotations
 import functools
 import math
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 import torch
 
@@ -71,8 +71,10 @@ class Limits:
     seconds: float
 
     @classmethod
-    def from_environment(cls) -> "Limits":
-        return cls(int(_positive_env(MEMORY_ENV, DEFAULT_MEMORY_MB) * 2**20), _positive_env(SECONDS_ENV, DEFAULT_SECONDS))
+    def from_environment(cls) -> Limits:
+        return cls(
+            int(_positive_env(MEMORY_ENV, DEFAULT_MEMORY_MB) * 2**20), _positive_env(SECONDS_ENV, DEFAULT_SECONDS)
+        )
 
 
 def _positive_env(name: str, default: float) -> float:
@@ -130,10 +132,13 @@ class Cost:
     def refusal(self) -> str:
         over = []
         if self.memory_bytes > self.limits.memory_bytes:
-            over.append(f"memory {megabytes(self.memory_bytes)} > {megabytes(self.limits.memory_bytes)}, set by "
-                        f"`{MEMORY_ENV}`")  # fmt: skip
+            over.append(
+                f"memory {megabytes(self.memory_bytes)} > {megabytes(self.limits.memory_bytes)}, set by `{MEMORY_ENV}`"
+            )
         if self.seconds > self.limits.seconds:
-            over.append(f"time {seconds_text(self.seconds)} > {seconds_text(self.limits.seconds)}, set by `{SECONDS_ENV}`")
+            over.append(
+                f"time {seconds_text(self.seconds)} > {seconds_text(self.limits.seconds)}, set by `{SECONDS_ENV}`"
+            )
         return (
             f"{self.what} is refused: it is estimated to need {self.describe()}, over the limit "
             f"({'; '.join(over)}). Choose a smaller input size or width, or raise that limit."
@@ -169,14 +174,22 @@ def _shufflenet_footprint(config: ShuffleNetConfig) -> Footprint:
         activations += m * inner + m * outer + branch * outer
         largest = max(largest, m * inner, unit.out_channels * outer)
         macs += unit.macs
-        for per_value, values in ((unit.in_channels // unit.first_groups, m * inner), (m // unit.groups, branch * outer)):
+        for per_value, values in (
+            (unit.in_channels // unit.first_groups, m * inner),
+            (m // unit.groups, branch * outer),
+        ):
             dense += per_value * values if per_value >= DENSE_MACS_PER_VALUE else 0
     channels = plan.stage_channels[-1]
     params += channels * classes + classes
     classifier = channels * classes
     dense += classifier if channels >= DENSE_MACS_PER_VALUE else 0
-    return Footprint(params, activations + classes, max(largest, 3 * config.input_size[0] * config.input_size[1]),
-                     macs + classifier, dense)  # fmt: skip
+    return Footprint(
+        params,
+        activations + classes,
+        max(largest, 3 * config.input_size[0] * config.input_size[1]),
+        macs + classifier,
+        dense,
+    )
 
 
 @functools.lru_cache(maxsize=32)
@@ -189,8 +202,9 @@ def _meta_footprint(config: ModelConfig) -> Footprint:
     layers = shapes.layers.values()
     dense = sum(layer.macs for layer in layers if layer.macs_per_output >= DENSE_MACS_PER_VALUE)
     params = sum(p.numel() for p in model.parameters())
-    return Footprint(params, shapes.activations, max(shapes.largest_output, 3 * math.prod(config.input_size)),
-                     shapes.macs, dense)
+    return Footprint(
+        params, shapes.activations, max(shapes.largest_output, 3 * math.prod(config.input_size)), shapes.macs, dense
+    )
 
 
 def counting_cost(config: ModelConfig, limits: Limits | None = None, what: str | None = None) -> Cost:
@@ -198,8 +212,12 @@ def counting_cost(config: ModelConfig, limits: Limits | None = None, what: str |
     shape = footprint(config)
     memory = BASE_BYTES + shape.weight_bytes + shape.activation_bytes
     light = shape.macs - shape.dense_macs
-    seconds = (BASE_SECONDS + shape.params / INIT_PARAMS_PER_SECOND + shape.dense_macs / DENSE_MACS_PER_SECOND
-               + light / LIGHT_MACS_PER_SECOND)  # fmt: skip
+    seconds = (
+        BASE_SECONDS
+        + shape.params / INIT_PARAMS_PER_SECOND
+        + shape.dense_macs / DENSE_MACS_PER_SECOND
+        + light / LIGHT_MACS_PER_SECOND
+    )
     size = f"{config.input_size[0]}x{config.input_size[1]}"
     return Cost(what or f"counting {config.label} at {size}", memory, seconds, limits or Limits.from_environment())
 
@@ -219,8 +237,16 @@ def check_counting(config: ModelConfig, what: str | None = None) -> Cost:
 
 MEMORY_FRACTION = 0.5  # of MemAvailable a measurement may plan to use
 ACTIVATION_FACTOR = 2.0  # conv/linear outputs x2: BN/ReLU/concat temporaries, runtime arenas
-WEIGHT_COPIES = {"torch": 1, "torch-cl": 2, "torch-fold": 2, "ort": 3, "ort-int8": 4,  # model + exports + sessions
-                 "openvino": 3, "openvino-int8": 4, "openvino-bf16": 3}  # OpenVINO: read model + compiled model
+WEIGHT_COPIES = {
+    "torch": 1,
+    "torch-cl": 2,
+    "torch-fold": 2,
+    "ort": 3,
+    "ort-int8": 4,  # model + exports + sessions
+    "openvino": 3,
+    "openvino-int8": 4,
+    "openvino-bf16": 3,
+}  # OpenVINO: read model + compiled model
 CALIBRATION_COPIES = 4  # INT8 calibration keeps every intermediate tensor of each calibration input
 
 
@@ -280,8 +306,9 @@ def activation_and_weight_bytes(config: ModelConfig) -> tuple[int, int]:
     return shape.activation_bytes, shape.weight_bytes
 
 
-def memory_estimate(config: ModelConfig, batch: int, backends: Iterable[str], available: int | None = None
-                    ) -> MemoryEstimate:
+def memory_estimate(
+    config: ModelConfig, batch: int, backends: Iterable[str], available: int | None = None
+) -> MemoryEstimate:
     activations, weights = activation_and_weight_bytes(config)
     backends = tuple(backends)
     copies = max(WEIGHT_COPIES[b] for b in backends)
@@ -293,8 +320,9 @@ def memory_estimate(config: ModelConfig, batch: int, backends: Iterable[str], av
     return MemoryEstimate(activations, weights, batch, backends, int(total), memory_limit(available), available)
 
 
-def check_memory(config: ModelConfig, batch: int, backends: Iterable[str], available: int | None = None
-                 ) -> MemoryEstimate:
+def check_memory(
+    config: ModelConfig, batch: int, backends: Iterable[str], available: int | None = None
+) -> MemoryEstimate:
     estimate = memory_estimate(config, batch, backends, available)
     if not estimate.fits:
         raise MemoryRefused(estimate.message(config.label + f" at {config.input_size[0]}x{config.input_size[1]}"))

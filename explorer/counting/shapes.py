@@ -52,8 +52,9 @@ class ShapeRecorder:
         self.layers: dict[str, Layer] = {}  # conv and linear layers, by module name
         self.largest_output = 0  # values in the largest output of any leaf module
         self._counted = {m for m in model.modules() if isinstance(m, (nn.Conv2d, nn.Linear))}
-        self._handles = [m.register_forward_hook(self._hook(name, not list(m.children())))
-                         for name, m in model.named_modules()]  # fmt: skip
+        self._handles = [
+            m.register_forward_hook(self._hook(name, not list(m.children()))) for name, m in model.named_modules()
+        ]
 
     def _hook(self, name: str, leaf: bool):
         def hook(module: nn.Module, args: tuple, output: torch.Tensor) -> None:
@@ -80,7 +81,7 @@ class ShapeRecorder:
         for handle in self._handles:
             handle.remove()
 
-    def __enter__(self) -> "ShapeRecorder":
+    def __enter__(self) -> ShapeRecorder:
         return self
 
     def __exit__(self, *exc) -> None:

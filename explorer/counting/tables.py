@@ -14,9 +14,19 @@ from ..shufflenet import ModelConfig, ShuffleNetConfig
 from .trace import Complexity, LayoutRow, UnitRow
 
 UNIT_COLUMNS = (
-    "Stage", "Unit", "Stride", "In channels", "Out channels", "Bottleneck",
-    "Groups (1st 1x1)", "Groups (2nd 1x1)", "Shuffle", "Output size", "Multiply-adds", "Params",
-)  # fmt: skip
+    "Stage",
+    "Unit",
+    "Stride",
+    "In channels",
+    "Out channels",
+    "Bottleneck",
+    "Groups (1st 1x1)",
+    "Groups (2nd 1x1)",
+    "Shuffle",
+    "Output size",
+    "Multiply-adds",
+    "Params",
+)
 
 SI_PREFIXES = ((1e9, "G"), (1e6, "M"), (1e3, "k"))
 
@@ -35,19 +45,44 @@ def si(value: float, digits: int = 2) -> str:
 
 def layout_records(layout: tuple[LayoutRow, ...]) -> list[dict]:
     return [
-        dict(zip(LAYOUT_COLUMNS, (
-            row.layer, size_text(row.output_size), size_text(row.kernel), row.stride, row.repeat, row.output_channels,
-        )))  # fmt: skip
+        dict(
+            zip(
+                LAYOUT_COLUMNS,
+                (
+                    row.layer,
+                    size_text(row.output_size),
+                    size_text(row.kernel),
+                    row.stride,
+                    row.repeat,
+                    row.output_channels,
+                ),
+            )
+        )
         for row in layout
     ]
 
 
 def unit_records(units: tuple[UnitRow, ...]) -> list[dict]:
     return [
-        dict(zip(UNIT_COLUMNS, (
-            u.stage, u.unit, u.stride, u.in_channels, u.out_channels, u.bottleneck, u.first_groups, u.last_groups,
-            "yes" if u.shuffle else "no", size_text(u.output_size), u.macs, u.params,
-        )))  # fmt: skip
+        dict(
+            zip(
+                UNIT_COLUMNS,
+                (
+                    u.stage,
+                    u.unit,
+                    u.stride,
+                    u.in_channels,
+                    u.out_channels,
+                    u.bottleneck,
+                    u.first_groups,
+                    u.last_groups,
+                    "yes" if u.shuffle else "no",
+                    size_text(u.output_size),
+                    u.macs,
+                    u.params,
+                ),
+            )
+        )
         for u in units
     ]
 
@@ -58,11 +93,15 @@ NOT_COUNTED = "not available"
 def complexity_records(complexity: Complexity) -> list[dict]:
     """One row per figure; a figure the counter could not produce reads "not available"."""
     return [
-        {"Figure": f.label, "Value": None if f.value is None else int(f.value),
-         "In millions": NOT_COUNTED if f.value is None else f"{f.value / 1e6:.2f}M", "Unit": f.unit,
-         "Counting convention": f.convention}
+        {
+            "Figure": f.label,
+            "Value": None if f.value is None else int(f.value),
+            "In millions": NOT_COUNTED if f.value is None else f"{f.value / 1e6:.2f}M",
+            "Unit": f.unit,
+            "Counting convention": f.convention,
+        }
         for f in complexity.quantities
-    ]  # fmt: skip
+    ]
 
 
 def config_dict(config: ModelConfig) -> dict:

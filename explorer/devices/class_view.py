@@ -45,9 +45,17 @@ def summarize(rows: list[ClassRow], limit: int = SUMMARY_ROWS) -> list[ClassSumm
     groups: dict[tuple[str, str, str], list[ClassRow]] = {}
     for row in rows:
         groups.setdefault((row.device, row.model, row.input), []).append(row)
-    summaries = [ClassSummary(device, model, size, len(members), statistics.median(r.median_ms for r in members),
-                              max(r.measured_at for r in members))
-                 for (device, model, size), members in groups.items()]  # fmt: skip
+    summaries = [
+        ClassSummary(
+            device,
+            model,
+            size,
+            len(members),
+            statistics.median(r.median_ms for r in members),
+            max(r.measured_at for r in members),
+        )
+        for (device, model, size), members in groups.items()
+    ]
     summaries = sorted(summaries, key=lambda s: s.latest, reverse=True)[:limit]
     return sorted(summaries, key=lambda s: (s.model, _pixels(s.input), s.median_ms))
 

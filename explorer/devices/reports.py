@@ -43,8 +43,21 @@ REPORT_STAGES = ("load", "session", "run")
 BACKENDS = ("wasm",)
 
 COMMON = {"kind", "token", "seq"}
-RESULT_FIELDS = {"median_ms", "iqr_ms", "runs", "warmup_runs", "backend", "simd", "threads", "cross_origin_isolated",
-                 "hardware_concurrency", "ua", "outputs", "checksum", "session_ms"}  # fmt: skip
+RESULT_FIELDS = {
+    "median_ms",
+    "iqr_ms",
+    "runs",
+    "warmup_runs",
+    "backend",
+    "simd",
+    "threads",
+    "cross_origin_isolated",
+    "hardware_concurrency",
+    "ua",
+    "outputs",
+    "checksum",
+    "session_ms",
+}
 FIELDS = {"result": COMMON | RESULT_FIELDS, "chunk": COMMON | {"next"}, "error": COMMON | {"stage", "reason"}}
 
 
@@ -73,8 +86,13 @@ def _refused(name: str, value: object, allowed: str) -> ReportRefused:
 def _number(raw: dict, name: str, low: float, high: float, *, above_low: bool = False) -> float:
     value = raw[name]
     allowed = f"a finite number {'above' if above_low else 'from'} {low:g} up to {high:g}"
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
-            or not low <= value <= high or (above_low and value == low):
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not math.isfinite(value)
+        or not low <= value <= high
+        or (above_low and value == low)
+    ):
         raise _refused(name, value, allowed)
     return float(value)
 
@@ -134,8 +152,10 @@ class DeviceResult:
     @property
     def runtime(self) -> str:
         isolation = "cross-origin isolated" if self.cross_origin_isolated else "not cross-origin isolated"
-        return (f"ONNX Runtime Web, WebAssembly{' SIMD' if self.simd else ''}, {self.threads} "
-                f"thread{'s' if self.threads != 1 else ''} ({isolation})")
+        return (
+            f"ONNX Runtime Web, WebAssembly{' SIMD' if self.simd else ''}, {self.threads} "
+            f"thread{'s' if self.threads != 1 else ''} ({isolation})"
+        )
 
 
 @dataclass(frozen=True)
@@ -182,7 +202,9 @@ def parse_report(raw: object) -> Report:
         reason = raw["reason"]
         if not isinstance(reason, str) or len(reason) > REASON_CHARS:
             raise _refused("reason", reason, f"a string of at most {REASON_CHARS} characters")
-        return DeviceError(token, seq, _choice(raw, "stage", REPORT_STAGES), "".join(c if c.isprintable() else " " for c in reason))
+        return DeviceError(
+            token, seq, _choice(raw, "stage", REPORT_STAGES), "".join(c if c.isprintable() else " " for c in reason)
+        )
     return _result(raw, token, seq)
 
 
@@ -216,8 +238,9 @@ class RateLimit:
 
     SESSIONS = 10_000  # sessions remembered (oldest forgotten first)
 
-    def __init__(self, per_session: int, per_session_minute: int, per_minute: int,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, per_session: int, per_session_minute: int, per_minute: int, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.per_session, self.per_session_minute, self.per_minute = per_session, per_session_minute, per_minute
         self._clock = clock
         self._lock = threading.Lock()

@@ -106,8 +106,11 @@ def chunk_bytes() -> int:
     """Bytes per piece of an ONNX file sent to a browser: ``EXPLORER_DEVICE_CHUNK_MB`` (1-190, default 32)."""
     text = os.environ.get(CHUNK_ENV, "").strip()
     try:
-        megabytes = check_number(CHUNK_ENV, float(text), 0.01, 190, "a number of megabytes from 0.01 to 190") \
-            if text else DEFAULT_CHUNK_MB  # fmt: skip
+        megabytes = (
+            check_number(CHUNK_ENV, float(text), 0.01, 190, "a number of megabytes from 0.01 to 190")
+            if text
+            else DEFAULT_CHUNK_MB
+        )
     except ValueError:
         raise refusal(CHUNK_ENV, text[:20], "a number of megabytes from 0.01 to 190 (default 32)") from None
     return int(megabytes * 2**20)
@@ -118,7 +121,7 @@ def chunk(model: DeviceModel, index: int) -> bytes:
     size = chunk_bytes()
     if not 0 <= index < model.chunks:
         raise ValueError(f"index={index!r} is not allowed: index must be an integer from 0 to {model.chunks - 1}")
-    return model.onnx[index * size:(index + 1) * size]
+    return model.onnx[index * size : (index + 1) * size]
 
 
 @dataclass(frozen=True)
@@ -134,8 +137,10 @@ class Parity:
 
     def describe(self) -> str:
         verdict = "matches" if self.ok else "does NOT match"
-        return (f"{verdict} PyTorch: max |Δ| {self.max_abs_diff:.2g} over the first {OUTPUTS_CHECKED} scores "
-                f"(allowed {PARITY_TOLERANCE:g}), checksum |Δ| {self.checksum_diff:.2g} (allowed {CHECKSUM_TOLERANCE:g})")
+        return (
+            f"{verdict} PyTorch: max |Δ| {self.max_abs_diff:.2g} over the first {OUTPUTS_CHECKED} scores "
+            f"(allowed {PARITY_TOLERANCE:g}), checksum |Δ| {self.checksum_diff:.2g} (allowed {CHECKSUM_TOLERANCE:g})"
+        )
 
 
 def check_parity(model: DeviceModel, outputs: tuple[float, ...], checksum: float) -> Parity:

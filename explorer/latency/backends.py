@@ -34,8 +34,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Iterator, Sequence
 
 import numpy as np
 
@@ -61,23 +61,48 @@ BACKENDS: dict[str, Backend] = {
     b.key: b
     for b in (
         Backend("torch", "PyTorch eager", "PyTorch eager, inference mode, NCHW tensors", False),
-        Backend("torch-cl", "PyTorch eager, channels-last", "PyTorch eager, model and input in channels-last memory",
-                False),
-        Backend("torch-fold", "PyTorch eager, BN folded", "PyTorch eager, BatchNorm folded into the preceding conv",
-                False),
-        Backend("ort", "ONNX Runtime FP32", "ONNX Runtime CPU, FP32, all graph optimisations (ORT_ENABLE_ALL)", True,
-                "ort"),
-        Backend("ort-int8", "ONNX Runtime INT8",
-                "ONNX Runtime CPU on an INT8 static-quantised copy (QDQ, calibrated on random inputs)", True, "ort",
-                "int8"),
-        Backend("openvino", "OpenVINO FP32", "OpenVINO CPU, FP32 forced (inference precision f32), static input "
-                "shape, LATENCY hint, one stream", True, "openvino"),
-        Backend("openvino-int8", "OpenVINO INT8", "OpenVINO CPU on the INT8 model ONNX Runtime INT8 runs (QDQ)", True,
-                "openvino", "int8"),
-        Backend("openvino-bf16", "OpenVINO BF16 (reduced precision)", "OpenVINO CPU computing in bfloat16 "
-                "(reduced precision: 8-bit mantissa; drift from FP32 shown, not judged)", True, "openvino", "bf16"),
+        Backend(
+            "torch-cl", "PyTorch eager, channels-last", "PyTorch eager, model and input in channels-last memory", False
+        ),
+        Backend(
+            "torch-fold", "PyTorch eager, BN folded", "PyTorch eager, BatchNorm folded into the preceding conv", False
+        ),
+        Backend(
+            "ort", "ONNX Runtime FP32", "ONNX Runtime CPU, FP32, all graph optimisations (ORT_ENABLE_ALL)", True, "ort"
+        ),
+        Backend(
+            "ort-int8",
+            "ONNX Runtime INT8",
+            "ONNX Runtime CPU on an INT8 static-quantised copy (QDQ, calibrated on random inputs)",
+            True,
+            "ort",
+            "int8",
+        ),
+        Backend(
+            "openvino",
+            "OpenVINO FP32",
+            "OpenVINO CPU, FP32 forced (inference precision f32), static input shape, LATENCY hint, one stream",
+            True,
+            "openvino",
+        ),
+        Backend(
+            "openvino-int8",
+            "OpenVINO INT8",
+            "OpenVINO CPU on the INT8 model ONNX Runtime INT8 runs (QDQ)",
+            True,
+            "openvino",
+            "int8",
+        ),
+        Backend(
+            "openvino-bf16",
+            "OpenVINO BF16 (reduced precision)",
+            "OpenVINO CPU computing in bfloat16 (reduced precision: 8-bit mantissa; drift from FP32 shown, not judged)",
+            True,
+            "openvino",
+            "bf16",
+        ),
     )
-}  # fmt: skip
+}
 DEFAULT_BACKENDS = ("torch", "ort", "openvino")  # one model: PyTorch and both FP32 runtimes, so "fastest" is
 TABLE8_BACKENDS = ("ort", "openvino")  # the FP32 runtimes that are fastest here; eager PyTorch never is
 
@@ -110,8 +135,9 @@ def parse_backends(text: str | Sequence[str]) -> tuple[str, ...]:
     names = [n.strip() for n in (text.split(",") if isinstance(text, str) else text) if n.strip()]
     unknown = [n for n in names if n not in BACKENDS]
     if unknown or not names:
-        raise ValueError(f"backends={','.join(names) or text!r} is not allowed: choose from "
-                         f"{', '.join(available_backends())}")
+        raise ValueError(
+            f"backends={','.join(names) or text!r} is not allowed: choose from {', '.join(available_backends())}"
+        )
     check_available(names)
     return tuple(dict.fromkeys(names))
 
@@ -121,8 +147,9 @@ def check_available(names: Sequence[str]) -> None:
     for name in names:
         reason = unavailable_reason(name)
         if reason:
-            raise ValueError(f"backend={name!r} is not allowed here: {reason}. Choose from "
-                             f"{', '.join(available_backends())}")
+            raise ValueError(
+                f"backend={name!r} is not allowed here: {reason}. Choose from {', '.join(available_backends())}"
+            )
 
 
 # --------------------------------------------------------------------------- faults
@@ -159,8 +186,14 @@ class BackendFailure:
         return f"{self.backend_label} failed for {self.where} during {FAILURE_STAGES[self.stage]}: {self.reason}"
 
     def to_dict(self) -> dict:
-        return {"model": self.config.label, "input": list(self.config.input_size), "backend": self.backend,
-                "backend_label": self.backend_label, "stage": self.stage, "reason": self.reason}
+        return {
+            "model": self.config.label,
+            "input": list(self.config.input_size),
+            "backend": self.backend,
+            "backend_label": self.backend_label,
+            "stage": self.stage,
+            "reason": self.reason,
+        }
 
 
 class BackendFailed(RuntimeError):
@@ -211,6 +244,8 @@ def parity(reference: np.ndarray, output: np.ndarray, backend: str) -> tuple[flo
     if not np.isfinite(relative):
         raise ParityMismatch(f"the {runtime} output is not finite where PyTorch's is (max |diff| {difference})")
     if fp32(backend) and relative > FP32_PARITY_TOLERANCE:
-        raise ParityMismatch(f"the {runtime} output differs from PyTorch's by {difference:.3g} (max |diff|, "
-                             f"{relative:.3g} of the largest output; FP32 allows {FP32_PARITY_TOLERANCE:g})")
+        raise ParityMismatch(
+            f"the {runtime} output differs from PyTorch's by {difference:.3g} (max |diff|, "
+            f"{relative:.3g} of the largest output; FP32 allows {FP32_PARITY_TOLERANCE:g})"
+        )
     return difference, relative

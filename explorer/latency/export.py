@@ -36,7 +36,7 @@ import io
 import logging
 import os
 import warnings
-from typing import Iterator
+from collections.abc import Iterator
 
 import numpy as np
 import torch
@@ -167,8 +167,13 @@ class _RandomImages:
         pass
 
 
-def quantize_int8(fp32_path: str, out_path: str, input_size: tuple[int, int], batch: int = 1,
-                  calibration_inputs: int = CALIBRATION_INPUTS) -> str:
+def quantize_int8(
+    fp32_path: str,
+    out_path: str,
+    input_size: tuple[int, int],
+    batch: int = 1,
+    calibration_inputs: int = CALIBRATION_INPUTS,
+) -> str:
     """Statically quantise ``fp32_path`` to INT8 (QDQ) into ``out_path``; returns it."""
     import onnx
     from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static

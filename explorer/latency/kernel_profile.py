@@ -96,45 +96,78 @@ class KernelProfile:
     def part(self, test) -> ProfileRow:
         """The rows whose category passes ``test``, summed into one (shares add up; rates recomputed)."""
         rows = [r for r in self.rows if test(r.category)]
-        return ProfileRow(", ".join(r.category for r in rows), sum(r.ms for r in rows), sum(r.share for r in rows),
-                          sum(r.nodes for r in rows), sum(r.macs for r in rows), sum(r.weights for r in rows))
+        return ProfileRow(
+            ", ".join(r.category for r in rows),
+            sum(r.ms for r in rows),
+            sum(r.share for r in rows),
+            sum(r.nodes for r in rows),
+            sum(r.macs for r in rows),
+            sum(r.weights for r in rows),
+        )
 
     def to_record(self) -> dict:
         """Everything, as JSON-able values (the store keeps this; ``from_record`` reads it back exactly)."""
-        return {"config": config_to_dict(self.config), "threads": self.threads, "batch": self.batch,
-                "rows": [asdict(row) for row in self.rows], "kernel_ms": self.kernel_ms,
-                "median_ms": self.median_ms, "int8": self.int8}  # fmt: skip
+        return {
+            "config": config_to_dict(self.config),
+            "threads": self.threads,
+            "batch": self.batch,
+            "rows": [asdict(row) for row in self.rows],
+            "kernel_ms": self.kernel_ms,
+            "median_ms": self.median_ms,
+            "int8": self.int8,
+        }
 
     @classmethod
-    def from_record(cls, record: dict) -> "KernelProfile":
+    def from_record(cls, record: dict) -> KernelProfile:
         """The profile ``to_record`` wrote; ``KeyError`` / ``TypeError`` / ``ValueError`` for a record it did not."""
-        return cls(config_from_dict(record["config"]), int(record["threads"]), int(record["batch"]),
-                   tuple(ProfileRow(**row) for row in record["rows"]), float(record["kernel_ms"]),
-                   float(record["median_ms"]), bool(record["int8"]))  # fmt: skip
+        return cls(
+            config_from_dict(record["config"]),
+            int(record["threads"]),
+            int(record["batch"]),
+            tuple(ProfileRow(**row) for row in record["rows"]),
+            float(record["kernel_ms"]),
+            float(record["median_ms"]),
+            bool(record["int8"]),
+        )
 
     def to_dict(self, peak_macs_per_s: float | None = None) -> dict:
         return {
-            "model": self.config.label, "input": list(self.config.input_size), "threads": self.threads,
-            "kernel_ms_per_run": self.kernel_ms, "median_ms_without_profiler": self.median_ms,
+            "model": self.config.label,
+            "input": list(self.config.input_size),
+            "threads": self.threads,
+            "kernel_ms_per_run": self.kernel_ms,
+            "median_ms_without_profiler": self.median_ms,
             "profiler_overhead": self.overhead,
-            "rows": [{
-                "category": r.category, "ms": r.ms, "scaled_ms": self.scaled_ms(r), "share": r.share,
-                "nodes": r.nodes, "macs": r.macs, "weights": r.weights,
-                "gmacs": None if self.rate(r) is None else self.rate(r) / 1e9,
-                "fraction_of_gemm": None if self.rate(r) is None or not peak_macs_per_s else
-                self.rate(r) / peak_macs_per_s,
-            } for r in self.rows],
-        }  # fmt: skip
+            "rows": [
+                {
+                    "category": r.category,
+                    "ms": r.ms,
+                    "scaled_ms": self.scaled_ms(r),
+                    "share": r.share,
+                    "nodes": r.nodes,
+                    "macs": r.macs,
+                    "weights": r.weights,
+                    "gmacs": None if self.rate(r) is None else self.rate(r) / 1e9,
+                    "fraction_of_gemm": None
+                    if self.rate(r) is None or not peak_macs_per_s
+                    else self.rate(r) / peak_macs_per_s,
+                }
+                for r in self.rows
+            ],
+        }
 
 
 def overhead_text(kernel_ms: float, median_ms: float) -> str:
     """The profiler's overhead in one sentence: profiled kernel time per run against the plain median."""
     factor = kernel_ms / median_ms if median_ms > 0 else float("nan")
-    why = ("the profiler's own per-node bookkeeping slows every node" if factor > 1.1 else
-           "the profiler adds little here")
-    return (f"Without the profiler a run takes {median_ms:.2f} ms (median); with it the nodes' kernel times add up "
-            f"to {kernel_ms:.2f} ms per run ({factor:.1f}×: {why}), so each group's time is shown as its share of "
-            "the profile × that median.")
+    why = (
+        "the profiler's own per-node bookkeeping slows every node" if factor > 1.1 else "the profiler adds little here"
+    )
+    return (
+        f"Without the profiler a run takes {median_ms:.2f} ms (median); with it the nodes' kernel times add up "
+        f"to {kernel_ms:.2f} ms per run ({factor:.1f}×: {why}), so each group's time is shown as its share of "
+        "the profile × that median."
+    )
 
 
 def _shape(entry: dict) -> list[int]:
@@ -205,19 +238,21 @@ def summarize_profile(events: list[dict], runs: int, shufflenet: bool) -> list[P
         macs[category] += node_macs(op, args)
         weights[category] += node_weights(op, args)
     total = sum(time_us.values()) or 1.0
-    rows = [ProfileRow(c, time_us[c] / runs / 1e3, time_us[c] / total, count[c] // runs, macs[c] / runs,
-                       weights[c] / runs) for c in time_us]
+    rows = [
+        ProfileRow(c, time_us[c] / runs / 1e3, time_us[c] / total, count[c] // runs, macs[c] / runs, weights[c] / runs)
+        for c in time_us
+    ]
     return sorted(rows, key=lambda r: -r.ms)
 
 
-def profile_onnx(path: str, config: ModelConfig, threads: int, runs: int = 20, batch: int = 1, seed: int = 0,
-                 int8: bool = False) -> KernelProfile:
+def profile_onnx(
+    path: str, config: ModelConfig, threads: int, runs: int = 20, batch: int = 1, seed: int = 0, int8: bool = False
+) -> KernelProfile:
     """ORT's per-node profile of the file at ``path`` (all optimisations), grouped, and its plain median.
 
     The caller holds the measurement lock; the profile file goes next to ``path``.
     """
-    feed = {INPUT_NAME: np.random.default_rng(seed).standard_normal((batch, 3, *config.input_size),
-                                                                    dtype=np.float32)}
+    feed = {INPUT_NAME: np.random.default_rng(seed).standard_normal((batch, 3, *config.input_size), dtype=np.float32)}
     session = ort_session(path, threads, profile_prefix=os.path.splitext(path)[0] + "-profile")
     for _ in range(WARMUP_RUNS + runs):
         session.run(None, feed)
@@ -235,11 +270,11 @@ def profile_onnx(path: str, config: ModelConfig, threads: int, runs: int = 20, b
     return KernelProfile(config, threads, batch, tuple(rows), kernel_ms, median_ms, int8)
 
 
-def profile_ort(config: ModelConfig, threads: int, runs: int = 20, batch: int = 1, int8: bool = False,
-                seed: int = 0) -> KernelProfile:
+def profile_ort(
+    config: ModelConfig, threads: int, runs: int = 20, batch: int = 1, int8: bool = False, seed: int = 0
+) -> KernelProfile:
     """ORT's per-node profile of ``config`` (static-shape export, all optimisations), grouped."""
-    with tempfile.TemporaryDirectory(prefix="explorer-profile-") as workdir, measurement_lock(), \
-            torch_threads(threads):
+    with tempfile.TemporaryDirectory(prefix="explorer-profile-") as workdir, measurement_lock(), torch_threads(threads):
         torch.manual_seed(seed)
         model = build_model(config)
         path = export_onnx(model, config.input_size, os.path.join(workdir, "model.onnx"), batch, dynamic=False)

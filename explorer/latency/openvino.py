@@ -28,8 +28,8 @@ from __future__ import annotations
 import functools
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 
@@ -66,8 +66,10 @@ def bf16_unavailable_reason() -> str | None:
         return f"OpenVINO's CPU plugin could not be asked ({type(error).__name__}: {error})"
     if "BF16" in found:
         return None
-    return ("OpenVINO's CPU plugin reports no BF16 support on this CPU (its OPTIMIZATION_CAPABILITIES are "
-            f"{', '.join(found) or 'empty'}); bfloat16 needs AVX-512 BF16 or AMX")
+    return (
+        "OpenVINO's CPU plugin reports no BF16 support on this CPU (its OPTIMIZATION_CAPABILITIES are "
+        f"{', '.join(found) or 'empty'}); bfloat16 needs AVX-512 BF16 or AMX"
+    )
 
 
 def properties(threads: int, precision: str = "f32") -> dict:

@@ -6,8 +6,8 @@ store can keep it across restarts and show it again exactly as it was measured.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from typing import Iterable
 
 from ..shufflenet import REFERENCE_INPUT, ModelConfig, config_from_dict, config_to_dict
 from .backends import BACKENDS, BackendFailure
@@ -16,8 +16,16 @@ from .timing import Timing
 
 # The figures of a Measurement that its record keeps as they are (config, backend, threads,
 # batch and timing are written out apart); monotonic start/finish times mean nothing later.
-RECORDED_FIGURES = ("macs", "conv_macs", "gemm_macs_per_s", "max_abs_diff", "relative_diff", "prepare_s", "compile_s",
-                    "measured_at")
+RECORDED_FIGURES = (
+    "macs",
+    "conv_macs",
+    "gemm_macs_per_s",
+    "max_abs_diff",
+    "relative_diff",
+    "prepare_s",
+    "compile_s",
+    "measured_at",
+)
 
 
 @dataclass(frozen=True)
@@ -99,10 +107,9 @@ class Measurement:
             "prepare_s": self.prepare_s,
             "compile_s": self.compile_s,
             "compile_convention": "seconds to create the ONNX Runtime session or to read, reshape and compile the "
-                                  "model in OpenVINO, once per model, input and runner; not part of the latency",
+            "model in OpenVINO, once per model, input and runner; not part of the latency",
             "precision": BACKENDS[self.backend].precision,
         }
-
 
     def to_record(self) -> dict:
         """Everything needed to show this measurement again later, as JSON values (``from_record`` reads it)."""
@@ -116,11 +123,18 @@ class Measurement:
         }
 
     @classmethod
-    def from_record(cls, record: dict) -> "Measurement":
+    def from_record(cls, record: dict) -> Measurement:
         """The measurement ``to_record`` wrote (fields it does not know are left at their defaults)."""
         figures = {name: record[name] for name in RECORDED_FIGURES if name in record}
-        return cls(config=config_from_dict(record["config"]), backend=record["backend"], threads=record["threads"],
-                   batch=record["batch"], timing=Timing.from_record(record["timing"]), **figures)  # fmt: skip
+        return cls(
+            config=config_from_dict(record["config"]),
+            backend=record["backend"],
+            threads=record["threads"],
+            batch=record["batch"],
+            timing=Timing.from_record(record["timing"]),
+            **figures,
+        )
+
 
 @dataclass
 class Results:

@@ -64,14 +64,25 @@ class GemmPeak:
 
     def to_record(self) -> dict:
         """As JSON values, for the data directory (``from_record`` reads it back)."""
-        return {"threads": self.threads, "macs_per_s": self.macs_per_s, "size": self.size,
-                "timing": self.timing.to_record(), "library": self.library, "rates": [list(r) for r in self.rates]}
+        return {
+            "threads": self.threads,
+            "macs_per_s": self.macs_per_s,
+            "size": self.size,
+            "timing": self.timing.to_record(),
+            "library": self.library,
+            "rates": [list(r) for r in self.rates],
+        }
 
     @classmethod
-    def from_record(cls, record: dict) -> "GemmPeak":
-        return cls(int(record["threads"]), float(record["macs_per_s"]), int(record["size"]),
-                   Timing.from_record(record["timing"]), str(record["library"]),
-                   tuple((str(library), float(rate)) for library, rate in record["rates"]))
+    def from_record(cls, record: dict) -> GemmPeak:
+        return cls(
+            int(record["threads"]),
+            float(record["macs_per_s"]),
+            int(record["size"]),
+            Timing.from_record(record["timing"]),
+            str(record["library"]),
+            tuple((str(library), float(rate)) for library, rate in record["rates"]),
+        )
 
     def to_dict(self) -> dict:
         return {
@@ -84,8 +95,8 @@ class GemmPeak:
             "gemm_contended": self.timing.contended,
             "gemm_gmacs_by_library": {library: rate / 1e9 for library, rate in self.rates},
             "gemm_convention": "best median of FP32 square matrix products (torch.mm, ONNX Runtime MatMul and "
-                               "OpenVINO MatMul, n = 1024, 1536, same threads), n^3 multiply-adds; "
-                               "GFLOPs = 2 x multiply-adds",
+            "OpenVINO MatMul, n = 1024, 1536, same threads), n^3 multiply-adds; "
+            "GFLOPs = 2 x multiply-adds",
         }
 
 
@@ -100,12 +111,12 @@ def _ort_matmul(n: int, threads: int):
     import onnx
     from onnx import TensorProto, helper
 
-
     graph = helper.make_graph(
-        [helper.make_node("MatMul", ["a", "b"], ["c"])], "gemm",
+        [helper.make_node("MatMul", ["a", "b"], ["c"])],
+        "gemm",
         [helper.make_tensor_value_info(name, TensorProto.FLOAT, [n, n]) for name in ("a", "b")],
         [helper.make_tensor_value_info("c", TensorProto.FLOAT, [n, n])],
-    )  # fmt: skip
+    )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     model.ir_version = 8
     onnx.checker.check_model(model)

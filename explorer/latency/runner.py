@@ -30,8 +30,8 @@ import os
 import tempfile
 import threading
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence
 
 import numpy as np
 import torch
@@ -42,13 +42,21 @@ from ..concurrency import counting_threads, torch_threads
 from ..counting import Complexity, check_memory, complexity
 from ..shufflenet import ModelConfig, ShuffleNetConfig, build_model
 from . import export
-from .backends import (BACKENDS, BackendFailed, BackendFailure, FailedBefore, check_available, failure_stage, one_line,
-                       parity)
+from .backends import (
+    BACKENDS,
+    BackendFailed,
+    BackendFailure,
+    FailedBefore,
+    check_available,
+    failure_stage,
+    one_line,
+    parity,
+)
 from .export import INPUT_NAME, fold_batchnorm
 from .kernel_profile import KernelProfile, profile_onnx
-from .threads import check_batch, check_threads, default_threads
 from .results import Measurement, Results, model_key
 from .roofline import GemmPeak, gemm_peak
+from .threads import check_batch, check_threads, default_threads
 from .timing import (
     DEFAULT_MIN_TIME,
     DEFAULT_WARMUP,
@@ -100,8 +108,16 @@ class _Prepared:
 class LatencyRunner:
     """Measures models with fixed threads/batch; caches models, exports and sessions for its lifetime."""
 
-    def __init__(self, threads: int | None = None, batch: int = 1, min_time: float = DEFAULT_MIN_TIME,
-                 warmup: float = DEFAULT_WARMUP, min_samples: int = 5, seed: int = 0, wait_quiet: float = 0.0) -> None:
+    def __init__(
+        self,
+        threads: int | None = None,
+        batch: int = 1,
+        min_time: float = DEFAULT_MIN_TIME,
+        warmup: float = DEFAULT_WARMUP,
+        min_samples: int = 5,
+        seed: int = 0,
+        wait_quiet: float = 0.0,
+    ) -> None:
         self.threads = check_threads(default_threads() if threads is None else threads)
         self.batch = check_batch(batch)
         self.min_time = check_number("min_time", min_time, 0, MAX_SECONDS, "from 0 to 60 seconds")
@@ -119,7 +135,7 @@ class LatencyRunner:
         self.export_s = 0.0
 
     # context manager: the temporary directory goes on every path
-    def __enter__(self) -> "LatencyRunner":
+    def __enter__(self) -> LatencyRunner:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -155,14 +171,20 @@ class LatencyRunner:
     def _fp32_path(self, config: ModelConfig) -> str:
         dynamic = not needs_static_export(config)
         key = (model_key(config), "fp32") if dynamic else (config, "fp32", self.batch)
-        return self._exported(key, f"model{len(self._paths)}.onnx", lambda path: export.export_onnx(
-            self._model(config), config.input_size, path, self.batch, dynamic=dynamic))
+        return self._exported(
+            key,
+            f"model{len(self._paths)}.onnx",
+            lambda path: export.export_onnx(self._model(config), config.input_size, path, self.batch, dynamic=dynamic),
+        )
 
     def _int8_path(self, config: ModelConfig) -> str:
         key = (config, "int8", self.batch)  # calibrated at this input size and batch
         fp32 = self._fp32_path(config)
-        return self._exported(key, f"model{len(self._paths)}-int8.onnx", lambda path: export.quantize_int8(
-            fp32, path, config.input_size, self.batch))
+        return self._exported(
+            key,
+            f"model{len(self._paths)}-int8.onnx",
+            lambda path: export.quantize_int8(fp32, path, config.input_size, self.batch),
+        )
 
     def _exported(self, key: tuple, name: str, write: Callable[[str], object]) -> str:
         """The file ``write`` makes in the work directory, made once; a failed export is not retried."""
@@ -260,8 +282,14 @@ class LatencyRunner:
             log.exception("GEMM peak not measured: measurements are shown without the roofline")
             return self.peak
 
-    def measure(self, config: ModelConfig, backend: str, *, on_wait: Callable[[float], None] | None = None,
-                cancel: threading.Event | None = None) -> Measurement:
+    def measure(
+        self,
+        config: ModelConfig,
+        backend: str,
+        *,
+        on_wait: Callable[[float], None] | None = None,
+        cancel: threading.Event | None = None,
+    ) -> Measurement:
         """Time one (config, backend) under the process-wide lock.
 
         Raises ``BackendFailed`` when a step fails (see ``FAILURE_STAGES``), ``MemoryRefused`` when it
@@ -285,8 +313,13 @@ class LatencyRunner:
                 wait_until_quiet(self.wait_quiet, threads=self.threads)
             check_cancel(cancel)
             with failure_stage(config, backend, "run"), torch_threads(self.threads), torch.inference_mode():
-                timing = time_function(cancellable(prepared.run, cancel), min_time=self.min_time,
-                                       warmup=self.warmup, min_samples=self.min_samples, threads=self.threads)
+                timing = time_function(
+                    cancellable(prepared.run, cancel),
+                    min_time=self.min_time,
+                    warmup=self.warmup,
+                    min_samples=self.min_samples,
+                    threads=self.threads,
+                )
             finished_at = time.monotonic()
         return Measurement(
             config=config,
@@ -313,11 +346,15 @@ class LatencyRunner:
                 path = self._fp32_path(config)
             return profile_onnx(path, config, self.threads, runs, self.batch, self.seed)
 
-    def measure_many(self, jobs: Sequence[tuple[ModelConfig, str]], *,
-                     on_start: Callable[[int, int, ModelConfig, str], None] | None = None,
-                     progress: Callable[[int, int, Measurement | BackendFailure], None] | None = None,
-                     cancel: threading.Event | None = None,
-                     on_wait: Callable[[float], None] | None = None) -> Results:
+    def measure_many(
+        self,
+        jobs: Sequence[tuple[ModelConfig, str]],
+        *,
+        on_start: Callable[[int, int, ModelConfig, str], None] | None = None,
+        progress: Callable[[int, int, Measurement | BackendFailure], None] | None = None,
+        cancel: threading.Event | None = None,
+        on_wait: Callable[[float], None] | None = None,
+    ) -> Results:
         """Measure each (config, backend) in turn: the one loop the CLI, the pages and background jobs use.
 
         A failed backend is recorded and the rest still measured. ``on_start(index, total,
@@ -347,8 +384,15 @@ class LatencyRunner:
         return results
 
 
-def measure(config: ModelConfig, backend: str = "ort", *, threads: int | None = None, batch: int = 1,
-            min_time: float = DEFAULT_MIN_TIME, **kwargs) -> Measurement:
+def measure(
+    config: ModelConfig,
+    backend: str = "ort",
+    *,
+    threads: int | None = None,
+    batch: int = 1,
+    min_time: float = DEFAULT_MIN_TIME,
+    **kwargs,
+) -> Measurement:
     """One measurement with a throw-away runner (its ONNX files are removed on return)."""
     with LatencyRunner(threads, batch, min_time, **kwargs) as runner:
         return runner.measure(config, backend)

@@ -18,8 +18,18 @@ from .results import Measurement
 
 
 def measurement_row(m: Measurement) -> MeasurementRow:
-    return MeasurementRow(m.config, m.backend, m.threads, m.batch, m.median_ms, m.timing.iqr_ms, m.timing.runs,
-                          m.timing.noisy, m.timing.contended, m.measured_at)  # fmt: skip
+    return MeasurementRow(
+        m.config,
+        m.backend,
+        m.threads,
+        m.batch,
+        m.median_ms,
+        m.timing.iqr_ms,
+        m.timing.runs,
+        m.timing.noisy,
+        m.timing.contended,
+        m.measured_at,
+    )
 
 
 class ResultStore(MeasurementTable[Measurement]):

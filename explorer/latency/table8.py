@@ -12,7 +12,7 @@ why the measured speedup differs from the multiply-add ratio in this run.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from .. import paper
 from ..shufflenet import REFERENCE_INPUT, AlexNetConfig, MobileNetConfig, ModelConfig
@@ -71,16 +71,18 @@ def table8_records(measurements: Sequence[Measurement]) -> list[dict]:
         measured = reference.median_ms / m.median_ms if reference else None
         paper_ms = row.ms_at(m.input_size)
         paper_alex = alex.ms_at(m.input_size)
-        records.append({
-            **m.to_dict(),
-            "paper_model": row.model,
-            "measured_speedup": measured,
-            "theoretical_speedup": theoretical,
-            "speedup_efficiency": measured / theoretical if measured else None,
-            "paper_ms": paper_ms,
-            "paper_speedup": paper_alex / paper_ms,
-            "paper_note": f"reported in the paper ({paper.TABLE8_DEVICE})",
-        })  # fmt: skip
+        records.append(
+            {
+                **m.to_dict(),
+                "paper_model": row.model,
+                "measured_speedup": measured,
+                "theoretical_speedup": theoretical,
+                "speedup_efficiency": measured / theoretical if measured else None,
+                "paper_ms": paper_ms,
+                "paper_speedup": paper_alex / paper_ms,
+                "paper_note": f"reported in the paper ({paper.TABLE8_DEVICE})",
+            }
+        )
     return records
 
 
@@ -89,8 +91,9 @@ def _at(measurements: Sequence[Measurement], config: ModelConfig, input_size: tu
     return [m for m in measurements if model_key(m.config) == target and m.input_size == tuple(input_size)]
 
 
-def best_speedup(measurements: Sequence[Measurement], config: ModelConfig,
-                 input_size: tuple[int, int] = REFERENCE_INPUT) -> dict | None:
+def best_speedup(
+    measurements: Sequence[Measurement], config: ModelConfig, input_size: tuple[int, int] = REFERENCE_INPUT
+) -> dict | None:
     """``config`` on its fastest FP32 backend vs AlexNet on its fastest FP32 backend, at ``input_size``."""
     mine = fastest(_at(measurements, config, input_size), fp32_only=True)
     alex = fastest(_at(measurements, AlexNetConfig(), input_size), fp32_only=True)
@@ -99,16 +102,26 @@ def best_speedup(measurements: Sequence[Measurement], config: ModelConfig,
     theoretical = alex.macs / mine.macs
     measured = alex.median_ms / mine.median_ms
     return {
-        "model": mine.model, "input": list(input_size), "model_backend": mine.backend,
-        "model_backend_label": mine.backend_label, "model_ms": mine.median_ms, "model_macs": mine.macs,
-        "alexnet_backend": alex.backend, "alexnet_backend_label": alex.backend_label, "alexnet_ms": alex.median_ms,
-        "alexnet_macs": alex.macs, "measured_speedup": measured, "theoretical_speedup": theoretical,
-        "efficiency": measured / theoretical, "rule": "each model on its fastest FP32 backend measured",
-    }  # fmt: skip
+        "model": mine.model,
+        "input": list(input_size),
+        "model_backend": mine.backend,
+        "model_backend_label": mine.backend_label,
+        "model_ms": mine.median_ms,
+        "model_macs": mine.macs,
+        "alexnet_backend": alex.backend,
+        "alexnet_backend_label": alex.backend_label,
+        "alexnet_ms": alex.median_ms,
+        "alexnet_macs": alex.macs,
+        "measured_speedup": measured,
+        "theoretical_speedup": theoretical,
+        "efficiency": measured / theoretical,
+        "rule": "each model on its fastest FP32 backend measured",
+    }
 
 
-def backend_speedups(measurements: Sequence[Measurement], config: ModelConfig,
-                     input_size: tuple[int, int] = REFERENCE_INPUT) -> list[dict]:
+def backend_speedups(
+    measurements: Sequence[Measurement], config: ModelConfig, input_size: tuple[int, int] = REFERENCE_INPUT
+) -> list[dict]:
     """The same speedup with both models on one backend, for every backend that measured both (BACKENDS order)."""
     mine = {m.backend: m for m in _at(measurements, config, input_size)}
     alex = {m.backend: m for m in _at(measurements, AlexNetConfig(), input_size)}
@@ -116,15 +129,27 @@ def backend_speedups(measurements: Sequence[Measurement], config: ModelConfig,
     for backend in (b for b in BACKENDS if b in mine and b in alex):
         measured = alex[backend].median_ms / mine[backend].median_ms
         theoretical = alex[backend].macs / mine[backend].macs
-        rows.append({"backend": backend, "backend_label": BACKENDS[backend].label,
-                     "precision": BACKENDS[backend].precision, "model_ms": mine[backend].median_ms,
-                     "alexnet_ms": alex[backend].median_ms, "measured_speedup": measured,
-                     "efficiency": measured / theoretical})
+        rows.append(
+            {
+                "backend": backend,
+                "backend_label": BACKENDS[backend].label,
+                "precision": BACKENDS[backend].precision,
+                "model_ms": mine[backend].median_ms,
+                "alexnet_ms": alex[backend].median_ms,
+                "measured_speedup": measured,
+                "efficiency": measured / theoretical,
+            }
+        )
     return rows
 
 
-def explain(measurements: Sequence[Measurement], profiles: Sequence[KernelProfile], peak_macs_per_s: float | None,
-            config: ModelConfig | None = None, input_size: tuple[int, int] = REFERENCE_INPUT) -> str | None:
+def explain(
+    measurements: Sequence[Measurement],
+    profiles: Sequence[KernelProfile],
+    peak_macs_per_s: float | None,
+    config: ModelConfig | None = None,
+    input_size: tuple[int, int] = REFERENCE_INPUT,
+) -> str | None:
     """The verdict for ``config`` (default 0.5x arch2) vs AlexNet, or None without both profiles and a peak."""
     config = paper.TABLE8[0].config if config is None else config
     best = best_speedup(measurements, config, input_size)
@@ -141,8 +166,7 @@ def verdict_configs(input_size: tuple[int, int] = REFERENCE_INPUT) -> list[Model
     return [paper.TABLE8[0].at(input_size), _alexnet_row().at(input_size)]
 
 
-def to_profile(measurements: Sequence[Measurement], input_size: tuple[int, int] = REFERENCE_INPUT
-               ) -> list[ModelConfig]:
+def to_profile(measurements: Sequence[Measurement], input_size: tuple[int, int] = REFERENCE_INPUT) -> list[ModelConfig]:
     """The verdict's models, if both were measured on an ONNX backend (so their exports exist), else none.
 
     Profiling needs the ONNX export; AlexNet's takes 10-20 s, too much to add to a PyTorch-only run.
@@ -152,8 +176,9 @@ def to_profile(measurements: Sequence[Measurement], input_size: tuple[int, int] 
     return configs if all(c in exported for c in configs) else []
 
 
-def summary(measurements: Sequence[Measurement], profiles: Sequence[KernelProfile] = (),
-            peak_macs_per_s: float | None = None) -> dict:
+def summary(
+    measurements: Sequence[Measurement], profiles: Sequence[KernelProfile] = (), peak_macs_per_s: float | None = None
+) -> dict:
     """The latency targets: roofline fraction of ShuffleNet 1x g=3, speedup of 0.5x arch2 (fastest FP32
     backends, per backend, and the verdict when ``profiles`` of both models and the peak are given)."""
     one_x = paper.TABLE8[1].config
@@ -161,9 +186,13 @@ def summary(measurements: Sequence[Measurement], profiles: Sequence[KernelProfil
     at_224 = [m for m in measurements if m.input_size == REFERENCE_INPUT]
     best_1x = fastest((m for m in at_224 if model_key(m.config) == one_x), fp32_only=True)
     return {
-        "shufflenet_1x_g3_224_fastest": None if best_1x is None else {
-            "backend": best_1x.backend, "median_ms": best_1x.median_ms,
-            "roofline_fraction": best_1x.roofline_fraction, "achieved_gmacs": best_1x.achieved_gmacs,
+        "shufflenet_1x_g3_224_fastest": None
+        if best_1x is None
+        else {
+            "backend": best_1x.backend,
+            "median_ms": best_1x.median_ms,
+            "roofline_fraction": best_1x.roofline_fraction,
+            "achieved_gmacs": best_1x.achieved_gmacs,
         },
         "speedup_0_5x_arch2_vs_alexnet_224": best_speedup(measurements, half),
         "speedup_0_5x_arch2_vs_alexnet_224_per_backend": backend_speedups(measurements, half),
@@ -173,5 +202,5 @@ def summary(measurements: Sequence[Measurement], profiles: Sequence[KernelProfil
         "noisy_rule": f"IQR > {NOISY_IQR_FRACTION:.0%} of the median",
         "contended_measurements": sum(m.timing.contended for m in measurements),
         "contended_rule": "other processes used more than the cores left free plus 10% of all CPUs while timing "
-                          "(/proc/stat vs os.times)",
-    }  # fmt: skip
+        "(/proc/stat vs os.times)",
+    }

@@ -15,8 +15,13 @@ def default_threads() -> int:
 
 
 def check_threads(threads: int) -> int:
-    return check_int("threads", threads, 1, MAX_THREADS,
-                     f"an integer from 1 to {MAX_THREADS} (this machine has {available_cores()} cores)")
+    return check_int(
+        "threads",
+        threads,
+        1,
+        MAX_THREADS,
+        f"an integer from 1 to {MAX_THREADS} (this machine has {available_cores()} cores)",
+    )
 
 
 def check_batch(batch: int) -> int:

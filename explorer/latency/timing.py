@@ -46,9 +46,9 @@ import math
 import os
 import threading
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
-from typing import Callable, Iterator
 
 import numpy as np
 
@@ -142,8 +142,9 @@ class Timing:
         if self.processes_busy:
             reasons.append(f"other processes used {self.others_share:.0%} of the CPUs while timing")
         if self.sessions_busy:
-            reasons.append("other sessions in this server were working while timing "
-                           f"({self.retimed} blocks overlapped their work)")
+            reasons.append(
+                f"other sessions in this server were working while timing ({self.retimed} blocks overlapped their work)"
+            )
         return "; ".join(reasons)
 
     @property
@@ -175,7 +176,7 @@ class Timing:
         return {**asdict(self), "samples_ms": list(self.samples_ms)}
 
     @classmethod
-    def from_record(cls, record: dict) -> "Timing":
+    def from_record(cls, record: dict) -> Timing:
         """The timing ``to_record`` wrote (fields this version does not know are ignored)."""
         known = {f.name for f in fields(cls)}
         values = {k: v for k, v in record.items() if k in known}
@@ -212,16 +213,31 @@ def is_noisy(median: float, iqr: float, fraction: float = NOISY_IQR_FRACTION) ->
     return iqr > fraction * median
 
 
-def summarize(samples_ms: list[float] | tuple[float, ...], runs: int | None = None, block: int = 1,
-              others_share: float | None = None, spare_share: float = 0.0, retimed: int = 0,
-              yielded_s: float = 0.0, sessions_busy: bool = False) -> Timing:
+def summarize(
+    samples_ms: list[float] | tuple[float, ...],
+    runs: int | None = None,
+    block: int = 1,
+    others_share: float | None = None,
+    spare_share: float = 0.0,
+    retimed: int = 0,
+    yielded_s: float = 0.0,
+    sessions_busy: bool = False,
+) -> Timing:
     samples = tuple(float(s) for s in samples_ms)
     if not samples:
         raise ValueError("no samples to summarise: time at least one run")
     if not all(math.isfinite(s) and s >= 0 for s in samples):
         raise ValueError(f"samples must be finite, non-negative times, got {samples!r}")
-    return Timing(samples, len(samples) * block if runs is None else runs, block, others_share, spare_share,
-                  retimed, yielded_s, sessions_busy)
+    return Timing(
+        samples,
+        len(samples) * block if runs is None else runs,
+        block,
+        others_share,
+        spare_share,
+        retimed,
+        yielded_s,
+        sessions_busy,
+    )
 
 
 def _wait_for_foreground(limit_s: float, sleep: Callable[[float], None]) -> float:
@@ -303,8 +319,9 @@ def time_function(
     samples = clean + overlapped if sessions_busy else clean
     cores = os.cpu_count() or 1
     spare = max(0.0, (cores - threads) / cores) if threads else 0.0
-    return summarize(samples, len(samples) * block, block, meter.others_share(), spare, len(overlapped), yielded,
-                     sessions_busy)
+    return summarize(
+        samples, len(samples) * block, block, meter.others_share(), spare, len(overlapped), yielded, sessions_busy
+    )
 
 
 # --------------------------------------------------------------------------- lock, cancel, quiet
@@ -328,8 +345,9 @@ MEASUREMENT_LOCK.lock_file = lock_file
 
 
 @contextlib.contextmanager
-def measurement_lock(on_wait: Callable[[float], None] | None = None, cancel: threading.Event | None = None,
-                     poll: float = LOCK_POLL_S) -> Iterator[None]:
+def measurement_lock(
+    on_wait: Callable[[float], None] | None = None, cancel: threading.Event | None = None, poll: float = LOCK_POLL_S
+) -> Iterator[None]:
     """Hold the process-wide measurement lock; call ``on_wait(seconds)`` while queued."""
     start = time.monotonic()
     while not MEASUREMENT_LOCK.acquire(timeout=poll):

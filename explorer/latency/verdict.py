@@ -64,11 +64,15 @@ def model_sentence(profile: KernelProfile, peak: float) -> str:
     slow, moving = _slow_and_moving(profile, peak)
     parts = []
     if slow:
-        parts.append(f"{_percent(sum(r.share for r in slow))} of the time goes to layers running below "
-                     f"{_percent(SLOW_FRACTION)} of the GEMM rate ({_listing(profile, slow, peak)})")
+        parts.append(
+            f"{_percent(sum(r.share for r in slow))} of the time goes to layers running below "
+            f"{_percent(SLOW_FRACTION)} of the GEMM rate ({_listing(profile, slow, peak)})"
+        )
     if moving:
-        parts.append(f"{_percent(sum(r.share for r in moving))} to data movement with no multiply-adds "
-                     f"({_listing(profile, moving, None)})")
+        parts.append(
+            f"{_percent(sum(r.share for r in moving))} to data movement with no multiply-adds "
+            f"({_listing(profile, moving, None)})"
+        )
     if not parts:
         return f"In ONNX Runtime's profile of {profile.config.label}, every layer runs near the GEMM rate."
     return f"In ONNX Runtime's profile of {profile.config.label}, " + " and ".join(parts) + "."
@@ -80,8 +84,14 @@ def alexnet_sentence(profile: KernelProfile, peak: float) -> str:
     convolutions = profile.part(lambda c: "classifier" not in c and "conv" in c)
     size = "×".join(map(str, profile.config.input_size))
     conv_rate = _rate_fraction(profile, convolutions, peak)
-    conv_text = "" if conv_rate is None else (f"its convolutions ({_percent(convolutions.share)} of its time) run at "
-                                              f"{_percent(conv_rate)} of the GEMM peak")
+    conv_text = (
+        ""
+        if conv_rate is None
+        else (
+            f"its convolutions ({_percent(convolutions.share)} of its time) run at "
+            f"{_percent(conv_rate)} of the GEMM peak"
+        )
+    )
     if classifier.weights <= 0 or classifier.ms <= 0:
         return f"In {profile.config.label}, {conv_text}." if conv_text else ""
     reuse = classifier.macs / classifier.weights
@@ -91,37 +101,54 @@ def alexnet_sentence(profile: KernelProfile, peak: float) -> str:
         scaled_s = profile.scaled_ms(classifier) / 1e3
         bandwidth = classifier.weights * BYTES_PER_WEIGHT / scaled_s / 1e9 if scaled_s > 0 else float("nan")
         used = "once" if round(reuse) == 1 else f"{reuse:.0f} times"
-        text = (f"{profile.config.label} spends {_percent(classifier.share)} of its time in its classifier, whose "
-                f"{classifier.weights / 1e6:.1f} M weights ({megabytes:.0f} MB) are each used {used} per image at "
-                f"{size}: it streams them from memory (about {bandwidth:.1f} GB/s) at {_percent(classifier_rate)} "
-                "of the GEMM peak")
+        text = (
+            f"{profile.config.label} spends {_percent(classifier.share)} of its time in its classifier, whose "
+            f"{classifier.weights / 1e6:.1f} M weights ({megabytes:.0f} MB) are each used {used} per image at "
+            f"{size}: it streams them from memory (about {bandwidth:.1f} GB/s) at {_percent(classifier_rate)} "
+            "of the GEMM peak"
+        )
     else:
-        text = (f"{profile.config.label}'s classifier ({_percent(classifier.share)} of its time) reuses each weight "
-                f"{reuse:.0f} times at {size} and runs at {_percent(classifier_rate)} of the GEMM peak")
+        text = (
+            f"{profile.config.label}'s classifier ({_percent(classifier.share)} of its time) reuses each weight "
+            f"{reuse:.0f} times at {size} and runs at {_percent(classifier_rate)} of the GEMM peak"
+        )
     return text + (f", while {conv_text}." if conv_text else ".")
 
 
-def speedup_verdict(best: dict, model_profile: KernelProfile, alexnet_profile: KernelProfile, peak_macs_per_s: float) -> str:
+def speedup_verdict(
+    best: dict, model_profile: KernelProfile, alexnet_profile: KernelProfile, peak_macs_per_s: float
+) -> str:
     """Plain sentences: why ``best`` (``explorer.latency.best_speedup``) is above or below the multiply-add ratio."""
     model_rate = best["model_macs"] / (best["model_ms"] / 1e3)
     alex_rate = best["alexnet_macs"] / (best["alexnet_ms"] / 1e3)
     measured, theoretical = best["measured_speedup"], best["theoretical_speedup"]
-    backends = (f"{best['model_backend_label']} and {best['alexnet_backend_label']}"
-                if best["model_backend"] != best["alexnet_backend"] else best["model_backend_label"])
-    rates = (f"{alex_rate / 1e9:.1f} G multiply-adds/s for AlexNet on {best['alexnet_backend_label']} against "
-             f"{model_rate / 1e9:.1f} for {best['model']} on {best['model_backend_label']} (each model's fastest "
-             f"FP32 backend), {_percent(alex_rate / peak_macs_per_s)} and {_percent(model_rate / peak_macs_per_s)} "
-             "of the FP32 GEMM peak")
+    backends = (
+        f"{best['model_backend_label']} and {best['alexnet_backend_label']}"
+        if best["model_backend"] != best["alexnet_backend"]
+        else best["model_backend_label"]
+    )
+    rates = (
+        f"{alex_rate / 1e9:.1f} G multiply-adds/s for AlexNet on {best['alexnet_backend_label']} against "
+        f"{model_rate / 1e9:.1f} for {best['model']} on {best['model_backend_label']} (each model's fastest "
+        f"FP32 backend), {_percent(alex_rate / peak_macs_per_s)} and {_percent(model_rate / peak_macs_per_s)} "
+        "of the FP32 GEMM peak"
+    )
     if alex_rate > model_rate:
-        head = (f"Measured {measured:.1f}× against {theoretical:.1f}× in multiply-adds ({measured / theoretical:.2f} "
-                f"of it) because, per multiply-add, AlexNet ran {alex_rate / model_rate:.1f}× faster than "
-                f"{best['model']} here: {rates}.")
+        head = (
+            f"Measured {measured:.1f}× against {theoretical:.1f}× in multiply-adds ({measured / theoretical:.2f} "
+            f"of it) because, per multiply-add, AlexNet ran {alex_rate / model_rate:.1f}× faster than "
+            f"{best['model']} here: {rates}."
+        )
     else:
-        head = (f"Measured {measured:.1f}× against {theoretical:.1f}× in multiply-adds ({measured / theoretical:.2f} "
-                f"of it): per multiply-add {best['model']} ran at least as fast as AlexNet here "
-                f"({rates}).")
+        head = (
+            f"Measured {measured:.1f}× against {theoretical:.1f}× in multiply-adds ({measured / theoretical:.2f} "
+            f"of it): per multiply-add {best['model']} ran at least as fast as AlexNet here "
+            f"({rates})."
+        )
     parts = [head, model_sentence(model_profile, peak_macs_per_s), alexnet_sentence(alexnet_profile, peak_macs_per_s)]
     if best["model_backend"] != "ort" or best["alexnet_backend"] != "ort":
-        parts.append(f"(The split by layer comes from ONNX Runtime's profiler; the fastest backends here were "
-                     f"{backends}, whose own split may differ.)")
+        parts.append(
+            f"(The split by layer comes from ONNX Runtime's profiler; the fastest backends here were "
+            f"{backends}, whose own split may differ.)"
+        )
     return " ".join(p for p in parts if p)

@@ -27,8 +27,8 @@ from .toy import (
     connectivity,
     cross_equals_shuffle,
     default_toy_channels,
-    shuffle_steps,
     layer_masks,
+    shuffle_steps,
     toy_mixing,
     trace_channel,
 )

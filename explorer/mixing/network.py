@@ -62,8 +62,9 @@ def check_scope(scope: object) -> str:
 # --------------------------------------------------------------------------- prediction
 
 
-def unit_mask(in_channels: int, out_channels: int, groups: int, stride: int, shuffle: bool,
-              first_groups: int | None = None) -> np.ndarray:
+def unit_mask(
+    in_channels: int, out_channels: int, groups: int, stride: int, shuffle: bool, first_groups: int | None = None
+) -> np.ndarray:
     """(out, in) 0/1 channel dependency of one ShuffleNet unit, from Fig. 2 alone.
 
     Branch: compress (1x1, ``first_groups``) -> shuffle -> depthwise (channel-wise) ->
@@ -171,14 +172,25 @@ def predict_stage(config: ShuffleNetConfig, stage: int) -> StageMixing:
     """The matrices the paper's unit implies for this config's channel plan (no torch)."""
     stage = check_stage(stage)
     specs = [spec for spec in unit_specs(config.plan()) if spec.stage == stage]
-    first, *rest = (unit_mask(s.in_channels, s.out_channels, s.groups, s.stride, config.shuffle, s.first_groups)
-                    for s in specs)  # fmt: skip
+    first, *rest = (
+        unit_mask(s.in_channels, s.out_channels, s.groups, s.stride, config.shuffle, s.first_groups) for s in specs
+    )
     stride1: list[np.ndarray] = []
     for step in rest:
         stride1.append(step.copy() if not stride1 else bool_matmul(step, stride1[-1]))
     head = specs[0]
-    return StageMixing(config.label, stage, "predicted", head.groups, config.shuffle, head.in_channels,
-                       head.out_channels, head.bottleneck, first, tuple(stride1))  # fmt: skip
+    return StageMixing(
+        config.label,
+        stage,
+        "predicted",
+        head.groups,
+        config.shuffle,
+        head.in_channels,
+        head.out_channels,
+        head.bottleneck,
+        first,
+        tuple(stride1),
+    )
 
 
 def block_diagonal(channels: int, groups: int) -> np.ndarray:

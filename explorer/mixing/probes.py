@@ -124,8 +124,14 @@ def _chain(units: list[nn.Module]):
     return outputs
 
 
-def probe_dependencies(units: list[nn.Module], in_channels: int, probe_size: int = PROBE_SIZE,
-                       layout: str = "batch", repeats: int = REPEATS, seed: int = 0) -> list[np.ndarray]:
+def probe_dependencies(
+    units: list[nn.Module],
+    in_channels: int,
+    probe_size: int = PROBE_SIZE,
+    layout: str = "batch",
+    repeats: int = REPEATS,
+    seed: int = 0,
+) -> list[np.ndarray]:
     """Dependency matrices (out x in) at the output of each of ``units`` applied in turn.
 
     Forward-mode AD: ``jvp`` of the composed (linearised) units at a zero input, with one
@@ -187,8 +193,14 @@ def probe_dependencies(units: list[nn.Module], in_channels: int, probe_size: int
     return [np.concatenate(parts, axis=0).T.astype(np.uint8) for parts in columns]
 
 
-def measure_stage(config: ShuffleNetConfig, stage: int, model: ShuffleNet | None = None,
-                  probe_size: int = PROBE_SIZE, compose: bool = True, threads: int | None = None) -> StageMixing:
+def measure_stage(
+    config: ShuffleNetConfig,
+    stage: int,
+    model: ShuffleNet | None = None,
+    probe_size: int = PROBE_SIZE,
+    compose: bool = True,
+    threads: int | None = None,
+) -> StageMixing:
     """Measure a stage's channel dependencies on the model ``build_model(config)`` returns.
 
     ``model``: pass an already built model of this config (the app caches one) to skip
@@ -205,8 +217,9 @@ def measure_stage(config: ShuffleNetConfig, stage: int, model: ShuffleNet | None
         return _measure_stage(config, stage, model, probe_size, compose)
 
 
-def _measure_stage(config: ShuffleNetConfig, stage: int, model: ShuffleNet | None, probe_size: int,
-                   compose: bool) -> StageMixing:
+def _measure_stage(
+    config: ShuffleNetConfig, stage: int, model: ShuffleNet | None, probe_size: int, compose: bool
+) -> StageMixing:
     model = build_model(config) if model is None else model
     units = list(linearised(model.stages[stage - 2]).children())
     first, rest = units[0], units[1:]
@@ -217,5 +230,16 @@ def _measure_stage(config: ShuffleNetConfig, stage: int, model: ShuffleNet | Non
     else:
         stride1 = probe_dependencies(rest, channels, probe_size)
     direct = None if compose else tuple(probe_dependencies(units, stage_in, probe_size))
-    return StageMixing(config.label, stage, "measured", first.groups, config.shuffle, stage_in, channels,
-                       first.bottleneck, first_unit, tuple(stride1), direct)  # fmt: skip
+    return StageMixing(
+        config.label,
+        stage,
+        "measured",
+        first.groups,
+        config.shuffle,
+        stage_in,
+        channels,
+        first.bottleneck,
+        first_unit,
+        tuple(stride1),
+        direct,
+    )

@@ -51,8 +51,9 @@ MAX_TOY_CHANNELS = 1024
 MAX_TOY_GROUPS = 64
 
 
-def check_groups(channels: int, groups: int, channels_name: str = "channels",
-                 max_channels: int | None = MAX_TOY_CHANNELS) -> None:
+def check_groups(
+    channels: int, groups: int, channels_name: str = "channels", max_channels: int | None = MAX_TOY_CHANNELS
+) -> None:
     """``ValueError`` naming the field unless ``groups`` is valid and divides ``channels``."""
     check_int("groups", groups, 1, MAX_TOY_GROUPS)
     check_int(channels_name, channels, 1, max_channels)
@@ -122,11 +123,15 @@ class ShuffleSteps:
         """One row per input channel: its group, its place in the group, where it goes."""
         per_group = self.channels // self.groups
         return [
-            {"input channel": i, "group": i // per_group, "index in group": i % per_group,
-             "output position": int(self.destination[i]),
-             "output group (next GConv)": int(self.destination[i]) // per_group}
+            {
+                "input channel": i,
+                "group": i // per_group,
+                "index in group": i % per_group,
+                "output position": int(self.destination[i]),
+                "output group (next GConv)": int(self.destination[i]) // per_group,
+            }
             for i in range(self.channels)
-        ]  # fmt: skip
+        ]
 
     def to_dict(self) -> dict:
         return {
@@ -218,9 +223,11 @@ def cross_equals_shuffle(channels: int, groups: int, layers: int = MAX_LAYERS) -
     masks_equal = all(np.array_equal(b, c) for b, c in zip(cross, shuffle))
     return masks_equal and all(
         np.array_equal(b, c)
-        for b, c in zip(connectivity_by_layer(channels, groups, layers, "cross"),
-                        connectivity_by_layer(channels, groups, layers, "shuffle"))
-    )  # fmt: skip
+        for b, c in zip(
+            connectivity_by_layer(channels, groups, layers, "cross"),
+            connectivity_by_layer(channels, groups, layers, "shuffle"),
+        )
+    )
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,6 @@ from .reported import (
     residual_note,
     table3_row_for,
 )
-from .tradeoff import NO_SHUFFLE_NOTE, ReportedPoint, pareto_front, point_for, reported_points
 from .table1 import (
     LAYOUT_COLUMNS,
     TABLE1_CHANNELS,
@@ -40,3 +39,4 @@ from .table1 import (
     layout_differences,
     paper_table1_records,
 )
+from .tradeoff import NO_SHUFFLE_NOTE, ReportedPoint, pareto_front, point_for, reported_points

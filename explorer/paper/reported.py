@@ -87,8 +87,9 @@ class ShuffleAblation:
 
 
 TABLE3_PAIRS = tuple(
-    ShuffleAblation(f"ShuffleNet {w:g}x{' (arch2)' if v == 'arch2' else ''} (g = {g})", _sn(g, w, v), no_shuffle,
-                    with_shuffle)  # fmt: skip
+    ShuffleAblation(
+        f"ShuffleNet {w:g}x{' (arch2)' if v == 'arch2' else ''} (g = {g})", _sn(g, w, v), no_shuffle, with_shuffle
+    )
     for g, w, v, no_shuffle, with_shuffle in _TABLE3_ROWS
 )
 

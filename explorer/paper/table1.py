@@ -13,8 +13,12 @@ from ..shufflenet import REFERENCE_INPUT, ShuffleNetConfig
 LAYOUT_COLUMNS = ("Layer", "Output size", "KSize", "Stride", "Repeat", "Output channels")
 # Table 1: Stage2..4 output channels and complexity at 1x, 224x224.
 TABLE1_CHANNELS: dict[int, tuple[int, int, int]] = {
-    1: (144, 288, 576), 2: (200, 400, 800), 3: (240, 480, 960), 4: (272, 544, 1088), 8: (384, 768, 1536),
-}  # fmt: skip
+    1: (144, 288, 576),
+    2: (200, 400, 800),
+    3: (240, 480, 960),
+    4: (272, 544, 1088),
+    8: (384, 768, 1536),
+}
 TABLE1_CONV1_CHANNELS = 24
 TABLE1_MFLOPS = {1: 143, 2: 140, 3: 137, 4: 133, 8: 137}
 # Table 1 as the paper lays it out (``paper_table1_records`` fills in a g's column). Rows:

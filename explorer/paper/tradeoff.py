@@ -20,8 +20,10 @@ from ..shufflenet import MobileNetConfig, ModelConfig, ShuffleNetConfig
 from .reported import ALL_REPORTED, at_reference
 
 TRADEOFF_TABLES = ("Table 2", "Table 3", "Table 5", "Table 6")
-NO_SHUFFLE_NOTE = ("complexity as the paper reports it for the same architecture with shuffle (Table 2): "
-                   "the shuffle is a permutation and adds no multiply-adds")  # fmt: skip
+NO_SHUFFLE_NOTE = (
+    "complexity as the paper reports it for the same architecture with shuffle (Table 2): "
+    "the shuffle is a permutation and adds no multiply-adds"
+)
 
 
 @dataclass(frozen=True)
@@ -50,8 +52,10 @@ def _family(config: ModelConfig | None) -> str:
 
 def _with_shuffle_mflops(config: ShuffleNetConfig) -> float | None:
     twin = replace(config, shuffle=True)
-    return next((r.mflops for r in ALL_REPORTED if r.config == twin and r.mflops is not None
-                 and r.table in TRADEOFF_TABLES), None)  # fmt: skip
+    return next(
+        (r.mflops for r in ALL_REPORTED if r.config == twin and r.mflops is not None and r.table in TRADEOFF_TABLES),
+        None,
+    )
 
 
 @functools.lru_cache(maxsize=1)  # no arguments: one entry
@@ -65,8 +69,17 @@ def reported_points() -> tuple[ReportedPoint, ...]:
         if mflops is None and isinstance(row.config, ShuffleNetConfig) and not row.config.shuffle:
             mflops, note = _with_shuffle_mflops(row.config), NO_SHUFFLE_NOTE
         if mflops is None:
-            mflops = next((r.mflops for r in ALL_REPORTED if r.config == row.config and r.error == row.error
-                           and r.mflops is not None and r.table in TRADEOFF_TABLES), None)  # fmt: skip
+            mflops = next(
+                (
+                    r.mflops
+                    for r in ALL_REPORTED
+                    if r.config == row.config
+                    and r.error == row.error
+                    and r.mflops is not None
+                    and r.table in TRADEOFF_TABLES
+                ),
+                None,
+            )
         if mflops is None:
             continue
         key = (row.config if row.config is not None else row.model, row.error, mflops)
@@ -75,7 +88,9 @@ def reported_points() -> tuple[ReportedPoint, ...]:
             if row.table not in old.tables:
                 points[key] = replace(old, tables=(*old.tables, row.table))
             continue
-        points[key] = ReportedPoint(row.model, _family(row.config), row.config, float(mflops), row.error, (row.table,), note)
+        points[key] = ReportedPoint(
+            row.model, _family(row.config), row.config, float(mflops), row.error, (row.table,), note
+        )
     return tuple(points.values())
 
 

@@ -19,7 +19,9 @@ def build_model(config: ModelConfig) -> nn.Module:
     """A freshly initialised model in eval mode (random weights: nothing is downloaded)."""
     builder = _BUILDERS.get(type(config))
     if builder is None:
-        raise ValueError(f"config={config!r} is not allowed: expected one of {', '.join(t.__name__ for t in _BUILDERS)}")
+        raise ValueError(
+            f"config={config!r} is not allowed: expected one of {', '.join(t.__name__ for t in _BUILDERS)}"
+        )
     return builder(config).eval()
 
 

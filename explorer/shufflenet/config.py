@@ -27,14 +27,18 @@ MIN_INPUT_SIDE = 32
 MAX_INPUT_SIDE = 4096
 MAX_CLASSES = 100_000
 ALEXNET_MIN_SIDE = 223  # the smallest side whose features are at least the classifier's 6x6 kernel
-WIDTH_ALLOWED = (f"a number from {WIDTH_RANGE[0]} to {WIDTH_RANGE[1]} "
-                 f"(the paper uses {', '.join(map(str, PAPER_WIDTHS))})")  # fmt: skip
+WIDTH_ALLOWED = (
+    f"a number from {WIDTH_RANGE[0]} to {WIDTH_RANGE[1]} (the paper uses {', '.join(map(str, PAPER_WIDTHS))})"
+)
 
 
 def _check_input_size(value: object) -> tuple[int, int]:
     allowed = f"(height, width), two integers from {MIN_INPUT_SIDE} to {MAX_INPUT_SIDE}"
-    if not isinstance(value, tuple) or len(value) != 2 or \
-            not all(is_integer(side) and MIN_INPUT_SIDE <= side <= MAX_INPUT_SIDE for side in value):
+    if (
+        not isinstance(value, tuple)
+        or len(value) != 2
+        or not all(is_integer(side) and MIN_INPUT_SIDE <= side <= MAX_INPUT_SIDE for side in value)
+    ):
         raise refusal("input_size", value, allowed)
     return int(value[0]), int(value[1])
 
@@ -77,7 +81,7 @@ class ShuffleNetConfig:
         shuffle = "" if self.shuffle else ", no shuffle"
         return f"ShuffleNet {self.width:g}x{variant} (g={self.groups}{shuffle})"
 
-    def with_(self, **changes) -> "ShuffleNetConfig":
+    def with_(self, **changes) -> ShuffleNetConfig:
         return replace(self, **changes)
 
     def plan(self) -> ChannelPlan:
@@ -96,8 +100,12 @@ class AlexNetConfig:
     def __post_init__(self) -> None:
         input_size = _check_input_size(self.input_size)
         if min(input_size) < ALEXNET_MIN_SIDE:
-            raise refusal("input_size", self.input_size, f"at least {ALEXNET_MIN_SIDE}x{ALEXNET_MIN_SIDE} for AlexNet "
-                        "(its classifier is a 6x6 convolution over the 6x6 features of a 223-pixel side)")  # fmt: skip
+            raise refusal(
+                "input_size",
+                self.input_size,
+                f"at least {ALEXNET_MIN_SIDE}x{ALEXNET_MIN_SIDE} for AlexNet "
+                "(its classifier is a 6x6 convolution over the 6x6 features of a 223-pixel side)",
+            )
         _set(self, input_size=input_size, num_classes=check_int("num_classes", self.num_classes, 1, MAX_CLASSES))
 
     @property
@@ -121,8 +129,12 @@ class MobileNetConfig:
     def __post_init__(self) -> None:
         width = _check_width(self.width)
         input_size = _check_input_size(self.input_size)
-        _set(self, width=width, input_size=input_size,
-             num_classes=check_int("num_classes", self.num_classes, 1, MAX_CLASSES))  # fmt: skip
+        _set(
+            self,
+            width=width,
+            input_size=input_size,
+            num_classes=check_int("num_classes", self.num_classes, 1, MAX_CLASSES),
+        )
 
     @property
     def label(self) -> str:
@@ -193,7 +205,8 @@ def parse_input_size(text: str) -> tuple[int, int]:
     """
     parts = text.lower().replace(" ", "").split("x") if isinstance(text, str) else []
     if len(parts) != 2 or not all(p.isascii() and p.isdigit() and len(p) <= MAX_SIDE_DIGITS for p in parts):
-        raise ValueError(f"input size {text!r} is not allowed: write HEIGHTxWIDTH with each side from "
-                         f"{MIN_INPUT_SIDE} to {MAX_INPUT_SIDE}, e.g. 224x224 or 480x640")  # fmt: skip
+        raise ValueError(
+            f"input size {text!r} is not allowed: write HEIGHTxWIDTH with each side from "
+            f"{MIN_INPUT_SIDE} to {MAX_INPUT_SIDE}, e.g. 224x224 or 480x640"
+        )
     return _check_input_size((int(parts[0]), int(parts[1])))
-

@@ -105,8 +105,11 @@ class ShuffleNet(nn.Module):
         self.maxpool = nn.MaxPool2d(3, stride=2, padding=1)
         units: dict[int, list[nn.Module]] = {stage: [] for stage in STAGES}
         for spec in unit_specs(plan):  # channels only: the layers do not depend on the input size
-            units[spec.stage].append(ShuffleUnit(spec.in_channels, spec.out_channels, plan.groups, spec.stride,
-                                                 config.shuffle, spec.first_groups))  # fmt: skip
+            units[spec.stage].append(
+                ShuffleUnit(
+                    spec.in_channels, spec.out_channels, plan.groups, spec.stride, config.shuffle, spec.first_groups
+                )
+            )
         self.stage2, self.stage3, self.stage4 = (nn.Sequential(*units[stage]) for stage in STAGES)
         self.globalpool = nn.AdaptiveAvgPool2d(1)
         self.fc = nn.Linear(plan.stage_channels[-1], config.num_classes)

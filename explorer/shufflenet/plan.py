@@ -34,8 +34,8 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 STAGES = (2, 3, 4)
 STAGE_REPEATS: dict[str, tuple[int, int, int]] = {
@@ -178,7 +178,7 @@ def _plan(groups: int, width: float, base: int, widen: float, variant: str) -> C
     return ChannelPlan(groups, conv1_channels(groups, width), stages, STAGE_REPEATS[variant], widen)  # type: ignore[arg-type]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def stage2_base_channels(groups: int) -> int:
     """Table 1's Stage2 width at 1x, or for other g the multiple of 4g nearest 140M."""
     if groups in TABLE1_STAGE2_CHANNELS:

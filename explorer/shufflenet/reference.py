@@ -28,31 +28,47 @@ class AlexNet(nn.Module):
         relu = lambda: nn.ReLU(inplace=True)  # noqa: E731
         pool = lambda: nn.MaxPool2d(3, stride=2)  # noqa: E731
         self.features = nn.Sequential(
-            nn.Conv2d(3, 96, 11, stride=4, padding=2), relu(), pool(),
-            nn.Conv2d(96, 256, 5, padding=2, groups=2), relu(), pool(),
-            nn.Conv2d(256, 384, 3, padding=1), relu(),
-            nn.Conv2d(384, 384, 3, padding=1, groups=2), relu(),
-            nn.Conv2d(384, 256, 3, padding=1, groups=2), relu(), pool(),
-        )  # fmt: skip
+            nn.Conv2d(3, 96, 11, stride=4, padding=2),
+            relu(),
+            pool(),
+            nn.Conv2d(96, 256, 5, padding=2, groups=2),
+            relu(),
+            pool(),
+            nn.Conv2d(256, 384, 3, padding=1),
+            relu(),
+            nn.Conv2d(384, 384, 3, padding=1, groups=2),
+            relu(),
+            nn.Conv2d(384, 256, 3, padding=1, groups=2),
+            relu(),
+            pool(),
+        )
         self.classifier = nn.Sequential(
-            nn.Conv2d(256, 4096, 6), relu(),
-            nn.Conv2d(4096, 4096, 1), relu(),
+            nn.Conv2d(256, 4096, 6),
+            relu(),
+            nn.Conv2d(4096, 4096, 1),
+            relu(),
             nn.Conv2d(4096, config.num_classes, 1),
-        )  # fmt: skip
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         scores = self.classifier(self.features(x))
         return scores.mean(dim=(2, 3))
 
 
-MOBILENET_LAYERS = ((64, 1), (128, 2), (128, 1), (256, 2), (256, 1), (512, 2)) + ((512, 1),) * 5 + ((1024, 2), (1024, 1))
+MOBILENET_LAYERS = (
+    ((64, 1), (128, 2), (128, 1), (256, 2), (256, 1), (512, 2)) + ((512, 1),) * 5 + ((1024, 2), (1024, 1))
+)
 
 
 def _separable(in_ch: int, out_ch: int, stride: int) -> nn.Sequential:
     return nn.Sequential(
-        nn.Conv2d(in_ch, in_ch, 3, stride, 1, groups=in_ch, bias=False), nn.BatchNorm2d(in_ch), nn.ReLU(inplace=True),
-        nn.Conv2d(in_ch, out_ch, 1, bias=False), nn.BatchNorm2d(out_ch), nn.ReLU(inplace=True),
-    )  # fmt: skip
+        nn.Conv2d(in_ch, in_ch, 3, stride, 1, groups=in_ch, bias=False),
+        nn.BatchNorm2d(in_ch),
+        nn.ReLU(inplace=True),
+        nn.Conv2d(in_ch, out_ch, 1, bias=False),
+        nn.BatchNorm2d(out_ch),
+        nn.ReLU(inplace=True),
+    )
 
 
 class MobileNetV1(nn.Module):
@@ -61,7 +77,9 @@ class MobileNetV1(nn.Module):
         self.config = config
         scale = lambda c: max(8, int(c * config.width))  # noqa: E731
         layers: list[nn.Module] = [
-            nn.Sequential(nn.Conv2d(3, scale(32), 3, 2, 1, bias=False), nn.BatchNorm2d(scale(32)), nn.ReLU(inplace=True))
+            nn.Sequential(
+                nn.Conv2d(3, scale(32), 3, 2, 1, bias=False), nn.BatchNorm2d(scale(32)), nn.ReLU(inplace=True)
+            )
         ]
         channels = scale(32)
         for out, stride in MOBILENET_LAYERS:

@@ -70,8 +70,9 @@ class Grid:
         return index
 
     def config(self, index: int) -> ShuffleNetConfig:
-        return ShuffleNetConfig(groups=self.groups, width=self.widths[index], variant=self.variant,
-                                input_size=self.input_size)  # fmt: skip
+        return ShuffleNetConfig(
+            groups=self.groups, width=self.widths[index], variant=self.variant, input_size=self.input_size
+        )
 
     def macs(self, index: int) -> int:
         return plan_conv_macs(channel_plan(self.groups, self.widths[index], "standard"), self.input_size)

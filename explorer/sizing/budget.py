@@ -53,8 +53,16 @@ def network_key(config: ShuffleNetConfig) -> tuple:
     factor differs, 1.0833 and 1.0417, the rounded channels do not), so the plan itself is no key.
     """
     plan = config.plan()
-    return (config.groups, config.variant, config.shuffle, plan.conv1_channels, plan.stage_channels,
-            plan.stage_repeats, tuple(config.input_size), config.num_classes)  # fmt: skip
+    return (
+        config.groups,
+        config.variant,
+        config.shuffle,
+        plan.conv1_channels,
+        plan.stage_channels,
+        plan.stage_repeats,
+        tuple(config.input_size),
+        config.num_classes,
+    )
 
 
 def widths() -> list[float]:
@@ -94,15 +102,20 @@ def _first_within(grid: list[float], limit: float, groups: int, metric: str, inp
     return low
 
 
-def widest_within(budget: float, groups: int, variant: str = "standard",
-                  input_size: tuple[int, int] = REFERENCE_INPUT, metric: str = "conv_macs") -> BudgetAnswer:
+def widest_within(
+    budget: float,
+    groups: int,
+    variant: str = "standard",
+    input_size: tuple[int, int] = REFERENCE_INPUT,
+    metric: str = "conv_macs",
+) -> BudgetAnswer:
     """The widest width (in steps of 0.01) whose figure (``metric``) fits ``budget``."""
     check_choice("metric", metric, METRICS)
     grid = widths()
     narrowest = ShuffleNetConfig(groups=groups, width=grid[-1], variant=variant, input_size=input_size)
     smallest = figure(narrowest, metric)
     margin = 1.0 if variant == "standard" else VARIANT_MARGIN
-    for width in grid[_first_within(grid, budget * margin, groups, metric, input_size):]:
+    for width in grid[_first_within(grid, budget * margin, groups, metric, input_size) :]:
         config = ShuffleNetConfig(groups=groups, width=width, variant=variant, input_size=input_size)
         value = figure(config, metric)
         if value <= budget:
@@ -118,8 +131,13 @@ def check_budget(budget: float, metric: str = "conv_macs") -> float:
     return float(budget)
 
 
-def budget_table(budget: float, variant: str = "standard", groups: tuple[int, ...] = PAPER_GROUPS,
-                 input_size: tuple[int, int] = REFERENCE_INPUT, metric: str = "conv_macs") -> list[BudgetAnswer]:
+def budget_table(
+    budget: float,
+    variant: str = "standard",
+    groups: tuple[int, ...] = PAPER_GROUPS,
+    input_size: tuple[int, int] = REFERENCE_INPUT,
+    metric: str = "conv_macs",
+) -> list[BudgetAnswer]:
     """``widest_within`` for each g."""
     check_budget(budget, metric)
     return [widest_within(budget, g, variant, input_size, metric) for g in groups]

@@ -23,8 +23,8 @@ orders them with ``rank``.)
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import Callable, Sequence
 
 from ..checks import check_choice
 from ..counting.estimate import footprint
@@ -110,15 +110,24 @@ class Decision:
         return recommend(self)
 
 
-def candidate(config: ShuffleNetConfig, origin: str, latency: Latency | None = None,
-              predict: Predict | None = None) -> Candidate:
+def candidate(
+    config: ShuffleNetConfig, origin: str, latency: Latency | None = None, predict: Predict | None = None
+) -> Candidate:
     """A candidate's figures, all computed here in closed form (its measured latency and its prediction, if any)."""
     shape = footprint(config)
     prediction = None if predict is None else predict(config)
-    return Candidate(config, origin, figure(config, "conv_macs"), shape.params, shape.activations,
-                     peak_activation_bytes(config), point_for(config), None if latency is None else latency(config),
-                     None if prediction is None else prediction.predicted_ms,
-                     prediction is not None and prediction.extrapolated)  # fmt: skip
+    return Candidate(
+        config,
+        origin,
+        figure(config, "conv_macs"),
+        shape.params,
+        shape.activations,
+        peak_activation_bytes(config),
+        point_for(config),
+        None if latency is None else latency(config),
+        None if prediction is None else prediction.predicted_ms,
+        prediction is not None and prediction.extrapolated,
+    )
 
 
 def with_predictions(decision: Decision, predictor: Predictor) -> Decision:
@@ -131,8 +140,15 @@ def with_predictions(decision: Decision, predictor: Predictor) -> Decision:
 
 
 def _order(c: Candidate) -> tuple:
-    return (c.reported is None, c.reported.error if c.reported else 0.0, -c.conv_macs, c.params, c.config.groups,
-            VARIANTS.index(c.config.variant), -c.config.width)  # fmt: skip
+    return (
+        c.reported is None,
+        c.reported.error if c.reported else 0.0,
+        -c.conv_macs,
+        c.params,
+        c.config.groups,
+        VARIANTS.index(c.config.variant),
+        -c.config.width,
+    )
 
 
 def rank(candidates: Sequence[Candidate]) -> tuple[Candidate, ...]:
@@ -152,8 +168,12 @@ def paper_models(groups: Sequence[int], variants: Sequence[str]) -> list[Shuffle
     return sorted(chosen, key=lambda c: -c.width)
 
 
-def best_paper_models(fits: Callable[[ShuffleNetConfig], bool], groups: Sequence[int], variants: Sequence[str],
-                      input_size: tuple[int, int]) -> list[ShuffleNetConfig]:
+def best_paper_models(
+    fits: Callable[[ShuffleNetConfig], bool],
+    groups: Sequence[int],
+    variants: Sequence[str],
+    input_size: tuple[int, int],
+) -> list[ShuffleNetConfig]:
     """For each g and variant, the widest paper model (at ``input_size``) for which ``fits`` holds."""
     found: dict[tuple[int, str], ShuffleNetConfig] = {}
     for config in paper_models(groups, variants):
@@ -165,13 +185,21 @@ def best_paper_models(fits: Callable[[ShuffleNetConfig], bool], groups: Sequence
     return list(found.values())
 
 
-def decide(kind: str, budget: float, groups: Sequence[int] = PAPER_GROUPS, variants: Sequence[str] = VARIANTS,
-           input_size: tuple[int, int] = REFERENCE_INPUT, latency: Latency | None = None,
-           predictor: Predictor | None = None) -> Decision:
+def decide(
+    kind: str,
+    budget: float,
+    groups: Sequence[int] = PAPER_GROUPS,
+    variants: Sequence[str] = VARIANTS,
+    input_size: tuple[int, int] = REFERENCE_INPUT,
+    latency: Latency | None = None,
+    predictor: Predictor | None = None,
+) -> Decision:
     """The decision for a budget in million multiply-adds (``kind="mflops"``) or million parameters (``"params"``).
 
     ``latency`` looks up a measured latency (e.g. the result store); ``predictor`` predicts every candidate's."""
-    check_choice("kind", kind, ("mflops", "params"), "mflops or params (latency budgets: explorer.sizing.latency_search)")
+    check_choice(
+        "kind", kind, ("mflops", "params"), "mflops or params (latency budgets: explorer.sizing.latency_search)"
+    )
     metric, scale = KINDS[kind][1], KINDS[kind][2]
     limit = check_budget(budget, metric) * scale
     for variant in variants:
@@ -204,15 +232,21 @@ def recommend(decision: Decision) -> str:
     """One sentence: the paper's best within the budget and the widest model found here."""
     budget = _budget_text(decision)
     if not decision.candidates:
-        return f"Nothing fits within {budget}: even the narrowest width (0.1x) of every g and variant asked for is over."
+        return (
+            f"Nothing fits within {budget}: even the narrowest width (0.1x) of every g and variant asked for is over."
+        )
     best, widest = decision.paper_best, decision.widest
     if best is None:
         paper = "no model the paper reports an error for fits"
     else:
-        paper = (f"the paper's best is {best.config.label} at {best.reported.error:.1f} % top-1 error (reported in "
-                 f"the paper, {best.reported.source}; {best.conv_macs / 1e6:.1f} M multiply-adds computed here)")
-    return (f"Within {budget} {paper}; the widest here is {widest.config.label} at {widest.conv_macs / 1e6:.1f} M "
-            f"multiply-adds and {widest.params / 1e6:.2f} M parameters (computed here).")
+        paper = (
+            f"the paper's best is {best.config.label} at {best.reported.error:.1f} % top-1 error (reported in "
+            f"the paper, {best.reported.source}; {best.conv_macs / 1e6:.1f} M multiply-adds computed here)"
+        )
+    return (
+        f"Within {budget} {paper}; the widest here is {widest.config.label} at {widest.conv_macs / 1e6:.1f} M "
+        f"multiply-adds and {widest.params / 1e6:.2f} M parameters (computed here)."
+    )
 
 
 def best_within(mflops: float, points: tuple[ReportedPoint, ...] | None = None) -> ReportedPoint | None:

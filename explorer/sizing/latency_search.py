@@ -42,8 +42,9 @@ from __future__ import annotations
 import math
 import threading
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Protocol, Sequence
+from typing import Protocol
 
 from ..checks import check_choice, check_number
 from ..counting import ResourceRefused, check_counting, check_memory
@@ -139,8 +140,14 @@ def _estimate(searches: Sequence[GroupSearch], done: int) -> int:
     return done + left
 
 
-def _measure_round(configs: Sequence[ShuffleNetConfig], backend: str, threads: int, min_time: float, stop: _Stop,
-                   on_measured: Callable[[Measurement | BackendFailure], None]) -> dict:
+def _measure_round(
+    configs: Sequence[ShuffleNetConfig],
+    backend: str,
+    threads: int,
+    min_time: float,
+    stop: _Stop,
+    on_measured: Callable[[Measurement | BackendFailure], None],
+) -> dict:
     """Measure ``configs`` in one ``measure_many`` loop; {config: Measurement, BackendFailure or refusal text}."""
     outcomes: dict = {}
     current: list[ShuffleNetConfig] = []
@@ -151,27 +158,42 @@ def _measure_round(configs: Sequence[ShuffleNetConfig], backend: str, threads: i
 
     try:
         with LatencyRunner(threads, 1, min_time, warmup=SEARCH_WARMUP) as runner:
-            runner.measure_many([(c, backend) for c in configs], progress=progress, cancel=stop,
-                                on_start=lambda i, n, config, b: current.append(config))  # fmt: skip
+            runner.measure_many(
+                [(c, backend) for c in configs],
+                progress=progress,
+                cancel=stop,
+                on_start=lambda i, n, config, b: current.append(config),
+            )
     except ResourceRefused as error:  # pre-checked (``_refusal``); a changed limit still ends only that g
         if current:
             outcomes[current[-1]] = str(error)
     return outcomes
 
 
-def search_latency_budget(budget_ms: float, store: Store, *, groups: Sequence[int] = PAPER_GROUPS,
-                          variants: Sequence[str] = ("standard",), backend: str = DEFAULT_BACKEND,
-                          threads: int | None = None, input_size: tuple[int, int] = REFERENCE_INPUT,
-                          min_time: float = SEARCH_MIN_TIME, max_seconds: float = SEARCH_SECONDS,
-                          progress: Callable[[int, int, str], None] | None = None,
-                          cancel: threading.Event | None = None, remeasure_busy: bool = False) -> LatencySearch:
+def search_latency_budget(
+    budget_ms: float,
+    store: Store,
+    *,
+    groups: Sequence[int] = PAPER_GROUPS,
+    variants: Sequence[str] = ("standard",),
+    backend: str = DEFAULT_BACKEND,
+    threads: int | None = None,
+    input_size: tuple[int, int] = REFERENCE_INPUT,
+    min_time: float = SEARCH_MIN_TIME,
+    max_seconds: float = SEARCH_SECONDS,
+    progress: Callable[[int, int, str], None] | None = None,
+    cancel: threading.Event | None = None,
+    remeasure_busy: bool = False,
+) -> LatencySearch:
     """The widest width of each g (and variant) within ``budget_ms`` here, measuring only what the store lacks.
 
     ``progress(done, estimated_total, message)`` is called before each round and after each
     measurement; ``cancel`` stops at the next timed run. Returns a ``LatencySearch`` whose
     ``decision`` ranks what fits (``explorer.sizing.decision.SORT_RULE``).
     """
-    budget_ms = check_number("budget_ms", budget_ms, 0, MAX_BUDGET_MS, f"milliseconds above 0 and up to {MAX_BUDGET_MS:g}")
+    budget_ms = check_number(
+        "budget_ms", budget_ms, 0, MAX_BUDGET_MS, f"milliseconds above 0 and up to {MAX_BUDGET_MS:g}"
+    )
     if budget_ms <= 0:
         raise ValueError(f"budget_ms={budget_ms!r} is not allowed: budget_ms must be milliseconds above 0")
     check_choice("backend", backend, BACKENDS)
@@ -222,18 +244,23 @@ def search_latency_budget(budget_ms: float, store: Store, *, groups: Sequence[in
                 continue
             break
         done = result.measured + result.reused
-        tell(done, _estimate(searches, done), f"measuring {len(pending)} model(s): "
-             + ", ".join(f"g = {c.groups} at {c.width:g}x" for c in pending))
+        tell(
+            done,
+            _estimate(searches, done),
+            f"measuring {len(pending)} model(s): " + ", ".join(f"g = {c.groups} at {c.width:g}x" for c in pending),
+        )
 
-        def measured(outcome: Measurement | BackendFailure) -> None:
+        def measured(outcome: Measurement | BackendFailure, pending: dict = pending) -> None:
             search, index = pending[outcome.config]
             if isinstance(outcome, Measurement):
                 store.put(outcome)
                 result.measured += 1
                 take(search, index, Probe(outcome.config, outcome.per_image_ms, False, _flags(outcome)))
                 side = "within" if outcome.per_image_ms <= budget_ms else "over"
-                message = f"g = {search.groups} {search.variant} at {outcome.config.width:g}x: " \
-                          f"{outcome.per_image_ms:.2f} ms ({side})"
+                message = (
+                    f"g = {search.groups} {search.variant} at {outcome.config.width:g}x: "
+                    f"{outcome.per_image_ms:.2f} ms ({side})"
+                )
             else:
                 search.status, search.reason = "failed", outcome.message()
                 message = outcome.message()
@@ -257,8 +284,9 @@ def search_latency_budget(budget_ms: float, store: Store, *, groups: Sequence[in
     return result
 
 
-def _paper_candidates(result: LatencySearch, store: Store, stop: _Stop, min_time: float
-                      ) -> list[tuple[ShuffleNetConfig, float]]:
+def _paper_candidates(
+    result: LatencySearch, store: Store, stop: _Stop, min_time: float
+) -> list[tuple[ShuffleNetConfig, float]]:
     """The widest paper model of each g (and variant) no wider than its answer, with its latency here.
 
     A model whose channel plan a probe already measured takes that probe's latency (the
@@ -267,22 +295,27 @@ def _paper_candidates(result: LatencySearch, store: Store, stop: _Stop, min_time
     fits = {(s.groups, s.variant): s.fit for s in result.searches if s.fit is not None}
     groups = sorted({g for g, _ in fits})
     variants = [v for v in VARIANTS if any(key[1] == v for key in fits)]
-    chosen = best_paper_models(lambda c: (c.groups, c.variant) in fits and
-                               c.width <= fits[(c.groups, c.variant)].config.width,
-                               groups, variants, result.input_size)  # fmt: skip
+    chosen = best_paper_models(
+        lambda c: (c.groups, c.variant) in fits and c.width <= fits[(c.groups, c.variant)].config.width,
+        groups,
+        variants,
+        result.input_size,
+    )
     timed: list[tuple[ShuffleNetConfig, float]] = []
     missing: list[ShuffleNetConfig] = []
     for config in chosen:
         search = next(s for s in result.searches if (s.groups, s.variant) == (config.groups, config.variant))
         same = next((p for p in search.probes if network_key(p.config) == network_key(config)), None)
-        stored = None if same else _reusable(store.get(config, result.backend, result.threads, 1),
-                                              result.remeasure_busy)
+        stored = (
+            None if same else _reusable(store.get(config, result.backend, result.threads, 1), result.remeasure_busy)
+        )
         if same or stored:
             timed.append((config, same.ms if same else stored.per_image_ms))
             result.reused += 0 if same else 1
         else:
             missing.append(config)
     if missing and not stop.is_set() and not any(_refusal(c, result.backend) for c in missing):
+
         def measured(outcome: Measurement | BackendFailure) -> None:
             if isinstance(outcome, Measurement):
                 store.put(outcome)
@@ -296,6 +329,9 @@ def _paper_candidates(result: LatencySearch, store: Store, stop: _Stop, min_time
 def _decision(result: LatencySearch, papers: list[tuple[ShuffleNetConfig, float]]) -> Decision:
     found = [candidate(s.fit.config, "widest", lambda _c, ms=s.fit.ms: ms) for s in result.searches if s.fit]
     found += [candidate(config, "paper", lambda _c, ms=ms: ms) for config, ms in papers]
-    over = tuple(Over(s.groups, s.variant, s.over.ms) for s in result.searches
-                 if s.status == "nothing fits" and s.over is not None)  # fmt: skip
+    over = tuple(
+        Over(s.groups, s.variant, s.over.ms)
+        for s in result.searches
+        if s.status == "nothing fits" and s.over is not None
+    )
     return Decision("ms", result.budget_ms, rank(found), over, result.input_size, note=result.holds_for)

@@ -36,7 +36,9 @@ def note_text(predictor: Predictor) -> str:
 
 def missing_text(backend: str | None, threads: int) -> str:
     """What to say instead of a predicted number when no calibration is kept for this machine."""
-    which = f"{backend_label(backend)} at {threads_text(threads)}" if backend else f"any backend at {threads_text(threads)}"
+    which = (
+        f"{backend_label(backend)} at {threads_text(threads)}" if backend else f"any backend at {threads_text(threads)}"
+    )
     command = NO_CALIBRATION_HINT + (f" --backend {backend}" if backend else "") + f" --threads {threads}"
     return (
         f"No latency calibration is kept for {which} on this machine, so nothing is predicted. Calibrate on the "

@@ -74,14 +74,24 @@ def widest_predicted(grid: Grid, predictor: Predictor, limit_ms: float, below: i
     return min(grid.widest_of_plan(low), below - 1)
 
 
-def predicted_latency_budget(budget_ms: float, store: Store, predictor: Predictor, *,
-                             groups: Sequence[int] = PAPER_GROUPS, variants: Sequence[str] = ("standard",),
-                             input_size: tuple[int, int] = REFERENCE_INPUT, min_time: float = SEARCH_MIN_TIME,
-                             max_seconds: float = SEARCH_SECONDS,
-                             progress: Callable[[int, int, str], None] | None = None,
-                             cancel: threading.Event | None = None, remeasure_busy: bool = False) -> LatencySearch:
+def predicted_latency_budget(
+    budget_ms: float,
+    store: Store,
+    predictor: Predictor,
+    *,
+    groups: Sequence[int] = PAPER_GROUPS,
+    variants: Sequence[str] = ("standard",),
+    input_size: tuple[int, int] = REFERENCE_INPUT,
+    min_time: float = SEARCH_MIN_TIME,
+    max_seconds: float = SEARCH_SECONDS,
+    progress: Callable[[int, int, str], None] | None = None,
+    cancel: threading.Event | None = None,
+    remeasure_busy: bool = False,
+) -> LatencySearch:
     """The widest width of each g within ``budget_ms``, picked by ``predictor`` and confirmed by measuring."""
-    budget_ms = check_number("budget_ms", budget_ms, 0, MAX_BUDGET_MS, f"milliseconds above 0 and up to {MAX_BUDGET_MS:g}")
+    budget_ms = check_number(
+        "budget_ms", budget_ms, 0, MAX_BUDGET_MS, f"milliseconds above 0 and up to {MAX_BUDGET_MS:g}"
+    )
     if budget_ms <= 0:
         raise ValueError(f"budget_ms={budget_ms!r} is not allowed: budget_ms must be milliseconds above 0")
     for variant in variants:
@@ -105,8 +115,15 @@ def predicted_latency_budget(budget_ms: float, store: Store, predictor: Predicto
             stored = _reusable(store.get(config, backend, threads, 1), remeasure_busy)
             if stored is not None:
                 result.reused += 1
-                _confirm(search, grid, index, Probe(config, stored.per_image_ms, True, _flags(stored)), budget_ms,
-                         predictor, limits)  # fmt: skip
+                _confirm(
+                    search,
+                    grid,
+                    index,
+                    Probe(config, stored.per_image_ms, True, _flags(stored)),
+                    budget_ms,
+                    predictor,
+                    limits,
+                )
             elif refused := _refusal(config, backend):
                 search.status, search.reason = "stopped", f"{config.label} was not measured: {refused}"
             else:
@@ -116,8 +133,12 @@ def predicted_latency_budget(budget_ms: float, store: Store, predictor: Predicto
         if not picks:  # all from the store: the next round may still step down (a second search walks the same path)
             continue
         done = result.measured + result.reused
-        tell(done, done + len(picks), "confirming the prediction: " + ", ".join(
-            f"g = {c.groups} at {c.width:g}x ({predictor.predict_ms(c):.2f} ms predicted)" for c in picks))
+        tell(
+            done,
+            done + len(picks),
+            "confirming the prediction: "
+            + ", ".join(f"g = {c.groups} at {c.width:g}x ({predictor.predict_ms(c):.2f} ms predicted)" for c in picks),
+        )
 
         def measured(outcome, picks=picks) -> None:
             search, index = picks[outcome.config]
@@ -126,12 +147,23 @@ def predicted_latency_budget(budget_ms: float, store: Store, predictor: Predicto
                 return
             store.put(outcome)
             result.measured += 1
-            _confirm(search, grids[(search.groups, search.variant)], index,
-                     Probe(outcome.config, outcome.per_image_ms, False, _flags(outcome)), budget_ms, predictor, limits)
+            _confirm(
+                search,
+                grids[(search.groups, search.variant)],
+                index,
+                Probe(outcome.config, outcome.per_image_ms, False, _flags(outcome)),
+                budget_ms,
+                predictor,
+                limits,
+            )
             side = "within" if outcome.per_image_ms <= budget_ms else "over"
             done = result.measured + result.reused
-            tell(done, done, f"g = {search.groups} {search.variant} at {outcome.config.width:g}x: "
-                             f"{outcome.per_image_ms:.2f} ms measured ({side})")
+            tell(
+                done,
+                done,
+                f"g = {search.groups} {search.variant} at {outcome.config.width:g}x: "
+                f"{outcome.per_image_ms:.2f} ms measured ({side})",
+            )
 
         for config, outcome in _measure_round(list(picks), backend, threads, min_time, stop, measured).items():
             if isinstance(outcome, str):
@@ -143,8 +175,9 @@ def predicted_latency_budget(budget_ms: float, store: Store, predictor: Predicto
     return result
 
 
-def _confirm(search: PredictedGroup, grid: Grid, index: int, probe: Probe, budget_ms: float, predictor: Predictor,
-             limits: dict) -> None:
+def _confirm(
+    search: PredictedGroup, grid: Grid, index: int, probe: Probe, budget_ms: float, predictor: Predictor, limits: dict
+) -> None:
     """One confirmation: within, the answer; over, the bracket's top moves down and the limit is corrected."""
     search.probes.append(probe)
     if probe.ms <= budget_ms:
@@ -159,8 +192,14 @@ def _confirm(search: PredictedGroup, grid: Grid, index: int, probe: Probe, budge
         search.status = "nothing fits"
 
 
-def _finish(result: LatencySearch, searches: list[PredictedGroup], grids: dict, predictor: Predictor, stop: _Stop,
-            budget_ms: float) -> None:
+def _finish(
+    result: LatencySearch,
+    searches: list[PredictedGroup],
+    grids: dict,
+    predictor: Predictor,
+    stop: _Stop,
+    budget_ms: float,
+) -> None:
     """Name why a g ended without a confirmed answer; over twice: the next step down, predicted only."""
     if stop.cancelled:
         result.stopped = "cancelled"
@@ -180,8 +219,10 @@ def _finish(result: LatencySearch, searches: list[PredictedGroup], grids: dict, 
             continue
         search.unconfirmed = grid.config(index)
         search.status = "predicted only"
-        search.reason = (f"measured over the budget {MAX_MEASUREMENTS} times; {search.unconfirmed.width:g}x is "
-                         f"predicted to fit and was not measured")
+        search.reason = (
+            f"measured over the budget {MAX_MEASUREMENTS} times; {search.unconfirmed.width:g}x is "
+            f"predicted to fit and was not measured"
+        )
 
 
 def _decision(result: LatencySearch, predictor: Predictor, store: Store) -> Decision:
@@ -197,15 +238,28 @@ def _decision(result: LatencySearch, predictor: Predictor, store: Store) -> Deci
     answers = {(s.groups, s.variant): s.fit.config if s.fit else s.unconfirmed for s in result.searches}
     answers = {key: config for key, config in answers.items() if config is not None}
     found = [candidate(config, "widest", latency, predictor.predict) for config in answers.values()]
-    papers = best_paper_models(lambda c: (c.groups, c.variant) in answers and
-                               c.width <= answers[(c.groups, c.variant)].width,
-                               sorted({g for g, _ in answers}), list(VARIANTS), result.input_size)  # fmt: skip
+    papers = best_paper_models(
+        lambda c: (c.groups, c.variant) in answers and c.width <= answers[(c.groups, c.variant)].width,
+        sorted({g for g, _ in answers}),
+        list(VARIANTS),
+        result.input_size,
+    )
     for config in papers:
         paper = candidate(config, "paper", latency, predictor.predict)
         ms = paper.latency_ms if paper.latency_ms is not None else paper.predicted_ms
         if ms <= result.budget_ms:
             found.append(paper)
-    over = tuple(Over(s.groups, s.variant, s.over.ms) for s in result.searches
-                 if s.status == "nothing fits" and s.over is not None)  # fmt: skip
-    return Decision("ms", result.budget_ms, rank(found), over, result.input_size, note=result.holds_for,
-                    predicted_note=note_text(predictor))  # fmt: skip
+    over = tuple(
+        Over(s.groups, s.variant, s.over.ms)
+        for s in result.searches
+        if s.status == "nothing fits" and s.over is not None
+    )
+    return Decision(
+        "ms",
+        result.budget_ms,
+        rank(found),
+        over,
+        result.input_size,
+        note=result.holds_for,
+        predicted_note=note_text(predictor),
+    )

@@ -40,23 +40,29 @@ def _matches(key: CalibrationKey) -> tuple:
 
 def put_calibration(key: CalibrationKey, record: dict, noisy: bool) -> None:
     """Keep ``record`` as the calibration of ``key``, replacing an older one in one statement."""
-    values = dict(zip((*CALIBRATION_COLUMNS, "record"), (key.machine, key.versions, key.backend, key.threads,
-                                                          time.time(), int(noisy), json.dumps(record))))  # fmt: skip
+    values = dict(
+        zip(
+            (*CALIBRATION_COLUMNS, "record"),
+            (key.machine, key.versions, key.backend, key.threads, time.time(), int(noisy), json.dumps(record)),
+        )
+    )
     shared_database().write(lambda connection: upsert(connection, CALIBRATIONS, values))
 
 
 def calibration_record(key: CalibrationKey) -> dict | None:
     """The record kept for exactly ``key``, or None."""
-    found = shared_database().read(lambda connection: connection.execute(
-        select(CALIBRATIONS.c.record).where(*_matches(key))).scalar_one_or_none())  # fmt: skip
+    found = shared_database().read(
+        lambda connection: connection.execute(select(CALIBRATIONS.c.record).where(*_matches(key))).scalar_one_or_none()
+    )
     return None if found is None else json.loads(found)
 
 
 def calibration_rows() -> list[dict]:
     """Every kept calibration's key, time and noisy flag (not the record), oldest first."""
     columns = [CALIBRATIONS.c[name] for name in CALIBRATION_COLUMNS]
-    rows = shared_database().read(lambda connection: connection.execute(
-        select(*columns).order_by(CALIBRATIONS.c.created_at)).all())  # fmt: skip
+    rows = shared_database().read(
+        lambda connection: connection.execute(select(*columns).order_by(CALIBRATIONS.c.created_at)).all()
+    )
     return [dict(zip(CALIBRATION_COLUMNS, row)) for row in rows]
 
 
@@ -64,7 +70,8 @@ def clear_calibrations(key: CalibrationKey | None = None) -> int:
     """Remove ``key``'s calibration, or every one (of every machine) when None; returns how many were removed."""
     where = () if key is None else _matches(key)
     database = shared_database()
-    count = database.read(lambda connection: connection.execute(
-        select(func.count()).select_from(CALIBRATIONS).where(*where)).scalar_one())  # fmt: skip
+    count = database.read(
+        lambda connection: connection.execute(select(func.count()).select_from(CALIBRATIONS).where(*where)).scalar_one()
+    )
     database.write(delete(CALIBRATIONS).where(*where))
     return count

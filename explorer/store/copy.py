@@ -15,8 +15,11 @@ from sqlalchemy.engine import Connection
 from . import tables
 from .database import Database
 
-BOUNDS = {"measurements": "MEASUREMENT_ROWS", "device_results": "DEVICE_RESULT_ROWS",
-          "kernel_profiles": "KERNEL_PROFILE_ROWS"}  # fmt: skip
+BOUNDS = {
+    "measurements": "MEASUREMENT_ROWS",
+    "device_results": "DEVICE_RESULT_ROWS",
+    "kernel_profiles": "KERNEL_PROFILE_ROWS",
+}
 
 
 def identity(table: Table) -> list[str]:

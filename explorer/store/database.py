@@ -103,20 +103,27 @@ def _postgres_engine(location: str) -> Engine:
     key = url.render_as_string(hide_password=False)
     with _ENGINES_LOCK:
         if key not in _ENGINES:
-            _ENGINES[key] = create_engine(url, pool_pre_ping=True, pool_size=4, max_overflow=4, pool_timeout=10,
-                                          connect_args={"connect_timeout": CONNECT_TIMEOUT_S})  # fmt: skip
+            _ENGINES[key] = create_engine(
+                url,
+                pool_pre_ping=True,
+                pool_size=4,
+                max_overflow=4,
+                pool_timeout=10,
+                connect_args={"connect_timeout": CONNECT_TIMEOUT_S},
+            )
         return _ENGINES[key]
 
 
 def _sqlite_engine(where: str) -> Engine:
     """One connection shared by the process's threads (behind ``Database._lock``), with the file's pragmas."""
-    engine = create_engine(f"sqlite:///{where}", poolclass=StaticPool,
-                           connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_S})  # fmt: skip
+    engine = create_engine(
+        f"sqlite:///{where}", poolclass=StaticPool, connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_S}
+    )
 
     @event.listens_for(engine, "connect")
     def _pragmas(connection, _record) -> None:
         cursor = connection.cursor()
-        cursor.execute("PRAGMA busy_timeout = %d" % int(BUSY_TIMEOUT_S * 1000))
+        cursor.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
         if where != MEMORY:
             cursor.execute("PRAGMA journal_mode = WAL").fetchall()
             # With WAL, a commit survives the app crashing; only a power cut may lose the last ones.
@@ -129,7 +136,8 @@ def _sqlite_engine(where: str) -> Engine:
 def unreachable(error: BaseException) -> bool:
     """The database server went away or refused us (as opposed to a bad statement)."""
     return isinstance(error, (OperationalError, InterfaceError)) or (
-        isinstance(error, DBAPIError) and error.connection_invalidated)  # fmt: skip
+        isinstance(error, DBAPIError) and error.connection_invalidated
+    )
 
 
 class Database:
@@ -174,8 +182,10 @@ class Database:
         if self._pending and time.monotonic() - self._tried > RETRY_S:
             self.retry()  # about to be shown: say only what is still waiting
         if self._pending:
-            notes.append(f"{len(self._pending)} result(s) are not stored yet: the database ({setting_text(self.url)}) "
-                         f"did not answer ({self._outage}); they are kept in memory and written when it is back.")  # fmt: skip
+            notes.append(
+                f"{len(self._pending)} result(s) are not stored yet: the database ({setting_text(self.url)}) "
+                f"did not answer ({self._outage}); they are kept in memory and written when it is back."
+            )
         return notes
 
     @property
@@ -196,8 +206,12 @@ class Database:
         columns = {c["name"] for c in inspect(engine).get_columns(tables.DEVICE_RESULTS)}
         if "class_key" not in columns:  # a file from before class keys
             with engine.begin() as connection:
-                connection.execute(text(f"ALTER TABLE {tables.DEVICE_RESULTS} ADD COLUMN class_key "
-                                        f"VARCHAR({tables.CLASS_KEY_LENGTH}) NOT NULL DEFAULT ''"))  # fmt: skip
+                connection.execute(
+                    text(
+                        f"ALTER TABLE {tables.DEVICE_RESULTS} ADD COLUMN class_key "
+                        f"VARCHAR({tables.CLASS_KEY_LENGTH}) NOT NULL DEFAULT ''"
+                    )
+                )
 
     def _open_file(self, path: Path) -> Engine:
         try:
@@ -231,8 +245,9 @@ class Database:
                     path.with_name(path.name + suffix).rename(aside.with_name(aside.name + suffix))
         except OSError as move_error:
             return self._fall_back(f"it is unreadable ({error.orig}) and could not be moved aside ({move_error})")
-        self._warnings.append(f"The results file {path} could not be read ({error.orig}); it was moved to {aside} "
-                              "and a new one started.")  # fmt: skip
+        self._warnings.append(
+            f"The results file {path} could not be read ({error.orig}); it was moved to {aside} and a new one started."
+        )
         log.warning("%s", self._warnings[-1])
         try:
             return self._prepared(_sqlite_engine(str(path)))
@@ -271,8 +286,10 @@ class Database:
         if keep is not None:
             with contextlib.suppress(Exception):
                 keep.raw_connection().driver_connection.backup(memory.raw_connection().driver_connection)
-        self._warnings.append(f"Results are kept in memory only, until the server restarts: the results file "
-                              f"{where} is not usable because {reason}.")  # fmt: skip
+        self._warnings.append(
+            f"Results are kept in memory only, until the server restarts: the results file "
+            f"{where} is not usable because {reason}."
+        )
         log.warning("%s", self._warnings[-1])
         return memory
 
@@ -348,8 +365,9 @@ class Database:
             if unreachable(error):
                 raise
             # the server refuses them for good (not an outage): they would block every later write
-            log.exception("%d writes kept during an outage were refused by the database and dropped",
-                          len(self._pending))  # fmt: skip
+            log.exception(
+                "%d writes kept during an outage were refused by the database and dropped", len(self._pending)
+            )
         self._pending.clear()
         if self._mirror is not None:
             self._run(self._mirror, *(lambda c, t=t: c.execute(delete(t)) for t in tables.ALL_TABLES))

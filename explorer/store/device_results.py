@@ -78,8 +78,7 @@ class SqliteClassView:
 
     def rows(self) -> list[ClassRow]:
         c = DEVICE_RESULTS_TABLE.c
-        query = (select(*(c[name] for name in DEVICE_RESULT_COLUMNS)).where(c.class_key == self.class_key)
-                 .order_by(c.id))  # fmt: skip
+        query = select(*(c[name] for name in DEVICE_RESULT_COLUMNS)).where(c.class_key == self.class_key).order_by(c.id)
         return [ClassRow(*row) for row in self.database.read(lambda connection: connection.execute(query).all())]
 
     def clear(self) -> None:

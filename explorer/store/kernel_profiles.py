@@ -39,13 +39,26 @@ class KernelProfileTable:
 
     def _key(self, config: ModelConfig, threads: int, batch: int) -> tuple:
         c = KERNEL_PROFILES.c
-        return (c.machine == self.place.machine, c.versions == self.place.versions, c.model == model_text(config),
-                c.input == input_text(config.input_size), c.threads == threads, c.batch == batch)  # fmt: skip
+        return (
+            c.machine == self.place.machine,
+            c.versions == self.place.versions,
+            c.model == model_text(config),
+            c.input == input_text(config.input_size),
+            c.threads == threads,
+            c.batch == batch,
+        )
 
     def put_record(self, config: ModelConfig, threads: int, batch: int, record: dict) -> None:
-        values = {"machine": self.place.machine, "versions": self.place.versions, "model": model_text(config),
-                  "input": input_text(config.input_size), "threads": threads, "batch": batch,
-                  "measured_at": time.time(), "record": json.dumps(record)}  # fmt: skip
+        values = {
+            "machine": self.place.machine,
+            "versions": self.place.versions,
+            "model": model_text(config),
+            "input": input_text(config.input_size),
+            "threads": threads,
+            "batch": batch,
+            "measured_at": time.time(),
+            "record": json.dumps(record),
+        }
         key = self._key(config, threads, batch)
 
         def replace(connection: Connection) -> None:
@@ -57,8 +70,12 @@ class KernelProfileTable:
 
     def record(self, config: ModelConfig, threads: int, batch: int = 1) -> dict | None:
         """The newest record of this key made here, or None (also for a record that is not JSON)."""
-        query = (select(KERNEL_PROFILES.c.record).where(*self._key(config, threads, batch))
-                 .order_by(KERNEL_PROFILES.c.id.desc()).limit(1))  # fmt: skip
+        query = (
+            select(KERNEL_PROFILES.c.record)
+            .where(*self._key(config, threads, batch))
+            .order_by(KERNEL_PROFILES.c.id.desc())
+            .limit(1)
+        )
         found = self.database.read(lambda connection: connection.execute(query).scalar_one_or_none())
         if found is None:
             return None

@@ -104,10 +104,27 @@ class MeasurementTable(Generic[T]):
         return self.database.warnings
 
     def put_record(self, row: MeasurementRow, record: dict) -> None:
-        values = dict(zip((*MEASUREMENT_COLUMNS, "record"), (
-            self.place.machine, self.place.versions, row.threads, row.backend, model_text(row.config),
-            input_text(row.config.input_size), row.batch, row.median_ms, row.iqr_ms, row.runs, int(row.noisy),
-            int(row.busy), row.measured_at, json.dumps(record))))  # fmt: skip
+        values = dict(
+            zip(
+                (*MEASUREMENT_COLUMNS, "record"),
+                (
+                    self.place.machine,
+                    self.place.versions,
+                    row.threads,
+                    row.backend,
+                    model_text(row.config),
+                    input_text(row.config.input_size),
+                    row.batch,
+                    row.median_ms,
+                    row.iqr_ms,
+                    row.runs,
+                    int(row.noisy),
+                    int(row.busy),
+                    row.measured_at,
+                    json.dumps(record),
+                ),
+            )
+        )
 
         def insert_bounded(connection: Connection) -> None:
             connection.execute(insert(MEASUREMENTS).values(**values))
@@ -121,15 +138,21 @@ class MeasurementTable(Generic[T]):
 
     def get(self, config: ModelConfig, backend: str, threads: int, batch: int = 1) -> T | None:
         c = MEASUREMENTS.c
-        found = self._newest((c.model == model_text(config), c.input == input_text(config.input_size),
-                              c.batch == batch, c.backend == backend, c.threads == threads))  # fmt: skip
+        found = self._newest(
+            (
+                c.model == model_text(config),
+                c.input == input_text(config.input_size),
+                c.batch == batch,
+                c.backend == backend,
+                c.threads == threads,
+            )
+        )
         return found[-1] if found else None
 
     def for_config(self, config: ModelConfig, batch: int = 1) -> list[T]:
         """The newest measurement of each (backend, threads) of ``config`` (its input size included)."""
         c = MEASUREMENTS.c
-        return self._newest((c.model == model_text(config), c.input == input_text(config.input_size),
-                             c.batch == batch))  # fmt: skip
+        return self._newest((c.model == model_text(config), c.input == input_text(config.input_size), c.batch == batch))
 
     @property
     def decoded(self) -> int:
@@ -140,8 +163,9 @@ class MeasurementTable(Generic[T]):
     def rows(self) -> list[dict]:
         """Every stored row, of any machine or versions, oldest first; ``here``: made on this machine with these."""
         columns = [MEASUREMENTS.c.id, *(MEASUREMENTS.c[name] for name in MEASUREMENT_COLUMNS)]
-        rows = self.database.read(lambda connection: connection.execute(
-            select(*columns).order_by(MEASUREMENTS.c.id)).all())  # fmt: skip
+        rows = self.database.read(
+            lambda connection: connection.execute(select(*columns).order_by(MEASUREMENTS.c.id)).all()
+        )
         records = [dict(zip(("id", *MEASUREMENT_COLUMNS), row)) for row in rows]
         for record in records:
             record["here"] = (record["machine"], record["versions"]) == (self.place.machine, self.place.versions)
@@ -149,8 +173,9 @@ class MeasurementTable(Generic[T]):
 
     def clear(self) -> int:
         """Delete every stored row (of every machine); returns how many there were."""
-        count = self.database.read(lambda connection: connection.execute(
-            select(func.count()).select_from(MEASUREMENTS)).scalar_one())  # fmt: skip
+        count = self.database.read(
+            lambda connection: connection.execute(select(func.count()).select_from(MEASUREMENTS)).scalar_one()
+        )
         self.database.write(delete(MEASUREMENTS))
         with self._decoded_lock:
             self._decoded.clear()
@@ -161,8 +186,12 @@ class MeasurementTable(Generic[T]):
         """The newest row of each key made here (and matching ``conditions``), decoded, oldest first."""
         c = MEASUREMENTS.c
         newest = func.max(c.id)
-        query = (select(newest).where(c.machine == self.place.machine, c.versions == self.place.versions, *conditions)
-                 .group_by(*(c[name] for name in MEASUREMENT_KEY)).order_by(newest))  # fmt: skip
+        query = (
+            select(newest)
+            .where(c.machine == self.place.machine, c.versions == self.place.versions, *conditions)
+            .group_by(*(c[name] for name in MEASUREMENT_KEY))
+            .order_by(newest)
+        )
 
         def read(connection: Connection) -> tuple[object, list[int], list]:
             # Row ids are only unique within one database: PostgreSQL and the memory kept during its outage differ.

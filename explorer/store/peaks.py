@@ -19,8 +19,11 @@ from .tables import GEMM_PEAKS, upsert
 def peak_record(machine: str, threads: int) -> dict | None:
     """The record stored for ``machine`` and ``threads``, or None; raises if the row is not JSON."""
     c = GEMM_PEAKS.c
-    found = shared_database().read(lambda connection: connection.execute(
-        select(c.record).where(c.machine == machine, c.threads == threads)).scalar_one_or_none())  # fmt: skip
+    found = shared_database().read(
+        lambda connection: connection.execute(
+            select(c.record).where(c.machine == machine, c.threads == threads)
+        ).scalar_one_or_none()
+    )
     return None if found is None else json.loads(found)
 
 

@@ -29,53 +29,94 @@ def _id() -> Column:
 
 
 MEASUREMENTS = Table(
-    "measurements", METADATA, _id(),
-    Column("machine", Text, nullable=False), Column("versions", Text, nullable=False),
-    Column("threads", Integer, nullable=False), Column("backend", Text, nullable=False),
-    Column("model", Text, nullable=False), Column("input", Text, nullable=False),
-    Column("batch", Integer, nullable=False), Column("median_ms", Float, nullable=False),
-    Column("iqr_ms", Float, nullable=False), Column("runs", Integer, nullable=False),
-    Column("noisy", Integer, nullable=False), Column("busy", Integer, nullable=False),
-    Column("measured_at", Float, nullable=False), Column("record", Text, nullable=False),
-)  # fmt: skip
-Index("measurements_by_key", *(MEASUREMENTS.c[name] for name in ("machine", "versions", "model", "input", "batch",
-                                                                  "backend", "threads", "id")))  # fmt: skip
+    "measurements",
+    METADATA,
+    _id(),
+    Column("machine", Text, nullable=False),
+    Column("versions", Text, nullable=False),
+    Column("threads", Integer, nullable=False),
+    Column("backend", Text, nullable=False),
+    Column("model", Text, nullable=False),
+    Column("input", Text, nullable=False),
+    Column("batch", Integer, nullable=False),
+    Column("median_ms", Float, nullable=False),
+    Column("iqr_ms", Float, nullable=False),
+    Column("runs", Integer, nullable=False),
+    Column("noisy", Integer, nullable=False),
+    Column("busy", Integer, nullable=False),
+    Column("measured_at", Float, nullable=False),
+    Column("record", Text, nullable=False),
+)
+Index(
+    "measurements_by_key",
+    *(MEASUREMENTS.c[name] for name in ("machine", "versions", "model", "input", "batch", "backend", "threads", "id")),
+)
 MEASUREMENT_KEY = ("model", "input", "batch", "backend", "threads")
-MEASUREMENT_COLUMNS = ("machine", "versions", "threads", "backend", "model", "input", "batch", "median_ms", "iqr_ms",
-                       "runs", "noisy", "busy", "measured_at")  # fmt: skip
+MEASUREMENT_COLUMNS = (
+    "machine",
+    "versions",
+    "threads",
+    "backend",
+    "model",
+    "input",
+    "batch",
+    "median_ms",
+    "iqr_ms",
+    "runs",
+    "noisy",
+    "busy",
+    "measured_at",
+)
 
 GEMM_PEAKS = Table(
-    "gemm_peaks", METADATA,
-    Column("machine", String(400), primary_key=True), Column("threads", Integer, primary_key=True),
-    Column("measured_at", Float, nullable=False), Column("record", Text, nullable=False),
-)  # fmt: skip
+    "gemm_peaks",
+    METADATA,
+    Column("machine", String(400), primary_key=True),
+    Column("threads", Integer, primary_key=True),
+    Column("measured_at", Float, nullable=False),
+    Column("record", Text, nullable=False),
+)
 
 CALIBRATIONS = Table(
-    "calibrations", METADATA,
-    Column("machine", String(400), primary_key=True), Column("versions", String(2000), primary_key=True),
-    Column("backend", String(40), primary_key=True), Column("threads", Integer, primary_key=True),
-    Column("created_at", Float, nullable=False), Column("noisy", Integer, nullable=False),
+    "calibrations",
+    METADATA,
+    Column("machine", String(400), primary_key=True),
+    Column("versions", String(2000), primary_key=True),
+    Column("backend", String(40), primary_key=True),
+    Column("threads", Integer, primary_key=True),
+    Column("created_at", Float, nullable=False),
+    Column("noisy", Integer, nullable=False),
     Column("record", Text, nullable=False),
-)  # fmt: skip
+)
 CALIBRATION_COLUMNS = ("machine", "versions", "backend", "threads", "created_at", "noisy")
 
 DEVICE_RESULTS_TABLE = Table(
-    "device_results", METADATA, _id(),
-    Column("device", Text, nullable=False), Column("model", Text, nullable=False),
-    Column("input", Text, nullable=False), Column("median_ms", Float, nullable=False),
+    "device_results",
+    METADATA,
+    _id(),
+    Column("device", Text, nullable=False),
+    Column("model", Text, nullable=False),
+    Column("input", Text, nullable=False),
+    Column("median_ms", Float, nullable=False),
     Column("measured_at", Float, nullable=False),
     Column("class_key", String(CLASS_KEY_LENGTH), nullable=False, server_default=""),
-)  # fmt: skip
+)
 DEVICE_RESULTS = DEVICE_RESULTS_TABLE.name
 DEVICE_RESULT_COLUMNS = ("device", "model", "input", "median_ms", "measured_at")
 
 KERNEL_PROFILES = Table(
-    "kernel_profiles", METADATA, _id(),
-    Column("machine", String(400), nullable=False), Column("versions", String(2000), nullable=False),
-    Column("model", String(1000), nullable=False), Column("input", String(40), nullable=False),
-    Column("threads", Integer, nullable=False), Column("batch", Integer, nullable=False),
-    Column("measured_at", Float, nullable=False), Column("record", Text, nullable=False),
-)  # fmt: skip
+    "kernel_profiles",
+    METADATA,
+    _id(),
+    Column("machine", String(400), nullable=False),
+    Column("versions", String(2000), nullable=False),
+    Column("model", String(1000), nullable=False),
+    Column("input", String(40), nullable=False),
+    Column("threads", Integer, nullable=False),
+    Column("batch", Integer, nullable=False),
+    Column("measured_at", Float, nullable=False),
+    Column("record", Text, nullable=False),
+)
 KERNEL_PROFILE_KEY = ("machine", "versions", "model", "input", "threads", "batch")
 Index("kernel_profiles_by_key", *(KERNEL_PROFILES.c[name] for name in (*KERNEL_PROFILE_KEY, "id")))
 
@@ -96,7 +137,8 @@ def upsert(connection: Connection, table: Table, values: dict, replace: bool = T
     keys = [column.name for column in table.primary_key]
     if replace:
         statement = statement.on_conflict_do_update(
-            index_elements=keys, set_={name: statement.excluded[name] for name in values if name not in keys})
+            index_elements=keys, set_={name: statement.excluded[name] for name in values if name not in keys}
+        )
     else:
         statement = statement.on_conflict_do_nothing(index_elements=keys)
     connection.execute(statement)

@@ -45,11 +45,14 @@ def parse_url(text: str) -> URL:
     except Exception:  # noqa: BLE001 - make_url raises ArgumentError or ValueError, both "not a URL"
         raise ValueError(f"{DATABASE_URL_ENV}={shown!r} is not a database URL: expected {EXPECTED}") from None
     if url.drivername not in SCHEMES:
-        raise ValueError(f"{DATABASE_URL_ENV}={shown!r} is not allowed: its scheme {url.drivername!r} is not "
-                         f"PostgreSQL; expected {EXPECTED}")  # fmt: skip
+        raise ValueError(
+            f"{DATABASE_URL_ENV}={shown!r} is not allowed: its scheme {url.drivername!r} is not "
+            f"PostgreSQL; expected {EXPECTED}"
+        )
     if not url.host or not url.database:
-        raise ValueError(f"{DATABASE_URL_ENV}={shown!r} is not complete: it needs a host and a database; "
-                         f"expected {EXPECTED}")  # fmt: skip
+        raise ValueError(
+            f"{DATABASE_URL_ENV}={shown!r} is not complete: it needs a host and a database; expected {EXPECTED}"
+        )
     return url.set(drivername="postgresql+psycopg")
 
 
@@ -76,4 +79,3 @@ def connection_problem(error: BaseException, url: URL) -> str:
 
 def setting_text(url: URL) -> str:
     return f"{DATABASE_URL_ENV}={shown_url(url)}"
-

@@ -44,8 +44,10 @@ def test_a_bad_class_key_is_refused_like_every_link_value(data_dir, bad):
 def test_the_latency_page_shows_only_its_class_view(data_dir):
     open_class_view(data_dir).add(ClassRow("Default phone", "ShuffleNet 1x (g=3)", "224x224", 5.0, 1.0))
     open_class_view(data_dir, "algo-101").add(ClassRow("Course phone", "ShuffleNet 1x (g=3)", "224x224", 7.0, 2.0))
-    for query, shown, hidden in (({"class": "algo-101"}, "Course phone", "Default phone"),
-                                 ({}, "Default phone", "Course phone")):  # fmt: skip
+    for query, shown, hidden in (
+        ({"class": "algo-101"}, "Course phone", "Default phone"),
+        ({}, "Default phone", "Course phone"),
+    ):
         at = open_app(LATENCY, query)
         assert_clean(at)
         [table] = [d.value for d in at.dataframe if "Device (reported by the browser)" in d.value.columns]

@@ -58,9 +58,12 @@ def test_models_can_be_added_and_follow_the_sidebar():
     assert_clean(at)
     frame = table(at)
     assert list(frame["Model"]) == [
-        "ShuffleNet 0.5x arch2 (g=8) (sidebar)", "0.5 MobileNet v1", "AlexNet", "0.25 MobileNet v1",
+        "ShuffleNet 0.5x arch2 (g=8) (sidebar)",
+        "0.5 MobileNet v1",
+        "AlexNet",
+        "0.25 MobileNet v1",
         "ShuffleNet 0.5x (g=8) (custom)",
-    ]  # fmt: skip
+    ]
     alexnet = frame.set_index("Model").loc["AlexNet"]
     assert alexnet["Reported: MFLOPs"] == "720" and 720 < float(alexnet["Multiply-adds (M, paper convention)"]) < 730
     assert frame.iloc[0]["Reported: top-1 error (%)"] == "42.7"  # Table 2 / 5: 0.5x arch2 g = 8
@@ -68,8 +71,10 @@ def test_models_can_be_added_and_follow_the_sidebar():
     bars = spec(at, "Multiply-adds, computed here")["data"][0]
     assert bars["orientation"] == "h" and bars["y"] == list(frame["Model"])  # names on the axis, not rotated away
     channels = spec(at, "Output channels, computed here")
-    assert [t["name"] for t in channels["data"]] == ["ShuffleNet 0.5x arch2 (g=8) (sidebar)",
-                                                     "ShuffleNet 0.5x (g=8) (custom)"]  # fmt: skip
+    assert [t["name"] for t in channels["data"]] == [
+        "ShuffleNet 0.5x arch2 (g=8) (sidebar)",
+        "ShuffleNet 0.5x (g=8) (custom)",
+    ]
     assert channels["data"][1]["y"] == [16, 192, 384, 768]  # Megvii's 0.5x g = 8 (PAPER.md)
 
 
@@ -81,8 +86,10 @@ def test_custom_shufflenets_take_any_g_and_width_the_sidebar_allows():
     models = list(table(at)["Model"])
     assert models[-2:] == ["ShuffleNet 0.37x shallow (g=7) (custom)", "ShuffleNet 3.95x (g=64) (custom)"]
     assert table(at).iloc[-1]["Stage2 / 3 / 4 ch"].split(" / ")[0] != "—"
-    assert MobileNetConfig(1.0).label == "1.0 MobileNet v1" and "1.0 MobileNet v1" in at.multiselect(
-        key="compare_models").options  # fmt: skip
+    assert (
+        MobileNetConfig(1.0).label == "1.0 MobileNet v1"
+        and "1.0 MobileNet v1" in at.multiselect(key="compare_models").options
+    )
 
 
 def test_the_error_vs_complexity_chart_stars_the_compared_models_the_paper_reports():

@@ -131,8 +131,12 @@ def test_custom_values():
     at.sidebar.number_input(key="ctl_input_width").set_value(160).run()
     assert_clean(at)
     assert dict(at.query_params) == {
-        "groups": "12", "width": "0.75", "variant": "standard", "shuffle": "on", "input": "96x160"
-    }  # fmt: skip
+        "groups": "12",
+        "width": "0.75",
+        "variant": "standard",
+        "shuffle": "on",
+        "input": "96x160",
+    }
     assert metric(at, "Input (height × width, pixels)") == "96 × 160"
     plan = ShuffleNetConfig(groups=12, width=0.75).plan()
     assert metric(at, "Stage2 / 3 / 4 output channels") == " / ".join(map(str, plan.stage_channels))

@@ -70,5 +70,5 @@ def test_navigation_links_every_page():
     sidebar_links = [link.proto.page for link in at.sidebar.get("page_link")]
     expected = [path for path, _, _ in existing_pages()]
     assert sorted(expected) == sorted(ALL_PAGES)  # every file in pages/ has an entry in ui/shell/page.py's PAGES
-    url_names = ["" if p == ENTRY else re.sub(r"^\d+_", "", p[len("pages/"):-len(".py")]) for p in expected]
+    url_names = ["" if p == ENTRY else re.sub(r"^\d+_", "", p[len("pages/") : -len(".py")]) for p in expected]
     assert sidebar_links == url_names

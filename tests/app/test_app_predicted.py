@@ -8,6 +8,7 @@ import time
 
 import pytest
 from conftest import ALL_PAGES, assert_clean, open_app
+from test_cli_predict import made_here
 
 from explorer import ShuffleNetConfig, paper
 from explorer import latency as lat
@@ -15,7 +16,6 @@ from explorer.latency.predictor import Predictor, clear_kept, keep, kept_rows
 from explorer.latency.predictor.labels import ms_text
 from explorer.latency.timing import Timing
 from explorer.machine import versions
-from test_cli_predict import made_here
 
 LATENCY = "pages/4_Latency.py"
 COMPARE = "pages/5_Compare.py"
@@ -55,8 +55,10 @@ def test_the_sidebar_says_the_predicted_latency_on_every_page(kept, page):
     assert_clean(at)
     expected = Predictor(kept).predict(ShuffleNetConfig())
     threads = lat.default_threads()
-    line = (f"Latency: predicted {ms_text(expected.predicted_ms)} ms here, ONNX Runtime FP32, {threads} "
-            f"thread{'s' if threads != 1 else ''}, ±6% expected error.")  # fmt: skip
+    line = (
+        f"Latency: predicted {ms_text(expected.predicted_ms)} ms here, ONNX Runtime FP32, {threads} "
+        f"thread{'s' if threads != 1 else ''}, ±6% expected error."
+    )
     assert line in sidebar_captions(at)
 
 
@@ -128,8 +130,17 @@ def synthetic_measurement(config, backend: str, median_ms: float, threads: int) 
 
     counted = complexity(config)
     timing = Timing((median_ms * 0.98, median_ms, median_ms * 1.02), 3)
-    return lat.Measurement(config, backend, threads, 1, timing, counted.macs_with_fc.value, counted.conv_macs.value,
-                           None, measured_at=time.time())  # fmt: skip
+    return lat.Measurement(
+        config,
+        backend,
+        threads,
+        1,
+        timing,
+        counted.macs_with_fc.value,
+        counted.conv_macs.value,
+        None,
+        measured_at=time.time(),
+    )
 
 
 @pytest.fixture

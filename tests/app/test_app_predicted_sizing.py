@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import pytest
 from conftest import assert_clean, open_app, plotly_specs
+from test_predicted_budget import scaled_calibration
 
 from explorer import ShuffleNetConfig
 from explorer.latency import measure
 from explorer.latency.predictor import keep
-from test_predicted_budget import scaled_calibration
 from ui.latency.jobs import result_store
 from ui.sizing.decision import LATENCY_COLUMN, OWN_ERROR_COLUMN, PREDICTED_COLUMN
 
@@ -69,7 +69,9 @@ def test_predicted_latency_beside_multiply_adds_with_measured_points(calibrated_
     g3 = next(t for t in sweep["data"] if t["name"] == "g = 3, predicted here")
     assert all(b >= a for a, b in zip(g3["y"], g3["y"][1:]))  # wider: slower
     captions = " ".join(c.value for c in at.caption)
-    assert "predicted here with ONNX Runtime FP32, 2 threads" in captions or "predicted here with ONNX Runtime" in captions
+    assert (
+        "predicted here with ONNX Runtime FP32, 2 threads" in captions or "predicted here with ONNX Runtime" in captions
+    )
     assert "measurement(s) of these models in the result store (measured here" in captions
     layers = specs["Time vs multiply-adds, per layer type"]
     time_share, macs_share = layers["data"]

@@ -36,8 +36,9 @@ def cache_counters(func) -> tuple[int, int]:
     """(misses, automatic evictions) of a Streamlit-cached function so far in this process."""
     name = f"{func.__module__}.{func.__qualname__}"
     stats = get_cache_metrics().get_stats(["cache_lookups", "cache_evictions"])
-    misses = sum(s.value for s in stats.get("cache_lookups", [])
-                 if s.labels["cache"] == name and s.labels["result"] == "miss")  # fmt: skip
+    misses = sum(
+        s.value for s in stats.get("cache_lookups", []) if s.labels["cache"] == name and s.labels["result"] == "miss"
+    )
     evictions = sum(s.value for s in stats.get("cache_evictions", []) if s.labels["cache"] == name)
     return misses, evictions
 
@@ -58,8 +59,10 @@ def assert_bounded(func, bound: int, calls) -> None:
 def tiny_configs(count: int) -> list[ShuffleNetConfig]:
     """``count`` distinct configs that are quick to build and count (shallow, 32 x 32)."""
     widths = [round(0.1 + 0.01 * i, 2) for i in range(count)]
-    return [ShuffleNetConfig(groups=(1, 2, 3, 4, 8)[i % 5], width=w, variant="shallow", input_size=(32, 32))
-            for i, w in enumerate(widths)]  # fmt: skip
+    return [
+        ShuffleNetConfig(groups=(1, 2, 3, 4, 8)[i % 5], width=w, variant="shallow", input_size=(32, 32))
+        for i, w in enumerate(widths)
+    ]
 
 
 # --------------------------------------------------------------------------- every cache has a bound
@@ -70,8 +73,12 @@ def ui_modules():
 
 
 def test_every_streamlit_cache_has_max_entries_or_is_a_singleton():
-    cached = {f"{m.__name__}.{name}": f for m in ui_modules() for name, f in vars(m).items()
-              if isinstance(f, CachedFunc) and f.__module__ == m.__name__}  # fmt: skip
+    cached = {
+        f"{m.__name__}.{name}": f
+        for m in ui_modules()
+        for name, f in vars(m).items()
+        if isinstance(f, CachedFunc) and f.__module__ == m.__name__
+    }
     assert "ui.shell.cache.cached_counts" in cached and "ui.figures.mixing.cached_stage_mixing" in cached
     for name, func in cached.items():
         singleton = not inspect.signature(func.__wrapped__).parameters  # one entry, ever
@@ -80,10 +87,17 @@ def test_every_streamlit_cache_has_max_entries_or_is_a_singleton():
 
 
 def test_every_lru_cache_in_explorer_has_a_maxsize():
-    modules = [importlib.import_module(m.name) for m in pkgutil.walk_packages(explorer.__path__, "explorer.")
-               if m.name != "explorer.__main__"]  # importing that one runs the command line
-    caches = {f"{m.__name__}.{name}": f for m in modules for name, f in vars(m).items()
-              if hasattr(f, "cache_parameters") and f.__module__ == m.__name__}  # fmt: skip
+    modules = [
+        importlib.import_module(m.name)
+        for m in pkgutil.walk_packages(explorer.__path__, "explorer.")
+        if m.name != "explorer.__main__"
+    ]  # importing that one runs the command line
+    caches = {
+        f"{m.__name__}.{name}": f
+        for m in modules
+        for name, f in vars(m).items()
+        if hasattr(f, "cache_parameters") and f.__module__ == m.__name__
+    }
     assert "explorer.counting.trace.count_model" in caches
     for name, func in caches.items():
         assert func.cache_parameters()["maxsize"] is not None or name in UNBOUNDED_BY_DESIGN, name
@@ -95,15 +109,26 @@ def test_every_lru_cache_in_explorer_has_a_maxsize():
 def test_sweep_budget_and_svg_caches_evict_past_their_bounds():
     from ui.shell.cache import SWEEP_ENTRIES, cached_decision, cached_svg, cached_sweep
 
-    assert_bounded(cached_sweep, SWEEP_ENTRIES, [functools.partial(cached_sweep, (g,), (1.0,), "standard", (224, 224))
-                                                 for g in range(1, SWEEP_ENTRIES + 6)])  # fmt: skip
-    assert_bounded(cached_decision, SWEEP_ENTRIES, [functools.partial(cached_decision, "mflops", 100 + i, (3,),
-                                                                      ("standard",), (224, 224))
-                                                    for i in range(SWEEP_ENTRIES + 3)])  # fmt: skip
+    assert_bounded(
+        cached_sweep,
+        SWEEP_ENTRIES,
+        [functools.partial(cached_sweep, (g,), (1.0,), "standard", (224, 224)) for g in range(1, SWEEP_ENTRIES + 6)],
+    )
+    assert_bounded(
+        cached_decision,
+        SWEEP_ENTRIES,
+        [
+            functools.partial(cached_decision, "mflops", 100 + i, (3,), ("standard",), (224, 224))
+            for i in range(SWEEP_ENTRIES + 3)
+        ],
+    )
     from ui.shell.cache import SVG_ENTRIES
 
-    assert_bounded(cached_svg, SVG_ENTRIES, [functools.partial(cached_svg, f"digraph {{ a -> b{i} }}")
-                                                 for i in range(SVG_ENTRIES + 3)])  # fmt: skip
+    assert_bounded(
+        cached_svg,
+        SVG_ENTRIES,
+        [functools.partial(cached_svg, f"digraph {{ a -> b{i} }}") for i in range(SVG_ENTRIES + 3)],
+    )
 
 
 def test_model_cache_keeps_at_most_its_max_entries_and_drops_the_oldest():
@@ -122,7 +147,9 @@ def test_result_store_keeps_the_newest_measurements(monkeypatch, tmp_path):
     from explorer.latency.stored import open_store
     from explorer.store import tables as stored
 
-    monkeypatch.setattr(stored, "MEASUREMENT_ROWS", 40)  # the file's bound (50 000 by default), small enough to reach here
+    monkeypatch.setattr(
+        stored, "MEASUREMENT_ROWS", 40
+    )  # the file's bound (50 000 by default), small enough to reach here
     store = open_store(tmp_path)
     config = ShuffleNetConfig(groups=2, width=0.25, input_size=(32, 32))
     batches = range(1, stored.MEASUREMENT_ROWS + 31)
@@ -146,13 +173,16 @@ def app_cache_configs():
 
 @pytest.mark.slow
 def test_profile_and_mixing_caches_evict_past_their_bounds(app_cache_configs):
-    from ui.shell.cache import COUNTS_ENTRIES, cached_counts
     from ui.figures.mixing import MEASURE_ENTRIES, cached_stage_mixing
+    from ui.shell.cache import COUNTS_ENTRIES, cached_counts
 
     assert len(app_cache_configs) == COUNTS_ENTRIES + 3
     assert_bounded(cached_counts, COUNTS_ENTRIES, [functools.partial(cached_counts, c) for c in app_cache_configs])
-    assert_bounded(cached_stage_mixing, MEASURE_ENTRIES,
-                   [functools.partial(cached_stage_mixing, c, 2) for c in app_cache_configs[:MEASURE_ENTRIES + 2]])
+    assert_bounded(
+        cached_stage_mixing,
+        MEASURE_ENTRIES,
+        [functools.partial(cached_stage_mixing, c, 2) for c in app_cache_configs[: MEASURE_ENTRIES + 2]],
+    )
 
 
 @pytest.mark.slow
@@ -162,10 +192,21 @@ def test_figure_caches_evict_past_their_bounds():
 
     count = FIGURE_ENTRIES + 2
     matrix = np.eye(4, dtype=np.uint8)
-    assert_bounded(dependency_heatmap, FIGURE_ENTRIES,
-                   [functools.partial(dependency_heatmap, matrix, 2, 2, f"map {i}") for i in range(count)])
-    assert_bounded(shuffle_mapping_figure, FIGURE_ENTRIES,
-                   [functools.partial(shuffle_mapping_figure, shuffle_steps(2 * i, 2)) for i in range(1, count + 1)])
-    series = [{"name": "shuffle", "fractions": [0.5, 1.0], "ranges": [(0.5, 0.5), (1, 1)], "groups": 2, "dash": "solid"}]
-    assert_bounded(fraction_figure, FIGURE_ENTRIES,
-                   [functools.partial(fraction_figure, series, "units", f"fractions {i}") for i in range(count)])
+    assert_bounded(
+        dependency_heatmap,
+        FIGURE_ENTRIES,
+        [functools.partial(dependency_heatmap, matrix, 2, 2, f"map {i}") for i in range(count)],
+    )
+    assert_bounded(
+        shuffle_mapping_figure,
+        FIGURE_ENTRIES,
+        [functools.partial(shuffle_mapping_figure, shuffle_steps(2 * i, 2)) for i in range(1, count + 1)],
+    )
+    series = [
+        {"name": "shuffle", "fractions": [0.5, 1.0], "ranges": [(0.5, 0.5), (1, 1)], "groups": 2, "dash": "solid"}
+    ]
+    assert_bounded(
+        fraction_figure,
+        FIGURE_ENTRIES,
+        [functools.partial(fraction_figure, series, "units", f"fractions {i}") for i in range(count)],
+    )

@@ -75,8 +75,9 @@ def test_an_output_channel_lights_up_its_inputs_without_and_with_shuffle(page):
     assert lit(specs["shuffle"], 0) == set(range(12))  # every input
     assert lit(specs["none"], 1) == {0, 1, 2, 3}  # GConv2's group 0 reads GConv1's group 0...
     assert lit(specs["shuffle"], 1) == {0, 4, 8, 1}  # ...or, shuffled, positions 0-3: channels 0, 4, 8, 1
-    assert any("depends on 4 of the 12 input channels without the shuffle and on 12 with it" in m.value
-               for m in at.markdown)  # fmt: skip
+    assert any(
+        "depends on 4 of the 12 input channels without the shuffle and on 12 with it" in m.value for m in at.markdown
+    )
 
 
 def test_choosing_an_input_channel_lights_up_what_it_reaches():
@@ -89,8 +90,7 @@ def test_choosing_an_input_channel_lights_up_what_it_reaches():
     assert lit(specs["none"], 2) == {4, 5, 6, 7}  # group 1 only
     assert lit(specs["shuffle"], 2) == set(range(12))
     assert lit(specs["shuffle"], 0) == {5}
-    assert any("reaches 4 of the 12 output channels without the shuffle and 12 with it" in m.value
-               for m in at.markdown)  # fmt: skip
+    assert any("reaches 4 of the 12 output channels without the shuffle and 12 with it" in m.value for m in at.markdown)
     at.selectbox(key="mix_trace").set_value(None).run()  # nothing selected: everything drawn alike
     assert lit_nodes(trace_specs(at)["none"]) == {(k, c) for k in range(3) for c in range(12)}
 
@@ -123,7 +123,12 @@ def test_animation_frames_are_the_shuffle_steps():
     assert len(colours) == 1  # every channel keeps its group's colour (and shape) all the way
     labels = [b["label"] for b in figure["layout"]["updatemenus"][0]["buttons"]]
     assert labels == ["▶ Play", "❚❚ Pause"]
-    assert [s["label"] for s in figure["layout"]["sliders"][0]["steps"]] == ["output", "reshape", "transpose", "flatten"]
+    assert [s["label"] for s in figure["layout"]["sliders"][0]["steps"]] == [
+        "output",
+        "reshape",
+        "transpose",
+        "flatten",
+    ]
     assert shuffle_animation_figure(12, 3, present=True).layout.font.size >= 16
     with pytest.raises(ValueError, match="^channels=10 is not allowed: channels must be a multiple of groups=3"):
         shuffle_animation_figure(10, 3)
@@ -140,7 +145,9 @@ def test_table3_sits_beside_the_takeaway_with_the_sidebar_model_marked(page):
     rows = table3_rows(at)
     assert ["ShuffleNet " + r["ShuffleNet"] for r in rows] == [p.model for p in TABLE3_PAIRS]
     marked = [r for r in rows if r["sidebar"]]
-    assert [(r["ShuffleNet"], r["without shuffle"], r["with shuffle"]) for r in marked] == [("1x (g = 3)", "36.4", "34.1")]
+    assert [(r["ShuffleNet"], r["without shuffle"], r["with shuffle"]) for r in marked] == [
+        ("1x (g = 3)", "36.4", "34.1")
+    ]
     assert max(float(r["gain (points)"]) for r in rows) == 4.0  # 0.25x arch2 g = 8
 
 

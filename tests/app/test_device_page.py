@@ -47,10 +47,24 @@ def browser_result(at, **changes) -> dict:
     """What a browser that computed the current job's model returns."""
     job = at.session_state["dev_run"].job
     model = device_model(job.config)
-    report = {"kind": "result", "token": job.token, "seq": 7, "median_ms": 9.5, "iqr_ms": 0.4, "runs": 60,
-              "warmup_runs": 6, "backend": "wasm", "simd": True, "threads": 1, "cross_origin_isolated": False,
-              "hardware_concurrency": 8, "ua": "Chrome 140 on Android ARM64", "outputs": list(model.reference),
-              "checksum": model.checksum, "session_ms": 120.0}  # fmt: skip
+    report = {
+        "kind": "result",
+        "token": job.token,
+        "seq": 7,
+        "median_ms": 9.5,
+        "iqr_ms": 0.4,
+        "runs": 60,
+        "warmup_runs": 6,
+        "backend": "wasm",
+        "simd": True,
+        "threads": 1,
+        "cross_origin_isolated": False,
+        "hardware_concurrency": 8,
+        "ua": "Chrome 140 on Android ARM64",
+        "outputs": list(model.reference),
+        "checksum": model.checksum,
+        "session_ms": 120.0,
+    }
     report.update(changes)
     return report
 
@@ -82,12 +96,20 @@ def test_the_section_is_ready_labelled_and_sends_nothing_until_asked():
     assert_clean(at)
     assert "On your device" in [h.value for h in at.header]
     assert [b.label for b in at.button if b.key.startswith("dev_")] == [
-        "Measure on this device", "Table 8 on this device", "Cancel"]
+        "Measure on this device",
+        "Table 8 on this device",
+        "Cancel",
+    ]
     assert at.button(key="dev_cancel").disabled
     assert "244 MB" in at.checkbox(key="dev_alexnet").label
     assert any("reported by visitors' browsers" in s.value for s in at.subheader)
-    assert component_args(at) == {"job": None, "chunk_index": None, "model_chunk": None,
-                                  "ort_version": ui.latency.device_component.installed_version() or "", "bytes": {}}
+    assert component_args(at) == {
+        "job": None,
+        "chunk_index": None,
+        "model_chunk": None,
+        "ort_version": ui.latency.device_component.installed_version() or "",
+        "bytes": {},
+    }
 
 
 @pytest.fixture
@@ -133,8 +155,23 @@ def test_a_parity_mismatch_is_shown_and_its_time_not_used():
     assert stored() == 0
 
 
-@pytest.mark.parametrize("names", [("NaN median", "1e308 median", "huge ua", "huge outputs", "markdown ua",
-                                    "median as text", "runs as bool", "unknown field", "not a dict", "bad token")])
+@pytest.mark.parametrize(
+    "names",
+    [
+        (
+            "NaN median",
+            "1e308 median",
+            "huge ua",
+            "huge outputs",
+            "markdown ua",
+            "median as text",
+            "runs as bool",
+            "unknown field",
+            "not a dict",
+            "bad token",
+        )
+    ],
+)
 def test_hostile_values_are_refused_nothing_is_stored_and_the_page_keeps_working(names):
     at = open_app(PAGE, SMALL)
     run = press(at)
@@ -167,7 +204,9 @@ def test_values_that_are_not_json_are_refused_too():
 
 
 def test_a_flood_of_results_stores_at_most_the_bounds(monkeypatch):
-    monkeypatch.setattr(ui.latency.device, "RATE_LIMITS", {"per_session": 3, "per_session_minute": 2, "per_minute": 100})
+    monkeypatch.setattr(
+        ui.latency.device, "RATE_LIMITS", {"per_session": 3, "per_session_minute": 2, "per_minute": 100}
+    )
     ui.latency.device.rate_limit.clear()
     at = open_app(PAGE, SMALL)
     answers = []
@@ -185,9 +224,24 @@ def test_a_flood_of_results_stores_at_most_the_bounds(monkeypatch):
 
 
 def browser_result_for_no_job(token: str, seq: int) -> dict:
-    return {"kind": "result", "token": token, "seq": seq, "median_ms": 1.0, "iqr_ms": 0.1, "runs": 5, "warmup_runs": 1,
-            "backend": "wasm", "simd": True, "threads": 1, "cross_origin_isolated": False, "hardware_concurrency": 2,
-            "ua": "Chrome 140 on Linux", "outputs": [0.0] * 10, "checksum": 0.0, "session_ms": 1.0}  # fmt: skip
+    return {
+        "kind": "result",
+        "token": token,
+        "seq": seq,
+        "median_ms": 1.0,
+        "iqr_ms": 0.1,
+        "runs": 5,
+        "warmup_runs": 1,
+        "backend": "wasm",
+        "simd": True,
+        "threads": 1,
+        "cross_origin_isolated": False,
+        "hardware_concurrency": 2,
+        "ua": "Chrome 140 on Linux",
+        "outputs": [0.0] * 10,
+        "checksum": 0.0,
+        "session_ms": 1.0,
+    }
 
 
 def test_table8_on_this_device_queues_alexnet_only_after_the_confirmation_and_cancels():
@@ -195,7 +249,9 @@ def test_table8_on_this_device_queues_alexnet_only_after_the_confirmation_and_ca
     at.multiselect(key="dev_inputs").set_value(["224×224"]).run()
     run = press(at, "dev_table8")
     assert run.total == 2 and [c.label for c in [run.job.config, *run.queue]] == [
-        "ShuffleNet 0.5x arch2 (g=3)", "ShuffleNet 1x (g=3)"]
+        "ShuffleNet 0.5x arch2 (g=3)",
+        "ShuffleNet 1x (g=3)",
+    ]
     assert any("Table 8 on your device: 0 of 2 done" in p.proto.text for p in at.get("progress"))
     run = press(at, "dev_cancel")
     assert not run.active and any("cancelled after 0 of 2" in i.value for i in at.info)

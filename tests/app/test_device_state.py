@@ -16,7 +16,6 @@ from explorer.devices.reports import RateLimit
 from explorer.devices.served import DeviceModel
 from explorer.shufflenet import ShuffleNetConfig
 from explorer.store import DEVICE_RESULT_ROWS, ClassRow, open_class_view
-from store_backends import location, pg_cluster  # noqa: F401 - fixtures
 from ui.latency.device_state import DeviceRun, component_args, handle_report
 
 CONFIGS = [ShuffleNetConfig(groups=3, width=0.5, variant="arch2", input_size=size) for size in ((224, 224), (480, 640))]
@@ -24,15 +23,30 @@ REFERENCE = tuple(0.01 * i for i in range(10))
 
 
 def model_for(config, size: int = 3 * 2**20) -> DeviceModel:
-    return DeviceModel(config, bytes(range(256)) * (size // 256), f"{hash(config) & 0xFFFF:016x}", device.SEED,
-                       REFERENCE, 0.45)  # fmt: skip
+    return DeviceModel(
+        config, bytes(range(256)) * (size // 256), f"{hash(config) & 0xFFFF:016x}", device.SEED, REFERENCE, 0.45
+    )
 
 
 def result(token: str, seq: int = 1, outputs=REFERENCE, checksum: float = 0.45, median: float = 12.5) -> dict:
-    return {"kind": "result", "token": token, "seq": seq, "median_ms": median, "iqr_ms": 0.5, "runs": 40,
-            "warmup_runs": 5, "backend": "wasm", "simd": True, "threads": 1, "cross_origin_isolated": False,
-            "hardware_concurrency": 4, "ua": "Safari 18 on iPhone", "outputs": list(outputs), "checksum": checksum,
-            "session_ms": 80.0}  # fmt: skip
+    return {
+        "kind": "result",
+        "token": token,
+        "seq": seq,
+        "median_ms": median,
+        "iqr_ms": 0.5,
+        "runs": 40,
+        "warmup_runs": 5,
+        "backend": "wasm",
+        "simd": True,
+        "threads": 1,
+        "cross_origin_isolated": False,
+        "hardware_concurrency": 4,
+        "ua": "Safari 18 on iPhone",
+        "outputs": list(outputs),
+        "checksum": checksum,
+        "session_ms": 80.0,
+    }
 
 
 @pytest.fixture
@@ -58,7 +72,9 @@ def test_a_run_measures_each_config_in_turn_and_stores_matching_results(store):
     assert run.next_job(model_for) is None and not run.active
     assert [o.stored for o in run.outcomes] == ["stored in the class view"] * 2
     assert [(r.model, r.input, r.median_ms) for r in store.rows()] == [
-        ("ShuffleNet 0.5x arch2 (g=3)", "224x224", 12.5), ("ShuffleNet 0.5x arch2 (g=3)", "480x640", 50.0)]
+        ("ShuffleNet 0.5x arch2 (g=3)", "224x224", 12.5),
+        ("ShuffleNet 0.5x arch2 (g=3)", "480x640", 50.0),
+    ]
 
 
 def test_a_rerun_with_the_same_value_is_not_a_second_report(store):
@@ -142,7 +158,10 @@ def test_an_export_that_is_refused_is_that_configs_outcome_and_the_queue_goes_on
 
 def test_the_class_view_table_is_bounded_and_summarised_by_device():
     store = open_class_view(":memory:")
-    rows = [ClassRow(f"phone {i % 3}", "ShuffleNet 1x (g=3)", "224x224", float(i), 1000.0 + i) for i in range(DEVICE_RESULT_ROWS + 7)]
+    rows = [
+        ClassRow(f"phone {i % 3}", "ShuffleNet 1x (g=3)", "224x224", float(i), 1000.0 + i)
+        for i in range(DEVICE_RESULT_ROWS + 7)
+    ]
     for row in rows:
         store.add(row)
     kept = store.rows()

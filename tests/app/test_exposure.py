@@ -27,8 +27,14 @@ import pytest
 from conftest import ROOT
 
 CONFIG = ROOT / ".streamlit" / "config.toml"
-SOURCES = sorted([*ROOT.joinpath("explorer").rglob("*.py"), *ROOT.joinpath("ui").rglob("*.py"),
-                  *ROOT.joinpath("pages").glob("*.py"), ROOT / "streamlit_app.py"])
+SOURCES = sorted(
+    [
+        *ROOT.joinpath("explorer").rglob("*.py"),
+        *ROOT.joinpath("ui").rglob("*.py"),
+        *ROOT.joinpath("pages").glob("*.py"),
+        ROOT / "streamlit_app.py",
+    ]
+)
 
 # Every [server], [runner], [browser] and [client] setting, with why it is pinned (README, "Serving a class").
 PINNED = {
@@ -51,8 +57,12 @@ PINNED = {
 
 def test_config_toml_pins_every_serving_setting():
     settings = tomllib.loads(CONFIG.read_text(encoding="utf-8"))
-    flat = {f"{section}.{key}": value for section, values in settings.items() if section != "theme"
-            for key, value in values.items()}
+    flat = {
+        f"{section}.{key}": value
+        for section, values in settings.items()
+        if section != "theme"
+        for key, value in values.items()
+    }
     assert flat == PINNED  # nothing missing, nothing unpinned
 
 
@@ -141,8 +151,13 @@ def _is_true(node: ast.AST | None) -> bool:
 def _is_stylesheet(node: ast.Call, name: tuple[str, ...], where: str) -> bool:
     """``st.html(style_tag(...))`` in the one module allowed to write the app's stylesheet."""
     argument = node.args[0] if len(node.args) == 1 and not node.keywords else None
-    return (name[-2:] == ("st", "html") and where == STYLESHEET[0] and isinstance(argument, ast.Call)
-            and isinstance(argument.func, ast.Name) and argument.func.id == STYLESHEET[1])  # fmt: skip
+    return (
+        name[-2:] == ("st", "html")
+        and where == STYLESHEET[0]
+        and isinstance(argument, ast.Call)
+        and isinstance(argument.func, ast.Name)
+        and argument.func.id == STYLESHEET[1]
+    )
 
 
 def findings(source: str, where: str) -> list[Finding]:
@@ -173,8 +188,11 @@ def findings(source: str, where: str) -> list[Finding]:
                         flag(node, "file_uploader without an allowed size limit")
                 elif not _is_stylesheet(node, name, where):
                     flag(node, ".".join(name) + ": " + BANNED_ATTRIBUTE_CALLS[name[-2:]])
-            if name[-1:] == ("load",) and name[-2:-1] in (("np",), ("numpy",)) and _is_true(
-                    keywords.get("allow_pickle")):
+            if (
+                name[-1:] == ("load",)
+                and name[-2:-1] in (("np",), ("numpy",))
+                and _is_true(keywords.get("allow_pickle"))
+            ):
                 flag(node, "np.load(allow_pickle=True)")
             if _is_true(keywords.get("unsafe_allow_html")):
                 flag(node, "unsafe_allow_html=True")
@@ -185,27 +203,30 @@ def findings(source: str, where: str) -> list[Finding]:
     return found
 
 
-@pytest.mark.parametrize("snippet, expected", [
-    ("import pickle", "import pickle"),
-    ("import marshal as m", "import marshal"),
-    ("from shelve import open", "from shelve import"),
-    ("import dill.settings", "import dill.settings"),
-    ("eval('1')", "eval()"),
-    ("exec(code)", "exec()"),
-    ("compile(src, 'f', 'exec')", "compile()"),
-    ("torch.load('m.pt')", "torch.load"),
-    ("torch.load(f, weights_only=True)", "torch.load"),
-    ("np.load('a.npy', allow_pickle=True)", "np.load(allow_pickle=True)"),
-    ("subprocess.run(cmd, shell=True)", "shell=True"),
-    ("os.system('ls')", "os.system"),
-    ("st.markdown(text, unsafe_allow_html=True)", "unsafe_allow_html=True"),
-    ("st.html('<b>x</b>')", "st.html"),
-    ("st.file_uploader('Model')", "file_uploader"),
-    ("st.sidebar.file_uploader('Model', max_upload_size=1)", "file_uploader"),  # not on the allow-list
-    ("pd.read_pickle('x')", "pd.read_pickle"),
-    ("yaml.load(text)", "yaml.load"),
-    ("st.cache_data(persist='disk')", "persist"),
-])
+@pytest.mark.parametrize(
+    "snippet, expected",
+    [
+        ("import pickle", "import pickle"),
+        ("import marshal as m", "import marshal"),
+        ("from shelve import open", "from shelve import"),
+        ("import dill.settings", "import dill.settings"),
+        ("eval('1')", "eval()"),
+        ("exec(code)", "exec()"),
+        ("compile(src, 'f', 'exec')", "compile()"),
+        ("torch.load('m.pt')", "torch.load"),
+        ("torch.load(f, weights_only=True)", "torch.load"),
+        ("np.load('a.npy', allow_pickle=True)", "np.load(allow_pickle=True)"),
+        ("subprocess.run(cmd, shell=True)", "shell=True"),
+        ("os.system('ls')", "os.system"),
+        ("st.markdown(text, unsafe_allow_html=True)", "unsafe_allow_html=True"),
+        ("st.html('<b>x</b>')", "st.html"),
+        ("st.file_uploader('Model')", "file_uploader"),
+        ("st.sidebar.file_uploader('Model', max_upload_size=1)", "file_uploader"),  # not on the allow-list
+        ("pd.read_pickle('x')", "pd.read_pickle"),
+        ("yaml.load(text)", "yaml.load"),
+        ("st.cache_data(persist='disk')", "persist"),
+    ],
+)
 def test_the_checker_finds_each_banned_construct(snippet, expected):
     found = findings(snippet, "<snippet>")
     assert found and expected in found[0].what, found
@@ -224,9 +245,11 @@ def test_the_only_raw_html_is_a_stylesheet():
 
 
 def test_the_checker_leaves_harmless_lookalikes_alone():
-    harmless = ("model.eval()\nre.compile('x')\nnp.load('a.npy')\nsubprocess.run(['ls'], shell=False)\n"
-                "st.markdown(text)\nimportlib.import_module('explorer.commands.size')\n"
-                "st.cache_data(max_entries=4)\nyaml.safe_load(text)")
+    harmless = (
+        "model.eval()\nre.compile('x')\nnp.load('a.npy')\nsubprocess.run(['ls'], shell=False)\n"
+        "st.markdown(text)\nimportlib.import_module('explorer.commands.size')\n"
+        "st.cache_data(max_entries=4)\nyaml.safe_load(text)"
+    )
     assert findings(harmless, "<snippet>") == []
 
 
@@ -241,12 +264,13 @@ def test_no_pickles_no_foreign_code_no_raw_html_no_uploads_in_our_code():
 
 def test_onnx_runtime_telemetry_is_off_once_explorer_is_imported(tmp_path):
     """ORT 1.29+ reports usage from Linux and keeps $TMPDIR/.ses unless ORT_DISABLE_TELEMETRY=1 before it starts."""
-    code = ("import os, explorer, onnxruntime\nfrom explorer.latency.roofline import _ort_matmul\n"
-            "_ort_matmul(8, 1)\nprint(os.environ['ORT_DISABLE_TELEMETRY'])")
+    code = (
+        "import os, explorer, onnxruntime\nfrom explorer.latency.roofline import _ort_matmul\n"
+        "_ort_matmul(8, 1)\nprint(os.environ['ORT_DISABLE_TELEMETRY'])"
+    )
     env = {k: v for k, v in os.environ.items() if k != "ORT_DISABLE_TELEMETRY"}
     env["TMPDIR"] = str(tmp_path)
-    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=120)
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().splitlines()[-1] == "1"
     assert not (tmp_path / ".ses").exists()  # what ORT writes when its telemetry is on

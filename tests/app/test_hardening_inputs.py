@@ -26,8 +26,8 @@ from conftest import ALL_PAGES, ENTRY, assert_clean, assert_one_line_usage_error
 
 from explorer import ShuffleNetConfig, parse_input_size
 from explorer.shufflenet import AlexNetConfig, MobileNetConfig
-from ui.shell.controls import DEFAULTS, PARSERS, QUERY_KEYS, config_from_query, groups_note, query_values
 from ui.lecture.nav import step_title
+from ui.shell.controls import DEFAULTS, PARSERS, QUERY_KEYS, config_from_query, groups_note, query_values
 from ui.shell.text import MAX_SHOWN, shown_value
 
 ARCH = "pages/1_Architecture.py"
@@ -84,14 +84,50 @@ def unescaped(raw: str, text: str) -> bool:
 
 BAD_FIELD_VALUES = [
     *(("groups", v) for v in (0, -3, 1000, 65, "abc", "", "2.5", "3", 2.5, 3.0, None, True, False, np.float64(3), [3])),
-    *(("width", v) for v in (0, -1, math.nan, math.inf, -math.inf, 1e9, 0.0999, 4.001, "", "abc", "1.0", None, True,
-                             np.float32("nan"), Decimal(1), complex(1, 0))),
+    *(
+        ("width", v)
+        for v in (
+            0,
+            -1,
+            math.nan,
+            math.inf,
+            -math.inf,
+            1e9,
+            0.0999,
+            4.001,
+            "",
+            "abc",
+            "1.0",
+            None,
+            True,
+            np.float32("nan"),
+            Decimal(1),
+            complex(1, 0),
+        )
+    ),
     *(("variant", v) for v in ("x", "", "Standard", " standard", None, 1, ["standard"])),
     *(("shuffle", v) for v in ("maybe", "yes", "", 1, 0, None, np.bool_(True))),
-    *(("input_size", v) for v in ((0, 0), (1, 1), (31, 31), (100000, 100000), (4097, 224), (-5, 224), "224x224", "",
-                                  (224,), (224, 224, 3), [224, 224], (224.0, 224.0), (True, 224), None)),
+    *(
+        ("input_size", v)
+        for v in (
+            (0, 0),
+            (1, 1),
+            (31, 31),
+            (100000, 100000),
+            (4097, 224),
+            (-5, 224),
+            "224x224",
+            "",
+            (224,),
+            (224, 224, 3),
+            [224, 224],
+            (224.0, 224.0),
+            (True, 224),
+            None,
+        )
+    ),
     *(("num_classes", v) for v in (0, -1, 10**6, 1.5, True, None, "10")),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize(("field", "value"), BAD_FIELD_VALUES, ids=[f"{f}={v!r}"[:40] for f, v in BAD_FIELD_VALUES])
@@ -106,8 +142,9 @@ def test_config_refuses_bad_values_naming_field_value_and_rule(field, value):
 def test_config_accepts_numpy_and_exact_numbers_as_plain_python_values():
     """numpy integers are integers: accepted, stored as ``int``, so equal configs hash equal."""
     plain = ShuffleNetConfig(groups=8, width=0.5, input_size=(96, 128), num_classes=10)
-    numpy_made = ShuffleNetConfig(groups=np.int64(8), width=np.float32(0.5), input_size=(np.int32(96), np.uint16(128)),
-                                  num_classes=np.int8(10))  # fmt: skip
+    numpy_made = ShuffleNetConfig(
+        groups=np.int64(8), width=np.float32(0.5), input_size=(np.int32(96), np.uint16(128)), num_classes=np.int8(10)
+    )
     assert numpy_made == plain and hash(numpy_made) == hash(plain)
     assert type(numpy_made.groups) is int and type(numpy_made.width) is float
     assert all(type(side) is int for side in numpy_made.input_size) and type(numpy_made.num_classes) is int
@@ -124,8 +161,21 @@ def test_reference_models_refuse_the_same_values():
             AlexNetConfig(input_size=size)
 
 
-BAD_INPUT_TEXTS = [*BAD_INPUTS, "224x224x3", "x", " x ", "²²⁴x224", "٢٢٤x224", "9" * 5000 + "x224", "0x224",
-                   "224x-5", "+224x224", "224.0x224", "224*224", "224\n224"]  # fmt: skip
+BAD_INPUT_TEXTS = [
+    *BAD_INPUTS,
+    "224x224x3",
+    "x",
+    " x ",
+    "²²⁴x224",
+    "٢٢٤x224",
+    "9" * 5000 + "x224",
+    "0x224",
+    "224x-5",
+    "+224x224",
+    "224.0x224",
+    "224*224",
+    "224\n224",
+]
 
 
 @pytest.mark.parametrize("text", BAD_INPUT_TEXTS, ids=lambda t: repr(t)[:30])
@@ -150,8 +200,13 @@ def test_parse_input_size_accepts_what_it_documents():
 
 # ---------------------------------------------------------------- URL links, without Streamlit
 
-BAD_LINK_VALUES = {"groups": BAD_GROUPS, "width": BAD_WIDTHS, "variant": BAD_VARIANTS, "shuffle": BAD_SHUFFLES,
-                   "input": BAD_INPUTS}  # fmt: skip
+BAD_LINK_VALUES = {
+    "groups": BAD_GROUPS,
+    "width": BAD_WIDTHS,
+    "variant": BAD_VARIANTS,
+    "shuffle": BAD_SHUFFLES,
+    "input": BAD_INPUTS,
+}
 ALL_BAD_LINK_VALUES = [(key, value) for key in QUERY_KEYS for value in BAD_LINK_VALUES[key] + ADVERSARIAL]
 
 
@@ -199,8 +254,9 @@ def link_rounds() -> list[dict[str, str]]:
     every one of those is shown by some key too."""
     count = max(len(values) for values in BAD_LINK_VALUES.values())
     padding = itertools.cycle(ADVERSARIAL)
-    columns = {key: values + [next(padding) for _ in range(count - len(values))]
-               for key, values in BAD_LINK_VALUES.items()}  # fmt: skip
+    columns = {
+        key: values + [next(padding) for _ in range(count - len(values))] for key, values in BAD_LINK_VALUES.items()
+    }
     assert set(ADVERSARIAL) <= {v for values in columns.values() for v in values}
     return [{key: columns[key][i] for key in QUERY_KEYS} for i in range(count)]
 
@@ -303,14 +359,22 @@ def test_custom_sidebar_inputs_stay_in_bounds_whatever_is_sent():
             widget = at.sidebar.number_input(key=key)
             assert widget.min <= widget.value <= widget.max, (key, value, widget.value)
             shown = ShuffleNetConfig(
-                groups=int(at.query_params["groups"]), width=float(at.query_params["width"]),
+                groups=int(at.query_params["groups"]),
+                width=float(at.query_params["width"]),
                 input_size=parse_input_size(at.query_params["input"]),
-            )  # fmt: skip
+            )
             assert f"Current model: **{shown.label}**" in at.sidebar.caption[0].value
 
 
-@pytest.mark.parametrize(("kind", "key"), [("selectbox", "ctl_variant"), ("selectbox", "ctl_input_choice"),
-                                         ("radio", "ctl_groups_choice"), ("radio", "ctl_width_choice")])  # fmt: skip
+@pytest.mark.parametrize(
+    ("kind", "key"),
+    [
+        ("selectbox", "ctl_variant"),
+        ("selectbox", "ctl_input_choice"),
+        ("radio", "ctl_groups_choice"),
+        ("radio", "ctl_width_choice"),
+    ],
+)
 def test_choice_widgets_cannot_send_values_outside_their_options(kind, key):
     """A selectbox or radio sends an option's index, so a value outside the options never reaches the app."""
     at = open_app()
@@ -371,19 +435,25 @@ ONLY_MEASURED = ("only used with --measured",)
 CLI_MATRIX = {
     ("size",): MODEL_ARGS,
     ("budget", "--mflops", "40"): {
-        "--input": MODEL_ARGS["--input"], "--variant": MODEL_ARGS["--variant"],
+        "--input": MODEL_ARGS["--input"],
+        "--variant": MODEL_ARGS["--variant"],
     },
-    ("budget",): {"--mflops": (["0", "-1", "nan", "inf", "-inf", "1e9", "abc", ""], ("above 0 and up to 1000000",)),
-                  "--params": (["0", "-1", "nan", "inf", "-inf", "1e9", "abc", ""], ("above 0 and up to 1000",)),
-                  "--ms": (["0", "-0.5", "nan", "inf", "-inf", "1e9", "abc", ""], ("above 0 and up to 60000",))},
+    ("budget",): {
+        "--mflops": (["0", "-1", "nan", "inf", "-inf", "1e9", "abc", ""], ("above 0 and up to 1000000",)),
+        "--params": (["0", "-1", "nan", "inf", "-inf", "1e9", "abc", ""], ("above 0 and up to 1000",)),
+        "--ms": (["0", "-0.5", "nan", "inf", "-inf", "1e9", "abc", ""], ("above 0 and up to 60000",)),
+    },
     ("budget", "--ms", "5"): {
-        "--backend": (["tensorrt", "", "<b>x</b>"], CHOICES), "--groups": (["0", "65", "1,,8", "abc", ""], GROUPS),
-        "--threads": (["0", "1000", "abc"], ("from 1 to 256",)), "--max-seconds": (["0", "nan", "1e9"], ("seconds",)),
+        "--backend": (["tensorrt", "", "<b>x</b>"], CHOICES),
+        "--groups": (["0", "65", "1,,8", "abc", ""], GROUPS),
+        "--threads": (["0", "1000", "abc"], ("from 1 to 256",)),
+        "--max-seconds": (["0", "nan", "1e9"], ("seconds",)),
     },
     ("mixing",): {
         "--groups": MODEL_ARGS["--groups"],
         "--width": (BAD_WIDTHS, WIDTH + ONLY_MEASURED),  # the toy has no width: even a good one is refused
-        "--input": MODEL_ARGS["--input"], "--variant": MODEL_ARGS["--variant"],
+        "--input": MODEL_ARGS["--input"],
+        "--variant": MODEL_ARGS["--variant"],
         "--channels": (["0", "-3", "10", "2000", "abc", "", "2.5"], ("from 1 to 1024", "a multiple of")),
         "--layers": (["0", "-1", "5", "abc", "", "2.5"], ("from 1 to 4",)),
         "--wiring": (["maybe", ""], CHOICES),
@@ -410,13 +480,18 @@ CLI_MATRIX = {
     ("bench", "--table8"): {"--inputs": (["300x300", "abc", "", "0x0"], ("Table 8's inputs", "from 32 to 4096"))},
     ("bench", "--model", "alexnet"): {"--input": (["40x40", "222x300"], ("at least 223x223",))},
     ("bench", "--model", "mobilenet"): {"--width": (["0", "9"], WIDTH)},
-}  # fmt: skip
-CLI_CASES = [(prefix, flag, value, allowed) for prefix, flags in CLI_MATRIX.items()
-             for flag, (values, allowed) in flags.items() for value in values]  # fmt: skip
+}
+CLI_CASES = [
+    (prefix, flag, value, allowed)
+    for prefix, flags in CLI_MATRIX.items()
+    for flag, (values, allowed) in flags.items()
+    for value in values
+]
 
 
-@pytest.mark.parametrize(("prefix", "flag", "value", "allowed"), CLI_CASES,
-                         ids=[" ".join((*p, f, repr(v)[:20])) for p, f, v, _ in CLI_CASES])  # fmt: skip
+@pytest.mark.parametrize(
+    ("prefix", "flag", "value", "allowed"), CLI_CASES, ids=[" ".join((*p, f, repr(v)[:20])) for p, f, v, _ in CLI_CASES]
+)
 def test_every_bad_argument_is_one_line_naming_value_and_rule(prefix, flag, value, allowed):
     result = run_cli(*prefix, flag, value)
     assert_one_line_usage_error(result, f"python -m explorer {prefix[0]}: error: ")

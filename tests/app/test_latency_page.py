@@ -59,14 +59,23 @@ def test_page_loads_without_measuring():
     reason = lat.unavailable_reason("openvino-bf16")
     assert ("OpenVINO BF16 (reduced precision)" in offered) == (reason is None)
     if reason:  # not offered on this CPU: the page and the help say why
-        assert "Not offered: OpenVINO BF16 (reduced precision): OpenVINO's CPU plugin" in \
-            at.multiselect(key="lat_backends").help
-        assert f"OpenVINO BF16 (reduced precision) is not offered on this machine: {reason}." in \
-            [c.value for c in at.caption]
+        assert (
+            "Not offered: OpenVINO BF16 (reduced precision): OpenVINO's CPU plugin"
+            in at.multiselect(key="lat_backends").help
+        )
+        assert f"OpenVINO BF16 (reduced precision) is not offered on this machine: {reason}." in [
+            c.value for c in at.caption
+        ]
     headers = [h.value for h in at.header]
-    assert headers == ["This model", "Table 8 on this machine", "On your device", "Reference models",
-                       "Where multiply-adds predict speed, and where not", "Calibrate the latency predictor",
-                       "Stored results"]
+    assert headers == [
+        "This model",
+        "Table 8 on this machine",
+        "On your device",
+        "Reference models",
+        "Where multiply-adds predict speed, and where not",
+        "Calibrate the latency predictor",
+        "Stored results",
+    ]
     assert any("fully convolutionally" in m.value for m in at.markdown)
     assert not at.warning
     assert at.button(key="lat_t8_run").label == "Run Table 8 (18 measurements)"
@@ -164,8 +173,9 @@ def test_a_queued_job_says_so():
     at.run()
     with lat.measurement_lock():  # another user's measurement in progress
         at.button(key="lat_t8_run").click().run()
-        wait_for_job(at, timeout=30, until=lambda at, job: any("Queued behind another measurement" in i.value
-                                                                for i in at.info))
+        wait_for_job(
+            at, timeout=30, until=lambda at, job: any("Queued behind another measurement" in i.value for i in at.info)
+        )
     job = wait_for_job(at)
     assert job.state == "done"
 

@@ -15,10 +15,10 @@ from conftest import assert_clean, diagram_texts, open_app, plotly_specs
 
 from explorer import ShuffleNetConfig, paper
 from explorer.latency import measure
-from ui.shell.controls import query_values
 from ui.latency.jobs import result_store
-from ui.lecture.steps import STEPS
 from ui.lecture.nav import parse_step, step_title
+from ui.lecture.steps import STEPS
+from ui.shell.controls import query_values
 from ui.shell.style import CURRENT
 from ui.shell.text import shown_value
 
@@ -93,7 +93,8 @@ def test_step3_shows_table1s_wider_stages_at_the_same_cost(default_steps):
     assert bars["text"][2] == "240 · 480 · 960"
     assert [w for w in bars["marker"]["line"]["width"]] == [0, 0, 4, 0, 0]  # the sidebar's g outlined
     assert "143, 140, 137, 133, 137 MFLOPs" in texts(default_steps[3]) and "reported in the paper" in texts(
-        default_steps[3])
+        default_steps[3]
+    )
 
 
 def test_steps4_and_5_follow_the_sidebars_groups():
@@ -154,8 +155,7 @@ def test_step8_shows_table8_as_reported_and_this_machines_numbers_once_measured(
 
 # --------------------------------------------------------------------------- the step in the URL
 
-BAD_STEPS = ["0", "99", "abc", "<script>alert(1)</script>", "", "2.5", "-1", "9", "1e3", "[x](javascript:1)",
-             "9" * 500]  # fmt: skip
+BAD_STEPS = ["0", "99", "abc", "<script>alert(1)</script>", "", "2.5", "-1", "9", "1e3", "[x](javascript:1)", "9" * 500]
 
 
 @pytest.mark.parametrize("value", BAD_STEPS, ids=lambda v: repr(v)[:20])

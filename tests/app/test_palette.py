@@ -17,19 +17,23 @@ import subprocess
 import numpy as np
 import pytest
 
-from ui.shell.style import GROUP_SYMBOLS, NEUTRAL, PALETTE, colours_repeat, group_color, group_symbol, text_color
 from ui.figures.toy_diagram import toy_dot
+from ui.shell.style import GROUP_SYMBOLS, NEUTRAL, PALETTE, colours_repeat, group_color, group_symbol, text_color
 
 SIMULATIONS = {
-    "protanopia": np.array([[0.152286, 1.052583, -0.204868], [0.114503, 0.786281, 0.099216],
-                            [-0.003882, -0.048116, 1.051998]]),
-    "deuteranopia": np.array([[0.367322, 0.860646, -0.227968], [0.280085, 0.672501, 0.047413],
-                              [-0.011820, 0.042940, 0.968881]]),
-    "tritanopia": np.array([[1.255528, -0.076749, -0.178779], [-0.078411, 0.930809, 0.147602],
-                            [0.004733, 0.691367, 0.303900]]),
-}  # fmt: skip
-SRGB_TO_XYZ = np.array([[0.4124564, 0.3575761, 0.1804375], [0.2126729, 0.7151522, 0.0721750],
-                        [0.0193339, 0.1191920, 0.9503041]])  # fmt: skip
+    "protanopia": np.array(
+        [[0.152286, 1.052583, -0.204868], [0.114503, 0.786281, 0.099216], [-0.003882, -0.048116, 1.051998]]
+    ),
+    "deuteranopia": np.array(
+        [[0.367322, 0.860646, -0.227968], [0.280085, 0.672501, 0.047413], [-0.011820, 0.042940, 0.968881]]
+    ),
+    "tritanopia": np.array(
+        [[1.255528, -0.076749, -0.178779], [-0.078411, 0.930809, 0.147602], [0.004733, 0.691367, 0.303900]]
+    ),
+}
+SRGB_TO_XYZ = np.array(
+    [[0.4124564, 0.3575761, 0.1804375], [0.2126729, 0.7151522, 0.0721750], [0.0193339, 0.1191920, 0.9503041]]
+)
 D65 = np.array([0.95047, 1.0, 1.08883])
 
 
@@ -60,12 +64,20 @@ def ciede2000(lab1, lab2) -> float:
         h_mean = (h1p + h2p) / 2
     else:
         h_mean = (h1p + h2p + 360) / 2 if h1p + h2p < 360 else (h1p + h2p - 360) / 2
-    t = (1 - 0.17 * math.cos(math.radians(h_mean - 30)) + 0.24 * math.cos(math.radians(2 * h_mean))
-         + 0.32 * math.cos(math.radians(3 * h_mean + 6)) - 0.20 * math.cos(math.radians(4 * h_mean - 63)))  # fmt: skip
+    t = (
+        1
+        - 0.17 * math.cos(math.radians(h_mean - 30))
+        + 0.24 * math.cos(math.radians(2 * h_mean))
+        + 0.32 * math.cos(math.radians(3 * h_mean + 6))
+        - 0.20 * math.cos(math.radians(4 * h_mean - 63))
+    )
     s_l = 1 + 0.015 * (l_mean - 50) ** 2 / math.sqrt(20 + (l_mean - 50) ** 2)
     s_c, s_h = 1 + 0.045 * cp_mean, 1 + 0.015 * cp_mean * t
-    r_t = (-math.sin(math.radians(60 * math.exp(-(((h_mean - 275) / 25) ** 2))))
-           * 2 * math.sqrt(cp_mean**7 / (cp_mean**7 + 25**7)))  # fmt: skip
+    r_t = (
+        -math.sin(math.radians(60 * math.exp(-(((h_mean - 275) / 25) ** 2))))
+        * 2
+        * math.sqrt(cp_mean**7 / (cp_mean**7 + 25**7))
+    )
     return math.sqrt((d_l / s_l) ** 2 + (d_c / s_c) ** 2 + (d_h / s_h) ** 2 + r_t * (d_c / s_c) * (d_h / s_h))
 
 
@@ -134,7 +146,12 @@ def test_fig1_of_the_paper_groups_fits_a_projector_at_natural_size(groups, prese
     at 1280 px with the sidebar collapsed, so the labels keep their full size."""
     channels = groups * max(groups, 4)
     for wiring in ("none", "cross", "shuffle"):
-        svg = subprocess.run(["dot", "-Tsvg"], input=toy_dot(channels, groups, 4, wiring, present=present),
-                             capture_output=True, text=True, timeout=60).stdout  # fmt: skip
+        svg = subprocess.run(
+            ["dot", "-Tsvg"],
+            input=toy_dot(channels, groups, 4, wiring, present=present),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        ).stdout
         width_pt = float(re.search(r'<svg width="([\d.]+)pt"', svg).group(1))
         assert width_pt * 4 / 3 <= 1100, (wiring, width_pt)

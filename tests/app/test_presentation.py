@@ -24,8 +24,19 @@ def hidden_things(at) -> tuple[int, int, int]:
     return len(at.caption) + len(at.sidebar.caption), len(download_labels(at)), len(method_notes(at))
 
 
-@pytest.mark.parametrize("text,expected", [("1", True), ("on", True), ("TRUE", True), (" yes ", True), ("0", False),
-                                           ("off", False), ("", False), ("no", False)])  # fmt: skip
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("1", True),
+        ("on", True),
+        ("TRUE", True),
+        (" yes ", True),
+        ("0", False),
+        ("off", False),
+        ("", False),
+        ("no", False),
+    ],
+)
 def test_present_values(text, expected):
     assert parse_present(text) is expected
 

@@ -28,8 +28,17 @@ def store():
 
 
 def stored(config: ShuffleNetConfig, backend: str, median: float, age_s: float) -> Measurement:
-    return Measurement(config, backend, default_threads(), 1, summarize([median] * 5), 136_000_000, 135_000_000,
-                       1e11, measured_at=time.time() - age_s)  # fmt: skip
+    return Measurement(
+        config,
+        backend,
+        default_threads(),
+        1,
+        summarize([median] * 5),
+        136_000_000,
+        135_000_000,
+        1e11,
+        measured_at=time.time() - age_s,
+    )
 
 
 def this_model_table(at) -> pd.DataFrame:

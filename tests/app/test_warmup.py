@@ -8,18 +8,26 @@ import sys
 import textwrap
 
 import pytest
-from conftest import (ARTIFACTS, ROOT, RUN_TIMEOUT_S, browser_tab, free_port, start_server, stop_server, wait_healthy,
-                      wait_idle)
+from conftest import (
+    ARTIFACTS,
+    ROOT,
+    RUN_TIMEOUT_S,
+    browser_tab,
+    free_port,
+    start_server,
+    stop_server,
+    wait_healthy,
+    wait_idle,
+)
 from test_cache_bounds import cache_counters
 
-from explorer import PAPER_GROUPS
-from explorer import ShuffleNetConfig
+from explorer import PAPER_GROUPS, ShuffleNetConfig
 from explorer.latency import Measurement
 from explorer.latency.timing import summarize
-from ui.shell import warmup
-from ui.latency.jobs import result_store
-from ui.shell.cache import COUNTS_ENTRIES, cached_counts
 from ui.figures.mixing import MEASURE_ENTRIES, cached_stage_mixing
+from ui.latency.jobs import result_store
+from ui.shell import warmup
+from ui.shell.cache import COUNTS_ENTRIES, cached_counts
 
 
 def test_the_configs_a_class_meets_first():
@@ -84,8 +92,14 @@ APPTEST_THEN_EXIT = textwrap.dedent("""
 def test_a_process_that_ran_a_page_with_the_warm_up_on_exits_cleanly(tmp_path):
     """Before the stop flag the interpreter tore down under the running thread: status 134, "terminate called"."""
     env = {**os.environ, "EXPLORER_WARMUP": "1", "EXPLORER_DATA_DIR": str(tmp_path / "data")}
-    result = subprocess.run([sys.executable, "-c", APPTEST_THEN_EXIT, str(ROOT / "streamlit_app.py")], cwd=ROOT,
-                            env=env, capture_output=True, text=True, timeout=600)  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, "-c", APPTEST_THEN_EXIT, str(ROOT / "streamlit_app.py")],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     assert "terminate called" not in result.stderr
     assert "warm-up running at exit: True" in result.stdout  # the exit did happen during the warm-up

@@ -106,8 +106,10 @@ def test_shared_link_opens_the_same_model(streamlit_server, tab):
 
 
 def test_bad_link_warns_instead_of_failing(streamlit_server, tab):
-    tab.goto(f"{streamlit_server}/Architecture?groups=abc&variant=%3Cscript%3Ealert(1)%3C/script%3E&input=0x0",
-             timeout=RUN_TIMEOUT_S * 1000)  # fmt: skip
+    tab.goto(
+        f"{streamlit_server}/Architecture?groups=abc&variant=%3Cscript%3Ealert(1)%3C/script%3E&input=0x0",
+        timeout=RUN_TIMEOUT_S * 1000,
+    )
     wait_idle(tab)
     assert_no_exception(tab)
     alerts = tab.locator('[data-testid="stAlertContentWarning"]')

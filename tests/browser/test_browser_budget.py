@@ -83,7 +83,7 @@ def test_the_chart_names_every_reported_model(streamlit_server, tab):
     for _ in range(60):  # a chart is drawn once it scrolls into view
         charts = tab.evaluate("""() => Array.from(document.querySelectorAll('.js-plotly-plot')).filter(e => e.layout)
             .map(e => ({title: e.layout.title.text, names: e.data.map(t => t.name),
-                        texts: e.data.flatMap(t => t.text || [])}))""")  # fmt: skip
+                        texts: e.data.flatMap(t => t.text || [])}))""")
         chart = next((c for c in charts if "Error vs complexity" in c["title"]), None)  # Streamlit adds <b>
         if chart:
             break

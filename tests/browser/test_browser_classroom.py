@@ -124,8 +124,10 @@ def check_channel_shuffle_page(tab, minimum: float) -> None:
     for title in each_fig1_tab(tab):
         diagram = diagram_font_sizes(tab)
         assert_readable(diagram, minimum, f"Fig. 1 {title}")
-        widths = tab.evaluate(f"() => [...document.querySelectorAll('{DIAGRAM}')].map(s => s.getBoundingClientRect()"
-                              ".width).filter(w => w > 0)")  # fmt: skip
+        widths = tab.evaluate(
+            f"() => [...document.querySelectorAll('{DIAGRAM}')].map(s => s.getBoundingClientRect()"
+            ".width).filter(w => w > 0)"
+        )
         assert len(widths) == 1 and widths[0] > 400, widths  # one wiring, drawn wide (not a third of the page)
     assert_readable(font_sizes(tab, PLOTLY), minimum, "the Channel shuffle page's plotly figures")
     assert_readable(font_sizes(tab, PLOTLY, AXIS_TEXT), minimum, "plotly axis labels")
@@ -139,12 +141,15 @@ def test_fig1_the_shuffle_and_every_axis_label_are_readable_on_a_projector(strea
     field = projector.locator('input[aria-label="Groups g (toy)"]')
     field.fill("16")
     field.press("Enter")
-    projector.wait_for_function(f"() => document.querySelector('{DIAGRAM}')?.alt.includes('g = 16,')",
-                                timeout=RUN_TIMEOUT_S * 1000)  # fmt: skip
+    projector.wait_for_function(
+        f"() => document.querySelector('{DIAGRAM}')?.alt.includes('g = 16,')", timeout=RUN_TIMEOUT_S * 1000
+    )
     wait_idle(projector)
     assert_readable(diagram_font_sizes(projector), 12, "Fig. 1 at g = 16")
-    box = projector.evaluate(f"() => {{ const i = document.querySelector('{DIAGRAM}'); return "
-                             "[i.getBoundingClientRect().width, i.closest('[class*=st-key-diagram_]').clientWidth]; }")
+    box = projector.evaluate(
+        f"() => {{ const i = document.querySelector('{DIAGRAM}'); return "
+        "[i.getBoundingClientRect().width, i.closest('[class*=st-key-diagram_]').clientWidth]; }"
+    )
     assert box[0] > box[1], box  # wider than its column: it scrolls sideways, its text not shrunk
 
 
@@ -164,8 +169,10 @@ def test_presentation_mode_in_the_browser(streamlit_server, projector):
     assert sidebar_collapsed(tab)  # by itself
     assert tab.locator('[data-testid="stCaptionContainer"]').count() == 0
     assert tab.locator('[data-testid="stDownloadButton"]').count() == 0
-    body = tab.evaluate("() => parseFloat(getComputedStyle(document.querySelector("
-                        "'[data-testid=\"stMainBlockContainer\"] [data-testid=\"stMarkdownContainer\"] p')).fontSize)")
+    body = tab.evaluate(
+        "() => parseFloat(getComputedStyle(document.querySelector("
+        '\'[data-testid="stMainBlockContainer"] [data-testid="stMarkdownContainer"] p\')).fontSize)'
+    )
     assert body >= 20  # body text larger too
     check_channel_shuffle_page(tab, 16)
     # It survives a page switch (the link keeps present=1), and the toggle at the top turns it off.
@@ -183,15 +190,20 @@ def test_presentation_mode_in_the_browser(streamlit_server, projector):
     assert tab.locator('[data-testid="stCaptionContainer"]').count() > 0
 
 
-TRACE_PLOTS = "[...document.querySelectorAll('.js-plotly-plot')].filter(p => (p.data || []).some(t => t.name === 'channels'))"
+TRACE_PLOTS = (
+    "[...document.querySelectorAll('.js-plotly-plot')].filter(p => (p.data || []).some(t => t.name === 'channels'))"
+)
 
 
 def lit_nodes(tab, chart: int) -> set[tuple[int, int]]:
     """(layer, channel) of the lit markers (full opacity) of a trace drawing, read from what plotly drew."""
-    nodes = tab.evaluate(f"""(i) => {{
+    nodes = tab.evaluate(
+        f"""(i) => {{
       const trace = {TRACE_PLOTS}[i].data.find(t => t.name === 'channels');
       return trace.customdata.filter((_, k) => trace.marker.opacity[k] === 1).map(d => [d[0], d[1]]);
-    }}""", chart)  # fmt: skip
+    }}""",
+        chart,
+    )
     return {(int(k), int(c)) for k, c in nodes}
 
 
@@ -201,10 +213,13 @@ def nodes(layer_channels: dict[int, range | list[int]]) -> set[tuple[int, int]]:
 
 def click_marker(tab, chart: int, layer: int, channel: int) -> None:
     """Click the marker of (layer, channel) in a trace drawing, where plotly drew it on screen."""
-    x, y = tab.evaluate(f"""([i, layer, channel]) => {{
+    x, y = tab.evaluate(
+        f"""([i, layer, channel]) => {{
       const plot = {TRACE_PLOTS}[i], layout = plot._fullLayout, box = plot.getBoundingClientRect();
       return [box.left + layout._size.l + layout.xaxis.l2p(channel), box.top + layout._size.t + layout.yaxis.l2p(layer)];
-    }}""", [chart, layer, channel])  # fmt: skip
+    }}""",
+        [chart, layer, channel],
+    )
     tab.mouse.move(x, y)
     time.sleep(0.3)
     tab.mouse.click(x, y)

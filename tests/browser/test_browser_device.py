@@ -25,8 +25,11 @@ from conftest import (
 from ui.latency.device import DEVICE_COLUMN, PAPER_COLUMN
 from ui.latency.device_component import missing_files
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow,
-              pytest.mark.skipif(bool(missing_files()), reason="onnxruntime-web not installed (npm missing)")]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.slow,
+    pytest.mark.skipif(bool(missing_files()), reason="onnxruntime-web not installed (npm missing)"),
+]
 RESULT_TIMEOUT_S = 240  # export (once per model) + runtime start + warm-up + 1 s of runs each, on a busy machine
 
 
@@ -88,11 +91,15 @@ def test_table8_on_this_device_two_shufflenets_at_224(streamlit_server, tab):
     tab.get_by_role("button", name="Table 8 on this device").click()
     rows = wait_for_verdicts(tab, 2)
     assert [(r["Model"], r["Input"]) for r in rows] == [
-        ("ShuffleNet 0.5x arch2 (g=3)", "224×224"), ("ShuffleNet 1x (g=3)", "224×224")], rows
+        ("ShuffleNet 0.5x arch2 (g=3)", "224×224"),
+        ("ShuffleNet 1x (g=3)", "224×224"),
+    ], rows
     small, large = (check_row(r) for r in rows)
     assert small < large * 1.5  # 40 vs 140 M multiply-adds: the 0.5x model is not much slower than the 1x
-    assert "Table 8 on your device: 2 of 2 done." in tab.locator('[data-testid="stAlert"]').all_inner_texts()[-1] \
+    assert (
+        "Table 8 on your device: 2 of 2 done." in tab.locator('[data-testid="stAlert"]').all_inner_texts()[-1]
         or tab.get_by_text("Table 8 on your device: 2 of 2 done.").count()
+    )
     assert_no_exception(tab)
 
 

@@ -17,8 +17,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 from conftest import ENTRY, ROOT, free_port, stop_server, wait_healthy
@@ -54,8 +54,17 @@ def streamlit_run(script: str, cwd: Path, logs: Path) -> Iterator[tuple[str, sub
     from ``cwd/.streamlit/config.toml``. Yields (url, process, stderr file)."""
     port = free_port()
     stdout, stderr = logs / f"{port}.out", logs / f"{port}.err"
-    command = [sys.executable, "-m", "streamlit", "run", script, "--server.port", str(port),
-               "--server.headless", "true"]
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        script,
+        "--server.port",
+        str(port),
+        "--server.headless",
+        "true",
+    ]
     with open(stdout, "wb") as out, open(stderr, "wb") as err:
         process = subprocess.Popen(command, cwd=cwd, stdout=out, stderr=err, start_new_session=True)
         try:
@@ -84,8 +93,9 @@ def test_an_error_shows_no_details_in_the_browser_and_its_traceback_in_the_serve
     frames: list[bytes] = []
 
     def record(websocket) -> None:
-        websocket.on("framereceived", lambda payload: frames.append(
-            payload if isinstance(payload, bytes) else payload.encode()))
+        websocket.on(
+            "framereceived", lambda payload: frames.append(payload if isinstance(payload, bytes) else payload.encode())
+        )
 
     tab.on("websocket", record)
     with streamlit_run("probe.py", app, tmp_path) as (url, _, stderr):
@@ -121,7 +131,7 @@ def listening_addresses(port: int) -> set[str]:
                         found.add(socket.inet_ntoa(bytes.fromhex(address)[::-1]))
                     else:
                         words = bytes.fromhex(address)
-                        raw = b"".join(words[i:i + 4][::-1] for i in range(0, 16, 4))
+                        raw = b"".join(words[i : i + 4][::-1] for i in range(0, 16, 4))
                         found.add(socket.inet_ntop(socket.AF_INET6, raw))
     return found
 

@@ -14,16 +14,20 @@
 
 from __future__ import annotations
 
-import re
-
 import pytest
-from conftest import (ALL_PAGES, ARTIFACTS, ENTRY, RUN_TIMEOUT_S, assert_no_exception, browser_tab, url_path,
-                      wait_idle)
-from test_browser_classroom import (DIAGRAM, PLOTLY, assert_readable, collapse_sidebar, diagram_font_sizes,
-                                    font_sizes, wait_for_address)
+from conftest import ALL_PAGES, ARTIFACTS, ENTRY, RUN_TIMEOUT_S, assert_no_exception, browser_tab, url_path, wait_idle
+from test_browser_classroom import (
+    DIAGRAM,
+    PLOTLY,
+    assert_readable,
+    collapse_sidebar,
+    diagram_font_sizes,
+    font_sizes,
+    wait_for_address,
+)
 
-from ui.lecture.steps import STEPS
 from ui.lecture.nav import step_title
+from ui.lecture.steps import STEPS
 from ui.shell.page import PHONE_NOTE_KEY
 
 pytestmark = pytest.mark.browser
@@ -86,8 +90,10 @@ def check_step(tab, step: int, minimum: float, where: str) -> None:
     for index in range(max(1, tabs.count())):  # step 6: each unit, one tab at a time
         if index:
             tabs.nth(index).click()
-            tab.wait_for_function("s => [...document.querySelectorAll(s)].some(i => i.getBoundingClientRect()"
-                                  ".width > 0 && i.complete)", arg=DIAGRAM)  # fmt: skip
+            tab.wait_for_function(
+                "s => [...document.querySelectorAll(s)].some(i => i.getBoundingClientRect().width > 0 && i.complete)",
+                arg=DIAGRAM,
+            )
         check_layout(tab, f"{where}, step {step}, tab {index + 1}")
         assert_readable(font_sizes(tab, PLOTLY) + diagram_font_sizes(tab), minimum, f"{where}: step {step}'s figure")
     tab.evaluate("document.activeElement?.blur()")  # a focused tab list would take the arrow keys
@@ -155,8 +161,11 @@ def test_every_page_tells_a_phone_where_the_controls_are(streamlit_server, brows
             tab.wait_for_function("e => e.getBoundingClientRect().left >= 0", arg=radio.element_handle())
         tab.set_viewport_size(SCREEN)
         tab.wait_for_function("s => !document.querySelector(s).offsetParent", arg=NOTE)
-        wrapper = tab.evaluate("s => { const w = document.querySelector(s).parentElement; "
-                               "return [getComputedStyle(w).display, w.getBoundingClientRect().height]; }", NOTE)
+        wrapper = tab.evaluate(
+            "s => { const w = document.querySelector(s).parentElement; "
+            "return [getComputedStyle(w).display, w.getBoundingClientRect().height]; }",
+            NOTE,
+        )
         assert wrapper == ["none", 0], wrapper  # the note's slot is gone too: no empty gap on a desktop
     finally:
         context.close()

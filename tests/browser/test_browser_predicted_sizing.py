@@ -23,8 +23,11 @@ from explorer.latency.predictor import keep
 
 pytestmark = pytest.mark.browser
 
-TITLES = ("Latency vs width (predicted here)", "Time vs multiply-adds, per layer type",
-          "Time vs g at equal multiply-adds (predicted here)")  # fmt: skip
+TITLES = (
+    "Latency vs width (predicted here)",
+    "Time vs multiply-adds, per layer type",
+    "Time vs g at equal multiply-adds (predicted here)",
+)
 BOXES = """(title) => {
   const chart = [...document.querySelectorAll('.js-plotly-plot')].find(
       c => c.querySelector('.gtitle') && c.querySelector('.gtitle').textContent === title);

@@ -62,8 +62,12 @@ def test_listens_on_loopback_only(cluster):
     finally:
         engine.dispose()
     # What the kernel says: every listening TCP socket on the cluster's port is bound to 127.0.0.1.
-    listening = [line.split() for name in ("/proc/net/tcp", "/proc/net/tcp6") if Path(name).exists()
-                 for line in Path(name).read_text().splitlines()[1:]]  # fmt: skip
+    listening = [
+        line.split()
+        for name in ("/proc/net/tcp", "/proc/net/tcp6")
+        if Path(name).exists()
+        for line in Path(name).read_text().splitlines()[1:]
+    ]
     on_port = [
         fields[1] for fields in listening if fields[3] == "0A" and int(fields[1].split(":")[1], 16) == cluster.port
     ]

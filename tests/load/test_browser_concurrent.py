@@ -116,7 +116,8 @@ class Browsing:
             self.width = self.widths[1] if self.width == self.widths[0] else self.widths[0]
             self.begin(f"width {self.width:g}x on {self.page}")
             self.tab.locator(f'{SIDEBAR} [data-testid="stRadio"]').nth(1).get_by_text(
-                f"{self.width:g}x", exact=True).click()
+                f"{self.width:g}x", exact=True
+            ).click()
 
     def run_finished(self) -> bool:
         """Non-blocking ``wait_idle``: the page shows this session's model and has been quiet for QUIET_S."""
@@ -134,8 +135,11 @@ class Browsing:
         """The address bar shows this session's page and model (Streamlit writes it during the run)."""
         url = urlsplit(self.tab.url)
         query = parse_qs(url.query)
-        return (url.path.strip("/") == page_path(self.page) and query.get("groups") == [str(self.groups)]
-                and query.get("width") == [f"{self.width:g}"])  # fmt: skip
+        return (
+            url.path.strip("/") == page_path(self.page)
+            and query.get("groups") == [str(self.groups)]
+            and query.get("width") == [f"{self.width:g}"]
+        )
 
     def record(self) -> None:
         seconds = self.quiet_since - self.started
@@ -184,10 +188,18 @@ def table8(tab) -> list[dict]:
     def number(text: str | None) -> float | None:
         return None if text is None else float(text)
 
-    return [{"model": cell(r, "Model"), "input": cell(r, "Input"), "backend": cell(r, "Backend"),
-             "median_ms": float(cell(r, "Median (ms)")), "iqr_ms": number(cell(r, "IQR (ms)")),
-             "flag": cell(r, "Flags"), "busy_because": cell(r, "Busy because")}
-            for r in rows]  # fmt: skip
+    return [
+        {
+            "model": cell(r, "Model"),
+            "input": cell(r, "Input"),
+            "backend": cell(r, "Backend"),
+            "median_ms": float(cell(r, "Median (ms)")),
+            "iqr_ms": number(cell(r, "IQR (ms)")),
+            "flag": cell(r, "Flags"),
+            "busy_because": cell(r, "Busy because"),
+        }
+        for r in rows
+    ]
 
 
 def run_table8(tab, count: int, deadline: float, progress: list, while_waiting=lambda: None) -> float:
@@ -225,8 +237,12 @@ def only_224_inputs(tab) -> None:
 
 def test_five_sessions_one_running_table8(streamlit_server, browser):
     deadline = time.monotonic() + TEST_BUDGET_S
-    users = [Browsing("session 2", 1, (0.5, 1.5)), Browsing("session 3", 8, (1.0, 0.5)),
-             Browsing("session 4", 2, (0.25, 1.0)), Browsing("session 5", 4, (1.5, 0.5))]  # fmt: skip
+    users = [
+        Browsing("session 2", 1, (0.5, 1.5)),
+        Browsing("session 3", 8, (1.0, 0.5)),
+        Browsing("session 4", 2, (0.25, 1.0)),
+        Browsing("session 5", 4, (1.5, 0.5)),
+    ]
     run: dict = {"while_browsing": {"progress": []}, "quiet_224": {"progress": []}}
     contexts = []
     try:
@@ -239,8 +255,10 @@ def test_five_sessions_one_running_table8(streamlit_server, browser):
             contexts.append(context)
             user.page, user.width = PAGES[index], user.widths[0]
             user.begin(f"open {user.page} (first visit)")
-            user.tab.goto(f"{streamlit_server}/{page_path(user.page)}?groups={user.groups}&width={user.width:g}",
-                          timeout=RUN_TIMEOUT_S * 1000)
+            user.tab.goto(
+                f"{streamlit_server}/{page_path(user.page)}?groups={user.groups}&width={user.width:g}",
+                timeout=RUN_TIMEOUT_S * 1000,
+            )
 
         def browse() -> None:
             for user in users:
@@ -283,9 +301,15 @@ def concurrency_report(users: list[Browsing], run: dict) -> dict:
     rows = []
     for row in run["while_browsing"].get("rows", []):
         reference = quiet_by_key.get((row["model"], row["input"], row["backend"]))
-        quiet = {} if reference is None else {
-            "quiet_median_ms": reference["median_ms"], "quiet_flag": reference["flag"],
-            "ratio": round(row["median_ms"] / reference["median_ms"], 3)}  # fmt: skip
+        quiet = (
+            {}
+            if reference is None
+            else {
+                "quiet_median_ms": reference["median_ms"],
+                "quiet_flag": reference["flag"],
+                "ratio": round(row["median_ms"] / reference["median_ms"], 3),
+            }
+        )
         compared = reference is not None and not row["flag"] and not reference["flag"]
         rows.append({**row, **quiet, "compared": compared})
     seconds = [r["seconds"] for u in users for r in u.renders] or [float("nan")]
@@ -293,14 +317,19 @@ def concurrency_report(users: list[Browsing], run: dict) -> dict:
     reasons = [r["busy_because"] or "" for r in run["while_browsing"].get("rows", [])]
     return {
         "render_seconds": {
-            "median": statistics.median(seconds), "max": max(seconds), "renders": len(seconds),
-            "bound": RENDER_BOUND_S, "think_s": THINK_S,
+            "median": statistics.median(seconds),
+            "max": max(seconds),
+            "renders": len(seconds),
+            "bound": RENDER_BOUND_S,
+            "think_s": THINK_S,
             "by_session": {u.name: {"groups": u.groups, "renders": u.renders} for u in users},
         },
         "table8_wall_s": {name: round(r.get("seconds", float("nan")), 1) for name, r in run.items()},
         "table8_progress": {name: r["progress"] for name, r in run.items()},
         "while_browsing": {
-            "results": len(flags), "unflagged": flags.count(""), "noisy": sum("noisy" in f for f in flags),
+            "results": len(flags),
+            "unflagged": flags.count(""),
+            "noisy": sum("noisy" in f for f in flags),
             "busy": sum("busy" in f for f in flags),
             "busy_other_sessions": sum("other sessions" in r for r in reasons),
             "busy_other_processes": sum("other processes" in r for r in reasons),
@@ -309,4 +338,4 @@ def concurrency_report(users: list[Browsing], run: dict) -> dict:
         "compared": sum(r["compared"] for r in rows),
         "slowdown_tolerance": SLOWDOWN_TOLERANCE,
         "table8": rows,
-    }  # fmt: skip
+    }

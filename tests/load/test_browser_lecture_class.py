@@ -33,9 +33,14 @@ def test_a_class_of_20_steps_through_the_lecture_together(streamlit_server, brow
     assert not report.problems, report.problems
     assert len(report.students) == STUDENTS
     for student in report.students:  # every student reached every step but their first, and opened the lecture
-        assert sorted(k for k in student.times if k != "open") == [s for s in range(1, len(STEPS) + 1)
-                                                                   if s != student.first_step], student.index
+        assert sorted(k for k in student.times if k != "open") == [
+            s for s in range(1, len(STEPS) + 1) if s != student.first_step
+        ], student.index
         assert "open" in student.times
-    slow = [(s.index, step, round(t, 2)) for s in report.students for step, t in s.times.items()
-            if step != "open" and t > STEP_LIMIT_S]  # fmt: skip
+    slow = [
+        (s.index, step, round(t, 2))
+        for s in report.students
+        for step, t in s.times.items()
+        if step != "open" and t > STEP_LIMIT_S
+    ]
     assert not slow, f"steps not drawn {STEP_LIMIT_S:g} s after the click (student, step, s): {slow}"

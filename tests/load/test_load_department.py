@@ -15,7 +15,7 @@ import time
 
 import pytest
 from conftest import DATAFRAME, ROOT, RUN_TIMEOUT_S, assert_no_exception, browser, table_rows, wait_idle  # noqa: F401
-from store_backends import fresh_database, pg_cluster  # noqa: F401 - fixtures
+from store_backends import fresh_database
 
 from explorer.store import ClassRow, open_class_view
 from tests.servers.nginx import COOKIE, REPLICA_HEADER, start_replicas
@@ -25,8 +25,9 @@ CLASS_COLUMN = "Device (reported by the browser)"
 
 
 def explorer(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "explorer", *args], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=900)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "explorer", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=900
+    )
 
 
 def class_devices(tab) -> list[str] | None:
@@ -68,19 +69,23 @@ def test_two_replicas_share_results_and_keep_classes_apart(pg_cluster, browser, 
     env = {**os.environ, "EXPLORER_DATABASE_URL": url, "EXPLORER_DATA_DIR": str(tmp_path)}
     seeded = explorer(env, "bench", "--groups", "3", "--width", "0.25", "--backends", "ort", "--min-time", "0.05")
     assert seeded.returncode == 0, seeded.stderr
-    open_class_view(url, "algo-101").add(ClassRow("Course phone (class algo-101)", "ShuffleNet 0.25x (g=3)",
-                                                  "224x224", 9.5, time.time()))  # fmt: skip
+    open_class_view(url, "algo-101").add(
+        ClassRow("Course phone (class algo-101)", "ShuffleNet 0.25x (g=3)", "224x224", 9.5, time.time())
+    )
     replica_env = {"EXPLORER_DATABASE_URL": url, "EXPLORER_DATA_DIR": str(tmp_path)}
     with start_replicas(2, replica_env, log_dir=tmp_path / "logs") as (proxy, replicas):
         for replica in replicas:
             for query, devices in (("?class=algo-101", ["Course phone (class algo-101)"]), ("?class=other", [])):
                 context, tab = open_pinned(browser, proxy, replica, query)
                 try:
-                    wait_for(lambda: tab.get_by_text("Download the stored results (CSV, 1 rows)").count(),
-                             f"the CLI's result on {replica}")  # fmt: skip
+                    wait_for(
+                        lambda: tab.get_by_text("Download the stored results (CSV, 1 rows)").count(),
+                        f"the CLI's result on {replica}",
+                    )
                     assert tab.get_by_text("shared by every server that is given it").count()
-                    assert wait_for(lambda: class_devices(tab) is not None and [class_devices(tab)],
-                                    f"class view on {replica}") == [devices]  # fmt: skip
+                    assert wait_for(
+                        lambda: class_devices(tab) is not None and [class_devices(tab)], f"class view on {replica}"
+                    ) == [devices]
                     assert_no_exception(tab)
                 finally:
                     context.close()

@@ -64,7 +64,9 @@ def _as_postgres() -> list[str]:
     try:
         pwd.getpwnam(SUPERUSER)
     except KeyError:
-        raise PostgresUnavailable("running as root and no 'postgres' user (Debian's postgresql package creates it)")
+        raise PostgresUnavailable(
+            "running as root and no 'postgres' user (Debian's postgresql package creates it)"
+        ) from None
     runuser = shutil.which("runuser") or "/usr/sbin/runuser"
     if Path(runuser).exists():
         return [runuser, "-u", SUPERUSER, "--"]
@@ -124,14 +126,32 @@ def _run(command: list[str], *, cwd: Path, timeout: float, input: str | None = N
         command, cwd=cwd, env=env, input=input, capture_output=True, text=True, timeout=timeout, check=False
     )
     if result.returncode != 0:
-        raise RuntimeError(f"{Path(command[len(_as_postgres())]).name} failed ({result.returncode}): "
-                           f"{(result.stderr or result.stdout).strip()[-2000:]}")  # fmt: skip
+        raise RuntimeError(
+            f"{Path(command[len(_as_postgres())]).name} failed ({result.returncode}): "
+            f"{(result.stderr or result.stdout).strip()[-2000:]}"
+        )
     return result.stdout
 
 
 def _psql(root: Path, port: int, sql: str, *, database: str, timeout: float) -> str:
-    command = [*_as_postgres(), str(pg_bin_dir() / "psql"), "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1",
-               "-h", str(root / "socket"), "-p", str(port), "-U", SUPERUSER, "-d", database]  # fmt: skip
+    command = [
+        *_as_postgres(),
+        str(pg_bin_dir() / "psql"),
+        "-X",
+        "-q",
+        "-A",
+        "-t",
+        "-v",
+        "ON_ERROR_STOP=1",
+        "-h",
+        str(root / "socket"),
+        "-p",
+        str(port),
+        "-U",
+        SUPERUSER,
+        "-d",
+        database,
+    ]
     return _run(command, cwd=root, timeout=timeout, input=sql)
 
 
@@ -150,8 +170,11 @@ def _stop(root: Path) -> None:
         if _postmaster_pid(data_dir) is None:
             break
         with contextlib.suppress(Exception):
-            _run([*_as_postgres(), str(bin_dir / "pg_ctl"), "-D", str(data_dir), "-m", mode, "-w", "-t", "30", "stop"],
-                 cwd=root, timeout=45)  # fmt: skip
+            _run(
+                [*_as_postgres(), str(bin_dir / "pg_ctl"), "-D", str(data_dir), "-m", mode, "-w", "-t", "30", "stop"],
+                cwd=root,
+                timeout=45,
+            )
     if pid is not None and _postmaster_pid(data_dir) == pid:  # pg_ctl could not stop it
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.kill(pid, signal.SIGKILL)  # still there after pg_ctl: its backends exit when it dies
@@ -167,13 +190,28 @@ def _start(root: Path, port: int) -> None:
             "fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n"
             "max_connections = 50\nshared_buffers = 32MB\n"
         )
-    _run([*_as_postgres(), str(bin_dir / "pg_ctl"), "-D", str(data_dir), "-l", str(root / "server.log"),
-          "-w", "-t", "60", "start"], cwd=root, timeout=90)  # fmt: skip
+    _run(
+        [
+            *_as_postgres(),
+            str(bin_dir / "pg_ctl"),
+            "-D",
+            str(data_dir),
+            "-l",
+            str(root / "server.log"),
+            "-w",
+            "-t",
+            "60",
+            "start",
+        ],
+        cwd=root,
+        timeout=90,
+    )
 
 
 @contextlib.contextmanager
-def postgres_cluster(*, database: str = "explorer", user: str = "explorer", password: str | None = None) -> Iterator[
-        PostgresCluster]:  # fmt: skip
+def postgres_cluster(
+    *, database: str = "explorer", user: str = "explorer", password: str | None = None
+) -> Iterator[PostgresCluster]:
     """Start a fresh cluster on 127.0.0.1:<free port>, with ``database`` owned by ``user``; remove it after."""
     bin_dir = pg_bin_dir()
     prefix = _as_postgres()
@@ -190,9 +228,24 @@ def postgres_cluster(*, database: str = "explorer", user: str = "explorer", pass
             account = pwd.getpwnam(SUPERUSER)
             for path in (root, root / "socket"):
                 os.chown(path, account.pw_uid, account.pw_gid)
-        _run([*prefix, str(bin_dir / "initdb"), "-D", str(root / "data"), "-U", SUPERUSER, "-E", "UTF8",
-              "--locale=C.UTF-8", "--auth-local=peer", "--auth-host=scram-sha-256", "--no-sync"],
-             cwd=root, timeout=120)  # fmt: skip
+        _run(
+            [
+                *prefix,
+                str(bin_dir / "initdb"),
+                "-D",
+                str(root / "data"),
+                "-U",
+                SUPERUSER,
+                "-E",
+                "UTF8",
+                "--locale=C.UTF-8",
+                "--auth-local=peer",
+                "--auth-host=scram-sha-256",
+                "--no-sync",
+            ],
+            cwd=root,
+            timeout=120,
+        )
         conf_backup = (root / "data" / "postgresql.conf").read_text()
         for attempt in range(START_ATTEMPTS):
             port = free_port()

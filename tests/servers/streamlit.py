@@ -44,19 +44,38 @@ def free_port() -> int:
 def server_command(port: int, extra: Sequence[str] = ()) -> list[str]:
     """``streamlit run streamlit_app.py`` on 127.0.0.1:``port``, headless, no telemetry, no file watcher."""
     return [
-        sys.executable, "-m", "streamlit", "run", ENTRY,
-        "--server.headless", "true", "--server.address", "127.0.0.1", "--server.port", str(port),
-        "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none", *extra,
-    ]  # fmt: skip
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        ENTRY,
+        "--server.headless",
+        "true",
+        "--server.address",
+        "127.0.0.1",
+        "--server.port",
+        str(port),
+        "--browser.gatherUsageStats",
+        "false",
+        "--server.fileWatcherType",
+        "none",
+        *extra,
+    ]
 
 
 def start_server(port: int, log_path: Path, env: Mapping[str, str], extra: Sequence[str] = ()) -> subprocess.Popen:
     """The server on ``port`` in a process group of its own, ``env`` laid over this process's, output to ``log_path``."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "wb") as log:  # the child keeps its own copy
-        return subprocess.Popen(server_command(port, extra), cwd=ROOT, env={**os.environ, **env},
-                                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                                start_new_session=True)  # fmt: skip
+        return subprocess.Popen(
+            server_command(port, extra),
+            cwd=ROOT,
+            env={**os.environ, **env},
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
 
 def wait_healthy(url: str, process: subprocess.Popen, timeout: float = 120) -> None:

@@ -28,7 +28,12 @@ ALLOWED = {
     "sizing": {"shufflenet", "counting", "paper", "latency", "store"},
     "commands": {"shufflenet", "paper", "counting", "mixing", "store", "latency", "devices", "sizing"},
 }
-SHARED = {"explorer.checks", "explorer.concurrency", "explorer._no_telemetry", "explorer.machine"}  # below every subpackage
+SHARED = {
+    "explorer.checks",
+    "explorer.concurrency",
+    "explorer._no_telemetry",
+    "explorer.machine",
+}  # below every subpackage
 MAX_LINES = 400
 
 
@@ -74,7 +79,7 @@ def test_no_module_imports_in_a_circle():
         state[module] = "open"
         for target in sorted(GRAPH[module]):
             if state.get(target) == "open":
-                cycle = trail[trail.index(target):] + [target] if target in trail else [module, target]
+                cycle = trail[trail.index(target) :] + [target] if target in trail else [module, target]
                 pytest.fail("import cycle: " + " -> ".join(cycle))
             if target not in state:
                 visit(target, trail + [target])
@@ -101,8 +106,13 @@ def test_subpackages_import_in_one_direction():
 
 
 def test_latency_imports_nothing_from_sizing_or_devices():
-    wrong = sorted(f"{module} -> {target}" for module, targets in GRAPH.items() if subpackage(module) == "latency"
-                   for target in targets if subpackage(target) in ("sizing", "devices"))  # fmt: skip
+    wrong = sorted(
+        f"{module} -> {target}"
+        for module, targets in GRAPH.items()
+        if subpackage(module) == "latency"
+        for target in targets
+        if subpackage(target) in ("sizing", "devices")
+    )
     assert not wrong, wrong
 
 
@@ -119,8 +129,9 @@ def test_the_library_never_imports_streamlit():
         assert not {n for n in names if n.split(".")[0] == "streamlit"}, path
 
 
-SOURCES = sorted([*LIBRARY.rglob("*.py"), *(ROOT / "ui").rglob("*.py"), *(ROOT / "pages").glob("*.py"),
-                  ROOT / "streamlit_app.py"])  # fmt: skip
+SOURCES = sorted(
+    [*LIBRARY.rglob("*.py"), *(ROOT / "ui").rglob("*.py"), *(ROOT / "pages").glob("*.py"), ROOT / "streamlit_app.py"]
+)
 
 
 @pytest.mark.parametrize("path", SOURCES, ids=lambda p: str(p.relative_to(ROOT)))

@@ -19,9 +19,8 @@ import subprocess
 
 from explorer import ShuffleNetConfig
 from explorer.counting import LayoutRow, UnitRow
-
-from ui.shell.text import shown_value
 from ui.shell.style import NEUTRAL, diagram_font, group_color, groups_color, text_color
+from ui.shell.text import shown_value
 
 FONT = "Helvetica"
 MAX_DRAWN_GROUPS = 8  # beyond this, the group strip shows the first 8 and an ellipsis
@@ -38,8 +37,9 @@ def content_named(dot: str) -> str:
     name per content shares nothing with the previous drawing, which is then replaced, not morphed.
     """
     digest = hashlib.sha1(dot.encode()).hexdigest()[:10]
-    return re.sub(r"^(\s*(?:di)?graph)\s+(\w+)?\s*\{", lambda m: f"{m.group(1)} {m.group(2) or 'g'}_{digest} {{", dot,
-                  count=1)  # fmt: skip
+    return re.sub(
+        r"^(\s*(?:di)?graph)\s+(\w+)?\s*\{", lambda m: f"{m.group(1)} {m.group(2) or 'g'}_{digest} {{", dot, count=1
+    )
 
 
 def _size(size: tuple[int, int] | None) -> str:
@@ -68,13 +68,21 @@ def _strip(groups: int, shuffled: bool, font: float) -> str:
     return cells, len(order) + (1 if groups > drawn else 0)
 
 
-def _box(title: str, detail: str, font: float, strip: tuple[str, int] | None = None, fill: str = "#ffffff",
-         one_line: bool = False) -> str:
+def _box(
+    title: str,
+    detail: str,
+    font: float,
+    strip: tuple[str, int] | None = None,
+    fill: str = "#ffffff",
+    one_line: bool = False,
+) -> str:
     """An HTML-like label: a bold title, a detail line (beside the title when ``one_line``) and an optional
     group strip."""
     if one_line:
-        rows = [f'<TR><TD BORDER="0"><B>{_text(title)}</B>: <FONT POINT-SIZE="{font + 1:g}">{_text(detail)}</FONT>'
-                '</TD></TR>']  # fmt: skip
+        rows = [
+            f'<TR><TD BORDER="0"><B>{_text(title)}</B>: <FONT POINT-SIZE="{font + 1:g}">{_text(detail)}</FONT>'
+            "</TD></TR>"
+        ]
     else:
         rows = [f'<TR><TD BORDER="0"><B>{_text(title)}</B></TD></TR>']
     if detail and not one_line:
@@ -85,7 +93,9 @@ def _box(title: str, detail: str, font: float, strip: tuple[str, int] | None = N
             '<TR><TD BORDER="0"><TABLE BORDER="0" CELLBORDER="0" CELLSPACING="1" CELLPADDING="0">'
             f"<TR>{cells}</TR></TABLE></TD></TR>"
         )
-    return f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="2" BGCOLOR="{fill}">{"".join(rows)}</TABLE>>'
+    return (
+        f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="2" BGCOLOR="{fill}">{"".join(rows)}</TABLE>>'
+    )
 
 
 def _header(name: str, rankdir: str, font: float, ranksep: float = 0.3) -> list[str]:
@@ -98,8 +108,9 @@ def _header(name: str, rankdir: str, font: float, ranksep: float = 0.3) -> list[
     ]
 
 
-def network_dot(config: ShuffleNetConfig, layout: tuple[LayoutRow, ...], units: tuple[UnitRow, ...],
-                present: bool = False) -> str:
+def network_dot(
+    config: ShuffleNetConfig, layout: tuple[LayoutRow, ...], units: tuple[UnitRow, ...], present: bool = False
+) -> str:
     """The whole network, one row per part: stem, Stage2, Stage3, Stage4, classifier.
 
     Rows of a few nodes each, left-aligned (invisible edges tie the rows' first nodes; the
@@ -202,15 +213,18 @@ def unit_dot(unit: UnitRow, in_size: tuple[int, int], present: bool = False, com
     if stride2:
         lines.append(f'  shortcut [label="3×3 AvgPool, stride 2\\n{unit.in_channels} ch, {_size(unit.output_size)}"];')
         lines.append(f'  input -> shortcut [{edge_label}=" shortcut"];')
-        lines.append(f'  merge [label="Concat{newline}{unit.in_channels} + {branch_out} = {unit.out_channels} ch", '
-                     'shape=ellipse];')  # fmt: skip
+        lines.append(
+            f'  merge [label="Concat{newline}{unit.in_channels} + {branch_out} = {unit.out_channels} ch", '
+            "shape=ellipse];"
+        )
         lines.append("  shortcut -> merge;")
     else:
         lines.append(f'  merge [label="Add", shape={"box" if compact else "circle"}];')
         lines.append(f'  input -> merge [{edge_label}=" identity"];')
     lines.append("  gconv2 -> merge;")
-    lines.append(f'  relu [label="ReLU{newline}{unit.out_channels} ch, {_size(unit.output_size)}", '
-                 'fillcolor="#f4f4f4"];')
+    lines.append(
+        f'  relu [label="ReLU{newline}{unit.out_channels} ch, {_size(unit.output_size)}", fillcolor="#f4f4f4"];'
+    )
     lines.append("  merge -> relu;")
     lines.append("}")
     return content_named("\n".join(lines))
@@ -237,23 +251,30 @@ def dot_to_svg(dot: str, binary: str | None = None, timeout_s: float = DOT_TIMEO
     """
     binary = binary or DOT_BINARY
     if not dot_available(binary):
-        raise DiagramError(f"Graphviz's `{binary}` program is not installed on the server, so this diagram "
-                           "cannot be drawn (install the `graphviz` package; the DOT download still has it).")
+        raise DiagramError(
+            f"Graphviz's `{binary}` program is not installed on the server, so this diagram "
+            "cannot be drawn (install the `graphviz` package; the DOT download still has it)."
+        )
     try:
         done = subprocess.run([binary, "-Tsvg"], input=dot.encode(), capture_output=True, timeout=timeout_s)
     except (OSError, subprocess.TimeoutExpired) as error:
         raise DiagramError(f"Graphviz's `{binary}` did not draw this diagram ({type(error).__name__}).") from error
     if done.returncode != 0 or b"<svg" not in done.stdout:
         why = done.stderr.decode(errors="replace").strip().splitlines()
-        raise DiagramError(f"Graphviz's `{binary}` could not draw this diagram (exit {done.returncode}: "
-                           f"{shown_value(why[0], 200) if why else 'no message'}).")  # fmt: skip
+        raise DiagramError(
+            f"Graphviz's `{binary}` could not draw this diagram (exit {done.returncode}: "
+            f"{shown_value(why[0], 200) if why else 'no message'})."
+        )
     return _SVG_NOISE.sub("", done.stdout.decode())
 
 
 def _colour_cells(order: list[int], font: float) -> str:
     """One cell per channel in its group's colour, holding the group number (colour is not the only cue)."""
-    return "".join(f'<TD BGCOLOR="{group_color(g)}" WIDTH="24" HEIGHT="24"><FONT COLOR="{text_color(group_color(g))}" '
-                   f'POINT-SIZE="{font:g}">{g}</FONT></TD>' for g in order)  # fmt: skip
+    return "".join(
+        f'<TD BGCOLOR="{group_color(g)}" WIDTH="24" HEIGHT="24"><FONT COLOR="{text_color(group_color(g))}" '
+        f'POINT-SIZE="{font:g}">{g}</FONT></TD>'
+        for g in order
+    )
 
 
 def shuffle_demo_dot(groups: int = 3, per_group: int = 3, present: bool = False) -> str:
@@ -262,13 +283,17 @@ def shuffle_demo_dot(groups: int = 3, per_group: int = 3, present: bool = False)
     before = [g for g in range(groups) for _ in range(per_group)]
     after = [g for _ in range(per_group) for g in range(groups)]
     table = '<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="2"><TR><TD>{}</TD>{}</TR></TABLE>>'
-    return content_named("\n".join([
-        "digraph shuffle {",
-        '  graph [rankdir=TB, bgcolor="transparent", nodesep=0.2, ranksep=0.35];',
-        f'  node [shape=plaintext, fontname="{FONT}", fontsize={font + 3:g}];',
-        f'  edge [color="{NEUTRAL}", fontname="{FONT}", fontsize={font + 1:g}];',
-        f"  before [label={table.format(f'after GConv (g = {groups})', _colour_cells(before, font))}];",
-        f"  after [label={table.format('after channel shuffle', _colour_cells(after, font))}];",
-        f'  before -> after [label=" reshape ({groups}, {per_group}) → transpose → flatten"];',
-        "}",
-    ]))  # fmt: skip
+    return content_named(
+        "\n".join(
+            [
+                "digraph shuffle {",
+                '  graph [rankdir=TB, bgcolor="transparent", nodesep=0.2, ranksep=0.35];',
+                f'  node [shape=plaintext, fontname="{FONT}", fontsize={font + 3:g}];',
+                f'  edge [color="{NEUTRAL}", fontname="{FONT}", fontsize={font + 1:g}];',
+                f"  before [label={table.format(f'after GConv (g = {groups})', _colour_cells(before, font))}];",
+                f"  after [label={table.format('after channel shuffle', _colour_cells(after, font))}];",
+                f'  before -> after [label=" reshape ({groups}, {per_group}) → transpose → flatten"];',
+                "}",
+            ]
+        )
+    )

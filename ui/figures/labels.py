@@ -45,8 +45,14 @@ def overlap(a: Box, b: Box) -> bool:
     return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
-def fitting_positions(xs: Sequence[float], ys: Sequence[float], texts: Sequence[str], font_px: float,
-                      x_extent: Sequence[float] = (), y_extent: Sequence[float] = ()) -> list[str | None]:
+def fitting_positions(
+    xs: Sequence[float],
+    ys: Sequence[float],
+    texts: Sequence[str],
+    font_px: float,
+    x_extent: Sequence[float] = (),
+    y_extent: Sequence[float] = (),
+) -> list[str | None]:
     """For each point (positive x and y, log-log), the position its label fits at, or None where it fits nowhere.
 
     ``x_extent`` / ``y_extent``: other values the axes cover (e.g. a line's ends), which shrink the scale."""

@@ -18,7 +18,6 @@ import numpy as np
 
 from explorer.checks import refusal
 from explorer.mixing.toy import WIRING_TITLES, check_toy, cross_group_mask, group_conv_mask, shuffle_source
-
 from ui.figures.diagrams import content_named
 from ui.shell.style import NEUTRAL, diagram_font, group_color, text_color
 
@@ -42,15 +41,22 @@ def _mix_label(mix: list[tuple[int, int]], font: float) -> str:
     """HTML-like label of a shuffled bundle: a colour strip (one cell per source group) and, in words,
     how many channels it holds from which groups (so the colours are not the only cue)."""
     per_row = min(len(mix), STRIP_CELLS_PER_ROW)
-    rows = ["".join(f'<TD BGCOLOR="{group_color(g)}" WIDTH="6" HEIGHT="7"></TD>' for g, _ in mix[i : i + per_row])
-            for i in range(0, len(mix), per_row)]  # fmt: skip
+    rows = [
+        "".join(f'<TD BGCOLOR="{group_color(g)}" WIDTH="6" HEIGHT="7"></TD>' for g, _ in mix[i : i + per_row])
+        for i in range(0, len(mix), per_row)
+    ]
     counts = {n for _, n in mix}
     groups = [g for g, _ in mix]
-    words = (f"{counts.pop()} each<BR/>{_groups_text(groups)}" if len(counts) == 1
-             else "<BR/>".join(f"g{g}: {n}" for g, n in sorted(mix)))  # fmt: skip
+    words = (
+        f"{counts.pop()} each<BR/>{_groups_text(groups)}"
+        if len(counts) == 1
+        else "<BR/>".join(f"g{g}: {n}" for g, n in sorted(mix))
+    )
     strip = "".join(f"<TR>{row}</TR>" for row in rows)
-    return (f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="1" CELLPADDING="1">{strip}'
-            f'<TR><TD COLSPAN="{per_row}"><FONT POINT-SIZE="{font:g}">{words}</FONT></TD></TR></TABLE>>')  # fmt: skip
+    return (
+        f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="1" CELLPADDING="1">{strip}'
+        f'<TR><TD COLSPAN="{per_row}"><FONT POINT-SIZE="{font:g}">{words}</FONT></TD></TR></TABLE>>'
+    )
 
 
 def _channel_label(text: str, group: int, font: float) -> str:
@@ -97,8 +103,17 @@ def _toy_ranks(channels: int, groups: int, layers: int, wiring: str) -> tuple[li
             for (j,) in dict.fromkeys(bundles):
                 mix = [colors[p] for p in range(j * per_group, (j + 1) * per_group)]
                 labels[(j,)] = [(g, mix.count(g)) for g in dict.fromkeys(mix)]
-            ranks.append(_Rank(f"s{layer}", "shuffle", colors, [str(source[p]) for p in range(channels)], bundles,
-                               labels, mixed=True))  # fmt: skip
+            ranks.append(
+                _Rank(
+                    f"s{layer}",
+                    "shuffle",
+                    colors,
+                    [str(source[p]) for p in range(channels)],
+                    bundles,
+                    labels,
+                    mixed=True,
+                )
+            )
             edges.append([(int(source[p]), p) for p in range(channels)])
         elif layer > 1 and wiring == "cross":
             mask = cross
@@ -139,8 +154,15 @@ def toy_diagram_detail(channels: int, groups: int, present: bool = False) -> str
     return "channels" if small else "groups"
 
 
-def toy_dot(channels: int, groups: int, layers: int, wiring: str = "shuffle", detail: str = "auto",
-            present: bool = False, compact: bool = False) -> str:
+def toy_dot(
+    channels: int,
+    groups: int,
+    layers: int,
+    wiring: str = "shuffle",
+    detail: str = "auto",
+    present: bool = False,
+    compact: bool = False,
+) -> str:
     """Graphviz DOT of the toy: a layered diagram, input on top, nodes coloured by group.
 
     ``detail="channels"`` draws every channel (edges only where a connection exists);
@@ -184,15 +206,19 @@ def toy_dot(channels: int, groups: int, layers: int, wiring: str = "shuffle", de
         note = "" if count is None else f"\\n({count} ch per edge)"
         lines.append(f'  t_{rank.name} [label="{rank.title}{note}"];')
     lines.append("  " + " -> ".join(f"t_{r.name}" for r in ranks) + " [style=invis];")
-    for r, rank in enumerate(ranks):
+    for rank in ranks:
         if detail == "channels":
             ids = [f"{rank.name}_{c}" for c in range(channels)]
-            shape = (f'box, style="rounded,filled", width={(0.3 if compact else 0.36) * size:.2f}, '
-                     f'height={0.42 * size:.2f}, fixedsize=true')
+            shape = (
+                f'box, style="rounded,filled", width={(0.3 if compact else 0.36) * size:.2f}, '
+                f"height={0.42 * size:.2f}, fixedsize=true"
+            )
             for c, node in enumerate(ids):
                 fill = group_color(rank.colors[c])
-                lines.append(f'  {node} [shape={shape}, fillcolor="{fill}", fontcolor="{text_color(fill)}", '
-                             f"label={_channel_label(rank.labels[c], rank.colors[c], font)}];")  # fmt: skip
+                lines.append(
+                    f'  {node} [shape={shape}, fillcolor="{fill}", fontcolor="{text_color(fill)}", '
+                    f"label={_channel_label(rank.labels[c], rank.colors[c], font)}];"
+                )
         else:
             keys = list(dict.fromkeys(rank.bundles))
             ids = [f"{rank.name}_b{k}" for k in range(len(keys))]
@@ -204,8 +230,10 @@ def toy_dot(channels: int, groups: int, layers: int, wiring: str = "shuffle", de
                     continue
                 fill = group_color(color_of[key])
                 narrow = ', width=0.1, margin="0.05,0.03"' if compact else ""  # graphviz's default: 0.75 in at least
-                lines.append(f'  {node} [shape=box, style="rounded,filled", fillcolor="{fill}"{narrow}, '
-                             f'fontcolor="{text_color(fill)}", label="{bundle_label(rank.bundle_labels[key])}"];')
+                lines.append(
+                    f'  {node} [shape=box, style="rounded,filled", fillcolor="{fill}"{narrow}, '
+                    f'fontcolor="{text_color(fill)}", label="{bundle_label(rank.bundle_labels[key])}"];'
+                )
         lines.append(f"  {{ rank=same; t_{rank.name}; {'; '.join(ids)}; }}")
         lines.append(f"  t_{rank.name} -> {' -> '.join(ids)} [style=invis];")
     for r, pairs in enumerate(edges, start=1):
@@ -219,7 +247,9 @@ def toy_dot(channels: int, groups: int, layers: int, wiring: str = "shuffle", de
         for (a, b), sources in sorted(flows[r - 1].items()):
             color = NEUTRAL if upper.mixed else group_color(upper.colors[upper.bundles.index(_keys(upper)[a])])
             width = 0.8 + 2.2 * len(sources) / largest
-            label = "" if uniform[r] is not None else f', label="{len(sources)}", fontsize={font:g}, fontcolor="{color}"'
+            label = (
+                "" if uniform[r] is not None else f', label="{len(sources)}", fontsize={font:g}, fontcolor="{color}"'
+            )
             lines.append(f'  {upper.name}_b{a} -> {lower.name}_b{b} [color="{color}CC", penwidth={width:.2f}{label}];')
     lines.append("}")
     return content_named("\n".join(lines))

@@ -77,9 +77,11 @@ def kept_line(backend: str, threads: int) -> str:
         return f"**{backend_label(backend)}, {threads_text(threads)}**: not calibrated on this machine."
     noisy = " Noisy (the machine was busy): calibrate again when quiet." if calibration.noisy else ""
     how_sure = error_text(calibration.extra.get("held_out") or calibration.extra.get("check"))
-    return (f"**{backend_label(backend)}, {threads_text(threads)}**: calibrated "
-            f"{age_text(time.time() - calibration.created_at)} ({len(calibration.samples)} kernels, "
-            f"{calibration.seconds:.0f} s); {how_sure}.{noisy}")  # fmt: skip
+    return (
+        f"**{backend_label(backend)}, {threads_text(threads)}**: calibrated "
+        f"{age_text(time.time() - calibration.created_at)} ({len(calibration.samples)} kernels, "
+        f"{calibration.seconds:.0f} s); {how_sure}.{noisy}"
+    )
 
 
 def _panel(registry: JobRegistry) -> None:
@@ -90,8 +92,9 @@ def _panel(registry: JobRegistry) -> None:
     if job.active:
         total = f"~{job.total}" if job.total else "~180"
         now = f" · now: {job.current}" if job.current else ""
-        st.progress(min(job.fraction, 1.0) if job.total else 0.0, text=f"{job.name}: {job.done} of {total} kernels "
-                                                                       f"timed{now}")  # fmt: skip
+        st.progress(
+            min(job.fraction, 1.0) if job.total else 0.0, text=f"{job.name}: {job.done} of {total} kernels timed{now}"
+        )
         if job.waiting_s > 0:
             st.info(f"Queued behind another measurement… ({job.waiting_s:.0f} s)", icon="⏳")
         if st.button("Cancel", key="lat_calibrate_cancel", help="Stops at the next timed run; nothing is kept."):
@@ -102,13 +105,18 @@ def _panel(registry: JobRegistry) -> None:
         st.session_state["lat_calibrate_seen"] = job.id
         st.rerun(scope="app")
     if job.state == "failed":
-        st.error(f"The calibration stopped by an unexpected error, nothing kept (details in the server log): "
-                 f"{shown_value(job.error, 300)}")
+        st.error(
+            f"The calibration stopped by an unexpected error, nothing kept (details in the server log): "
+            f"{shown_value(job.error, 300)}"
+        )
     elif job.state == "cancelled":
         st.info(f"Calibration cancelled after {job.done} kernels: nothing kept.", icon="🛑")
     elif isinstance(job.outcome, Calibration):
-        st.success(f"Calibrated {backend_label(job.outcome.backend)} at {threads_text(job.outcome.threads)} in "
-                   f"{job.outcome.seconds:.0f} s: kept, and used for every prediction on this server.", icon="✅")
+        st.success(
+            f"Calibrated {backend_label(job.outcome.backend)} at {threads_text(job.outcome.threads)} in "
+            f"{job.outcome.seconds:.0f} s: kept, and used for every prediction on this server.",
+            icon="✅",
+        )
 
 
 def _start(registry: JobRegistry, backend: str, threads: int) -> None:
@@ -127,8 +135,11 @@ def _ask(registry: JobRegistry, backend: str, threads: int, busy: bool) -> None:
             st.session_state[CONFIRM_KEY] = True
             st.rerun()
         return
-    st.warning(f"Calibrating {label} holds this server's measurement lock for about 2-3 minutes: every other "
-               "measurement, yours and other users', waits until it ends. Calibrate now?", icon="⏳")
+    st.warning(
+        f"Calibrating {label} holds this server's measurement lock for about 2-3 minutes: every other "
+        "measurement, yours and other users', waits until it ends. Calibrate now?",
+        icon="⏳",
+    )
     yes, no = st.columns(2)
     if yes.button("Yes, calibrate now", key="lat_calibrate_yes", type="primary", disabled=busy):
         st.session_state.pop(CONFIRM_KEY, None)
@@ -142,9 +153,11 @@ def _ask(registry: JobRegistry, backend: str, threads: int, busy: bool) -> None:
 def calibrate_section(registry: JobRegistry, threads: int) -> None:
     """Draw the section at the page's thread count: the kept calibrations, why others are ignored, the job."""
     st.header("Calibrate the latency predictor")
-    caption("The latency predictor prices any ShuffleNet from the kernels its runtime runs (fused convolutions, "
-            "the shuffle, pooling, concat, add), timed here on a sample of shapes; its numbers are labelled "
-            "“predicted here”, with its expected error (`python -m explorer predict`, docs/prediction.md).")
+    caption(
+        "The latency predictor prices any ShuffleNet from the kernels its runtime runs (fused convolutions, "
+        "the shuffle, pooling, concat, add), timed here on a sample of shapes; its numbers are labelled "
+        "“predicted here”, with its expected error (`python -m explorer predict`, docs/prediction.md)."
+    )
     for backend in BACKENDS:
         st.markdown(kept_line(backend, threads))
     for reason in ignored_here(threads=threads):
@@ -155,8 +168,11 @@ def calibrate_section(registry: JobRegistry, threads: int) -> None:
         st.error(str(error))
         enabled = False
     if not enabled:
-        st.info(f"Calibrating from this page is turned off on this server ({CALIBRATE_ENV}=off). The operator can "
-                "calibrate with `python -m explorer calibrate`.", icon="🔒")
+        st.info(
+            f"Calibrating from this page is turned off on this server ({CALIBRATE_ENV}=off). The operator can "
+            "calibrate with `python -m explorer calibrate`.",
+            icon="🔒",
+        )
         return
     job = registry.get(st.session_state.get(JOB_KEY))
     busy = job is not None and job.active

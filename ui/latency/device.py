@@ -27,7 +27,6 @@ from explorer.devices.served import device_model
 from explorer.latency import BACKENDS, model_key
 from explorer.shufflenet import AlexNetConfig, ModelConfig
 from explorer.store import SqliteClassView, age_text, open_class_view
-
 from ui.latency.device_component import HOW_TO_ENABLE, KEY, device_component, installed_version, missing_files
 from ui.latency.device_state import DeviceOutcome, DeviceRun, component_args, handle_report, size_text
 from ui.latency.jobs import result_store
@@ -110,16 +109,30 @@ def _device_fragment(config: ModelConfig) -> None:
             log.exception("the component's value could not be read")
             run.notice = "A report from your browser could not be read and was not used."
     columns = st.columns([1, 1, 1])
-    columns[0].button("Measure on this device", type="primary", disabled=bool(missing), key="dev_measure",
-                      on_click=run.start, args=("Your model", [config]),
-                      help="The sidebar's model at its input size, timed in this browser.")  # fmt: skip
-    columns[1].button("Table 8 on this device", disabled=bool(missing), key="dev_table8", on_click=_start_table8,
-                      args=(run,), help="ShuffleNet 0.5x (arch2, g = 3) and 1x (g = 3) at the inputs chosen below; "
-                                        "AlexNet if included.")  # fmt: skip
+    columns[0].button(
+        "Measure on this device",
+        type="primary",
+        disabled=bool(missing),
+        key="dev_measure",
+        on_click=run.start,
+        args=("Your model", [config]),
+        help="The sidebar's model at its input size, timed in this browser.",
+    )
+    columns[1].button(
+        "Table 8 on this device",
+        disabled=bool(missing),
+        key="dev_table8",
+        on_click=_start_table8,
+        args=(run,),
+        help="ShuffleNet 0.5x (arch2, g = 3) and 1x (g = 3) at the inputs chosen below; AlexNet if included.",
+    )
     columns[2].button("Cancel", disabled=not run.active, key="dev_cancel", on_click=run.cancel)
     left, right = st.columns([2, 1])
-    left.checkbox(f"Include AlexNet in Table 8: downloads its {alexnet_megabytes():.0f} MB FP32 ONNX file to this "
-                  "browser (once for all inputs)", key="dev_alexnet")  # fmt: skip
+    left.checkbox(
+        f"Include AlexNet in Table 8: downloads its {alexnet_megabytes():.0f} MB FP32 ONNX file to this "
+        "browser (once for all inputs)",
+        key="dev_alexnet",
+    )
     right.multiselect("Inputs on this device", list(INPUT_NAMES), default=list(INPUT_NAMES), key="dev_inputs")
     if missing:
         st.info(HOW_TO_ENABLE, icon="ℹ️")
@@ -139,8 +152,10 @@ def _start_table8(run: DeviceRun) -> None:
     """Button callback (runs before the section redraws, so Cancel is live at once)."""
     alexnet = bool(st.session_state.get("dev_alexnet"))
     sizes = [INPUT_NAMES[name] for name in st.session_state.get("dev_inputs", INPUT_NAMES) if name in INPUT_NAMES]
-    run.start("Table 8", [c for c in TABLE8_CONFIGS if (alexnet or not isinstance(c, AlexNetConfig))
-                          and size_text(c) in sizes])  # fmt: skip
+    run.start(
+        "Table 8",
+        [c for c in TABLE8_CONFIGS if (alexnet or not isinstance(c, AlexNetConfig)) and size_text(c) in sizes],
+    )
 
 
 def _measure_step(run: DeviceRun) -> None:
@@ -151,8 +166,11 @@ def _measure_step(run: DeviceRun) -> None:
             run.next_job(device_model)
     if run.job is not None:
         job = run.job
-        st.progress(run.done / max(run.total, 1), text=f"{run.name} on your device: {run.done} of {run.total} done · "
-                    f"now {job.config.label} at {size_text(job.config)} ({job.model.megabytes:.1f} MB)")  # fmt: skip
+        st.progress(
+            run.done / max(run.total, 1),
+            text=f"{run.name} on your device: {run.done} of {run.total} done · "
+            f"now {job.config.label} at {size_text(job.config)} ({job.model.megabytes:.1f} MB)",
+        )
     elif run.cancelled:
         st.info(f"{run.name} on your device cancelled after {run.done} of {run.total}.", icon="🛑")
     elif run.total:
@@ -180,23 +198,40 @@ def outcomes_table(outcomes: list[DeviceOutcome]) -> None:
             check = f"MISMATCH, timing not used: max |Δ| {parity.max_abs_diff:.1e}"
         else:
             check = f"matches (max |Δ| {parity.max_abs_diff:.1e})" if parity else ""
-        rows.append({
-            "Model": config.label, "Input": size_text(config).replace("x", "×"), DEVICE_COLUMN: device_ms,
-            "Outputs vs PyTorch": check, PAPER_COLUMN: reported,
-            "Speedup vs the paper (×)": reported / device_ms if reported and device_ms else None,
-            SERVER_COLUMN: server[0] if server else None, "Server backend": server[1] if server else "not measured",
-            "IQR (ms)": result.iqr_ms if outcome.usable else None, "Runs": result.runs if result else None,
-            "Runtime in your browser": result.runtime if result else "",
-            "Device": result.device if result else "", "Class view": outcome.stored,
-        })  # fmt: skip
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="dev_table",
-                 column_config={name: st.column_config.NumberColumn(format="%.2f") for name in
-                                (DEVICE_COLUMN, "IQR (ms)", SERVER_COLUMN, PAPER_COLUMN, "Speedup vs the paper (×)")})
-    caption(f"“{DEVICE_COLUMN}”: median of at least 5 timed runs after warm-up in this browser (performance.now()). "
-               f"“{SERVER_COLUMN}”: this server's stored result for the same model and input, if one was measured "
-               "above (ONNX Runtime FP32 at the fewest threads preferred). Speedup = the paper's time / yours: above 1, "
-               "your device beats one Snapdragon 820 core running the authors' runtime. A result whose outputs do not "
-               "match PyTorch's is shown as a mismatch and its time is not used.")  # fmt: skip
+        rows.append(
+            {
+                "Model": config.label,
+                "Input": size_text(config).replace("x", "×"),
+                DEVICE_COLUMN: device_ms,
+                "Outputs vs PyTorch": check,
+                PAPER_COLUMN: reported,
+                "Speedup vs the paper (×)": reported / device_ms if reported and device_ms else None,
+                SERVER_COLUMN: server[0] if server else None,
+                "Server backend": server[1] if server else "not measured",
+                "IQR (ms)": result.iqr_ms if outcome.usable else None,
+                "Runs": result.runs if result else None,
+                "Runtime in your browser": result.runtime if result else "",
+                "Device": result.device if result else "",
+                "Class view": outcome.stored,
+            }
+        )
+    st.dataframe(
+        pd.DataFrame(rows),
+        hide_index=True,
+        width="stretch",
+        key="dev_table",
+        column_config={
+            name: st.column_config.NumberColumn(format="%.2f")
+            for name in (DEVICE_COLUMN, "IQR (ms)", SERVER_COLUMN, PAPER_COLUMN, "Speedup vs the paper (×)")
+        },
+    )
+    caption(
+        f"“{DEVICE_COLUMN}”: median of at least 5 timed runs after warm-up in this browser (performance.now()). "
+        f"“{SERVER_COLUMN}”: this server's stored result for the same model and input, if one was measured "
+        "above (ONNX Runtime FP32 at the fewest threads preferred). Speedup = the paper's time / yours: above 1, "
+        "your device beats one Snapdragon 820 core running the authors' runtime. A result whose outputs do not "
+        "match PyTorch's is shown as a mismatch and its time is not used."
+    )
 
 
 def class_view_table(store: SqliteClassView | None) -> None:
@@ -205,8 +240,10 @@ def class_view_table(store: SqliteClassView | None) -> None:
         caption("The class view is off on this server (EXPLORER_CLASS_VIEW=off).")
         return
     if store.class_key:
-        caption(f"Class **{shown_value(store.class_key, 60)}** (the link's `class` value): only this class's results "
-                "are shown and kept here.")
+        caption(
+            f"Class **{shown_value(store.class_key, 60)}** (the link's `class` value): only this class's results "
+            "are shown and kept here."
+        )
     for warning in store.database.warnings:
         caption(shown_value(warning, 300))
     summary = summarize(store.rows())
@@ -214,14 +251,30 @@ def class_view_table(store: SqliteClassView | None) -> None:
         caption("No visitor's browser has reported a result to this server yet.")
         return
     configs, now = {(c.label, size_text(c)): c for c in TABLE8_CONFIGS}, time.time()
-    st.dataframe(pd.DataFrame([{
-        "Device (reported by the browser)": s.device, "Model": s.model, "Input": s.input.replace("x", "×"),
-        "Results": s.count, "Median of medians (ms)": s.median_ms,
-        PAPER_COLUMN: paper_ms(configs[(s.model, s.input)]) if (s.model, s.input) in configs else None,
-        "Latest": age_text(now - s.latest),
-    } for s in summary]), hide_index=True, width="stretch", key="dev_class_table",
-        column_config={n: st.column_config.NumberColumn(format="%.2f") for n in ("Median of medians (ms)",
-                                                                                 PAPER_COLUMN)})  # fmt: skip
-    caption("Reported by visitors' browsers to this server: results whose outputs matched PyTorch, grouped by the "
-               "browser's own summary of itself; a browser can report any time, so read this as a class's show of "
-               "hands, not as a benchmark.")
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "Device (reported by the browser)": s.device,
+                    "Model": s.model,
+                    "Input": s.input.replace("x", "×"),
+                    "Results": s.count,
+                    "Median of medians (ms)": s.median_ms,
+                    PAPER_COLUMN: paper_ms(configs[(s.model, s.input)]) if (s.model, s.input) in configs else None,
+                    "Latest": age_text(now - s.latest),
+                }
+                for s in summary
+            ]
+        ),
+        hide_index=True,
+        width="stretch",
+        key="dev_class_table",
+        column_config={
+            n: st.column_config.NumberColumn(format="%.2f") for n in ("Median of medians (ms)", PAPER_COLUMN)
+        },
+    )
+    caption(
+        "Reported by visitors' browsers to this server: results whose outputs matched PyTorch, grouped by the "
+        "browser's own summary of itself; a browser can report any time, so read this as a class's show of "
+        "hands, not as a benchmark."
+    )

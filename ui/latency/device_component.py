@@ -36,8 +36,11 @@ _component = components.declare_component("device_latency", path=str(COMPONENT_D
 def missing_files(directory: Path | None = None) -> list[str]:
     """ONNX Runtime Web files the component needs but the folder lacks (empty: ready)."""
     folder = COMPONENT_DIR if directory is None else directory
-    return [name for name in ("index.html", "device.js", "seeded.mjs", *ORT_FILES)
-            if not (folder / name).is_file() or (folder / name).stat().st_size == 0]  # fmt: skip
+    return [
+        name
+        for name in ("index.html", "device.js", "seeded.mjs", *ORT_FILES)
+        if not (folder / name).is_file() or (folder / name).stat().st_size == 0
+    ]
 
 
 def pinned_version() -> str:
@@ -56,5 +59,4 @@ def installed_version(directory: Path | None = None) -> str | None:
 
 def device_component(job: dict | None, chunk_index: int | None, chunk: bytes | None, version: str) -> object:
     """Render the component; returns its last value as sent by the browser (untrusted), or None."""
-    return _component(job=job, chunk_index=chunk_index, model_chunk=chunk, ort_version=version, key=KEY,
-                      default=None)  # fmt: skip
+    return _component(job=job, chunk_index=chunk_index, model_chunk=chunk, ort_version=version, key=KEY, default=None)

@@ -57,10 +57,19 @@ class DeviceJob:
     chunk_requests: int = 0
 
     def args(self) -> dict:
-        return {"token": self.token, "label": f"{self.config.label} at {size_text(self.config)}", "index": self.index,
-                "total": self.total, "input": list(self.model.input_shape), "seed": self.model.seed,
-                "budget_s": BUDGET_S, "warmup_s": WARMUP_S, "min_runs": MIN_RUNS, "model_key": self.model.digest,
-                "chunks": self.model.chunks}  # fmt: skip
+        return {
+            "token": self.token,
+            "label": f"{self.config.label} at {size_text(self.config)}",
+            "index": self.index,
+            "total": self.total,
+            "input": list(self.model.input_shape),
+            "seed": self.model.seed,
+            "budget_s": BUDGET_S,
+            "warmup_s": WARMUP_S,
+            "min_runs": MIN_RUNS,
+            "model_key": self.model.digest,
+            "chunks": self.model.chunks,
+        }
 
 
 @dataclass
@@ -99,8 +108,14 @@ class DeviceRun:
         return self.job is not None or bool(self.queue)
 
     def start(self, name: str, configs: list[ModelConfig]) -> None:
-        self.name, self.queue, self.total, self.done, self.job, self.cancelled = name, list(configs), len(configs), 0, \
-            None, False  # fmt: skip
+        self.name, self.queue, self.total, self.done, self.job, self.cancelled = (
+            name,
+            list(configs),
+            len(configs),
+            0,
+            None,
+            False,
+        )
 
     def cancel(self) -> None:
         if self.active:
@@ -108,7 +123,7 @@ class DeviceRun:
         self.queue, self.job = [], None
 
     def record(self, outcome: DeviceOutcome) -> None:
-        self.outcomes = [o for o in self.outcomes if o.config != outcome.config][-(OUTCOMES - 1):] + [outcome]
+        self.outcomes = [o for o in self.outcomes if o.config != outcome.config][-(OUTCOMES - 1) :] + [outcome]
         self.done += 1
         self.job = None
 
@@ -150,8 +165,12 @@ def handle_report(run: DeviceRun, raw: object, class_view: ClassViewStore | None
     if isinstance(report, ChunkRequest):
         job.chunk_requests += 1
         if report.next >= job.model.chunks or job.chunk_requests > 2 * job.model.chunks + 2:
-            log.warning("browser asked for piece %d of %d (request %d): job stopped", report.next,
-                        job.model.chunks, job.chunk_requests)  # fmt: skip
+            log.warning(
+                "browser asked for piece %d of %d (request %d): job stopped",
+                report.next,
+                job.model.chunks,
+                job.chunk_requests,
+            )
             run.notice = f"the browser asked for piece {report.next} of a {job.model.chunks}-piece model: stopped"
             run.record(DeviceOutcome(job.config, error="the browser asked for pieces of the model that do not exist"))
         else:
@@ -163,8 +182,9 @@ def handle_report(run: DeviceRun, raw: object, class_view: ClassViewStore | None
     run.record(_finished(run, job, report, class_view, limit))
 
 
-def _finished(run: DeviceRun, job: DeviceJob, result: DeviceResult, class_view: ClassViewStore | None,
-              limit: RateLimit) -> DeviceOutcome:
+def _finished(
+    run: DeviceRun, job: DeviceJob, result: DeviceResult, class_view: ClassViewStore | None, limit: RateLimit
+) -> DeviceOutcome:
     parity = check_parity(job.model, result.outputs, result.checksum)
     outcome = DeviceOutcome(job.config, result, parity)
     if not parity.ok:

@@ -39,7 +39,9 @@ def _panel(registry: JobRegistry, state_key: str, prefix: str) -> None:
         st.session_state[seen_key] = job.id
         st.rerun(scope="app")
     if job.state == "failed":
-        st.error(f"{job.name} stopped by an unexpected error (details in the server log): {shown_value(job.error, 300)}")
+        st.error(
+            f"{job.name} stopped by an unexpected error (details in the server log): {shown_value(job.error, 300)}"
+        )
     elif job.state == "cancelled":
         st.info(f"{job.name} cancelled after {job.done} measurement(s); what was measured is kept.", icon="🛑")
 

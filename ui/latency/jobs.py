@@ -32,13 +32,23 @@ import itertools
 import logging
 import threading
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
 
 import streamlit as st
 
-from explorer.latency import (BACKENDS, BackendFailure, KernelProfile, LatencyRunner, Measurement, explain,
-                              measurement_lock, one_line, to_profile, verdict_configs)
+from explorer.latency import (
+    BACKENDS,
+    BackendFailure,
+    KernelProfile,
+    LatencyRunner,
+    Measurement,
+    explain,
+    measurement_lock,
+    one_line,
+    to_profile,
+    verdict_configs,
+)
 from explorer.latency.kernel_profile import profile_ort
 from explorer.latency.roofline import GemmPeak, cached_gemm_peak, gemm_peak
 from explorer.latency.stored import ResultStore, open_store
@@ -108,7 +118,7 @@ class Job:
     started: float = field(default_factory=time.time)
     finished: float | None = None
     thread: threading.Thread | None = None
-    task: Callable[["Job", ResultStore], bool] | None = None  # instead of ``items``: returns True when cancelled
+    task: Callable[[Job, ResultStore], bool] | None = None  # instead of ``items``: returns True when cancelled
     estimated: int = 0  # a task's own guess of its total, updated as it goes
     outcome: object = None  # what a task returns to the page (e.g. an ``explorer.sizing.LatencySearch``)
 
@@ -133,9 +143,18 @@ class JobRegistry:
         self._jobs: dict[int, Job] = {}
         self._ids = itertools.count(1)
 
-    def start(self, name: str, items: Sequence, threads: int, batch: int, min_time: float,
-              store: ResultStore, profile: Sequence = (), profiles: KernelProfileStore | None = None,
-              task: Callable[[Job, ResultStore], bool] | None = None) -> Job:
+    def start(
+        self,
+        name: str,
+        items: Sequence,
+        threads: int,
+        batch: int,
+        min_time: float,
+        store: ResultStore,
+        profile: Sequence = (),
+        profiles: KernelProfileStore | None = None,
+        task: Callable[[Job, ResultStore], bool] | None = None,
+    ) -> Job:
         """Measure ``items`` [(config, backend)] in a thread, or run ``task(job, store)`` there (adaptive jobs,
         such as a latency-budget search, that decide what to measure as they go and report ``job.done`` /
         ``job.estimated`` / ``job.current`` themselves)."""
@@ -144,8 +163,9 @@ class JobRegistry:
             self._jobs[job.id] = job
             for old in [j for j in self._jobs.values() if not j.active and j.id != job.id][:-16]:
                 self._jobs.pop(old.id, None)  # keep a few finished jobs for their sessions
-        job.thread = threading.Thread(target=self._run, args=(job, store, profiles),
-                                      name=f"{JOB_THREAD_PREFIX}{job.id}", daemon=True)
+        job.thread = threading.Thread(
+            target=self._run, args=(job, store, profiles), name=f"{JOB_THREAD_PREFIX}{job.id}", daemon=True
+        )
         job.thread.start()
         return job
 
@@ -195,8 +215,9 @@ class JobRegistry:
                 job.state = "cancelled" if job.task(job, store) else "done"
                 return
             with LatencyRunner(job.threads, job.batch, job.min_time) as runner:
-                results = runner.measure_many(job.items, on_start=on_start, progress=progress, cancel=job.cancel,
-                                              on_wait=on_wait)  # fmt: skip
+                results = runner.measure_many(
+                    job.items, on_start=on_start, progress=progress, cancel=job.cancel, on_wait=on_wait
+                )
                 if profiles is not None and not results.cancelled:
                     JobRegistry._profile(job, runner, results.measurements, profiles)
             job.state = "cancelled" if results.cancelled else "done"
@@ -217,16 +238,32 @@ def job_registry() -> JobRegistry:
 # --------------------------------------------------------------------------- what the Latency page starts
 
 
-def start_measuring(registry: JobRegistry, store: ResultStore, name: str, items: Sequence, threads: int, batch: int,
-                    min_time: float, profile: Sequence = ()) -> Job:
+def start_measuring(
+    registry: JobRegistry,
+    store: ResultStore,
+    name: str,
+    items: Sequence,
+    threads: int,
+    batch: int,
+    min_time: float,
+    profile: Sequence = (),
+) -> Job:
     """Measure ``items`` [(config, backend)] in a background job into ``store``; the ``profile`` configs it
     measured are then profiled into the kernel-profile store (``kernel_profile_store()``, read by ``table8_verdict``)."""
     return registry.start(name, items, threads, batch, min_time, store, profile, kernel_profile_store())
 
 
-def measure_here(items: Sequence, store: ResultStore, threads: int, batch: int, min_time: float, *,
-                 on_start: Callable | None = None, on_wait: Callable[[float], None] | None = None,
-                 on_done: Callable[[], None] | None = None) -> list[BackendFailure]:
+def measure_here(
+    items: Sequence,
+    store: ResultStore,
+    threads: int,
+    batch: int,
+    min_time: float,
+    *,
+    on_start: Callable | None = None,
+    on_wait: Callable[[float], None] | None = None,
+    on_done: Callable[[], None] | None = None,
+) -> list[BackendFailure]:
     """Measure ``items`` [(config, backend)] in this script run, each measurement into ``store`` as it ends;
     returns the backends that failed. ``on_start`` and ``on_wait`` are ``LatencyRunner.measure_many``'s,
     ``on_done()`` is called after each measurement. Raises ``ValueError`` for settings the runner refuses."""

@@ -41,8 +41,11 @@ COMPARE_ROW = "Latency, predicted here"
 def prediction(config: ModelConfig, backend: str | None = None, threads: int | None = None) -> Prediction | None:
     """This machine's prediction of ``config`` (``backend`` None: the fastest calibrated), or None."""
     try:
-        predictor = kept_predictor(backend, threads) if backend is None else predictor_for(
-            backend, default_threads() if threads is None else threads)
+        predictor = (
+            kept_predictor(backend, threads)
+            if backend is None
+            else predictor_for(backend, default_threads() if threads is None else threads)
+        )
         return None if predictor is None else predictor.predict(config)
     except Exception:  # the page stands without a prediction; the log says why
         log.exception("no latency prediction for %s", getattr(config, "label", config))
@@ -84,15 +87,20 @@ def table8_predictions(frame: pd.DataFrame, measurements: Sequence[Measurement])
 
 def table8_columns(threads: int) -> dict:
     """Column configs of the two prediction columns: their help says what they are and how sure."""
-    errors = {b: error_text(p.calibration.extra.get("held_out") or p.calibration.extra.get("check"))
-              for b in ("ort", "openvino") if (p := _predictor(b, threads)) is not None}  # fmt: skip
+    errors = {
+        b: error_text(p.calibration.extra.get("held_out") or p.calibration.extra.get("check"))
+        for b in ("ort", "openvino")
+        if (p := _predictor(b, threads)) is not None
+    }
     how_sure = "; ".join(f"{backend_label(b)}: {text}" for b, text in errors.items()) or "no calibration here"
     return {
         PREDICTED_MS: st.column_config.NumberColumn(
-            format="%.2f", help=f"Predicted here by the latency predictor from its calibration on this machine, "
-                                f"not measured ({how_sure}). Batch 1 only."),
+            format="%.2f",
+            help=f"Predicted here by the latency predictor from its calibration on this machine, "
+            f"not measured ({how_sure}). Batch 1 only.",
+        ),
         PREDICTED_VS: st.column_config.TextColumn(help="This config's own error: predicted / measured - 1"),
-    }  # fmt: skip
+    }
 
 
 def _predictor(backend: str, threads: int):

@@ -15,7 +15,7 @@
 from __future__ import annotations
 
 import time
-from typing import Sequence
+from collections.abc import Sequence
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -35,7 +35,6 @@ from explorer.latency import (
 from explorer.latency.stored import ResultStore
 from explorer.latency.timing import NOISY_IQR_FRACTION, flags_text
 from explorer.store import age_text
-
 from ui.figures.charts import log_axis, style_figure
 from ui.figures.labels import fitting_positions
 from ui.latency.jobs import result_store
@@ -59,26 +58,31 @@ def shown(value: float | None, digits: int = 2, scale: float = 1.0, suffix: str 
 
 def measurement_frame(measurements: Sequence[Measurement]) -> pd.DataFrame:
     """One row per measurement: timing, flags, multiply-adds, roofline, parity and compile time."""
-    return pd.DataFrame([{
-        "Model": m.model,
-        "Input": f"{m.input_size[0]}×{m.input_size[1]}",
-        "Backend": m.backend_label,
-        "Median (ms)": m.median_ms,
-        "IQR (ms)": m.timing.iqr_ms,
-        "Min (ms)": m.timing.min_ms,
-        "Runs": m.timing.runs,
-        "Threads": m.threads,
-        "Batch": m.batch,
-        "Noisy": flags_text(m.timing.noisy, False),
-        "Other processes' CPU (%)": shown(m.timing.others_share, 0, 100),
-        "Multiply-adds (M, incl. FC)": m.macs / 1e6,
-        "G multiply-adds/s": m.achieved_gmacs,
-        "Roofline floor (ms)": shown(m.floor_ms),
-        "% of GEMM peak": shown(m.roofline_fraction, 0, 100),
-        "Max |Δ| vs PyTorch": MISSING if m.max_abs_diff is None else f"{m.max_abs_diff:.1e}",
-        "Compile (s)": shown(m.compile_s),
-        "Measured": age_text(time.time() - m.measured_at) if m.measured_at else MISSING,
-    } for m in measurements])  # fmt: skip
+    return pd.DataFrame(
+        [
+            {
+                "Model": m.model,
+                "Input": f"{m.input_size[0]}×{m.input_size[1]}",
+                "Backend": m.backend_label,
+                "Median (ms)": m.median_ms,
+                "IQR (ms)": m.timing.iqr_ms,
+                "Min (ms)": m.timing.min_ms,
+                "Runs": m.timing.runs,
+                "Threads": m.threads,
+                "Batch": m.batch,
+                "Noisy": flags_text(m.timing.noisy, False),
+                "Other processes' CPU (%)": shown(m.timing.others_share, 0, 100),
+                "Multiply-adds (M, incl. FC)": m.macs / 1e6,
+                "G multiply-adds/s": m.achieved_gmacs,
+                "Roofline floor (ms)": shown(m.floor_ms),
+                "% of GEMM peak": shown(m.roofline_fraction, 0, 100),
+                "Max |Δ| vs PyTorch": MISSING if m.max_abs_diff is None else f"{m.max_abs_diff:.1e}",
+                "Compile (s)": shown(m.compile_s),
+                "Measured": age_text(time.time() - m.measured_at) if m.measured_at else MISSING,
+            }
+            for m in measurements
+        ]
+    )
 
 
 NUMBER_FORMATS = {
@@ -89,27 +93,33 @@ NUMBER_FORMATS["Model"] = st.column_config.TextColumn(width=230, pinned=True)
 NUMBER_FORMATS["Backend"] = st.column_config.TextColumn(width=200)
 NUMBER_FORMATS["Compile (s)"] = st.column_config.TextColumn(
     help="Creating the ONNX Runtime session, or reading, reshaping and compiling the model in OpenVINO: once per "
-         "model and input, not part of the latency")
+    "model and input, not part of the latency"
+)
 PAPER = "(reported in the paper)"
 
 
 def table8_frame(records: Sequence[dict]) -> pd.DataFrame:
     """``explorer.latency.table8_records`` as the page shows them: each paper column beside its measured one."""
-    return pd.DataFrame([{
-        "Model": r["model"],
-        "Input": "×".join(map(str, r["input"])),
-        "Backend": r["backend_label"],
-        "Median (ms)": r["median_ms"],
-        f"Paper ms {PAPER}": r["paper_ms"],
-        "Measured speedup over AlexNet": shown(r["measured_speedup"], 1, suffix="×"),
-        f"Paper speedup {PAPER}": f"{r['paper_speedup']:.1f}×",
-        "Flags": flags_text(r["noisy"], r["contended"]),
-        "IQR (ms)": r["iqr_ms"],
-        "Theoretical speedup (multiply-adds incl. FC)": f"{r['theoretical_speedup']:.1f}×",
-        "Measured / theoretical": shown(r["speedup_efficiency"]),
-        "% of GEMM peak": shown(r["roofline_fraction"], 0, 100),
-        "Busy because": r["busy_reason"] or MISSING,
-    } for r in records])  # fmt: skip
+    return pd.DataFrame(
+        [
+            {
+                "Model": r["model"],
+                "Input": "×".join(map(str, r["input"])),
+                "Backend": r["backend_label"],
+                "Median (ms)": r["median_ms"],
+                f"Paper ms {PAPER}": r["paper_ms"],
+                "Measured speedup over AlexNet": shown(r["measured_speedup"], 1, suffix="×"),
+                f"Paper speedup {PAPER}": f"{r['paper_speedup']:.1f}×",
+                "Flags": flags_text(r["noisy"], r["contended"]),
+                "IQR (ms)": r["iqr_ms"],
+                "Theoretical speedup (multiply-adds incl. FC)": f"{r['theoretical_speedup']:.1f}×",
+                "Measured / theoretical": shown(r["speedup_efficiency"]),
+                "% of GEMM peak": shown(r["roofline_fraction"], 0, 100),
+                "Busy because": r["busy_reason"] or MISSING,
+            }
+            for r in records
+        ]
+    )
 
 
 TABLE8_COLUMNS = {
@@ -118,7 +128,8 @@ TABLE8_COLUMNS = {
     "Backend": st.column_config.TextColumn(width=200, pinned=True),
     "Median (ms)": st.column_config.NumberColumn(format="%.2f", pinned=True),
     f"Paper ms {PAPER}": st.column_config.NumberColumn(
-        format="%.1f", pinned=True, help="One Snapdragon 820 core, single thread, the authors' runtime"),
+        format="%.1f", pinned=True, help="One Snapdragon 820 core, single thread, the authors' runtime"
+    ),
     "IQR (ms)": st.column_config.NumberColumn(format="%.2f"),
 }
 
@@ -128,27 +139,45 @@ def profile_frame(profile: KernelProfile, peak_macs_per_s: float | None) -> pd.D
     rows = []
     for r in profile.rows:
         rate = profile.rate(r)
-        rows.append({
-            "Where": r.category, "ms per run (share × median)": profile.scaled_ms(r), "Share (%)": 100 * r.share,
-            "Nodes": r.nodes, "Multiply-adds (M)": r.macs / 1e6, "G multiply-adds/s": shown(rate, 2, 1e-9),
-            "% of GEMM peak": shown(None if rate is None or not peak_macs_per_s else rate / peak_macs_per_s, 0, 100),
-        })  # fmt: skip
+        rows.append(
+            {
+                "Where": r.category,
+                "ms per run (share × median)": profile.scaled_ms(r),
+                "Share (%)": 100 * r.share,
+                "Nodes": r.nodes,
+                "Multiply-adds (M)": r.macs / 1e6,
+                "G multiply-adds/s": shown(rate, 2, 1e-9),
+                "% of GEMM peak": shown(
+                    None if rate is None or not peak_macs_per_s else rate / peak_macs_per_s, 0, 100
+                ),
+            }
+        )
     return pd.DataFrame(rows)
 
 
 PROFILE_COLUMNS = {
     "Where": st.column_config.TextColumn(width=300),
-    **{n: st.column_config.NumberColumn(format="%.2f")
-       for n in ("ms per run (share × median)", "Share (%)", "Multiply-adds (M)")},
+    **{
+        n: st.column_config.NumberColumn(format="%.2f")
+        for n in ("ms per run (share × median)", "Share (%)", "Multiply-adds (M)")
+    },
 }
 
 
 def speedup_frame(rows: Sequence[dict]) -> pd.DataFrame:
     """``explorer.latency.backend_speedups``: both models on one backend, one row per backend."""
-    return pd.DataFrame([{
-        "Backend (both models)": r["backend_label"], "0.5x arch2 (ms)": r["model_ms"], "AlexNet (ms)": r["alexnet_ms"],
-        "Speedup": f"{r['measured_speedup']:.1f}×", "Of the multiply-add ratio": f"{r['efficiency']:.2f}",
-    } for r in rows])  # fmt: skip
+    return pd.DataFrame(
+        [
+            {
+                "Backend (both models)": r["backend_label"],
+                "0.5x arch2 (ms)": r["model_ms"],
+                "AlexNet (ms)": r["alexnet_ms"],
+                "Speedup": f"{r['measured_speedup']:.1f}×",
+                "Of the multiply-add ratio": f"{r['efficiency']:.2f}",
+            }
+            for r in rows
+        ]
+    )
 
 
 # --------------------------------------------------------------------------- drawing helpers of the Latency page
@@ -156,13 +185,17 @@ def speedup_frame(rows: Sequence[dict]) -> pd.DataFrame:
 
 def show_table(measurements: Sequence[Measurement], key: str) -> None:
     """The measurements' table, and a warning when any is noisy or was taken on a busy machine."""
-    st.dataframe(measurement_frame(measurements), hide_index=True, width="stretch", column_config=NUMBER_FORMATS,
-                 key=key)  # fmt: skip
+    st.dataframe(
+        measurement_frame(measurements), hide_index=True, width="stretch", column_config=NUMBER_FORMATS, key=key
+    )
     noisy = [m for m in measurements if m.timing.noisy or m.timing.contended]
     if noisy:
-        st.warning(f"{len(noisy)} measurement(s) are noisy (IQR above {NOISY_IQR_FRACTION:.0%} of the median) or "
-                   "were taken while other processes used more than 10% of the CPUs: re-measure when the machine "
-                   "is quiet.", icon="⚠️")
+        st.warning(
+            f"{len(noisy)} measurement(s) are noisy (IQR above {NOISY_IQR_FRACTION:.0%} of the median) or "
+            "were taken while other processes used more than 10% of the CPUs: re-measure when the machine "
+            "is quiet.",
+            icon="⚠️",
+        )
 
 
 def refused(configs_and_backends, batch: int) -> str | None:
@@ -181,8 +214,11 @@ def show_failures(failures: Sequence[BackendFailure], anything_measured: bool) -
     """Which backends failed, at which step and why; a warning when other results are shown, else an error."""
     show = st.warning if anything_measured else st.error
     others = "the backends that worked are shown below" if anything_measured else "nothing could be measured"
-    show(f"{len(failures)} measurement(s) failed ({others}; details in the server log):\n\n"
-         + failures_markdown(failures), icon="⚠️")
+    show(
+        f"{len(failures)} measurement(s) failed ({others}; details in the server log):\n\n"
+        + failures_markdown(failures),
+        icon="⚠️",
+    )
 
 
 def method_markdown() -> str:
@@ -233,8 +269,10 @@ def failures_markdown(failures: Sequence[BackendFailure]) -> str:
 
 def _summary_text(m: Measurement) -> str:
     flags = flags_text(m.timing.noisy, False)
-    return (f"{m.median_ms:.1f} ms ({m.backend_label}, {m.threads} thread{'s' if m.threads > 1 else ''}, "
-            f"batch {m.batch}, measured here{f', {flags}' if flags else ''})")
+    return (
+        f"{m.median_ms:.1f} ms ({m.backend_label}, {m.threads} thread{'s' if m.threads > 1 else ''}, "
+        f"batch {m.batch}, measured here{f', {flags}' if flags else ''})"
+    )
 
 
 def latency_summary(config, threads: int | None = None, batch: int = 1) -> str | None:
@@ -251,9 +289,16 @@ def compare_latency_column(configs: Sequence) -> list[str]:
     return [latency_summary(c) or "not measured yet (Latency page)" for c in configs]
 
 
-BACKEND_SYMBOLS = {"torch": "circle", "torch-cl": "square", "torch-fold": "triangle-up", "ort": "diamond",
-                   "ort-int8": "star", "openvino": "hexagon", "openvino-int8": "pentagon",
-                   "openvino-bf16": "hourglass"}
+BACKEND_SYMBOLS = {
+    "torch": "circle",
+    "torch-cl": "square",
+    "torch-fold": "triangle-up",
+    "ort": "diamond",
+    "ort-int8": "star",
+    "openvino": "hexagon",
+    "openvino-int8": "pentagon",
+    "openvino-bf16": "hourglass",
+}
 ALEXNET_COLOR = "#000000"
 LABEL_FONT_SIZE = 11
 FULL_LABELS = 6  # up to this many points, each label names its backend too
@@ -281,11 +326,17 @@ def short_labels(measurements: Sequence[Measurement]) -> list[str]:
         if key not in fastest or m.median_ms < measurements[fastest[key]].median_ms:
             fastest[key] = i
     chosen = set(fastest.values())
-    return [f"{m.model} · {m.input_size[0]}×{m.input_size[1]}" if i in chosen else "" for i, m in enumerate(measurements)]
+    return [
+        f"{m.model} · {m.input_size[0]}×{m.input_size[1]}" if i in chosen else "" for i, m in enumerate(measurements)
+    ]
 
 
-def latency_figure(measurements: Sequence[Measurement], gemm_macs_per_s: float | None = None,
-                   title: str = "Latency vs multiply-adds (measured here)", present: bool = False) -> go.Figure:
+def latency_figure(
+    measurements: Sequence[Measurement],
+    gemm_macs_per_s: float | None = None,
+    title: str = "Latency vs multiply-adds (measured here)",
+    present: bool = False,
+) -> go.Figure:
     """Median latency vs multiply-adds incl. FC, log-log; the dashed line is the GEMM roofline.
 
     Every point is named in its hover; its label is drawn where it fits (``ui.figures.labels``), so
@@ -305,31 +356,53 @@ def latency_figure(measurements: Sequence[Measurement], gemm_macs_per_s: float |
         if not indices:
             continue
         points = [measurements[i] for i in indices]
-        figure.add_trace(go.Scatter(
-            x=[xs[i] for i in indices],
-            y=[ys[i] for i in indices],
-            mode="markers+text",
-            name=BACKENDS[backend].label,
-            text=[labels[i] if position[i] else "" for i in indices],
-            textposition=[position[i] or "top center" for i in indices],
-            textfont={"size": LABEL_FONT_SIZE},
-            cliponaxis=False,  # a label near the edge stays whole
-            marker={"size": 13, "symbol": BACKEND_SYMBOLS[backend], "color": [model_color(m.config) for m in points],
-                    "line": {"color": "#333", "width": 1}},
-            customdata=[[m.model, f"{m.input_size[0]}×{m.input_size[1]}", m.batch,
-                         100 * (m.roofline_fraction or 0)] for m in points],
-            hovertemplate=("%{customdata[0]} at %{customdata[1]}, batch %{customdata[2]}<br>"
-                           "%{x:.1f} M multiply-adds<br>%{y:.2f} ms<br>%{customdata[3]:.0f}% of the GEMM peak"
-                           f"<extra>{BACKENDS[backend].label}</extra>"),
-        ))  # fmt: skip
+        figure.add_trace(
+            go.Scatter(
+                x=[xs[i] for i in indices],
+                y=[ys[i] for i in indices],
+                mode="markers+text",
+                name=BACKENDS[backend].label,
+                text=[labels[i] if position[i] else "" for i in indices],
+                textposition=[position[i] or "top center" for i in indices],
+                textfont={"size": LABEL_FONT_SIZE},
+                cliponaxis=False,  # a label near the edge stays whole
+                marker={
+                    "size": 13,
+                    "symbol": BACKEND_SYMBOLS[backend],
+                    "color": [model_color(m.config) for m in points],
+                    "line": {"color": "#333", "width": 1},
+                },
+                customdata=[
+                    [m.model, f"{m.input_size[0]}×{m.input_size[1]}", m.batch, 100 * (m.roofline_fraction or 0)]
+                    for m in points
+                ],
+                hovertemplate=(
+                    "%{customdata[0]} at %{customdata[1]}, batch %{customdata[2]}<br>"
+                    "%{x:.1f} M multiply-adds<br>%{y:.2f} ms<br>%{customdata[3]:.0f}% of the GEMM peak"
+                    f"<extra>{BACKENDS[backend].label}</extra>"
+                ),
+            )
+        )
     if line_x:
-        figure.add_trace(go.Scatter(
-            x=line_x, y=line_y, mode="lines", name="GEMM roofline (FP32 peak)", line={"color": NEUTRAL, "dash": "dash"},
-            hovertemplate="%{x:.1f} M multiply-adds at the GEMM peak: %{y:.2f} ms<extra></extra>",
-        ))  # fmt: skip
+        figure.add_trace(
+            go.Scatter(
+                x=line_x,
+                y=line_y,
+                mode="lines",
+                name="GEMM roofline (FP32 peak)",
+                line={"color": NEUTRAL, "dash": "dash"},
+                hovertemplate="%{x:.1f} M multiply-adds at the GEMM peak: %{y:.2f} ms<extra></extra>",
+            )
+        )
         xs, ys = xs + line_x, ys + line_y
-    style_figure(figure, title, "Multiply-adds per batch (millions, incl. FC; log scale)",
-                 "Median latency (ms, log scale)", height=560, present=present)
+    style_figure(
+        figure,
+        title,
+        "Multiply-adds per batch (millions, incl. FC; log scale)",
+        "Median latency (ms, log scale)",
+        height=560,
+        present=present,
+    )
     if xs:
         log_axis(figure, "x", xs)
         log_axis(figure, "y", ys)

@@ -19,7 +19,6 @@ from plotly.subplots import make_subplots
 
 from explorer import paper
 from explorer.shufflenet import PAPER_GROUPS
-
 from ui.figures.charts import GROUPS_AXIS, log_axis, style_figure
 from ui.latency.tables import ALEXNET_COLOR
 from ui.shell.style import CURRENT, NEUTRAL, chart_font, groups_color
@@ -47,8 +46,10 @@ def legend_below(figure: go.Figure, rows: int, present: bool, top: int = 60) -> 
     axis = int(4.2 * size) + 4  # tick labels, the axis title and the gaps around them
     bottom = axis + int(rows * 1.6 * size) + 8
     plot = DRAWN_HEIGHT - top - bottom
-    figure.update_layout(margin={"t": top, "b": bottom}, legend={"orientation": "h", "x": 0, "xanchor": "left",
-                                                                 "y": -axis / plot, "yanchor": "top"})  # fmt: skip
+    figure.update_layout(
+        margin={"t": top, "b": bottom},
+        legend={"orientation": "h", "x": 0, "xanchor": "left", "y": -axis / plot, "yanchor": "top"},
+    )
     return figure
 
 
@@ -58,8 +59,13 @@ def millions(value: float) -> str:
 
 
 @st.cache_resource(max_entries=FIGURE_ENTRIES, show_spinner=False)
-def unit_cost_figure(series: tuple[tuple[str, int, tuple[int, ...]], ...], layers: tuple[str, ...], title: str,
-                     present: bool = False, height: int = FIGURE_HEIGHT) -> go.Figure:
+def unit_cost_figure(
+    series: tuple[tuple[str, int, tuple[int, ...]], ...],
+    layers: tuple[str, ...],
+    title: str,
+    present: bool = False,
+    height: int = FIGURE_HEIGHT,
+) -> go.Figure:
     """Multiply-adds of each layer of one unit, one horizontal bar per layer and series.
 
     ``series``: (name, groups g for the colour, multiply-adds per layer in ``layers`` order).
@@ -68,12 +74,19 @@ def unit_cost_figure(series: tuple[tuple[str, int, tuple[int, ...]], ...], layer
     figure = go.Figure()
     for name, groups, macs in series:
         total = sum(macs)
-        figure.add_trace(go.Bar(
-            y=list(layers), x=[m / 1e6 for m in macs], orientation="h", name=name,
-            marker={"color": groups_color(groups)},
-            text=[f"{millions(m)} ({100 * m / total:.1f}%)" for m in macs], textposition="outside", cliponaxis=False,
-            hovertemplate=f"{name}<br>%{{y}}: %{{x:.3f}} M multiply-adds<extra></extra>",
-        ))  # fmt: skip
+        figure.add_trace(
+            go.Bar(
+                y=list(layers),
+                x=[m / 1e6 for m in macs],
+                orientation="h",
+                name=name,
+                marker={"color": groups_color(groups)},
+                text=[f"{millions(m)} ({100 * m / total:.1f}%)" for m in macs],
+                textposition="outside",
+                cliponaxis=False,
+                hovertemplate=f"{name}<br>%{{y}}: %{{x:.3f}} M multiply-adds<extra></extra>",
+            )
+        )
     style_figure(figure, title, "Multiply-adds (millions, computed here)", "", height=height, present=present)
     figure.update_yaxes(autorange="reversed")
     longest = max(max(m) for _, _, m in series) / 1e6
@@ -84,23 +97,39 @@ def unit_cost_figure(series: tuple[tuple[str, int, tuple[int, ...]], ...], layer
 
 
 @st.cache_resource(max_entries=FIGURE_ENTRIES, show_spinner=False)
-def budget_channels_figure(rows: tuple[tuple[int, tuple[int, int, int], int], ...], current_groups: int, title: str,
-                           present: bool = False, height: int = FIGURE_HEIGHT) -> go.Figure:
+def budget_channels_figure(
+    rows: tuple[tuple[int, tuple[int, int, int], int], ...],
+    current_groups: int,
+    title: str,
+    present: bool = False,
+    height: int = FIGURE_HEIGHT,
+) -> go.Figure:
     """Stage2 output channels for each g at (nearly) the same cost; Stage3 and Stage4 on the bar's label.
 
     ``rows``: (g, (Stage2, Stage3, Stage4) channels, multiply-adds). The sidebar's g is outlined.
     """
-    figure = go.Figure(go.Bar(
-        x=[f"g = {g}<br>{millions(macs)}" for g, _, macs in rows],
-        y=[channels[0] for _, channels, _ in rows],
-        marker={"color": [groups_color(g) for g, _, _ in rows],
-                "line": {"color": CURRENT,
-                         "width": [4 if g == current_groups else 0 for g, _, _ in rows]}},
-        text=[" · ".join(map(str, channels)) for _, channels, _ in rows], textposition="outside", cliponaxis=False,
-        hovertemplate="%{x}<br>Stage2 / 3 / 4 output channels: %{text}<extra></extra>",
-    ))  # fmt: skip
-    style_figure(figure, title, "Groups g, and the model's multiply-adds (computed here)",
-                 "Stage2 output channels (count)", height=height, present=present)  # fmt: skip
+    figure = go.Figure(
+        go.Bar(
+            x=[f"g = {g}<br>{millions(macs)}" for g, _, macs in rows],
+            y=[channels[0] for _, channels, _ in rows],
+            marker={
+                "color": [groups_color(g) for g, _, _ in rows],
+                "line": {"color": CURRENT, "width": [4 if g == current_groups else 0 for g, _, _ in rows]},
+            },
+            text=[" · ".join(map(str, channels)) for _, channels, _ in rows],
+            textposition="outside",
+            cliponaxis=False,
+            hovertemplate="%{x}<br>Stage2 / 3 / 4 output channels: %{text}<extra></extra>",
+        )
+    )
+    style_figure(
+        figure,
+        title,
+        "Groups g, and the model's multiply-adds (computed here)",
+        "Stage2 output channels (count)",
+        height=height,
+        present=present,
+    )
     figure.update_yaxes(range=[0, max(c[0] for _, c, _ in rows) * 1.25])
     return readable(figure, present)
 
@@ -122,8 +151,15 @@ class _Line:
         self.names: list[str] = []
 
     def add(self, x, y, color: str, outline: float, text: str, name: str, outline_color: str = CURRENT) -> None:
-        for values, value in ((self.x, x), (self.y, y), (self.colors, color), (self.outlines, outline),
-                              (self.outline_colors, outline_color), (self.text, text), (self.names, name)):
+        for values, value in (
+            (self.x, x),
+            (self.y, y),
+            (self.colors, color),
+            (self.outlines, outline),
+            (self.outline_colors, outline_color),
+            (self.text, text),
+            (self.names, name),
+        ):
             values.append(value)
 
     def start(self) -> None:
@@ -133,16 +169,22 @@ class _Line:
 
 
 @st.cache_resource(max_entries=FIGURE_ENTRIES, show_spinner=False)
-def reported_errors_figure(groups: int, width: float, variant: str, present: bool = False,
-                           height: int = FIGURE_HEIGHT + 20) -> go.Figure:
+def reported_errors_figure(
+    groups: int, width: float, variant: str, present: bool = False, height: int = FIGURE_HEIGHT + 20
+) -> go.Figure:
     """Tables 2 and 3 as reported in the paper: error vs g, and error without vs with the shuffle.
 
     Table 2: one line per width (arch2 dashed), a marker per g in that g's colour. Table 3: one
     row per model, ○ without and ● with the shuffle. The sidebar's model is drawn thick and
     outlined in ``CURRENT`` where the paper has it. At most five traces: lines of one style share one.
     """
-    figure = make_subplots(rows=1, cols=2, horizontal_spacing=0.2, column_widths=[0.45, 0.55], subplot_titles=(
-        "Table 2: error vs g (dashed: arch2)", "Table 3: without ○ / with ● shuffle"))  # fmt: skip
+    figure = make_subplots(
+        rows=1,
+        cols=2,
+        horizontal_spacing=0.2,
+        column_widths=[0.45, 0.55],
+        subplot_titles=("Table 2: error vs g (dashed: arch2)", "Table 3: without ○ / with ● shuffle"),
+    )
     # Few traces (a browser draws each with its own layers): one per line style, lines apart by a None gap.
     table2: dict[tuple[bool, bool], _Line] = {}
     rows: dict[tuple[float, str], list[paper.Reported]] = {}
@@ -155,18 +197,37 @@ def reported_errors_figure(groups: int, width: float, variant: str, present: boo
         label = _width_label(row_width, row_variant)
         for i, cell in enumerate(cells):
             last = i == len(cells) - 1 and row_variant != "arch2"
-            line.add(str(cell.config.groups), cell.error, groups_color(cell.config.groups),
-                     3 if current and cell.config.groups == groups else 0, f"{row_width:g}×" if last else "",
-                     f"ShuffleNet {label}, g = {cell.config.groups}")  # fmt: skip
+            line.add(
+                str(cell.config.groups),
+                cell.error,
+                groups_color(cell.config.groups),
+                3 if current and cell.config.groups == groups else 0,
+                f"{row_width:g}×" if last else "",
+                f"ShuffleNet {label}, g = {cell.config.groups}",
+            )
     for (arch2, current), line in sorted(table2.items()):
-        figure.add_trace(go.Scatter(
-            x=line.x, y=line.y, mode="lines+markers+text", text=line.text, textposition="middle right",
-            line={"color": CURRENT if current else NEUTRAL, "width": 4 if current else 1.5,
-                  "dash": "dash" if arch2 else "solid"},
-            marker={"color": line.colors, "size": 11, "line": {"color": CURRENT, "width": line.outlines}},
-            cliponaxis=False, showlegend=False, customdata=line.names, connectgaps=False,
-            hovertemplate="%{customdata}: %{y}% (reported in the paper)<extra></extra>",
-        ), row=1, col=1)  # fmt: skip
+        figure.add_trace(
+            go.Scatter(
+                x=line.x,
+                y=line.y,
+                mode="lines+markers+text",
+                text=line.text,
+                textposition="middle right",
+                line={
+                    "color": CURRENT if current else NEUTRAL,
+                    "width": 4 if current else 1.5,
+                    "dash": "dash" if arch2 else "solid",
+                },
+                marker={"color": line.colors, "size": 11, "line": {"color": CURRENT, "width": line.outlines}},
+                cliponaxis=False,
+                showlegend=False,
+                customdata=line.names,
+                connectgaps=False,
+                hovertemplate="%{customdata}: %{y}% (reported in the paper)<extra></extra>",
+            ),
+            row=1,
+            col=1,
+        )
     table3: dict[bool, _Line] = {}
     for without, with_ in reversed(list(zip(paper.TABLE3[::2], paper.TABLE3[1::2]))):  # the paper's first row on top
         config = with_.config
@@ -178,16 +239,34 @@ def reported_errors_figure(groups: int, width: float, variant: str, present: boo
         line.add(without.error, label, "white", 2, "", f"ShuffleNet {label}, without shuffle", outline)
         line.add(with_.error, label, groups_color(config.groups), 2, "", f"ShuffleNet {label}, with shuffle", outline)
     for current, line in sorted(table3.items()):
-        figure.add_trace(go.Scatter(
-            x=line.x, y=line.y, mode="lines+markers", line={"color": CURRENT if current else NEUTRAL,
-                                                             "width": 4 if current else 2},
-            marker={"size": 14, "color": line.colors, "line": {"color": line.outline_colors, "width": line.outlines}},
-            showlegend=False, customdata=line.names, connectgaps=False,
-            hovertemplate="%{customdata}: %{x}% (reported in the paper)<extra></extra>",
-        ), row=1, col=2)  # fmt: skip
+        figure.add_trace(
+            go.Scatter(
+                x=line.x,
+                y=line.y,
+                mode="lines+markers",
+                line={"color": CURRENT if current else NEUTRAL, "width": 4 if current else 2},
+                marker={
+                    "size": 14,
+                    "color": line.colors,
+                    "line": {"color": line.outline_colors, "width": line.outlines},
+                },
+                showlegend=False,
+                customdata=line.names,
+                connectgaps=False,
+                hovertemplate="%{customdata}: %{x}% (reported in the paper)<extra></extra>",
+            ),
+            row=1,
+            col=2,
+        )
     style_figure(figure, "Reported in the paper: ImageNet top-1 error", "", ERROR_AXIS, height=height, present=present)
-    figure.update_xaxes(title_text=GROUPS_AXIS, type="category", categoryorder="array",
-                        categoryarray=[str(g) for g in PAPER_GROUPS], row=1, col=1)  # fmt: skip
+    figure.update_xaxes(
+        title_text=GROUPS_AXIS,
+        type="category",
+        categoryorder="array",
+        categoryarray=[str(g) for g in PAPER_GROUPS],
+        row=1,
+        col=1,
+    )
     figure.update_xaxes(title_text=ERROR_AXIS, row=1, col=2)
     figure.update_yaxes(rangemode="normal")
     figure.update_yaxes(title_text="", row=1, col=2)
@@ -202,16 +281,31 @@ def table8_figure(present: bool = False, height: int = FIGURE_HEIGHT) -> go.Figu
     inputs = [f"{h}×{w}" for h, w in paper.TABLE8_INPUTS]
     for row in paper.TABLE8:
         shufflenet = getattr(row.config, "groups", None)
-        figure.add_trace(go.Bar(
-            x=inputs, y=list(row.milliseconds), name=f"{row.model} ({row.mflops:g} MFLOPs)",
-            marker={"color": ALEXNET_COLOR if shufflenet is None else groups_color(shufflenet),
-                    "pattern": {"shape": "/" if getattr(row.config, "width", 1.0) < 1 else ""}},
-            text=[f"{ms:g} ms" for ms in row.milliseconds], textposition="outside", cliponaxis=False,
-            textfont={"size": chart_font(present)}, constraintext="none",
-            hovertemplate=f"{row.model} at %{{x}}: %{{y}} ms (reported in the paper)<extra></extra>",
-        ))  # fmt: skip
-    style_figure(figure, f"Reported in the paper:<br>{paper.TABLE8_DEVICE}", "Input (height × width, pixels)",
-                 "ms per image (log scale)", height=height, present=present)  # fmt: skip
+        figure.add_trace(
+            go.Bar(
+                x=inputs,
+                y=list(row.milliseconds),
+                name=f"{row.model} ({row.mflops:g} MFLOPs)",
+                marker={
+                    "color": ALEXNET_COLOR if shufflenet is None else groups_color(shufflenet),
+                    "pattern": {"shape": "/" if getattr(row.config, "width", 1.0) < 1 else ""},
+                },
+                text=[f"{ms:g} ms" for ms in row.milliseconds],
+                textposition="outside",
+                cliponaxis=False,
+                textfont={"size": chart_font(present)},
+                constraintext="none",
+                hovertemplate=f"{row.model} at %{{x}}: %{{y}} ms (reported in the paper)<extra></extra>",
+            )
+        )
+    style_figure(
+        figure,
+        f"Reported in the paper:<br>{paper.TABLE8_DEVICE}",
+        "Input (height × width, pixels)",
+        "ms per image (log scale)",
+        height=height,
+        present=present,
+    )
     log_axis(figure, "y", [ms for row in paper.TABLE8 for ms in row.milliseconds])  # every tick written in full
     figure.update_yaxes(rangemode="normal", range=[1, 4.1])
     figure.update_layout(barmode="group")

@@ -18,7 +18,6 @@ import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
 from explorer import ShuffleNetConfig
-
 from ui.figures.diagram_view import show_diagram
 from ui.lecture.figures import DRAWN_HEIGHT
 from ui.lecture.steps import STEPS, Slide, Step
@@ -85,13 +84,36 @@ def step_navigation(step: int) -> None:
         st.warning(warning, icon="⚠️")
     st.session_state[JUMP_KEY] = step
     previous, steps, following = st.columns([1, 4, 1], vertical_alignment="center")
-    previous.button("Previous", icon=":material/arrow_back:", key="lecture_previous", on_click=_go_to,
-                    args=(step - 1,), disabled=step == 1, shortcut="Left", width="stretch")  # fmt: skip
-    steps.segmented_control(f"Lecture step ({step} of {len(STEPS)})", range(1, len(STEPS) + 1), key=JUMP_KEY,
-                            on_change=_jumped, label_visibility="collapsed", width="stretch")  # fmt: skip
-    following.button("Next", icon=":material/arrow_forward:", icon_position="right", key="lecture_next",
-                     on_click=_go_to, args=(step + 1,), disabled=step == len(STEPS), shortcut="Right",
-                     type="primary", width="stretch")  # fmt: skip
+    previous.button(
+        "Previous",
+        icon=":material/arrow_back:",
+        key="lecture_previous",
+        on_click=_go_to,
+        args=(step - 1,),
+        disabled=step == 1,
+        shortcut="Left",
+        width="stretch",
+    )
+    steps.segmented_control(
+        f"Lecture step ({step} of {len(STEPS)})",
+        range(1, len(STEPS) + 1),
+        key=JUMP_KEY,
+        on_change=_jumped,
+        label_visibility="collapsed",
+        width="stretch",
+    )
+    following.button(
+        "Next",
+        icon=":material/arrow_forward:",
+        icon_position="right",
+        key="lecture_next",
+        on_click=_go_to,
+        args=(step + 1,),
+        disabled=step == len(STEPS),
+        shortcut="Right",
+        type="primary",
+        width="stretch",
+    )
 
 
 def deeper_link(step: Step) -> None:

@@ -31,7 +31,6 @@ from explorer.counting.estimate import Cost, counting_cost, megabytes, seconds_t
 from explorer.latency.export import export_onnx
 from explorer.shufflenet import channel_plan, plan_conv_macs
 from explorer.sizing import Decision, decide
-
 from ui.shell.text import shown_value
 
 MODEL_ENTRIES = 8
@@ -63,26 +62,33 @@ SWEEP_ENTRIES = 32
 
 
 @st.cache_data(max_entries=SWEEP_ENTRIES, show_spinner=False)
-def cached_sweep(groups: tuple[int, ...], widths: tuple[float, ...], variant: str,
-                 input_size: tuple[int, int]) -> list[dict]:
+def cached_sweep(
+    groups: tuple[int, ...], widths: tuple[float, ...], variant: str, input_size: tuple[int, int]
+) -> list[dict]:
     """Closed-form paper-convention multiply-adds over a (g, width) grid (milliseconds)."""
     return [
-        {"groups": g, "width": w, "macs": plan_conv_macs(channel_plan(g, w, variant), input_size),
-         "stage_channels": channel_plan(g, w, variant).stage_channels}
+        {
+            "groups": g,
+            "width": w,
+            "macs": plan_conv_macs(channel_plan(g, w, variant), input_size),
+            "stage_channels": channel_plan(g, w, variant).stage_channels,
+        }
         for g in groups
         for w in widths
-    ]  # fmt: skip
+    ]
 
 
 @st.cache_data(max_entries=SWEEP_ENTRIES, show_spinner=False)
-def cached_decision(kind: str, budget: float, groups: tuple[int, ...], variants: tuple[str, ...],
-                    input_size: tuple[int, int]) -> Decision:
+def cached_decision(
+    kind: str, budget: float, groups: tuple[int, ...], variants: tuple[str, ...], input_size: tuple[int, int]
+) -> Decision:
     """``explorer.sizing.decide`` (closed form, fvcore-verified in the tests); latencies are filled in apart."""
     return decide(kind, budget, groups, variants, input_size)
 
 
 def with_stored_latency(decision: Decision, store, backend: str, threads: int) -> Decision:
     """The decision with each candidate's stored latency (``store.get``, batch 1), where one was measured."""
+
     def stored_ms(config) -> float | None:
         measurement = store.get(config, backend, threads, 1)
         return None if measurement is None else measurement.per_image_ms
@@ -158,6 +164,8 @@ def counts_or_ask(config) -> ModelCounts:
     with st.spinner("Building the model and counting its operations…"):
         result = cached_counts(config)
     if result.complexity.fell_back:
-        st.warning(f"{config.label}: {shown_value(result.complexity.counter, 300)}. Every figure except fvcore's own "
-                   "total is still exact (the fallback and fvcore agree on every layer in the tests).")  # fmt: skip
+        st.warning(
+            f"{config.label}: {shown_value(result.complexity.counter, 300)}. Every figure except fvcore's own "
+            "total is still exact (the fallback and fvcore agree on every layer in the tests)."
+        )
     return result

@@ -35,10 +35,9 @@ from explorer import PAPER_GROUPS, PAPER_WIDTHS, VARIANTS, ShuffleNetConfig, par
 from explorer.shufflenet import MAX_GROUPS, MAX_INPUT_SIDE, MIN_INPUT_SIDE, WIDTH_RANGE, query_string, query_values
 from explorer.shufflenet.plan import stage2_base_channels
 from explorer.store import CLASS_KEY_ALLOWED, DEFAULT_CLASS, check_class_key
-
 from ui.latency.predicted import sidebar_prediction
-from ui.shell.page import navigation
 from ui.shell import presentation
+from ui.shell.page import navigation
 from ui.shell.text import link_warning, shown_value
 
 CUSTOM = "custom"
@@ -158,7 +157,10 @@ def _parse_input(text: str) -> tuple[int, int]:
 
 
 PARSERS = {
-    "groups": (_parse_groups, f"an integer from 1 to {MAX_GROUPS} (the paper uses {', '.join(map(str, PAPER_GROUPS))})"),
+    "groups": (
+        _parse_groups,
+        f"an integer from 1 to {MAX_GROUPS} (the paper uses {', '.join(map(str, PAPER_GROUPS))})",
+    ),
     "width": (
         _parse_width,
         f"a number from {WIDTH_RANGE[0]:g} to {WIDTH_RANGE[1]:g} (the paper uses {', '.join(map(width_text, PAPER_WIDTHS))})",
@@ -203,8 +205,9 @@ def class_key_from_query(params: dict[str, str]) -> tuple[str, list[str]]:
     try:
         return check_class_key(str(params[CLASS_QUERY_KEY]).strip()), []
     except ValueError:
-        return DEFAULT_CLASS, [link_warning(CLASS_QUERY_KEY, params[CLASS_QUERY_KEY], CLASS_KEY_ALLOWED,
-                                            "none (the default class view)")]  # fmt: skip
+        return DEFAULT_CLASS, [
+            link_warning(CLASS_QUERY_KEY, params[CLASS_QUERY_KEY], CLASS_KEY_ALLOWED, "none (the default class view)")
+        ]
 
 
 # --------------------------------------------------------------------------- Streamlit side
@@ -229,8 +232,9 @@ def _write_query_params(config: ShuffleNetConfig) -> None:
         if st.query_params.get(key) != value or len(st.query_params.get_all(key)) > 1:
             st.query_params[key] = value
     class_key = current_class_key()
-    if class_key and (st.query_params.get(CLASS_QUERY_KEY) != class_key or
-                      len(st.query_params.get_all(CLASS_QUERY_KEY)) > 1):  # fmt: skip
+    if class_key and (
+        st.query_params.get(CLASS_QUERY_KEY) != class_key or len(st.query_params.get_all(CLASS_QUERY_KEY)) > 1
+    ):
         st.query_params[CLASS_QUERY_KEY] = class_key
     elif not class_key and CLASS_QUERY_KEY in st.query_params:  # a refused key leaves the link
         del st.query_params[CLASS_QUERY_KEY]
@@ -316,11 +320,13 @@ def _draw_sidebar(selection: Selection) -> None:
         if selection.input_choice == CUSTOM:
             left, right = st.columns(2)
             with left:
-                st.number_input("Height (px)", min_value=MIN_INPUT_SIDE, max_value=MAX_INPUT_SIDE, step=16,
-                                **on("input_height"))  # fmt: skip
+                st.number_input(
+                    "Height (px)", min_value=MIN_INPUT_SIDE, max_value=MAX_INPUT_SIDE, step=16, **on("input_height")
+                )
             with right:
-                st.number_input("Width (px)", min_value=MIN_INPUT_SIDE, max_value=MAX_INPUT_SIDE, step=16,
-                                **on("input_width"))  # fmt: skip
+                st.number_input(
+                    "Width (px)", min_value=MIN_INPUT_SIDE, max_value=MAX_INPUT_SIDE, step=16, **on("input_width")
+                )
 
 
 def shared_controls() -> ShuffleNetConfig:

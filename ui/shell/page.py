@@ -13,14 +13,15 @@ import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
 from explorer.concurrency import mark_foreground_thread
-
 from ui.shell import presentation, warmup
 
 APP_TITLE = "ShuffleNet Explorer"
 APP_ICON = "🔀"
 PHONE_NOTE_KEY = "phone_note"  # Streamlit gives the note's container the CSS class st-key-phone_note
-PHONE_NOTE = ("**Controls:** the model (groups, width, variant, shuffle, input) and the list of pages are in the "
-              "sidebar: tap **»** at the top left to open it.")
+PHONE_NOTE = (
+    "**Controls:** the model (groups, width, variant, shuffle, input) and the list of pages are in the "
+    "sidebar: tap **»** at the top left to open it."
+)
 ROOT = Path(__file__).resolve().parents[2]
 # (script path relative to the entry script, label, Material icon: Streamlit ships the icon
 # font, so the icons render on machines without emoji fonts too). Pages that do not exist yet
@@ -46,8 +47,12 @@ def page_setup(title: str) -> bool:
     """
     mark_foreground_thread()
     present = presentation.read_mode()
-    st.set_page_config(page_title=f"{title} · {APP_TITLE}", page_icon=APP_ICON, layout="wide",
-                       initial_sidebar_state="collapsed" if present else "auto")  # fmt: skip
+    st.set_page_config(
+        page_title=f"{title} · {APP_TITLE}",
+        page_icon=APP_ICON,
+        layout="wide",
+        initial_sidebar_state="collapsed" if present else "auto",
+    )
     presentation.apply()
     phone_note()
     warmup.start()

@@ -43,17 +43,21 @@ ALLOWED = "1 (on) or 0 (off)"
 # Diagrams (server-side SVG images, ``ui.figures.diagram_view``) at their natural size: one wider than its column
 # scrolls sideways instead of shrinking (its text with it).
 # Streamlit sizes an image's wrappers to the column and the image to 100% of them: here they take the image's width.
-DIAGRAM_CSS = ('[class*="st-key-diagram_"] { overflow-x: auto; max-width: 100%; } '
-               '[class*="st-key-diagram_"] [data-testid="stElementContainer"], '
-               '[class*="st-key-diagram_"] [data-testid="stElementContainer"] div '
-               '{ width: max-content !important; max-width: none !important; } '
-               '[class*="st-key-diagram_"] img { width: auto !important; max-width: none !important; }')
+DIAGRAM_CSS = (
+    '[class*="st-key-diagram_"] { overflow-x: auto; max-width: 100%; } '
+    '[class*="st-key-diagram_"] [data-testid="stElementContainer"], '
+    '[class*="st-key-diagram_"] [data-testid="stElementContainer"] div '
+    "{ width: max-content !important; max-width: none !important; } "
+    '[class*="st-key-diagram_"] img { width: auto !important; max-width: none !important; }'
+)
 # The phone note (``ui.shell.page.phone_note``) only at or below 768 px, Streamlit's own breakpoint (where the sidebar
 # starts collapsed). The layout wrapper Streamlit puts around the note's container goes too (the innermost one
 # holding it: a stylesheet here has no ">"), or its empty slot still takes a gap.
-NARROW_SCREEN_CSS = ('@media (min-width: 769px) { .st-key-phone_note, [data-testid="stLayoutWrapper"]'
-                     ':has(.st-key-phone_note):not(:has([data-testid="stLayoutWrapper"] .st-key-phone_note)) '
-                     '{ display: none; } }')
+NARROW_SCREEN_CSS = (
+    '@media (min-width: 769px) { .st-key-phone_note, [data-testid="stLayoutWrapper"]'
+    ':has(.st-key-phone_note):not(:has([data-testid="stLayoutWrapper"] .st-key-phone_note)) '
+    "{ display: none; } }"
+)
 PRESENT_CSS = f"""
 [data-testid="stMainBlockContainer"] {{ padding-top: 4rem; }}  /* below the 3.75rem header, not 6rem */
 [data-testid="stMainBlockContainer"] {{ font-size: {BODY_FONT_PX[1]}px; }}
@@ -126,8 +130,12 @@ def apply() -> None:
 def sidebar_toggle() -> None:
     """The switch in the sidebar (drawn by ``ui.shell.controls.shared_controls``)."""
     with st.sidebar:
-        _toggle(TOGGLE_KEYS[1], "Presentation mode", "For a projector: larger text and figures; captions, downloads "
-                "and method notes hidden; the sidebar starts collapsed. The link keeps it (present=1).")  # fmt: skip
+        _toggle(
+            TOGGLE_KEYS[1],
+            "Presentation mode",
+            "For a projector: larger text and figures; captions, downloads "
+            "and method notes hidden; the sidebar starts collapsed. The link keeps it (present=1).",
+        )
 
 
 # --------------------------------------------------------------------------- what it hides
@@ -168,13 +176,12 @@ def diagram_downloads(dot: str, stem: str, label: str, key: str) -> None:
     """
     if presenting():
         return
-    from ui.shell.cache import cached_svg
     from ui.figures.diagrams import dot_available
+    from ui.shell.cache import cached_svg
 
     row = st.container(horizontal=True)
     row.download_button(f"{label} (DOT)", dot, f"{stem}.dot", "text/vnd.graphviz", key=f"dot_{key}")
     if dot_available():
-        row.download_button(f"{label} (SVG)", lambda: cached_svg(dot), f"{stem}.svg", "image/svg+xml",
-                            key=f"svg_{key}")  # fmt: skip
+        row.download_button(f"{label} (SVG)", lambda: cached_svg(dot), f"{stem}.svg", "image/svg+xml", key=f"svg_{key}")
     else:
         row.caption("SVG needs Graphviz's `dot` program on the server.")

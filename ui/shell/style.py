@@ -40,9 +40,24 @@ NEUTRAL = "#7f7f7f"
 HIGHLIGHT = "#D55E00"
 CURRENT = "#000000"  # outline of the sidebar's model in a chart of several models
 # One plotly marker shape per group (a second cue beside colour), cycling like the colours.
-GROUP_SYMBOLS = ("circle", "square", "diamond", "triangle-up", "cross", "x", "triangle-down", "pentagon",
-                 "hexagon", "star", "hourglass", "triangle-left", "bowtie", "star-square", "triangle-right",
-                 "diamond-tall")  # fmt: skip
+GROUP_SYMBOLS = (
+    "circle",
+    "square",
+    "diamond",
+    "triangle-up",
+    "cross",
+    "x",
+    "triangle-down",
+    "pentagon",
+    "hexagon",
+    "star",
+    "hourglass",
+    "triangle-left",
+    "bowtie",
+    "star-square",
+    "triangle-right",
+    "diamond-tall",
+)
 
 # Plotly (CSS px) and graphviz (pt) base sizes: (normal, presentation mode).
 CHART_FONT_PX = (15, 20)
@@ -86,7 +101,6 @@ def chart_font(present: bool = False) -> int:
 def diagram_font(present: bool = False) -> float:
     """Base graphviz font size in points (titles larger; nothing drawn smaller than this)."""
     return DIAGRAM_FONT_PT[bool(present)]
-
 
 
 OTHER_NETWORKS = "#000000"  # networks that are neither ShuffleNet nor MobileNet (AlexNet, VGG-16, ...)

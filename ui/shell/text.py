@@ -23,8 +23,10 @@ def shown_value(value: object, limit: int = MAX_SHOWN) -> str:
 
 def link_warning(key: str, value: object, allowed: str, default: str) -> str:
     """The one wording of an ignored link value: names the value (escaped), what is allowed, the default used."""
-    return (f"Ignored the link's `{key}` value “{shown_value(value)}”: {key} must be {allowed}. "
-            f"Using the default, {key}={default}.")  # fmt: skip
+    return (
+        f"Ignored the link's `{key}` value “{shown_value(value)}”: {key} must be {allowed}. "
+        f"Using the default, {key}={default}."
+    )
 
 
 def input_size_text(size: tuple[int, int]) -> str:

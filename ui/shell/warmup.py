@@ -65,9 +65,9 @@ def _wait_for_quiet() -> None:
 
 
 def _warm() -> None:
-    from ui.shell.cache import cached_counts
-    from ui.latency.jobs import result_store
     from ui.figures.mixing import cached_stage_mixing
+    from ui.latency.jobs import result_store
+    from ui.shell.cache import cached_counts
 
     started = time.monotonic()
     try:
@@ -75,8 +75,11 @@ def _warm() -> None:
     except Exception:  # noqa: BLE001 - best effort: the page reads the store again and reports what is wrong
         log.exception("reading the result store ahead of the first page failed")
     for config in warm_configs():
-        for job in (lambda: cached_counts(config), lambda: cached_stage_mixing(config, WARM_STAGE),
-                    lambda: cached_stage_mixing(config.with_(shuffle=False), WARM_STAGE)):  # fmt: skip
+        for job in (
+            lambda config=config: cached_counts(config),
+            lambda config=config: cached_stage_mixing(config, WARM_STAGE),
+            lambda config=config: cached_stage_mixing(config.with_(shuffle=False), WARM_STAGE),
+        ):
             _wait_for_quiet()
             if _stop.is_set():
                 log.info("cache warm-up stopped: the process is exiting")

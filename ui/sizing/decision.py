@@ -24,7 +24,6 @@ from explorer.counting import CONVENTIONS, LATENCY, PEAK_ACTIVATIONS
 from explorer.latency.predictor import kept_predictor
 from explorer.sizing import Decision, search_latency_budget
 from explorer.sizing.predicted_search import predicted_latency_budget
-
 from ui.shell.controls import open_link
 
 ERROR_COLUMN = "Top-1 error (%), reported in the paper"
@@ -33,22 +32,32 @@ PREDICTED_COLUMN = "Latency (ms), predicted here"
 OWN_ERROR_COLUMN = "Predicted vs measured (%)"
 EXTRAPOLATED_COLUMN = "Extrapolated"
 DECISION_COLUMNS = {
-    "Open": st.column_config.LinkColumn("Open", display_text="open", width="small",
-                                        help="Opens this model in the app, in the sidebar (the shareable link)."),
+    "Open": st.column_config.LinkColumn(
+        "Open",
+        display_text="open",
+        width="small",
+        help="Opens this model in the app, in the sidebar (the shareable link).",
+    ),
     "Multiply-adds (M)": st.column_config.NumberColumn(format="%.2f", help=CONVENTIONS["conv_macs"].definition),
     "Params (M)": st.column_config.NumberColumn(format="%.3f", help=CONVENTIONS["params"].definition),
     "Activations (M values)": st.column_config.NumberColumn(format="%.2f", help=CONVENTIONS["activations"].definition),
     "Peak activation memory (MB)": st.column_config.NumberColumn(format="%.2f", help=PEAK_ACTIVATIONS.definition),
-    ERROR_COLUMN: st.column_config.NumberColumn(format="%.1f", help="ImageNet top-1 error, reported in the paper "
-                                                "for exactly this model; blank where the paper reports none."),
+    ERROR_COLUMN: st.column_config.NumberColumn(
+        format="%.1f",
+        help="ImageNet top-1 error, reported in the paper for exactly this model; blank where the paper reports none.",
+    ),
     LATENCY_COLUMN: st.column_config.NumberColumn(format="%.2f", help=LATENCY.definition),
-    PREDICTED_COLUMN: st.column_config.NumberColumn(format="%.2f", help="Predicted on this machine by its kept "
-                                                    "calibration, without running the model: not a measurement."),
-    OWN_ERROR_COLUMN: st.column_config.NumberColumn(format="%+.0f", help="(predicted − measured) / measured, for "
-                                                    "this model; blank where it was not measured."),
-    EXTRAPOLATED_COLUMN: st.column_config.CheckboxColumn(help="The model lies outside the shapes the calibration "
-                                                         "sampled: the prediction is an extrapolation."),
-}  # fmt: skip
+    PREDICTED_COLUMN: st.column_config.NumberColumn(
+        format="%.2f",
+        help="Predicted on this machine by its kept calibration, without running the model: not a measurement.",
+    ),
+    OWN_ERROR_COLUMN: st.column_config.NumberColumn(
+        format="%+.0f", help="(predicted − measured) / measured, for this model; blank where it was not measured."
+    ),
+    EXTRAPOLATED_COLUMN: st.column_config.CheckboxColumn(
+        help="The model lies outside the shapes the calibration sampled: the prediction is an extrapolation."
+    ),
+}
 
 
 def why_listed(c) -> str:
@@ -64,19 +73,25 @@ def _predicted(c) -> dict:
 
 def decision_frame(decision: Decision) -> pd.DataFrame:
     predicted = bool(decision.predicted_note)
-    return pd.DataFrame([{
-        "Open": open_link(c.config),
-        "#": n,
-        "Model": c.config.label,
-        "Why listed": why_listed(c),
-        "Multiply-adds (M)": c.conv_macs / 1e6,
-        "Params (M)": c.params / 1e6,
-        "Activations (M values)": c.activations / 1e6,
-        "Peak activation memory (MB)": c.peak_activation_bytes / 1e6,
-        ERROR_COLUMN: None if c.reported is None else c.reported.error,
-        "Reported in": "" if c.reported is None else c.reported.source,
-        LATENCY_COLUMN: c.latency_ms,
-    } | (_predicted(c) if predicted else {}) for n, c in enumerate(decision.candidates, 1)])  # fmt: skip
+    return pd.DataFrame(
+        [
+            {
+                "Open": open_link(c.config),
+                "#": n,
+                "Model": c.config.label,
+                "Why listed": why_listed(c),
+                "Multiply-adds (M)": c.conv_macs / 1e6,
+                "Params (M)": c.params / 1e6,
+                "Activations (M values)": c.activations / 1e6,
+                "Peak activation memory (MB)": c.peak_activation_bytes / 1e6,
+                ERROR_COLUMN: None if c.reported is None else c.reported.error,
+                "Reported in": "" if c.reported is None else c.reported.source,
+                LATENCY_COLUMN: c.latency_ms,
+            }
+            | (_predicted(c) if predicted else {})
+            for n, c in enumerate(decision.candidates, 1)
+        ]
+    )
 
 
 def recommendation_links(decision: Decision) -> str:
@@ -88,20 +103,35 @@ def recommendation_links(decision: Decision) -> str:
 
 def over_frame(decision: Decision) -> pd.DataFrame:
     unit = {"mflops": "M multiply-adds", "params": "M parameters", "ms": "ms, measured here"}[decision.kind]
-    return pd.DataFrame([{"Groups g": o.groups, "Variant": o.variant, f"Smallest budget that fits ({unit})": o.smallest}
-                         for o in decision.over])  # fmt: skip
+    return pd.DataFrame(
+        [
+            {"Groups g": o.groups, "Variant": o.variant, f"Smallest budget that fits ({unit})": o.smallest}
+            for o in decision.over
+        ]
+    )
 
 
-def latency_budget_task(budget_ms: float, groups: tuple[int, ...], variants: tuple[str, ...], backend: str,
-                        threads: int, input_size: tuple[int, int]):
+def latency_budget_task(
+    budget_ms: float,
+    groups: tuple[int, ...],
+    variants: tuple[str, ...],
+    backend: str,
+    threads: int,
+    input_size: tuple[int, int],
+):
     """A ``JobRegistry`` task: the search, reporting progress into the job; returns whether it was cancelled."""
 
     def task(job, store) -> bool:
         def progress(done: int, total: int, message: str) -> None:
             job.done, job.estimated, job.current = done, max(total, done), message
 
-        options = {"groups": groups, "variants": variants, "input_size": input_size, "progress": progress,
-                   "cancel": job.cancel}
+        options = {
+            "groups": groups,
+            "variants": variants,
+            "input_size": input_size,
+            "progress": progress,
+            "cancel": job.cancel,
+        }
         predictor = kept_predictor(backend, threads)
         if predictor is not None:
             job.outcome = predicted_latency_budget(budget_ms, store, predictor, **options)

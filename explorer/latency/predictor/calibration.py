@@ -54,8 +54,18 @@ POOL_WIDTHS = (0.1, 0.25, 0.5, 1.0, 2.0, 4.0)
 POOL_INPUTS = ((32, 32), (224, 224), (480, 640), (720, 1280))
 REFERENCE_INPUTS = ((224, 224), (480, 640))
 MAX_SAMPLE_MACS = 2e9
-SAMPLE_COUNTS = {"pointwise": 60, "depthwise": 30, "conv": 20, "shuffle": 20, "maxpool": 8, "avgpool": 10,
-                 "globalpool": 8, "concat": 12, "add": 15, "fc": 8}  # fmt: skip
+SAMPLE_COUNTS = {
+    "pointwise": 60,
+    "depthwise": 30,
+    "conv": 20,
+    "shuffle": 20,
+    "maxpool": 8,
+    "avgpool": 10,
+    "globalpool": 8,
+    "concat": 12,
+    "add": 15,
+    "fc": 8,
+}
 RANGE_FEATURES = ("macs", "in_elements", "out_elements", "weights", "groups")
 DEFAULT_MIN_TIME = 0.08  # seconds of timed runs per kernel
 OVERHEAD_MIN_TIME = 0.3
@@ -112,12 +122,21 @@ class Calibration:
         return tuple(k for k in KINDS if any(s.kernel.kind == k for s in self.samples))
 
     def to_dict(self) -> dict:
-        return {"format": FORMAT, "backend": self.backend, "threads": self.threads, "machine": self.machine,
-                "versions": dict(self.versions), "overhead_ms": self.overhead_ms,
-                "kernel_overhead_ms": self.kernel_overhead_ms, "seconds": self.seconds,
-                "created_at": self.created_at, "load_average": self.load_average,
-                "noisy_samples": self.noisy_samples, "extra": dict(self.extra),
-                "samples": [s.to_dict() for s in self.samples]}  # fmt: skip
+        return {
+            "format": FORMAT,
+            "backend": self.backend,
+            "threads": self.threads,
+            "machine": self.machine,
+            "versions": dict(self.versions),
+            "overhead_ms": self.overhead_ms,
+            "kernel_overhead_ms": self.kernel_overhead_ms,
+            "seconds": self.seconds,
+            "created_at": self.created_at,
+            "load_average": self.load_average,
+            "noisy_samples": self.noisy_samples,
+            "extra": dict(self.extra),
+            "samples": [s.to_dict() for s in self.samples],
+        }
 
     @classmethod
     def from_dict(cls, values: dict) -> Calibration:
@@ -125,11 +144,20 @@ class Calibration:
         if not isinstance(values, dict) or values.get("format") != FORMAT:
             raise ValueError(f"not a calibration of format {FORMAT}: {str(values)[:80]!r}")
         try:
-            return cls(values["backend"], int(values["threads"]), values["machine"], dict(values["versions"]),
-                       float(values["overhead_ms"]), float(values["kernel_overhead_ms"]),
-                       tuple(Sample.from_dict(s) for s in values["samples"]), float(values["seconds"]),
-                       float(values["created_at"]), values.get("load_average"), int(values.get("noisy_samples", 0)),
-                       dict(values.get("extra", {})))  # fmt: skip
+            return cls(
+                values["backend"],
+                int(values["threads"]),
+                values["machine"],
+                dict(values["versions"]),
+                float(values["overhead_ms"]),
+                float(values["kernel_overhead_ms"]),
+                tuple(Sample.from_dict(s) for s in values["samples"]),
+                float(values["seconds"]),
+                float(values["created_at"]),
+                values.get("load_average"),
+                int(values.get("noisy_samples", 0)),
+                dict(values.get("extra", {})),
+            )
         except (KeyError, TypeError) as error:
             raise ValueError(f"calibration is missing or has a bad field: {error}") from error
 
@@ -139,13 +167,28 @@ class Calibration:
 
 def _shape_key(kernel: Kernel) -> tuple:
     """A kernel's identity for timing: everything but the layer type it is reported under."""
-    return (kernel.kind, kernel.in_channels, kernel.out_channels, kernel.size, kernel.kernel, kernel.stride,
-            kernel.padding, kernel.groups, kernel.relu, kernel.extra_channels)  # fmt: skip
+    return (
+        kernel.kind,
+        kernel.in_channels,
+        kernel.out_channels,
+        kernel.size,
+        kernel.kernel,
+        kernel.stride,
+        kernel.padding,
+        kernel.groups,
+        kernel.relu,
+        kernel.extra_channels,
+    )
 
 
 def _pool_configs() -> list:
-    shufflenets = [ShuffleNetConfig(g, w, v, True, size) for g in POOL_GROUPS for w in POOL_WIDTHS
-                   for v in VARIANTS for size in POOL_INPUTS]  # fmt: skip
+    shufflenets = [
+        ShuffleNetConfig(g, w, v, True, size)
+        for g in POOL_GROUPS
+        for w in POOL_WIDTHS
+        for v in VARIANTS
+        for size in POOL_INPUTS
+    ]
     references = [AlexNetConfig(size) for size in REFERENCE_INPUTS]
     references += [MobileNetConfig(w, size) for w in MOBILENET_WIDTHS for size in REFERENCE_INPUTS]
     return shufflenets + references
@@ -215,8 +258,15 @@ def _timer(backend: str, path: str, shape: tuple[int, ...], threads: int, bound:
 
 def _time(run, cancel: threading.Event | None, min_time: float, threads: int):
     stop = (lambda: cancel.is_set()) if cancel is not None else None
-    timing = time_function(run, min_time=min_time, warmup=min(0.05, min_time), min_samples=3,
-                           max_time=max(1.0, 3 * min_time), should_stop=stop, threads=threads)  # fmt: skip
+    timing = time_function(
+        run,
+        min_time=min_time,
+        warmup=min(0.05, min_time),
+        min_samples=3,
+        max_time=max(1.0, 3 * min_time),
+        should_stop=stop,
+        threads=threads,
+    )
     check_cancel(cancel)
     return timing
 
@@ -231,8 +281,15 @@ def _overheads(backend: str, directory: str, threads: int, cancel: threading.Eve
     return plain.median_ms, bound.median_ms
 
 
-def _measure(backend: str, kernel: Kernel, directory: str, index: int, threads: int,
-             cancel: threading.Event | None, min_time: float) -> Sample:
+def _measure(
+    backend: str,
+    kernel: Kernel,
+    directory: str,
+    index: int,
+    threads: int,
+    cancel: threading.Event | None,
+    min_time: float,
+) -> Sample:
     path = graphs.write(graphs.kernel_graph(kernel), directory, f"k{index}")
     timing = _time(_timer(backend, path, graphs.input_shape(kernel), threads), cancel, min_time, threads)
     return Sample(kernel, timing.median_ms, timing.iqr_ms)
@@ -275,9 +332,19 @@ DEFAULT_BUDGET_S = 150.0
 CHECK_RESERVE_S = 15.0  # of the budget, for the check's three exports and timings
 
 
-def calibrate(backend: str, threads: int, *, progress: Progress | None = None, cancel: threading.Event | None = None,
-              scale: float = 1.0, min_time: float = DEFAULT_MIN_TIME, budget_s: float = DEFAULT_BUDGET_S,
-              machine: str | None = None, versions: dict[str, str] | None = None, check: Checker | None = None) -> Calibration:
+def calibrate(
+    backend: str,
+    threads: int,
+    *,
+    progress: Progress | None = None,
+    cancel: threading.Event | None = None,
+    scale: float = 1.0,
+    min_time: float = DEFAULT_MIN_TIME,
+    budget_s: float = DEFAULT_BUDGET_S,
+    machine: str | None = None,
+    versions: dict[str, str] | None = None,
+    check: Checker | None = None,
+) -> Calibration:
     """Time the sampled kernels and the overhead on ``backend`` at ``threads``; a complete calibration or a raise.
 
     ``check``: called last with the calibration, the work directory and ``cancel``; its record is
@@ -306,11 +373,26 @@ def calibrate(backend: str, threads: int, *, progress: Progress | None = None, c
             samples.append(_measure(backend, kernel, directory, index, threads, cancel, kernel_time))
             pace.record(time.perf_counter() - kernel_start, kernel_time)
             if progress is not None:
-                progress(index + 1, len(kernels), f"{kernel.kind} {kernel.in_channels}->{kernel.out_channels} "
-                                                  f"g={kernel.groups} at {kernel.size[0]}x{kernel.size[1]}")
+                progress(
+                    index + 1,
+                    len(kernels),
+                    f"{kernel.kind} {kernel.in_channels}->{kernel.out_channels} "
+                    f"g={kernel.groups} at {kernel.size[0]}x{kernel.size[1]}",
+                )
         noisy = sum(1 for s in samples if s.iqr_ms > 0.1 * s.median_ms)
-        calibration = Calibration(backend, threads, machine or fingerprint(), versions or library_versions(),
-                                  overhead, kernel_overhead, tuple(samples), 0.0, time.time(), load, noisy)
+        calibration = Calibration(
+            backend,
+            threads,
+            machine or fingerprint(),
+            versions or library_versions(),
+            overhead,
+            kernel_overhead,
+            tuple(samples),
+            0.0,
+            time.time(),
+            load,
+            noisy,
+        )
         extra = {"check": check(calibration, directory, cancel)} if check is not None else {}
     return dataclasses.replace(calibration, seconds=time.perf_counter() - start, extra=extra)
 

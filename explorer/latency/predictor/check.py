@@ -22,8 +22,11 @@ from ..timing import check_cancel
 from . import graphs
 from .calibration import Calibration, _time, calibrate
 
-CHECK_CONFIGS = (ShuffleNetConfig(3, 0.5, "arch2"), ShuffleNetConfig(8, 1.0), ShuffleNetConfig(2, 0.25, "shallow",
-                                                                                                  input_size=(480, 640)))  # fmt: skip
+CHECK_CONFIGS = (
+    ShuffleNetConfig(3, 0.5, "arch2"),
+    ShuffleNetConfig(8, 1.0),
+    ShuffleNetConfig(2, 0.25, "shallow", input_size=(480, 640)),
+)
 CHECK_MIN_TIME = 0.3
 
 
@@ -33,12 +36,22 @@ def _export(config: ShuffleNetConfig, directory: str, index: int) -> str:
         return export_onnx(model, config.input_size, f"{directory}/check{index}.onnx", dynamic=False)
 
 
-def _network_ms(config: ShuffleNetConfig, backend: str, threads: int, directory: str, index: int,
-                timer, cancel: threading.Event | None) -> float:
+def _network_ms(
+    config: ShuffleNetConfig,
+    backend: str,
+    threads: int,
+    directory: str,
+    index: int,
+    timer,
+    cancel: threading.Event | None,
+) -> float:
     path = _export(config, directory, index)
     shape = (1, 3, *config.input_size)
-    run = graphs.ort_timer(path, shape, threads, bound=False) if backend == "ort" else \
-        graphs.openvino_timer(path, shape, threads)  # fmt: skip
+    run = (
+        graphs.ort_timer(path, shape, threads, bound=False)
+        if backend == "ort"
+        else graphs.openvino_timer(path, shape, threads)
+    )
     return timer(run, cancel, CHECK_MIN_TIME, threads).median_ms
 
 
@@ -52,8 +65,15 @@ def self_check(calibration: Calibration, directory: str, timer, cancel: threadin
         check_cancel(cancel)
         measured = _network_ms(config, calibration.backend, calibration.threads, directory, index, timer, cancel)
         predicted = predictor.predict_ms(config)
-        rows.append({"config": config.label, "input": list(config.input_size), "predicted_ms": predicted,
-                     "measured_ms": measured, "error": predicted / measured - 1})  # fmt: skip
+        rows.append(
+            {
+                "config": config.label,
+                "input": list(config.input_size),
+                "predicted_ms": predicted,
+                "measured_ms": measured,
+                "error": predicted / measured - 1,
+            }
+        )
     errors = [abs(row["error"]) for row in rows]
     return {"networks": rows, "median_abs_error": statistics.median(errors), "max_abs_error": max(errors)}
 

@@ -147,9 +147,15 @@ class KindFit:
         return found
 
     def to_dict(self) -> dict:
-        return {"kind": self.kind, "names": list(self.names), "coefficients": list(self.coefficients),
-                "ranges": {k: list(v) for k, v in self.ranges.items()}, "samples": self.samples,
-                "median_error": self.median_error, "p90_error": self.p90_error}  # fmt: skip
+        return {
+            "kind": self.kind,
+            "names": list(self.names),
+            "coefficients": list(self.coefficients),
+            "ranges": {k: list(v) for k, v in self.ranges.items()},
+            "samples": self.samples,
+            "median_error": self.median_error,
+            "p90_error": self.p90_error,
+        }
 
 
 def net_ms(sample: Sample, kernel_overhead_ms: float) -> float:
@@ -188,10 +194,19 @@ def fit_kind(kind: str, kernels: list[Kernel], times_ms: list[float]) -> KindFit
     t = np.asarray(times_ms, dtype=float)
     coefficients = robust_fit(a, t)
     errors = np.abs(a @ coefficients / t - 1)
-    ranges = {n: (float(min(getattr(k, n) for k in kernels)), float(max(getattr(k, n) for k in kernels)))
-              for n in RANGE_FEATURES}  # fmt: skip
-    return KindFit(kind, names, tuple(float(c) for c in coefficients), ranges, len(kernels),
-                   float(np.median(errors)), float(np.quantile(errors, 0.9)))  # fmt: skip
+    ranges = {
+        n: (float(min(getattr(k, n) for k in kernels)), float(max(getattr(k, n) for k in kernels)))
+        for n in RANGE_FEATURES
+    }
+    return KindFit(
+        kind,
+        names,
+        tuple(float(c) for c in coefficients),
+        ranges,
+        len(kernels),
+        float(np.median(errors)),
+        float(np.quantile(errors, 0.9)),
+    )
 
 
 def fit_calibration(calibration: Calibration) -> dict[str, KindFit]:
@@ -199,9 +214,10 @@ def fit_calibration(calibration: Calibration) -> dict[str, KindFit]:
     by_kind: dict[str, list[Sample]] = {}
     for sample in calibration.samples:
         by_kind.setdefault(sample.kernel.kind, []).append(sample)
-    return {kind: fit_kind(kind, [s.kernel for s in samples],
-                           [net_ms(s, calibration.kernel_overhead_ms) for s in samples])
-            for kind, samples in by_kind.items()}  # fmt: skip
+    return {
+        kind: fit_kind(kind, [s.kernel for s in samples], [net_ms(s, calibration.kernel_overhead_ms) for s in samples])
+        for kind, samples in by_kind.items()
+    }
 
 
 def relative_error(predicted: float, measured: float) -> float:

@@ -59,8 +59,17 @@ def _conv_nodes(k: Kernel) -> tuple[list, list]:
     bias = _tensor("b", (k.out_channels,))
     pads = [k.padding] * 4
     conv_out = "conv" if k.relu else OUTPUT
-    nodes = [helper.make_node("Conv", [INPUT_NAME, "w", "b"], [conv_out], kernel_shape=[k.kernel, k.kernel],
-                              strides=[k.stride, k.stride], pads=pads, group=k.groups)]  # fmt: skip
+    nodes = [
+        helper.make_node(
+            "Conv",
+            [INPUT_NAME, "w", "b"],
+            [conv_out],
+            kernel_shape=[k.kernel, k.kernel],
+            strides=[k.stride, k.stride],
+            pads=pads,
+            group=k.groups,
+        )
+    ]
     if k.relu:
         nodes.append(helper.make_node("Relu", [conv_out], [OUTPUT]))
     return nodes, [weight, bias]
@@ -70,9 +79,11 @@ def _shuffle_nodes(k: Kernel) -> tuple[list, list]:
     from onnx import helper
 
     (h, w), c, g = k.size, k.in_channels, k.groups
-    nodes = [helper.make_node("Reshape", [INPUT_NAME, "split"], ["grouped"]),
-             helper.make_node("Transpose", ["grouped"], ["swapped"], perm=[0, 2, 1, 3, 4]),
-             helper.make_node("Reshape", ["swapped", "merged"], [OUTPUT])]  # fmt: skip
+    nodes = [
+        helper.make_node("Reshape", [INPUT_NAME, "split"], ["grouped"]),
+        helper.make_node("Transpose", ["grouped"], ["swapped"], perm=[0, 2, 1, 3, 4]),
+        helper.make_node("Reshape", ["swapped", "merged"], [OUTPUT]),
+    ]
     return nodes, [_shape_tensor("split", (1, g, c // g, h, w)), _shape_tensor("merged", (1, c, h, w))]
 
 
@@ -83,8 +94,15 @@ def _pool_nodes(k: Kernel) -> tuple[list, list]:
         return [helper.make_node("GlobalAveragePool", [INPUT_NAME], [OUTPUT])], []
     op = "MaxPool" if k.kind == "maxpool" else "AveragePool"
     extra = {} if k.kind == "maxpool" else {"count_include_pad": 1}
-    node = helper.make_node(op, [INPUT_NAME], [OUTPUT], kernel_shape=[k.kernel, k.kernel],
-                            strides=[k.stride, k.stride], pads=[k.padding] * 4, **extra)  # fmt: skip
+    node = helper.make_node(
+        op,
+        [INPUT_NAME],
+        [OUTPUT],
+        kernel_shape=[k.kernel, k.kernel],
+        strides=[k.stride, k.stride],
+        pads=[k.padding] * 4,
+        **extra,
+    )
     return [node], []
 
 
@@ -109,16 +127,30 @@ def _fc_nodes(k: Kernel) -> tuple[list, list]:
     return [node], [_tensor("w", (k.out_channels, k.in_channels)), _tensor("b", (k.out_channels,))]
 
 
-_BUILDERS = {"conv": _conv_nodes, "pointwise": _conv_nodes, "depthwise": _conv_nodes, "shuffle": _shuffle_nodes,
-             "maxpool": _pool_nodes, "avgpool": _pool_nodes, "globalpool": _pool_nodes, "concat": _merge_nodes,
-             "add": _merge_nodes, "fc": _fc_nodes}  # fmt: skip
+_BUILDERS = {
+    "conv": _conv_nodes,
+    "pointwise": _conv_nodes,
+    "depthwise": _conv_nodes,
+    "shuffle": _shuffle_nodes,
+    "maxpool": _pool_nodes,
+    "avgpool": _pool_nodes,
+    "globalpool": _pool_nodes,
+    "concat": _merge_nodes,
+    "add": _merge_nodes,
+    "fc": _fc_nodes,
+}
 
 
 def _model(nodes: list, initializers: list, shape: tuple[int, ...], name: str):
     from onnx import TensorProto, helper
 
-    graph = helper.make_graph(nodes, name, [helper.make_tensor_value_info(INPUT_NAME, TensorProto.FLOAT, list(shape))],
-                              [helper.make_tensor_value_info(OUTPUT, TensorProto.FLOAT, None)], initializers)
+    graph = helper.make_graph(
+        nodes,
+        name,
+        [helper.make_tensor_value_info(INPUT_NAME, TensorProto.FLOAT, list(shape))],
+        [helper.make_tensor_value_info(OUTPUT, TensorProto.FLOAT, None)],
+        initializers,
+    )
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], ir_version=8)
 
 

@@ -109,9 +109,16 @@ class KeptRow:
         return CalibrationKey(self.machine, CalibrationKey.versions_text(self.versions), self.backend, self.threads)
 
     def to_dict(self) -> dict:
-        return {"backend": self.backend, "threads": self.threads, "created_at": self.created_at, "noisy": self.noisy,
-                "machine": self.machine, "versions": self.versions, "this_machine": self.this_machine,
-                "current": self.current}  # fmt: skip
+        return {
+            "backend": self.backend,
+            "threads": self.threads,
+            "created_at": self.created_at,
+            "noisy": self.noisy,
+            "machine": self.machine,
+            "versions": self.versions,
+            "this_machine": self.this_machine,
+            "current": self.current,
+        }
 
 
 def kept_rows() -> list[KeptRow]:
@@ -123,9 +130,18 @@ def kept_rows() -> list[KeptRow]:
             kept_versions = json.loads(row["versions"])
         except ValueError:
             kept_versions = {}
-        rows.append(KeptRow(row["backend"], int(row["threads"]), float(row["created_at"]), bool(row["noisy"]),
-                            row["machine"], kept_versions, _hardware(row["machine"]) == _hardware(here),
-                            row["machine"] == here and row["versions"] == now))  # fmt: skip
+        rows.append(
+            KeptRow(
+                row["backend"],
+                int(row["threads"]),
+                float(row["created_at"]),
+                bool(row["noisy"]),
+                row["machine"],
+                kept_versions,
+                _hardware(row["machine"]) == _hardware(here),
+                row["machine"] == here and row["versions"] == now,
+            )
+        )
     return rows
 
 
@@ -152,8 +168,10 @@ def ignored_here(backend: str | None = None, threads: int | None = None) -> list
             continue
         changed = _changed(row.versions, now) or "another build of the same versions"
         age = age_text(time.time() - row.created_at)
-        reasons.append(f"the {row.backend} calibration at {threads_text(row.threads)} kept {age} was made with other "
-                       f"library versions ({changed}) and is ignored: calibrate again")
+        reasons.append(
+            f"the {row.backend} calibration at {threads_text(row.threads)} kept {age} was made with other "
+            f"library versions ({changed}) and is ignored: calibrate again"
+        )
     return reasons
 
 
@@ -162,9 +180,12 @@ def calibration_needed(backend: str, threads: int) -> str | None:
     None when the kept one is current and quiet."""
     calibration = kept_calibration(backend, threads)
     if calibration is None:
-        return (f"no {backend} calibration at {threads_text(threads)} is kept for this machine and these library "
-                "versions")
+        return (
+            f"no {backend} calibration at {threads_text(threads)} is kept for this machine and these library versions"
+        )
     if calibration.noisy:
-        return (f"the kept {backend} calibration at {threads_text(threads)} is noisy ({calibration.noisy_samples} of "
-                f"{len(calibration.samples)} kernels had an IQR over 10% of their median)")
+        return (
+            f"the kept {backend} calibration at {threads_text(threads)} is noisy ({calibration.noisy_samples} of "
+            f"{len(calibration.samples)} kernels had an IQR over 10% of their median)"
+        )
     return None

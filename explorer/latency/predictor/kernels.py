@@ -78,8 +78,10 @@ class Kernel:
             return (1, 1)
         if self.kind in ("shuffle", "concat", "add"):
             return self.size
-        return (_out_side(self.size[0], self.kernel, self.stride, self.padding),
-                _out_side(self.size[1], self.kernel, self.stride, self.padding))  # fmt: skip
+        return (
+            _out_side(self.size[0], self.kernel, self.stride, self.padding),
+            _out_side(self.size[1], self.kernel, self.stride, self.padding),
+        )
 
     @property
     def in_elements(self) -> int:
@@ -118,8 +120,17 @@ class Kernel:
         return cls(**{**values, "size": tuple(values["size"])})
 
 
-def _conv(layer: str, cin: int, cout: int, size: tuple[int, int], kernel: int, stride: int = 1,
-          padding: int | None = None, groups: int = 1, relu: bool = True) -> Kernel:
+def _conv(
+    layer: str,
+    cin: int,
+    cout: int,
+    size: tuple[int, int],
+    kernel: int,
+    stride: int = 1,
+    padding: int | None = None,
+    groups: int = 1,
+    relu: bool = True,
+) -> Kernel:
     """A convolution kernel (BN folded, ReLU fused when ``relu``), its kind read off its shape."""
     kind = "depthwise" if groups == cin == cout and groups > 1 else ("pointwise" if kernel == 1 else "conv")
     padding = kernel // 2 if padding is None else padding
@@ -136,8 +147,17 @@ def _unit_kernels(spec, groups: int, shuffle: bool) -> list[Kernel]:
     kernels.append(_conv(LAYER_EXPAND, m, spec.branch_channels, spec.out_size, 1, groups=groups, relu=False))
     if spec.stride == 2:
         kernels.append(Kernel("avgpool", LAYER_OTHER, spec.in_channels, spec.in_channels, size, 3, 2, 1))
-        kernels.append(Kernel("concat", LAYER_OTHER, spec.in_channels, spec.out_channels, spec.out_size,
-                              relu=True, extra_channels=spec.branch_channels))  # fmt: skip
+        kernels.append(
+            Kernel(
+                "concat",
+                LAYER_OTHER,
+                spec.in_channels,
+                spec.out_channels,
+                spec.out_size,
+                relu=True,
+                extra_channels=spec.branch_channels,
+            )
+        )
     else:
         kernels.append(Kernel("add", LAYER_EXPAND, spec.out_channels, spec.out_channels, spec.out_size, relu=True))
     return kernels
@@ -147,8 +167,7 @@ def shufflenet_kernels(config: ShuffleNetConfig) -> list[Kernel]:
     """Every kernel of a ShuffleNet, in order, from its channel plan (no model is built)."""
     plan, size = config.plan(), config.input_size
     c1 = plan.conv1_channels
-    kernels = [_conv(LAYER_CONV1, 3, c1, size, 3, 2),
-               Kernel("maxpool", LAYER_OTHER, c1, c1, halve(size), 3, 2, 1)]  # fmt: skip
+    kernels = [_conv(LAYER_CONV1, 3, c1, size, 3, 2), Kernel("maxpool", LAYER_OTHER, c1, c1, halve(size), 3, 2, 1)]
     for spec in unit_specs(plan, size):
         kernels += _unit_kernels(spec, plan.groups, config.shuffle)
     last = plan.stage_channels[-1]
@@ -165,8 +184,13 @@ def _conv_layer(kernel: int, classifier: bool = False) -> str:
     return f"{kernel}x{kernel} conv" + (" (classifier)" if classifier else "")
 
 
-ALEXNET_FEATURES = ((3, 96, 11, 4, 2, 1, True), (96, 256, 5, 1, 2, 2, True), (256, 384, 3, 1, 1, 1, False),
-                    (384, 384, 3, 1, 1, 2, False), (384, 256, 3, 1, 1, 2, True))  # cin, cout, k, s, pad, g, pool
+ALEXNET_FEATURES = (
+    (3, 96, 11, 4, 2, 1, True),
+    (96, 256, 5, 1, 2, 2, True),
+    (256, 384, 3, 1, 1, 1, False),
+    (384, 384, 3, 1, 1, 2, False),
+    (384, 256, 3, 1, 1, 2, True),
+)  # cin, cout, k, s, pad, g, pool
 ALEXNET_CLASSIFIER = ((256, 4096, 6, True), (4096, 4096, 1, True))  # then 4096 -> classes, 1x1, no ReLU
 
 
@@ -191,7 +215,10 @@ def alexnet_kernels(config: AlexNetConfig) -> list[Kernel]:
 
 def mobilenet_kernels(config: MobileNetConfig) -> list[Kernel]:
     """MobileNet v1's kernels (``explorer.shufflenet.reference.MobileNetV1``): depthwise-separable layers."""
-    scale = lambda c: max(8, int(c * config.width))
+
+    def scale(c: int) -> int:
+        return max(8, int(c * config.width))
+
     first = _conv(_conv_layer(3), 3, scale(32), config.input_size, 3, 2)
     kernels, channels, size = [first], scale(32), first.out_size
     for out, stride in MOBILENET_LAYERS:

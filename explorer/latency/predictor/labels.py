@@ -40,15 +40,19 @@ def error_text(expected_error: dict | None) -> str:
     if "configs" in expected_error:
         within = expected_error.get("within_10_percent")
         within_text = f", {100 * within:.0f}% within ±10%" if within is not None else ""
-        return (f"expected error ±{typical:.0f}% (median |error| on {expected_error['configs']} held-out configs"
-                f"{within_text}{worst_text})")  # fmt: skip
+        return (
+            f"expected error ±{typical:.0f}% (median |error| on {expected_error['configs']} held-out configs"
+            f"{within_text}{worst_text})"
+        )
     networks = len(expected_error.get("networks", ()))
-    return (f"expected error ±{typical:.0f}% (median |error| on the calibration's own check of {networks} "
-            f"networks{worst_text}; held-out accuracy not measured)")  # fmt: skip
+    return (
+        f"expected error ±{typical:.0f}% (median |error| on the calibration's own check of {networks} "
+        f"networks{worst_text}; held-out accuracy not measured)"
+    )
 
 
 def short_error_text(expected_error: dict | None) -> str:
-    """"±6% expected error" or "" (the sidebar's short form; the long form says where it comes from)."""
+    """ "±6% expected error" or "" (the sidebar's short form; the long form says where it comes from)."""
     typical = error_percent(expected_error)
     return "" if typical is None else f"±{typical:.0f}% expected error"
 
@@ -58,21 +62,27 @@ def ms_text(ms: float) -> str:
 
 
 def headline(prediction: Prediction) -> str:
-    """"predicted 3.14 ms here (ONNX Runtime FP32, 2 threads), expected error ±6% (...)"."""
-    return (f"predicted {ms_text(prediction.predicted_ms)} ms here ({backend_label(prediction.backend)}, "
-            f"{threads_text(prediction.threads)}), {error_text(prediction.expected_error)}")  # fmt: skip
+    """ "predicted 3.14 ms here (ONNX Runtime FP32, 2 threads), expected error ±6% (...)"."""
+    return (
+        f"predicted {ms_text(prediction.predicted_ms)} ms here ({backend_label(prediction.backend)}, "
+        f"{threads_text(prediction.threads)}), {error_text(prediction.expected_error)}"
+    )
 
 
 def sidebar_line(prediction: Prediction) -> str:
     """One short line: "predicted 3.1 ms here, ONNX Runtime FP32, 2 threads, ±6% expected error, extrapolated"."""
-    parts = [f"predicted {ms_text(prediction.predicted_ms)} ms here", backend_label(prediction.backend),
-             threads_text(prediction.threads), short_error_text(prediction.expected_error),
-             "extrapolated" if prediction.extrapolated else ""]  # fmt: skip
+    parts = [
+        f"predicted {ms_text(prediction.predicted_ms)} ms here",
+        backend_label(prediction.backend),
+        threads_text(prediction.threads),
+        short_error_text(prediction.expected_error),
+        "extrapolated" if prediction.extrapolated else "",
+    ]
     return ", ".join(part for part in parts if part)
 
 
 def extrapolation_text(prediction: Prediction) -> str:
-    """"" inside the sampled shapes, else "extrapolation: <why>" (the reasons ``Predictor.outside`` found)."""
+    """ "" inside the sampled shapes, else "extrapolation: <why>" (the reasons ``Predictor.outside`` found)."""
     if not prediction.extrapolated:
         return ""
     return "extrapolation: outside the shapes the calibration sampled (" + "; ".join(prediction.extrapolation) + ")"

@@ -53,11 +53,18 @@ class Prediction:
     expected_error: dict | None = None  # the predictor's error on held-out configs, when it was measured
 
     def to_dict(self) -> dict:
-        return {"label": self.label, "backend": self.backend, "threads": self.threads,
-                "predicted_ms": self.predicted_ms, "overhead_ms": self.overhead_ms,
-                "layers": [layer.to_dict() for layer in self.layers], "macs": self.macs,
-                "extrapolated": self.extrapolated, "extrapolation": list(self.extrapolation),
-                "expected_error": self.expected_error}  # fmt: skip
+        return {
+            "label": self.label,
+            "backend": self.backend,
+            "threads": self.threads,
+            "predicted_ms": self.predicted_ms,
+            "overhead_ms": self.overhead_ms,
+            "layers": [layer.to_dict() for layer in self.layers],
+            "macs": self.macs,
+            "extrapolated": self.extrapolated,
+            "extrapolation": list(self.extrapolation),
+            "expected_error": self.expected_error,
+        }
 
 
 @functools.lru_cache(maxsize=4096)
@@ -123,11 +130,25 @@ class Predictor:
             entry[2] += kernel.macs
         overhead = self.calibration.overhead_ms
         total = overhead + sum(entry[0] for entry in times.values())
-        layers = tuple(sorted((LayerTime(name, ms, ms / total, count, macs)
-                               for name, (ms, count, macs) in times.items()), key=lambda row: -row.ms))  # fmt: skip
+        layers = tuple(
+            sorted(
+                (LayerTime(name, ms, ms / total, count, macs) for name, (ms, count, macs) in times.items()),
+                key=lambda row: -row.ms,
+            )
+        )
         reasons = self.outside(kernels)
-        return Prediction(config.label, self.backend, self.threads, total, overhead, layers, total_macs(list(kernels)),
-                          bool(reasons), tuple(reasons), self.expected_error)  # fmt: skip
+        return Prediction(
+            config.label,
+            self.backend,
+            self.threads,
+            total,
+            overhead,
+            layers,
+            total_macs(list(kernels)),
+            bool(reasons),
+            tuple(reasons),
+            self.expected_error,
+        )
 
     def predict_ms(self, config: ModelConfig) -> float:
         return self.predict(config).predicted_ms

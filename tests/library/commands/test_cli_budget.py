@@ -13,8 +13,20 @@ from explorer.latency import default_threads, measure
 from explorer.latency.stored import open_store
 from ui.shell.controls import config_from_query
 
-CANDIDATE_KEYS = {"groups", "variant", "width", "origin", "conv_macs", "params", "activations",
-                  "peak_activation_bytes", "reported", "latency_ms", "url", "config"}  # fmt: skip
+CANDIDATE_KEYS = {
+    "groups",
+    "variant",
+    "width",
+    "origin",
+    "conv_macs",
+    "params",
+    "activations",
+    "peak_activation_bytes",
+    "reported",
+    "latency_ms",
+    "url",
+    "config",
+}
 
 
 def budget_json(*args: str) -> dict:
@@ -35,8 +47,11 @@ def test_40_mflops_json_is_a_decision_with_the_papers_answer_first():
         assert set(row) == CANDIDATE_KEYS
         assert all(isinstance(row[k], int) for k in ("conv_macs", "params", "activations", "peak_activation_bytes"))
         config, warnings = config_from_query(dict(parse_qsl(row["url"].removeprefix("?"))))
-        assert not warnings and (config.groups, config.width, config.variant) == (row["groups"], row["width"],
-                                                                                  row["variant"])  # fmt: skip
+        assert not warnings and (config.groups, config.width, config.variant) == (
+            row["groups"],
+            row["width"],
+            row["variant"],
+        )
         assert row["reported"] is None or row["origin"] == "paper" or row["reported"]["error"] > 0
     assert {r["variant"] for r in payload["results"]} == {"standard", "arch2", "shallow"}
 
@@ -80,10 +95,17 @@ def assert_fits_80_columns(text: str) -> None:
     assert not long, long[:3]
 
 
-@pytest.mark.parametrize("args", [("budget", "--mflops", "40"), ("budget", "--params", "1.5"),
-                                  ("budget", "--mflops", "2"), ("size", "--groups", "3"),
-                                  ("size", "--groups", "64", "--width", "4", "--input", "480x640", "--variant", "arch2")],
-                         ids=" ".join)  # fmt: skip
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("budget", "--mflops", "40"),
+        ("budget", "--params", "1.5"),
+        ("budget", "--mflops", "2"),
+        ("size", "--groups", "3"),
+        ("size", "--groups", "64", "--width", "4", "--input", "480x640", "--variant", "arch2"),
+    ],
+    ids=" ".join,
+)
 def test_text_output_fits_80_columns(args):
     result = run_cli(*args)
     assert result.returncode == 0, result.stderr
@@ -114,11 +136,14 @@ def test_ms_budget_measures_then_answers_from_the_store():
     assert_fits_80_columns(text.stdout)
 
 
-@pytest.mark.parametrize(("args", "named"), [
-    (("--mflops", "40", "--params", "1"), ("--params", "--mflops")),
-    (("--ms", "5", "--mflops", "40"), ("--mflops", "--ms")),
-    (("--params", "1", "--ms", "5"), ("--ms", "--params")),
-    (("--groups", "40"), ("--mflops", "--params", "--ms")),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        (("--mflops", "40", "--params", "1"), ("--params", "--mflops")),
+        (("--ms", "5", "--mflops", "40"), ("--mflops", "--ms")),
+        (("--params", "1", "--ms", "5"), ("--ms", "--params")),
+        (("--groups", "40"), ("--mflops", "--params", "--ms")),
+    ],
+)
 def test_a_mix_of_budgets_or_none_is_one_line_and_exit_2(args, named):
     assert_one_line_usage_error(run_cli("budget", *args), *named)

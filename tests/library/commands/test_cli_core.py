@@ -25,7 +25,9 @@ def test_size_json_has_the_documented_keys_and_paper_numbers():
 
 
 def test_size_text_output_for_a_variant_and_non_square_input():
-    result = run_cli("size", "--groups", "8", "--width", "0.5", "--variant", "arch2", "--no-shuffle", "--input", "480x640")
+    result = run_cli(
+        "size", "--groups", "8", "--width", "0.5", "--variant", "arch2", "--no-shuffle", "--input", "480x640"
+    )
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "ShuffleNet 0.5x arch2 (g=8, no shuffle), input 480x640" in out
@@ -44,8 +46,11 @@ def test_budget_json_gives_the_widest_fitting_width_per_group():
         row = max((r for r in payload["results"] if r["groups"] == g), key=lambda r: r["width"])
         # The next wider network (the next width with other channels) is over the budget.
         plan = channel_plan(row["groups"], row["width"], "standard")
-        wider = next(w / 100 for w in range(round(row["width"] * 100) + 1, 401)
-                     if channel_plan(row["groups"], w / 100, "standard") != plan)  # fmt: skip
+        wider = next(
+            w / 100
+            for w in range(round(row["width"] * 100) + 1, 401)
+            if channel_plan(row["groups"], w / 100, "standard") != plan
+        )
         assert plan_conv_macs(channel_plan(row["groups"], wider, "standard"), (224, 224)) > 40e6
 
 

@@ -16,13 +16,13 @@ import sys
 import time
 
 import pytest
+from conftest import ROOT, assert_one_line_usage_error, run_cli, run_explorer
 
 from explorer.latency.predictor import Calibration, Predictor, calibration_needed, keep, kept_rows
 from explorer.latency.predictor.kept import key_here
 from explorer.machine import versions
 from explorer.shufflenet import ShuffleNetConfig
 from explorer.store import CalibrationKey, put_calibration
-from conftest import ROOT, assert_one_line_usage_error, run_cli, run_explorer
 
 CHECK = {"networks": [{}, {}, {}], "median_abs_error": 0.06, "max_abs_error": 0.12}
 
@@ -42,8 +42,14 @@ def synthetic() -> Calibration:
 
 def made_here(calibration: Calibration, backend: str = "ort", threads: int = 2, **changes) -> Calibration:
     """``calibration`` as if ``calibrate`` had just made it on this machine, with these versions."""
-    values = {"backend": backend, "threads": threads, "machine": key_here(backend, threads).machine,
-              "versions": versions(), "created_at": time.time(), "extra": {"check": CHECK}}  # fmt: skip
+    values = {
+        "backend": backend,
+        "threads": threads,
+        "machine": key_here(backend, threads).machine,
+        "versions": versions(),
+        "created_at": time.time(),
+        "extra": {"check": CHECK},
+    }
     return dataclasses.replace(calibration, **(values | changes))
 
 
@@ -81,7 +87,8 @@ def test_predict_json_has_the_prediction_the_layers_and_the_error(fresh_store, s
     assert (payload["backend"], payload["threads"]) == ("ort", 2)
     assert payload["expected_error"] == CHECK and payload["extrapolated"] is False
     assert sum(layer["ms"] for layer in payload["layers"]) + payload["overhead_ms"] == pytest.approx(
-        payload["predicted_ms"])
+        payload["predicted_ms"]
+    )
     assert {layer["layer"] for layer in payload["layers"]} == {layer.layer for layer in expected.layers}
     assert payload["source"] == "predicted here (not measured)"
 
@@ -105,8 +112,11 @@ def test_the_fastest_calibrated_backend_by_default_and_only_the_one_asked(fresh_
 def test_other_versions_or_another_machine_never_give_a_number(fresh_store, synthetic):
     other_versions = made_here(synthetic, versions={**versions(), "onnxruntime": "0.1"})
     keep(other_versions)
-    put_calibration(CalibrationKey("another CPU | 64 cores", CalibrationKey.versions_text(versions()), "ort", 2),
-                    made_here(synthetic).to_dict(), noisy=False)  # fmt: skip
+    put_calibration(
+        CalibrationKey("another CPU | 64 cores", CalibrationKey.versions_text(versions()), "ort", 2),
+        made_here(synthetic).to_dict(),
+        noisy=False,
+    )
     result = run_cli("predict", "--threads", "2", "--json")
     assert result.returncode == 1 and result.stdout == ""
     assert "made with other library versions (onnxruntime 0.1 -> " in result.stderr and "is ignored" in result.stderr
@@ -118,24 +128,27 @@ def test_the_entry_point_exits_1_without_a_calibration(fresh_store):
     assert "Traceback" not in result.stderr
 
 
-@pytest.mark.parametrize("args, named", [
-    (("predict", "--groups", "0"), "groups=0"),
-    (("predict", "--width", "9"), "width=9"),
-    (("predict", "--width", "nan"), "'nan'"),
-    (("predict", "--input", "0x0"), "input_size=(0, 0)"),
-    (("predict", "--variant", "wide"), "'wide'"),
-    (("predict", "--backend", "torch"), "'torch'"),
-    (("predict", "--threads", "0"), "'0'"),
-    (("predict", "--threads", "999"), "'999'"),
-    (("calibrate", "--backend", "torch"), "'torch'"),
-    (("calibrate", "--threads", "two"), "'two'"),
-    (("calibrate", "--budget", "0"), "'0'"),
-    (("calibrate", "--list", "--clear"), "--clear"),
-    (("calibrate", "--list", "--force"), "--force"),
-    (("calibrate", "--list", "--backend", "ort"), "--backend"),
-    (("calibrate", "--json"), "--json"),
-    (("calibrate", "--clear", "--json"), "--json"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "args, named",
+    [
+        (("predict", "--groups", "0"), "groups=0"),
+        (("predict", "--width", "9"), "width=9"),
+        (("predict", "--width", "nan"), "'nan'"),
+        (("predict", "--input", "0x0"), "input_size=(0, 0)"),
+        (("predict", "--variant", "wide"), "'wide'"),
+        (("predict", "--backend", "torch"), "'torch'"),
+        (("predict", "--threads", "0"), "'0'"),
+        (("predict", "--threads", "999"), "'999'"),
+        (("calibrate", "--backend", "torch"), "'torch'"),
+        (("calibrate", "--threads", "two"), "'two'"),
+        (("calibrate", "--budget", "0"), "'0'"),
+        (("calibrate", "--list", "--clear"), "--clear"),
+        (("calibrate", "--list", "--force"), "--force"),
+        (("calibrate", "--list", "--backend", "ort"), "--backend"),
+        (("calibrate", "--json"), "--json"),
+        (("calibrate", "--clear", "--json"), "--json"),
+    ],
+)
 def test_bad_arguments_are_one_line_and_exit_2(fresh_store, args, named):
     assert_one_line_usage_error(run_cli(*args), named)
 
@@ -153,8 +166,9 @@ def test_a_noisy_kept_calibration_is_due_again(fresh_store, synthetic):
     keep(made_here(synthetic, "ort", 2, noisy_samples=len(synthetic.samples)))
     reason = calibration_needed("ort", 2)
     assert reason is not None and "noisy" in reason
-    assert calibration_needed("ort", 1) == ("no ort calibration at 1 thread is kept for this machine and these "
-                                            "library versions")  # fmt: skip
+    assert calibration_needed("ort", 1) == (
+        "no ort calibration at 1 thread is kept for this machine and these library versions"
+    )
     assert run_cli("calibrate", "--list", "--json").stdout.count('"noisy": true') == 1
 
 
@@ -168,8 +182,11 @@ def test_a_calibration_missing_a_kernel_kind_is_exit_1_not_a_traceback(fresh_sto
 def test_calibrate_list_shows_every_kept_calibration(fresh_store, synthetic):
     keep(made_here(synthetic, "ort", 2))
     keep(made_here(synthetic, "openvino", 1, versions={**versions(), "openvino": "0.1"}))
-    put_calibration(CalibrationKey("another CPU | 64 cores", CalibrationKey.versions_text(versions()), "ort", 4),
-                    made_here(synthetic).to_dict(), noisy=True)  # fmt: skip
+    put_calibration(
+        CalibrationKey("another CPU | 64 cores", CalibrationKey.versions_text(versions()), "ort", 4),
+        made_here(synthetic).to_dict(),
+        noisy=True,
+    )
     result = run_cli("calibrate", "--list")
     assert result.returncode == 0
     lines = result.stdout.splitlines()
@@ -180,8 +197,11 @@ def test_calibrate_list_shows_every_kept_calibration(fresh_store, synthetic):
     assert rows[("ort", "4")][-4:] == ["yes", "other", "current", "no"]
     assert "openvino 0.1 ->" in result.stdout  # why the openvino one is ignored
     payload = json.loads(run_cli("calibrate", "--list", "--json").stdout)
-    assert [(c["backend"], c["current"]) for c in payload["calibrations"]] == [("ort", True), ("openvino", False),
-                                                                               ("ort", False)]  # fmt: skip
+    assert [(c["backend"], c["current"]) for c in payload["calibrations"]] == [
+        ("ort", True),
+        ("openvino", False),
+        ("ort", False),
+    ]
     assert len(payload["ignored_here"]) == 1
 
 
@@ -212,11 +232,19 @@ def test_a_real_small_calibration_is_kept_and_predicts(fresh_store):
 def test_ctrl_c_leaves_no_half_calibration(fresh_store):
     # A test run started in the background inherits an ignored SIGINT, and Python then never raises
     # KeyboardInterrupt: the child restores Python's own handler first, as in a terminal.
-    main = ("import runpy, signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
-            "sys.argv = ['explorer', 'calibrate', '--backend', 'ort', '--threads', '1', '--force']; "
-            "runpy.run_module('explorer', run_name='__main__')")  # fmt: skip
-    process = subprocess.Popen([sys.executable, "-c", main], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True, env={**os.environ})  # fmt: skip
+    main = (
+        "import runpy, signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+        "sys.argv = ['explorer', 'calibrate', '--backend', 'ort', '--threads', '1', '--force']; "
+        "runpy.run_module('explorer', run_name='__main__')"
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-c", main],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ},
+    )
     while (line := process.stderr.readline()) and "kernels timed" not in line:  # until timing is under way
         pass
     process.send_signal(signal.SIGINT)

@@ -56,8 +56,9 @@ def test_table8_json_restricted_to_one_input():
     for profile in summary["profiles"]:
         assert sum(r["scaled_ms"] for r in profile["rows"]) == pytest.approx(profile["median_ms_without_profiler"])
     verdict = summary["verdict"]
-    assert verdict.startswith(f"Measured {speedup['measured_speedup']:.1f}× against "
-                              f"{speedup['theoretical_speedup']:.1f}× in multiply-adds")
+    assert verdict.startswith(
+        f"Measured {speedup['measured_speedup']:.1f}× against {speedup['theoretical_speedup']:.1f}× in multiply-adds"
+    )
     assert "classifier" in verdict and "In ONNX Runtime's profile of ShuffleNet 0.5x arch2 (g=3)" in verdict
 
 
@@ -73,8 +74,9 @@ def test_table8_runs_the_fastest_runtimes_unless_told():
 
 
 def test_text_output_with_repeat_prints_the_ratio():
-    done = bench("--model", "mobilenet", "--width", "0.25", "--input", "64x64", "--backends", "torch", *QUICK,
-                 "--repeat", "2")
+    done = bench(
+        "--model", "mobilenet", "--width", "0.25", "--input", "64x64", "--backends", "torch", *QUICK, "--repeat", "2"
+    )
     assert done.returncode == 0, done.stderr
     assert "0.25 MobileNet v1" in done.stdout
     assert "Ratio max/min" in done.stdout and "Repeatability: 2 passes" in done.stdout

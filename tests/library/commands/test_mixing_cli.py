@@ -31,8 +31,9 @@ def test_toy_text_without_shuffle_is_block_diagonal():
     assert "   0  1111 0000 0000" in result.stdout and "  11  0000 0000 1111" in result.stdout
 
 
-@pytest.mark.parametrize("args,wiring", [((), "shuffle"), (("--no-shuffle",), "none"),
-                                         (("--wiring", "cross"), "cross")])  # fmt: skip
+@pytest.mark.parametrize(
+    "args,wiring", [((), "shuffle"), (("--no-shuffle",), "none"), (("--wiring", "cross"), "cross")]
+)
 def test_toy_json(args, wiring):
     result = cli("--channels", "12", "--groups", "3", "--layers", "2", "--json", *args)
     assert result.returncode == 0, result.stderr
@@ -73,8 +74,9 @@ def test_measured_json(shuffle):
 
 
 def test_measured_stage_scope_and_units():
-    result = cli("--groups", "8", "--width", "0.25", "--stage", "2", "--measured", "--scope", "stage", "--units", "1",
-                 "--json")  # fmt: skip
+    result = cli(
+        "--groups", "8", "--width", "0.25", "--stage", "2", "--measured", "--scope", "stage", "--units", "1", "--json"
+    )
     assert result.returncode == 0, result.stderr
     payload = json.loads(result.stdout)
     matrix = np.array(payload["matrix"])
@@ -92,21 +94,24 @@ def test_measured_text_thin_bottleneck():
     assert "equal the ones predicted" in out
 
 
-@pytest.mark.parametrize("args,field", [
-    (("--channels", "10", "--groups", "3"), "channels=10 is not allowed: channels must be a multiple of groups=3"),
-    (("--channels", "12", "--layers", "0"), "layers=0 is not allowed: layers must be an integer from 1 to 4"),
-    (("--channels", "12", "--layers", "5"), "layers=5 is not allowed: layers must be an integer from 1 to 4"),
-    (("--measured", "--stage", "5"), "stage=5 is not allowed: stage must be 2, 3 or 4"),
-    (("--measured", "--stage", "1"), "stage=1 is not allowed"),
-    (("--measured", "--channels", "12"), "channels=12 is not allowed here"),
-    (("--stage", "3"), "stage=3 is not allowed here: --stage is only used with --measured"),
-    (("--groups", "0"), "groups=0 is not allowed"),
-    (("--measured", "--groups", "0"), "groups=0 is not allowed"),
-    (("--measured", "--width", "9"), "width=9.0 is not allowed"),
-    (("--measured", "--units", "4"), "units=4 is not allowed: units must be an integer from 1 to 3"),
-    (("--wiring", "cross", "--no-shuffle"), "wiring='cross' is not allowed with --no-shuffle"),
-    (("--channels", "abc"), "argument --channels: invalid int value: 'abc'"),
-    (("--scope", "everything"), "argument --scope: invalid choice"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "args,field",
+    [
+        (("--channels", "10", "--groups", "3"), "channels=10 is not allowed: channels must be a multiple of groups=3"),
+        (("--channels", "12", "--layers", "0"), "layers=0 is not allowed: layers must be an integer from 1 to 4"),
+        (("--channels", "12", "--layers", "5"), "layers=5 is not allowed: layers must be an integer from 1 to 4"),
+        (("--measured", "--stage", "5"), "stage=5 is not allowed: stage must be 2, 3 or 4"),
+        (("--measured", "--stage", "1"), "stage=1 is not allowed"),
+        (("--measured", "--channels", "12"), "channels=12 is not allowed here"),
+        (("--stage", "3"), "stage=3 is not allowed here: --stage is only used with --measured"),
+        (("--groups", "0"), "groups=0 is not allowed"),
+        (("--measured", "--groups", "0"), "groups=0 is not allowed"),
+        (("--measured", "--width", "9"), "width=9.0 is not allowed"),
+        (("--measured", "--units", "4"), "units=4 is not allowed: units must be an integer from 1 to 3"),
+        (("--wiring", "cross", "--no-shuffle"), "wiring='cross' is not allowed with --no-shuffle"),
+        (("--channels", "abc"), "argument --channels: invalid int value: 'abc'"),
+        (("--scope", "everything"), "argument --scope: invalid choice"),
+    ],
+)
 def test_bad_arguments_are_one_line_and_exit_2(args, field):
     assert_one_line_usage_error(cli(*args), "python -m explorer mixing: error:", field)

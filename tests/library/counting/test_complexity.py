@@ -31,8 +31,15 @@ def test_table1_complexity_exact(groups):
 SWEEP = [
     ShuffleNetConfig(groups=g, width=w, variant=v, shuffle=s, input_size=size)
     for (g, w, v), s, size in itertools.product(
-        [(1, 0.25, "standard"), (2, 0.5, "arch2"), (3, 1.0, "standard"), (4, 0.5, "shallow"), (8, 0.25, "arch2"),
-         (5, 0.3, "standard"), (12, 0.2, "shallow")],
+        [
+            (1, 0.25, "standard"),
+            (2, 0.5, "arch2"),
+            (3, 1.0, "standard"),
+            (4, 0.5, "shallow"),
+            (8, 0.25, "arch2"),
+            (5, 0.3, "standard"),
+            (12, 0.2, "shallow"),
+        ],
         [True, False],
         [(224, 224), (97, 131)],
     )
@@ -53,9 +60,14 @@ def test_closed_form_agrees_with_fvcore_per_unit(config):
             assert row.macs == formula, f"paper's h*w*(2cm/g + 9m) for stage {row.stage} unit {row.unit}"
 
 
-@pytest.mark.parametrize("config", [ShuffleNetConfig(groups=3, input_size=(97, 131)),
-                                    ShuffleNetConfig(groups=8, width=0.5, variant="arch2", input_size=(64, 64))],
-                         ids=lambda c: c.label)  # fmt: skip
+@pytest.mark.parametrize(
+    "config",
+    [
+        ShuffleNetConfig(groups=3, input_size=(97, 131)),
+        ShuffleNetConfig(groups=8, width=0.5, variant="arch2", input_size=(64, 64)),
+    ],
+    ids=lambda c: c.label,
+)
 def test_each_layer_of_a_unit_costs_what_the_closed_form_says(config):
     """``UnitSpec.layer_macs`` (where a unit's multiply-adds go, shown by the Lecture) layer by layer,
     against the kernel arithmetic recorded on the built model's forward pass."""
@@ -72,8 +84,12 @@ def test_each_layer_of_a_unit_costs_what_the_closed_form_says(config):
 
 @pytest.mark.parametrize(
     "config",
-    [ShuffleNetConfig(groups=8, width=0.5), ShuffleNetConfig(variant="shallow", input_size=(64, 96)), AlexNetConfig(),
-     MobileNetConfig(0.25)],
+    [
+        ShuffleNetConfig(groups=8, width=0.5),
+        ShuffleNetConfig(variant="shallow", input_size=(64, 96)),
+        AlexNetConfig(),
+        MobileNetConfig(0.25),
+    ],
     ids=lambda c: c.label,
 )
 def test_torch_flops_and_activations_match_the_reference_counters(config):

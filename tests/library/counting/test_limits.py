@@ -95,8 +95,11 @@ def _fvcore_raises(*args, **kwargs):
     raise RuntimeError("unsupported operator aten::something")
 
 
-@pytest.mark.parametrize("config", [ShuffleNetConfig(groups=8, width=0.5, input_size=(97, 131)), AlexNetConfig(),
-                                    MobileNetConfig(width=0.5)], ids=lambda c: c.label)  # fmt: skip
+@pytest.mark.parametrize(
+    "config",
+    [ShuffleNetConfig(groups=8, width=0.5, input_size=(97, 131)), AlexNetConfig(), MobileNetConfig(width=0.5)],
+    ids=lambda c: c.label,
+)
 def test_fvcore_failure_falls_back_to_shape_arithmetic(monkeypatch, caplog, config):
     exact = analysis.trace_model(config)
     monkeypatch.setattr(analysis, "FlopCountAnalysis", _fvcore_raises)

@@ -78,7 +78,7 @@ def test_random_configs_count_consistently(config):
 
 @settings(max_examples=200, deadline=None)
 @given(
-    groups=st.one_of(st.integers(-10**6, 10**6), st.floats(allow_nan=True), st.text(max_size=5), st.none()),
+    groups=st.one_of(st.integers(-(10**6), 10**6), st.floats(allow_nan=True), st.text(max_size=5), st.none()),
     width=st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.integers(-10, 10**9), st.text(max_size=5)),
     variant=st.one_of(st.sampled_from(["standard", "arch2", "shallow"]), st.text(max_size=8)),
     side=st.one_of(st.integers(-10, 10**6), st.floats(allow_nan=True)),
@@ -98,9 +98,15 @@ def test_any_input_is_either_a_config_or_a_value_error(groups, width, variant, s
 
 # Anything a caller might pass by mistake, for any field.
 anything = st.one_of(
-    st.none(), st.booleans(), st.integers(-10**12, 10**12), st.floats(allow_nan=True, allow_infinity=True),
-    st.text(max_size=6), st.binary(max_size=3), st.lists(st.integers(0, 300), max_size=3), st.just(VARIANTS),
-)  # fmt: skip
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**12), 10**12),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=6),
+    st.binary(max_size=3),
+    st.lists(st.integers(0, 300), max_size=3),
+    st.just(VARIANTS),
+)
 # Valid values are kept small (width up to 2x, 32-64 px) so that configs that build profile
 # quickly; wider ones are valid too, they only cost more time here.
 valid_fields = {
@@ -116,8 +122,23 @@ any_fields = {
     "groups": st.one_of(st.integers(-5, 200), anything),
     "width": st.one_of(
         st.floats(WIDTH_RANGE[0], 2.0),
-        st.sampled_from([WIDTH_RANGE[1], 0.0, -0.0, 5e-324, 1e-300, 0.0999999, 4.0000001, 1e9, 1e300, -1.0, math.nan,
-                         math.inf, -math.inf]),
+        st.sampled_from(
+            [
+                WIDTH_RANGE[1],
+                0.0,
+                -0.0,
+                5e-324,
+                1e-300,
+                0.0999999,
+                4.0000001,
+                1e9,
+                1e300,
+                -1.0,
+                math.nan,
+                math.inf,
+                -math.inf,
+            ]
+        ),
         anything,
     ),
     "variant": st.one_of(st.sampled_from(VARIANTS), st.text(max_size=10), anything),

@@ -38,17 +38,22 @@ SMALL = ShuffleNetConfig(groups=3, width=0.25, input_size=(64, 64))  # exports i
 
 def javascript_input(count: int, seed: int) -> np.ndarray:
     """``seededInput(count, seed)`` computed by node from the component's own module, as float32."""
-    script = (f"import {{ seededInput }} from 'file://{SEEDED_MJS}';"
-              f"const v = seededInput({count}, {seed});"
-              "process.stdout.write(Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64'));")  # fmt: skip
-    out = subprocess.run(["node", "--input-type=module", "-e", script], capture_output=True, text=True, timeout=60,
-                         check=True)  # fmt: skip
+    script = (
+        f"import {{ seededInput }} from 'file://{SEEDED_MJS}';"
+        f"const v = seededInput({count}, {seed});"
+        "process.stdout.write(Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64'));"
+    )
+    out = subprocess.run(
+        ["node", "--input-type=module", "-e", script], capture_output=True, text=True, timeout=60, check=True
+    )
     return np.frombuffer(base64.b64decode(out.stdout), dtype="<f4")
 
 
 @pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
-@pytest.mark.parametrize("shape, seed", [((1, 3, 224, 224), device.SEED), ((1, 3, 720, 1280), device.SEED),
-                                         ((1, 3, 7, 5), 0), ((2, 3, 4, 4), 2**32 - 1)])
+@pytest.mark.parametrize(
+    "shape, seed",
+    [((1, 3, 224, 224), device.SEED), ((1, 3, 720, 1280), device.SEED), ((1, 3, 7, 5), 0), ((2, 3, 4, 4), 2**32 - 1)],
+)
 def test_javascript_and_python_make_the_same_input_bit_for_bit(shape, seed):
     python = seeded_input(shape, seed)
     javascript = javascript_input(python.size, seed)

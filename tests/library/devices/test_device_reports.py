@@ -24,10 +24,24 @@ TOKEN = "0123456789abcdef"
 
 
 def good_result(**changes) -> dict:
-    report = {"kind": "result", "token": TOKEN, "seq": 3, "median_ms": 4.2, "iqr_ms": 0.3, "runs": 120,
-              "warmup_runs": 12, "backend": "wasm", "simd": True, "threads": 1, "cross_origin_isolated": False,
-              "hardware_concurrency": 8, "ua": "Chrome 140 on Android ARM64", "outputs": [0.01 * i for i in range(10)],
-              "checksum": -0.17, "session_ms": 150.0}  # fmt: skip
+    report = {
+        "kind": "result",
+        "token": TOKEN,
+        "seq": 3,
+        "median_ms": 4.2,
+        "iqr_ms": 0.3,
+        "runs": 120,
+        "warmup_runs": 12,
+        "backend": "wasm",
+        "simd": True,
+        "threads": 1,
+        "cross_origin_isolated": False,
+        "hardware_concurrency": 8,
+        "ua": "Chrome 140 on Android ARM64",
+        "outputs": [0.01 * i for i in range(10)],
+        "checksum": -0.17,
+        "session_ms": 150.0,
+    }
     report.update(changes)
     return report
 

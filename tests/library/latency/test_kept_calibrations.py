@@ -10,7 +10,6 @@ import pytest
 from explorer.latency.predictor import Calibration, keep, kept_calibration, kept_predictor
 from explorer.latency.predictor.kept import key_here
 from explorer.store import CalibrationKey, calibration_rows, clear_calibrations, put_calibration
-from store_backends import location, pg_cluster, store_env  # noqa: F401 - fixtures
 
 
 @pytest.fixture
@@ -50,7 +49,9 @@ def test_a_kept_calibration_is_found_under_its_own_key_only(fresh_store, calibra
 
 def test_another_machine_or_other_versions_are_never_used_here(fresh_store, calibration):
     other_machine = CalibrationKey("another cpu|2", CalibrationKey.versions_text(_versions_here()), "ort", 2)
-    other_versions = CalibrationKey(key_here("ort", 2).machine, CalibrationKey.versions_text({"torch": "0.0"}), "ort", 2)
+    other_versions = CalibrationKey(
+        key_here("ort", 2).machine, CalibrationKey.versions_text({"torch": "0.0"}), "ort", 2
+    )
     for key in (other_machine, other_versions):
         put_calibration(key, calibration.to_dict(), noisy=False)
     assert kept_calibration("ort", 2) is None

@@ -279,10 +279,10 @@ def test_queued_caller_sees_the_wait_and_can_cancel():
     waits: list[float] = []
     cancel = threading.Event()
     with lat.measurement_lock():
+
         def queued() -> None:
             try:
-                with lat.measurement_lock(on_wait=lambda s: (waits.append(s), cancel.set()), cancel=cancel,
-                                          poll=0.01):
+                with lat.measurement_lock(on_wait=lambda s: (waits.append(s), cancel.set()), cancel=cancel, poll=0.01):
                     raise AssertionError("must not get the lock while it is held")
             except lat.Cancelled:
                 waits.append(-1.0)
@@ -304,8 +304,9 @@ def test_measure_many_stops_between_measurements_when_cancelled():
         cancel.set()  # cancel after the first measurement
 
     with lat.LatencyRunner(threads=1, **FAST) as runner:
-        results = runner.measure_many([(config, "torch"), (config, "torch-fold"), (config, "torch-cl")],
-                                      progress=progress, cancel=cancel)
+        results = runner.measure_many(
+            [(config, "torch"), (config, "torch-fold"), (config, "torch-cl")], progress=progress, cancel=cancel
+        )
     assert len(results.measurements) == 1 and seen == [1] and results.cancelled
 
 
@@ -358,8 +359,9 @@ def test_memory_estimate_grows_with_batch_and_uses_exact_shapes_at_any_size():
 
 def _fake_measurement(config, backend, ms):
     figures = complexity(config)
-    return lat.Measurement(config, backend, 2, 1, summarize([ms] * 5), int(figures.macs_with_fc.value),
-                           int(figures.conv_macs.value), 1e10)
+    return lat.Measurement(
+        config, backend, 2, 1, summarize([ms] * 5), int(figures.macs_with_fc.value), int(figures.conv_macs.value), 1e10
+    )
 
 
 def test_table8_jobs_and_speedups():
@@ -369,8 +371,12 @@ def test_table8_jobs_and_speedups():
     from explorer import paper
 
     half, one, alex = (r.config for r in paper.TABLE8)
-    ms = [_fake_measurement(alex, "ort", 40.0), _fake_measurement(half, "ort", 4.0),
-          _fake_measurement(half, "torch", 8.0), _fake_measurement(alex, "torch", 100.0)]
+    ms = [
+        _fake_measurement(alex, "ort", 40.0),
+        _fake_measurement(half, "ort", 4.0),
+        _fake_measurement(half, "torch", 8.0),
+        _fake_measurement(alex, "torch", 100.0),
+    ]
     records = {(r["model"], r["backend"]): r for r in lat.table8_records(ms)}
     half_ort = records[(half.label, "ort")]
     assert half_ort["measured_speedup"] == pytest.approx(10.0)
@@ -394,7 +400,12 @@ def test_machine_description():
 
 def test_reference_models_are_alexnet_and_four_mobilenets():
     assert [c.label for c in lat.REFERENCE_MODELS.values()] == [
-        "AlexNet", "1.0 MobileNet v1", "0.75 MobileNet v1", "0.5 MobileNet v1", "0.25 MobileNet v1"]
+        "AlexNet",
+        "1.0 MobileNet v1",
+        "0.75 MobileNet v1",
+        "0.5 MobileNet v1",
+        "0.25 MobileNet v1",
+    ]
     assert "fully convolutionally" in lat.ALEXNET_DEFINITION
 
 
@@ -420,8 +431,11 @@ def test_cpu_meter_sees_another_busy_process():
     from explorer.latency.timing import CpuMeter
 
     meter = CpuMeter()
-    subprocess.run([sys.executable, "-c", "import time\nend = time.process_time() + 1.0\n"
-                    "while time.process_time() < end: pass"], check=True, timeout=120)
+    subprocess.run(
+        [sys.executable, "-c", "import time\nend = time.process_time() + 1.0\nwhile time.process_time() < end: pass"],
+        check=True,
+        timeout=120,
+    )
     share = meter.others_share()
     if share is None:
         pytest.skip("no /proc/stat here")
@@ -449,8 +463,14 @@ def test_ort_profile_groups_shufflenet_nodes_and_counts_their_macs():
     profile = profile_ort(config, threads=1, runs=3)
     rows = profile.rows
     by = {r.category: r for r in rows}
-    for part in ("1x1 GConv, compress (+BN, ReLU)", "3x3 depthwise conv (+BN)", "1x1 GConv, expand (+BN, add, ReLU)",
-                 "Channel shuffle (Reshape, Transpose)", "Conv1 3x3 (+BN, ReLU)", "FC"):
+    for part in (
+        "1x1 GConv, compress (+BN, ReLU)",
+        "3x3 depthwise conv (+BN)",
+        "1x1 GConv, expand (+BN, add, ReLU)",
+        "Channel shuffle (Reshape, Transpose)",
+        "Conv1 3x3 (+BN, ReLU)",
+        "FC",
+    ):
         assert part in by, sorted(by)
     assert sum(r.share for r in rows) == pytest.approx(1.0)
     assert by["Channel shuffle (Reshape, Transpose)"].macs == 0

@@ -254,8 +254,10 @@ def test_openvino_compile_failure_keeps_the_other_backends(fresh_tmp, monkeypatc
     assert [(f.backend, f.stage) for f in results.failures] == [("openvino", "compile"), ("openvino-int8", "compile")]
     for failure in results.failures:
         assert failure.reason == f"RuntimeError: {INJECTED} second line of the message"
-    assert "during OpenVINO reading, reshaping (static input shape) and compiling the model" in \
-        results.failures[0].message()
+    assert (
+        "during OpenVINO reading, reshaping (static input shape) and compiling the model"
+        in results.failures[0].message()
+    )
     records = logged_failures(caplog)
     assert records and records[0].exc_info is not None
     assert "OpenVINO FP32 failed for ShuffleNet 0.25x (g=8) at 64x64" in records[0].getMessage()
@@ -360,8 +362,7 @@ def test_job_with_a_failing_backend_goes_on(fresh_tmp, monkeypatch):
     finish(job := start_job([(TINY, "ort"), (TINY, "torch"), (other, "ort"), (other, "torch")])[0])
     assert job.state == "done" and job.done == 4
     assert [m.backend for m in job.results] == ["torch", "torch"]
-    assert [(f.config, f.backend, f.stage) for f in job.failures] == [(TINY, "ort", "export"),
-                                                                       (other, "ort", "export")]
+    assert [(f.config, f.backend, f.stage) for f in job.failures] == [(TINY, "ort", "export"), (other, "ort", "export")]
 
 
 def test_cancelled_job_stops_during_a_long_measurement(fresh_tmp):
@@ -437,7 +438,12 @@ def test_page_says_so_when_nothing_could_be_measured(fresh_tmp, monkeypatch):
     at.button(key="lat_measure").click().run()
     assert not at.exception
     [error] = [e.value.replace("\\", "") for e in at.error]
-    assert "nothing could be measured" in error and "ONNX Runtime INT8" in error and "at step **session**" in error and "at step **export**" in error
+    assert (
+        "nothing could be measured" in error
+        and "ONNX Runtime INT8" in error
+        and "at step **session**" in error
+        and "at step **export**" in error
+    )
 
 
 def test_table8_job_on_the_page_with_onnx_runtime_broken(fresh_tmp, monkeypatch):
@@ -456,7 +462,10 @@ def test_table8_job_on_the_page_with_onnx_runtime_broken(fresh_tmp, monkeypatch)
     table = next(d.value for d in at.dataframe if "Paper ms (reported in the paper)" in d.value.columns)
     # (the store is process-wide: other tests' ONNX Runtime rows may be there too)
     assert sorted(table[table["Backend"] == "PyTorch eager"]["Model"]) == [
-        "AlexNet", "ShuffleNet 0.5x arch2 (g=3)", "ShuffleNet 1x (g=3)"]
+        "AlexNet",
+        "ShuffleNet 0.5x arch2 (g=3)",
+        "ShuffleNet 1x (g=3)",
+    ]
     [warning] = [w for w in page_warnings(at) if "failed" in w]
     assert warning.startswith("3 measurement(s) failed") and "creating the ONNX Runtime session" in warning
     assert any("3 measurements done" in s.value for s in at.success)
@@ -487,21 +496,30 @@ def bench_in_process(capsys, *args: str) -> tuple[int, str, str]:
 
 def test_cli_json_lists_failures_and_keeps_torch(fresh_tmp, monkeypatch, capsys):
     break_export(monkeypatch)
-    status, out, err = bench_in_process(capsys, "--groups", "8", "--width", "0.25", "--input", "64x64",
-                                        "--backends", "torch,ort", *QUICK, "--json")
+    status, out, err = bench_in_process(
+        capsys, "--groups", "8", "--width", "0.25", "--input", "64x64", "--backends", "torch,ort", *QUICK, "--json"
+    )
     assert status == 0
     payload = json.loads(out)
     assert [r["backend"] for r in payload["results"]] == ["torch"]
-    assert payload["failures"] == [{"model": "ShuffleNet 0.25x (g=8)", "input": [64, 64], "backend": "ort",
-                                    "backend_label": "ONNX Runtime FP32", "stage": "export",
-                                    "reason": f"RuntimeError: {INJECTED} second line of the message"}]
+    assert payload["failures"] == [
+        {
+            "model": "ShuffleNet 0.25x (g=8)",
+            "input": [64, 64],
+            "backend": "ort",
+            "backend_label": "ONNX Runtime FP32",
+            "stage": "export",
+            "reason": f"RuntimeError: {INJECTED} second line of the message",
+        }
+    ]
     assert "FAILED at export" in err and "Traceback" not in err
 
 
 def test_cli_json_lists_an_openvino_compile_failure(fresh_tmp, monkeypatch, capsys):
     break_openvino(monkeypatch)
-    status, out, err = bench_in_process(capsys, "--groups", "8", "--width", "0.25", "--input", "64x64",
-                                        "--backends", "ort,openvino", *QUICK, "--json")
+    status, out, err = bench_in_process(
+        capsys, "--groups", "8", "--width", "0.25", "--input", "64x64", "--backends", "ort,openvino", *QUICK, "--json"
+    )
     assert status == 0
     payload = json.loads(out)
     assert [r["backend"] for r in payload["results"]] == ["ort"]
@@ -512,8 +530,9 @@ def test_cli_json_lists_an_openvino_compile_failure(fresh_tmp, monkeypatch, caps
 
 def test_cli_text_exit_1_when_nothing_was_measured(fresh_tmp, monkeypatch, capsys):
     break_session(monkeypatch)
-    status, out, err = bench_in_process(capsys, "--groups", "8", "--width", "0.25", "--input", "64x64",
-                                        "--backends", "ort,ort-int8", *QUICK)
+    status, out, err = bench_in_process(
+        capsys, "--groups", "8", "--width", "0.25", "--input", "64x64", "--backends", "ort,ort-int8", *QUICK
+    )
     assert status == 1
     assert "Failed, not measured (2;" in out and "session" in out and INJECTED in out
     assert "Traceback" not in out + err
@@ -524,23 +543,49 @@ def run_bench_subprocess(tmpdir, *args: str, inject: str = "") -> subprocess.Com
     code = f"import sys\n{inject}\nfrom explorer.cli import main\nsys.exit(main(sys.argv[1:]))"
     # torch keeps a persistent compile cache in $TMPDIR/torchinductor_<user> unless told where: not ours
     env = {**os.environ, "TMPDIR": str(tmpdir), "TORCHINDUCTOR_CACHE_DIR": str(tmpdir.parent / "torch-cache")}
-    return subprocess.run([sys.executable, "-c", code, "bench", *args], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-c", code, "bench", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600
+    )
 
 
 def test_cli_subprocess_leaves_no_temp_files(tmp_path):
     tmpdir = tmp_path / "tmp"
     tmpdir.mkdir()
-    done = run_bench_subprocess(tmpdir, "--groups", "8", "--width", "0.25", "--input", "64x64",
-                                "--backends", "torch,ort,ort-int8", *QUICK, "--json")
+    done = run_bench_subprocess(
+        tmpdir,
+        "--groups",
+        "8",
+        "--width",
+        "0.25",
+        "--input",
+        "64x64",
+        "--backends",
+        "torch,ort,ort-int8",
+        *QUICK,
+        "--json",
+    )
     assert done.returncode == 0, done.stderr
     assert len(json.loads(done.stdout)["results"]) == 3
     assert os.listdir(tmpdir) == []
-    broken = ("import onnxruntime\n"
-              "def broken(*a, **k):\n    raise RuntimeError('injected fault')\n"
-              "onnxruntime.InferenceSession = broken")
-    done = run_bench_subprocess(tmpdir, "--groups", "8", "--width", "0.25", "--input", "64x64",
-                                "--backends", "torch,ort", *QUICK, "--traceback", inject=broken)
+    broken = (
+        "import onnxruntime\n"
+        "def broken(*a, **k):\n    raise RuntimeError('injected fault')\n"
+        "onnxruntime.InferenceSession = broken"
+    )
+    done = run_bench_subprocess(
+        tmpdir,
+        "--groups",
+        "8",
+        "--width",
+        "0.25",
+        "--input",
+        "64x64",
+        "--backends",
+        "torch,ort",
+        *QUICK,
+        "--traceback",
+        inject=broken,
+    )
     assert done.returncode == 0, done.stderr
     assert "PyTorch" in done.stdout or " torch " in done.stdout
     assert "FAILED at session: RuntimeError: injected fault" in done.stderr

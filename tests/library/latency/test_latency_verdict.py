@@ -47,14 +47,19 @@ def alex_profile(classifier_macs: float = 58.7e6) -> KernelProfile:
 
 
 def best(half_ms: float = 2.0, alex_ms: float = 20.0) -> dict:
-    return lat.best_speedup([measurement(HALF, "openvino", half_ms, HALF_MACS),
-                             measurement(ALEX, "ort", alex_ms, ALEX_MACS)], HALF)
+    return lat.best_speedup(
+        [measurement(HALF, "openvino", half_ms, HALF_MACS), measurement(ALEX, "ort", alex_ms, ALEX_MACS)], HALF
+    )
 
 
 def test_headline_uses_each_models_fastest_fp32_backend_and_per_backend_speedups():
-    ms = [measurement(HALF, "ort", 3.0, HALF_MACS), measurement(HALF, "openvino", 2.0, HALF_MACS),
-          measurement(HALF, "openvino-int8", 1.0, HALF_MACS),  # faster, but INT8: not the FP32 headline
-          measurement(ALEX, "ort", 20.0, ALEX_MACS), measurement(ALEX, "openvino", 25.0, ALEX_MACS)]
+    ms = [
+        measurement(HALF, "ort", 3.0, HALF_MACS),
+        measurement(HALF, "openvino", 2.0, HALF_MACS),
+        measurement(HALF, "openvino-int8", 1.0, HALF_MACS),  # faster, but INT8: not the FP32 headline
+        measurement(ALEX, "ort", 20.0, ALEX_MACS),
+        measurement(ALEX, "openvino", 25.0, ALEX_MACS),
+    ]
     headline = lat.best_speedup(ms, HALF)
     assert (headline["model_backend"], headline["alexnet_backend"]) == ("openvino", "ort")
     assert headline["measured_speedup"] == pytest.approx(10.0)
@@ -84,8 +89,9 @@ def test_verdict_follows_its_inputs():
     assert "reuses each weight 8 times" in reused and "streams" not in reused
     fast_small = speedup_verdict(best(half_ms=0.5), half_profile(0.5), alex_profile(), PEAK)
     assert "ran at least as fast as AlexNet" in fast_small
-    missing = lat.explain([measurement(HALF, "ort", 2.0, HALF_MACS), measurement(ALEX, "ort", 20.0, ALEX_MACS)],
-                          [half_profile()], PEAK)
+    missing = lat.explain(
+        [measurement(HALF, "ort", 2.0, HALF_MACS), measurement(ALEX, "ort", 20.0, ALEX_MACS)], [half_profile()], PEAK
+    )
     assert missing is None  # no AlexNet profile: no verdict rather than a guess
 
 
@@ -102,13 +108,20 @@ def test_log_ticks_are_written_in_full_and_cover_the_data(low, high):
 def test_every_chart_point_is_labelled_with_model_backend_and_input():
     from ui.latency.tables import latency_figure
 
-    points = [measurement(HALF.with_(input_size=(480, 640)), "ort", 9.0, HALF_MACS * 6),
-              measurement(ALEX, "openvino", 20.0, ALEX_MACS), measurement(ALEX, "ort", 18.0, ALEX_MACS)]
+    points = [
+        measurement(HALF.with_(input_size=(480, 640)), "ort", 9.0, HALF_MACS * 6),
+        measurement(ALEX, "openvino", 20.0, ALEX_MACS),
+        measurement(ALEX, "ort", 18.0, ALEX_MACS),
+    ]
     figure = latency_figure(points, PEAK)
     labels = [t for trace in figure.data if trace.mode == "markers+text" for t in trace.text]
-    assert sorted(labels) == sorted([
-        "ShuffleNet 0.5x arch2 (g=3) · ONNX Runtime FP32 · 480×640", "AlexNet · OpenVINO FP32 · 224×224",
-        "AlexNet · ONNX Runtime FP32 · 224×224"])
+    assert sorted(labels) == sorted(
+        [
+            "ShuffleNet 0.5x arch2 (g=3) · ONNX Runtime FP32 · 480×640",
+            "AlexNet · OpenVINO FP32 · 224×224",
+            "AlexNet · ONNX Runtime FP32 · 224×224",
+        ]
+    )
     for axis in (figure.layout.xaxis, figure.layout.yaxis):
         assert axis.type == "log" and axis.tickmode == "array"
         assert list(axis.ticktext) == [tick_text(v) for v in axis.tickvals]
@@ -137,8 +150,9 @@ def test_table8_chart_draws_labels_only_where_they_fit_and_names_every_point_on_
     shown = [t for t in figure.data if t.mode == "markers+text"]
     hovered = {(c[0], c[1], t.name) for t in shown for c in t.customdata}
     assert hovered == {(m.model, f"{m.input_size[0]}×{m.input_size[1]}", m.backend_label) for m in points}
-    drawn = {(text, x, y): position for t in shown
-             for text, position, x, y in zip(t.text, t.textposition, t.x, t.y) if text}  # fmt: skip
+    drawn = {
+        (text, x, y): position for t in shown for text, position, x, y in zip(t.text, t.textposition, t.x, t.y) if text
+    }
     names = [text for text, _, _ in drawn]
     assert len(names) == len(set(names)) and 7 <= len(names) <= 9  # one name per model and input, most drawn
     assert set(names) <= {f"{m.model} · {m.input_size[0]}×{m.input_size[1]}" for m in points}
@@ -147,8 +161,10 @@ def test_table8_chart_draws_labels_only_where_they_fit_and_names_every_point_on_
     ys = [m.median_ms for m in points]
     px, py = _scale(xs, PLOT_PX[0], line.x), _scale(ys, PLOT_PX[1], line.y)
     where = {(x, y): i for i, (x, y) in enumerate(zip(xs, ys))}
-    boxes = [label_box(px[where[(x, y)]], py[where[(x, y)]], text, position, LABEL_FONT_SIZE)
-             for (text, x, y), position in drawn.items()]
+    boxes = [
+        label_box(px[where[(x, y)]], py[where[(x, y)]], text, position, LABEL_FONT_SIZE)
+        for (text, x, y), position in drawn.items()
+    ]
     markers = [(x - MARKER_PX / 2, y - MARKER_PX / 2, x + MARKER_PX / 2, y + MARKER_PX / 2) for x, y in zip(px, py)]
     for i, box in enumerate(boxes):
-        assert not any(overlap(box, other) for other in boxes[i + 1:] + markers)
+        assert not any(overlap(box, other) for other in boxes[i + 1 :] + markers)

@@ -37,8 +37,14 @@ with MEASUREMENT_LOCK:
 
 
 def spawn(code: str, data_dir) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, text=True, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            env={**os.environ, "EXPLORER_DATA_DIR": str(data_dir)})  # fmt: skip
+    return subprocess.Popen(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        text=True,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        env={**os.environ, "EXPLORER_DATA_DIR": str(data_dir)},
+    )
 
 
 def test_two_processes_never_hold_the_measurement_lock_at_once(tmp_path):

@@ -36,8 +36,11 @@ def cpu_flags() -> set[str]:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("config", [SMALL, MobileNetConfig(width=0.25, input_size=(96, 64))],
-                         ids=["ShuffleNet static export", "MobileNet dynamic export"])
+@pytest.mark.parametrize(
+    "config",
+    [SMALL, MobileNetConfig(width=0.25, input_size=(96, 64))],
+    ids=["ShuffleNet static export", "MobileNet dynamic export"],
+)
 def test_openvino_fp32_matches_pytorch_and_reports_its_compile_time(config):
     with lat.LatencyRunner(threads=1, **FAST) as runner:
         m = runner.measure(config, "openvino")

@@ -34,8 +34,10 @@ CONFIGS = [
 ]
 
 # A known answer: per kind, coefficients (ms per unit of each feature) the synthetic timings follow.
-TRUE = {kind: np.array([0.004] + [3e-8 if "macs" in n else 2e-7 if "bytes" in n else 1e-5
-                                  for n in names[1:]]) for kind, (names, _) in FEATURES.items()}  # fmt: skip
+TRUE = {
+    kind: np.array([0.004] + [3e-8 if "macs" in n else 2e-7 if "bytes" in n else 1e-5 for n in names[1:]])
+    for kind, (names, _) in FEATURES.items()
+}
 OVERHEAD, KERNEL_OVERHEAD = 0.05, 0.003
 
 
@@ -46,8 +48,9 @@ def synthetic_calibration(noise: float = 0.0, seed: int = 0, backend: str = "ope
         ms = float(TRUE[kernel.kind] @ np.array(features(kernel)))
         ms *= float(np.exp(generator.normal(0, noise))) if noise else 1.0
         samples.append(Sample(kernel, ms + KERNEL_OVERHEAD, 0.0))
-    return Calibration(backend, 2, "test machine", {"openvino": "0"}, OVERHEAD, KERNEL_OVERHEAD, tuple(samples),
-                       1.0, 0.0)  # fmt: skip
+    return Calibration(
+        backend, 2, "test machine", {"openvino": "0"}, OVERHEAD, KERNEL_OVERHEAD, tuple(samples), 1.0, 0.0
+    )
 
 
 @pytest.fixture(scope="module")
@@ -123,9 +126,12 @@ def test_fit_kind_prices_groups_at_equal_macs():
 
 def test_prediction_per_layer_type_adds_up(predictor):
     prediction = predictor.predict(ShuffleNetConfig(8, 0.5, "arch2"))
-    assert sum(layer.ms for layer in prediction.layers) + prediction.overhead_ms == pytest.approx(prediction.predicted_ms)
-    assert sum(layer.share for layer in prediction.layers) == pytest.approx(1 - prediction.overhead_ms /
-                                                                            prediction.predicted_ms)
+    assert sum(layer.ms for layer in prediction.layers) + prediction.overhead_ms == pytest.approx(
+        prediction.predicted_ms
+    )
+    assert sum(layer.share for layer in prediction.layers) == pytest.approx(
+        1 - prediction.overhead_ms / prediction.predicted_ms
+    )
     assert not prediction.extrapolated
     assert json.loads(json.dumps(prediction.to_dict()))["predicted_ms"] == prediction.predicted_ms
 
@@ -180,8 +186,14 @@ def test_calibrate_reports_progress_and_returns_a_complete_calibration(monkeypat
 
     timed = _fake_timing(monkeypatch)
     seen: list = []
-    calibration = calibrate("ort", 2, progress=lambda done, total, text: seen.append((done, total)), scale=0.3,
-                            machine="test machine", versions={"onnxruntime": "0"})  # fmt: skip
+    calibration = calibrate(
+        "ort",
+        2,
+        progress=lambda done, total, text: seen.append((done, total)),
+        scale=0.3,
+        machine="test machine",
+        versions={"onnxruntime": "0"},
+    )
     assert len(calibration.samples) == len(timed) == len(seen) and seen[-1] == (len(timed), len(timed))
     assert calibration.overhead_ms == 0.01 and calibration.kernel_overhead_ms == 0.005
     assert set(calibration.kinds()) == {k.kind for k in timed}
@@ -198,7 +210,11 @@ def test_calibrate_cancelled_returns_nothing(monkeypatch):
 
     timed = _fake_timing(monkeypatch)
     cancel = threading.Event()
-    stop_at_three = lambda done, total, text: cancel.set() if done == 3 else None
+
+    def stop_at_three(done: int, total: int, text: str) -> None:
+        if done == 3:
+            cancel.set()
+
     with pytest.raises(Cancelled):
         calibrate("ort", 2, progress=stop_at_three, cancel=cancel, machine="m", versions={})
     assert len(timed) == 3

@@ -100,6 +100,7 @@ def test_generation_counts_every_start_and_blocks_nest():
 def test_counting_beside_a_measurement_uses_one_thread_and_leaves_the_measurements_alone():
     seen: list[int] = []
     with MEASUREMENT_LOCK, torch_threads(2):  # a measurement in progress in this thread
+
         def count() -> None:
             with counting_threads():
                 torch.mm(torch.randn(64, 64), torch.randn(64, 64))
@@ -226,8 +227,9 @@ def test_harness_discards_a_block_that_foreground_work_overlapped():
         user.release.set()
         user.left.wait(JOIN_S)
 
-    timing = time_function(run_and_let_a_user_start, min_time=0.0, warmup=0.0, min_samples=8, block_ms=0.0,
-                           yield_limit=60, sleep=sleep)
+    timing = time_function(
+        run_and_let_a_user_start, min_time=0.0, warmup=0.0, min_samples=8, block_ms=0.0, yield_limit=60, sleep=sleep
+    )
     user.thread.join(JOIN_S)
     assert timing.block == 1
     assert timing.retimed == 1  # the sixth call's block, timed again after the user left
@@ -254,8 +256,9 @@ def test_harness_flags_after_waiting_at_most_its_yield_limit():
         threading.Event().wait(seconds)
 
     with BusyForeground():
-        timing = time_function(run, min_time=0.01, warmup=0.0, min_samples=3, max_time=0.05, yield_limit=0.1,
-                               sleep=sleep)
+        timing = time_function(
+            run, min_time=0.01, warmup=0.0, min_samples=3, max_time=0.05, yield_limit=0.1, sleep=sleep
+        )
     assert waits and timing.yielded_s >= 0.1  # it waited its limit, then timed anyway...
     assert timing.sessions_busy  # ...and said so
 

@@ -116,8 +116,13 @@ def test_shuffle_steps_are_reshape_transpose_flatten():
     assert steps.source.tolist() == [0, 4, 8, 1, 5, 9, 2, 6, 10, 3, 7, 11]
     assert steps.destination.tolist() == [0, 3, 6, 9, 1, 4, 7, 10, 2, 5, 8, 11]
     records = steps.records()
-    assert records[4] == {"input channel": 4, "group": 1, "index in group": 0, "output position": 1,
-                          "output group (next GConv)": 0}  # fmt: skip
+    assert records[4] == {
+        "input channel": 4,
+        "group": 1,
+        "index in group": 0,
+        "output position": 1,
+        "output group (next GConv)": 0,
+    }
 
 
 def test_shuffle_with_one_channel_per_group_or_one_group_is_the_identity():
@@ -132,16 +137,18 @@ def test_shuffle_with_one_channel_per_group_or_one_group_is_the_identity():
 @pytest.mark.parametrize("channels,groups", [p for p in PAIRS if p[0] <= 24])
 def test_connectivity_matches_path_enumeration(channels, groups, wiring):
     for layers in range(1, 5):
-        assert np.array_equal(connectivity(channels, groups, layers, wiring),
-                              brute_dependencies(channels, groups, layers, wiring)), (layers,)  # fmt: skip
+        assert np.array_equal(
+            connectivity(channels, groups, layers, wiring), brute_dependencies(channels, groups, layers, wiring)
+        ), (layers,)
 
 
 @given(toy_args(), st.sampled_from(WIRINGS))
 @settings(max_examples=80, deadline=None)
 def test_connectivity_matches_path_enumeration_hypothesis(args, wiring):
     channels, groups, layers = args
-    assert np.array_equal(connectivity(channels, groups, layers, wiring),
-                          brute_dependencies(channels, groups, layers, wiring))  # fmt: skip
+    assert np.array_equal(
+        connectivity(channels, groups, layers, wiring), brute_dependencies(channels, groups, layers, wiring)
+    )
 
 
 @pytest.mark.parametrize("channels,groups", PAIRS)
@@ -157,8 +164,10 @@ def test_without_shuffle_every_output_sees_exactly_its_own_group(channels, group
 def test_cross_group_wiring_is_the_shuffle(channels, groups):
     """Fig. 1b == Fig. 1c, layer by layer and end to end."""
     assert cross_equals_shuffle(channels, groups, 4)
-    assert np.array_equal(cross_group_mask(channels, groups),
-                          group_conv_mask(channels, channels, groups) @ shuffle_matrix(channels, groups))  # fmt: skip
+    assert np.array_equal(
+        cross_group_mask(channels, groups),
+        group_conv_mask(channels, channels, groups) @ shuffle_matrix(channels, groups),
+    )
 
 
 @pytest.mark.parametrize("channels,groups", [p for p in PAIRS if (p[0] // p[1]) % p[1] == 0])
@@ -213,16 +222,19 @@ def test_default_toy_channels_mix_fully_in_two_layers():
     assert default_toy_channels(3) == 12
 
 
-@pytest.mark.parametrize("kwargs,field", [
-    ({"channels": 10, "groups": 3, "layers": 2}, "channels"),
-    ({"channels": 12, "groups": 0, "layers": 2}, "groups"),
-    ({"channels": 12, "groups": 3, "layers": 0}, "layers"),
-    ({"channels": 12, "groups": 3, "layers": 5}, "layers"),
-    ({"channels": 0, "groups": 1, "layers": 2}, "channels"),
-    ({"channels": 2048, "groups": 1, "layers": 2}, "channels"),
-    ({"channels": 12, "groups": 3, "layers": 2, "wiring": "bogus"}, "wiring"),
-    ({"channels": 12, "groups": 3, "layers": True}, "layers"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "kwargs,field",
+    [
+        ({"channels": 10, "groups": 3, "layers": 2}, "channels"),
+        ({"channels": 12, "groups": 0, "layers": 2}, "groups"),
+        ({"channels": 12, "groups": 3, "layers": 0}, "layers"),
+        ({"channels": 12, "groups": 3, "layers": 5}, "layers"),
+        ({"channels": 0, "groups": 1, "layers": 2}, "channels"),
+        ({"channels": 2048, "groups": 1, "layers": 2}, "channels"),
+        ({"channels": 12, "groups": 3, "layers": 2, "wiring": "bogus"}, "wiring"),
+        ({"channels": 12, "groups": 3, "layers": True}, "layers"),
+    ],
+)
 def test_bad_toy_arguments_name_the_field(kwargs, field):
     with pytest.raises(ValueError, match=rf"^{field}=.* is not allowed: {field} must be "):
         check_toy(**kwargs)
@@ -272,8 +284,10 @@ def test_large_toys_are_drawn_as_group_bundles_and_say_so():
 
 
 @pytest.mark.skipif(shutil.which("dot") is None, reason="graphviz dot not installed")
-@pytest.mark.parametrize("channels,groups,layers,wiring", [(12, 3, 2, "shuffle"), (9, 3, 4, "cross"),
-                                                           (64, 8, 3, "shuffle"), (48, 4, 2, "none")])
+@pytest.mark.parametrize(
+    "channels,groups,layers,wiring",
+    [(12, 3, 2, "shuffle"), (9, 3, 4, "cross"), (64, 8, 3, "shuffle"), (48, 4, 2, "none")],
+)
 def test_dot_renders(channels, groups, layers, wiring):
     dot = toy_dot(channels, groups, layers, wiring)
     result = subprocess.run(["dot", "-Tsvg"], input=dot, capture_output=True, text=True, timeout=60)

@@ -119,13 +119,14 @@ def expected_one_unit_with_shuffle(channels: int, groups: int) -> np.ndarray:
         j = o // per_group
         for p in range(j * m_per_group, (j + 1) * m_per_group):
             source_group = p % groups
-            matrix[o, source_group * per_group:(source_group + 1) * per_group] = 1
+            matrix[o, source_group * per_group : (source_group + 1) * per_group] = 1
         matrix[o, o] = 1
     return matrix
 
 
-@pytest.mark.parametrize("groups,width,stage", [(8, 0.25, 2), (8, 0.25, 3), (8, 0.5, 2), (12, 0.25, 2),
-                                                (16, 0.5, 2), (16, 1.0, 2)])
+@pytest.mark.parametrize(
+    "groups,width,stage", [(8, 0.25, 2), (8, 0.25, 3), (8, 0.5, 2), (12, 0.25, 2), (16, 0.5, 2), (16, 1.0, 2)]
+)
 def test_with_a_thin_bottleneck_the_fraction_grows_with_each_unit(groups, width, stage):
     config = ShuffleNetConfig(groups=groups, width=width)
     torch.manual_seed(0)
@@ -242,8 +243,9 @@ def test_variants(variant):
     for stage in (2, 3, 4):
         result = measure_stage(config, stage, model)
         assert len(result.stride1) == config.plan().stage_repeats[stage - 2] - 1
-        assert same(result, predict_stage(config, stage), "stride1") and same(result, predict_stage(config, stage),
-                                                                               "stage")  # fmt: skip
+        assert same(result, predict_stage(config, stage), "stride1") and same(
+            result, predict_stage(config, stage), "stage"
+        )
 
 
 # --------------------------------------------------------------------------- API

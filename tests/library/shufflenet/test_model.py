@@ -92,8 +92,9 @@ def test_every_config_in_the_papers_tables_builds_and_runs(config):
 
 
 @pytest.mark.parametrize("size", [(480, 640), (720, 1280), (33, 47)])
-@pytest.mark.parametrize("config", [ShuffleNetConfig(groups=3, width=0.25), AlexNetConfig(), MobileNetConfig(0.25)],
-                         ids=lambda c: c.label)
+@pytest.mark.parametrize(
+    "config", [ShuffleNetConfig(groups=3, width=0.25), AlexNetConfig(), MobileNetConfig(0.25)], ids=lambda c: c.label
+)
 def test_non_square_inputs(config, size):
     if isinstance(config, AlexNetConfig) and min(size) < ALEXNET_MIN_SIDE:
         pytest.skip(f"AlexNet needs at least {ALEXNET_MIN_SIDE}x{ALEXNET_MIN_SIDE}")

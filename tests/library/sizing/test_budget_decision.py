@@ -12,7 +12,17 @@ from explorer import ShuffleNetConfig, build_model, complexity
 from explorer.counting.peak import unit_live_sets
 from explorer.paper import ALL_REPORTED, NO_SHUFFLE_NOTE, pareto_front, point_for, reported_points
 from explorer.shufflenet import PAPER_GROUPS, VARIANTS, unit_specs
-from explorer.sizing import KINDS, SORT_RULE, VARIANT_MARGIN, best_within, decide, figure, network_key, widest_within, widths
+from explorer.sizing import (
+    KINDS,
+    SORT_RULE,
+    VARIANT_MARGIN,
+    best_within,
+    decide,
+    figure,
+    network_key,
+    widest_within,
+    widths,
+)
 from explorer.sizing.decision import paper_models
 from ui.shell.controls import config_from_query
 
@@ -27,8 +37,11 @@ def test_every_reported_model_with_error_and_complexity_is_a_point_once():
     names = {p.model for p in points}
     rows = [r for r in ALL_REPORTED if r.error is not None and r.table in ("Table 2", "Table 3", "Table 5", "Table 6")]
     for row in rows:  # each row is one point (the same model in several tables: one point naming each table)
-        matches = [p for p in points if (p.config, p.error) == (row.config, row.error)] if row.config else \
-            [p for p in points if p.model == row.model]
+        matches = (
+            [p for p in points if (p.config, p.error) == (row.config, row.error)]
+            if row.config
+            else [p for p in points if p.model == row.model]
+        )
         assert len(matches) == 1 and row.table in matches[0].tables, row
     assert len(points) == 42
     for name in ("VGG-16", "AlexNet", "SqueezeNet", "1.0 MobileNet-224", "0.25 MobileNet-224"):
@@ -77,7 +90,9 @@ def test_widest_within_equals_a_full_scan(metric, budget):
     for groups, variant in ((3, "standard"), (8, "arch2"), (3, "shallow")):
         answer = widest_within(budget, groups, variant, metric=metric)
         near = [w for w in GRID if abs(w - answer.config.width) <= 0.15]  # the full scan, near the answer
-        fitting = [w for w in near if figure(ShuffleNetConfig(groups=groups, width=w, variant=variant), metric) <= budget]
+        fitting = [
+            w for w in near if figure(ShuffleNetConfig(groups=groups, width=w, variant=variant), metric) <= budget
+        ]
         assert answer.config.width == max(fitting)
         assert answer.value == figure(answer.config, metric) <= budget
         assert answer.conv_macs == figure(answer.config, "conv_macs")
@@ -125,10 +140,15 @@ def _measured_live_sets(config: ShuffleNetConfig) -> list[int]:
     return steps
 
 
-@pytest.mark.parametrize("config", [ShuffleNetConfig(groups=3, width=1.0), ShuffleNetConfig(groups=8, width=0.5,
-                                    variant="arch2", input_size=(96, 160)),
-                                    ShuffleNetConfig(groups=1, width=0.3, shuffle=False, input_size=(64, 64))],
-                         ids=lambda c: c.label)  # fmt: skip
+@pytest.mark.parametrize(
+    "config",
+    [
+        ShuffleNetConfig(groups=3, width=1.0),
+        ShuffleNetConfig(groups=8, width=0.5, variant="arch2", input_size=(96, 160)),
+        ShuffleNetConfig(groups=1, width=0.3, shuffle=False, input_size=(64, 64)),
+    ],
+    ids=lambda c: c.label,
+)
 def test_peak_activation_steps_match_the_built_models_tensors(config):
     assert unit_live_sets(config) == _measured_live_sets(config)
 
@@ -142,8 +162,9 @@ def test_40_mflops_puts_the_papers_answer_first_and_says_so():
     assert best.config == ShuffleNetConfig(groups=8, width=0.5, variant="arch2")
     assert best.reported.error == 42.7 and "5" in best.reported.source and best.origin == "paper"
     assert all(c.conv_macs <= 40e6 for c in decision.candidates)
-    assert decision.recommendation.startswith("Within 40 M multiply-adds the paper's best is ShuffleNet 0.5x arch2 (g=8) "
-                                       "at 42.7 % top-1 error")  # fmt: skip
+    assert decision.recommendation.startswith(
+        "Within 40 M multiply-adds the paper's best is ShuffleNet 0.5x arch2 (g=8) at 42.7 % top-1 error"
+    )
     widest = decision.widest
     assert f"the widest here is {widest.config.label}" in decision.recommendation
     assert widest.conv_macs == max(c.conv_macs for c in decision.candidates)
@@ -174,7 +195,10 @@ def _built(config: ShuffleNetConfig) -> tuple:
     return plan.conv1_channels, tuple(unit_specs(plan, config.input_size)), config.shuffle
 
 
-BUDGET_RANGE = {"mflops": [round(5.5 * 1.16**k, 2) for k in range(32)], "params": [round(0.14 * 1.2**k, 3) for k in range(24)]}
+BUDGET_RANGE = {
+    "mflops": [round(5.5 * 1.16**k, 2) for k in range(32)],
+    "params": [round(0.14 * 1.2**k, 3) for k in range(24)],
+}
 
 
 @pytest.mark.parametrize("kind", BUDGET_RANGE)
@@ -216,8 +240,9 @@ def test_parameter_budget_and_links_that_reopen_each_candidate():
 def test_below_the_minimum_names_the_smallest_budget_of_each_g_and_variant():
     decision = decide("mflops", 5)
     assert not decision.candidates and decision.recommendation.startswith("Nothing fits within 5 M multiply-adds")
-    assert {(o.groups, o.variant) for o in decision.over} == {(g, v) for g in PAPER_GROUPS
-                                                              for v in ("standard", "arch2", "shallow")}  # fmt: skip
+    assert {(o.groups, o.variant) for o in decision.over} == {
+        (g, v) for g in PAPER_GROUPS for v in ("standard", "arch2", "shallow")
+    }
     for over in decision.over:
         narrowest = ShuffleNetConfig(groups=over.groups, width=0.1, variant=over.variant)
         assert over.smallest == figure(narrowest) / 1e6 > 5

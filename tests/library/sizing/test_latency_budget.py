@@ -46,8 +46,10 @@ def run_bracket(groups: int, variant: str, budget: float, rate: float | None = N
     return search
 
 
-@pytest.mark.parametrize(("groups", "variant", "budget"), [(1, "standard", 3.0), (3, "standard", 6.0),
-                                                           (8, "standard", 2.0), (3, "arch2", 5.0), (6, "standard", 9.0)])
+@pytest.mark.parametrize(
+    ("groups", "variant", "budget"),
+    [(1, "standard", 3.0), (3, "standard", 6.0), (8, "standard", 2.0), (3, "arch2", 5.0), (6, "standard", 9.0)],
+)
 def test_the_bracket_finds_the_exact_widest_width_with_few_probes(groups, variant, budget):
     search = run_bracket(groups, variant, budget)
     grid = Grid(groups, variant, (224, 224))
@@ -72,8 +74,14 @@ def searched():
     """One real search (g = 1 and 8 at 64x64), and the same request again against the same store."""
     store = DictStore()
     messages: list[str] = []
-    first = search_latency_budget(1.5, store, groups=(1, 8), input_size=SMALL, min_time=0.05,
-                                  progress=lambda done, total, message: messages.append(message))  # fmt: skip
+    first = search_latency_budget(
+        1.5,
+        store,
+        groups=(1, 8),
+        input_size=SMALL,
+        min_time=0.05,
+        progress=lambda done, total, message: messages.append(message),
+    )
     second = search_latency_budget(1.5, store, groups=(1, 8), input_size=SMALL, min_time=0.05)
     return first, second, store, messages
 
@@ -108,8 +116,9 @@ def test_cancel_and_the_time_limit_stop_with_what_was_found_and_why():
     assert cancelled.stopped == "cancelled" and cancelled.measured == 0
     assert cancelled.searches[0].status == "stopped" and cancelled.searches[0].reason == "cancelled"
     assert cancelled.decision.candidates == ()
-    timed = search_latency_budget(1.5, DictStore(), groups=(1, 2, 3, 4, 8), input_size=SMALL, min_time=0.05,
-                                  max_seconds=1)  # fmt: skip
+    timed = search_latency_budget(
+        1.5, DictStore(), groups=(1, 2, 3, 4, 8), input_size=SMALL, min_time=0.05, max_seconds=1
+    )
     assert "time limit (1 s)" in timed.stopped
     assert any(s.status == "stopped" and "time limit" in s.reason for s in timed.searches)
 

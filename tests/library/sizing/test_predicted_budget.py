@@ -29,16 +29,23 @@ SMALL = (64, 64)
 
 def scaled_calibration(scale: float, backend: str = "ort", threads: int | None = None) -> Calibration:
     """The synthetic calibration, every time multiplied by ``scale``, as if made here (machine and versions)."""
-    from explorer.machine import versions
     from test_predictor import synthetic_calibration
+
+    from explorer.machine import versions
 
     threads = default_threads() if threads is None else threads
     calibration = synthetic_calibration(backend=backend)
     samples = tuple(Sample(s.kernel, s.median_ms * scale, s.iqr_ms) for s in calibration.samples)
-    return dataclasses.replace(calibration, samples=samples, overhead_ms=calibration.overhead_ms * scale,
-                               kernel_overhead_ms=calibration.kernel_overhead_ms * scale, threads=threads,
-                               machine=key_here(backend, threads).machine, versions=versions(),
-                               created_at=time.time())  # fmt: skip  (kept predictors are cached by created_at)
+    return dataclasses.replace(
+        calibration,
+        samples=samples,
+        overhead_ms=calibration.overhead_ms * scale,
+        kernel_overhead_ms=calibration.kernel_overhead_ms * scale,
+        threads=threads,
+        machine=key_here(backend, threads).machine,
+        versions=versions(),
+        created_at=time.time(),  # kept predictors are cached by created_at
+    )
 
 
 @pytest.fixture
@@ -138,5 +145,6 @@ def test_cli_ms_budget_with_a_calibration_says_which_numbers_are_measured(fresh_
 
 def test_network_key_reads_channels_not_the_widening_factor():
     assert network_key(ShuffleNetConfig(4, 0.51, "arch2")) == network_key(ShuffleNetConfig(4, 0.5, "arch2"))
-    assert network_key(ShuffleNetConfig(4, 0.5, "arch2")) != network_key(ShuffleNetConfig(4, 0.5, "arch2",
-                                                                                         shuffle=False))
+    assert network_key(ShuffleNetConfig(4, 0.5, "arch2")) != network_key(
+        ShuffleNetConfig(4, 0.5, "arch2", shuffle=False)
+    )

@@ -27,17 +27,27 @@ from explorer.store import Place
 from explorer.store.database import FILE_NAME, Database
 from explorer.store.tables import measurements_schema
 from explorer.store.urls import masked
-from store_backends import location, pg_cluster, store_env  # noqa: F401 - fixtures
 
-CONFIGS = [ShuffleNetConfig(groups=8, width=0.5, variant="arch2", shuffle=False, input_size=(480, 640)),
-           ShuffleNetConfig(), AlexNetConfig(), MobileNetConfig(0.25, input_size=(96, 128))]  # fmt: skip
+CONFIGS = [
+    ShuffleNetConfig(groups=8, width=0.5, variant="arch2", shuffle=False, input_size=(480, 640)),
+    ShuffleNetConfig(),
+    AlexNetConfig(),
+    MobileNetConfig(0.25, input_size=(96, 128)),
+]
 
 
-def measurement(config=CONFIGS[0], backend: str = "ort", median: float = 2.0, threads: int = 2, batch: int = 1,
-                when: float = 1_700_000_000.0) -> Measurement:
+def measurement(
+    config=CONFIGS[0],
+    backend: str = "ort",
+    median: float = 2.0,
+    threads: int = 2,
+    batch: int = 1,
+    when: float = 1_700_000_000.0,
+) -> Measurement:
     timing = summarize([median * 0.98, median, median * 1.01], others_share=0.05)
-    return Measurement(config, backend, threads, batch, timing, 40_000_000, 38_000_000, 1.2e11, 1e-6, 1e-7, 0.4,
-                       measured_at=when)  # fmt: skip
+    return Measurement(
+        config, backend, threads, batch, timing, 40_000_000, 38_000_000, 1.2e11, 1e-6, 1e-7, 0.4, measured_at=when
+    )
 
 
 def test_a_measurement_comes_back_exactly_after_a_restart(location):
@@ -191,8 +201,16 @@ print(len(store.warnings))
 
 
 def test_two_processes_writing_at_once_lose_no_row(location):
-    writers = [subprocess.Popen([sys.executable, "-c", WRITER, str(location), str(n)], cwd=ROOT, text=True,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE) for n in (1, 2)]  # fmt: skip
+    writers = [
+        subprocess.Popen(
+            [sys.executable, "-c", WRITER, str(location), str(n)],
+            cwd=ROOT,
+            text=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        for n in (1, 2)
+    ]
     outputs = [writer.communicate(timeout=300) for writer in writers]
     assert [w.returncode for w in writers] == [0, 0], outputs
     assert [out.strip() for out, _ in outputs] == ["0", "0"]  # both wrote to the file, none fell back
@@ -214,8 +232,19 @@ def test_results_command_locates_lists_exports_and_clears(store_env, tmp_path):
     exported = json.loads(run_cli("results", "--json").stdout)
     assert exported["path"] == where and len(exported["results"]) == 3
     assert [r["here"] for r in exported["results"]] == [True, True, False]
-    assert {"machine", "versions", "backend", "model", "input", "batch", "median_ms", "iqr_ms", "runs", "noisy",
-            "measured_at"} <= set(exported["results"][0])  # fmt: skip
+    assert {
+        "machine",
+        "versions",
+        "backend",
+        "model",
+        "input",
+        "batch",
+        "median_ms",
+        "iqr_ms",
+        "runs",
+        "noisy",
+        "measured_at",
+    } <= set(exported["results"][0])
     cleared = run_cli("results", "--clear")
     assert cleared.returncode == 0 and "Deleted 3 stored results" in cleared.stdout
     assert open_store().rows() == []
@@ -225,8 +254,22 @@ def test_results_command_locates_lists_exports_and_clears(store_env, tmp_path):
 
 def test_bench_keeps_what_it_measures(tmp_path, monkeypatch):
     monkeypatch.setenv("EXPLORER_DATA_DIR", str(tmp_path))
-    done = run_cli("bench", "--groups", "8", "--width", "0.25", "--input", "64x64", "--backends", "torch",
-                   "--threads", "1", "--min-time", "0.02", "--json")  # fmt: skip
+    done = run_cli(
+        "bench",
+        "--groups",
+        "8",
+        "--width",
+        "0.25",
+        "--input",
+        "64x64",
+        "--backends",
+        "torch",
+        "--threads",
+        "1",
+        "--min-time",
+        "0.02",
+        "--json",
+    )
     assert done.returncode == 0, done.stderr
     [result] = json.loads(done.stdout)["results"]
     [stored] = open_store().all()

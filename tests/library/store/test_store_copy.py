@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from conftest import run_cli
-from store_backends import fresh_database, pg_cluster  # noqa: F401 - fixtures
+from store_backends import fresh_database
 from test_store import CONFIGS, measurement
 from test_store_shared import CONFIG, profile
 
@@ -53,12 +53,21 @@ def test_copy_to_moves_every_table_once(sqlite_store, pg_cluster):
     first = run_cli("results", "--copy-to", url)
     assert first.returncode == 0, first.stderr
     assert pg_cluster.password not in first.stdout
-    assert copied(first.stdout) == {"measurements": (4, 0), "gemm_peaks": (1, 0), "calibrations": (1, 0),
-                                    "device_results": (2, 0), "kernel_profiles": (1, 0)}  # fmt: skip
+    assert copied(first.stdout) == {
+        "measurements": (4, 0),
+        "gemm_peaks": (1, 0),
+        "calibrations": (1, 0),
+        "device_results": (2, 0),
+        "kernel_profiles": (1, 0),
+    }
     again = run_cli("results", "--copy-to", url)  # idempotent
     assert again.returncode == 0 and copied(again.stdout) == {
-        "measurements": (0, 4), "gemm_peaks": (0, 1), "calibrations": (0, 1), "device_results": (0, 2),
-        "kernel_profiles": (0, 1)}  # fmt: skip
+        "measurements": (0, 4),
+        "gemm_peaks": (0, 1),
+        "calibrations": (0, 1),
+        "device_results": (0, 2),
+        "kernel_profiles": (0, 1),
+    }
     moved = open_store(url)
     assert sorted(moved.all(), key=repr) == sorted(sqlite_store.all(), key=repr) and len(moved.rows()) == 4
     assert [r.device for r in open_class_view(url, "algo-101").rows()] == ["laptop"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 import streamlit as st
 from conftest import assert_clean, open_app, run_cli
-from store_backends import fresh_database, pg_cluster  # noqa: F401 - fixtures
+from store_backends import fresh_database
 from test_store import CONFIGS, measurement
 
 from explorer.latency.stored import open_store
@@ -23,8 +23,22 @@ SECRET = "s3cret-Pa55word"
 
 def pg_ctl(cluster, *action: str) -> None:
     """Stop or start the cluster as an operator would (pg_ctl, as the postgres user)."""
-    _run([*_as_postgres(), str(pg_bin_dir() / "pg_ctl"), "-D", str(cluster.data_dir), "-l", str(cluster.log_path),
-          "-w", "-t", "60", *action], cwd=cluster.root, timeout=90)  # fmt: skip
+    _run(
+        [
+            *_as_postgres(),
+            str(pg_bin_dir() / "pg_ctl"),
+            "-D",
+            str(cluster.data_dir),
+            "-l",
+            str(cluster.log_path),
+            "-w",
+            "-t",
+            "60",
+            *action,
+        ],
+        cwd=cluster.root,
+        timeout=90,
+    )
 
 
 def bad_urls(cluster) -> dict[str, tuple[str, str]]:
@@ -91,8 +105,9 @@ def test_a_stopped_server_keeps_writes_in_memory_and_writes_them_when_it_is_back
     assert view.database.retry() and [r.device for r in open_class_view(url, "course-1").rows()] == ["phone", "laptop"]
 
 
-def test_the_latency_page_says_results_are_not_stored_yet_while_the_server_is_stopped(pg_cluster, monkeypatch,
-                                                                                       tmp_path):  # fmt: skip
+def test_the_latency_page_says_results_are_not_stored_yet_while_the_server_is_stopped(
+    pg_cluster, monkeypatch, tmp_path
+):
     url = fresh_database(pg_cluster)
     monkeypatch.setenv("EXPLORER_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("EXPLORER_DATABASE_URL", url)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import threading
 
 import pytest
-from store_backends import location, pg_cluster  # noqa: F401 - fixtures
 
 from explorer import ShuffleNetConfig
 from explorer.latency import KernelProfile
@@ -22,8 +21,10 @@ CONFIG = ShuffleNetConfig(groups=3, width=0.5, input_size=(480, 640))
 
 
 def profile(median: float = 4.0, threads: int = 2, config=CONFIG) -> KernelProfile:
-    rows = (ProfileRow("1x1 GConv, compress (+BN, ReLU)", 1.25, 0.5, 16, 2.5e7, 1e4),
-            ProfileRow("3x3 depthwise conv (+BN)", 1.25, 0.5, 16, 3e6, 0.0))  # fmt: skip
+    rows = (
+        ProfileRow("1x1 GConv, compress (+BN, ReLU)", 1.25, 0.5, 16, 2.5e7, 1e4),
+        ProfileRow("3x3 depthwise conv (+BN)", 1.25, 0.5, 16, 3e6, 0.0),
+    )
     return KernelProfile(config, threads, 1, rows, 2.5, median)
 
 
@@ -37,7 +38,9 @@ def test_a_kernel_profile_made_on_one_replica_is_read_exactly_on_another(locatio
 
 def test_another_machines_kernel_profile_is_never_used_here(location):
     database = open_database(location)
-    KernelProfileTable(database, Place("Some other CPU (64 cores)", "x")).put_record(CONFIG, 2, 1, profile().to_record())
+    KernelProfileTable(database, Place("Some other CPU (64 cores)", "x")).put_record(
+        CONFIG, 2, 1, profile().to_record()
+    )
     assert KernelProfileStore(table=KernelProfileTable(database)).get(CONFIG, 2) is None
 
 
@@ -114,10 +117,14 @@ def test_a_file_from_before_class_keys_keeps_its_rows_in_the_default_class(tmp_p
     import sqlite3
 
     old = sqlite3.connect(tmp_path / "explorer.sqlite3")  # the device_results table as it was made before
-    old.execute("CREATE TABLE device_results (id INTEGER PRIMARY KEY, device TEXT NOT NULL, model TEXT NOT NULL, "
-                "input TEXT NOT NULL, median_ms REAL NOT NULL, measured_at REAL NOT NULL)")  # fmt: skip
-    old.execute("INSERT INTO device_results (device, model, input, median_ms, measured_at) "
-                "VALUES ('old phone', 'm', '224x224', 3.0, 1.0)")  # fmt: skip
+    old.execute(
+        "CREATE TABLE device_results (id INTEGER PRIMARY KEY, device TEXT NOT NULL, model TEXT NOT NULL, "
+        "input TEXT NOT NULL, median_ms REAL NOT NULL, measured_at REAL NOT NULL)"
+    )
+    old.execute(
+        "INSERT INTO device_results (device, model, input, median_ms, measured_at) "
+        "VALUES ('old phone', 'm', '224x224', 3.0, 1.0)"
+    )
     old.commit()
     old.close()
     open_class_view(tmp_path, "algo-101").add(ClassRow("new laptop", "m", "224x224", 4.0, 2.0))
