@@ -51,12 +51,12 @@ def calibrated_server():
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("EXPLORER_DATA_DIR", str(data))
         keep(scaled_calibration(1.0))
-    process, log = start_server(port, ARTIFACTS / "streamlit-predicted.log")
+    process = start_server(port, ARTIFACTS / "streamlit-predicted.log")
     try:
         wait_healthy(f"http://127.0.0.1:{port}", process, timeout=90)
         yield f"http://127.0.0.1:{port}"
     finally:
-        stop_server(process, log)
+        stop_server(process)
 
 
 def test_predicted_charts_are_drawn_with_legends_clear_of_the_axes(calibrated_server, tab):

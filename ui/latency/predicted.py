@@ -65,7 +65,8 @@ def sidebar_prediction(config: ModelConfig) -> None:
 
 def table8_predictions(frame: pd.DataFrame, measurements: Sequence[Measurement]) -> pd.DataFrame:
     """Table 8's frame (one row per measurement, in order) with the prediction for each row's backend and
-    threads beside its measured median, and this config's own error; "—" where that backend is not calibrated."""
+    threads beside its measured median, and this config's own error; "—" where that backend is not calibrated
+    (and no such columns when none of the table's backends is)."""
     if len(frame) != len(measurements):  # not one row per measurement: leave the table as it is
         return frame
     predicted, compared = [], []
@@ -78,6 +79,8 @@ def table8_predictions(frame: pd.DataFrame, measurements: Sequence[Measurement])
         predicted.append(found.predicted_ms)
         note = ", extrapolated" if found.extrapolated else ""
         compared.append(f"{compared_text(found.predicted_ms, m.median_ms)}{note}")
+    if all(ms is None for ms in predicted):  # no backend of this table is calibrated here: no empty columns
+        return frame
     frame = frame.copy()
     position = list(frame.columns).index("Median (ms)") + 1 if "Median (ms)" in frame.columns else len(frame.columns)
     frame.insert(position, PREDICTED_MS, predicted)
