@@ -35,6 +35,7 @@ from sqlalchemy import create_engine, delete, event, inspect, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError, ProgrammingError
 from sqlalchemy.pool import StaticPool
+from sqlalchemy.schema import CreateIndex, CreateTable
 from sqlalchemy.sql.base import Executable
 
 from . import tables
@@ -197,21 +198,26 @@ class Database:
         """Every table of the schema, and the columns added since a file was made; two processes may race here."""
         for attempt in range(3):
             try:
-                tables.METADATA.create_all(engine)
-                break
-            except (IntegrityError, ProgrammingError):  # another process created it between check and create
-                if attempt == 2:
+                with engine.begin() as connection:
+                    for table in tables.METADATA.sorted_tables:
+                        connection.execute(CreateTable(table, if_not_exists=True))
+                        for index in table.indexes:
+                            connection.execute(CreateIndex(index, if_not_exists=True))
+                    columns = {c["name"] for c in inspect(connection).get_columns(tables.DEVICE_RESULTS)}
+                    if "class_key" not in columns:  # a file from before class keys
+                        connection.execute(
+                            text(
+                                f"ALTER TABLE {tables.DEVICE_RESULTS} ADD COLUMN class_key "
+                                f"VARCHAR({tables.CLASS_KEY_LENGTH}) NOT NULL DEFAULT ''"
+                            )
+                        )
+                return
+            except (IntegrityError, ProgrammingError, OperationalError) as error:
+                # Another process created a table, index or column between our check and our create
+                # (PostgreSQL can say so even with IF NOT EXISTS): its work is ours; look again.
+                if attempt == 2 or not _created_meanwhile(error):
                     raise
                 time.sleep(0.2)
-        columns = {c["name"] for c in inspect(engine).get_columns(tables.DEVICE_RESULTS)}
-        if "class_key" not in columns:  # a file from before class keys
-            with engine.begin() as connection:
-                connection.execute(
-                    text(
-                        f"ALTER TABLE {tables.DEVICE_RESULTS} ADD COLUMN class_key "
-                        f"VARCHAR({tables.CLASS_KEY_LENGTH}) NOT NULL DEFAULT ''"
-                    )
-                )
 
     def _open_file(self, path: Path) -> Engine:
         try:
@@ -402,6 +408,12 @@ def _as_write(statement: Write | Executable | str, rows: Sequence | None) -> Wri
 
 
 STORAGE_FAULTS = ("readonly", "read-only", "disk is full", "disk i/o error", "unable to open", "out of memory")
+
+
+def _created_meanwhile(error: Exception) -> bool:
+    """The DDL failed because the same object was just created by someone else."""
+    text_ = str(error).lower()
+    return any(words in text_ for words in ("already exists", "duplicate column", "duplicate key"))
 
 
 def _is_storage_fault(error: Exception) -> bool:
