@@ -12,10 +12,11 @@ from explorer.paper import pareto_front, point_for, reported_for, reported_point
 from explorer.shufflenet import ALEXNET_MIN_SIDE, MAX_GROUPS, MOBILENET_WIDTHS, WIDTH_RANGE, ModelConfig
 from explorer.sizing import DEFAULT_BACKEND
 from ui.figures.charts import compare_figure, stage_channels_figure, tradeoff_figure
+from ui.latency.chart import model_color
 from ui.latency.job_view import current_job, job_view
 from ui.latency.jobs import job_registry, result_store
 from ui.latency.predicted import COMPARE_ROW, compare_predictions
-from ui.latency.tables import compare_latency_column, failures_markdown, model_color, refused
+from ui.latency.tables import compare_latency_column, failures_markdown, refused
 from ui.shell.cache import counting_refusal, counts_or_ask
 from ui.shell.controls import shared_controls
 from ui.shell.page import page_setup

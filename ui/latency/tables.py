@@ -1,15 +1,15 @@
-"""What the Latency lab shows: result tables, failure notes, the latency chart, and summaries for other pages.
+"""What the Latency lab shows in common: formatting, the measurement table, failure notes, summaries.
 
-* ``measurement_frame`` / ``table8_frame`` / ``profile_frame`` / ``speedup_frame``: the
-  Latency page's tables (with ``NUMBER_FORMATS``, ``TABLE8_COLUMNS``, ``PROFILE_COLUMNS``:
-  their column formats and pins). A value that is missing reads ``MISSING`` ("—").
+* ``shown`` / ``MISSING`` / ``BACKEND_LABEL``: numbers that may be missing ("—") and backend
+  names, as every Latency table writes them.
+* ``measurement_frame`` with ``NUMBER_FORMATS``: one row per measurement; ``show_table``
+  draws it with a warning for noisy ones. Table 8's, the profile's and the speedups'
+  frames are in ``ui.latency.table8_frames``; the latency chart is ``ui.latency.chart``.
 * ``failures_markdown(failures)``: which backend failed, at which step and why, escaped;
-  ``show_failures`` / ``show_table`` / ``refused`` / ``method_markdown``: what the Latency
-  page draws with them.
+  ``show_failures`` / ``refused`` / ``method_markdown`` / ``stored_frame``: what the
+  Latency page draws with them.
 * ``latency_summary(config)`` / ``compare_latency_column(configs)``: what other pages show
   for a config that was already measured; they never measure.
-* ``latency_figure(measurements, peak)``: latency vs multiply-adds (log-log) with the
-  GEMM roofline line, labels where they fit.
 """
 
 from __future__ import annotations
@@ -18,27 +18,21 @@ import time
 from collections.abc import Sequence
 
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 
-from explorer import MobileNetConfig, ShuffleNetConfig
 from explorer.counting import MemoryRefused, check_memory
 from explorer.latency import (
     BACKENDS,
     FAILURE_STAGES,
     FP32_PARITY_TOLERANCE,
     BackendFailure,
-    KernelProfile,
     Measurement,
     default_threads,
 )
 from explorer.latency.stored import ResultStore
 from explorer.latency.timing import NOISY_IQR_FRACTION, flags_text
 from explorer.store import age_text
-from ui.figures.charts import log_axis, style_figure
-from ui.figures.labels import fitting_positions
 from ui.latency.jobs import result_store
-from ui.shell.style import NEUTRAL, groups_color
 from ui.shell.text import shown_value
 
 REASON_SHOWN = 300  # characters of a failure's reason on the page (the log has the traceback)
@@ -95,89 +89,7 @@ NUMBER_FORMATS["Compile (s)"] = st.column_config.TextColumn(
     help="Creating the ONNX Runtime session, or reading, reshaping and compiling the model in OpenVINO: once per "
     "model and input, not part of the latency"
 )
-PAPER = "(reported in the paper)"
-
-
-def table8_frame(records: Sequence[dict]) -> pd.DataFrame:
-    """``explorer.latency.table8_records`` as the page shows them: each paper column beside its measured one."""
-    return pd.DataFrame(
-        [
-            {
-                "Model": r["model"],
-                "Input": "×".join(map(str, r["input"])),
-                "Backend": r["backend_label"],
-                "Median (ms)": r["median_ms"],
-                f"Paper ms {PAPER}": r["paper_ms"],
-                "Measured speedup over AlexNet": shown(r["measured_speedup"], 1, suffix="×"),
-                f"Paper speedup {PAPER}": f"{r['paper_speedup']:.1f}×",
-                "Flags": flags_text(r["noisy"], r["contended"]),
-                "IQR (ms)": r["iqr_ms"],
-                "Theoretical speedup (multiply-adds incl. FC)": f"{r['theoretical_speedup']:.1f}×",
-                "Measured / theoretical": shown(r["speedup_efficiency"]),
-                "% of GEMM peak": shown(r["roofline_fraction"], 0, 100),
-                "Busy because": r["busy_reason"] or MISSING,
-            }
-            for r in records
-        ]
-    )
-
-
-TABLE8_COLUMNS = {
-    "Model": st.column_config.TextColumn(width=230, pinned=True),
-    "Input": st.column_config.TextColumn(width=90, pinned=True),
-    "Backend": st.column_config.TextColumn(width=200, pinned=True),
-    "Median (ms)": st.column_config.NumberColumn(format="%.2f", pinned=True),
-    f"Paper ms {PAPER}": st.column_config.NumberColumn(
-        format="%.1f", pinned=True, help="One Snapdragon 820 core, single thread, the authors' runtime"
-    ),
-    "IQR (ms)": st.column_config.NumberColumn(format="%.2f"),
-}
-
-
-def profile_frame(profile: KernelProfile, peak_macs_per_s: float | None) -> pd.DataFrame:
-    """ONNX Runtime's grouped profile, each group's time scaled to the median without the profiler."""
-    rows = []
-    for r in profile.rows:
-        rate = profile.rate(r)
-        rows.append(
-            {
-                "Where": r.category,
-                "ms per run (share × median)": profile.scaled_ms(r),
-                "Share (%)": 100 * r.share,
-                "Nodes": r.nodes,
-                "Multiply-adds (M)": r.macs / 1e6,
-                "G multiply-adds/s": shown(rate, 2, 1e-9),
-                "% of GEMM peak": shown(
-                    None if rate is None or not peak_macs_per_s else rate / peak_macs_per_s, 0, 100
-                ),
-            }
-        )
-    return pd.DataFrame(rows)
-
-
-PROFILE_COLUMNS = {
-    "Where": st.column_config.TextColumn(width=300),
-    **{
-        n: st.column_config.NumberColumn(format="%.2f")
-        for n in ("ms per run (share × median)", "Share (%)", "Multiply-adds (M)")
-    },
-}
-
-
-def speedup_frame(rows: Sequence[dict]) -> pd.DataFrame:
-    """``explorer.latency.backend_speedups``: both models on one backend, one row per backend."""
-    return pd.DataFrame(
-        [
-            {
-                "Backend (both models)": r["backend_label"],
-                "0.5x arch2 (ms)": r["model_ms"],
-                "AlexNet (ms)": r["alexnet_ms"],
-                "Speedup": f"{r['measured_speedup']:.1f}×",
-                "Of the multiply-add ratio": f"{r['efficiency']:.2f}",
-            }
-            for r in rows
-        ]
-    )
+BACKEND_LABEL = {key: b.label for key, b in BACKENDS.items()}
 
 
 # --------------------------------------------------------------------------- drawing helpers of the Latency page
@@ -250,7 +162,7 @@ def method_markdown() -> str:
 """
 
 
-# --------------------------------------------------------------------------- failures, summaries, chart
+# --------------------------------------------------------------------------- failures, summaries
 
 
 def stored_frame(store: ResultStore) -> pd.DataFrame:
@@ -287,124 +199,3 @@ def latency_summary(config, threads: int | None = None, batch: int = 1) -> str |
 def compare_latency_column(configs: Sequence) -> list[str]:
     """One cell per config for the Compare page: measured latency, or a pointer to the Latency page."""
     return [latency_summary(c) or "not measured yet (Latency page)" for c in configs]
-
-
-BACKEND_SYMBOLS = {
-    "torch": "circle",
-    "torch-cl": "square",
-    "torch-fold": "triangle-up",
-    "ort": "diamond",
-    "ort-int8": "star",
-    "openvino": "hexagon",
-    "openvino-int8": "pentagon",
-    "openvino-bf16": "hourglass",
-}
-ALEXNET_COLOR = "#000000"
-LABEL_FONT_SIZE = 11
-FULL_LABELS = 6  # up to this many points, each label names its backend too
-
-
-def model_color(config) -> str:
-    if isinstance(config, ShuffleNetConfig):
-        return groups_color(config.groups)
-    if isinstance(config, MobileNetConfig):
-        return NEUTRAL
-    return ALEXNET_COLOR
-
-
-def point_label(m: Measurement) -> str:
-    """What every point on the latency chart says: model, backend, input."""
-    return f"{m.model} · {m.backend_label} · {m.input_size[0]}×{m.input_size[1]}"
-
-
-def short_labels(measurements: Sequence[Measurement]) -> list[str]:
-    """Model and input, once per pair (its fastest point): the backends of a pair nearly coincide, and the
-    symbol and legend name the backend."""
-    fastest: dict[tuple, int] = {}
-    for i, m in enumerate(measurements):
-        key = (m.model, m.input_size)
-        if key not in fastest or m.median_ms < measurements[fastest[key]].median_ms:
-            fastest[key] = i
-    chosen = set(fastest.values())
-    return [
-        f"{m.model} · {m.input_size[0]}×{m.input_size[1]}" if i in chosen else "" for i, m in enumerate(measurements)
-    ]
-
-
-def latency_figure(
-    measurements: Sequence[Measurement],
-    gemm_macs_per_s: float | None = None,
-    title: str = "Latency vs multiply-adds (measured here)",
-    present: bool = False,
-) -> go.Figure:
-    """Median latency vs multiply-adds incl. FC, log-log; the dashed line is the GEMM roofline.
-
-    Every point is named in its hover; its label is drawn where it fits (``ui.figures.labels``), so
-    Table 8's 18 points stay readable."""
-    figure = go.Figure()
-    xs = [m.macs * m.batch / 1e6 for m in measurements]
-    ys = [m.median_ms for m in measurements]
-    line_x = line_y = []
-    if gemm_macs_per_s and measurements:
-        low = min(m.macs * m.batch for m in measurements) / 2
-        high = max(m.macs * m.batch for m in measurements) * 2
-        line_x, line_y = [low / 1e6, high / 1e6], [low / gemm_macs_per_s * 1e3, high / gemm_macs_per_s * 1e3]
-    labels = [point_label(m) for m in measurements] if len(measurements) <= FULL_LABELS else short_labels(measurements)
-    position = fitting_positions(xs, ys, labels, LABEL_FONT_SIZE, line_x, line_y)  # where they fit; hover names all
-    for backend in BACKENDS:
-        indices = [i for i, m in enumerate(measurements) if m.backend == backend]
-        if not indices:
-            continue
-        points = [measurements[i] for i in indices]
-        figure.add_trace(
-            go.Scatter(
-                x=[xs[i] for i in indices],
-                y=[ys[i] for i in indices],
-                mode="markers+text",
-                name=BACKENDS[backend].label,
-                text=[labels[i] if position[i] else "" for i in indices],
-                textposition=[position[i] or "top center" for i in indices],
-                textfont={"size": LABEL_FONT_SIZE},
-                cliponaxis=False,  # a label near the edge stays whole
-                marker={
-                    "size": 13,
-                    "symbol": BACKEND_SYMBOLS[backend],
-                    "color": [model_color(m.config) for m in points],
-                    "line": {"color": "#333", "width": 1},
-                },
-                customdata=[
-                    [m.model, f"{m.input_size[0]}×{m.input_size[1]}", m.batch, 100 * (m.roofline_fraction or 0)]
-                    for m in points
-                ],
-                hovertemplate=(
-                    "%{customdata[0]} at %{customdata[1]}, batch %{customdata[2]}<br>"
-                    "%{x:.1f} M multiply-adds<br>%{y:.2f} ms<br>%{customdata[3]:.0f}% of the GEMM peak"
-                    f"<extra>{BACKENDS[backend].label}</extra>"
-                ),
-            )
-        )
-    if line_x:
-        figure.add_trace(
-            go.Scatter(
-                x=line_x,
-                y=line_y,
-                mode="lines",
-                name="GEMM roofline (FP32 peak)",
-                line={"color": NEUTRAL, "dash": "dash"},
-                hovertemplate="%{x:.1f} M multiply-adds at the GEMM peak: %{y:.2f} ms<extra></extra>",
-            )
-        )
-        xs, ys = xs + line_x, ys + line_y
-    style_figure(
-        figure,
-        title,
-        "Multiply-adds per batch (millions, incl. FC; log scale)",
-        "Median latency (ms, log scale)",
-        height=560,
-        present=present,
-    )
-    if xs:
-        log_axis(figure, "x", xs)
-        log_axis(figure, "y", ys)
-    figure.update_yaxes(rangemode="normal")
-    return figure

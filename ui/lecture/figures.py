@@ -20,7 +20,7 @@ from plotly.subplots import make_subplots
 from explorer import paper
 from explorer.shufflenet import PAPER_GROUPS
 from ui.figures.charts import GROUPS_AXIS, log_axis, style_figure
-from ui.latency.tables import ALEXNET_COLOR
+from ui.latency.chart import ALEXNET_COLOR
 from ui.shell.style import CURRENT, NEUTRAL, chart_font, groups_color
 
 FIGURE_HEIGHT = 410

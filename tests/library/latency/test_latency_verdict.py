@@ -106,7 +106,7 @@ def test_log_ticks_are_written_in_full_and_cover_the_data(low, high):
 
 
 def test_every_chart_point_is_labelled_with_model_backend_and_input():
-    from ui.latency.tables import latency_figure
+    from ui.latency.chart import latency_figure
 
     points = [
         measurement(HALF.with_(input_size=(480, 640)), "ort", 9.0, HALF_MACS * 6),
@@ -142,7 +142,7 @@ def _table8_points() -> list:
 def test_table8_chart_draws_labels_only_where_they_fit_and_names_every_point_on_hover():
     """Issue 19, item 6: 18 labels piled on each other; now each one drawn stays clear of every marker and label."""
     from ui.figures.labels import MARKER_PX, PLOT_PX, _scale, label_box, overlap
-    from ui.latency.tables import LABEL_FONT_SIZE, latency_figure
+    from ui.latency.chart import LABEL_FONT_SIZE, latency_figure
 
     points = _table8_points()
     assert len(points) == 18
