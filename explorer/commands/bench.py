@@ -17,7 +17,7 @@ ONNX Runtime session or run) is listed with its step and reason (stderr as it ha
 a "Failed" table, and ``failures`` in the JSON); the other backends are still measured.
 Exit status: 0 when at least one measurement was made, 1 when every one failed
 (``EXIT_NOTHING_MEASURED``), 2 for bad arguments. ``--traceback`` also prints each
-failure's Python traceback on stderr.
+failure's Python traceback on stderr. The tables and notes are printed by ``bench_report``.
 """
 
 from __future__ import annotations
@@ -35,8 +35,17 @@ from ..latency.export import cpu_has_vnni
 from ..latency.kernel_profile import overhead_text, profile_ort
 from ..latency.roofline import gemm_peak
 from ..latency.stored import open_store
-from ..latency.timing import DEFAULT_MIN_TIME, NOISY_IQR_FRACTION
+from ..latency.timing import DEFAULT_MIN_TIME
 from ..shufflenet import AlexNetConfig, MobileNetConfig, ShuffleNetConfig
+from .bench_report import (
+    failure_line,
+    fmt,
+    print_failures,
+    print_footer,
+    print_header,
+    print_measurements,
+    print_repeat,
+)
 from .common import add_json_argument, add_model_arguments, format_table, input_size, integer, number, print_json
 
 HELP = "measure CPU latency (PyTorch, ONNX Runtime, OpenVINO) of one model, or reproduce the paper's Table 8 here"
@@ -190,133 +199,6 @@ def jobs_from_args(args: argparse.Namespace) -> list:
     return [(config, backend) for backend in args.backends]
 
 
-def _fmt(value, digits: int = 2) -> str:
-    return "" if value is None else f"{value:.{digits}f}"
-
-
-def _flags(record: dict) -> str:
-    text = latency.flags_text(record["noisy"], bool(record.get("contended")))
-    share = record.get("others_cpu_share") if record.get("contended") else None
-    return text if share is None else f"{text} ({100 * share:.0f}% of the CPUs used by others)"
-
-
-def _print_measurements(measurements, table8: bool) -> None:
-    records = latency.table8_records(measurements) if table8 else [m.to_dict() for m in measurements]
-    headers = [
-        "Model",
-        "Input",
-        "Backend",
-        "Median ms",
-        "IQR ms",
-        "Min ms",
-        "Runs",
-        "Noisy",
-        "MACs (M)",
-        "GMAC/s",
-        "Floor ms",
-        "% of GEMM",
-        "Max |diff|",
-        "Compile s",
-    ]
-    if table8:
-        headers += ["Speedup", "Theor.", "Paper ms*", "Paper speedup*"]
-    rows = []
-    for r in records:
-        row = [
-            r["model"],
-            "x".join(map(str, r["input"])),
-            r["backend"],
-            _fmt(r["median_ms"]),
-            _fmt(r["iqr_ms"]),
-            _fmt(r["min_ms"]),
-            r["runs"],
-            _flags(r),
-            _fmt(r["macs"] / 1e6, 1),
-            _fmt(r["achieved_gmacs"], 1),
-            _fmt(r["floor_ms"]),
-            _fmt(None if r["roofline_fraction"] is None else 100 * r["roofline_fraction"], 1),
-            "" if r["max_abs_diff"] is None else f"{r['max_abs_diff']:.1e}",
-            _fmt(r["compile_s"]),
-        ]
-        if table8:
-            row += [
-                _fmt(r["measured_speedup"], 1) + ("x" if r["measured_speedup"] else ""),
-                f"{r['theoretical_speedup']:.1f}x",
-                f"{r['paper_ms']:g}",
-                f"{r['paper_speedup']:.1f}x",
-            ]
-        rows.append(row)
-    print(format_table(headers, rows))
-
-
-def _peak_flags(machine: dict) -> str:
-    flags = latency.flags_text(machine["gemm_noisy"], bool(machine.get("gemm_contended")))
-    return f"  [{flags}]" if flags else ""
-
-
-def _print_header(machine: dict, args: argparse.Namespace) -> None:
-    print(
-        f"CPU: {machine['cpu']} ({machine['cores']} cores); threads {machine['threads']} for every backend; "
-        f"batch {args.batch}; torch {machine['torch']}, onnxruntime {machine['onnxruntime']}, "
-        f"openvino {machine['openvino']}"
-    )
-    if machine.get("gemm_gflops"):
-        print(
-            f"FP32 GEMM peak ({machine['gemm_library']} {machine['gemm_size']}^2, median): "
-            f"{machine['gemm_gmacs']:.1f} G multiply-adds/s"
-            f" = {machine['gemm_gflops']:.1f} GFLOP/s{_peak_flags(machine)}"
-        )
-    print()
-
-
-def _print_footer(payload: dict, table8: bool) -> None:
-    print(
-        f"\nMedian of time-based runs after warm-up; NOISY = IQR > {NOISY_IQR_FRACTION:.0%} of the median "
-        "(re-measure); BUSY n% = other processes used n% of all CPUs while it was timed, more than the cores "
-        "this measurement left free plus 10% (the number is probably too slow). MACs: multiply-adds per image incl. FC. "
-        "Floor: latency at the FP32 GEMM peak; % of GEMM: floor / median (INT8 may exceed 100%). "
-        "Max |diff|: ONNX Runtime / OpenVINO output vs PyTorch FP32 on the same input (INT8, BF16: drift). "
-        "Compile s: creating the ORT session or compiling in OpenVINO, not in the latency."
-    )
-    if table8:
-        s = payload["summary"]
-        print(
-            "Speedup: AlexNet ms / model ms, same input and backend. Theor.: ratio of multiply-adds incl. FC. "
-            f"* reported in the paper ({paper.TABLE8_DEVICE})."
-        )
-        best = s["speedup_0_5x_arch2_vs_alexnet_224"]
-        if best:
-            print(
-                f"0.5x arch2 on its fastest FP32 backend ({best['model_backend']}) vs AlexNet on its fastest FP32 "
-                f"backend ({best['alexnet_backend']}) at 224x224: {best['measured_speedup']:.1f}x measured vs "
-                f"{best['theoretical_speedup']:.1f}x theoretical = {best['efficiency']:.2f} of the theoretical "
-                "ratio."
-            )
-            print(
-                "  Both on one backend: "
-                + "; ".join(
-                    f"{r['backend']} {r['measured_speedup']:.1f}x ({r['efficiency']:.2f})"
-                    for r in s["speedup_0_5x_arch2_vs_alexnet_224_per_backend"]
-                )
-                + "."
-            )
-        if s.get("verdict"):
-            print(f"Why: {s['verdict']}")
-        one = s["shufflenet_1x_g3_224_fastest"]
-        if one and one["roofline_fraction"] is not None:
-            print(
-                f"Fastest ShuffleNet 1x g=3 at 224x224 ({one['backend']}): {one['median_ms']:.2f} ms = "
-                f"{100 * one['roofline_fraction']:.0f}% of the GEMM roofline."
-            )
-        print(f"Wall time {payload['wall_s']:.1f} s (exports and quantisation {payload['export_s']:.1f} s).")
-    if payload.get("repeat") and payload["repeat"]["worst_ratio"] is not None:
-        rep = payload["repeat"]
-        print(
-            f"Repeatability: {rep['runs']} passes; worst ratio of medians (max/min) {rep['worst_ratio']:.3f} "
-            f"({'within' if rep['within_10_percent'] else 'NOT within'} 10%)."
-        )
-
-
 def run_profile(args: argparse.Namespace) -> int:
     if args.table8:
         raise ValueError("--profile is not allowed with --table8: profile one model at a time")
@@ -356,8 +238,8 @@ def run_profile(args: argparse.Namespace) -> int:
                         f"{100 * r['share']:.1f}%",
                         r["nodes"],
                         f"{r['macs'] / 1e6:.1f}",
-                        _fmt(r["gmacs"], 1),
-                        _fmt(None if r["fraction_of_gemm"] is None else 100 * r["fraction_of_gemm"], 0),
+                        fmt(r["gmacs"], 1),
+                        fmt(None if r["fraction_of_gemm"] is None else 100 * r["fraction_of_gemm"], 0),
                     )
                     for r in profile["rows"]
                 ],
@@ -382,24 +264,6 @@ def _failure_tracebacks(shown: bool) -> Iterator[None]:
         yield
     finally:
         logger.removeHandler(handler)
-
-
-def _failure_line(failure: latency.BackendFailure) -> str:
-    return f"{failure.where} {failure.backend}: FAILED at {failure.stage}: {failure.reason}"
-
-
-def _print_failures(failures: list) -> None:
-    print(
-        f"\nFailed, not measured ({len(failures)}; steps: "
-        + "; ".join(f"{k} = {v}" for k, v in latency.FAILURE_STAGES.items())
-        + "):"
-    )
-    print(
-        format_table(
-            ("Model", "Input", "Backend", "Step", "Reason"),
-            [(f.config.label, "x".join(map(str, f.config.input_size)), f.backend, f.stage, f.reason) for f in failures],
-        )
-    )
 
 
 def _verdict_profiles(runner: latency.LatencyRunner, measurements) -> list:
@@ -450,7 +314,7 @@ def run(args: argparse.Namespace) -> int:
 
     def progress(done: int, total: int, m) -> None:
         if isinstance(m, latency.BackendFailure):
-            print(f"[{done}/{total}] {_failure_line(m)}", file=sys.stderr, flush=True)
+            print(f"[{done}/{total}] {failure_line(m)}", file=sys.stderr, flush=True)
             return
         store.put(m)
         if not args.json:
@@ -510,27 +374,12 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print_json(payload)
         return status
-    _print_header(payload["machine"], args)
+    print_header(payload["machine"], args)
     if measurements:
-        _print_measurements(measurements, args.table8)
+        print_measurements(measurements, args.table8)
     if failures:
-        _print_failures(failures)
+        print_failures(failures)
     if args.repeat > 1 and payload["repeat"]["items"]:
-        print()
-        print(
-            format_table(
-                ("Model", "Input", "Backend", "Medians ms", "Ratio max/min"),
-                [
-                    (
-                        r["model"],
-                        "x".join(map(str, r["input"])),
-                        r["backend"],
-                        ", ".join(f"{v:.2f}" for v in r["medians_ms"]),
-                        f"{r['ratio']:.3f}",
-                    )
-                    for r in payload["repeat"]["items"]
-                ],
-            )
-        )
-    _print_footer(payload, args.table8)
+        print_repeat(payload["repeat"]["items"])
+    print_footer(payload, args.table8)
     return status

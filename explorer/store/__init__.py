@@ -1,7 +1,8 @@
 """What outlives a process: the explorer's database (a SQLite file in the data directory, or PostgreSQL
 when ``EXPLORER_DATABASE_URL`` is set) and its tables, through SQLAlchemy Core.
 
-``database`` opens it (and falls back to memory when it cannot be used), ``urls`` reads and
+``database`` opens it (and falls back to memory when it cannot be used), ``engines`` builds the
+SQLAlchemy engine for a file or URL and tells a storage fault or an outage from a bad statement, ``urls`` reads and
 checks ``EXPLORER_DATABASE_URL``, ``copy`` copies one database's rows into another,
 ``tables`` declares every table, ``measurements`` keeps latency results as records keyed by
 machine and versions (the caller injects how a record is decoded), ``peaks`` the GEMM peak

@@ -18,7 +18,8 @@ schema (``explorer.store.tables``) for both dialects:
   going away later: each write that fails is kept in memory (and shown from there) and written
   with the next write once the server is back; nothing already stored is touched.
 
-``Database.warnings`` holds what went wrong, for the page and the CLI to show.
+``Database.warnings`` holds what went wrong, for the page and the CLI to show. How each kind of
+database is reached, and which errors count as a storage fault or an outage, is ``explorer.store.engines``.
 """
 
 from __future__ import annotations
@@ -31,23 +32,20 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
-from sqlalchemy import create_engine, delete, event, inspect, text
+from sqlalchemy import delete, inspect, text
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError, ProgrammingError
-from sqlalchemy.pool import StaticPool
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.schema import CreateIndex, CreateTable
 from sqlalchemy.sql.base import Executable
 
 from . import tables
+from .engines import MEMORY, is_storage_fault, postgres_engine, sqlite_engine, unreachable
 from .urls import configured_url, connection_problem, is_database_url, parse_url, setting_text, shown_url
 
 log = logging.getLogger(__name__)
 
 DATA_DIR_ENV = "EXPLORER_DATA_DIR"
 FILE_NAME = "explorer.sqlite3"
-BUSY_TIMEOUT_S = 30.0
-CONNECT_TIMEOUT_S = 5
-MEMORY = ":memory:"
 RETRY_S = 2.0  # showing the warnings retries the waiting writes at most this often
 PENDING_WRITES = 10_000  # writes kept in memory during an outage (the oldest dropped past it)
 Write = Callable[[Connection], object]
@@ -93,52 +91,6 @@ def shared_database() -> Database:
         if location not in _SHARED:
             _SHARED[location] = Database(location)
         return _SHARED[location]
-
-
-_ENGINES: dict[str, Engine] = {}  # one PostgreSQL pool per URL and process
-_ENGINES_LOCK = threading.Lock()
-
-
-def _postgres_engine(location: str) -> Engine:
-    url = parse_url(location)
-    key = url.render_as_string(hide_password=False)
-    with _ENGINES_LOCK:
-        if key not in _ENGINES:
-            _ENGINES[key] = create_engine(
-                url,
-                pool_pre_ping=True,
-                pool_size=4,
-                max_overflow=4,
-                pool_timeout=10,
-                connect_args={"connect_timeout": CONNECT_TIMEOUT_S},
-            )
-        return _ENGINES[key]
-
-
-def _sqlite_engine(where: str) -> Engine:
-    """One connection shared by the process's threads (behind ``Database._lock``), with the file's pragmas."""
-    engine = create_engine(
-        f"sqlite:///{where}", poolclass=StaticPool, connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_S}
-    )
-
-    @event.listens_for(engine, "connect")
-    def _pragmas(connection, _record) -> None:
-        cursor = connection.cursor()
-        cursor.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
-        if where != MEMORY:
-            cursor.execute("PRAGMA journal_mode = WAL").fetchall()
-            # With WAL, a commit survives the app crashing; only a power cut may lose the last ones.
-            cursor.execute("PRAGMA synchronous = NORMAL")
-        cursor.close()
-
-    return engine
-
-
-def unreachable(error: BaseException) -> bool:
-    """The database server went away or refused us (as opposed to a bad statement)."""
-    return isinstance(error, (OperationalError, InterfaceError)) or (
-        isinstance(error, DBAPIError) and error.connection_invalidated
-    )
 
 
 class Database:
@@ -222,9 +174,9 @@ class Database:
     def _open_file(self, path: Path) -> Engine:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            return self._prepared(_sqlite_engine(str(path)))
+            return self._prepared(sqlite_engine(str(path)))
         except DBAPIError as error:
-            if not _is_storage_fault(error):
+            if not is_storage_fault(error):
                 return self._start_fresh(path, error)
             return self._fall_back(f"it cannot be written ({error.orig})")
         except OSError as error:
@@ -256,12 +208,12 @@ class Database:
         )
         log.warning("%s", self._warnings[-1])
         try:
-            return self._prepared(_sqlite_engine(str(path)))
+            return self._prepared(sqlite_engine(str(path)))
         except DBAPIError as again:
             return self._fall_back(f"a new file could not be started either ({again.orig})")
 
     def _open_memory(self) -> Engine:
-        engine = _sqlite_engine(MEMORY)
+        engine = sqlite_engine(MEMORY)
         self._create_tables(engine)
         return engine
 
@@ -270,7 +222,7 @@ class Database:
             self.url = parse_url(location)
         except ValueError as error:
             return self._fall_back_from_setting(str(error))
-        engine = _postgres_engine(location)
+        engine = postgres_engine(location)
         try:
             self._create_tables(engine)
         except DBAPIError as error:
@@ -334,7 +286,7 @@ class Database:
             try:
                 self._run(self._engine, op)
             except OperationalError as error:
-                if self.in_memory or not _is_storage_fault(error):
+                if self.in_memory or not is_storage_fault(error):
                     raise
                 self._engine = self._fall_back(f"writing to it failed ({error.orig})", keep=self._engine)
                 self._run(self._engine, op)
@@ -407,16 +359,7 @@ def _as_write(statement: Write | Executable | str, rows: Sequence | None) -> Wri
     return lambda connection: connection.execute(executable, list(rows) if rows is not None else None)
 
 
-STORAGE_FAULTS = ("readonly", "read-only", "disk is full", "disk i/o error", "unable to open", "out of memory")
-
-
 def _created_meanwhile(error: Exception) -> bool:
     """The DDL failed because the same object was just created by someone else."""
     text_ = str(error).lower()
     return any(words in text_ for words in ("already exists", "duplicate column", "duplicate key"))
-
-
-def _is_storage_fault(error: Exception) -> bool:
-    """The file or its disk refuses writes (read-only, full, unopenable), as opposed to a corrupt file."""
-    text_ = str(error).lower()
-    return any(fault in text_ for fault in STORAGE_FAULTS)
