@@ -4,10 +4,10 @@ Each config is opened as a new browser session would open a shared link: a fresh
 ``AppTest`` of the whole app with the config in the URL query parameters, on one of the
 six pages in turn (Overview, Architecture, Complexity, Channel shuffle, Latency,
 Compare). The pages go through the app's real caches: ``explorer.count_model``'s lru_cache,
-``ui/shell/cache.py``'s ``st.cache_data`` / ``st.cache_resource`` and ``ui/figures/mixing.py``'s. The
-300 configs are every combination of g (1, 2, 3, 4, 8), width (0.25, 0.5, 0.75, 1, 1.25),
-variant (standard, arch2, shallow), shuffle (on, off) and input (224x224, 160x160), in
-a fixed shuffled order.
+``ui/shell/cache.py``'s ``st.cache_data`` / ``st.cache_resource``, ``ui/mixing/measured.py``'s and
+``ui/figures/mixing.py``'s. The 300 configs are every combination of g (1, 2, 3, 4, 8), width
+(0.25, 0.5, 0.75, 1, 1.25), variant (standard, arch2, shallow), shuffle (on, off) and input
+(224x224, 160x160), in a fixed shuffled order.
 
 After 0, 50, 100, ..., 300 configs it prints the resident set size (``VmRSS`` in
 /proc/self/status), the peak so far (``VmHWM``) and how many entries each cache holds.

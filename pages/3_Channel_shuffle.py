@@ -17,38 +17,39 @@ from explorer.mixing import (
     default_toy_channels,
     shuffle_steps,
     toy_mixing,
-    trace_channel,
 )
-from explorer.paper import TABLE3_PAIRS, table3_row_for
+from explorer.paper import table3_row_for
 from ui.figures.diagram_view import show_diagram
-from ui.figures.mixing import (
-    cached_stage_mixing,
-    dependency_heatmap,
-    fraction_figure,
+from ui.figures.mixing import dependency_heatmap, fraction_figure, shuffle_mapping_figure
+from ui.figures.toy_diagram import toy_diagram_detail, toy_dot
+from ui.figures.toy_figures import grid_frame, layer_names, shuffle_animation_figure, trace_figure
+from ui.mixing.measured import (
+    matrix_csv,
+    measure_with_and_without_shuffle,
+    spread_frame,
+    spread_series,
+    table3_table,
+)
+from ui.mixing.text import (
+    TRACED,
     measured_takeaway,
     method_text,
     percent,
     reading_note,
-    shuffle_animation_figure,
-    shuffle_mapping_figure,
     toy_takeaway,
+    trace_label,
+    trace_text,
     two_layer_note,
     unit_word,
 )
-from ui.figures.toy_diagram import toy_diagram_detail, toy_dot
-from ui.figures.toy_figures import grid_frame, layer_names, trace_figure
 from ui.shell.controls import shared_controls
 from ui.shell.page import config_slug, page_setup
 from ui.shell.presentation import caption, diagram_downloads, download_button, method_note
-from ui.shell.style import HIGHLIGHT
 
 MAX_TOY_GROUPS = 16
-AUTO_MEASURE_MAX_GROUPS = 16
-AUTO_MEASURE_MAX_CHANNELS = 2048
 MAX_GRID_CHANNELS = 96  # the reshape / transpose grids are drawn up to this many channels
 FIG1_TAB_KEY = "mix_fig1_tab"  # which wiring of Fig. 1 is shown
 TRACE_KEY = "mix_trace"  # the selected (layer, channel) of the toy, set by a click or the selectbox
-TRACED = ("none", "shuffle")  # the two wirings drawn side by side for clicking
 
 
 def toy_controls(sidebar_groups: int) -> tuple[int, int, int]:
@@ -125,39 +126,12 @@ def fig1_section(channels: int, groups: int, layers: int, present: bool) -> None
             diagram_downloads(dot, f"{slug}_{wiring}", "Diagram", f"mix_{wiring}")
 
 
-def trace_label(node: tuple[int, int] | None, layers: int) -> str:
-    if node is None:
-        return "nothing (every channel drawn alike)"
-    layer, channel = node
-    where = "output channel" if layer == layers else ("input channel" if layer == 0 else f"GConv{layer} channel")
-    return f"{where} {channel}"
-
-
 def _picked(chart_key: str) -> None:
     """on_select of a trace figure: the clicked marker becomes the selected channel."""
     state = st.session_state.get(chart_key)
     points = [p for p in (state["selection"]["points"] if state else []) if "customdata" in p]
     if points:
         st.session_state[TRACE_KEY] = (int(points[0]["customdata"][0]), int(points[0]["customdata"][1]))
-
-
-def trace_text(channels: int, groups: int, layers: int, node: tuple[int, int]) -> str:
-    """What the selected channel depends on / reaches, without and with the shuffle (from explorer.mixing)."""
-    layer, channel = node
-    linked = {w: trace_channel(channels, groups, layers, w, layer, channel) for w in TRACED}
-    parts = []
-    if layer > 0:
-        parts.append(
-            f"depends on {int(linked['none'][0].sum())} of the {channels} input channels without the shuffle "
-            f"and on {int(linked['shuffle'][0].sum())} with it"
-        )
-    if layer < layers:
-        parts.append(
-            f"reaches {int(linked['none'][layers].sum())} of the {channels} output channels without the "
-            f"shuffle and {int(linked['shuffle'][layers].sum())} with it"
-        )
-    label = trace_label(node, layers)
-    return f"**{label[0].upper()}{label[1:]}** " + "; it ".join(parts) + "."
 
 
 def trace_section(channels: int, groups: int, layers: int, present: bool) -> None:
@@ -273,28 +247,6 @@ def measured_controls() -> tuple[int, str]:
     return stage, scope
 
 
-def measure_with_and_without_shuffle(config: ShuffleNetConfig, stage: int) -> tuple[StageMixing, StageMixing]:
-    """The stage measured with the shuffle on and off; a heavy model stops the page until a click."""
-    # The paper's models (g <= 8, up to 2x) take well under a second per stage; very many groups
-    # or very wide stages take up to a minute on a small CPU, so those wait for a click.
-    widest = max(config.plan().stage_channels)
-    heavy = config.groups > AUTO_MEASURE_MAX_GROUPS or widest > AUTO_MEASURE_MAX_CHANNELS
-    measured_key = f"{config.with_(shuffle=True)!r}/stage{stage}"
-    done = st.session_state.setdefault("mix_measured_done", [])
-    if heavy and measured_key not in done:
-        st.info(
-            f"With g = {config.groups} and up to {widest} channels a stage takes up to a minute to measure on this "
-            "machine (the paper's models take under a second)."
-        )
-        if not st.button(f"Measure Stage{stage}", key="mix_measure_button"):
-            st.stop()
-    with st.spinner(f"Measuring Stage{stage} with and without shuffle (forward-mode autograd)…"):
-        on, off = (cached_stage_mixing(config.with_(shuffle=shuffle), stage) for shuffle in (True, False))
-    if measured_key not in done:
-        done.append(measured_key)
-    return on, off
-
-
 def measured_matrices(
     config: ShuffleNetConfig, stage: int, scope: str, on: StageMixing, off: StageMixing, present: bool
 ) -> None:
@@ -338,46 +290,19 @@ def measured_matrices(
             )
 
 
-def matrix_csv(matrix) -> str:
-    return pd.DataFrame(matrix).to_csv(index=False, header=[f"in{i}" for i in range(matrix.shape[1])])
-
-
 def spread_section(stage: int, scope: str, on: StageMixing, off: StageMixing, present: bool) -> None:
     """How the fraction of input channels reached grows unit by unit: chart and numbers."""
     word = unit_word(scope)
-    fractions_on, fractions_off = on.fractions(scope), off.fractions(scope)
     st.plotly_chart(
         fraction_figure(
-            [
-                {
-                    "name": f"with shuffle (g = {on.groups})",
-                    "fractions": fractions_on,
-                    "ranges": on.fraction_ranges(scope),
-                    "groups": on.groups,
-                },
-                {
-                    "name": f"without shuffle (g = {on.groups})",
-                    "fractions": fractions_off,
-                    "ranges": off.fraction_ranges(scope),
-                    "groups": on.groups,
-                    "dash": "dash",
-                },
-            ],
+            spread_series(scope, on, off),
             f"{word.capitalize()}s stacked (count)",
             f"Stage{stage}: how far information spreads, unit by unit",
             present=present,
         ),
         key="mix_fraction_chart",
     )
-    table = pd.DataFrame(
-        {
-            f"{word}s stacked": list(range(1, len(fractions_on) + 1)),
-            "with shuffle: mean %": [round(100 * f, 2) for f in fractions_on],
-            "with shuffle: min %": [round(100 * lo, 2) for lo, _ in on.fraction_ranges(scope)],
-            "without shuffle: mean %": [round(100 * f, 2) for f in fractions_off],
-            "without shuffle: min %": [round(100 * lo, 2) for lo, _ in off.fraction_ranges(scope)],
-        }
-    )
+    table = spread_frame(word, scope, on, off)
     numbers = st.expander("The numbers behind the chart", key="mix_numbers", on_change="rerun")  # lazy, as above
     with numbers:
         if numbers.open:
@@ -394,24 +319,7 @@ def table3_section(config: ShuffleNetConfig) -> None:
     """The paper's Table 3 (reported), the sidebar's model marked (colour and a word) when the paper has it."""
     mine = table3_row_for(config)
     st.markdown("**Table 3, reported in the paper**: ImageNet top-1 error (%) without / with channel shuffle")
-    frame = pd.DataFrame(
-        [
-            {
-                "ShuffleNet": pair.model.removeprefix("ShuffleNet "),
-                "without shuffle": f"{pair.error_without:.1f}",
-                "with shuffle": f"{pair.error_with:.1f}",
-                "gain (points)": f"{pair.gain:.1f}",
-                "sidebar": "◀ this model" if pair == mine else "",
-            }
-            for pair in TABLE3_PAIRS
-        ]
-    )
-    marked = [pair == mine for pair in TABLE3_PAIRS]
-    styled = frame.style.hide(axis="index").apply(
-        lambda row: [f"background-color: {HIGHLIGHT}33; font-weight: bold" if marked[row.name] else "" for _ in row],
-        axis=1,
-    )
-    st.table(styled)  # a static table: every column visible in half the page, and cheap to draw
+    st.table(table3_table(mine))  # a static table: every column visible in half the page, and cheap to draw
     if mine is None:
         caption(
             f"The paper's Table 3 has no row for {config.label}: it ablates the shuffle for g = 3 and g = 8 models."

@@ -79,7 +79,7 @@ def test_every_streamlit_cache_has_max_entries_or_is_a_singleton():
         for name, f in vars(m).items()
         if isinstance(f, CachedFunc) and f.__module__ == m.__name__
     }
-    assert "ui.shell.cache.cached_counts" in cached and "ui.figures.mixing.cached_stage_mixing" in cached
+    assert "ui.shell.cache.cached_counts" in cached and "ui.mixing.measured.cached_stage_mixing" in cached
     for name, func in cached.items():
         singleton = not inspect.signature(func.__wrapped__).parameters  # one entry, ever
         # ``_info`` is the decorator's settings (streamlit is pinned to 1.67.0 in requirements.txt)
@@ -173,7 +173,7 @@ def app_cache_configs():
 
 @pytest.mark.slow
 def test_profile_and_mixing_caches_evict_past_their_bounds(app_cache_configs):
-    from ui.figures.mixing import MEASURE_ENTRIES, cached_stage_mixing
+    from ui.mixing.measured import MEASURE_ENTRIES, cached_stage_mixing
     from ui.shell.cache import COUNTS_ENTRIES, cached_counts
 
     assert len(app_cache_configs) == COUNTS_ENTRIES + 3

@@ -24,8 +24,8 @@ from test_cache_bounds import cache_counters
 from explorer import PAPER_GROUPS, ShuffleNetConfig
 from explorer.latency import Measurement
 from explorer.latency.timing import summarize
-from ui.figures.mixing import MEASURE_ENTRIES, cached_stage_mixing
 from ui.latency.jobs import result_store
+from ui.mixing.measured import MEASURE_ENTRIES, cached_stage_mixing
 from ui.shell import warmup
 from ui.shell.cache import COUNTS_ENTRIES, cached_counts
 

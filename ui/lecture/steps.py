@@ -23,10 +23,11 @@ from explorer.counting import CONVENTIONS, PAPER_CONVENTION, UnitRow
 from explorer.mixing import cross_equals_shuffle, default_toy_channels, toy_mixing
 from explorer.shufflenet import UnitSpec, plan_conv_macs, unit_specs
 from ui.figures.diagrams import unit_dot
-from ui.figures.mixing import reach_text, shuffle_animation_figure
 from ui.figures.toy_diagram import toy_dot
+from ui.figures.toy_figures import shuffle_animation_figure
 from ui.latency.tables import latency_summary
 from ui.lecture.figures import budget_channels_figure, millions, reported_errors_figure, table8_figure, unit_cost_figure
+from ui.mixing.text import reach_text
 from ui.shell.cache import cached_sweep
 from ui.shell.text import input_size_text
 

@@ -65,8 +65,8 @@ def _wait_for_quiet() -> None:
 
 
 def _warm() -> None:
-    from ui.figures.mixing import cached_stage_mixing
     from ui.latency.jobs import result_store
+    from ui.mixing.measured import cached_stage_mixing
     from ui.shell.cache import cached_counts
 
     started = time.monotonic()
