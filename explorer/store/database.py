@@ -39,7 +39,7 @@ from sqlalchemy.schema import CreateIndex, CreateTable
 from sqlalchemy.sql.base import Executable
 
 from . import tables
-from .engines import MEMORY, is_storage_fault, postgres_engine, sqlite_engine, unreachable
+from .engines import BUSY_TIMEOUT_S, MEMORY, is_storage_fault, postgres_engine, sqlite_engine, unreachable
 from .urls import configured_url, connection_problem, is_database_url, parse_url, setting_text, shown_url
 
 log = logging.getLogger(__name__)
@@ -174,8 +174,10 @@ class Database:
     def _open_file(self, path: Path) -> Engine:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            return self._prepared(sqlite_engine(str(path)))
+            return self._prepared_when_free(path)
         except DBAPIError as error:
+            if _is_busy(error):  # held by other processes for longer than the busy timeout: not corrupt
+                return self._fall_back(f"it stayed locked by another process ({error.orig})")
             if not is_storage_fault(error):
                 return self._start_fresh(path, error)
             return self._fall_back(f"it cannot be written ({error.orig})")
@@ -192,6 +194,18 @@ class Database:
             engine.dispose()
             raise
         return engine
+
+    def _prepared_when_free(self, path: Path) -> Engine:
+        """``_prepared`` on the file, tried again while another process holds it (it is being created or
+        switched to WAL next door: SQLite answers "locked" at once there instead of waiting)."""
+        deadline = time.monotonic() + BUSY_TIMEOUT_S
+        while True:
+            try:
+                return self._prepared(sqlite_engine(str(path)))
+            except OperationalError as error:
+                if not _is_busy(error) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
 
     def _start_fresh(self, path: Path, error: DBAPIError) -> Engine:
         """Move a corrupt or unreadable file aside (with its WAL files) and open a new one."""
@@ -357,6 +371,12 @@ def _as_write(statement: Write | Executable | str, rows: Sequence | None) -> Wri
         return statement
     executable = text(statement) if isinstance(statement, str) else statement
     return lambda connection: connection.execute(executable, list(rows) if rows is not None else None)
+
+
+def _is_busy(error: Exception) -> bool:
+    """Another connection holds the SQLite file's lock (a passing state, never a corrupt file)."""
+    text_ = str(error).lower()
+    return "database is locked" in text_ or "database is busy" in text_
 
 
 def _created_meanwhile(error: Exception) -> bool:
