@@ -86,13 +86,7 @@ def predicted_groups_figure(
             "name": "predicted here",
             "x": labels,
             "y": [r["ms"] for r in rows],
-            "marker": {
-                "color": [groups_color(r["groups"]) for r in rows],
-                "line": {
-                    "color": ["#000" if r["groups"] == current_groups else "rgba(0,0,0,0)" for r in rows],
-                    "width": 3,
-                },
-            },
+            "marker": _groups_marker(rows, current_groups),
             "text": [f"{r['ms']:.2f} ms{' (extrapolated)' if r['extrapolated'] else ''}" for r in rows],
             "textposition": "outside",
             "hovertemplate": "%{x}<br>%{y:.2f} ms predicted here<extra></extra>",
@@ -156,13 +150,7 @@ def equal_macs_figure(rows: list[dict], current_groups: int, title: str, present
             "name": "predicted here",
             "x": [f"g = {r['groups']}" for r in rows],
             "y": [r["ms"] for r in rows],
-            "marker": {
-                "color": [groups_color(r["groups"]) for r in rows],
-                "line": {
-                    "color": ["#000" if r["groups"] == current_groups else "rgba(0,0,0,0)" for r in rows],
-                    "width": 3,
-                },
-            },
+            "marker": _groups_marker(rows, current_groups),
             "text": [f"{r['ms']:.2f} ms{'*' if r['extrapolated'] else ''}" for r in rows],
             "textposition": "outside",
             "customdata": [[r["width"], r["macs"] / 1e6] for r in rows],
@@ -171,3 +159,11 @@ def equal_macs_figure(rows: list[dict], current_groups: int, title: str, present
         }
     ]
     return build_figure(data, base_layout(title, GROUPS_AXIS, PREDICTED_AXIS, present=present))
+
+
+def _groups_marker(rows: list[dict], current_groups: int) -> dict:
+    """Each bar in its g's colour, the sidebar's g outlined."""
+    return {
+        "color": [groups_color(r["groups"]) for r in rows],
+        "line": {"color": ["#000" if r["groups"] == current_groups else "rgba(0,0,0,0)" for r in rows], "width": 3},
+    }
