@@ -14,7 +14,7 @@ import sys
 import time
 
 import pytest
-from conftest import DATAFRAME, ROOT, RUN_TIMEOUT_S, assert_no_exception, browser, table_rows, wait_idle  # noqa: F401
+from conftest import DATAFRAME, ROOT, RUN_TIMEOUT_S, assert_no_exception, table_rows, wait_idle
 from store_backends import fresh_database
 
 from explorer.store import ClassRow, open_class_view
@@ -41,7 +41,7 @@ def class_devices(tab) -> list[str] | None:
     return None
 
 
-def open_pinned(browser, proxy, replica: str, query: str):  # noqa: F811
+def open_pinned(browser, proxy, replica: str, query: str):
     """A page of the Latency page through nginx, pinned to ``replica`` by nginx's cookie; checks where it landed."""
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     context.set_default_timeout(RUN_TIMEOUT_S * 1000)
@@ -64,7 +64,7 @@ def wait_for(check, what: str, timeout: float = RUN_TIMEOUT_S):
     raise TimeoutError(what)
 
 
-def test_two_replicas_share_results_and_keep_classes_apart(pg_cluster, browser, tmp_path):  # noqa: F811
+def test_two_replicas_share_results_and_keep_classes_apart(pg_cluster, browser, tmp_path):
     url = fresh_database(pg_cluster)
     env = {**os.environ, "EXPLORER_DATABASE_URL": url, "EXPLORER_DATA_DIR": str(tmp_path)}
     seeded = explorer(env, "bench", "--groups", "3", "--width", "0.25", "--backends", "ort", "--min-time", "0.05")
