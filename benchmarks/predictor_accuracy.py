@@ -1,12 +1,14 @@
 """How well the latency predictor predicts this machine: held-out configs, rank of the paper's g, speed.
 
     .venv/bin/python benchmarks/predictor_accuracy.py [--backends ort,openvino] [--threads N]
-        [--calibration FILE ...] [--save-dir DIR] [--configs 40] [--repeats 3] [--seed 19]
+        [--calibration FILE ...] [--save-dir DIR] [--keep] [--configs 40] [--repeats 3] [--seed 19]
         [--min-time 1.0] [--wait-quiet SECONDS]
 
 1. Per backend: calibrates (timed; target <= 3 min) or loads a calibration JSON
    (``--calibration``, its backend read from the file); ``--save-dir`` writes
-   ``calib-<backend>.json`` there.
+   ``calib-<backend>.json`` there (and, after step 2, ``measured.json``: every repeat's median);
+   ``--keep`` keeps each calibration with its held-out error in the result store
+   (``EXPLORER_DATA_DIR``), where ``predict`` and the app show that error.
 2. ``--configs`` random held-out configs (g 1-64, width 0.1-4.0 log-uniform, all three
    variants, shuffle on or off, inputs from 224x224 to 720x1280), each measured end to end
    by ``LatencyRunner.measure`` ``--repeats`` times, interleaved (every config and backend
@@ -37,12 +39,13 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from explorer.latency.predictor import Calibration, Predictor, calibrate_checked
+from explorer.counting.estimate import MEMORY_ENV
+from explorer.latency.predictor import Calibration, Predictor, calibrate, keep
 from explorer.latency.predictor.kernels import total_macs
 from explorer.latency.predictor.predict import cached_kernels
 from explorer.latency.threads import default_threads
 from explorer.shufflenet import ShuffleNetConfig
-from explorer.shufflenet.config import VARIANTS
+from explorer.shufflenet.config import VARIANTS, config_to_dict
 
 PAPER_GROUPS = (1, 2, 3, 4, 8)
 WITHIN = 0.10
@@ -87,24 +90,40 @@ def calibrations(args) -> dict[str, Calibration]:
         print(f"{backend}: calibrating at {args.threads} threads ({load_text()})", flush=True)
 
         def step(done: int, total: int, text: str) -> None:
-            if done % 25 == 0:
+            if done % 25 == 0 or done == total:
                 print(f"  {done}/{total} {text}", flush=True)
 
-        found[backend] = calibrate_checked(backend, args.threads, progress=step)
+        found[backend] = calibrate(backend, args.threads, progress=step)
         print(
             f"{backend}: calibration took {found[backend].seconds:.1f} s (target <= 180 s), "
             f"{found[backend].noisy_samples} of {len(found[backend].samples)} kernels noisy",
             flush=True,
         )
-        check = found[backend].extra.get("check")
-        for row in (check or {}).get("networks", []):
+        predictor = Predictor(found[backend])
+        cv = predictor.expected_error
+        print(
+            f"  in-network correction: {', '.join(f'{k} {v:.4g}' for k, v in predictor.correction.to_dict().items())}"
+        )
+        if cv:
             print(
-                f"  its own check: {row['config']} at {'x'.join(map(str, row['input']))}: predicted "
-                f"{row['predicted_ms']:.2f} ms, measured {row['measured_ms']:.2f} ms ({row['error']:+.0%})"
+                f"  cross-validated on its {cv['configs']} networks: {cv['within_10_percent']:.0%} within +-10%, "
+                f"|error| median {cv['median_abs_error']:.0%}, max {cv['max_abs_error']:.0%}"
             )
         if args.save_dir:
             save(found[backend], args.save_dir)
     return found
+
+
+def save_measured(measured: dict, directory: str) -> None:
+    """The repeats' medians per config and backend, for fitting other predictors to the same measurements."""
+    rows = [
+        {"config": config_to_dict(config), "backend": backend, "median_ms": [m.median_ms for m in runs]}
+        for (config, backend), runs in measured.items()
+    ]
+    path = os.path.join(directory, "measured.json")
+    with open(path, "w", encoding="utf-8") as handle:
+        json.dump(rows, handle)
+    print(f"saved {path}")
 
 
 def measure_all(configs: list, backends: list[str], repeats: int, threads: int, min_time: float) -> dict:
@@ -253,11 +272,15 @@ def speed(predictor: Predictor) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    os.environ.setdefault(MEMORY_ENV, "12000")  # width 4 at 720x1280 needs more than a server's default limit
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--backends", default="ort,openvino", type=lambda s: s.split(","))
     parser.add_argument("--threads", type=int, default=default_threads())
     parser.add_argument("--calibration", action="append", help="a saved calibration JSON (repeat per backend)")
     parser.add_argument("--save-dir", help="write calib-<backend>.json here")
+    parser.add_argument(
+        "--keep", action="store_true", help="keep each calibration, with its held-out error, in the result store"
+    )
     parser.add_argument("--configs", type=int, default=40)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--seed", type=int, default=19)
@@ -279,13 +302,20 @@ def main(argv: list[str] | None = None) -> int:
         flush=True,
     )
     measured = measure_all(configs + paper, list(predictors), args.repeats, args.threads, args.min_time)
+    if args.save_dir:
+        save_measured(measured, args.save_dir)
     for backend, predictor in predictors.items():
         held_out = accuracy(backend, predictor, configs, measured)
         rank(backend, predictor, measured)
         speed(predictor)
-        if args.save_dir and held_out:  # the held-out error travels with the calibration (``expected_error``)
+        if held_out:  # the held-out error travels with the calibration (``expected_error``)
             calibration = predictor.calibration
-            save(dataclasses.replace(calibration, extra={**calibration.extra, "held_out": held_out}), args.save_dir)
+            calibration = dataclasses.replace(calibration, extra={**calibration.extra, "held_out": held_out})
+            if args.save_dir:
+                save(calibration, args.save_dir)
+            if args.keep:
+                keep(calibration)
+                print(f"{backend}: kept in the result store with its held-out error")
     print(f"\nend: {load_text()}")
     return 0
 

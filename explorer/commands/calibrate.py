@@ -23,7 +23,8 @@ from ..latency.backends import one_line
 from ..latency.predictor import (
     BACKENDS,
     Calibration,
-    calibrate_checked,
+    Predictor,
+    calibrate,
     calibration_needed,
     clear_kept,
     ignored_here,
@@ -118,17 +119,18 @@ def _progress(backend: str):
         now = time.monotonic()
         if done == total or now - last[0] >= PROGRESS_EVERY_S:
             last[0] = now
-            print(f"  {backend} {done}/{total} kernels timed · {text}", file=sys.stderr, flush=True)
+            print(f"  {backend} {done}/{total} kernels and networks timed · {text}", file=sys.stderr, flush=True)
 
     return report
 
 
 def summary(calibration: Calibration) -> str:
-    check = calibration.extra.get("check")
+    expected = Predictor(calibration).expected_error
     noisy = "; noisy: calibrate again when the machine is quiet" if calibration.noisy else ""
     return (
         f"kept the {backend_label(calibration.backend)} calibration at {threads_text(calibration.threads)}: "
-        f"{len(calibration.samples)} kernels in {calibration.seconds:.0f} s; {error_text(check)}{noisy}"
+        f"{len(calibration.samples)} kernels and {len(calibration.networks)} networks in "
+        f"{calibration.seconds:.0f} s; {error_text(expected)}{noisy}"
     )
 
 
@@ -150,7 +152,7 @@ def calibrate_one(backend: str, threads: int, force: bool, budget_s: float) -> i
     )
     try:
         with measurement_lock():
-            calibration = calibrate_checked(backend, threads, progress=_progress(backend), budget_s=budget_s)
+            calibration = calibrate(backend, threads, progress=_progress(backend), budget_s=budget_s)
     except (KeyboardInterrupt, Cancelled):
         print(f"Calibration of {backend_label(backend)} interrupted: nothing kept.", file=sys.stderr)
         return EXIT_INTERRUPTED

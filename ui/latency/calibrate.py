@@ -1,7 +1,7 @@
 """The Latency page's "Calibrate the latency predictor": what is kept, why a kept one is ignored, and a job.
 
-A calibration (``explorer.latency.predictor.calibrate_checked``) times about 180 kernels and
-three whole networks, 2-3 minutes per backend, holding the server's measurement lock all
+A calibration (``explorer.latency.predictor.calibrate``) times about 340 kernels and
+about 60 whole networks, 2-3 minutes per backend, holding the server's measurement lock all
 that time: every other measurement, of every user, waits. So the button asks first (a
 confirm step, on every server: any server may be shared), and an operator can turn it off
 with ``EXPLORER_CALIBRATE=off`` in the server's environment (``calibrate_enabled``; the CLI,
@@ -23,11 +23,12 @@ from explorer.latency import Cancelled, measurement_lock
 from explorer.latency.predictor import (
     BACKENDS,
     Calibration,
-    calibrate_checked,
+    calibrate,
     calibration_needed,
     ignored_here,
     keep,
     kept_calibration,
+    predictor_for,
 )
 from explorer.latency.predictor.labels import backend_label, error_text, threads_text
 from explorer.store import age_text
@@ -61,7 +62,7 @@ def calibration_task(backend: str, threads: int):
 
         try:
             with measurement_lock(on_wait, job.cancel):
-                calibration = calibrate_checked(backend, threads, progress=progress, cancel=job.cancel)
+                calibration = calibrate(backend, threads, progress=progress, cancel=job.cancel)
         except Cancelled:
             return True
         keep(calibration)
@@ -76,10 +77,11 @@ def kept_line(backend: str, threads: int) -> str:
     if calibration is None:
         return f"**{backend_label(backend)}, {threads_text(threads)}**: not calibrated on this machine."
     noisy = " Noisy (the machine was busy): calibrate again when quiet." if calibration.noisy else ""
-    how_sure = error_text(calibration.extra.get("held_out") or calibration.extra.get("check"))
+    predictor = predictor_for(backend, threads)
+    how_sure = error_text(predictor.expected_error if predictor is not None else None)
     return (
         f"**{backend_label(backend)}, {threads_text(threads)}**: calibrated "
-        f"{age_text(time.time() - calibration.created_at)} ({len(calibration.samples)} kernels, "
+        f"{age_text(time.time() - calibration.created_at)} ({len(calibration.samples)} kernels, {len(calibration.networks)} networks, "
         f"{calibration.seconds:.0f} s); {how_sure}.{noisy}"
     )
 
@@ -90,10 +92,11 @@ def _panel(registry: JobRegistry) -> None:
     if job is None:
         return
     if job.active:
-        total = f"~{job.total}" if job.total else "~180"
+        total = f"~{job.total}" if job.total else "~400"
         now = f" · now: {job.current}" if job.current else ""
         st.progress(
-            min(job.fraction, 1.0) if job.total else 0.0, text=f"{job.name}: {job.done} of {total} kernels timed{now}"
+            min(job.fraction, 1.0) if job.total else 0.0,
+            text=f"{job.name}: {job.done} of {total} kernels and networks timed{now}",
         )
         if job.waiting_s > 0:
             st.info(f"Queued behind another measurement… ({job.waiting_s:.0f} s)", icon="⏳")

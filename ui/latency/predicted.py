@@ -90,11 +90,7 @@ def table8_predictions(frame: pd.DataFrame, measurements: Sequence[Measurement])
 
 def table8_columns(threads: int) -> dict:
     """Column configs of the two prediction columns: their help says what they are and how sure."""
-    errors = {
-        b: error_text(p.calibration.extra.get("held_out") or p.calibration.extra.get("check"))
-        for b in ("ort", "openvino")
-        if (p := _predictor(b, threads)) is not None
-    }
+    errors = {b: error_text(p.expected_error) for b in ("ort", "openvino") if (p := _predictor(b, threads)) is not None}
     how_sure = "; ".join(f"{backend_label(b)}: {text}" for b, text in errors.items()) or "no calibration here"
     return {
         PREDICTED_MS: st.column_config.NumberColumn(

@@ -2,17 +2,17 @@
 
 ``kernels`` decomposes any network into the kernels the runtime runs after its fusions,
 in closed form; ``graphs`` builds one tiny ONNX graph per kernel and times it;
-``calibration`` samples kernels over the allowed space and times them with the per-run
-overhead (a ``Calibration``, JSON-able); ``check`` times a few whole networks against it
-(``calibrate_checked`` = both); ``fit`` fits one non-negative relative
-least-squares regressor per kernel kind; ``predict`` sums them per layer type
-(``Predictor.predict(config)`` -> ``Prediction``); ``kept`` keeps calibrations in the store
-and gives this machine's predictor (``kept_predictor``); ``labels`` words a prediction
-("predicted here", its error, extrapolation).
+``sampling`` picks the kernels to time over the allowed space and ``networks`` the whole
+networks; ``calibration`` times both with the per-run overhead (a ``Calibration``,
+JSON-able); ``fit`` fits one non-negative relative least-squares regressor per kernel kind
+and ``correction`` what a kernel costs inside a network, fitted and cross-validated on the
+whole networks; ``predict`` sums them per layer type (``Predictor.predict(config)`` ->
+``Prediction``); ``kept`` keeps calibrations in the store and gives this machine's predictor
+(``kept_predictor``); ``labels`` words a prediction ("predicted here", its error, extrapolation).
 """
 
-from .calibration import BACKENDS, Calibration, Sample, calibrate, kernel_pool, sampled_kernels
-from .check import calibrate_checked, network_check
+from .calibration import BACKENDS, Calibration, Sample, calibrate
+from .correction import Correction, cross_validated, fit_correction
 from .fit import KindFit, fit_calibration, fit_kind, nnls
 from .kept import (
     KeptRow,
@@ -27,7 +27,9 @@ from .kept import (
     predictor_for,
 )
 from .kernels import KINDS, Kernel, conv_macs, decompose, total_macs
+from .networks import NetworkSample, sampled_networks
 from .predict import LayerTime, Prediction, Predictor
+from .sampling import kernel_pool, sampled_kernels
 
 __all__ = [
     "BACKENDS",
@@ -41,7 +43,11 @@ __all__ = [
     "Predictor",
     "Sample",
     "calibrate",
-    "calibrate_checked",
+    "Correction",
+    "NetworkSample",
+    "cross_validated",
+    "fit_correction",
+    "sampled_networks",
     "calibration_needed",
     "clear_kept",
     "conv_macs",
@@ -55,7 +61,6 @@ __all__ = [
     "kept_rows",
     "kernel_pool",
     "key_here",
-    "network_check",
     "nnls",
     "predictor_for",
     "sampled_kernels",

@@ -1,30 +1,19 @@
-"""A calibration: the sampled kernels timed on one backend at one thread count, plus the per-run overhead.
+"""A calibration: sampled kernels and whole networks timed on one backend at one thread count, and the run overhead.
 
-**What is sampled.** The shapes come from the networks themselves: every kernel of every
-ShuffleNet on a grid spanning the allowed space (g 1, 2, 3, 4, 8, 16, 32, 64; width 0.1
-to 4.0; the three variants; inputs 32x32, 224x224, 480x640 and 720x1280) and of the
-reference networks (AlexNet at 224x224 and 480x640, MobileNet v1 at its four widths) is
-pooled, de-duplicated by shape, and drawn per kernel kind: first, for each feature a
-predictor reads (multiply-adds, input and output elements, weights, groups), the pooled
-kernels with the smallest and largest value, so the sampled ranges equal the pool's;
-then, per power-of-two bucket of groups, kernels spread evenly over the log of their size
-(kinds a backend fuses away, ``kernels.FUSED_BY_BACKEND``, are not timed). Kernels above ``MAX_SAMPLE_MACS``
-(AlexNet's classifier at 720x1280, about 2 s a run) are left out: predictions that need
-them say they extrapolate.
+**What is sampled**: ``sampling``.
 
 **How it is timed.** Each kernel runs alone in its own graph (``graphs``), warmed up and
 timed for ``min_time`` seconds (``explorer.latency.timing.time_function``); the overhead
-graph is timed the same way. ``budget_s`` (150 s by default) paces the timing: once the
-machine proves slow, the remaining kernels are timed for less (``_Pace``). Measured here
-(2 threads, the machine shared, check included): ONNX Runtime 61-72 s (171-186 kernels,
-load average 2-9; 201 s at load 12-19 before the pacing existed), OpenVINO 70-102 s
-(186 kernels, compiling each graph costs 0.1-0.4 s).
+graph is timed the same way. ``budget_s`` (``DEFAULT_BUDGET_S``) paces the timing: once the
+machine proves slow, the remaining kernels are timed for less (``_Pace``).
+``benchmarks/predictor_accuracy.py`` prints how long a calibration took.
 
-**Its own check.** ``check.calibrate_checked`` then times three whole networks end to end and
-sets them against the prediction: kept under ``extra["check"]``, reported, never fitted.
+**Whole networks.** Then ``networks.sampled_networks()`` are exported and timed end to end
+(``NETWORK_RESERVE_S`` of the budget is kept for them): what the correction (``correction``) is
+fitted on and cross-validated with.
 
 **Cancel and progress.** ``calibrate`` calls ``progress(done, total, text)`` after each
-kernel and checks ``cancel`` (a ``threading.Event``) between kernels and between timed
+kernel and network and checks ``cancel`` (a ``threading.Event``) between kernels and between timed
 runs; when set it raises ``Cancelled`` and returns nothing: a ``Calibration`` exists only
 complete. ``to_dict``/``from_dict`` give JSON-able values (the store keys them by machine,
 versions, backend and threads).
@@ -32,47 +21,25 @@ versions, backend and threads).
 
 from __future__ import annotations
 
-import dataclasses
-import functools
-import math
 import tempfile
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ...shufflenet import AlexNetConfig, MobileNetConfig, ShuffleNetConfig
-from ...shufflenet.config import MOBILENET_WIDTHS, VARIANTS
 from ..timing import Cancelled, check_cancel, time_function
 from . import graphs
-from .kernels import FUSED_BY_BACKEND, KINDS, Kernel, decompose
+from .kernels import FUSED_BY_BACKEND, KINDS, Kernel
+from .networks import NetworkSample, sampled_networks, time_networks
+from .sampling import sampled_kernels
 
-FORMAT = 1
+FORMAT = 2  # 2: with whole networks
 BACKENDS = ("ort", "openvino")
-POOL_GROUPS = (1, 2, 3, 4, 8, 16, 32, 64)
-POOL_WIDTHS = (0.1, 0.25, 0.5, 1.0, 2.0, 4.0)
-POOL_INPUTS = ((32, 32), (224, 224), (480, 640), (720, 1280))
-REFERENCE_INPUTS = ((224, 224), (480, 640))
-MAX_SAMPLE_MACS = 2e9
-SAMPLE_COUNTS = {
-    "pointwise": 60,
-    "depthwise": 30,
-    "conv": 20,
-    "shuffle": 20,
-    "maxpool": 8,
-    "avgpool": 10,
-    "globalpool": 8,
-    "concat": 12,
-    "add": 15,
-    "fc": 8,
-}
-RANGE_FEATURES = ("macs", "in_elements", "out_elements", "weights", "groups")
 DEFAULT_MIN_TIME = 0.08  # seconds of timed runs per kernel
 OVERHEAD_MIN_TIME = 0.3
 NOISY_SHARE = 0.25
 
 Progress = Callable[[int, int, str], None]
-Checker = Callable[["Calibration", str, "threading.Event | None"], dict]
 
 
 @dataclass(frozen=True)
@@ -112,6 +79,7 @@ class Calibration:
     load_average: float | None = None
     noisy_samples: int = 0
     extra: dict = field(default_factory=dict)
+    networks: tuple[NetworkSample, ...] = ()
 
     @property
     def noisy(self) -> bool:
@@ -136,6 +104,7 @@ class Calibration:
             "noisy_samples": self.noisy_samples,
             "extra": dict(self.extra),
             "samples": [s.to_dict() for s in self.samples],
+            "networks": [n.to_dict() for n in self.networks],
         }
 
     @classmethod
@@ -157,92 +126,10 @@ class Calibration:
                 values.get("load_average"),
                 int(values.get("noisy_samples", 0)),
                 dict(values.get("extra", {})),
+                tuple(NetworkSample.from_dict(n) for n in values["networks"]),
             )
         except (KeyError, TypeError) as error:
             raise ValueError(f"calibration is missing or has a bad field: {error}") from error
-
-
-# --------------------------------------------------------------------------- the sampled shapes
-
-
-def _shape_key(kernel: Kernel) -> tuple:
-    """A kernel's identity for timing: everything but the layer type it is reported under."""
-    return (
-        kernel.kind,
-        kernel.in_channels,
-        kernel.out_channels,
-        kernel.size,
-        kernel.kernel,
-        kernel.stride,
-        kernel.padding,
-        kernel.groups,
-        kernel.relu,
-        kernel.extra_channels,
-    )
-
-
-def _pool_configs() -> list:
-    shufflenets = [
-        ShuffleNetConfig(g, w, v, True, size)
-        for g in POOL_GROUPS
-        for w in POOL_WIDTHS
-        for v in VARIANTS
-        for size in POOL_INPUTS
-    ]
-    references = [AlexNetConfig(size) for size in REFERENCE_INPUTS]
-    references += [MobileNetConfig(w, size) for w in MOBILENET_WIDTHS for size in REFERENCE_INPUTS]
-    return shufflenets + references
-
-
-@functools.lru_cache(maxsize=1)
-def kernel_pool() -> dict[str, tuple[Kernel, ...]]:
-    """Every distinct kernel of the pooled networks, per kind, under ``MAX_SAMPLE_MACS``."""
-    found: dict[tuple, Kernel] = {}
-    for config in _pool_configs():
-        for kernel in decompose(config):
-            if kernel.macs <= MAX_SAMPLE_MACS:
-                found.setdefault(_shape_key(kernel), kernel)
-    return {kind: tuple(k for k in found.values() if k.kind == kind) for kind in KINDS}
-
-
-def _size(kernel: Kernel) -> float:
-    return math.log(1 + kernel.macs + kernel.in_elements + kernel.out_elements)
-
-
-def _spread(kernels: list[Kernel], count: int) -> list[Kernel]:
-    """``count`` kernels evenly spaced over log size."""
-    ordered = sorted(kernels, key=_size)
-    return [ordered[round((i + 0.5) * (len(ordered) - 1) / max(1, count))] for i in range(count)]
-
-
-def select(pool: tuple[Kernel, ...], count: int) -> list[Kernel]:
-    """``count`` kernels: each range feature's extremes, then per power-of-two bucket of groups (so that g 1
-    to 64 are all timed: G2 is about them) kernels evenly spread over log size (deterministic)."""
-    chosen: dict[tuple, Kernel] = {}
-    for name in RANGE_FEATURES:
-        for pick in (min, max):
-            kernel = pick(pool, key=lambda k: (getattr(k, name), _size(k)))
-            chosen.setdefault(_shape_key(kernel), kernel)
-    buckets: dict[int, list[Kernel]] = {}
-    for kernel in pool:
-        buckets.setdefault(round(math.log2(kernel.groups)), []).append(kernel)
-    slots = max(0, count - len(chosen))
-    keys = sorted(buckets)
-    for position, key in enumerate(keys):
-        share = slots * (position + 1) // len(keys) - slots * position // len(keys)
-        for kernel in _spread(buckets[key], share):
-            chosen.setdefault(_shape_key(kernel), kernel)
-    return list(chosen.values())
-
-
-def sampled_kernels(scale: float = 1.0, skip: frozenset[str] = frozenset()) -> list[Kernel]:
-    """The kernels a calibration times: ``SAMPLE_COUNTS`` (times ``scale``) per kind, but the ``skip`` kinds."""
-    pool = kernel_pool()
-    kernels: list[Kernel] = []
-    for kind in KINDS:
-        if pool[kind] and kind not in skip:
-            kernels += select(pool[kind], max(2, round(SAMPLE_COUNTS[kind] * scale)))
-    return kernels
 
 
 # --------------------------------------------------------------------------- timing
@@ -328,8 +215,8 @@ class _Pace:
 
 MIN_KERNEL_TIME = 0.01
 TIMED_FACTOR = 1.6  # a kernel's wall time per second of min_time: warm-up and the last block
-DEFAULT_BUDGET_S = 150.0
-CHECK_RESERVE_S = 15.0  # of the budget, for the check's three exports and timings
+DEFAULT_BUDGET_S = 165.0
+NETWORK_RESERVE_S = 70.0  # of the budget, for exporting and timing the whole networks
 
 
 def calibrate(
@@ -343,17 +230,15 @@ def calibrate(
     budget_s: float = DEFAULT_BUDGET_S,
     machine: str | None = None,
     versions: dict[str, str] | None = None,
-    check: Checker | None = None,
+    networks: list | None = None,
 ) -> Calibration:
-    """Time the sampled kernels and the overhead on ``backend`` at ``threads``; a complete calibration or a raise.
+    """Time the sampled kernels, the overhead and the whole ``networks`` on ``backend`` at ``threads``.
 
-    ``check``: called last with the calibration, the work directory and ``cancel``; its record is
-    kept under ``extra["check"]`` (``check.calibrate_checked`` passes ``check.network_check``: a
-    few whole networks, predicted vs measured; ``CHECK_RESERVE_S`` of the budget is kept for it).
-    ``budget_s`` paces the timing (``_Pace``): on a loaded machine each kernel is timed for
-    less, so the whole stays near the budget. ``machine``/``versions`` default to
-    ``explorer.machine``'s fingerprint and versions. Raises ``Cancelled`` once
-    ``cancel`` is set (nothing is returned, nothing is kept).
+    A complete calibration or a raise. ``networks`` defaults to ``sampled_networks()``
+    (``NETWORK_RESERVE_S`` of the budget is kept for them). ``budget_s`` paces the kernels
+    (``_Pace``): on a loaded machine each is timed for less, so the whole stays near the
+    budget. ``machine``/``versions`` default to ``explorer.machine``'s fingerprint and
+    versions. Raises ``Cancelled`` once ``cancel`` is set (nothing is returned, nothing is kept).
     """
     if backend not in BACKENDS:
         raise ValueError(f"backend {backend!r} is not allowed: calibrations exist for {', '.join(BACKENDS)}")
@@ -362,10 +247,12 @@ def calibrate(
 
     start, load = time.perf_counter(), _load()
     kernels = sampled_kernels(scale, FUSED_BY_BACKEND.get(backend, frozenset()))
+    configs = sampled_networks() if networks is None else list(networks)
+    total = len(kernels) + len(configs)
     samples: list[Sample] = []
     with tempfile.TemporaryDirectory(prefix="explorer-calibration-") as directory:
         overhead, kernel_overhead = _overheads(backend, directory, threads, cancel)
-        reserve = CHECK_RESERVE_S if check is not None else 0.0
+        reserve = NETWORK_RESERVE_S if configs else 0.0
         pace = _Pace(budget_s - reserve - (time.perf_counter() - start), len(kernels), min_time)
         for index, kernel in enumerate(kernels):
             check_cancel(cancel)
@@ -375,26 +262,31 @@ def calibrate(
             if progress is not None:
                 progress(
                     index + 1,
-                    len(kernels),
+                    total,
                     f"{kernel.kind} {kernel.in_channels}->{kernel.out_channels} "
                     f"g={kernel.groups} at {kernel.size[0]}x{kernel.size[1]}",
                 )
-        noisy = sum(1 for s in samples if s.iqr_ms > 0.1 * s.median_ms)
-        calibration = Calibration(
-            backend,
-            threads,
-            machine or fingerprint(),
-            versions or library_versions(),
-            overhead,
-            kernel_overhead,
-            tuple(samples),
-            0.0,
-            time.time(),
-            load,
-            noisy,
-        )
-        extra = {"check": check(calibration, directory, cancel)} if check is not None else {}
-    return dataclasses.replace(calibration, seconds=time.perf_counter() - start, extra=extra)
+
+        def network_done(done: int, config) -> None:
+            if progress is not None:
+                size = "x".join(map(str, config.input_size))
+                progress(len(kernels) + done, total, f"network {config.label} at {size}")
+
+        timed = time_networks(configs, backend, threads, directory, _time, cancel, network_done)
+    return Calibration(
+        backend,
+        threads,
+        machine or fingerprint(),
+        versions or library_versions(),
+        overhead,
+        kernel_overhead,
+        tuple(samples),
+        time.perf_counter() - start,
+        time.time(),
+        load,
+        sum(1 for s in samples if s.iqr_ms > 0.1 * s.median_ms),
+        networks=timed,
+    )
 
 
-__all__ = ["Calibration", "Cancelled", "Sample", "calibrate", "kernel_pool", "sampled_kernels", "select"]
+__all__ = ["Calibration", "Cancelled", "Sample", "calibrate"]

@@ -1,14 +1,14 @@
 """Fit one regressor per kernel kind from a calibration, and what it predicts: features, fits, ranges.
 
-**The regressor: time linear in cost features, non-negative coefficients, fitted on the log error.**
+**The regressor: time linear in cost features, non-negative coefficients, relative least squares.**
 For a kernel, ``t = c0 + c1*MACs + c2*activation bytes + c3*weight bytes + ...`` (features per
 kind in ``FEATURES``), the coefficients found by non-negative least squares (Lawson-Hanson)
 on the *relative* error (each sample's row divided by its time, so a 20 us kernel counts
-as much as a 20 ms one). ``robust_fit`` can re-weight towards the log error with robust
-weights (``REWEIGHTS`` > 1): on a calibration taken at load 8-19 that removed the relative
-fit's low bias (leave-one-out, kernels 15-25% low), but on one taken at load 4 it
-predicted ShuffleNet 1x g=8's depthwise kernels at 2.8x their isolated times, where the
-relative fit was within 12%; so it is off by default. Why this and not the alternatives:
+as much as a 20 ms one). That fit leans low (a slow sample pulls it less than a fast one);
+``robust_fit`` can re-weight towards the log error (``REWEIGHTS`` > 1), but on calibrations
+taken under load that swung some kinds far off, so it is off by default and what the kernels
+miss on the whole is left to the in-network correction (``correction``), fitted on whole
+networks. Why this and not the alternatives:
 
 * **It is the roofline, summed.** A kernel costs a fixed launch ``c0``, compute time per
   multiply-add and memory time per byte; with both kinds of limits active in a network's
@@ -20,8 +20,12 @@ relative fit was within 12%; so it is off by default. Why this and not the alter
   GEMMs, which costs per group and output pixel (``groups x pixels``, ``c4``): both
   coefficients are >= 0, so predicted time never falls as g rises at equal multiply-adds.
   nn-Meter's convolution features have no ``groups`` and price grouped 1x1s as dense ones.
-* **A piecewise term for the cache.** ``spill`` = bytes beyond ``CACHE_BYTES`` (this
-  machine's per-core L2): a kernel whose tensors no longer fit in cache pays more per byte.
+* **Piecewise terms for the cache.** Bytes beyond each of ``SPILL_KNOTS`` (this machine's
+  per-core L2, then on the way out of its shared L3): a kernel whose tensors no longer fit pays
+  more per byte, and more again further out.
+* **Blocked channels.** Both runtimes run depthwise convolutions in a blocked layout
+  (``channel_block`` channels per vector), so 6 channels cost what 16 do: its multiply-adds
+  and bytes are counted over the padded channels.
 * **Monotone and safe to extrapolate.** Every feature grows with width and input size and
   every coefficient is >= 0, so a wider model is never predicted faster, and beyond the
   sampled shapes the prediction grows linearly, as cost does (it is flagged anyway).
@@ -35,57 +39,87 @@ is an extrapolation; ``outside`` says which feature and by how much.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
 import numpy as np
 
-from .calibration import RANGE_FEATURES, Calibration, Sample
+from .calibration import Calibration, Sample
 from .kernels import BYTES, Kernel
+from .sampling import RANGE_FEATURES
 
-CACHE_BYTES = 1 << 20  # per-core L2 of this machine (AMD EPYC, 2 MiB over 2 cores)
+SPILL_KNOTS = (1 << 20, 4 << 20, 16 << 20)  # per-core L2, and two points on the way out of the shared 32 MiB L3
 RANGE_TOLERANCE = 1.1  # a feature within 10% beyond the sampled range is not yet an extrapolation
 MIN_NET_MS = 0.001  # a kernel is never faster than 1 us once the run overhead is subtracted
 REWEIGHTS = 1  # fits of ``robust_fit``: 1 = the relative fit alone (see the module docstring)
 HUBER = 0.4  # log error (a factor 1.5) beyond which a sample's weight shrinks as 1/error
+CACHE_BYTES = SPILL_KNOTS[0]
 
 
-def _spill(kernel: Kernel) -> float:
+@functools.lru_cache(maxsize=1)
+def channel_block() -> int:
+    """Channels per blocked vector (the runtimes' NCHWc / nChw16c layouts): 16 with AVX-512, else 8."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as handle:
+            return 16 if " avx512f" in handle.read() else 8
+    except OSError:
+        return 8
+
+
+def _padded(channels: int) -> int:
+    return -(-channels // channel_block()) * channel_block()
+
+
+def spill_bytes(kernel: Kernel) -> float:
     return max(0.0, kernel.activation_bytes + kernel.weight_bytes - CACHE_BYTES)
+
+
+def _spills(kernel: Kernel) -> list[float]:
+    """Bytes beyond each of ``SPILL_KNOTS``: with non-negative coefficients, a cost per byte that grows
+    (piecewise, convex) as a kernel's tensors leave each level of cache."""
+    total = kernel.activation_bytes + kernel.weight_bytes
+    return [max(0.0, total - knot) for knot in SPILL_KNOTS]
 
 
 def _conv(k: Kernel) -> list[float]:
     pixels = k.out_size[0] * k.out_size[1]
-    return [1.0, k.macs, k.activation_bytes, k.weight_bytes, k.groups * pixels, _spill(k)]
+    return [1.0, k.macs, k.activation_bytes, k.weight_bytes, k.groups * pixels, *_spills(k)]
 
 
 def _depthwise(k: Kernel) -> list[float]:
-    return [1.0, k.macs, k.activation_bytes, _spill(k)]
+    """Blocked layout: a depthwise kernel computes and moves whole blocks of channels (6 channels cost 16)."""
+    channels, pixels_in = _padded(k.in_channels), k.size[0] * k.size[1]
+    pixels_out = k.out_size[0] * k.out_size[1]
+    padded_macs = channels * pixels_out * k.kernel**2
+    return [1.0, padded_macs, BYTES * channels * (pixels_in + pixels_out), k.in_channels, *_spills(k)]
 
 
 def _shuffle(k: Kernel) -> list[float]:
-    return [1.0, k.activation_bytes, k.in_channels, _spill(k)]
+    return [1.0, k.activation_bytes, k.in_channels, *_spills(k)]
 
 
 def _moving(k: Kernel) -> list[float]:
-    return [1.0, BYTES * k.in_elements, BYTES * k.out_elements, _spill(k)]
+    return [1.0, BYTES * k.in_elements, BYTES * k.out_elements, *_spills(k)]
 
 
 def _fc(k: Kernel) -> list[float]:
     return [1.0, k.weight_bytes, k.activation_bytes]
 
 
-CONV_FEATURES = ("launch", "macs", "activation_bytes", "weight_bytes", "groups_x_pixels", "spill_bytes")
+SPILLS = tuple(f"bytes_beyond_{knot >> 20}MiB" for knot in SPILL_KNOTS)
+CONV_FEATURES = ("launch", "macs", "activation_bytes", "weight_bytes", "groups_x_pixels", *SPILLS)
+MOVING = ("launch", "in_bytes", "out_bytes", *SPILLS)
 FEATURES: dict[str, tuple[tuple[str, ...], object]] = {
     "conv": (CONV_FEATURES, _conv),
     "pointwise": (CONV_FEATURES, _conv),
-    "depthwise": (("launch", "macs", "activation_bytes", "spill_bytes"), _depthwise),
-    "shuffle": (("launch", "activation_bytes", "channels", "spill_bytes"), _shuffle),
-    "maxpool": (("launch", "in_bytes", "out_bytes", "spill_bytes"), _moving),
-    "avgpool": (("launch", "in_bytes", "out_bytes", "spill_bytes"), _moving),
-    "globalpool": (("launch", "in_bytes", "out_bytes", "spill_bytes"), _moving),
-    "concat": (("launch", "in_bytes", "out_bytes", "spill_bytes"), _moving),
-    "add": (("launch", "in_bytes", "out_bytes", "spill_bytes"), _moving),
+    "depthwise": (("launch", "padded_macs", "padded_bytes", "channels", *SPILLS), _depthwise),
+    "shuffle": (("launch", "activation_bytes", "channels", *SPILLS), _shuffle),
+    "maxpool": (MOVING, _moving),
+    "avgpool": (MOVING, _moving),
+    "globalpool": (MOVING, _moving),
+    "concat": (MOVING, _moving),
+    "add": (MOVING, _moving),
     "fc": (("launch", "weight_bytes", "activation_bytes"), _fc),
 }
 
@@ -163,7 +197,7 @@ def net_ms(sample: Sample, kernel_overhead_ms: float) -> float:
     return max(MIN_NET_MS, sample.median_ms - kernel_overhead_ms)
 
 
-def _weighted_nnls(a: np.ndarray, t: np.ndarray, weights: np.ndarray) -> np.ndarray:
+def weighted_nnls(a: np.ndarray, t: np.ndarray, weights: np.ndarray) -> np.ndarray:
     """NNLS of ``weights * (a @ x - t)`` with the columns scaled to 1 (they span 1 to 1e10)."""
     scale = np.abs(a).max(axis=0)
     scale[scale == 0] = 1.0
@@ -180,7 +214,7 @@ def robust_fit(a: np.ndarray, t: np.ndarray) -> np.ndarray:
     """
     weights = 1 / t
     for _ in range(REWEIGHTS):
-        coefficients = _weighted_nnls(a, t, weights)
+        coefficients = weighted_nnls(a, t, weights)
         predicted = np.maximum(a @ coefficients, MIN_NET_MS / 10)
         error = np.abs(np.log(t / predicted))
         weights = np.where(error > HUBER, HUBER / np.maximum(error, HUBER), 1.0) / predicted

@@ -47,6 +47,18 @@ def keep(calibration: Calibration) -> None:
     put_calibration(key, calibration.to_dict(), calibration.noisy)
 
 
+def _unreadable(backend: str, threads: int) -> str | None:
+    """Why this machine's kept record of ``backend`` at ``threads`` cannot be used (None: none kept, or it can)."""
+    record = calibration_record(key_here(backend, threads))
+    if record is None:
+        return None
+    try:
+        Calibration.from_dict(record)
+    except ValueError as error:
+        return str(error)
+    return None
+
+
 def kept_calibration(backend: str, threads: int) -> Calibration | None:
     """This machine's calibration of ``backend`` at ``threads`` with these versions, or None."""
     record = calibration_record(key_here(backend, threads))
@@ -160,11 +172,19 @@ def _changed(kept: dict[str, str], now: dict[str, str]) -> str:
 
 def ignored_here(backend: str | None = None, threads: int | None = None) -> list[str]:
     """Why calibrations kept on this machine (of ``backend`` / ``threads`` when given) are not used: made with
-    other library versions. One sentence each; empty when there is none."""
+    other library versions, or by another version of the predictor. One sentence each; empty when there is none."""
     now, reasons = versions(), []
     for row in kept_rows():
         wanted = backend in (None, row.backend) and threads in (None, row.threads)
-        if row.current or not row.this_machine or not wanted:
+        if not row.this_machine or not wanted:
+            continue
+        if row.current:
+            if _unreadable(row.backend, row.threads):
+                reasons.append(
+                    f"the {row.backend} calibration at {threads_text(row.threads)} kept "
+                    f"{age_text(time.time() - row.created_at)} was made by another version of the predictor "
+                    "and is ignored: calibrate again"
+                )
             continue
         changed = _changed(row.versions, now) or "another build of the same versions"
         age = age_text(time.time() - row.created_at)

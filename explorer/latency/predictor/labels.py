@@ -1,9 +1,9 @@
 """How a prediction is worded, in one place: the CLI, the sidebar, Table 8 and Compare all say it this way.
 
 A predicted number never reads like a measured one: it says "predicted here", names the
-backend and thread count it was calibrated for, carries the predictor's own error (held out
-when ``benchmarks/predictor_accuracy.py`` measured it, else the calibration's check on a few
-networks) and says when it extrapolates beyond the shapes the calibration sampled.
+backend and thread count it was calibrated for, carries the predictor's own error (on held-out
+configs when ``benchmarks/predictor_accuracy.py`` measured it, else cross-validated on the
+calibration's own networks) and says when it extrapolates beyond the shapes the calibration sampled.
 """
 
 from __future__ import annotations
@@ -31,24 +31,19 @@ def error_percent(expected_error: dict | None) -> float | None:
 
 
 def error_text(expected_error: dict | None) -> str:
-    """What the expected error is and where it comes from, e.g. "±6% (median |error| on 3 networks ...)"."""
+    """What the expected error is and where it comes from, e.g. "±6% (median |error| on 39 networks ...)"."""
     typical = error_percent(expected_error)
     if typical is None:
         return "expected error unknown (not checked yet)"
     worst = expected_error.get("max_abs_error")
     worst_text = f", max {100 * worst:.0f}%" if worst is not None else ""
-    if "configs" in expected_error:
-        within = expected_error.get("within_10_percent")
-        within_text = f", {100 * within:.0f}% within ±10%" if within is not None else ""
-        return (
-            f"expected error ±{typical:.0f}% (median |error| on {expected_error['configs']} held-out configs"
-            f"{within_text}{worst_text})"
-        )
-    networks = len(expected_error.get("networks", ()))
-    return (
-        f"expected error ±{typical:.0f}% (median |error| on the calibration's own check of {networks} "
-        f"networks{worst_text}; held-out accuracy not measured)"
-    )
+    within = expected_error.get("within_10_percent")
+    within_text = f", {100 * within:.0f}% within ±10%" if within is not None else ""
+    if expected_error.get("method") == "cross-validated":
+        where = f"the calibration's {expected_error['configs']} networks, each left out of the fit (cross-validated)"
+    else:
+        where = f"{expected_error['configs']} held-out configs"
+    return f"expected error ±{typical:.0f}% (median |error| on {where}{within_text}{worst_text})"
 
 
 def short_error_text(expected_error: dict | None) -> str:

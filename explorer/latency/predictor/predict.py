@@ -1,8 +1,9 @@
 """A prediction: the per-run overhead plus the sum of the kernels' predicted times, per layer type.
 
-``Predictor(calibration)`` fits once (``fit.fit_calibration``) and then predicts any config
-the explorer builds without building it: ``decompose`` (cached per config) lists its
-kernels, each kind's regressor prices each kernel, and the times are summed per layer
+``Predictor(calibration)`` fits once (``fit.fit_calibration``, then ``correction.fit_correction``
+on the calibration's whole networks) and then predicts any config the explorer builds without
+building it: ``decompose`` (cached per config) lists its kernels, each kind's regressor prices
+each kernel as timed alone, the correction prices it inside a network, and the times are summed per layer
 type, named as the Table 8 verdict names them (``kernels.LAYER_*``,
 ``explorer.latency.kernel_profile``). A ``Prediction`` is labelled a prediction in its own
 fields (``predicted_ms``, never ``median_ms``), carries the calibration's backend and
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 
 from ...shufflenet import ModelConfig
 from .calibration import Calibration
+from .correction import Correction, cross_validated, fit_correction
 from .fit import KindFit, fit_calibration
 from .kernels import FUSED_BY_BACKEND, Kernel, decompose, total_macs
 
@@ -80,6 +82,17 @@ class Predictor:
         self.calibration = calibration
         self.fits: dict[str, KindFit] = fit_calibration(calibration)
         self.fused = FUSED_BY_BACKEND.get(calibration.backend, frozenset())
+        self.correction: Correction = fit_correction(
+            self._networks(), calibration.overhead_ms, self.isolated_ms, cached_kernels
+        )
+
+    def _networks(self):
+        """The calibration's networks this predictor can price (every kind they run was sampled)."""
+        return [
+            n
+            for n in self.calibration.networks
+            if all(k.kind in self.fused or k.kind in self.fits for k in cached_kernels(n.config))
+        ]
 
     @property
     def backend(self) -> str:
@@ -89,12 +102,15 @@ class Predictor:
     def threads(self) -> int:
         return self.calibration.threads
 
-    @property
+    @functools.cached_property
     def expected_error(self) -> dict | None:
-        """The held-out accuracy measured for this calibration (``benchmarks/predictor_accuracy.py`` stores it
-        under ``extra["held_out"]``: share within 10%, median and max |error|, configs, load), else the
-        calibration's own check on a few networks (``extra["check"]``), or None."""
-        return self.calibration.extra.get("held_out") or self.calibration.extra.get("check")
+        """The error on configs the predictor was not fitted on: ``benchmarks/predictor_accuracy.py``'s random
+        configs when it kept them with the calibration (``extra["held_out"]``), else the leave-one-out
+        error over the calibration's own networks (``correction.cross_validated``), or None."""
+        held_out = self.calibration.extra.get("held_out")
+        if held_out:
+            return held_out
+        return cross_validated(self._networks(), self.calibration.overhead_ms, self.isolated_ms, cached_kernels)
 
     def _fit(self, kernel: Kernel) -> KindFit:
         fit = self.fits.get(kernel.kind)
@@ -102,9 +118,13 @@ class Predictor:
             raise ValueError(f"the calibration has no {kernel.kind} samples: calibrate again with every kernel kind")
         return fit
 
-    def kernel_ms(self, kernel: Kernel) -> float:
-        """The kernel's predicted time; 0 for a kind this backend fuses into the kernel before it."""
+    def isolated_ms(self, kernel: Kernel) -> float:
+        """The kernel's predicted time alone in its graph; 0 for a kind this backend fuses into the kernel before it."""
         return 0.0 if kernel.kind in self.fused else self._fit(kernel).ms(kernel)
+
+    def kernel_ms(self, kernel: Kernel) -> float:
+        """The kernel's predicted time inside a network (the correction applied); 0 for a fused kind."""
+        return 0.0 if kernel.kind in self.fused else self.correction.kernel_ms(self.isolated_ms(kernel), kernel)
 
     def outside(self, kernels: tuple[Kernel, ...]) -> list[str]:
         """Every reason (at most ``MAX_REASONS``) why these kernels lie outside the sampled shapes."""
@@ -155,4 +175,4 @@ class Predictor:
 
     def summary(self) -> dict:
         """The fitted regressors as JSON-able values (coefficients, ranges, own errors), for the docs and the store."""
-        return {kind: fit.to_dict() for kind, fit in self.fits.items()}
+        return {**{kind: fit.to_dict() for kind, fit in self.fits.items()}, "correction": self.correction.to_dict()}

@@ -24,7 +24,7 @@ from explorer.machine import versions
 from explorer.shufflenet import ShuffleNetConfig
 from explorer.store import CalibrationKey, put_calibration
 
-CHECK = {"networks": [{}, {}, {}], "median_abs_error": 0.06, "max_abs_error": 0.12}
+HELD_OUT = {"configs": 40, "within_10_percent": 0.9, "median_abs_error": 0.06, "max_abs_error": 0.12}
 
 
 @pytest.fixture
@@ -48,7 +48,7 @@ def made_here(calibration: Calibration, backend: str = "ort", threads: int = 2, 
         "machine": key_here(backend, threads).machine,
         "versions": versions(),
         "created_at": time.time(),
-        "extra": {"check": CHECK},
+        "extra": {"held_out": HELD_OUT},
     }
     return dataclasses.replace(calibration, **(values | changes))
 
@@ -69,7 +69,7 @@ def test_predict_prints_the_prediction_labelled_with_its_error(fresh_store, synt
     assert result.returncode == 0, result.stderr
     text = " ".join(result.stdout.split())
     assert f"predicted {expected.predicted_ms:.2f} ms here (ONNX Runtime FP32, 2 threads)" in text
-    assert "expected error ±6% (median |error| on the calibration's own check of 3 networks, max 12%" in text
+    assert "expected error ±6% (median |error| on 40 held-out configs, 90% within ±10%, max 12%)" in text
     for layer in expected.layers:
         assert layer.layer in result.stdout and f"{layer.ms:.3f}" in result.stdout
     assert "per-run overhead" in result.stdout and "extrapolation" not in result.stdout
@@ -85,7 +85,7 @@ def test_predict_json_has_the_prediction_the_layers_and_the_error(fresh_store, s
     expected = Predictor(calibration).predict(ShuffleNetConfig(3, 1.0))
     assert payload["predicted_ms"] == pytest.approx(expected.predicted_ms)
     assert (payload["backend"], payload["threads"]) == ("ort", 2)
-    assert payload["expected_error"] == CHECK and payload["extrapolated"] is False
+    assert payload["expected_error"] == HELD_OUT and payload["extrapolated"] is False
     assert sum(layer["ms"] for layer in payload["layers"]) + payload["overhead_ms"] == pytest.approx(
         payload["predicted_ms"]
     )
@@ -222,9 +222,12 @@ def test_a_real_small_calibration_is_kept_and_predicts(fresh_store):
     """One real calibration (ONNX Runtime, 1 thread, a tiny budget): kept, listed, and used by ``predict``."""
     result = run_explorer("calibrate", "--backend", "ort", "--threads", "1", "--budget", "5", timeout=600)
     assert result.returncode == 0, result.stderr
-    assert "kernels timed" in result.stderr and "kept the ONNX Runtime FP32 calibration at 1 thread" in result.stdout
+    assert (
+        "kernels and networks timed" in result.stderr
+        and "kept the ONNX Runtime FP32 calibration at 1 thread" in result.stdout
+    )
     payload = json.loads(run_cli("predict", "--backend", "ort", "--threads", "1", "--json").stdout)
-    assert payload["predicted_ms"] > 0 and payload["expected_error"]["networks"]
+    assert payload["predicted_ms"] > 0 and payload["expected_error"]["method"] == "cross-validated"
     assert [(r.backend, r.threads, r.current) for r in kept_rows()] == [("ort", 1, True)]
 
 
@@ -245,7 +248,7 @@ def test_ctrl_c_leaves_no_half_calibration(fresh_store):
         text=True,
         env={**os.environ},
     )
-    while (line := process.stderr.readline()) and "kernels timed" not in line:  # until timing is under way
+    while (line := process.stderr.readline()) and "kernels and networks timed" not in line:  # until timing is under way
         pass
     process.send_signal(signal.SIGINT)
     _, err = process.communicate(timeout=120)

@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from explorer.latency.predictor import Calibration, keep, kept_calibration, kept_predictor
+from explorer.latency.predictor import Calibration, ignored_here, keep, kept_calibration, kept_predictor
 from explorer.latency.predictor.kept import key_here
 from explorer.store import CalibrationKey, calibration_rows, clear_calibrations, put_calibration
 
@@ -73,4 +73,5 @@ def test_a_new_calibration_replaces_the_old_one_and_clear_removes(fresh_store, c
 def test_an_unreadable_record_is_ignored(fresh_store):
     put_calibration(key_here("ort", 2), {"format": "something else"}, noisy=False)
     assert kept_calibration("ort", 2) is None
+    assert ["another version of the predictor" in reason for reason in ignored_here("ort", 2)] == [True]
     assert isinstance(fresh_store, str) or os.path.exists(fresh_store / "explorer.sqlite3")

@@ -1,0 +1,127 @@
+"""Whole networks timed end to end: what the kernels miss, and the predictor's held-out error.
+
+The kernels are timed one graph at a time, each with its input and output hot in cache; a
+network runs them back to back through the runtime's own memory arena and layout changes,
+and the sum of its isolated kernels falls short of it (by how much depends on the backend
+and the shapes: ``benchmarks/predictor_accuracy.py`` prints it). So a calibration also
+times ``sampled_networks()``: ``NETWORK_COUNT`` ShuffleNets drawn once with a fixed seed
+over the allowed space (g 1-64 and width 0.1-4.0 log-uniform, the three variants, shuffle
+on or off, inputs log-uniform in pixels from 224x224 to 720x1280, one in ``SMALL_SHARE`` from
+32x32 up, capped at ``MAX_NETWORK_MACS``) and the reference networks, each exported and run as
+``LatencyRunner`` runs it (its export, ``session.run`` for ONNX Runtime, an infer
+request for OpenVINO, the same threads). ``correction`` fits the in-network correction on
+them and cross-validates it: every network predicted by a fit that did not see it.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+
+from ...shufflenet import AlexNetConfig, MobileNetConfig, ModelConfig, ShuffleNetConfig, build_model
+from ...shufflenet.config import VARIANTS, config_from_dict, config_to_dict
+from ..export import export_onnx
+from ..runner import needs_static_export
+from ..timing import check_cancel
+from . import graphs
+from .kernels import decompose, total_macs
+
+NETWORK_COUNT = 56
+NETWORK_SEED = 1919
+MAX_NETWORK_MACS = 6e9  # about 0.1 s a run here: larger networks cost the calibration more than they teach it
+NETWORK_MIN_TIME = 0.2
+MIN_PIXELS, MAX_PIXELS = 32 * 32, 720 * 1280
+TYPICAL_PIXELS = 224 * 224  # the sizes sizing asks about: the paper's and above
+SMALL_SHARE = 4
+REFERENCES: tuple[ModelConfig, ...] = (AlexNetConfig(), MobileNetConfig(1.0), MobileNetConfig(0.5))
+
+
+@dataclass(frozen=True)
+class NetworkSample:
+    """One whole network and its measured time per run (median ms, IQR ms), as ``LatencyRunner`` runs it."""
+
+    config: ModelConfig
+    median_ms: float
+    iqr_ms: float
+
+    def to_dict(self) -> dict:
+        return {"config": config_to_dict(self.config), "median_ms": self.median_ms, "iqr_ms": self.iqr_ms}
+
+    @classmethod
+    def from_dict(cls, values: dict) -> NetworkSample:
+        return cls(config_from_dict(values["config"]), float(values["median_ms"]), float(values["iqr_ms"]))
+
+
+def _log_uniform(generator: random.Random, low: float, high: float) -> float:
+    return math.exp(generator.uniform(math.log(low), math.log(high)))
+
+
+def _input_size(generator: random.Random, small: bool) -> tuple[int, int]:
+    pixels = _log_uniform(generator, MIN_PIXELS if small else TYPICAL_PIXELS, MAX_PIXELS)
+    aspect = generator.uniform(1.0, 16 / 9)
+    height = max(32, min(720, round(math.sqrt(pixels / aspect))))
+    return height, max(32, min(1280, round(pixels / height)))
+
+
+def _draw(generator: random.Random, small: bool) -> ShuffleNetConfig:
+    return ShuffleNetConfig(
+        groups=round(_log_uniform(generator, 1, 64)),
+        width=round(_log_uniform(generator, 0.1, 4.0), 3),
+        variant=generator.choice(VARIANTS),
+        shuffle=generator.random() > 0.2,
+        input_size=_input_size(generator, small),
+    )
+
+
+def sampled_networks(count: int = NETWORK_COUNT, seed: int = NETWORK_SEED) -> list[ModelConfig]:
+    """``count`` ShuffleNets under ``MAX_NETWORK_MACS`` drawn with ``seed``, then ``REFERENCES`` (deterministic)."""
+    generator, drawn = random.Random(seed), []
+    while len(drawn) < count:
+        config = _draw(generator, small=len(drawn) % SMALL_SHARE == 0)
+        if total_macs(decompose(config)) <= MAX_NETWORK_MACS:
+            drawn.append(config)
+    return drawn + list(REFERENCES)
+
+
+def _export(config: ModelConfig, directory: str, index: int) -> str:
+    """Exported as ``LatencyRunner`` exports it (static shapes for ShuffleNet, dynamic for the references)."""
+    with torch.no_grad():
+        model = build_model(config).eval()
+        path = f"{directory}/network{index}.onnx"
+        return export_onnx(model, config.input_size, path, dynamic=not needs_static_export(config))
+
+
+def network_timer(config: ModelConfig, backend: str, threads: int, directory: str, index: int):
+    """A call that runs ``config``'s exported network once, as ``LatencyRunner`` does."""
+    path, shape = _export(config, directory, index), (1, 3, *config.input_size)
+    if backend == "ort":
+        return graphs.ort_timer(path, shape, threads, bound=False)
+    return graphs.openvino_timer(path, shape, threads)
+
+
+Timer = Callable[..., object]
+
+
+def time_networks(
+    configs: list[ModelConfig],
+    backend: str,
+    threads: int,
+    directory: str,
+    time_run: Timer,
+    cancel: threading.Event | None = None,
+    done: Callable[[int, ModelConfig], None] | None = None,
+) -> tuple[NetworkSample, ...]:
+    """Each config exported and timed with ``time_run(run, cancel, min_time, threads)``; ``done(count, config)`` after each."""
+    samples = []
+    for index, config in enumerate(configs):
+        check_cancel(cancel)
+        timing = time_run(network_timer(config, backend, threads, directory, index), cancel, NETWORK_MIN_TIME, threads)
+        samples.append(NetworkSample(config, timing.median_ms, timing.iqr_ms))
+        if done is not None:
+            done(index + 1, config)
+    return tuple(samples)
