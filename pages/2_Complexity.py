@@ -8,23 +8,14 @@ from explorer import CONVENTIONS, PAPER_GROUPS, VARIANTS, ShuffleNetConfig
 from explorer import latency as lat
 from explorer.counting import Complexity
 from explorer.counting.tables import complexity_records, si
-from explorer.paper import (
-    SOURCE,
-    Reported,
-    pareto_front,
-    point_for,
-    reported_for,
-    reported_mflops,
-    reported_points,
-    residual_note,
-)
+from explorer.paper import SOURCE, Reported, point_for, reported_for, reported_mflops, residual_note
 from explorer.shufflenet import REFERENCE_INPUT, WIDTH_RANGE
 from explorer.sizing import DEFAULT_BACKEND, SEARCH_MIN_TIME, Decision
 from explorer.sizing.predicted import missing_text
-from ui.figures.charts import groups_bar_figure, stage_figure, sweep_figure, tradeoff_figure
+from ui.figures.shared import stage_figure, sweep_figures, tradeoff_figure
 from ui.latency.job_view import current_job, job_view
 from ui.latency.jobs import job_registry, result_store
-from ui.shell.cache import cached_decision, cached_sweep, counts_or_ask, with_stored_latency
+from ui.shell.cache import cached_decision, counts_or_ask, with_stored_latency
 from ui.shell.controls import shared_controls
 from ui.shell.page import config_slug, page_setup
 from ui.shell.presentation import caption, download_button
@@ -120,8 +111,16 @@ def sweep_section(config: ShuffleNetConfig, groups: tuple[int, ...], present: bo
     st.header("Across g and width")
     widths = tuple(sorted(set(SWEEP_WIDTHS) | {config.width}))
     with st.spinner("Sweeping widths…"):
-        sweep = cached_sweep(groups, widths, config.variant, tuple(config.input_size))
-    current = next(r for r in sweep if r["groups"] == config.groups and r["width"] == config.width)
+        sweep_chart, groups_chart = sweep_figures(
+            groups,
+            widths,
+            config.variant,
+            tuple(config.input_size),
+            config.groups,
+            config.width,
+            ("Multiply-adds vs width", f"Multiply-adds vs g at width {config.width:g}×"),
+            present,
+        )
     caption(
         "Computed here with the closed-form count (the paper's own arithmetic, `explorer.shufflenet.plan`), which the tests "
         "verify equals fvcore's count of the built models; paper convention (convolutions only, FC excluded), "
@@ -129,16 +128,9 @@ def sweep_section(config: ShuffleNetConfig, groups: tuple[int, ...], present: bo
     )
     left, right = st.columns(2, gap="large")
     with left:
-        st.plotly_chart(
-            sweep_figure(sweep, config.groups, config.width, current["macs"], "Multiply-adds vs width", present),
-            key="sweep_chart",
-        )
+        st.plotly_chart(sweep_chart, key="sweep_chart")
     with right:
-        at_width = [r for r in sweep if r["width"] == config.width]
-        st.plotly_chart(
-            groups_bar_figure(at_width, config.groups, f"Multiply-adds vs g at width {config.width:g}×", present),
-            key="groups_chart",
-        )
+        st.plotly_chart(groups_chart, key="groups_chart")
     latency_sweep(config, groups, widths, result_store(), present)
 
 
@@ -293,16 +285,9 @@ def budget_section(config: ShuffleNetConfig, groups: tuple[int, ...], kind: str,
 
 def tradeoff_section(config: ShuffleNetConfig, budget_mflops: float | None, present: bool) -> None:
     st.header("Error vs complexity, as the paper reports it")
-    points = reported_points()
     mine = point_for(config)
     at_224 = tuple(config.input_size) == REFERENCE_INPUT
-    figure = tradeoff_figure(
-        list(points),
-        pareto_front(points),
-        budget_mflops if at_224 else None,
-        [("Sidebar model", mine)] if mine else [],
-        present=present,
-    )
+    figure = tradeoff_figure(budget_mflops if at_224 else None, (("Sidebar model", mine),) if mine else (), present)
     st.plotly_chart(figure, key="tradeoff_chart")
     caption(
         f"Every model the paper reports with both a top-1 error and a complexity (Tables 2, 3, 5, 6; {SOURCE}), "

@@ -8,10 +8,10 @@ import streamlit as st
 
 from explorer import VARIANTS, AlexNetConfig, MobileNetConfig, ShuffleNetConfig
 from explorer import latency as lat
-from explorer.paper import pareto_front, point_for, reported_for, reported_points
+from explorer.paper import point_for, reported_for
 from explorer.shufflenet import ALEXNET_MIN_SIDE, MAX_GROUPS, MOBILENET_WIDTHS, WIDTH_RANGE, ModelConfig
 from explorer.sizing import DEFAULT_BACKEND
-from ui.figures.charts import compare_figure, stage_channels_figure, tradeoff_figure
+from ui.figures.shared import compare_figure, stage_channels_figure, tradeoff_figure
 from ui.latency.chart import model_color
 from ui.latency.job_view import current_job, job_view
 from ui.latency.jobs import job_registry, result_store
@@ -237,11 +237,8 @@ def latency_section(models: list[tuple[str, ModelConfig]]) -> None:
 
 def tradeoff_section(models: list[tuple[str, ModelConfig]], present: bool) -> None:
     st.header("Error vs complexity, as the paper reports it")
-    marked = [(label, point) for label, m in models if (point := point_for(m)) is not None]
-    points = reported_points()
-    st.plotly_chart(
-        tradeoff_figure(list(points), pareto_front(points), None, marked, present=present), key="compare_tradeoff"
-    )
+    marked = tuple((label, point) for label, m in models if (point := point_for(m)) is not None)
+    st.plotly_chart(tradeoff_figure(None, marked, present), key="compare_tradeoff")
     caption(
         "Every model the paper reports with a top-1 error and a complexity (Tables 2, 3, 5, 6), at 224 × 224, "
         "all reported in the paper; the stars are the compared models the paper reports. Table 3's rows "

@@ -8,12 +8,14 @@ again (``Measurement.from_record``, the decode function the table caches rows wi
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
+from ..shufflenet import ModelConfig
 from ..store.database import Database, open_database
-from ..store.measurements import MeasurementRow, MeasurementTable, Place
-from ..store.tables import measurements_schema
+from ..store.measurements import MeasurementRow, MeasurementTable, Place, input_text, model_text
+from ..store.tables import MEASUREMENTS, measurements_schema
 from .results import Measurement
 
 
@@ -41,6 +43,25 @@ class ResultStore(MeasurementTable[Measurement]):
     def put(self, measurement: Measurement) -> None:
         stamped = replace(measurement, measured_at=measurement.measured_at or time.time())
         self.put_record(measurement_row(stamped), stamped.to_record())
+
+    def get_many(
+        self, configs: Sequence[ModelConfig], backend: str, threads: int, batch: int = 1
+    ) -> list[Measurement | None]:
+        """``get`` of each of ``configs`` (None where none is stored), in one query."""
+        if not configs:
+            return []
+        c = MEASUREMENTS.c
+        found = self._newest(
+            (
+                c.model.in_({model_text(config) for config in configs}),
+                c.input.in_({input_text(config.input_size) for config in configs}),
+                c.batch == batch,
+                c.backend == backend,
+                c.threads == threads,
+            )
+        )
+        newest = {(model_text(m.config), input_text(m.config.input_size)): m for m in found}
+        return [newest.get((model_text(config), input_text(config.input_size))) for config in configs]
 
 
 def open_store(directory: Path | str | None = None) -> ResultStore:

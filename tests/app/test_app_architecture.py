@@ -50,6 +50,12 @@ def test_diagrams_and_downloads(default_page):
     assert "Network (SVG)" in labels  # dot is installed here
 
 
+def test_diagram_downloads_are_made_on_click_not_on_every_run(default_page):
+    diagrams = [b.proto for b in default_page.get("download_button") if b.proto.label.endswith(("(DOT)", "(SVG)"))]
+    assert len(diagrams) == 6  # the network and the two units, DOT and SVG each
+    assert all(proto.HasField("deferred_file_id") and not proto.url for proto in diagrams)
+
+
 def test_unit_diagram_follows_the_stage_radio(default_page):
     at = default_page
     at.radio(key="arch_stage").set_value(2).run()

@@ -210,3 +210,31 @@ def test_figure_caches_evict_past_their_bounds():
         FIGURE_ENTRIES,
         [functools.partial(fraction_figure, series, "units", f"fractions {i}") for i in range(count)],
     )
+
+
+@pytest.mark.slow
+def test_page_chart_caches_evict_past_their_bounds():
+    from ui.figures import shared
+
+    count = shared.FIGURE_ENTRIES + 2
+    macs = {"conv1": 10, "stage2": 20, "stage3": 30, "stage4": 40, "fc": 5}
+    assert_bounded(
+        shared.stage_figure,
+        shared.FIGURE_ENTRIES,
+        [functools.partial(shared.stage_figure, macs, 3, f"stages {i}") for i in range(count)],
+    )
+    assert_bounded(
+        shared.sweep_figures,
+        shared.FIGURE_ENTRIES,
+        [
+            functools.partial(
+                shared.sweep_figures, (3,), (1.0,), "standard", (224, 224), 3, 1.0, (f"w {i}", "g"), False
+            )
+            for i in range(count)
+        ],
+    )
+    assert_bounded(
+        shared.tradeoff_figure,
+        shared.FIGURE_ENTRIES,
+        [functools.partial(shared.tradeoff_figure, 100.0 + i, (), False) for i in range(count)],
+    )

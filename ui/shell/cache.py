@@ -87,13 +87,14 @@ def cached_decision(
 
 
 def with_stored_latency(decision: Decision, store, backend: str, threads: int) -> Decision:
-    """The decision with each candidate's stored latency (``store.get``, batch 1), where one was measured."""
-
-    def stored_ms(config) -> float | None:
-        measurement = store.get(config, backend, threads, 1)
-        return None if measurement is None else measurement.per_image_ms
-
-    return replace(decision, candidates=tuple(replace(c, latency_ms=stored_ms(c.config)) for c in decision.candidates))
+    """The decision with each candidate's stored latency (``store.get_many``, batch 1), where one was measured."""
+    stored = store.get_many([c.config for c in decision.candidates], backend, threads, 1)
+    return replace(
+        decision,
+        candidates=tuple(
+            replace(c, latency_ms=None if m is None else m.per_image_ms) for c, m in zip(decision.candidates, stored)
+        ),
+    )
 
 
 @st.cache_data(max_entries=SVG_ENTRIES, show_spinner=False)

@@ -228,16 +228,20 @@ def _read_query_params() -> dict[str, str]:
 
 
 def _write_query_params(config: ShuffleNetConfig) -> None:
-    for key, value in query_values(config).items():
-        if st.query_params.get(key) != value or len(st.query_params.get_all(key)) > 1:
-            st.query_params[key] = value
+    """Put the model (and class key) back into the link where it differs, in one message to the browser."""
+    wanted = dict(query_values(config))
     class_key = current_class_key()
-    if class_key and (
-        st.query_params.get(CLASS_QUERY_KEY) != class_key or len(st.query_params.get_all(CLASS_QUERY_KEY)) > 1
-    ):
-        st.query_params[CLASS_QUERY_KEY] = class_key
-    elif not class_key and CLASS_QUERY_KEY in st.query_params:  # a refused key leaves the link
+    if class_key:
+        wanted[CLASS_QUERY_KEY] = class_key
+    elif CLASS_QUERY_KEY in st.query_params:  # a refused key leaves the link
         del st.query_params[CLASS_QUERY_KEY]
+    changed = {
+        key: value
+        for key, value in wanted.items()
+        if st.query_params.get(key) != value or len(st.query_params.get_all(key)) > 1
+    }
+    if changed:
+        st.query_params.update(changed)
 
 
 def _selection() -> Selection:

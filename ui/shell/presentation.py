@@ -171,8 +171,9 @@ def method_note(label: str, body: str | Callable[[], None]) -> None:
 def diagram_downloads(dot: str, stem: str, label: str, key: str) -> None:
     """A diagram's DOT and SVG downloads in one row (not drawn in presentation mode).
 
-    The SVG is rendered by Graphviz's ``dot`` only when the button is clicked (a deferred
-    download), so drawing the page never waits for it.
+    Both are deferred downloads, made only when their button is clicked: the SVG is rendered by
+    Graphviz's ``dot`` then, so drawing the page never waits for it, and the DOT text is not stored
+    as a media file (and fetched by the browser) on every page run.
     """
     if presenting():
         return
@@ -180,7 +181,7 @@ def diagram_downloads(dot: str, stem: str, label: str, key: str) -> None:
     from ui.shell.cache import cached_svg
 
     row = st.container(horizontal=True)
-    row.download_button(f"{label} (DOT)", dot, f"{stem}.dot", "text/vnd.graphviz", key=f"dot_{key}")
+    row.download_button(f"{label} (DOT)", lambda: dot, f"{stem}.dot", "text/vnd.graphviz", key=f"dot_{key}")
     if dot_available():
         row.download_button(f"{label} (SVG)", lambda: cached_svg(dot), f"{stem}.svg", "image/svg+xml", key=f"svg_{key}")
     else:

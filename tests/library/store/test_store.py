@@ -79,6 +79,19 @@ def test_the_newest_measurement_of_a_key_wins_and_others_stay_apart(location):
     assert len(store.rows()) == 4 and len(store.all()) == 3
 
 
+def test_get_many_answers_as_get_does_for_each_config(location):
+    store = open_store(location)
+    store.put(measurement(CONFIGS[0], median=3.0, when=1.0))
+    store.put(measurement(CONFIGS[0], median=2.0, when=2.0))  # measured again: the newest wins
+    store.put(measurement(CONFIGS[1], median=5.0))
+    store.put(measurement(CONFIGS[2], median=7.0, threads=1))  # another thread count: not asked for
+    same_model_other_input = replace(CONFIGS[0], input_size=CONFIGS[1].input_size)
+    asked = [CONFIGS[1], same_model_other_input, CONFIGS[0], CONFIGS[2], CONFIGS[1]]
+    assert store.get_many(asked, "ort", 2) == [store.get(c, "ort", 2) for c in asked]
+    assert [m and m.median_ms for m in store.get_many(asked, "ort", 2)] == [5.0, None, 2.0, None, 5.0]
+    assert store.get_many(asked, "torch", 2) == [None] * len(asked) and store.get_many([], "ort", 2) == []
+
+
 def test_results_of_another_machine_or_other_versions_are_never_shown_as_this_machines(location):
     database = Database(location if isinstance(location, str) else location / FILE_NAME, measurements_schema())
     here = ResultStore(database)
