@@ -28,7 +28,10 @@ burst when all 30 press Next at the same moment. One ``streamlit run`` process r
 under one GIL, so c = 1 is the figure for one process; c = 2 needs two replicas (deploy/nginx.conf.template).
 Goal (issue 20): 30 students on one 2-core server, CPU per action <= 50 ms p95 and <= 1 s queueing p95.
 
-    .venv/bin/python benchmarks/capacity.py [--pages 10] [--repeats 5] [--settle 240]
+    .venv/bin/python benchmarks/capacity.py [--pages 10] [--repeats 5] [--settle 240] [--nginx]
+
+``--nginx`` puts Debian's nginx in front, configured from ``deploy/nginx.conf.template`` (Streamlit's
+static files cached): the server's CPU is then streamlit's and nginx's together.
 
 Loopback only (server and browser on 127.0.0.1, Chromium's background networking off); every
 wait is bounded. The machine may be shared: the load average at the start is printed; re-run
@@ -53,6 +56,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from tests.servers.nginx import nginx_proxy  # noqa: E402
 from tests.servers.streamlit import (  # noqa: E402
     CHROMIUM,
     CHROMIUM_ARGS,
@@ -100,6 +104,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--pages", type=int, default=10, help="pages driven together in the class run (2-40)")
     parser.add_argument("--repeats", type=int, default=5, help="class-wide actions of each kind (2-20)")
     parser.add_argument("--settle", type=float, default=240.0, help="at most this many seconds for the warm-up")
+    parser.add_argument(
+        "--nginx",
+        action="store_true",
+        help="put Debian's nginx in front (deploy/nginx.conf.template: Streamlit's static files cached); "
+        "its CPU counts as the server's",
+    )
     args = parser.parse_args(argv)
     if not 2 <= args.pages <= 40:
         raise UsageError(f"--pages {args.pages}: from 2 to 40 (one page is always measured as the baseline)")
@@ -128,8 +138,11 @@ def _children(pid: int) -> list[int]:
     return found
 
 
-def cpu_seconds(pid: int) -> float:
-    """utime + stime of ``pid``, of its children it waited for (cutime + cstime), and of living descendants."""
+def cpu_seconds(pid: int | tuple[int, ...]) -> float:
+    """utime + stime of ``pid`` (or of each of several), of its children it waited for (cutime + cstime), and of
+    living descendants."""
+    if isinstance(pid, tuple):
+        return sum(cpu_seconds(one) for one in pid)
     ticks = os.sysconf("SC_CLK_TCK")
     fields = _stat(pid)
     total = sum(int(fields[i]) for i in (11, 12, 13, 14)) / ticks
@@ -139,7 +152,9 @@ def cpu_seconds(pid: int) -> float:
     return total
 
 
-def wait_cpu_flat(pid: int, limit_s: float, calm_s: int = 3, rate: float = 0.05) -> tuple[float, float]:
+def wait_cpu_flat(
+    pid: int | tuple[int, ...], limit_s: float, calm_s: int = 3, rate: float = 0.05
+) -> tuple[float, float]:
     """Wait (at most ``limit_s``) until the server used under ``rate`` of a core for ``calm_s`` seconds in a row:
     its warm-up is over. Returns (seconds waited, the idle CPU rate in ms per second over the calm seconds)."""
     started, calm, calm_cpu = time.monotonic(), 0, 0.0
@@ -190,7 +205,7 @@ def wait_class_quiet(tabs, changed, timeout_s: float = ACTION_TIMEOUT_S) -> None
         time.sleep(POLL_S)
 
 
-def class_action(samples: Samples, action: str, server_pid: int, tabs, act, changed) -> None:
+def class_action(samples: Samples, action: str, server_pid: int | tuple[int, ...], tabs, act, changed) -> None:
     """``act(tab)`` on every tab in turn, wait until all are quiet; record server CPU per tab and the wall time."""
     before, started = cpu_seconds(server_pid), time.monotonic()
     for tab in tabs:
@@ -227,7 +242,7 @@ def switch_all(tabs, path: str) -> None:
     wait_class_quiet(tabs, on_path(path))
 
 
-def run_class(browser, url: str, server_pid: int, pages: int, repeats: int) -> Samples:
+def run_class(browser, url: str, server_pid: int | tuple[int, ...], pages: int, repeats: int) -> Samples:
     """``pages`` sessions do every action together, ``repeats`` times each (fewer Lecture steps if it ends)."""
     samples = Samples()
     contexts = [browser.new_context(viewport=VIEWPORT) for _ in range(pages)]
@@ -400,14 +415,19 @@ def main(argv: list[str] | None = None) -> int:
     server = start_server(port, scratch / "server.log", {"EXPLORER_DATA_DIR": str(scratch / "data")})
     try:
         wait_healthy(url, server)
-        with sync_playwright() as playwright:
+        with contextlib.ExitStack() as stack, sync_playwright() as playwright:
+            serving = server.pid
+            if args.nginx:
+                proxy = stack.enter_context(nginx_proxy([f"127.0.0.1:{port}"]))
+                url, serving = proxy.url, (server.pid, int((proxy.root / "nginx.pid").read_text()))
+                print(f"through nginx at {url}: the server's CPU is streamlit's and nginx's together", flush=True)
             browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
             try:
                 tab = browser.new_page(viewport=VIEWPORT)  # the server's first page: imports, caches; not counted
                 tab.goto(url + "/", wait_until="commit")
                 wait_class_quiet([tab], lambda _: True)
                 tab.close()
-                waited, idle = wait_cpu_flat(server.pid, args.settle)
+                waited, idle = wait_cpu_flat(serving, args.settle)
                 print(
                     f"server warm-up ({os.environ.get('EXPLORER_WARMUP', 'default')}): CPU flat after {waited:.0f} s; "
                     f"idle CPU {idle:.1f} ms/s (counted in every action)",
@@ -415,11 +435,11 @@ def main(argv: list[str] | None = None) -> int:
                 )
                 # A teacher clicks through once before the class looks: every page and step the class will see
                 # is drawn once (its caches filled), so neither the 1-page nor the N-page figures pay first draws.
-                run_class(browser, url, server.pid, 1, args.repeats)
+                run_class(browser, url, serving, 1, args.repeats)
                 print("warm pass (1 page through every action, not counted) done", flush=True)
-                single = run_class(browser, url, server.pid, 1, args.repeats)
+                single = run_class(browser, url, serving, 1, args.repeats)
                 print("1 page done", flush=True)
-                many = run_class(browser, url, server.pid, args.pages, args.repeats)
+                many = run_class(browser, url, serving, args.pages, args.repeats)
             finally:
                 browser.close()
     except Exception as error:  # noqa: BLE001 (a timeout, a page that never showed its change, a server that died: one line)
@@ -433,7 +453,7 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"Chromium headless {VIEWPORT['width']}x{VIEWPORT['height']}, every page on this machine; {args.repeats} "
         "class-wide actions of each kind (fewer Lecture steps if the lecture ends); one streamlit run process on "
-        f"127.0.0.1; CPU read in 1/{os.sysconf('SC_CLK_TCK')} s ticks, divided by the pages."
+        f"127.0.0.1{' behind nginx (its CPU counted in)' if args.nginx else ''}; CPU read in 1/{os.sysconf('SC_CLK_TCK')} s ticks, divided by the pages."
     )
     return 0
 
@@ -441,4 +461,4 @@ def main(argv: list[str] | None = None) -> int:
 if __name__ == "__main__":
     from report import run_and_report  # benchmarks/report.py: this run's output into docs/benchmarks.md
 
-    raise SystemExit(run_and_report("capacity", main))
+    raise SystemExit(run_and_report("capacity_nginx" if "--nginx" in sys.argv else "capacity", main))

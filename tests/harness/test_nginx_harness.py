@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import http.server
+import re
 import socket
 import threading
 import urllib.request
@@ -70,9 +71,14 @@ def proxy(nginx_available):
 
 def get(url: str, cookie: str | None = None) -> tuple[str, str, str | None]:
     """(body, X-Replica, Set-Cookie) of one GET, with ``cookie`` as the routing cookie's value."""
+    body, headers = get_with_headers(url, cookie)
+    return body, headers[REPLICA_HEADER], headers["Set-Cookie"]
+
+
+def get_with_headers(url: str, cookie: str | None = None):
     request = urllib.request.Request(url, headers={"Cookie": f"{COOKIE}={cookie}"} if cookie else {})
     with urllib.request.urlopen(request, timeout=10) as response:
-        return response.read().decode(), response.headers[REPLICA_HEADER], response.headers["Set-Cookie"]
+        return response.read().decode(), response.headers
 
 
 def test_a_new_client_lands_somewhere_and_gets_the_cookie(proxy):
@@ -143,6 +149,18 @@ def test_a_replica_down_sends_its_clients_elsewhere(nginx_available):
     assert set_cookie.startswith(f"{COOKIE}={alive};")
 
 
+def test_static_files_are_cached_once_for_every_replica(proxy):
+    """/static/ is served from nginx's cache after its first fetch, whichever replica a client is pinned to;
+    the app's pages are never cached."""
+    first, headers = get_with_headers(proxy.url + "/static/js/index.test.js")
+    assert headers["X-Cache-Status"] == "MISS"
+    for pinned in proxy.upstreams:
+        again, headers = get_with_headers(proxy.url + "/static/js/index.test.js", pinned)
+        assert again == first and headers["X-Cache-Status"] == "HIT"
+    served = {get(proxy.url + "/", pinned)[0] for pinned in proxy.upstreams}
+    assert served == set(proxy.upstreams)  # each page answered by its own replica, not a cached copy
+
+
 def test_listens_on_loopback_only(proxy):
     assert f"listen 127.0.0.1:{proxy.port};" in proxy.config
     assert [line for line in proxy.config.splitlines() if line.strip().startswith("listen ")] == [
@@ -177,6 +195,11 @@ def test_two_streamlit_replicas_behind_nginx(nginx_available, tmp_path):
             response = sock.makefile("rb")
             status = response.readline()
             assert status.startswith(b"HTTP/1.1 101"), status + response.read(500)
+        # Streamlit's frontend files come from nginx's cache after the first browser fetched them.
+        page, _, _ = get(running.url + "/", pinned[0])
+        script = re.search(r'src="\.?(/static/[^"]+\.js)"', page).group(1)
+        statuses = [get_with_headers(running.url + script, replica)[1]["X-Cache-Status"] for replica in pinned]
+        assert statuses == ["MISS", "HIT"]
 
 
 @pytest.mark.load
