@@ -38,7 +38,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]  # conftest imports tests.servers
 
 from conftest import (  # noqa: E402  (the tests' server and browser helpers, one copy)
     CHROMIUM,

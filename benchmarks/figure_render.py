@@ -22,11 +22,18 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]  # conftest imports tests.servers
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from classroom_speed import VIEWPORT, href, wait_quiet  # noqa: E402
-from conftest import CHROMIUM, CHROMIUM_ARGS, free_port, start_server, stop_server, wait_healthy  # noqa: E402
+from conftest import (  # noqa: E402
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    free_port,
+    start_server,
+    stop_server,
+    wait_healthy,
+)
 
 STEPS = range(1, 9)
 THROTTLE = 1.0  # Chromium's CPU slow-down (DevTools' "4x slowdown" for a weak laptop or phone): --throttle

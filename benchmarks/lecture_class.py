@@ -293,8 +293,7 @@ def main(argv: list[str] | None = None) -> int:
     if not 1 <= args.sessions <= 100:
         print(f"--sessions {args.sessions} is not allowed: --sessions must be from 1 to 100", file=sys.stderr)
         return 2
-    sys.path.insert(0, str(ROOT / "tests"))
-    sys.path.insert(0, str(ROOT / "benchmarks"))
+    sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "benchmarks")]  # conftest imports tests.servers
     from classroom_speed import wait_server_idle
     from conftest import CHROMIUM, CHROMIUM_ARGS, free_port, start_server, stop_server, wait_healthy
     from playwright.sync_api import sync_playwright

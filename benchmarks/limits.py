@@ -11,6 +11,7 @@ bound, which is what a refusal threshold needs.
 
 from __future__ import annotations
 
+import argparse
 import json
 import statistics
 import subprocess
@@ -64,6 +65,7 @@ def run(config: tuple) -> dict:
 
 
 def main() -> None:
+    argparse.ArgumentParser(description=__doc__.split("\n\n")[0]).parse_args()  # --help, and no stray arguments
     print(f"{'config':<34}{'est. MB':>9}{'peak MB':>9}{'ratio':>7}{'est. s':>8}{'median s':>10}{'ratio':>7}")
     memory_ratios, time_ratios = [], []
     for config in CONFIGS:

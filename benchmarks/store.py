@@ -15,6 +15,7 @@ Target: < 50 ms per render. Baseline in the same run: the bare SQLite query that
 
 from __future__ import annotations
 
+import argparse
 import statistics
 import sys
 import tempfile
@@ -68,6 +69,7 @@ def median_ms(function, repeats: int = REPEATS) -> float:
 
 
 def main() -> None:
+    argparse.ArgumentParser(description=__doc__.split("\n\n")[0]).parse_args()  # --help, and no stray arguments
     with tempfile.TemporaryDirectory(prefix="explorer-store-bench-") as directory:
         store = open_store(directory)
         start = time.perf_counter()
