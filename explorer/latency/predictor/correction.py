@@ -10,7 +10,7 @@ the calibration's whole networks (``networks``) by the same relative least squar
 kernels: a network's measured time less the run overhead against the sums of those three
 features over its kernels. Three numbers, each a reading (how much slower a kernel runs
 inside a network, what each kernel adds there, what a byte beyond the cache adds), so
-forty networks pin them down and the per-layer shares keep the kernels' own proportions;
+the calibration's ~60 networks pin them down and the per-layer shares keep the kernels' own proportions;
 a scale per kind fitted the same networks no better when cross-validated.
 
 ``cross_validated`` is the predictor's error on networks it was not fitted on: each
