@@ -33,7 +33,7 @@ from .kernels import decompose, total_macs
 
 NETWORK_COUNT = 56
 NETWORK_SEED = 1919
-MAX_NETWORK_MACS = 6e9  # about 0.1 s a run here: larger networks cost the calibration more than they teach it
+MAX_NETWORK_MACS = 6e9  # larger networks cost the calibration more time than they teach it
 NETWORK_MIN_TIME = 0.2
 MIN_PIXELS, MAX_PIXELS = 32 * 32, 720 * 1280
 TYPICAL_PIXELS = 224 * 224  # the sizes sizing asks about: the paper's and above
