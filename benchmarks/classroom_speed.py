@@ -43,10 +43,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]  # conftest imports tests.server
 from conftest import (  # noqa: E402  (the tests' server and browser helpers, one copy)
     CHROMIUM,
     CHROMIUM_ARGS,
-    free_port,
-    start_server,
-    stop_server,
-    wait_healthy,
+    served_app,
 )
 
 # The Overview ("") is measured first, as the baseline row (and against the same target).
@@ -243,59 +240,55 @@ def main() -> int:
         + f" on {os.cpu_count()} cores",
         flush=True,
     )
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    process = start_server(port, ROOT / "test-artifacts" / "classroom-speed-server.log")
-    try:
-        wait_healthy(url, process, timeout=90)
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-            try:
-                print(
-                    f"server's very first page load (Channel shuffle, not counted): {first_load(browser, url):.2f} s",
-                    flush=True,
-                )
-                # A teacher opens the app a moment before the class looks: let the warm-up finish.
-                waited = wait_server_idle(process.pid, args.settle)
-                print(f"server idle (cache warm-up over) {waited:.0f} s after that load", flush=True)
-                print(f"{'what':34} {'median':>10} {'min-max':>15} {'ratio':>6}  {'n':5} {'target':>8}", flush=True)
-                reference = sidebar_walk(browser, url, "")
-                baseline = statistics.median(reference)
-                print(row("sidebar change: Overview (baseline)", reference, TARGETS["sidebar"], baseline), flush=True)
+    with (
+        served_app(ROOT / "test-artifacts" / "classroom-speed-server.log") as (url, process),
+        sync_playwright() as playwright,
+    ):
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            print(
+                f"server's very first page load (Channel shuffle, not counted): {first_load(browser, url):.2f} s",
+                flush=True,
+            )
+            # A teacher opens the app a moment before the class looks: let the warm-up finish.
+            waited = wait_server_idle(process.pid, args.settle)
+            print(f"server idle (cache warm-up over) {waited:.0f} s after that load", flush=True)
+            print(f"{'what':34} {'median':>10} {'min-max':>15} {'ratio':>6}  {'n':5} {'target':>8}", flush=True)
+            reference = sidebar_walk(browser, url, "")
+            baseline = statistics.median(reference)
+            print(row("sidebar change: Overview (baseline)", reference, TARGETS["sidebar"], baseline), flush=True)
+            print(
+                row(
+                    "Channel shuffle, first load",
+                    [first_load(browser, url) for _ in range(args.loads)],
+                    TARGETS["first_load"],
+                    baseline,
+                ),
+                flush=True,
+            )
+            print(
+                row(
+                    "Channel shuffle, toy custom g",
+                    toy_custom_g(browser, url, list(range(5, 5 + args.toy))),
+                    TARGETS["toy"],
+                    baseline,
+                ),
+                flush=True,
+            )
+            for step, step_times in lecture_steps(browser, url).items():
+                print(row(f"Lecture step {step} (Next)", step_times, TARGETS["lecture"], baseline), flush=True)
+            for page in pages:
                 print(
                     row(
-                        "Channel shuffle, first load",
-                        [first_load(browser, url) for _ in range(args.loads)],
-                        TARGETS["first_load"],
+                        f"sidebar change: {page or 'Overview'}",
+                        sidebar_walk(browser, url, page),
+                        TARGETS["sidebar"],
                         baseline,
                     ),
                     flush=True,
                 )
-                print(
-                    row(
-                        "Channel shuffle, toy custom g",
-                        toy_custom_g(browser, url, list(range(5, 5 + args.toy))),
-                        TARGETS["toy"],
-                        baseline,
-                    ),
-                    flush=True,
-                )
-                for step, step_times in lecture_steps(browser, url).items():
-                    print(row(f"Lecture step {step} (Next)", step_times, TARGETS["lecture"], baseline), flush=True)
-                for page in pages:
-                    print(
-                        row(
-                            f"sidebar change: {page or 'Overview'}",
-                            sidebar_walk(browser, url, page),
-                            TARGETS["sidebar"],
-                            baseline,
-                        ),
-                        flush=True,
-                    )
-            finally:
-                browser.close()
-    finally:
-        stop_server(process)
+        finally:
+            browser.close()
     print("machine load (1, 5, 15 min) at the end: " + ", ".join(f"{x:.2f}" for x in os.getloadavg()))
     print(
         f"Chromium {VIEWPORT['width']}x{VIEWPORT['height']}, 224x224 models; sidebar: {len(WALK)} clicks per page "

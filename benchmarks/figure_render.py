@@ -29,10 +29,7 @@ from classroom_speed import VIEWPORT, href, wait_quiet  # noqa: E402
 from conftest import (  # noqa: E402
     CHROMIUM,
     CHROMIUM_ARGS,
-    free_port,
-    start_server,
-    stop_server,
-    wait_healthy,
+    served_app,
 )
 
 STEPS = range(1, 9)
@@ -109,32 +106,28 @@ def main() -> int:
         + f"; page CPU throttled {args.throttle:g}x",
         flush=True,
     )
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    process = start_server(port, ROOT / "test-artifacts" / "figure-render-server.log")
-    try:
-        wait_healthy(url, process, timeout=90)
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-            try:
-                first_load_cost(browser, url, "Channel_shuffle")  # the server's caches: not counted
-                print(f"{'renderer main thread, median':32} {'task':>8} {'script':>8}  n", flush=True)
-                loads = [first_load_cost(browser, url, "Channel_shuffle") for _ in range(args.loads)]
+    with (
+        served_app(ROOT / "test-artifacts" / "figure-render-server.log") as (url, _),
+        sync_playwright() as playwright,
+    ):
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            first_load_cost(browser, url, "Channel_shuffle")  # the server's caches: not counted
+            print(f"{'renderer main thread, median':32} {'task':>8} {'script':>8}  n", flush=True)
+            loads = [first_load_cost(browser, url, "Channel_shuffle") for _ in range(args.loads)]
+            print(
+                f"{'Channel shuffle, first load':32} {statistics.median(t for t, _ in loads):7.3f}s "
+                f"{statistics.median(s for _, s in loads):7.3f}s  {len(loads)}",
+                flush=True,
+            )
+            for step, values in step_costs(browser, url, args.query, args.rounds).items():
                 print(
-                    f"{'Channel shuffle, first load':32} {statistics.median(t for t, _ in loads):7.3f}s "
-                    f"{statistics.median(s for _, s in loads):7.3f}s  {len(loads)}",
+                    f"{f'Lecture step {step} ({args.query})':32} {statistics.median(t for t, _ in values):7.3f}s "
+                    f"{statistics.median(s for _, s in values):7.3f}s  {len(values)}",
                     flush=True,
                 )
-                for step, values in step_costs(browser, url, args.query, args.rounds).items():
-                    print(
-                        f"{f'Lecture step {step} ({args.query})':32} {statistics.median(t for t, _ in values):7.3f}s "
-                        f"{statistics.median(s for _, s in values):7.3f}s  {len(values)}",
-                        flush=True,
-                    )
-            finally:
-                browser.close()
-    finally:
-        stop_server(process)
+        finally:
+            browser.close()
     print("machine load (1, 5, 15 min): " + ", ".join(f"{x:.2f}" for x in os.getloadavg()))
     return 0
 

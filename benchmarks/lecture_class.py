@@ -295,26 +295,22 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "benchmarks")]  # conftest imports tests.servers
     from classroom_speed import wait_server_idle
-    from conftest import CHROMIUM, CHROMIUM_ARGS, free_port, start_server, stop_server, wait_healthy
+    from conftest import CHROMIUM, CHROMIUM_ARGS, served_app
     from playwright.sync_api import sync_playwright
 
-    port = free_port()
-    base_url = f"http://127.0.0.1:{port}"
-    server = start_server(port, ROOT / "test-artifacts" / "lecture-class-server.log")
-    try:
-        wait_healthy(base_url, server, timeout=90)
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-            try:
-                teacher_alone(base_url, browser)  # the server's first runs: not counted
-                waited = wait_server_idle(server.pid, args.settle)
-                print(f"server idle (cache warm-up over) after {waited:.0f} s", flush=True)
-                baseline = teacher_alone(base_url, browser)
-                report = run_class(base_url, browser, args.sessions)
-            finally:
-                browser.close()
-    finally:
-        stop_server(server)
+    with (
+        served_app(ROOT / "test-artifacts" / "lecture-class-server.log") as (base_url, server),
+        sync_playwright() as playwright,
+    ):
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            teacher_alone(base_url, browser)  # the server's first runs: not counted
+            waited = wait_server_idle(server.pid, args.settle)
+            print(f"server idle (cache warm-up over) after {waited:.0f} s", flush=True)
+            baseline = teacher_alone(base_url, browser)
+            report = run_class(base_url, browser, args.sessions)
+        finally:
+            browser.close()
     print_report(report, baseline)
     print("Chromium 1280x720, one server, one browser, the whole class on this machine. Shared machine: noisy.")
     if args.json:

@@ -257,17 +257,24 @@ def assert_no_exception(tab) -> None:
     assert tab.locator(EXCEPTION).count() == 0, tab.locator(EXCEPTION).first.inner_text()
 
 
+@contextlib.contextmanager
+def served_app(log_path: Path):
+    """``start_server`` on a free loopback port, healthy: yields (base URL, process); stopped on exit."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    process = start_server(port, log_path)
+    try:
+        wait_healthy(url, process, timeout=90)
+        yield url, process
+    finally:
+        stop_server(process)
+
+
 @pytest.fixture(scope="session")
 def streamlit_server():
     """Start ``streamlit run streamlit_app.py`` on a free loopback port; yield its base URL."""
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    process = start_server(port, ARTIFACTS / "streamlit-server.log")
-    try:
-        wait_healthy(url, process, timeout=90)
+    with served_app(ARTIFACTS / "streamlit-server.log") as (url, _):
         yield url
-    finally:
-        stop_server(process)
 
 
 @pytest.fixture(scope="session")
