@@ -28,6 +28,11 @@ def _id() -> Column:
     return Column("id", Integer, primary_key=True, autoincrement=True)
 
 
+def _columns(table: Table, *skip: str) -> tuple[str, ...]:
+    """A table's value columns in order: all but the row id, the JSON record and ``skip``."""
+    return tuple(c.name for c in table.c if c.name not in ("id", "record", *skip))
+
+
 MEASUREMENTS = Table(
     "measurements",
     METADATA,
@@ -52,21 +57,7 @@ Index(
     *(MEASUREMENTS.c[name] for name in ("machine", "versions", "model", "input", "batch", "backend", "threads", "id")),
 )
 MEASUREMENT_KEY = ("model", "input", "batch", "backend", "threads")
-MEASUREMENT_COLUMNS = (
-    "machine",
-    "versions",
-    "threads",
-    "backend",
-    "model",
-    "input",
-    "batch",
-    "median_ms",
-    "iqr_ms",
-    "runs",
-    "noisy",
-    "busy",
-    "measured_at",
-)
+MEASUREMENT_COLUMNS = _columns(MEASUREMENTS)
 
 GEMM_PEAKS = Table(
     "gemm_peaks",
@@ -88,7 +79,7 @@ CALIBRATIONS = Table(
     Column("noisy", Integer, nullable=False),
     Column("record", Text, nullable=False),
 )
-CALIBRATION_COLUMNS = ("machine", "versions", "backend", "threads", "created_at", "noisy")
+CALIBRATION_COLUMNS = _columns(CALIBRATIONS)
 
 DEVICE_RESULTS_TABLE = Table(
     "device_results",
@@ -102,7 +93,7 @@ DEVICE_RESULTS_TABLE = Table(
     Column("class_key", String(CLASS_KEY_LENGTH), nullable=False, server_default=""),
 )
 DEVICE_RESULTS = DEVICE_RESULTS_TABLE.name
-DEVICE_RESULT_COLUMNS = ("device", "model", "input", "median_ms", "measured_at")
+DEVICE_RESULT_COLUMNS = _columns(DEVICE_RESULTS_TABLE, "class_key")
 
 KERNEL_PROFILES = Table(
     "kernel_profiles",
