@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/predictor_accuracy.py [--backends ort,openvino] [--threads N]
         [--calibration FILE ...] [--save-dir DIR] [--keep] [--configs 40] [--repeats 3] [--seed 19]
-        [--min-time 1.0] [--wait-quiet SECONDS]
+        [--min-time 1.0] [--wait-quiet SECONDS] [--wait-shared 60]
 
 1. Per backend: calibrates (timed; target <= 3 min) or loads a calibration JSON
    (``--calibration``, its backend read from the file); ``--save-dir`` writes
@@ -22,7 +22,10 @@
 4. Speed, caches warm: one prediction (target < 5 ms) and a 5 g x 40 width sweep (< 1 s).
 
 The machine may be shared: the load average is printed at the start and the end, and
-targets are reported, not asserted.
+targets are reported, not asserted. A virtual machine's host may also run its threads on
+shared hardware for minutes (``explorer.latency.cores``): the calibration and every
+measurement are probed for it, timed again once it stops (``--wait-shared``), and the
+rounds print how often it happened.
 """
 
 from __future__ import annotations
@@ -94,9 +97,12 @@ def calibrations(args) -> dict[str, Calibration]:
                 print(f"  {done}/{total} {text}", flush=True)
 
         found[backend] = calibrate(backend, args.threads, progress=step)
+        extra = found[backend].extra
         print(
             f"{backend}: calibration took {found[backend].seconds:.1f} s (target <= 180 s), "
-            f"{found[backend].noisy_samples} of {len(found[backend].samples)} kernels noisy",
+            f"{found[backend].noisy_samples} of {len(found[backend].samples)} kernels noisy; "
+            f"{extra.get('threads_shared', 0)} graphs timed while the host shared the threads, "
+            f"{extra.get('shared_wait_s', 0):.0f} s waited for it to stop",
             flush=True,
         )
         predictor = Predictor(found[backend])
@@ -117,7 +123,12 @@ def calibrations(args) -> dict[str, Calibration]:
 def save_measured(measured: dict, directory: str) -> None:
     """The repeats' medians per config and backend, for fitting other predictors to the same measurements."""
     rows = [
-        {"config": config_to_dict(config), "backend": backend, "median_ms": [m.median_ms for m in runs]}
+        {
+            "config": config_to_dict(config),
+            "backend": backend,
+            "median_ms": [m.median_ms for m in runs],
+            "parallel_speedup": [m.timing.parallel_speedup for m in runs],
+        }
         for (config, backend), runs in measured.items()
     ]
     path = os.path.join(directory, "measured.json")
@@ -126,27 +137,41 @@ def save_measured(measured: dict, directory: str) -> None:
     print(f"saved {path}")
 
 
-def measure_all(configs: list, backends: list[str], repeats: int, threads: int, min_time: float) -> dict:
-    """{(config, backend): [Measurement, ...]}, every config and backend once per round (interleaved)."""
+def measure_all(configs: list, backends: list[str], repeats: int, threads: int, min_time: float, wait_s: float) -> dict:
+    """{(config, backend): [Measurement, ...]}, every config and backend once per round (interleaved).
+
+    Each measurement waits up to ``wait_s`` for the host to stop sharing the threads, and is timed
+    again once it does (``LatencyRunner(wait_quiet=...)``, ``explorer.latency.cores``)."""
     from explorer.latency.runner import LatencyRunner
 
     results: dict = {}
-    with LatencyRunner(threads, min_time=min_time) as runner:
+    with LatencyRunner(threads, min_time=min_time, wait_quiet=wait_s) as runner:
         for round_ in range(repeats):
-            start = time.perf_counter()
+            start, timings = time.perf_counter(), []
             for config in configs:
                 for backend in backends:
                     try:
-                        results.setdefault((config, backend), []).append(runner.measure(config, backend))
+                        measurement = runner.measure(config, backend)
                     except Exception as error:  # noqa: BLE001 - a failed measurement is reported, not fatal
                         print(f"  {config.label} {backend}: {type(error).__name__}: {error}")
-            print(f"  round {round_ + 1}/{repeats}: {time.perf_counter() - start:.0f} s ({load_text()})", flush=True)
+                        continue
+                    results.setdefault((config, backend), []).append(measurement)
+                    timings.append(measurement.timing)
+            print(
+                f"  round {round_ + 1}/{repeats}: {time.perf_counter() - start:.0f} s ({load_text()}); "
+                f"{sum(t.threads_shared for t in timings)} of {len(timings)} measurements left on shared threads, "
+                f"{sum(t.parallel_wait_s for t in timings):.0f} s waited for parallel threads",
+                flush=True,
+            )
     return results
 
 
 def reference(measurements: list):
-    """The median of the repeats' medians, and the measurement that holds it (its IQR for ties)."""
-    ordered = sorted(measurements, key=lambda m: m.median_ms)
+    """The median of the repeats' medians, and the measurement that holds it (its IQR for ties).
+
+    Repeats the probe found on shared threads are left out while any other repeat exists."""
+    parallel = [m for m in measurements if not m.timing.threads_shared] or measurements
+    ordered = sorted(parallel, key=lambda m: m.median_ms)
     return ordered[len(ordered) // 2]
 
 
@@ -286,6 +311,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=19)
     parser.add_argument("--min-time", type=float, default=1.0, help="seconds of timed runs per measurement")
     parser.add_argument("--wait-quiet", type=float, default=0.0, help="seconds to wait for a quiet machine first")
+    parser.add_argument(
+        "--wait-shared",
+        type=float,
+        default=60.0,
+        help="seconds each measurement may wait for the host to stop sharing the threads",
+    )
     args = parser.parse_args(argv)
     print(f"start: {load_text()}")
     if args.wait_quiet > 0:
@@ -301,7 +332,9 @@ def main(argv: list[str] | None = None) -> int:
         f"x {args.repeats} interleaved repeats",
         flush=True,
     )
-    measured = measure_all(configs + paper, list(predictors), args.repeats, args.threads, args.min_time)
+    measured = measure_all(
+        configs + paper, list(predictors), args.repeats, args.threads, args.min_time, args.wait_shared
+    )
     if args.save_dir:
         save_measured(measured, args.save_dir)
     for backend, predictor in predictors.items():

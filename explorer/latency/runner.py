@@ -12,6 +12,9 @@ Measurement rules: one thread count for every backend (``torch.set_num_threads``
 previous setting is restored afterwards),
 warm-up, time-based repetition (``explorer.latency.timing.time_function``), median / IQR
 / min / runs reported, IQR > 10% of the median flagged as noisy, batch 1 by default.
+With more than one thread, a probe after timing checks that the threads really ran in
+parallel (``explorer.latency.cores``); when the host was sharing them the measurement is
+flagged busy, and with ``wait_quiet`` it waits for them and times again.
 
 Fairness: the process-wide measurement lock (``explorer.concurrency.MEASUREMENT_LOCK``)
 serialises every measurement, export included, so two users of the app never time on
@@ -52,6 +55,7 @@ from .backends import (
     one_line,
     parity,
 )
+from .cores import time_in_parallel
 from .export import INPUT_NAME, fold_batchnorm
 from .kernel_profile import KernelProfile, profile_onnx
 from .results import Measurement, Results, model_key
@@ -123,7 +127,7 @@ class LatencyRunner:
         self.min_time = check_number("min_time", min_time, 0, MAX_SECONDS, "from 0 to 60 seconds")
         self.warmup = check_number("warmup", warmup, 0, MAX_SECONDS, "from 0 to 60 seconds")
         self.min_samples, self.seed = min_samples, seed
-        self.wait_quiet = wait_quiet  # seconds to wait, per measurement, for other processes to go quiet
+        self.wait_quiet = wait_quiet  # seconds to wait, per measurement, for other processes and the host to go quiet
         self._tmp: tempfile.TemporaryDirectory | None = tempfile.TemporaryDirectory(prefix="explorer-onnx-")
         self.workdir = self._tmp.name
         self._models: dict[tuple, nn.Module] = {}
@@ -313,12 +317,17 @@ class LatencyRunner:
                 wait_until_quiet(self.wait_quiet, threads=self.threads)
             check_cancel(cancel)
             with failure_stage(config, backend, "run"), torch_threads(self.threads), torch.inference_mode():
-                timing = time_function(
-                    cancellable(prepared.run, cancel),
-                    min_time=self.min_time,
-                    warmup=self.warmup,
-                    min_samples=self.min_samples,
-                    threads=self.threads,
+                timing = time_in_parallel(
+                    lambda: time_function(
+                        cancellable(prepared.run, cancel),
+                        min_time=self.min_time,
+                        warmup=self.warmup,
+                        min_samples=self.min_samples,
+                        threads=self.threads,
+                    ),
+                    self.threads,
+                    self.wait_quiet,
+                    cancel,
                 )
             finished_at = time.monotonic()
         return Measurement(

@@ -66,6 +66,7 @@ DEFAULT_BLOCK_MS = 1.0
 
 
 CONTENDED_SHARE = 0.10  # other processes using more than this share of all CPUs while we time
+SHARED_SPEEDUP = 1.0  # threads that run the probe network no faster than one thread are shared (``cores``)
 YIELD_LIMIT_S = 3.0  # longest wait, per measurement, for other sessions' foreground work to finish
 YIELD_POLL_S = 0.02
 
@@ -124,6 +125,14 @@ class Timing:
     retimed: int = 0  # blocks discarded because other sessions' foreground work overlapped them
     yielded_s: float = 0.0  # seconds spent waiting for other sessions' foreground work
     sessions_busy: bool = False  # too few clean blocks: the samples include blocks that overlapped it
+    parallel_speedup: float | None = None  # ``cores.parallel_speedup`` probed after timing (None: not probed)
+    parallel_threads: int = 0  # the threads that probe compared with one
+    parallel_wait_s: float = 0.0  # seconds spent waiting for the threads to run in parallel again
+
+    @property
+    def threads_shared(self) -> bool:
+        """The probe after timing found the threads running the probe no faster than one thread (``cores``)."""
+        return shared(self.parallel_speedup, self.parallel_threads)
 
     @property
     def processes_busy(self) -> bool:
@@ -132,8 +141,8 @@ class Timing:
 
     @property
     def contended(self) -> bool:
-        """Timed while something else used the CPUs: other processes, or other sessions of this server."""
-        return self.processes_busy or self.sessions_busy
+        """Timed while something else used the CPUs: other processes, other sessions of this server, or the host."""
+        return self.processes_busy or self.sessions_busy or self.threads_shared
 
     @property
     def busy_reason(self) -> str:
@@ -144,6 +153,11 @@ class Timing:
         if self.sessions_busy:
             reasons.append(
                 f"other sessions in this server were working while timing ({self.retimed} blocks overlapped their work)"
+            )
+        if self.threads_shared:
+            reasons.append(
+                f"{self.parallel_threads} threads ran {self.parallel_speedup:.2f}x as fast as one "
+                "(the host was running this machine's cores on shared hardware)"
             )
         return "; ".join(reasons)
 
@@ -199,6 +213,8 @@ class Timing:
             "retimed_blocks": self.retimed,
             "yielded_s": self.yielded_s,
             "busy_reason": self.busy_reason,
+            "parallel_speedup": self.parallel_speedup,
+            "threads_shared": self.threads_shared,
         }
 
 
@@ -206,6 +222,11 @@ def flags_text(noisy: bool, busy: bool) -> str:
     """The one wording of a measurement's flags, for the CLI, the tables and the pages: "noisy", "busy",
     "noisy, busy" or ""."""
     return ", ".join(flag for flag, on in (("noisy", noisy), ("busy", busy)) if on)
+
+
+def shared(speedup: float | None, threads: int) -> bool:
+    """True when ``threads`` threads ran the probe network slower than one thread (speedup < ``SHARED_SPEEDUP``)."""
+    return speedup is not None and threads > 1 and speedup < SHARED_SPEEDUP
 
 
 def is_noisy(median: float, iqr: float, fraction: float = NOISY_IQR_FRACTION) -> bool:

@@ -6,7 +6,10 @@
 timed for ``min_time`` seconds (``explorer.latency.timing.time_function``); the overhead
 graph is timed the same way. ``budget_s`` (``DEFAULT_BUDGET_S``) paces the timing: once the
 machine proves slow, the remaining kernels are timed for less (``_Pace``).
-``benchmarks/predictor_accuracy.py`` prints how long a calibration took.
+``benchmarks/predictor_accuracy.py`` prints how long a calibration took. Each graph is
+probed after it is timed (``explorer.latency.cores``): one timed while the host ran the
+threads on shared hardware is timed again once they run in parallel, waiting
+``SHARED_WAIT_S`` at most in all; ``extra`` counts those left shared and the wait.
 
 **Whole networks.** Then ``networks.sampled_networks()`` are exported and timed end to end
 (``NETWORK_RESERVE_S`` of the budget is kept for them): what the correction (``correction``) is
@@ -27,7 +30,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ..timing import Cancelled, check_cancel, time_function
+from ..cores import time_in_parallel
+from ..timing import Cancelled, Timing, check_cancel, time_function
 from . import graphs
 from .kernels import FUSED_BY_BACKEND, KINDS, Kernel
 from .networks import NetworkSample, sampled_networks, time_networks
@@ -83,7 +87,8 @@ class Calibration:
 
     @property
     def noisy(self) -> bool:
-        """More than ``NOISY_SHARE`` of the kernels had an IQR over 10% of their median: re-calibrate when quiet."""
+        """More than ``NOISY_SHARE`` of the graphs had an IQR over 10% of their median or were timed while the host
+        shared the threads: re-calibrate when quiet."""
         return self.noisy_samples > NOISY_SHARE * len(self.samples)
 
     def kinds(self) -> tuple[str, ...]:
@@ -143,7 +148,7 @@ def _timer(backend: str, path: str, shape: tuple[int, ...], threads: int, bound:
     raise ValueError(f"backend {backend!r} is not allowed: calibrations exist for {', '.join(BACKENDS)}")
 
 
-def _time(run, cancel: threading.Event | None, min_time: float, threads: int):
+def _time(run, cancel: threading.Event | None, min_time: float, threads: int) -> Timing:
     stop = (lambda: cancel.is_set()) if cancel is not None else None
     timing = time_function(
         run,
@@ -158,13 +163,30 @@ def _time(run, cancel: threading.Event | None, min_time: float, threads: int):
     return timing
 
 
-def _overheads(backend: str, directory: str, threads: int, cancel: threading.Event | None) -> tuple[float, float]:
+class _Timer:
+    """``_time`` on threads that run in parallel (``explorer.latency.cores``): a graph timed while the host
+    shared them is timed again once it stops, waiting ``SHARED_WAIT_S`` at most in the whole calibration."""
+
+    def __init__(self, wait_s: float = 0.0) -> None:
+        self.wait_s, self.waited_s, self.shared = wait_s, 0.0, 0
+
+    def __call__(self, run, cancel: threading.Event | None, min_time: float, threads: int) -> Timing:
+        left = max(0.0, self.wait_s - self.waited_s)
+        timing = time_in_parallel(lambda: _time(run, cancel, min_time, threads), threads, left, cancel)
+        self.waited_s += timing.parallel_wait_s
+        self.shared += timing.threads_shared
+        return timing
+
+
+def _overheads(
+    backend: str, directory: str, threads: int, cancel: threading.Event | None, timer: _Timer
+) -> tuple[float, float]:
     """(per network run, per kernel-graph run) overhead in ms: the overhead graph run both ways."""
     path = graphs.write(graphs.overhead_graph(), directory, "overhead")
-    bound = _time(_timer(backend, path, graphs.OVERHEAD_SHAPE, threads), cancel, OVERHEAD_MIN_TIME, threads)
+    bound = timer(_timer(backend, path, graphs.OVERHEAD_SHAPE, threads), cancel, OVERHEAD_MIN_TIME, threads)
     if backend != "ort":
         return bound.median_ms, bound.median_ms
-    plain = _time(_timer(backend, path, graphs.OVERHEAD_SHAPE, threads, False), cancel, OVERHEAD_MIN_TIME, threads)
+    plain = timer(_timer(backend, path, graphs.OVERHEAD_SHAPE, threads, False), cancel, OVERHEAD_MIN_TIME, threads)
     return plain.median_ms, bound.median_ms
 
 
@@ -176,9 +198,10 @@ def _measure(
     threads: int,
     cancel: threading.Event | None,
     min_time: float,
+    timer: _Timer,
 ) -> Sample:
     path = graphs.write(graphs.kernel_graph(kernel), directory, f"k{index}")
-    timing = _time(_timer(backend, path, graphs.input_shape(kernel), threads), cancel, min_time, threads)
+    timing = timer(_timer(backend, path, graphs.input_shape(kernel), threads), cancel, min_time, threads)
     return Sample(kernel, timing.median_ms, timing.iqr_ms)
 
 
@@ -216,6 +239,7 @@ class _Pace:
 MIN_KERNEL_TIME = 0.01
 TIMED_FACTOR = 1.6  # a kernel's wall time per second of min_time: warm-up and the last block
 DEFAULT_BUDGET_S = 165.0
+SHARED_WAIT_S = 30.0  # of the budget, at most, waiting for the host to stop sharing the threads
 NETWORK_RESERVE_S = 70.0  # of the budget, for exporting and timing the whole networks
 
 
@@ -250,14 +274,15 @@ def calibrate(
     configs = sampled_networks() if networks is None else list(networks)
     total = len(kernels) + len(configs)
     samples: list[Sample] = []
+    timer = _Timer(SHARED_WAIT_S)
     with tempfile.TemporaryDirectory(prefix="explorer-calibration-") as directory:
-        overhead, kernel_overhead = _overheads(backend, directory, threads, cancel)
+        overhead, kernel_overhead = _overheads(backend, directory, threads, cancel, timer)
         reserve = NETWORK_RESERVE_S if configs else 0.0
         pace = _Pace(budget_s - reserve - (time.perf_counter() - start), len(kernels), min_time)
         for index, kernel in enumerate(kernels):
             check_cancel(cancel)
             kernel_start, kernel_time = time.perf_counter(), pace.next_min_time(index)
-            samples.append(_measure(backend, kernel, directory, index, threads, cancel, kernel_time))
+            samples.append(_measure(backend, kernel, directory, index, threads, cancel, kernel_time, timer))
             pace.record(time.perf_counter() - kernel_start, kernel_time)
             if progress is not None:
                 progress(
@@ -272,7 +297,7 @@ def calibrate(
                 size = "x".join(map(str, config.input_size))
                 progress(len(kernels) + done, total, f"network {config.label} at {size}")
 
-        timed = time_networks(configs, backend, threads, directory, _time, cancel, network_done)
+        timed = time_networks(configs, backend, threads, directory, timer, cancel, network_done)
     return Calibration(
         backend,
         threads,
@@ -284,7 +309,8 @@ def calibrate(
         time.perf_counter() - start,
         time.time(),
         load,
-        sum(1 for s in samples if s.iqr_ms > 0.1 * s.median_ms),
+        sum(1 for s in samples if s.iqr_ms > 0.1 * s.median_ms) + timer.shared,
+        {"threads_shared": timer.shared, "shared_wait_s": round(timer.waited_s, 1)},
         networks=timed,
     )
 

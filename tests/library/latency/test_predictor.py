@@ -171,9 +171,9 @@ def _fake_timing(monkeypatch) -> list:
     from explorer.latency.predictor import calibration as module
 
     timed: list = []
-    monkeypatch.setattr(module, "_overheads", lambda backend, directory, threads, cancel: (0.01, 0.005))
+    monkeypatch.setattr(module, "_overheads", lambda backend, directory, threads, cancel, timer: (0.01, 0.005))
 
-    def measure(backend, kernel, directory, index, threads, cancel, min_time):
+    def measure(backend, kernel, directory, index, threads, cancel, min_time, timer):
         timed.append(kernel)
         return Sample(kernel, 0.1 + index * 1e-3, 0.0)
 
