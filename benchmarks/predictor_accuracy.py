@@ -23,7 +23,7 @@
 
 The machine may be shared: the load average is printed at the start and the end, and
 targets are reported, not asserted. A virtual machine's host may also run its threads on
-shared hardware for minutes (``explorer.latency.cores``): the calibration and every
+shared hardware for minutes (``explorer.latency.quiet``): the calibration and every
 measurement are probed for it, timed again once it stops (``--wait-shared``), and the
 rounds print how often it happened.
 """
@@ -141,7 +141,7 @@ def measure_all(configs: list, backends: list[str], repeats: int, threads: int, 
     """{(config, backend): [Measurement, ...]}, every config and backend once per round (interleaved).
 
     Each measurement waits up to ``wait_s`` for the host to stop sharing the threads, and is timed
-    again once it does (``LatencyRunner(wait_quiet=...)``, ``explorer.latency.cores``)."""
+    again once it does (``LatencyRunner(wait_quiet=...)``, ``explorer.latency.quiet``)."""
     from explorer.latency.runner import LatencyRunner
 
     results: dict = {}
@@ -320,7 +320,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     print(f"start: {load_text()}")
     if args.wait_quiet > 0:
-        from explorer.latency.timing import wait_until_quiet
+        from explorer.latency.quiet import wait_until_quiet
 
         share = wait_until_quiet(args.wait_quiet, window_s=2.0, threads=args.threads)
         print(f"waited for quiet: other processes used {share if share is None else f'{share:.0%}'} of the CPUs")

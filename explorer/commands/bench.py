@@ -139,7 +139,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=0.0,
         metavar="S",
         help="before each measurement, wait up to S seconds until other processes use at most 10%% "
-        "of the CPUs (for shared machines; default 0: do not wait)",
+        "of the CPUs, and time it again if the host was sharing its threads meanwhile "
+        "(for shared machines; default 0: do not wait)",
     )
     parser.add_argument(
         "--traceback",

@@ -19,9 +19,10 @@ def fmt(value, digits: int = 2) -> str:
 
 
 def record_flags(record: dict) -> str:
+    """ "noisy", "busy" or both, a busy one with why (``Timing.busy_reason``)."""
     text = latency.flags_text(record["noisy"], bool(record.get("contended")))
-    share = record.get("others_cpu_share") if record.get("contended") else None
-    return text if share is None else f"{text} ({100 * share:.0f}% of the CPUs used by others)"
+    reason = record.get("busy_reason") if record.get("contended") else None
+    return f"{text} ({reason})" if reason else text
 
 
 def print_measurements(measurements, table8: bool) -> None:

@@ -7,14 +7,11 @@ compiled models, and the PyTorch reference outputs the ONNX backends are compare
 Creating a session or compiling a model is timed once and reported as ``compile_s``,
 apart from the latency.
 
-Measurement rules: one thread count for every backend (``torch.set_num_threads``, ORT's
-``intra_op_num_threads``, OpenVINO's ``INFERENCE_NUM_THREADS`` with one stream; PyTorch's
-previous setting is restored afterwards),
-warm-up, time-based repetition (``explorer.latency.timing.time_function``), median / IQR
-/ min / runs reported, IQR > 10% of the median flagged as noisy, batch 1 by default.
-With more than one thread, a probe after timing checks that the threads really ran in
-parallel (``explorer.latency.cores``); when the host was sharing them the measurement is
-flagged busy, and with ``wait_quiet`` it waits for them and times again.
+Measurement rules: one thread count for every backend (``torch.set_num_threads``, restored
+after; ORT's ``intra_op_num_threads``, OpenVINO's ``INFERENCE_NUM_THREADS``, one stream),
+warm-up, time-based repetition (``explorer.latency.timing.time_function``), median / IQR /
+min / runs reported, noisy when the IQR is over 10% of the median, busy when the host shared
+the threads (``explorer.latency.quiet``; ``wait_quiet`` waits and re-times), batch 1 by default.
 
 Fairness: the process-wide measurement lock (``explorer.concurrency.MEASUREMENT_LOCK``)
 serialises every measurement, export included, so two users of the app never time on
@@ -55,9 +52,9 @@ from .backends import (
     one_line,
     parity,
 )
-from .cores import time_in_parallel
 from .export import INPUT_NAME, fold_batchnorm
 from .kernel_profile import KernelProfile, profile_onnx
+from .quiet import time_quietly
 from .results import Measurement, Results, model_key
 from .roofline import GemmPeak, gemm_peak
 from .threads import check_batch, check_threads, default_threads
@@ -69,7 +66,6 @@ from .timing import (
     check_cancel,
     measurement_lock,
     time_function,
-    wait_until_quiet,
 )
 
 log = logging.getLogger(__name__)
@@ -313,21 +309,12 @@ class LatencyRunner:
             with torch_threads(SETUP_THREADS):
                 prepared = self._prepare(config, backend, cancel)
             prepare_s = time.perf_counter() - start
-            if self.wait_quiet > 0:
-                wait_until_quiet(self.wait_quiet, threads=self.threads)
             check_cancel(cancel)
-            with failure_stage(config, backend, "run"), torch_threads(self.threads), torch.inference_mode():
-                timing = time_in_parallel(
-                    lambda: time_function(
-                        cancellable(prepared.run, cancel),
-                        min_time=self.min_time,
-                        warmup=self.warmup,
-                        min_samples=self.min_samples,
-                        threads=self.threads,
-                    ),
-                    self.threads,
-                    self.wait_quiet,
-                    cancel,
+            run, threads = cancellable(prepared.run, cancel), self.threads
+            settings = {"min_time": self.min_time, "warmup": self.warmup, "min_samples": self.min_samples}
+            with failure_stage(config, backend, "run"), torch_threads(threads), torch.inference_mode():
+                timing = time_quietly(
+                    lambda: time_function(run, threads=threads, **settings), threads, self.wait_quiet, cancel
                 )
             finished_at = time.monotonic()
         return Measurement(

@@ -202,5 +202,6 @@ def summary(
         "noisy_rule": f"IQR > {NOISY_IQR_FRACTION:.0%} of the median",
         "contended_measurements": sum(m.timing.contended for m in measurements),
         "contended_rule": "other processes used more than the cores left free plus 10% of all CPUs while timing "
-        "(/proc/stat vs os.times)",
+        "(/proc/stat vs os.times), other sessions of this server worked meanwhile, or the threads ran a probe "
+        "network slower than one thread does (the host was sharing the cores)",
     }

@@ -345,7 +345,7 @@ def time_function(
     )
 
 
-# --------------------------------------------------------------------------- lock, cancel, quiet
+# --------------------------------------------------------------------------- lock, cancel
 
 LOCK_POLL_S = 0.25
 
@@ -398,20 +398,3 @@ def cancellable(run: Callable[[], object], cancel: threading.Event | None) -> Ca
         return run()
 
     return checked
-
-
-def wait_until_quiet(limit_s: float, window_s: float = 0.5, threads: int | None = None) -> float | None:
-    """Wait (up to ``limit_s``) until other processes leave ``threads`` cores free (10% slack) over ``window_s``.
-
-    Returns the last share seen. Used by ``--wait-quiet``: on a shared machine a measurement
-    then starts in a quiet moment instead of being flagged ``contended`` afterwards.
-    """
-    deadline = time.monotonic() + limit_s
-    while True:
-        meter = CpuMeter()
-        time.sleep(window_s)
-        share = meter.others_share()
-        cores = os.cpu_count() or 1
-        spare = max(0.0, (cores - threads) / cores) if threads else 0.0
-        if share is None or share <= spare + CONTENDED_SHARE or time.monotonic() >= deadline:
-            return share

@@ -7,7 +7,7 @@ timed for ``min_time`` seconds (``explorer.latency.timing.time_function``); the 
 graph is timed the same way. ``budget_s`` (``DEFAULT_BUDGET_S``) paces the timing: once the
 machine proves slow, the remaining kernels are timed for less (``_Pace``).
 ``benchmarks/predictor_accuracy.py`` prints how long a calibration took. Each graph is
-probed after it is timed (``explorer.latency.cores``): one timed while the host ran the
+probed after it is timed (``explorer.latency.quiet``): one timed while the host ran the
 threads on shared hardware is timed again once they run in parallel, waiting
 ``SHARED_WAIT_S`` at most in all; ``extra`` counts those left shared and the wait.
 
@@ -30,7 +30,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ..cores import time_in_parallel
+from ..quiet import time_in_parallel
 from ..timing import Cancelled, Timing, check_cancel, time_function
 from . import graphs
 from .kernels import FUSED_BY_BACKEND, KINDS, Kernel
@@ -164,7 +164,7 @@ def _time(run, cancel: threading.Event | None, min_time: float, threads: int) ->
 
 
 class _Timer:
-    """``_time`` on threads that run in parallel (``explorer.latency.cores``): a graph timed while the host
+    """``_time`` on threads that run in parallel (``explorer.latency.quiet``): a graph timed while the host
     shared them is timed again once it stops, waiting ``SHARED_WAIT_S`` at most in the whole calibration."""
 
     def __init__(self, wait_s: float = 0.0) -> None:

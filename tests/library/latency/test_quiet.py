@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from explorer.latency.cores import parallel_speedup, time_in_parallel, wait_for_parallel
+from explorer.latency.quiet import parallel_speedup, time_in_parallel, wait_for_parallel
 from explorer.latency.timing import Timing, summarize
 
 
@@ -74,3 +74,13 @@ def test_a_timing_record_keeps_the_probe_and_older_records_read_as_unprobed():
     assert again == timing and again.threads_shared and again.to_dict()["threads_shared"]
     old = {k: v for k, v in timing.to_record().items() if not k.startswith("parallel")}
     assert not Timing.from_record(old).threads_shared
+
+
+def test_bench_says_why_a_measurement_on_shared_threads_is_busy():
+    from explorer.commands.bench_report import record_flags
+
+    shared_record = Timing((4.5, 4.6, 4.7), 3, parallel_speedup=0.7, parallel_threads=2).to_dict()
+    assert record_flags(shared_record) == (
+        "busy (2 threads ran 0.70x as fast as one (the host was running this machine's cores on shared hardware))"
+    )
+    assert record_flags(Timing((2.7, 2.7, 2.8), 3, parallel_speedup=1.3, parallel_threads=2).to_dict()) == ""

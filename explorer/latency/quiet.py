@@ -1,22 +1,23 @@
-"""Do this machine's threads run in parallel right now? A quick probe of the parallel speedup.
+"""Is this machine quiet enough to time on? Other processes, and the host's sharing of the threads.
 
-On a virtual machine the host decides where the guest's vCPUs run, and it can change its
-mind for minutes at a time: each vCPU alone keeps its speed, but a network split over
-threads then runs no faster than on one (as when two vCPUs share one physical core).
-Load average, steal time and other processes' CPU (``timing.CpuMeter``) show nothing,
-yet every multi-threaded latency taken then is slower, most for networks of many small
-kernels. A large matrix product barely notices, so the probe is a network like those
-measured: ShuffleNet 0.5x (g = 3) at 224x224, ``PROBE_CONFIG``.
+``wait_until_quiet`` waits until other processes leave the measurement's cores free
+(``timing.CpuMeter``). The host is the other half. On a virtual machine it decides where
+the guest's vCPUs run, and it can change its mind for minutes at a time: each vCPU alone
+keeps its speed, but a network split over threads then runs no faster than on one (as
+when two vCPUs share one physical core). Load average, steal time and ``CpuMeter`` show
+nothing, yet every multi-threaded latency taken then is slower, most for networks of many
+small kernels. A large matrix product barely notices, so the probe is a network like those
+measured: ShuffleNet 0.5x (g = 3) at 224x224 (``_probe_model``).
 
 ``parallel_speedup(threads)`` runs it on ONNX Runtime with one thread and with ``threads``,
 interleaved, and returns the ratio of their medians. On a quiet machine more threads run
 it faster, if not by much (it is small); while the host shares the cores they run it slower
 than one thread does, so below ``timing.SHARED_SPEEDUP`` (1x) the threads are *shared*
-(``timing.shared``). ``time_in_parallel`` times a measurement, probes
-after it, and when the threads were shared waits for them (``wait_for_parallel``, at most
-``wait_s``) and times it again, at most ``RETIMES`` times; the timing keeps the last speedup
-(``Timing.parallel_speedup``, shown with the measurement's other flags). With one thread
-nothing is probed: there is nothing to share.
+(``timing.shared``). ``time_in_parallel`` times a measurement, probes after it, and when the
+threads were shared waits for them (``wait_for_parallel``, at most ``wait_s``) and times it
+again, at most ``RETIMES`` times; the timing keeps the last speedup (``Timing.parallel_speedup``,
+shown with the measurement's other flags). With one thread nothing is probed: there is
+nothing to share. ``time_quietly`` does both, as ``LatencyRunner`` and ``--wait-quiet`` time a model.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from .timing import Timing, check_cancel, shared
+from .timing import CONTENDED_SHARE, CpuMeter, Timing, check_cancel, shared
 
 PROBE_RUNS = 5  # runs of each session per half of a probe
 POLL_S = 0.5
@@ -140,3 +141,30 @@ def time_in_parallel(
             break  # still shared when the wait ran out: keep the timing, flagged
         timing, speedup = time_once(), probe(threads)
     return replace(timing, parallel_speedup=speedup, parallel_threads=threads, parallel_wait_s=waited)
+
+
+def wait_until_quiet(limit_s: float, window_s: float = 0.5, threads: int | None = None) -> float | None:
+    """Wait (up to ``limit_s``) until other processes leave ``threads`` cores free (10% slack) over ``window_s``.
+
+    Returns the last share seen. Used by ``--wait-quiet``: on a shared machine a measurement
+    then starts in a quiet moment instead of being flagged ``contended`` afterwards.
+    """
+    deadline = time.monotonic() + limit_s
+    while True:
+        meter = CpuMeter()
+        time.sleep(window_s)
+        share = meter.others_share()
+        cores = os.cpu_count() or 1
+        spare = max(0.0, (cores - threads) / cores) if threads else 0.0
+        if share is None or share <= spare + CONTENDED_SHARE or time.monotonic() >= deadline:
+            return share
+
+
+def time_quietly(
+    time_once: Callable[[], Timing], threads: int, wait_s: float, cancel: threading.Event | None = None
+) -> Timing:
+    """``time_once()`` once other processes are quiet (``wait_s`` > 0), on threads running in parallel."""
+    if wait_s > 0:
+        wait_until_quiet(wait_s, threads=threads)
+        check_cancel(cancel)
+    return time_in_parallel(time_once, threads, wait_s, cancel)
