@@ -2,16 +2,21 @@
 
 Each kernel's time in a network is taken as
 
-    scale * isolated(kernel) + per_kernel_ms + per_spill_mb * spill(kernel)
+    (scale + unaligned_scale * unaligned(kernel)) * isolated(kernel)
+        + per_kernel_ms + per_spill_mb * spill(kernel)
 
 ``isolated`` being its kind's regressor (``fit``), ``spill`` the bytes its tensors need beyond
-the per-core cache (``fit.CACHE_BYTES``). The three coefficients are fitted, non-negative, on
-the calibration's whole networks (``networks``) by the same relative least squares as the
-kernels: a network's measured time less the run overhead against the sums of those three
-features over its kernels. Three numbers, each a reading (how much slower a kernel runs
-inside a network, what each kernel adds there, what a byte beyond the cache adds), so
-the calibration's ~60 networks pin them down and the per-layer shares keep the kernels' own proportions;
-a scale per kind fitted the same networks no better when cross-validated.
+the per-core cache (``fit.CACHE_BYTES``), and ``unaligned`` whether its channels (per group,
+for a convolution) are not a multiple of the SIMD block (``fit.channel_block``): inside a
+network ONNX Runtime keeps aligned convolutions in its blocked layout and runs the others
+outside it, which a kernel timed alone does not show (a ShuffleNet whose widths land on
+unaligned channel counts runs far slower than its few extra multiply-adds explain:
+docs/prediction.md quotes the measurement). The four coefficients are fitted, non-negative, on the calibration's whole
+networks (``networks``) by the same relative least squares as the kernels: a network's
+measured time less the run overhead against the sums of those features over its kernels.
+Four numbers, each a reading, so the calibration's ~60 networks pin them down and the
+per-layer shares keep the kernels' own proportions; a scale per kind fitted the same
+networks no better when cross-validated.
 
 ``cross_validated`` is the predictor's error on networks it was not fitted on: each
 network predicted by the correction fitted on the others (the kernels' regressors never
@@ -27,11 +32,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .fit import spill_bytes, weighted_nnls
+from .fit import channel_block, spill_bytes, weighted_nnls
 from .kernels import Kernel
 from .networks import NetworkSample
 
-NAMES = ("scale", "per_kernel_ms", "per_spill_mb")
+NAMES = ("scale", "per_kernel_ms", "per_spill_mb", "unaligned_scale")
 WITHIN = 0.10
 MIN_NETWORKS = 4  # fewer: no correction (identity) and no cross-validated error
 
@@ -43,12 +48,18 @@ class Correction:
     scale: float = 1.0
     per_kernel_ms: float = 0.0
     per_spill_mb: float = 0.0
+    unaligned_scale: float = 0.0
 
     def kernel_ms(self, isolated_ms: float, kernel: Kernel) -> float:
-        return self.scale * isolated_ms + self.per_kernel_ms + self.per_spill_mb * spill_bytes(kernel) / 1e6
+        scale = self.scale + self.unaligned_scale * unaligned(kernel)
+        return scale * isolated_ms + self.per_kernel_ms + self.per_spill_mb * spill_bytes(kernel) / 1e6
+
+    def coefficients(self) -> np.ndarray:
+        """In the order of ``_features``."""
+        return np.array([getattr(self, name) for name in NAMES])
 
     def to_dict(self) -> dict:
-        return dict(zip(NAMES, (self.scale, self.per_kernel_ms, self.per_spill_mb)))
+        return dict(zip(NAMES, self.coefficients().tolist()))
 
 
 IDENTITY = Correction()
@@ -56,10 +67,24 @@ Isolated = Callable[[Kernel], float]  # a kernel's isolated time (0 for kinds th
 Kernels = Callable[[object], Sequence[Kernel]]
 
 
+def unaligned(kernel: Kernel) -> bool:
+    """Its channels (per group, for a convolution) are not a multiple of the SIMD block."""
+    block = channel_block()
+    if kernel.kind in ("conv", "pointwise"):
+        per_group = (kernel.in_channels // kernel.groups, kernel.out_channels // kernel.groups)
+        return any(channels % block for channels in per_group)
+    return kernel.in_channels % block != 0
+
+
 def _features(kernels: Sequence[Kernel], isolated: Isolated) -> list[float]:
     timed = [(k, isolated(k)) for k in kernels]
     timed = [(k, ms) for k, ms in timed if ms > 0]
-    return [sum(ms for _, ms in timed), float(len(timed)), sum(spill_bytes(k) for k, _ in timed) / 1e6]
+    return [
+        sum(ms for _, ms in timed),
+        float(len(timed)),
+        sum(spill_bytes(k) for k, _ in timed) / 1e6,
+        sum(ms for k, ms in timed if unaligned(k)),
+    ]
 
 
 def _fit(rows: np.ndarray, targets: np.ndarray) -> Correction:
@@ -93,9 +118,7 @@ def cross_validated(
     errors = []
     for index in range(len(networks)):
         keep = np.arange(len(networks)) != index
-        correction = _fit(rows[keep], targets[keep])
-        coefficients = np.array([correction.scale, correction.per_kernel_ms, correction.per_spill_mb])
-        predicted = overhead_ms + rows[index] @ coefficients
+        predicted = overhead_ms + rows[index] @ _fit(rows[keep], targets[keep]).coefficients()
         errors.append(float(predicted / networks[index].median_ms - 1))
     magnitudes = [abs(e) for e in errors]
     return {

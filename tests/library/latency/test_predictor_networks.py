@@ -15,6 +15,7 @@ import pytest
 
 from explorer.latency.predictor import (
     Calibration,
+    Kernel,
     NetworkSample,
     Predictor,
     cross_validated,
@@ -128,3 +129,23 @@ def test_a_real_network_is_exported_and_timed(tmp_path):
     cancel.set()
     with pytest.raises(Cancelled):
         time_networks(configs, "ort", 1, str(tmp_path), _time, cancel)
+
+
+def test_correction_recovers_what_unaligned_channels_cost_in_a_network(isolated):
+    from explorer.latency.predictor.correction import unaligned
+
+    def in_network(config) -> float:
+        kernels = [(k, isolated.isolated_ms(k)) for k in cached_kernels(config)]
+        return isolated.calibration.overhead_ms + sum(
+            (SCALE + 0.4 * unaligned(k)) * ms + PER_KERNEL_MS for k, ms in kernels if ms > 0
+        )
+
+    configs = sampled_networks(30)
+    predictor = Predictor(with_networks(isolated, {c: in_network(c) for c in configs}))
+    assert predictor.correction.unaligned_scale == pytest.approx(0.4, rel=1e-2)
+    assert predictor.correction.scale == pytest.approx(SCALE, rel=1e-2)
+    assert not unaligned(Kernel("pointwise", "expand", 480, 480, (14, 14), groups=3))  # 160 channels a group
+    assert unaligned(Kernel("pointwise", "expand", 492, 492, (14, 14), groups=3))  # 164: off the SIMD block
+    aligned, off_block = ShuffleNetConfig(3, 1.0), ShuffleNetConfig(3, 1.017)  # 480 stage-3 channels, then 492
+    for config in (aligned, off_block):
+        assert predictor.predict_ms(config) == pytest.approx(in_network(config), rel=1e-3)
