@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/predictor_accuracy.py [--backends ort,openvino] [--threads N]
         [--calibration FILE ...] [--save-dir DIR] [--keep] [--configs 40] [--repeats 3] [--seed 19]
-        [--min-time 1.0] [--wait-quiet SECONDS] [--wait-shared 60]
+        [--min-time 1.0] [--wait-quiet SECONDS] [--wait-shared 60] [--measured DIR/measured.json]
 
 1. Per backend: calibrates (timed; target <= 3 min) or loads a calibration JSON
    (``--calibration``, its backend read from the file); ``--save-dir`` writes
@@ -12,7 +12,8 @@
 2. ``--configs`` random held-out configs (g 1-64, width 0.1-4.0 log-uniform, all three
    variants, shuffle on or off, inputs from 224x224 to 720x1280), each measured end to end
    by ``LatencyRunner.measure`` ``--repeats`` times, interleaved (every config and backend
-   once, then again), the reference being the median of those medians. Prints the share
+   once, then again), the reference being the median of those medians (``--measured`` scores
+   a saved ``measured.json`` instead, e.g. a new predictor on the same calibrations). Prints the share
    within +-10% (target >= 90%), the error distribution, the worst five, how many
    predictions extrapolate, and the measurements' own repeatability (spread of the
    repeats / their median).
@@ -47,8 +48,9 @@ from explorer.latency.predictor import Calibration, Predictor, calibrate, keep
 from explorer.latency.predictor.kernels import total_macs
 from explorer.latency.predictor.predict import cached_kernels
 from explorer.latency.threads import default_threads
+from explorer.latency.timing import Timing
 from explorer.shufflenet import ShuffleNetConfig
-from explorer.shufflenet.config import VARIANTS, config_to_dict
+from explorer.shufflenet.config import VARIANTS, config_from_dict, config_to_dict
 
 PAPER_GROUPS = (1, 2, 3, 4, 8)
 WITHIN = 0.10
@@ -121,12 +123,14 @@ def calibrations(args) -> dict[str, Calibration]:
 
 
 def save_measured(measured: dict, directory: str) -> None:
-    """The repeats' medians per config and backend, for fitting other predictors to the same measurements."""
+    """Every repeat's median, quartiles and probed speedup per config and backend (``--measured`` reads it back)."""
     rows = [
         {
             "config": config_to_dict(config),
             "backend": backend,
             "median_ms": [m.median_ms for m in runs],
+            "q1_ms": [m.timing.q1_ms for m in runs],
+            "q3_ms": [m.timing.q3_ms for m in runs],
             "parallel_speedup": [m.timing.parallel_speedup for m in runs],
         }
         for (config, backend), runs in measured.items()
@@ -135,6 +139,35 @@ def save_measured(measured: dict, directory: str) -> None:
     with open(path, "w", encoding="utf-8") as handle:
         json.dump(rows, handle)
     print(f"saved {path}")
+
+
+@dataclasses.dataclass(frozen=True)
+class Saved:
+    """One saved repeat, read back with the fields ``reference``, ``spread`` and ``_tied`` use."""
+
+    median_ms: float
+    timing: Timing
+
+
+def load_measured(path: str, threads: int) -> dict:
+    """``save_measured``'s file as ``measure_all`` returns it. A file without quartiles (older) gives each
+    repeat a zero IQR, so no two measurements tie in the rank."""
+    with open(path, encoding="utf-8") as handle:
+        rows = json.load(handle)
+    measured = {}
+    for row in rows:
+        medians = row["median_ms"]
+        q1s, q3s = row.get("q1_ms", medians), row.get("q3_ms", medians)
+        speedups = row.get("parallel_speedup", [None] * len(medians))
+        measured[(config_from_dict(row["config"]), row["backend"])] = [
+            Saved(m, Timing((q1, m, q3), 3, parallel_speedup=s, parallel_threads=threads))
+            for m, q1, q3, s in zip(medians, q1s, q3s, speedups)
+        ]
+    print(
+        f"loaded {path}: {len(rows)} configs x backends measured before"
+        + ("" if "q1_ms" in rows[0] else ", no IQR saved (no ties in the rank)")
+    )
+    return measured
 
 
 def measure_all(configs: list, backends: list[str], repeats: int, threads: int, min_time: float, wait_s: float) -> dict:
@@ -312,6 +345,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--min-time", type=float, default=1.0, help="seconds of timed runs per measurement")
     parser.add_argument("--wait-quiet", type=float, default=0.0, help="seconds to wait for a quiet machine first")
     parser.add_argument(
+        "--measured",
+        help="score the predictors against a saved measured.json (--save-dir) instead of measuring again",
+    )
+    parser.add_argument(
         "--wait-shared",
         type=float,
         default=60.0,
@@ -327,16 +364,19 @@ def main(argv: list[str] | None = None) -> int:
     predictors = {backend: Predictor(c) for backend, c in calibrations(args).items() if backend in args.backends}
     paper = [ShuffleNetConfig(g, w) for w in (1.0, 0.5) for g in PAPER_GROUPS]
     configs = random_configs(args.configs, args.seed)
-    print(
-        f"measuring {len(configs)} held-out configs + {len(paper)} paper configs x {list(predictors)} "
-        f"x {args.repeats} interleaved repeats",
-        flush=True,
-    )
-    measured = measure_all(
-        configs + paper, list(predictors), args.repeats, args.threads, args.min_time, args.wait_shared
-    )
-    if args.save_dir:
-        save_measured(measured, args.save_dir)
+    if args.measured:
+        measured = load_measured(args.measured, args.threads)
+    else:
+        print(
+            f"measuring {len(configs)} held-out configs + {len(paper)} paper configs x {list(predictors)} "
+            f"x {args.repeats} interleaved repeats",
+            flush=True,
+        )
+        measured = measure_all(
+            configs + paper, list(predictors), args.repeats, args.threads, args.min_time, args.wait_shared
+        )
+        if args.save_dir:
+            save_measured(measured, args.save_dir)
     for backend, predictor in predictors.items():
         held_out = accuracy(backend, predictor, configs, measured)
         rank(backend, predictor, measured)
