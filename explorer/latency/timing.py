@@ -66,7 +66,7 @@ DEFAULT_BLOCK_MS = 1.0
 
 
 CONTENDED_SHARE = 0.10  # other processes using more than this share of all CPUs while we time
-SHARED_SPEEDUP = 1.0  # threads that run the probe network no faster than one thread are shared (``cores``)
+SHARED_SPEEDUP = 1.0  # threads that run the probe network no faster than one thread are shared (``quiet``)
 YIELD_LIMIT_S = 3.0  # longest wait, per measurement, for other sessions' foreground work to finish
 YIELD_POLL_S = 0.02
 
@@ -125,13 +125,13 @@ class Timing:
     retimed: int = 0  # blocks discarded because other sessions' foreground work overlapped them
     yielded_s: float = 0.0  # seconds spent waiting for other sessions' foreground work
     sessions_busy: bool = False  # too few clean blocks: the samples include blocks that overlapped it
-    parallel_speedup: float | None = None  # ``cores.parallel_speedup`` probed after timing (None: not probed)
+    parallel_speedup: float | None = None  # ``quiet.parallel_speedup`` probed after timing (None: not probed)
     parallel_threads: int = 0  # the threads that probe compared with one
     parallel_wait_s: float = 0.0  # seconds spent waiting for the threads to run in parallel again
 
     @property
     def threads_shared(self) -> bool:
-        """The probe after timing found the threads running the probe no faster than one thread (``cores``)."""
+        """The probe after timing found the threads running the probe no faster than one thread (``quiet``)."""
         return shared(self.parallel_speedup, self.parallel_threads)
 
     @property

@@ -167,7 +167,7 @@ class _Timer:
     """``_time`` on threads that run in parallel (``explorer.latency.quiet``): a graph timed while the host
     shared them is timed again once it stops, waiting ``SHARED_WAIT_S`` at most in the whole calibration."""
 
-    def __init__(self, wait_s: float = 0.0) -> None:
+    def __init__(self, wait_s: float) -> None:
         self.wait_s, self.waited_s, self.shared = wait_s, 0.0, 0
 
     def __call__(self, run, cancel: threading.Event | None, min_time: float, threads: int) -> Timing:

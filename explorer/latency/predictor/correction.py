@@ -11,9 +11,10 @@ for a convolution) are not a multiple of the SIMD block (``fit.channel_block``):
 network ONNX Runtime keeps aligned convolutions in its blocked layout and runs the others
 outside it, which a kernel timed alone does not show (a ShuffleNet whose widths land on
 unaligned channel counts runs far slower than its few extra multiply-adds explain:
-docs/prediction.md quotes the measurement). The four coefficients are fitted, non-negative, on the calibration's whole
-networks (``networks``) by the same relative least squares as the kernels: a network's
-measured time less the run overhead against the sums of those features over its kernels.
+docs/prediction.md quotes the measurement). The four coefficients are fitted, non-negative,
+on the calibration's whole networks (``networks``) by the same relative least squares as the
+kernels: a network's measured time less the run overhead against the sums of those features
+over its kernels.
 Four numbers, each a reading, so the calibration's ~60 networks pin them down and the
 per-layer shares keep the kernels' own proportions; a scale per kind fitted the same
 networks no better when cross-validated.
