@@ -102,7 +102,7 @@ def calibrations(args) -> dict[str, Calibration]:
         extra = found[backend].extra
         print(
             f"{backend}: calibration took {found[backend].seconds:.1f} s (target <= 180 s), "
-            f"{found[backend].noisy_samples} of {len(found[backend].samples)} kernels noisy; "
+            f"{found[backend].noisy_samples} of {found[backend].graphs} kernels and networks noisy; "
             f"{extra.get('threads_shared', 0)} graphs timed while the host shared the threads, "
             f"{extra.get('shared_wait_s', 0):.0f} s waited for it to stop",
             flush=True,

@@ -13,7 +13,9 @@ threads on shared hardware is timed again once they run in parallel, waiting
 
 **Whole networks.** Then ``networks.sampled_networks()`` are exported and timed end to end
 (``NETWORK_RESERVE_S`` of the budget is kept for them): what the correction (``correction``) is
-fitted on and cross-validated with.
+fitted on and cross-validated with. On OpenVINO they are also profiled (``profiled``) and the
+kinds are fitted on their times inside the networks, so no kernel is timed alone: its budget
+goes to ``PROFILED_NETWORKS`` networks instead of ``NETWORK_COUNT``.
 
 **Cancel and progress.** ``calibrate`` calls ``progress(done, total, text)`` after each
 kernel and network and checks ``cancel`` (a ``threading.Event``) between kernels and between timed
@@ -34,10 +36,10 @@ from ..quiet import time_in_parallel
 from ..timing import Cancelled, Timing, check_cancel, time_function
 from . import graphs
 from .kernels import FUSED_BY_BACKEND, KINDS, Kernel
-from .networks import NetworkSample, sampled_networks, time_networks
+from .networks import NETWORK_COUNT, PROFILED, NetworkSample, sampled_networks, time_networks
 from .sampling import sampled_kernels
 
-FORMAT = 2  # 2: with whole networks
+FORMAT = 3  # 2: with whole networks; 3: OpenVINO's networks with their kinds' in-network times
 BACKENDS = ("ort", "openvino")
 DEFAULT_MIN_TIME = 0.08  # seconds of timed runs per kernel
 OVERHEAD_MIN_TIME = 0.3
@@ -87,12 +89,18 @@ class Calibration:
 
     @property
     def noisy(self) -> bool:
-        """More than ``NOISY_SHARE`` of the graphs had an IQR over 10% of their median or were timed while the host
-        shared the threads: re-calibrate when quiet."""
-        return self.noisy_samples > NOISY_SHARE * len(self.samples)
+        """More than ``NOISY_SHARE`` of the graphs (kernels and networks) had an IQR over 10% of their median or
+        were timed while the host shared the threads: re-calibrate when quiet."""
+        return self.noisy_samples > NOISY_SHARE * self.graphs
+
+    @property
+    def graphs(self) -> int:
+        return len(self.samples) + len(self.networks)
 
     def kinds(self) -> tuple[str, ...]:
-        return tuple(k for k in KINDS if any(s.kernel.kind == k for s in self.samples))
+        """The kernel kinds it timed, alone or inside its networks."""
+        found = {s.kernel.kind for s in self.samples} | {kind for n in self.networks for kind in n.kind_ms}
+        return tuple(k for k in KINDS if k in found)
 
     def to_dict(self) -> dict:
         return {
@@ -241,6 +249,8 @@ TIMED_FACTOR = 1.6  # a kernel's wall time per second of min_time: warm-up and t
 DEFAULT_BUDGET_S = 165.0
 SHARED_WAIT_S = 30.0  # of the budget, at most, waiting for the host to stop sharing the threads
 NETWORK_RESERVE_S = 70.0  # of the budget, for exporting and timing the whole networks
+PROFILED_NETWORKS = 120  # networks of a calibration that times no kernel alone (``PROFILED`` backends)
+FEWEST_PROFILED_NETWORKS = 12
 
 
 def calibrate(
@@ -270,8 +280,10 @@ def calibrate(
     from ...machine import versions as library_versions
 
     start, load = time.perf_counter(), _load()
-    kernels = sampled_kernels(scale, FUSED_BY_BACKEND.get(backend, frozenset()))
-    configs = sampled_networks() if networks is None else list(networks)
+    profiled = backend in PROFILED
+    kernels = [] if profiled else sampled_kernels(scale, FUSED_BY_BACKEND.get(backend, frozenset()))
+    count = max(FEWEST_PROFILED_NETWORKS, round(scale * PROFILED_NETWORKS)) if profiled else NETWORK_COUNT
+    configs = sampled_networks(count) if networks is None else list(networks)
     total = len(kernels) + len(configs)
     samples: list[Sample] = []
     timer = _Timer(SHARED_WAIT_S)
@@ -309,7 +321,7 @@ def calibrate(
         time.perf_counter() - start,
         time.time(),
         load,
-        sum(1 for s in samples if s.iqr_ms > 0.1 * s.median_ms) + timer.shared,
+        sum(1 for s in (*samples, *timed) if s.iqr_ms > 0.1 * s.median_ms) + timer.shared,
         {"threads_shared": timer.shared, "shared_wait_s": round(timer.waited_s, 1)},
         networks=timed,
     )

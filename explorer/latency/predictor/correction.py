@@ -1,11 +1,11 @@
-"""The in-network correction: what a network costs beyond its isolated kernels, fitted on whole networks.
+"""The in-network correction: what a network costs beyond its kernels' regressors, fitted on whole networks.
 
 Each kernel's time in a network is taken as
 
-    (scale + unaligned_scale * unaligned(kernel)) * isolated(kernel)
+    (scale + unaligned_scale * unaligned(kernel)) * fitted(kernel)
         + per_kernel_ms + per_spill_mb * spill(kernel)
 
-``isolated`` being its kind's regressor (``fit``), ``spill`` the bytes its tensors need beyond
+``fitted`` being its kind's regressor (``fit``: on kernels timed alone, or on OpenVINO inside networks), ``spill`` the bytes its tensors need beyond
 the per-core cache (``fit.CACHE_BYTES``), and ``unaligned`` whether its channels (per group,
 for a convolution) are not a multiple of the SIMD block (``fit.channel_block``): inside a
 network ONNX Runtime keeps aligned convolutions in its blocked layout and runs the others
@@ -51,9 +51,9 @@ class Correction:
     per_spill_mb: float = 0.0
     unaligned_scale: float = 0.0
 
-    def kernel_ms(self, isolated_ms: float, kernel: Kernel) -> float:
+    def kernel_ms(self, fitted_ms: float, kernel: Kernel) -> float:
         scale = self.scale + self.unaligned_scale * unaligned(kernel)
-        return scale * isolated_ms + self.per_kernel_ms + self.per_spill_mb * spill_bytes(kernel) / 1e6
+        return scale * fitted_ms + self.per_kernel_ms + self.per_spill_mb * spill_bytes(kernel) / 1e6
 
     def coefficients(self) -> np.ndarray:
         """In the order of ``_features``."""
@@ -64,7 +64,7 @@ class Correction:
 
 
 IDENTITY = Correction()
-Isolated = Callable[[Kernel], float]  # a kernel's isolated time (0 for kinds the backend fuses away)
+Fitted = Callable[[Kernel], float]  # a kernel's time by its kind's regressor (0 for kinds the backend fuses away)
 Kernels = Callable[[object], Sequence[Kernel]]
 
 
@@ -77,8 +77,8 @@ def unaligned(kernel: Kernel) -> bool:
     return kernel.in_channels % block != 0
 
 
-def _features(kernels: Sequence[Kernel], isolated: Isolated) -> list[float]:
-    timed = [(k, isolated(k)) for k in kernels]
+def _features(kernels: Sequence[Kernel], fitted: Fitted) -> list[float]:
+    timed = [(k, fitted(k)) for k in kernels]
     timed = [(k, ms) for k, ms in timed if ms > 0]
     return [
         sum(ms for _, ms in timed),
@@ -93,34 +93,59 @@ def _fit(rows: np.ndarray, targets: np.ndarray) -> Correction:
 
 
 def _design(
-    networks: Sequence[NetworkSample], overhead_ms: float, isolated: Isolated, kernels: Kernels
+    networks: Sequence[NetworkSample], overhead_ms: float, fitted: Fitted, kernels: Kernels
 ) -> tuple[np.ndarray, np.ndarray]:
-    rows = np.array([_features(kernels(n.config), isolated) for n in networks], dtype=float)
+    rows = np.array([_features(kernels(n.config), fitted) for n in networks], dtype=float)
     targets = np.array([max(1e-3, n.median_ms - overhead_ms) for n in networks])
     return rows, targets
 
 
 def fit_correction(
-    networks: Sequence[NetworkSample], overhead_ms: float, isolated: Isolated, kernels: Kernels
+    networks: Sequence[NetworkSample], overhead_ms: float, fitted: Fitted, kernels: Kernels
 ) -> Correction:
     """The correction fitted on ``networks`` (``IDENTITY`` with fewer than ``MIN_NETWORKS``)."""
     if len(networks) < MIN_NETWORKS:
         return IDENTITY
-    return _fit(*_design(networks, overhead_ms, isolated, kernels))
+    return _fit(*_design(networks, overhead_ms, fitted, kernels))
+
+
+FOLDS = 10  # when the kinds are refitted too (``refit``): each network predicted by fits without its tenth
 
 
 def cross_validated(
-    networks: Sequence[NetworkSample], overhead_ms: float, isolated: Isolated, kernels: Kernels
+    networks: Sequence[NetworkSample],
+    overhead_ms: float,
+    fitted: Fitted,
+    kernels: Kernels,
+    refit: Callable[[Sequence[NetworkSample]], Fitted] | None = None,
 ) -> dict | None:
-    """Leave-one-out over ``networks``: the expected-error record (``labels.error_text`` words it), or None."""
+    """Every network predicted by a fit that did not see it: the expected-error record (``labels.error_text``
+    words it), or None. Leave-one-out over the correction when the kinds' regressors never saw a network;
+    ``FOLDS``-fold with the kinds refitted too (``refit(networks) -> fitted``) when they were fitted on them."""
     if len(networks) < MIN_NETWORKS + 1:
         return None
-    rows, targets = _design(networks, overhead_ms, isolated, kernels)
+    if refit is None:
+        rows, targets = _design(networks, overhead_ms, fitted, kernels)
+        errors = []
+        for index in range(len(networks)):
+            keep = np.arange(len(networks)) != index
+            predicted = overhead_ms + rows[index] @ _fit(rows[keep], targets[keep]).coefficients()
+            errors.append(float(predicted / networks[index].median_ms - 1))
+        return _error_record(errors)
     errors = []
-    for index in range(len(networks)):
-        keep = np.arange(len(networks)) != index
-        predicted = overhead_ms + rows[index] @ _fit(rows[keep], targets[keep]).coefficients()
-        errors.append(float(predicted / networks[index].median_ms - 1))
+    for fold in range(FOLDS):
+        train = [n for i, n in enumerate(networks) if i % FOLDS != fold]
+        test = [n for i, n in enumerate(networks) if i % FOLDS == fold]
+        fold_fitted = refit(train)
+        correction = fit_correction(train, overhead_ms, fold_fitted, kernels)
+        rows, _ = _design(test, overhead_ms, fold_fitted, kernels)
+        errors += [
+            float((overhead_ms + row @ correction.coefficients()) / n.median_ms - 1) for row, n in zip(rows, test)
+        ]
+    return _error_record(errors)
+
+
+def _error_record(errors: list[float]) -> dict:
     magnitudes = [abs(e) for e in errors]
     return {
         "configs": len(errors),

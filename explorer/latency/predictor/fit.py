@@ -41,12 +41,14 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from .calibration import Calibration, Sample
-from .kernels import BYTES, Kernel
+from .kernels import BYTES, KINDS, Kernel, decompose
+from .networks import NetworkSample
 from .sampling import RANGE_FEATURES
 
 SPILL_KNOTS = (1 << 20, 4 << 20, 16 << 20)  # per-core L2, and two points on the way out of the shared 32 MiB L3
@@ -223,11 +225,18 @@ def robust_fit(a: np.ndarray, t: np.ndarray) -> np.ndarray:
 
 def fit_kind(kind: str, kernels: list[Kernel], times_ms: list[float]) -> KindFit:
     """One kind's regressor from its sampled kernels and their net times (see the module docstring)."""
+    return fit_rows(kind, [[k] for k in kernels], times_ms)
+
+
+def fit_rows(kind: str, rows: list[list[Kernel]], times_ms: list[float]) -> KindFit:
+    """One kind's regressor from rows of kernels and each row's summed time: time is linear in the features,
+    so a row's features are its kernels' features summed (one kernel a row when timed alone)."""
     names = FEATURES[kind][0]
-    a = np.array([features(k) for k in kernels], dtype=float)
+    a = np.array([np.sum([features(k) for k in row], axis=0) for row in rows], dtype=float)
     t = np.asarray(times_ms, dtype=float)
     coefficients = robust_fit(a, t)
     errors = np.abs(a @ coefficients / t - 1)
+    kernels = [k for row in rows for k in row]
     ranges = {
         n: (float(min(getattr(k, n) for k in kernels)), float(max(getattr(k, n) for k in kernels)))
         for n in RANGE_FEATURES
@@ -237,21 +246,51 @@ def fit_kind(kind: str, kernels: list[Kernel], times_ms: list[float]) -> KindFit
         names,
         tuple(float(c) for c in coefficients),
         ranges,
-        len(kernels),
+        len(rows),
         float(np.median(errors)),
         float(np.quantile(errors, 0.9)),
     )
 
 
 def fit_calibration(calibration: Calibration) -> dict[str, KindFit]:
-    """One ``KindFit`` per kind the calibration sampled."""
+    """One ``KindFit`` per kind: on the networks' in-network times where the calibration profiled them
+    (``fit_in_network``), else on the kernels timed alone."""
+    in_network = fit_in_network(calibration.networks, calibration.overhead_ms)
     by_kind: dict[str, list[Sample]] = {}
     for sample in calibration.samples:
         by_kind.setdefault(sample.kernel.kind, []).append(sample)
-    return {
+    alone = {
         kind: fit_kind(kind, [s.kernel for s in samples], [net_ms(s, calibration.kernel_overhead_ms) for s in samples])
         for kind, samples in by_kind.items()
+        if kind not in in_network
     }
+    return {**alone, **in_network}
+
+
+MIN_PROFILED = 8  # networks a kind must run in to be fitted on its in-network times
+
+
+def fit_in_network(networks: Sequence[NetworkSample], overhead_ms: float) -> dict[str, KindFit]:
+    """One ``KindFit`` per kind from the networks' profiled times (``NetworkSample.kind_ms``, ``profiled``):
+    a network is a row of its kernels of that kind and their time together inside it.
+
+    The profile gives each kind's share and the timed run the total, as ``kernel_profile`` scales its
+    shares: a profiled run's layers add up to 4-19% more than a plain run, and more for mid-sized networks
+    than for large ones, which one scale in the correction could not undo."""
+    profiled = [(_scaled(n, overhead_ms), decompose(n.config)) for n in networks if n.kind_ms]
+    fits = {}
+    for kind in KINDS:
+        rows = [([k for k in kernels if k.kind == kind], ms.get(kind, 0.0)) for ms, kernels in profiled]
+        rows = [(row, t) for row, t in rows if row and t > 0]
+        if len(rows) >= MIN_PROFILED:
+            fits[kind] = fit_rows(kind, [row for row, _ in rows], [t for _, t in rows])
+    return fits
+
+
+def _scaled(network: NetworkSample, overhead_ms: float) -> dict[str, float]:
+    """Its kinds' profiled times scaled to add up to its timed run less the run overhead."""
+    factor = max(MIN_NET_MS, network.median_ms - overhead_ms) / sum(network.kind_ms.values())
+    return {kind: ms * factor for kind, ms in network.kind_ms.items()}
 
 
 def relative_error(predicted: float, measured: float) -> float:

@@ -178,7 +178,7 @@ def write(model, directory: str, name: str) -> str:
     return path
 
 
-def _image(shape: tuple[int, ...]) -> np.ndarray:
+def image(shape: tuple[int, ...]) -> np.ndarray:
     return np.random.default_rng(0).standard_normal(shape, dtype=np.float32)
 
 
@@ -189,15 +189,15 @@ def ort_timer(path: str, shape: tuple[int, ...], threads: int, bound: bool = Tru
     from ..export import ort_session
 
     session = ort_session(path, threads)
-    image = _image(shape)
+    array = image(shape)
     if not bound:
-        feed = {INPUT_NAME: image}
+        feed = {INPUT_NAME: array}
         return lambda: session.run(None, feed)
-    output = np.empty(session.run(None, {INPUT_NAME: image})[0].shape, dtype=np.float32)
+    output = np.empty(session.run(None, {INPUT_NAME: array})[0].shape, dtype=np.float32)
     binding = session.io_binding()
-    binding.bind_cpu_input(INPUT_NAME, image)
+    binding.bind_cpu_input(INPUT_NAME, array)
     binding.bind_ortvalue_output(OUTPUT, ort.OrtValue.ortvalue_from_numpy(output))
-    keep = (image, output)  # the binding reads and writes them in place
+    keep = (array, output)  # the binding reads and writes them in place
 
     def run(keep: tuple = keep) -> None:
         session.run_with_iobinding(binding)
@@ -209,5 +209,5 @@ def openvino_timer(path: str, shape: tuple[int, ...], threads: int) -> Callable[
     """A call that runs ``path`` once on OpenVINO's CPU plugin, FP32 (``compile_onnx`` sets it explicitly)."""
     from ..openvino import compile_onnx
 
-    compiled = compile_onnx(path, _image(shape), threads, "f32")
+    compiled = compile_onnx(path, image(shape), threads, "f32")
     return compiled.run

@@ -206,7 +206,7 @@ def calibration_needed(backend: str, threads: int) -> str | None:
     if calibration.noisy:
         return (
             f"the kept {backend} calibration at {threads_text(threads)} is noisy ({calibration.noisy_samples} of "
-            f"{len(calibration.samples)} kernels had an IQR over 10% of their median or were timed while the "
+            f"{calibration.graphs} kernels and networks had an IQR over 10% of their median or were timed while the "
             "host shared the threads)"
         )
     return None

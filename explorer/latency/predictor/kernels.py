@@ -36,8 +36,9 @@ from ..kernel_profile import OTHER, SHUFFLENET_PARTS
 
 # Kinds a backend folds into the kernel before them, so they cost nothing of their own: ONNX Runtime
 # fuses the stride-1 unit's residual add and its ReLU into the expand convolution (its profile shows
-# no Add node; timed alone here, ShuffleNet 1x g=8's thirteen adds took 0.28 ms of a 1.3 ms network).
-FUSED_BY_BACKEND: dict[str, frozenset[str]] = {"ort": frozenset({"add"})}
+# no Add node; timed alone here, ShuffleNet 1x g=8's thirteen adds took 0.28 ms of a 1.3 ms network), and
+# so does OpenVINO (its profiler shows the expand convolution taking the residual as a third input, and no add).
+FUSED_BY_BACKEND: dict[str, frozenset[str]] = {"ort": frozenset({"add"}), "openvino": frozenset({"add"})}
 KINDS = ("conv", "pointwise", "depthwise", "shuffle", "maxpool", "avgpool", "globalpool", "concat", "add", "fc")
 CONV_KINDS = ("conv", "pointwise", "depthwise")
 BYTES = 4  # FP32

@@ -10,7 +10,9 @@ on or off, inputs log-uniform in pixels from 224x224 to 720x1280, one in ``SMALL
 32x32 up, capped at ``MAX_NETWORK_MACS``) and the reference networks, each exported and run as
 ``LatencyRunner`` runs it (its export, ``session.run`` for ONNX Runtime, an infer
 request for OpenVINO, the same threads). ``correction`` fits the in-network correction on
-them and cross-validates it: every network predicted by a fit that did not see it.
+them and cross-validates it: every network predicted by a fit that did not see it. On
+OpenVINO each network is also profiled (``profiled``): its kernel kinds' in-network times,
+which ``fit.fit_in_network`` fits the kinds on.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import math
 import random
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 
@@ -28,7 +30,7 @@ from ...shufflenet.config import VARIANTS, config_from_dict, config_to_dict
 from ..export import export_onnx
 from ..runner import needs_static_export
 from ..timing import check_cancel
-from . import graphs
+from . import graphs, profiled
 from .kernels import decompose, total_macs
 
 NETWORK_COUNT = 56
@@ -38,23 +40,28 @@ NETWORK_MIN_TIME = 0.2
 MIN_PIXELS, MAX_PIXELS = 32 * 32, 720 * 1280
 TYPICAL_PIXELS = 224 * 224  # the sizes sizing asks about: the paper's and above
 SMALL_SHARE = 4
+PROFILED = ("openvino",)  # backends whose profiler leaves a run's time as it is (``profiled``)
 REFERENCES: tuple[ModelConfig, ...] = (AlexNetConfig(), MobileNetConfig(1.0), MobileNetConfig(0.5))
 
 
 @dataclass(frozen=True)
 class NetworkSample:
-    """One whole network and its measured time per run (median ms, IQR ms), as ``LatencyRunner`` runs it."""
+    """One whole network and its measured time per run (median ms, IQR ms), as ``LatencyRunner`` runs it;
+    on OpenVINO also each kernel kind's time inside it (``kind_ms``, from its profiler: ``profiled``)."""
 
     config: ModelConfig
     median_ms: float
     iqr_ms: float
+    kind_ms: dict[str, float] = field(default_factory=dict, hash=False, compare=False)
 
     def to_dict(self) -> dict:
-        return {"config": config_to_dict(self.config), "median_ms": self.median_ms, "iqr_ms": self.iqr_ms}
+        values = {"config": config_to_dict(self.config), "median_ms": self.median_ms, "iqr_ms": self.iqr_ms}
+        return {**values, "kind_ms": dict(self.kind_ms)} if self.kind_ms else values
 
     @classmethod
     def from_dict(cls, values: dict) -> NetworkSample:
-        return cls(config_from_dict(values["config"]), float(values["median_ms"]), float(values["iqr_ms"]))
+        kind_ms = {str(kind): float(ms) for kind, ms in values.get("kind_ms", {}).items()}
+        return cls(config_from_dict(values["config"]), float(values["median_ms"]), float(values["iqr_ms"]), kind_ms)
 
 
 def _log_uniform(generator: random.Random, low: float, high: float) -> float:
@@ -96,9 +103,8 @@ def _export(config: ModelConfig, directory: str, index: int) -> str:
         return export_onnx(model, config.input_size, path, dynamic=not needs_static_export(config))
 
 
-def network_timer(config: ModelConfig, backend: str, threads: int, directory: str, index: int):
-    """A call that runs ``config``'s exported network once, as ``LatencyRunner`` does."""
-    path, shape = _export(config, directory, index), (1, 3, *config.input_size)
+def _timer(path: str, backend: str, shape: tuple[int, ...], threads: int):
+    """A call that runs the exported network at ``path`` once, as ``LatencyRunner`` does."""
     if backend == "ort":
         return graphs.ort_timer(path, shape, threads, bound=False)
     return graphs.openvino_timer(path, shape, threads)
@@ -120,8 +126,10 @@ def time_networks(
     samples = []
     for index, config in enumerate(configs):
         check_cancel(cancel)
-        timing = time_run(network_timer(config, backend, threads, directory, index), cancel, NETWORK_MIN_TIME, threads)
-        samples.append(NetworkSample(config, timing.median_ms, timing.iqr_ms))
+        path, shape = _export(config, directory, index), (1, 3, *config.input_size)
+        timing = time_run(_timer(path, backend, shape, threads), cancel, NETWORK_MIN_TIME, threads)
+        kind_ms = profiled.kind_times(path, graphs.image(shape), threads) if backend in PROFILED else {}
+        samples.append(NetworkSample(config, timing.median_ms, timing.iqr_ms, kind_ms))
         if done is not None:
             done(index + 1, config)
     return tuple(samples)

@@ -3,8 +3,8 @@
 ``Predictor(calibration)`` fits once (``fit.fit_calibration``, then ``correction.fit_correction``
 on the calibration's whole networks) and then predicts any config the explorer builds without
 building it: ``decompose`` (cached per config) lists its kernels, each kind's regressor prices
-each kernel as timed alone, the correction prices it inside a network, and the times are summed per layer
-type, named as the Table 8 verdict names them (``kernels.LAYER_*``,
+each kernel (fitted on kernels timed alone, or on OpenVINO on their times inside networks), the
+correction prices what the network adds, and the times are summed per layer type, named as the Table 8 verdict names them (``kernels.LAYER_*``,
 ``explorer.latency.kernel_profile``). A ``Prediction`` is labelled a prediction in its own
 fields (``predicted_ms``, never ``median_ms``), carries the calibration's backend and
 threads, and says when any kernel lies outside the shapes the calibration sampled
@@ -14,13 +14,15 @@ threads, and says when any kernel lies outside the shapes the calibration sample
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from ...shufflenet import ModelConfig
 from .calibration import Calibration
 from .correction import Correction, cross_validated, fit_correction
-from .fit import KindFit, fit_calibration
+from .fit import KindFit, fit_calibration, fit_in_network
 from .kernels import FUSED_BY_BACKEND, Kernel, decompose, total_macs
+from .networks import NetworkSample
 
 MAX_REASONS = 5
 
@@ -83,7 +85,7 @@ class Predictor:
         self.fits: dict[str, KindFit] = fit_calibration(calibration)
         self.fused = FUSED_BY_BACKEND.get(calibration.backend, frozenset())
         self.correction: Correction = fit_correction(
-            self._networks(), calibration.overhead_ms, self.isolated_ms, cached_kernels
+            self._networks(), calibration.overhead_ms, self.fitted_ms, cached_kernels
         )
 
     def _networks(self):
@@ -105,12 +107,20 @@ class Predictor:
     @functools.cached_property
     def expected_error(self) -> dict | None:
         """The error on configs the predictor was not fitted on: ``benchmarks/predictor_accuracy.py``'s random
-        configs when it kept them with the calibration (``extra["held_out"]``), else the leave-one-out
-        error over the calibration's own networks (``correction.cross_validated``), or None."""
+        configs when it kept them with the calibration (``extra["held_out"]``), else the cross-validated
+        error over the calibration's own networks (``correction.cross_validated``; the kinds refitted per fold
+        where they were fitted on the networks), or None."""
         held_out = self.calibration.extra.get("held_out")
         if held_out:
             return held_out
-        return cross_validated(self._networks(), self.calibration.overhead_ms, self.isolated_ms, cached_kernels)
+        refit = self._refit if any(n.kind_ms for n in self.calibration.networks) else None
+        networks = self._networks()
+        return cross_validated(networks, self.calibration.overhead_ms, self.fitted_ms, cached_kernels, refit)
+
+    def _refit(self, networks: Sequence[NetworkSample]) -> Callable[[Kernel], float]:
+        """``fitted_ms`` with the kinds fitted on ``networks`` alone (``fit.fit_in_network``)."""
+        fits = {**self.fits, **fit_in_network(networks, self.calibration.overhead_ms)}
+        return lambda kernel: 0.0 if kernel.kind in self.fused else fits[kernel.kind].ms(kernel)
 
     def _fit(self, kernel: Kernel) -> KindFit:
         fit = self.fits.get(kernel.kind)
@@ -118,13 +128,14 @@ class Predictor:
             raise ValueError(f"the calibration has no {kernel.kind} samples: calibrate again with every kernel kind")
         return fit
 
-    def isolated_ms(self, kernel: Kernel) -> float:
-        """The kernel's predicted time alone in its graph; 0 for a kind this backend fuses into the kernel before it."""
+    def fitted_ms(self, kernel: Kernel) -> float:
+        """The kernel's time by its kind's regressor, before the correction; 0 for a kind this backend fuses into
+        the kernel before it."""
         return 0.0 if kernel.kind in self.fused else self._fit(kernel).ms(kernel)
 
     def kernel_ms(self, kernel: Kernel) -> float:
         """The kernel's predicted time inside a network (the correction applied); 0 for a fused kind."""
-        return 0.0 if kernel.kind in self.fused else self.correction.kernel_ms(self.isolated_ms(kernel), kernel)
+        return 0.0 if kernel.kind in self.fused else self.correction.kernel_ms(self.fitted_ms(kernel), kernel)
 
     def outside(self, kernels: tuple[Kernel, ...]) -> list[str]:
         """Every reason (at most ``MAX_REASONS``) why these kernels lie outside the sampled shapes."""

@@ -34,7 +34,7 @@ SCALE, PER_KERNEL_MS = 1.3, 0.01
 
 
 def in_network_ms(predictor: Predictor, config, scale: float = SCALE, per_kernel: float = PER_KERNEL_MS) -> float:
-    isolated = [predictor.isolated_ms(k) for k in cached_kernels(config)]
+    isolated = [predictor.fitted_ms(k) for k in cached_kernels(config)]
     return predictor.calibration.overhead_ms + sum(scale * ms + per_kernel for ms in isolated if ms > 0)
 
 
@@ -84,7 +84,7 @@ def test_cross_validated_error_grows_with_disagreeing_networks(isolated):
     configs = sampled_networks(20)
     times = {c: in_network_ms(isolated, c) * (1.3 if i % 2 else 0.7) for i, c in enumerate(configs)}
     error = cross_validated(
-        with_networks(isolated, times).networks, isolated.calibration.overhead_ms, isolated.isolated_ms, cached_kernels
+        with_networks(isolated, times).networks, isolated.calibration.overhead_ms, isolated.fitted_ms, cached_kernels
     )
     assert error["median_abs_error"] > 0.15 and error["within_10_percent"] < 0.5
     text = error_text(error)
@@ -92,11 +92,11 @@ def test_cross_validated_error_grows_with_disagreeing_networks(isolated):
 
 
 def test_without_networks_nothing_is_corrected_or_claimed(isolated):
-    assert isolated.correction == fit_correction((), 0.0, isolated.isolated_ms, cached_kernels)
+    assert isolated.correction == fit_correction((), 0.0, isolated.fitted_ms, cached_kernels)
     assert isolated.correction.scale == 1.0 and isolated.expected_error is None
     config = ShuffleNetConfig(3, 1.0)
     assert isolated.predict_ms(config) == pytest.approx(
-        isolated.calibration.overhead_ms + sum(isolated.isolated_ms(k) for k in cached_kernels(config))
+        isolated.calibration.overhead_ms + sum(isolated.fitted_ms(k) for k in cached_kernels(config))
     )
 
 
@@ -135,7 +135,7 @@ def test_correction_recovers_what_unaligned_channels_cost_in_a_network(isolated)
     from explorer.latency.predictor.correction import unaligned
 
     def in_network(config) -> float:
-        kernels = [(k, isolated.isolated_ms(k)) for k in cached_kernels(config)]
+        kernels = [(k, isolated.fitted_ms(k)) for k in cached_kernels(config)]
         return isolated.calibration.overhead_ms + sum(
             (SCALE + 0.4 * unaligned(k)) * ms + PER_KERNEL_MS for k, ms in kernels if ms > 0
         )

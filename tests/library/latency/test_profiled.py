@@ -1,0 +1,87 @@
+"""OpenVINO's per-layer profile as kernel kinds: the names, and a real network profiled here."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from explorer.latency.predictor import decompose
+from explorer.latency.predictor.fit import fit_in_network
+from explorer.latency.predictor.networks import NetworkSample, time_networks
+from explorer.latency.predictor.profiled import kind_of
+from explorer.latency.timing import time_function
+from explorer.shufflenet import MobileNetConfig, ShuffleNetConfig
+
+OVERHEAD = 0.02
+
+
+@pytest.mark.parametrize(
+    ("layer", "weights", "kind"),
+    [
+        ("Convolution", (24, 3, 3, 3), "conv"),
+        ("Convolution", (240, 24, 1, 1), "pointwise"),
+        ("GroupConvolution", (3, 80, 80, 1, 1), "pointwise"),
+        ("GroupConvolution", (60, 1, 1, 3, 3), "depthwise"),
+        ("GroupConvolution", (2, 128, 48, 5, 5), "conv"),  # AlexNet's grouped 5x5
+        ("ShuffleChannels", None, "shuffle"),
+        ("ReduceMean", None, "globalpool"),
+        ("FullyConnected", None, "fc"),
+        ("Reorder", None, None),
+        ("Subgraph", None, None),
+        ("Convolution", None, None),
+    ],
+)
+def test_layers_are_named_as_the_kernels_name_them(layer, weights, kind):
+    assert kind_of(layer, weights) == kind
+
+
+def _timed(run, cancel, min_time, threads):
+    return time_function(run, min_time=min_time, threads=threads)
+
+
+@pytest.fixture(scope="module")
+def profiled(tmp_path_factory) -> list[NetworkSample]:
+    pytest.importorskip("openvino")
+    configs = [
+        ShuffleNetConfig(3, 0.5, input_size=(96, 96)),
+        ShuffleNetConfig(4, 0.25, shuffle=False, input_size=(64, 80)),
+    ]
+    with torch.no_grad():
+        return list(time_networks(configs, "openvino", 2, str(tmp_path_factory.mktemp("nets")), _timed))
+
+
+def test_openvino_networks_carry_their_kinds_in_network_times(profiled):
+    for sample in profiled:
+        kinds = {k.kind for k in decompose(sample.config)} - {"add"}  # fused into the expand convolution
+        assert set(sample.kind_ms) == kinds, sample.config.label
+        assert all(ms > 0 for ms in sample.kind_ms.values())
+        assert sum(sample.kind_ms.values()) < 2 * sample.median_ms  # the layers add up to about the run
+    assert "shuffle" in profiled[0].kind_ms and "shuffle" not in profiled[1].kind_ms
+    assert NetworkSample.from_dict(profiled[0].to_dict()) == profiled[0]
+    assert NetworkSample.from_dict(profiled[0].to_dict()).kind_ms == profiled[0].kind_ms
+
+
+def test_kinds_fitted_on_networks_reproduce_their_times():
+    """Synthetic in-network times with a known per-kind answer: the row fit recovers them."""
+    configs = [ShuffleNetConfig(g, w, input_size=(s, s)) for g in (1, 3, 8) for w in (0.5, 1.0, 1.5) for s in (96, 224)]
+    configs.append(MobileNetConfig(0.5))
+    from explorer.latency.predictor.fit import features
+
+    def truth(kind, kernels):
+        return sum(1e-3 + 2e-9 * features(k)[1] for k in kernels if k.kind == kind)
+
+    def sample(config, inflated: float) -> NetworkSample:
+        kinds = {kind: truth(kind, decompose(config)) for kind in {k.kind for k in decompose(config)}}
+        total = sum(kinds.values())  # a profiled run adds up to more than the timed run: the shares count
+        return NetworkSample(config, OVERHEAD + total, 0.0, {kind: ms * inflated for kind, ms in kinds.items()})
+
+    samples = [sample(c, 1 + 0.05 * (i % 4)) for i, c in enumerate(configs)]
+    fits = fit_in_network(samples, OVERHEAD)
+    assert {"conv", "pointwise", "depthwise", "maxpool"} <= set(fits)
+    assert "shuffle" in fits  # 12 of the 19 networks shuffle
+    for sample in samples:
+        for kind, fit in fits.items():
+            kernels = [k for k in decompose(sample.config) if k.kind == kind]
+            if kernels:
+                truth_ms = sample.kind_ms[kind] * (sample.median_ms - OVERHEAD) / sum(sample.kind_ms.values())
+                assert sum(fit.ms(k) for k in kernels) == pytest.approx(truth_ms, rel=1e-3), kind
