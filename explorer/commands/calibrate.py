@@ -129,7 +129,7 @@ def summary(calibration: Calibration) -> str:
     noisy = "; noisy: calibrate again when the machine is quiet" if calibration.noisy else ""
     return (
         f"kept the {backend_label(calibration.backend)} calibration at {threads_text(calibration.threads)}: "
-        f"{len(calibration.samples)} kernels and {len(calibration.networks)} networks in "
+        f"{calibration.contents()} in "
         f"{calibration.seconds:.0f} s; {error_text(expected)}{noisy}"
     )
 

@@ -81,7 +81,7 @@ def kept_line(backend: str, threads: int) -> str:
     how_sure = error_text(predictor.expected_error if predictor is not None else None)
     return (
         f"**{backend_label(backend)}, {threads_text(threads)}**: calibrated "
-        f"{age_text(time.time() - calibration.created_at)} ({len(calibration.samples)} kernels, {len(calibration.networks)} networks, "
+        f"{age_text(time.time() - calibration.created_at)} ({calibration.contents()}, "
         f"{calibration.seconds:.0f} s); {how_sure}.{noisy}"
     )
 

@@ -36,7 +36,14 @@ from ..quiet import time_in_parallel
 from ..timing import Cancelled, Timing, check_cancel, time_function
 from . import graphs
 from .kernels import FUSED_BY_BACKEND, KINDS, Kernel
-from .networks import NETWORK_COUNT, PROFILED, NetworkSample, sampled_networks, time_networks
+from .networks import (
+    NETWORK_COUNT,
+    PROFILED,
+    PROFILED_REFERENCES,
+    NetworkSample,
+    sampled_networks,
+    time_networks,
+)
 from .sampling import sampled_kernels
 
 FORMAT = 3  # 2: with whole networks; 3: OpenVINO's networks with their kinds' in-network times
@@ -96,6 +103,13 @@ class Calibration:
     @property
     def graphs(self) -> int:
         return len(self.samples) + len(self.networks)
+
+    def contents(self) -> str:
+        """What it timed, in words: "336 kernels and 59 networks", or "123 networks, profiled layer by layer"."""
+        networks = f"{len(self.networks)} networks"
+        if self.samples:
+            return f"{len(self.samples)} kernels and {networks}"
+        return f"{networks}, profiled layer by layer" if any(n.kind_ms for n in self.networks) else networks
 
     def kinds(self) -> tuple[str, ...]:
         """The kernel kinds it timed, alone or inside its networks."""
@@ -269,7 +283,9 @@ def calibrate(
     """Time the sampled kernels, the overhead and the whole ``networks`` on ``backend`` at ``threads``.
 
     A complete calibration or a raise. ``networks`` defaults to ``sampled_networks()``
-    (``NETWORK_RESERVE_S`` of the budget is kept for them). ``budget_s`` paces the kernels
+    (``NETWORK_RESERVE_S`` of the budget is kept for them); on a ``PROFILED`` backend no kernel is
+    timed alone and it defaults to ``scale`` x ``PROFILED_NETWORKS`` of them and ``PROFILED_REFERENCES``,
+    each profiled. ``budget_s`` paces the kernels
     (``_Pace``): on a loaded machine each is timed for less, so the whole stays near the
     budget. ``machine``/``versions`` default to ``explorer.machine``'s fingerprint and
     versions. Raises ``Cancelled`` once ``cancel`` is set (nothing is returned, nothing is kept).
@@ -283,7 +299,9 @@ def calibrate(
     profiled = backend in PROFILED
     kernels = [] if profiled else sampled_kernels(scale, FUSED_BY_BACKEND.get(backend, frozenset()))
     count = max(FEWEST_PROFILED_NETWORKS, round(scale * PROFILED_NETWORKS)) if profiled else NETWORK_COUNT
-    configs = sampled_networks(count) if networks is None else list(networks)
+    if networks is None:
+        networks = sampled_networks(count) + list(PROFILED_REFERENCES if profiled else ())
+    configs = list(networks)
     total = len(kernels) + len(configs)
     samples: list[Sample] = []
     timer = _Timer(SHARED_WAIT_S)

@@ -48,7 +48,7 @@ import numpy as np
 
 from .calibration import Calibration, Sample
 from .kernels import BYTES, KINDS, Kernel, decompose
-from .networks import NetworkSample
+from .networks import NetworkSample, clean
 from .sampling import RANGE_FEATURES
 
 SPILL_KNOTS = (1 << 20, 4 << 20, 16 << 20)  # per-core L2, and two points on the way out of the shared 32 MiB L3
@@ -255,7 +255,7 @@ def fit_rows(kind: str, rows: list[list[Kernel]], times_ms: list[float]) -> Kind
 def fit_calibration(calibration: Calibration) -> dict[str, KindFit]:
     """One ``KindFit`` per kind: on the networks' in-network times where the calibration profiled them
     (``fit_in_network``), else on the kernels timed alone."""
-    in_network = fit_in_network(calibration.networks, calibration.overhead_ms)
+    in_network = fit_in_network(clean(calibration.networks), calibration.overhead_ms)
     by_kind: dict[str, list[Sample]] = {}
     for sample in calibration.samples:
         by_kind.setdefault(sample.kernel.kind, []).append(sample)

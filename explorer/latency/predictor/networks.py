@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 import random
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import torch
@@ -42,26 +42,50 @@ TYPICAL_PIXELS = 224 * 224  # the sizes sizing asks about: the paper's and above
 SMALL_SHARE = 4
 PROFILED = ("openvino",)  # backends whose profiler leaves a run's time as it is (``profiled``)
 REFERENCES: tuple[ModelConfig, ...] = (AlexNetConfig(), MobileNetConfig(1.0), MobileNetConfig(0.5))
+# Where the kinds are fitted on networks (``PROFILED``), AlexNet's large dense convolutions would rest on one
+# network: two more sizes of it, and a third MobileNet.
+PROFILED_REFERENCES: tuple[ModelConfig, ...] = (
+    AlexNetConfig(input_size=(288, 288)),
+    AlexNetConfig(input_size=(384, 512)),
+    MobileNetConfig(0.75, (192, 192)),
+)
 
 
 @dataclass(frozen=True)
 class NetworkSample:
     """One whole network and its measured time per run (median ms, IQR ms), as ``LatencyRunner`` runs it;
-    on OpenVINO also each kernel kind's time inside it (``kind_ms``, from its profiler: ``profiled``)."""
+    on OpenVINO also each kernel kind's time inside it (``kind_ms``, from its profiler: ``profiled``);
+    ``shared`` when it was timed while the host shared the threads (``explorer.latency.quiet``)."""
 
     config: ModelConfig
     median_ms: float
     iqr_ms: float
-    kind_ms: dict[str, float] = field(default_factory=dict, hash=False, compare=False)
+    kind_ms: dict[str, float] = field(default_factory=dict, hash=False)
+    shared: bool = False
 
     def to_dict(self) -> dict:
         values = {"config": config_to_dict(self.config), "median_ms": self.median_ms, "iqr_ms": self.iqr_ms}
-        return {**values, "kind_ms": dict(self.kind_ms)} if self.kind_ms else values
+        return {**values, "kind_ms": dict(self.kind_ms), "shared": self.shared}
 
     @classmethod
     def from_dict(cls, values: dict) -> NetworkSample:
         kind_ms = {str(kind): float(ms) for kind, ms in values.get("kind_ms", {}).items()}
-        return cls(config_from_dict(values["config"]), float(values["median_ms"]), float(values["iqr_ms"]), kind_ms)
+        config, median_ms, iqr_ms = (
+            config_from_dict(values["config"]),
+            float(values["median_ms"]),
+            float(values["iqr_ms"]),
+        )
+        return cls(config, median_ms, iqr_ms, kind_ms, bool(values.get("shared", False)))
+
+
+MIN_CLEAN = 20
+
+
+def clean(networks: Sequence[NetworkSample]) -> list[NetworkSample]:
+    """The networks to fit on: those not timed on shared threads, when at least ``MIN_CLEAN`` are (one timed while the
+    host shared the threads runs up to 1.5x slower, and a calibration waits for it only so long); else all."""
+    unshared = [n for n in networks if not n.shared]
+    return unshared if len(unshared) >= MIN_CLEAN else list(networks)
 
 
 def _log_uniform(generator: random.Random, low: float, high: float) -> float:
@@ -129,7 +153,7 @@ def time_networks(
         path, shape = _export(config, directory, index), (1, 3, *config.input_size)
         timing = time_run(_timer(path, backend, shape, threads), cancel, NETWORK_MIN_TIME, threads)
         kind_ms = profiled.kind_times(path, graphs.image(shape), threads) if backend in PROFILED else {}
-        samples.append(NetworkSample(config, timing.median_ms, timing.iqr_ms, kind_ms))
+        samples.append(NetworkSample(config, timing.median_ms, timing.iqr_ms, kind_ms, timing.threads_shared))
         if done is not None:
             done(index + 1, config)
     return tuple(samples)

@@ -22,7 +22,7 @@ from .calibration import Calibration
 from .correction import Correction, cross_validated, fit_correction
 from .fit import KindFit, fit_calibration, fit_in_network
 from .kernels import FUSED_BY_BACKEND, Kernel, decompose, total_macs
-from .networks import NetworkSample
+from .networks import NetworkSample, clean
 
 MAX_REASONS = 5
 
@@ -89,10 +89,11 @@ class Predictor:
         )
 
     def _networks(self):
-        """The calibration's networks this predictor can price (every kind they run was sampled)."""
+        """The calibration's networks to fit on (``networks.clean``) that this predictor can price (every kind they
+        run was sampled)."""
         return [
             n
-            for n in self.calibration.networks
+            for n in clean(self.calibration.networks)
             if all(k.kind in self.fused or k.kind in self.fits for k in cached_kernels(n.config))
         ]
 

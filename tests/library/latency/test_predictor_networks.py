@@ -80,6 +80,20 @@ def test_correction_recovers_a_known_in_network_cost(isolated):
     assert error["median_abs_error"] < 1e-3 and error["within_10_percent"] == 1.0
 
 
+def test_networks_timed_on_shared_threads_are_left_out_of_the_fit(isolated):
+    configs = sampled_networks(30)
+    clean = {c: in_network_ms(isolated, c) for c in configs}
+    samples = tuple(
+        NetworkSample(c, ms * (1.5 if i % 4 == 0 else 1.0), 0.0, shared=i % 4 == 0)
+        for i, (c, ms) in enumerate(clean.items())
+    )
+    predictor = Predictor(dataclasses.replace(isolated.calibration, networks=samples))
+    assert predictor.correction.scale == pytest.approx(SCALE, rel=1e-3)  # the slowed quarter did not pull it
+    assert predictor.expected_error["configs"] == sum(not n.shared for n in samples)
+    few = tuple(dataclasses.replace(n, shared=True) for n in samples)  # too few clean ones: all are fitted on
+    assert Predictor(dataclasses.replace(isolated.calibration, networks=few)).expected_error["configs"] == len(few)
+
+
 def test_cross_validated_error_grows_with_disagreeing_networks(isolated):
     configs = sampled_networks(20)
     times = {c: in_network_ms(isolated, c) * (1.3 if i % 2 else 0.7) for i, c in enumerate(configs)}
