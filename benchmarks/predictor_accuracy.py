@@ -45,8 +45,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from explorer.counting.estimate import MEMORY_ENV
 from explorer.latency.predictor import Calibration, Predictor, calibrate, keep
-from explorer.latency.predictor.kernels import total_macs
-from explorer.latency.predictor.predict import cached_kernels
+from explorer.latency.predictor.kernels import cached_kernels, total_macs
 from explorer.latency.threads import default_threads
 from explorer.latency.timing import Timing
 from explorer.shufflenet import ShuffleNetConfig

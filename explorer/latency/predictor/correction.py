@@ -5,23 +5,23 @@ Each kernel's time in a network is taken as
     (scale + unaligned_scale * unaligned(kernel)) * fitted(kernel)
         + per_kernel_ms + per_spill_mb * spill(kernel)
 
-``fitted`` being its kind's regressor (``fit``: on kernels timed alone, or on OpenVINO inside networks), ``spill`` the bytes its tensors need beyond
-the per-core cache (``fit.CACHE_BYTES``), and ``unaligned`` whether its channels (per group,
-for a convolution) are not a multiple of the SIMD block (``fit.channel_block``): inside a
-network ONNX Runtime keeps aligned convolutions in its blocked layout and runs the others
-outside it, which a kernel timed alone does not show (a ShuffleNet whose widths land on
-unaligned channel counts runs far slower than its few extra multiply-adds explain:
-docs/prediction.md quotes the measurement). The four coefficients are fitted, non-negative,
-on the calibration's whole networks (``networks``) by the same relative least squares as the
-kernels: a network's measured time less the run overhead against the sums of those features
-over its kernels.
+``fitted`` being its kind's regressor (``fit``: on kernels timed alone, or on OpenVINO inside
+networks), ``spill`` the bytes its tensors need beyond the per-core cache (``fit.CACHE_BYTES``),
+and ``unaligned`` whether its channels (per group, for a convolution) are not a multiple of the
+SIMD block (``fit.channel_block``): inside a network ONNX Runtime keeps aligned convolutions in
+its blocked layout and runs the others outside it, which a kernel timed alone does not show (a
+ShuffleNet whose widths land on unaligned channel counts runs far slower than its few extra
+multiply-adds explain: docs/prediction.md quotes the measurement). The four coefficients are
+fitted, non-negative, on the calibration's whole networks (``networks``) by the same relative
+least squares as the kernels: a network's measured time less the run overhead against the sums
+of those features over its kernels.
 Four numbers, each a reading, so the calibration's ~60 networks pin them down and the
 per-layer shares keep the kernels' own proportions; a scale per kind fitted the same
 networks no better when cross-validated.
 
 ``cross_validated`` is the predictor's error on networks it was not fitted on: each
-network predicted by the correction fitted on the others (the kernels' regressors never
-see a network). It exists as soon as the calibration does; ``benchmarks/predictor_accuracy.py``
+network predicted by the correction fitted on the others, and where the kinds were fitted on
+networks (OpenVINO) by kinds fitted without it too. It exists as soon as the calibration does; ``benchmarks/predictor_accuracy.py``
 measures the same on fresh random configs.
 """
 

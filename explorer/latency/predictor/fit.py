@@ -47,7 +47,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .calibration import Calibration, Sample
-from .kernels import BYTES, KINDS, Kernel, decompose
+from .kernels import BYTES, KINDS, Kernel, cached_kernels
 from .networks import NetworkSample, clean
 from .sampling import RANGE_FEATURES
 
@@ -277,7 +277,7 @@ def fit_in_network(networks: Sequence[NetworkSample], overhead_ms: float) -> dic
     The profile gives each kind's share and the timed run the total, as ``kernel_profile`` scales its
     shares: a profiled run's layers add up to 4-19% more than a plain run, and more for mid-sized networks
     than for large ones, which one scale in the correction could not undo."""
-    profiled = [(_scaled(n, overhead_ms), decompose(n.config)) for n in networks if n.kind_ms]
+    profiled = [(_scaled(n, overhead_ms), cached_kernels(n.config)) for n in networks if n.kind_ms]
     fits = {}
     for kind in KINDS:
         rows = [([k for k in kernels if k.kind == kind], ms.get(kind, 0.0)) for ms, kernels in profiled]

@@ -26,6 +26,7 @@ A test checks that the convolutions' multiply-adds sum to ``plan_conv_macs``.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import asdict, dataclass
 
@@ -240,6 +241,12 @@ def decompose(config: ModelConfig) -> list[Kernel]:
     if isinstance(config, MobileNetConfig):
         return mobilenet_kernels(config)
     raise TypeError(f"no kernel decomposition for {type(config).__name__}")
+
+
+@functools.lru_cache(maxsize=4096)
+def cached_kernels(config: ModelConfig) -> tuple[Kernel, ...]:
+    """``decompose(config)``, kept: configs are frozen and hashable."""
+    return tuple(decompose(config))
 
 
 def conv_macs(kernels: list[Kernel]) -> int:

@@ -4,8 +4,8 @@
 on the calibration's whole networks) and then predicts any config the explorer builds without
 building it: ``decompose`` (cached per config) lists its kernels, each kind's regressor prices
 each kernel (fitted on kernels timed alone, or on OpenVINO on their times inside networks), the
-correction prices what the network adds, and the times are summed per layer type, named as the Table 8 verdict names them (``kernels.LAYER_*``,
-``explorer.latency.kernel_profile``). A ``Prediction`` is labelled a prediction in its own
+correction prices what the network adds, and the times are summed per layer type, named as the
+Table 8 verdict names them (``kernels.LAYER_*``, ``explorer.latency.kernel_profile``). A ``Prediction`` is labelled a prediction in its own
 fields (``predicted_ms``, never ``median_ms``), carries the calibration's backend and
 threads, and says when any kernel lies outside the shapes the calibration sampled
 (``extrapolated`` and the reasons).
@@ -21,7 +21,7 @@ from ...shufflenet import ModelConfig
 from .calibration import Calibration
 from .correction import Correction, cross_validated, fit_correction
 from .fit import KindFit, fit_calibration, fit_in_network
-from .kernels import FUSED_BY_BACKEND, Kernel, decompose, total_macs
+from .kernels import FUSED_BY_BACKEND, Kernel, cached_kernels, total_macs
 from .networks import NetworkSample, clean
 
 MAX_REASONS = 5
@@ -69,12 +69,6 @@ class Prediction:
             "extrapolation": list(self.extrapolation),
             "expected_error": self.expected_error,
         }
-
-
-@functools.lru_cache(maxsize=4096)
-def cached_kernels(config: ModelConfig) -> tuple[Kernel, ...]:
-    """``decompose(config)``, kept: configs are frozen and hashable."""
-    return tuple(decompose(config))
 
 
 class Predictor:

@@ -24,9 +24,9 @@ from explorer.latency.predictor import (
     sampled_networks,
     total_macs,
 )
+from explorer.latency.predictor.kernels import cached_kernels
 from explorer.latency.predictor.labels import error_text
 from explorer.latency.predictor.networks import MAX_NETWORK_MACS, REFERENCES, time_networks
-from explorer.latency.predictor.predict import cached_kernels
 from explorer.latency.timing import Cancelled
 from explorer.shufflenet import ShuffleNetConfig
 
