@@ -1,7 +1,8 @@
 """The Latency page's "Calibrate the latency predictor": what is kept, why a kept one is ignored, and a job.
 
 A calibration (``explorer.latency.predictor.calibrate``) times about 340 kernels and
-about 60 whole networks, 2-3 minutes per backend, holding the server's measurement lock all
+about 60 whole networks (ONNX Runtime) or profiles about 126 networks (OpenVINO), 2-3 minutes
+per backend, holding the server's measurement lock all
 that time: every other measurement, of every user, waits. So the button asks first (a
 confirm step, on every server: any server may be shared), and an operator can turn it off
 with ``EXPLORER_CALIBRATE=off`` in the server's environment (``calibrate_enabled``; the CLI,
@@ -113,7 +114,7 @@ def _panel(registry: JobRegistry) -> None:
             f"{shown_value(job.error, 300)}"
         )
     elif job.state == "cancelled":
-        st.info(f"Calibration cancelled after {job.done} kernels: nothing kept.", icon="🛑")
+        st.info(f"Calibration cancelled after {job.done} kernels and networks: nothing kept.", icon="🛑")
     elif isinstance(job.outcome, Calibration):
         st.success(
             f"Calibrated {backend_label(job.outcome.backend)} at {threads_text(job.outcome.threads)} in "
@@ -158,7 +159,8 @@ def calibrate_section(registry: JobRegistry, threads: int) -> None:
     st.header("Calibrate the latency predictor")
     caption(
         "The latency predictor prices any ShuffleNet from the kernels its runtime runs (fused convolutions, "
-        "the shuffle, pooling, concat, add), timed here on a sample of shapes; its numbers are labelled "
+        "the shuffle, pooling, concat, add), timed here on a sample of shapes (on OpenVINO, inside whole networks, "
+        "from its own per-layer profile); its numbers are labelled "
         "“predicted here”, with its expected error (`python -m explorer predict`, docs/prediction.md)."
     )
     for backend in BACKENDS:

@@ -3,10 +3,11 @@
 ``kernels`` decomposes any network into the kernels the runtime runs after its fusions,
 in closed form; ``graphs`` builds one tiny ONNX graph per kernel and times it;
 ``sampling`` picks the kernels to time over the allowed space and ``networks`` the whole
-networks; ``calibration`` times both with the per-run overhead (a ``Calibration``,
-JSON-able); ``fit`` fits one non-negative relative least-squares regressor per kernel kind
-and ``correction`` what a kernel costs inside a network, fitted and cross-validated on the
-whole networks; ``predict`` sums them per layer type (``Predictor.predict(config)`` ->
+networks, which ``profiled`` reads OpenVINO's per-layer times of; ``calibration`` times both
+with the per-run overhead (a ``Calibration``, JSON-able); ``fit`` fits one non-negative
+relative least-squares regressor per kernel kind (on kernels timed alone, or on OpenVINO on
+their times inside the networks) and ``correction`` what a network adds, fitted and
+cross-validated on the whole networks; ``predict`` sums them per layer type (``Predictor.predict(config)`` ->
 ``Prediction``); ``kept`` keeps calibrations in the store and gives this machine's predictor
 (``kept_predictor``); ``labels`` words a prediction ("predicted here", its error, extrapolation).
 """

@@ -33,6 +33,10 @@ networks. Why this and not the alternatives:
   outside it, and a lookup over seven dimensions (channels, groups, size, kernel, stride)
   needs far more samples than three minutes allow.
 
+**What a row is.** On ONNX Runtime a kernel timed alone (``fit_kind``); on OpenVINO, which runs
+a kernel alone at 2-9 times its time in a network (``profiled``), a network: its kernels of one
+kind and their time together inside it (``fit_in_network``), their features summed.
+
 A kernel whose features lie outside the sampled range of its kind (beyond ``RANGE_TOLERANCE``)
 is an extrapolation; ``outside`` says which feature and by how much.
 """

@@ -1,6 +1,6 @@
 """Each kernel kind's time inside a whole network, from OpenVINO's own per-layer profiler.
 
-OpenVINO runs a kernel timed alone in its own graph at 2-5 times its time inside a
+OpenVINO runs a kernel timed alone in its own graph at 2-9 times its time inside a
 network: the graph converts its input to the blocked layout and back, and does not fuse
 the stride-1 unit's residual add into the convolution before it, as the network does. Its
 CPU plugin reports each executed layer's time (``enable_profiling``); unlike ONNX Runtime's
