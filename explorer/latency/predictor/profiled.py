@@ -5,13 +5,13 @@ network: the graph converts its input to the blocked layout and back, and does n
 the stride-1 unit's residual add into the convolution before it, as the network does. Its
 CPU plugin reports each executed layer's time (``enable_profiling``); unlike ONNX Runtime's
 profiler, which costs as much as a small node, it leaves a run's time unchanged and its
-layers add up to the run. So an OpenVINO calibration profiles every whole network it times
-and ``fit.fit_in_network`` fits each kind on these in-network times instead of on the
-kernels timed alone (docs/prediction.md gives the measurements).
+layers add up to about the run (4-19% more). So an OpenVINO calibration profiles every whole
+network it times and ``fit.fit_in_network`` fits each kind on its share of the timed run
+instead of on the kernels timed alone (docs/prediction.md gives the measurements).
 
 ``kind_of`` names an executed layer by the kernel kind ``kernels`` gives it (from its type and,
 for a convolution, its weights' shape); layout reorders and fused element-wise subgraphs have
-no kind and are left to the correction, with the run overhead.
+no kind, and scaling the kinds to the timed run spreads their time over the kinds.
 """
 
 from __future__ import annotations
