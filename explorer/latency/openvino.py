@@ -115,15 +115,20 @@ class Compiled:
         return np.array(self.request.get_output_tensor(0).data, copy=True)
 
 
-def compile_onnx(path: str, image: np.ndarray, threads: int, precision: str = "f32") -> Compiled:
-    """Read ``path``, reshape its input to ``image``'s shape (static), compile it, bind ``image`` to a request."""
+def compile_onnx(
+    path: str, image: np.ndarray, threads: int, precision: str = "f32", profiling: bool = False
+) -> Compiled:
+    """Read ``path``, reshape its input to ``image``'s shape (static), compile it, bind ``image`` to a request;
+    ``profiling`` turns on the per-layer times (``request.profiling_info``)."""
     import openvino as ov
+    import openvino.properties as props
 
     runtime = core()
     start = time.perf_counter()
     model = runtime.read_model(path)
     model.reshape({INPUT_NAME: list(image.shape)})
-    compiled = runtime.compile_model(model, DEVICE, properties(threads, precision))
+    settings = {**properties(threads, precision), props.enable_profiling: profiling}
+    compiled = runtime.compile_model(model, DEVICE, settings)
     _check_compiled(compiled, threads, precision)
     compile_s = time.perf_counter() - start
     image = np.ascontiguousarray(image, dtype=np.float32)

@@ -58,19 +58,15 @@ def _weights(compiled) -> dict[str, tuple[int, ...]]:
 
 def kind_times(path: str, image: np.ndarray, threads: int, runs: int = PROFILED_RUNS) -> dict[str, float]:
     """Each kind's summed layer time (median ms per run) in the network at ``path``, compiled as the runner compiles
-    it (``explorer.latency.openvino``, FP32) with profiling on."""
-    import openvino.properties as props
+    it (``explorer.latency.openvino.compile_onnx``, FP32) with profiling on."""
+    from ..openvino import compile_onnx
 
-    from ..export import INPUT_NAME
-    from ..openvino import DEVICE, core, properties
-
-    model = core().read_model(path)
-    model.reshape({INPUT_NAME: list(image.shape)})
-    compiled = core().compile_model(model, DEVICE, {**properties(threads), props.enable_profiling: True})
-    weights, request = _weights(compiled), compiled.create_infer_request()
+    compiled = compile_onnx(path, image, threads, "f32", profiling=True)
+    request = compiled.request
+    weights = _weights(request.get_compiled_model())
     per_run: dict[str, list[float]] = defaultdict(list)
     for run in range(runs + 1):  # the first run allocates: not counted
-        request.infer({0: image})
+        compiled.run()
         if run == 0:
             continue
         summed: dict[str, float] = defaultdict(float)
