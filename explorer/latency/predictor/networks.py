@@ -69,13 +69,13 @@ class NetworkSample:
 
     @classmethod
     def from_dict(cls, values: dict) -> NetworkSample:
-        kind_ms = {str(kind): float(ms) for kind, ms in values.get("kind_ms", {}).items()}
-        config, median_ms, iqr_ms = (
+        return cls(
             config_from_dict(values["config"]),
             float(values["median_ms"]),
             float(values["iqr_ms"]),
+            {str(kind): float(ms) for kind, ms in values.get("kind_ms", {}).items()},
+            bool(values.get("shared", False)),
         )
-        return cls(config, median_ms, iqr_ms, kind_ms, bool(values.get("shared", False)))
 
 
 MIN_CLEAN = 20
