@@ -44,7 +44,7 @@ def profiled(tmp_path_factory) -> list[NetworkSample]:
     pytest.importorskip("openvino")
     configs = [
         ShuffleNetConfig(3, 0.5, input_size=(96, 96)),
-        ShuffleNetConfig(4, 0.25, shuffle=False, input_size=(64, 80)),
+        ShuffleNetConfig(4, 0.25, shuffle=False, input_size=(160, 192)),
     ]
     with torch.no_grad():
         return list(time_networks(configs, "openvino", 2, str(tmp_path_factory.mktemp("nets")), _timed))
