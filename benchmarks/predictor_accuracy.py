@@ -87,7 +87,7 @@ def calibrations(args) -> dict[str, Calibration]:
         with open(path, encoding="utf-8") as handle:
             loaded = Calibration.from_dict(json.load(handle))
         found[loaded.backend] = loaded
-        print(f"{loaded.backend}: loaded {path} (calibrated in {loaded.seconds:.0f} s, {len(loaded.samples)} kernels)")
+        print(f"{loaded.backend}: loaded {path} (calibrated in {loaded.seconds:.0f} s, {loaded.contents()})")
     for backend in args.backends:
         if backend in found:
             continue
@@ -101,8 +101,8 @@ def calibrations(args) -> dict[str, Calibration]:
         extra = found[backend].extra
         print(
             f"{backend}: calibration took {found[backend].seconds:.1f} s (target <= 180 s), "
-            f"{found[backend].noisy_samples} of {found[backend].graphs} kernels and networks noisy; "
-            f"{extra.get('threads_shared', 0)} graphs timed while the host shared the threads, "
+            f"{found[backend].noisy_networks} of {len(found[backend].networks)} networks noisy; "
+            f"{extra.get('threads_shared', 0)} timed while the host shared the threads, "
             f"{extra.get('shared_wait_s', 0):.0f} s waited for it to stop",
             flush=True,
         )

@@ -1,4 +1,4 @@
-"""``calibrate``: time the kernels the latency predictor is fitted on, and keep them (or list / clear them).
+"""``calibrate``: time and profile the networks the latency predictor is fitted on, and keep them (or list / clear them).
 
     python -m explorer calibrate                      # every backend (ort, openvino) at all cores, if needed
     python -m explorer calibrate --backend ort --threads 1 --force
@@ -7,7 +7,7 @@
 
 A calibration is made only when this machine has none for these library versions, backend and
 thread count, or the kept one is noisy (``--force`` makes one anyway); otherwise the command says
-the kept one is current. Progress goes to stderr, one line every few kernels. It holds the
+the kept one is current. Progress goes to stderr, one line every few networks. It holds the
 measurement lock while it times (2-3 minutes per backend, ``--budget``), and keeps the
 calibration only once complete: Ctrl-C leaves the store as it was. Exit status: 0, 1 when a
 calibration failed or was interrupted (130 for Ctrl-C), 2 for bad arguments.
@@ -45,7 +45,7 @@ HELP = "calibrate the latency predictor on this machine (or --list / --clear the
 EXIT_FAILED = 1
 EXIT_INTERRUPTED = 130
 MIN_BUDGET_S, MAX_BUDGET_S = 1.0, 1800.0
-PROGRESS_EVERY_S = 2.0  # at most one progress line this often (and the last kernel's)
+PROGRESS_EVERY_S = 2.0  # at most one progress line this often (and the last network's)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -119,7 +119,7 @@ def _progress(backend: str):
         now = time.monotonic()
         if done == total or now - last[0] >= PROGRESS_EVERY_S:
             last[0] = now
-            print(f"  {backend} {done}/{total} kernels and networks timed · {text}", file=sys.stderr, flush=True)
+            print(f"  {backend} {done}/{total} networks timed and profiled · {text}", file=sys.stderr, flush=True)
 
     return report
 
@@ -156,7 +156,7 @@ def calibrate_one(backend: str, threads: int, force: bool, budget_s: float) -> i
     except (KeyboardInterrupt, Cancelled):
         print(f"Calibration of {backend_label(backend)} interrupted: nothing kept.", file=sys.stderr)
         return EXIT_INTERRUPTED
-    except (RuntimeError, OSError, ImportError) as error:  # a runtime that cannot run a kernel graph here
+    except (RuntimeError, OSError, ImportError) as error:  # a runtime that cannot run a network here
         print(f"Calibration of {backend_label(backend)} failed, nothing kept: {one_line(error)}", file=sys.stderr)
         return EXIT_FAILED
     keep(calibration)

@@ -112,7 +112,7 @@ def test_a_cancelled_calibration_keeps_nothing(nothing_kept):
     assert job.state == "cancelled" and kept_rows() == []
     at.run()
     at.run()
-    assert any("Calibration cancelled after 0 kernels and networks: nothing kept." in i.value for i in at.info)
+    assert any("Calibration cancelled after 0 networks: nothing kept." in i.value for i in at.info)
 
 
 @pytest.mark.parametrize("value, shown", [("off", "turned off"), ("maybe", "'maybe' is not allowed")])

@@ -1,8 +1,7 @@
 """The Latency page's "Calibrate the latency predictor": what is kept, why a kept one is ignored, and a job.
 
-A calibration (``explorer.latency.predictor.calibrate``) times about 340 kernels and
-about 60 whole networks (ONNX Runtime) or profiles about 126 networks (OpenVINO), 2-3 minutes
-per backend, holding the server's measurement lock all
+A calibration (``explorer.latency.predictor.calibrate``) times and profiles about 126 whole
+networks, 2-3 minutes per backend, holding the server's measurement lock all
 that time: every other measurement, of every user, waits. So the button asks first (a
 confirm step, on every server: any server may be shared), and an operator can turn it off
 with ``EXPLORER_CALIBRATE=off`` in the server's environment (``calibrate_enabled``; the CLI,
@@ -97,7 +96,7 @@ def _panel(registry: JobRegistry) -> None:
         now = f" · now: {job.current}" if job.current else ""
         st.progress(
             min(job.fraction, 1.0) if job.total else 0.0,
-            text=f"{job.name}: {job.done} of {total} kernels and networks timed{now}",
+            text=f"{job.name}: {job.done} of {total} networks timed and profiled{now}",
         )
         if job.waiting_s > 0:
             st.info(f"Queued behind another measurement… ({job.waiting_s:.0f} s)", icon="⏳")
@@ -114,7 +113,7 @@ def _panel(registry: JobRegistry) -> None:
             f"{shown_value(job.error, 300)}"
         )
     elif job.state == "cancelled":
-        st.info(f"Calibration cancelled after {job.done} kernels and networks: nothing kept.", icon="🛑")
+        st.info(f"Calibration cancelled after {job.done} networks: nothing kept.", icon="🛑")
     elif isinstance(job.outcome, Calibration):
         st.success(
             f"Calibrated {backend_label(job.outcome.backend)} at {threads_text(job.outcome.threads)} in "
@@ -159,8 +158,8 @@ def calibrate_section(registry: JobRegistry, threads: int) -> None:
     st.header("Calibrate the latency predictor")
     caption(
         "The latency predictor prices any ShuffleNet from the kernels its runtime runs (fused convolutions, "
-        "the shuffle, pooling, concat, add), timed here on a sample of shapes (on OpenVINO, inside whole networks, "
-        "from its own per-layer profile); its numbers are labelled "
+        "the shuffle, pooling, concat, add), timed here inside whole networks of sampled shapes, from the runtime's "
+        "own per-layer profile; its numbers are labelled "
         "“predicted here”, with its expected error (`python -m explorer predict`, docs/prediction.md)."
     )
     for backend in BACKENDS:

@@ -1,20 +1,19 @@
 """Latency as quick as multiply-adds: a predictor per backend and thread count, calibrated on this machine.
 
 ``kernels`` decomposes any network into the kernels the runtime runs after its fusions,
-in closed form; ``graphs`` builds one tiny ONNX graph per kernel and times it;
-``sampling`` picks the kernels to time over the allowed space and ``networks`` the whole
-networks, which ``profiled`` reads OpenVINO's per-layer times of; ``calibration`` times both
-with the per-run overhead (a ``Calibration``, JSON-able); ``fit`` fits one non-negative
-relative least-squares regressor per kernel kind (on kernels timed alone, or on OpenVINO on
-their times inside the networks) and ``correction`` what a network adds, fitted and
-cross-validated on the whole networks; ``predict`` sums them per layer type (``Predictor.predict(config)`` ->
+in closed form, and ``layout`` says which of them run in the blocked channel layout;
+``networks`` picks the whole networks a calibration times and ``profiled`` reads each kind's
+time inside them from the runtime's own profiler; ``calibration`` times them with the per-run
+overhead (``graphs``) into a ``Calibration`` (JSON-able); ``fit`` fits one non-negative
+relative least-squares regressor per kernel kind on those in-network times and ``correction``
+what a whole run adds, fitted and cross-validated on the networks; ``predict`` sums them per layer type (``Predictor.predict(config)`` ->
 ``Prediction``); ``kept`` keeps calibrations in the store and gives this machine's predictor
 (``kept_predictor``); ``labels`` words a prediction ("predicted here", its error, extrapolation).
 """
 
-from .calibration import BACKENDS, Calibration, Sample, calibrate
+from .calibration import BACKENDS, Calibration, calibrate
 from .correction import Correction, cross_validated, fit_correction
-from .fit import KindFit, fit_calibration, fit_kind, nnls
+from .fit import KindFit, fit_calibration, fit_in_network, nnls
 from .kept import (
     KeptRow,
     calibration_needed,
@@ -30,7 +29,6 @@ from .kept import (
 from .kernels import KINDS, Kernel, conv_macs, decompose, total_macs
 from .networks import NetworkSample, sampled_networks
 from .predict import LayerTime, Prediction, Predictor
-from .sampling import kernel_pool, sampled_kernels
 
 __all__ = [
     "BACKENDS",
@@ -42,7 +40,6 @@ __all__ = [
     "LayerTime",
     "Prediction",
     "Predictor",
-    "Sample",
     "calibrate",
     "Correction",
     "NetworkSample",
@@ -54,16 +51,14 @@ __all__ = [
     "conv_macs",
     "decompose",
     "fit_calibration",
-    "fit_kind",
+    "fit_in_network",
     "ignored_here",
     "keep",
     "kept_calibration",
     "kept_predictor",
     "kept_rows",
-    "kernel_pool",
     "key_here",
     "nnls",
     "predictor_for",
-    "sampled_kernels",
     "total_macs",
 ]

@@ -1,28 +1,22 @@
-"""The in-network correction: what a network costs beyond its kernels' regressors, fitted on whole networks.
+"""The in-network correction: what a whole run costs beyond its kernels' regressors, fitted on the networks.
 
 Each kernel's time in a network is taken as
 
     (scale + unaligned_scale * unaligned(kernel)) * fitted(kernel)
         + per_kernel_ms + per_spill_mb * spill(kernel)
 
-``fitted`` being its kind's regressor (``fit``: on kernels timed alone, or on OpenVINO inside
-networks), ``spill`` the bytes its tensors need beyond the per-core cache (``fit.CACHE_BYTES``),
-and ``unaligned`` whether its channels (per group, for a convolution) are not a multiple of the
-SIMD block (``fit.channel_block``): inside a network ONNX Runtime keeps aligned convolutions in
-its blocked layout and runs the others outside it, which a kernel timed alone does not show (a
-ShuffleNet whose widths land on unaligned channel counts runs far slower than its few extra
-multiply-adds explain: docs/prediction.md quotes the measurement). The four coefficients are
-fitted, non-negative, on the calibration's whole networks (``networks``) by the same relative
-least squares as the kernels: a network's measured time less the run overhead against the sums
-of those features over its kernels.
-Four numbers, each a reading, so the calibration's ~60 networks pin them down and the
-per-layer shares keep the kernels' own proportions; a scale per kind fitted the same
-networks no better when cross-validated.
+``fitted`` being its kind's regressor (``fit``, on the kinds' in-network times), ``spill`` the bytes
+its tensors need beyond the per-core cache (``fit.CACHE_BYTES``), and ``unaligned`` whether it runs
+outside the blocked channel layout (``layout.blocked``). The four coefficients are fitted,
+non-negative, on the calibration's whole runs (``networks``) by the same relative least squares as
+the kinds: a network's measured time less the run overhead against the sums of those features over
+its kernels. The kinds are already fitted on the runs' profiles scaled to the runs, so the
+correction is near the identity (``scale`` about 1, the rest about 0); what it keeps is what the
+profiles' shares miss.
 
-``cross_validated`` is the predictor's error on networks it was not fitted on: each
-network predicted by the correction fitted on the others, and where the kinds were fitted on
-networks (OpenVINO) by kinds fitted without it too. It exists as soon as the calibration does; ``benchmarks/predictor_accuracy.py``
-measures the same on fresh random configs.
+``cross_validated`` is the predictor's error on networks it was not fitted on: each network
+predicted by kinds and a correction fitted without it. It exists as soon as the calibration does;
+``benchmarks/predictor_accuracy.py`` measures the same on fresh random configs.
 """
 
 from __future__ import annotations
@@ -33,8 +27,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .fit import channel_block, spill_bytes, weighted_nnls
+from .fit import spill_bytes, weighted_nnls
 from .kernels import Kernel
+from .layout import blocked
 from .networks import NetworkSample
 
 NAMES = ("scale", "per_kernel_ms", "per_spill_mb", "unaligned_scale")
@@ -69,12 +64,9 @@ Kernels = Callable[[object], Sequence[Kernel]]
 
 
 def unaligned(kernel: Kernel) -> bool:
-    """Its channels (per group, for a convolution) are not a multiple of the SIMD block."""
-    block = channel_block()
-    if kernel.kind in ("conv", "pointwise"):
-        per_group = (kernel.in_channels // kernel.groups, kernel.out_channels // kernel.groups)
-        return any(channels % block for channels in per_group)
-    return kernel.in_channels % block != 0
+    """It runs outside the blocked layout (``layout.blocked``): a shuffle, a concat, the FC, or a convolution or
+    pooling whose channels do not fill the blocks."""
+    return not blocked(kernel)
 
 
 def _features(kernels: Sequence[Kernel], fitted: Fitted) -> list[float]:
@@ -109,33 +101,26 @@ def fit_correction(
     return _fit(*_design(networks, overhead_ms, fitted, kernels))
 
 
-FOLDS = 10  # when the kinds are refitted too (``refit``): each network predicted by fits without its tenth
+FOLDS = 10  # each network is predicted by kinds and a correction fitted without its tenth
 
 
 def cross_validated(
     networks: Sequence[NetworkSample],
     overhead_ms: float,
-    fitted: Fitted,
     kernels: Kernels,
-    refit: Callable[[Sequence[NetworkSample]], Fitted] | None = None,
+    refit: Callable[[Sequence[NetworkSample]], Fitted],
 ) -> dict | None:
-    """Every network predicted by a fit that did not see it: the expected-error record (``labels.error_text``
-    words it), or None. Leave-one-out over the correction when the kinds' regressors never saw a network;
-    ``FOLDS``-fold with the kinds refitted too (``refit(networks) -> fitted``) when they were fitted on them."""
+    """Every network predicted by a fit that did not see it: ``FOLDS``-fold, the kinds (``refit(networks) ->
+    fitted``) and the correction fitted on the other folds. The expected-error record (``labels.error_text``
+    words it), or None with too few networks."""
     if len(networks) < MIN_NETWORKS + 1:
         return None
-    if refit is None:
-        rows, targets = _design(networks, overhead_ms, fitted, kernels)
-        errors = []
-        for index in range(len(networks)):
-            keep = np.arange(len(networks)) != index
-            predicted = overhead_ms + rows[index] @ _fit(rows[keep], targets[keep]).coefficients()
-            errors.append(float(predicted / networks[index].median_ms - 1))
-        return _error_record(errors)
     errors = []
     for fold in range(FOLDS):
         train = [n for i, n in enumerate(networks) if i % FOLDS != fold]
         test = [n for i, n in enumerate(networks) if i % FOLDS == fold]
+        if not test:
+            continue
         fold_fitted = refit(train)
         correction = fit_correction(train, overhead_ms, fold_fitted, kernels)
         rows, _ = _design(test, overhead_ms, fold_fitted, kernels)

@@ -1,4 +1,4 @@
-"""Fit one regressor per kernel kind from a calibration, and what it predicts: features, fits, ranges.
+"""Fit one regressor per kernel kind on a calibration's networks, and what it predicts: features, fits, ranges.
 
 **The regressor: time linear in cost features, non-negative coefficients, relative least squares.**
 For a kernel, ``t = c0 + c1*MACs + c2*activation bytes + c3*weight bytes + ...`` (features per
@@ -23,9 +23,11 @@ networks. Why this and not the alternatives:
 * **Piecewise terms for the cache.** Bytes beyond each of ``SPILL_KNOTS`` (this machine's
   per-core L2, then on the way out of its shared L3): a kernel whose tensors no longer fit pays
   more per byte, and more again further out.
-* **Blocked channels.** Both runtimes run depthwise convolutions in a blocked layout
-  (``channel_block`` channels per vector), so 6 channels cost what 16 do: its multiply-adds
-  and bytes are counted over the padded channels.
+* **Two layouts, two sets of coefficients.** A 1x1 or depthwise convolution, or a pooling, runs
+  as a different kernel in the blocked channel layout than in plain NCHW (``layout.blocked``), so
+  each gets its own coefficients per path (``_by_layout``). In the blocked layout a depthwise
+  kernel computes and moves whole blocks of channels, so its multiply-adds and bytes are counted
+  over the padded channels.
 * **Monotone and safe to extrapolate.** Every feature grows with width and input size and
   every coefficient is >= 0, so a wider model is never predicted faster, and beyond the
   sampled shapes the prediction grows linearly, as cost does (it is flagged anyway).
@@ -33,9 +35,9 @@ networks. Why this and not the alternatives:
   outside it, and a lookup over seven dimensions (channels, groups, size, kernel, stride)
   needs far more samples than three minutes allow.
 
-**What a row is.** On ONNX Runtime a kernel timed alone (``fit_kind``); on OpenVINO, which runs
-a kernel alone at 2-9 times its time in a network (``profiled``), a network: its kernels of one
-kind and their time together inside it (``fit_in_network``), their features summed.
+**What a row is.** A network: its kernels of one kind and their time together inside it, from the
+runtime's profiler (``profiled``), their features summed (``fit_in_network``). Neither runtime
+runs a kernel alone as it does inside a network, so no kernel is timed alone.
 
 A kernel whose features lie outside the sampled range of its kind (beyond ``RANGE_TOLERANCE``)
 is an extrapolation; ``outside`` says which feature and by how much.
@@ -43,38 +45,25 @@ is an extrapolation; ``outside`` says which feature and by how much.
 
 from __future__ import annotations
 
-import functools
 import math
+import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from .calibration import Calibration, Sample
+from .calibration import Calibration
 from .kernels import BYTES, KINDS, Kernel, cached_kernels
+from .layout import blocked, padded
 from .networks import NetworkSample, clean
-from .sampling import RANGE_FEATURES
 
 SPILL_KNOTS = (1 << 20, 4 << 20, 16 << 20)  # per-core L2, and two points on the way out of the shared 32 MiB L3
+RANGE_FEATURES = ("macs", "in_elements", "out_elements", "weights", "groups")  # what ``outside`` checks
 RANGE_TOLERANCE = 1.1  # a feature within 10% beyond the sampled range is not yet an extrapolation
 MIN_NET_MS = 0.001  # a kernel is never faster than 1 us once the run overhead is subtracted
 REWEIGHTS = 1  # fits of ``robust_fit``: 1 = the relative fit alone (see the module docstring)
 HUBER = 0.4  # log error (a factor 1.5) beyond which a sample's weight shrinks as 1/error
 CACHE_BYTES = SPILL_KNOTS[0]
-
-
-@functools.lru_cache(maxsize=1)
-def channel_block() -> int:
-    """Channels per blocked vector (the runtimes' NCHWc / nChw16c layouts): 16 with AVX-512, else 8."""
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as handle:
-            return 16 if " avx512f" in handle.read() else 8
-    except OSError:
-        return 8
-
-
-def _padded(channels: int) -> int:
-    return -(-channels // channel_block()) * channel_block()
 
 
 def spill_bytes(kernel: Kernel) -> float:
@@ -94,8 +83,8 @@ def _conv(k: Kernel) -> list[float]:
 
 
 def _depthwise(k: Kernel) -> list[float]:
-    """Blocked layout: a depthwise kernel computes and moves whole blocks of channels (6 channels cost 16)."""
-    channels, pixels_in = _padded(k.in_channels), k.size[0] * k.size[1]
+    """In the blocked layout a depthwise kernel computes and moves whole blocks of channels (12 channels cost 16)."""
+    channels, pixels_in = padded(k.in_channels) if blocked(k) else k.in_channels, k.size[0] * k.size[1]
     pixels_out = k.out_size[0] * k.out_size[1]
     padded_macs = channels * pixels_out * k.kernel**2
     return [1.0, padded_macs, BYTES * channels * (pixels_in + pixels_out), k.in_channels, *_spills(k)]
@@ -113,17 +102,28 @@ def _fc(k: Kernel) -> list[float]:
     return [1.0, k.weight_bytes, k.activation_bytes]
 
 
+def _by_layout(names: tuple[str, ...], features) -> tuple[tuple[str, ...], object]:
+    """Two sets of coefficients, one for the kernel in the blocked layout and one for it in NCHW (``layout``)."""
+
+    def split(k: Kernel) -> list[float]:
+        values = features(k)
+        zeros = [0.0] * len(values)
+        return values + zeros if blocked(k) else zeros + values
+
+    return tuple(f"blocked_{n}" for n in names) + tuple(f"nchw_{n}" for n in names), split
+
+
 SPILLS = tuple(f"bytes_beyond_{knot >> 20}MiB" for knot in SPILL_KNOTS)
 CONV_FEATURES = ("launch", "macs", "activation_bytes", "weight_bytes", "groups_x_pixels", *SPILLS)
 MOVING = ("launch", "in_bytes", "out_bytes", *SPILLS)
 FEATURES: dict[str, tuple[tuple[str, ...], object]] = {
     "conv": (CONV_FEATURES, _conv),
-    "pointwise": (CONV_FEATURES, _conv),
-    "depthwise": (("launch", "padded_macs", "padded_bytes", "channels", *SPILLS), _depthwise),
+    "pointwise": _by_layout(CONV_FEATURES, _conv),
+    "depthwise": _by_layout(("launch", "padded_macs", "padded_bytes", "channels", *SPILLS), _depthwise),
     "shuffle": (("launch", "activation_bytes", "channels", *SPILLS), _shuffle),
-    "maxpool": (MOVING, _moving),
-    "avgpool": (MOVING, _moving),
-    "globalpool": (MOVING, _moving),
+    "maxpool": _by_layout(MOVING, _moving),
+    "avgpool": _by_layout(MOVING, _moving),
+    "globalpool": _by_layout(MOVING, _moving),
     "concat": (MOVING, _moving),
     "add": (MOVING, _moving),
     "fc": (("launch", "weight_bytes", "activation_bytes"), _fc),
@@ -198,11 +198,6 @@ class KindFit:
         }
 
 
-def net_ms(sample: Sample, kernel_overhead_ms: float) -> float:
-    """A sample's kernel time: its graph's median less the overhead of running a graph at all."""
-    return max(MIN_NET_MS, sample.median_ms - kernel_overhead_ms)
-
-
 def weighted_nnls(a: np.ndarray, t: np.ndarray, weights: np.ndarray) -> np.ndarray:
     """NNLS of ``weights * (a @ x - t)`` with the columns scaled to 1 (they span 1 to 1e10)."""
     scale = np.abs(a).max(axis=0)
@@ -225,11 +220,6 @@ def robust_fit(a: np.ndarray, t: np.ndarray) -> np.ndarray:
         error = np.abs(np.log(t / predicted))
         weights = np.where(error > HUBER, HUBER / np.maximum(error, HUBER), 1.0) / predicted
     return coefficients
-
-
-def fit_kind(kind: str, kernels: list[Kernel], times_ms: list[float]) -> KindFit:
-    """One kind's regressor from its sampled kernels and their net times (see the module docstring)."""
-    return fit_rows(kind, [[k] for k in kernels], times_ms)
 
 
 def fit_rows(kind: str, rows: list[list[Kernel]], times_ms: list[float]) -> KindFit:
@@ -257,18 +247,8 @@ def fit_rows(kind: str, rows: list[list[Kernel]], times_ms: list[float]) -> Kind
 
 
 def fit_calibration(calibration: Calibration) -> dict[str, KindFit]:
-    """One ``KindFit`` per kind: on the networks' in-network times where the calibration profiled them
-    (``fit_in_network``), else on the kernels timed alone."""
-    in_network = fit_in_network(clean(calibration.networks), calibration.overhead_ms)
-    by_kind: dict[str, list[Sample]] = {}
-    for sample in calibration.samples:
-        by_kind.setdefault(sample.kernel.kind, []).append(sample)
-    alone = {
-        kind: fit_kind(kind, [s.kernel for s in samples], [net_ms(s, calibration.kernel_overhead_ms) for s in samples])
-        for kind, samples in by_kind.items()
-        if kind not in in_network
-    }
-    return {**alone, **in_network}
+    """One ``KindFit`` per kind, on the calibration's networks (``networks.clean``) and their in-network times."""
+    return fit_in_network(clean(calibration.networks), calibration.overhead_ms)
 
 
 MIN_PROFILED = 8  # networks a kind must run in to be fitted on its in-network times
@@ -276,25 +256,40 @@ MIN_PROFILED = 8  # networks a kind must run in to be fitted on its in-network t
 
 def fit_in_network(networks: Sequence[NetworkSample], overhead_ms: float) -> dict[str, KindFit]:
     """One ``KindFit`` per kind from the networks' profiled times (``NetworkSample.kind_ms``, ``profiled``):
-    a network is a row of its kernels of that kind and their time together inside it.
-
-    The profile gives each kind's share and the timed run the total, as ``kernel_profile`` scales its
-    shares: a profiled run's layers add up to 4-19% more than a plain run, and more for mid-sized networks
-    than for large ones, which one scale in the correction could not undo."""
-    profiled = [(_scaled(n, overhead_ms), cached_kernels(n.config)) for n in networks if n.kind_ms]
+    a network is a row of its kernels of that kind and their time together inside it (``in_network``)."""
+    profiled = [n for n in networks if n.kind_ms]
+    layer_ms = profiler_layer_ms(profiled, overhead_ms)
+    rows_by_network = [(in_network(n, overhead_ms, layer_ms), cached_kernels(n.config)) for n in profiled]
     fits = {}
     for kind in KINDS:
-        rows = [([k for k in kernels if k.kind == kind], ms.get(kind, 0.0)) for ms, kernels in profiled]
+        rows = [([k for k in kernels if k.kind == kind], ms.get(kind, 0.0)) for ms, kernels in rows_by_network]
         rows = [(row, t) for row, t in rows if row and t > 0]
         if len(rows) >= MIN_PROFILED:
             fits[kind] = fit_rows(kind, [row for row, _ in rows], [t for _, t in rows])
     return fits
 
 
-def _scaled(network: NetworkSample, overhead_ms: float) -> dict[str, float]:
-    """Its kinds' profiled times scaled to add up to its timed run less the run overhead."""
-    factor = max(MIN_NET_MS, network.median_ms - overhead_ms) / sum(network.kind_ms.values())
-    return {kind: ms * factor for kind, ms in network.kind_ms.items()}
+def profiler_layer_ms(networks: Sequence[NetworkSample], overhead_ms: float) -> float:
+    """What profiling adds per layer: the median over ``networks`` of (profiled layers - timed run) / layers, >= 0.
+
+    A profiled run's layers add up to more than a plain run: 4-19% on OpenVINO, up to 3x on ONNX Runtime's
+    small networks, whose profiler books a cost on every node, however small."""
+    excess = [
+        (sum(n.kind_ms.values()) - (n.median_ms - overhead_ms)) / sum(n.kind_layers.values())
+        for n in networks
+        if n.kind_layers
+    ]
+    return max(0.0, float(statistics.median(excess))) if excess else 0.0
+
+
+def in_network(network: NetworkSample, overhead_ms: float, layer_ms: float = 0.0) -> dict[str, float]:
+    """Its kinds' profiled times less ``layer_ms`` a layer, scaled to add up to its timed run less the run overhead
+    (as ``kernel_profile`` scales its shares)."""
+    kinds = {
+        kind: max(MIN_NET_MS, ms - layer_ms * network.kind_layers.get(kind, 0)) for kind, ms in network.kind_ms.items()
+    }
+    factor = max(MIN_NET_MS, network.median_ms - overhead_ms) / sum(kinds.values())
+    return {kind: ms * factor for kind, ms in kinds.items()}
 
 
 def relative_error(predicted: float, measured: float) -> float:

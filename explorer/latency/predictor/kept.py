@@ -205,8 +205,8 @@ def calibration_needed(backend: str, threads: int) -> str | None:
         )
     if calibration.noisy:
         return (
-            f"the kept {backend} calibration at {threads_text(threads)} is noisy ({calibration.noisy_samples} of "
-            f"{calibration.graphs} kernels and networks had an IQR over 10% of their median or were timed while the "
+            f"the kept {backend} calibration at {threads_text(threads)} is noisy ({calibration.noisy_networks} of "
+            f"{len(calibration.networks)} networks had an IQR over 10% of their median or were timed while the "
             "host shared the threads)"
         )
     return None

@@ -1,18 +1,14 @@
-"""Whole networks timed end to end: what the kernels miss, and the predictor's held-out error.
+"""The whole networks a calibration times and profiles: what every kind is fitted on.
 
-The kernels are timed one graph at a time, each with its input and output hot in cache; a
-network runs them back to back through the runtime's own memory arena and layout changes,
-and the sum of its isolated kernels falls short of it (by how much depends on the backend
-and the shapes: ``benchmarks/predictor_accuracy.py`` prints it). So a calibration also
-times ``sampled_networks()``: ``NETWORK_COUNT`` ShuffleNets drawn once with a fixed seed
-over the allowed space (g 1-64 and width 0.1-4.0 log-uniform, the three variants, shuffle
-on or off, inputs log-uniform in pixels from 224x224 to 720x1280, one in ``SMALL_SHARE`` from
-32x32 up, capped at ``MAX_NETWORK_MACS``) and the reference networks, each exported and run as
-``LatencyRunner`` runs it (its export, ``session.run`` for ONNX Runtime, an infer
-request for OpenVINO, the same threads). ``correction`` fits the in-network correction on
-them and cross-validates it: every network predicted by a fit that did not see it. On
-OpenVINO each network is also profiled (``profiled``): its kernel kinds' in-network times,
-which ``fit.fit_in_network`` fits the kinds on.
+``sampled_networks()`` is the reference networks (``REFERENCES``: AlexNet at three sizes, so
+its large dense convolutions do not rest on one network, and MobileNet v1 at three widths), then
+``NETWORK_COUNT`` ShuffleNets drawn once with a fixed seed over the allowed space (g 1-64 and
+width 0.1-4.0 log-uniform, the three variants, shuffle on or off, inputs log-uniform in pixels
+from 224x224 to 720x1280, one in ``SMALL_SHARE`` from 32x32 up, capped at ``MAX_NETWORK_MACS``).
+``time_networks`` exports each as ``LatencyRunner`` exports it and times it as it runs it (its
+export, ``session.run`` for ONNX Runtime, an infer request for OpenVINO, the same threads), then
+profiles it (``profiled``): each kernel kind's time inside it. ``fit.fit_in_network`` fits the
+kinds on those, ``correction`` fits and cross-validates what the whole runs add.
 """
 
 from __future__ import annotations
@@ -20,6 +16,7 @@ from __future__ import annotations
 import math
 import random
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -33,39 +30,39 @@ from ..timing import check_cancel
 from . import graphs, profiled
 from .kernels import decompose, total_macs
 
-NETWORK_COUNT = 56
+NETWORK_COUNT = 120
 NETWORK_SEED = 1919
 MAX_NETWORK_MACS = 6e9  # larger networks cost the calibration more time than they teach it
 NETWORK_MIN_TIME = 0.2
 MIN_PIXELS, MAX_PIXELS = 32 * 32, 720 * 1280
 TYPICAL_PIXELS = 224 * 224  # the sizes sizing asks about: the paper's and above
 SMALL_SHARE = 4
-PROFILED = ("openvino",)  # backends whose profiler leaves a run's time as it is (``profiled``)
-REFERENCES: tuple[ModelConfig, ...] = (AlexNetConfig(), MobileNetConfig(1.0), MobileNetConfig(0.5))
-# Where the kinds are fitted on networks (``PROFILED``), AlexNet's large dense convolutions would rest on one
-# network: two more sizes of it, and a third MobileNet.
-PROFILED_REFERENCES: tuple[ModelConfig, ...] = (
+REFERENCES: tuple[ModelConfig, ...] = (
+    AlexNetConfig(),
     AlexNetConfig(input_size=(288, 288)),
     AlexNetConfig(input_size=(384, 512)),
+    MobileNetConfig(1.0),
     MobileNetConfig(0.75, (192, 192)),
+    MobileNetConfig(0.5),
 )
 
 
 @dataclass(frozen=True)
 class NetworkSample:
     """One whole network and its measured time per run (median ms, IQR ms), as ``LatencyRunner`` runs it;
-    on OpenVINO also each kernel kind's time inside it (``kind_ms``, from its profiler: ``profiled``);
-    ``shared`` when it was timed while the host shared the threads (``explorer.latency.quiet``)."""
+    each kernel kind's time inside it and its layers (``kind_ms``, ``kind_layers``: from the runtime's profiler,
+    ``profiled``); ``shared`` when it was timed while the host shared the threads (``explorer.latency.quiet``)."""
 
     config: ModelConfig
     median_ms: float
     iqr_ms: float
     kind_ms: dict[str, float] = field(default_factory=dict, hash=False)
     shared: bool = False
+    kind_layers: dict[str, int] = field(default_factory=dict, hash=False)
 
     def to_dict(self) -> dict:
         values = {"config": config_to_dict(self.config), "median_ms": self.median_ms, "iqr_ms": self.iqr_ms}
-        return {**values, "kind_ms": dict(self.kind_ms), "shared": self.shared}
+        return {**values, "kind_ms": dict(self.kind_ms), "kind_layers": dict(self.kind_layers), "shared": self.shared}
 
     @classmethod
     def from_dict(cls, values: dict) -> NetworkSample:
@@ -75,6 +72,7 @@ class NetworkSample:
             float(values["iqr_ms"]),
             {str(kind): float(ms) for kind, ms in values.get("kind_ms", {}).items()},
             bool(values.get("shared", False)),
+            {str(kind): int(layers) for kind, layers in values.get("kind_layers", {}).items()},
         )
 
 
@@ -110,13 +108,13 @@ def _draw(generator: random.Random, small: bool) -> ShuffleNetConfig:
 
 
 def sampled_networks(count: int = NETWORK_COUNT, seed: int = NETWORK_SEED) -> list[ModelConfig]:
-    """``count`` ShuffleNets under ``MAX_NETWORK_MACS`` drawn with ``seed``, then ``REFERENCES`` (deterministic)."""
+    """``REFERENCES``, then ``count`` ShuffleNets under ``MAX_NETWORK_MACS`` drawn with ``seed`` (deterministic)."""
     generator, drawn = random.Random(seed), []
     while len(drawn) < count:
         config = _draw(generator, small=len(drawn) % SMALL_SHARE == 0)
         if total_macs(decompose(config)) <= MAX_NETWORK_MACS:
             drawn.append(config)
-    return drawn + list(REFERENCES)
+    return list(REFERENCES) + drawn
 
 
 def _export(config: ModelConfig, directory: str, index: int) -> str:
@@ -127,14 +125,25 @@ def _export(config: ModelConfig, directory: str, index: int) -> str:
         return export_onnx(model, config.input_size, path, dynamic=not needs_static_export(config))
 
 
-def _timer(path: str, backend: str, shape: tuple[int, ...], threads: int):
+def network_timer(path: str, backend: str, shape: tuple[int, ...], threads: int):
     """A call that runs the exported network at ``path`` once, as ``LatencyRunner`` does."""
     if backend == "ort":
-        return graphs.ort_timer(path, shape, threads, bound=False)
+        return graphs.ort_timer(path, shape, threads)
     return graphs.openvino_timer(path, shape, threads)
 
 
 Timer = Callable[..., object]
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """Stop timing networks at ``at`` (``time.perf_counter()``) once ``fewest`` are timed."""
+
+    at: float
+    fewest: int
+
+    def passed(self, timed: int) -> bool:
+        return timed >= self.fewest and time.perf_counter() > self.at
 
 
 def time_networks(
@@ -145,15 +154,21 @@ def time_networks(
     time_run: Timer,
     cancel: threading.Event | None = None,
     done: Callable[[int, ModelConfig], None] | None = None,
+    deadline: Deadline | None = None,
 ) -> tuple[NetworkSample, ...]:
-    """Each config exported and timed with ``time_run(run, cancel, min_time, threads)``; ``done(count, config)`` after each."""
-    samples = []
+    """Each config exported, timed with ``time_run(run, cancel, min_time, threads)`` and profiled, in order until the
+    ``deadline``; ``done(count, config)`` after each."""
+    samples: list[NetworkSample] = []
     for index, config in enumerate(configs):
         check_cancel(cancel)
+        if deadline is not None and deadline.passed(len(samples)):
+            break
         path, shape = _export(config, directory, index), (1, 3, *config.input_size)
-        timing = time_run(_timer(path, backend, shape, threads), cancel, NETWORK_MIN_TIME, threads)
-        kind_ms = profiled.kind_times(path, graphs.image(shape), threads) if backend in PROFILED else {}
-        samples.append(NetworkSample(config, timing.median_ms, timing.iqr_ms, kind_ms, timing.threads_shared))
+        timing = time_run(network_timer(path, backend, shape, threads), cancel, NETWORK_MIN_TIME, threads)
+        kind_ms, kind_layers = profiled.kind_times(backend, path, graphs.image(shape), threads)
+        samples.append(
+            NetworkSample(config, timing.median_ms, timing.iqr_ms, kind_ms, timing.threads_shared, kind_layers)
+        )
         if done is not None:
             done(index + 1, config)
     return tuple(samples)

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from ...shufflenet import ModelConfig
 from .calibration import Calibration
 from .correction import Correction, cross_validated, fit_correction
-from .fit import KindFit, fit_calibration, fit_in_network
+from .fit import MIN_PROFILED, KindFit, fit_calibration, fit_in_network
 from .kernels import FUSED_BY_BACKEND, Kernel, cached_kernels, total_macs
 from .networks import NetworkSample, clean
 
@@ -103,14 +103,12 @@ class Predictor:
     def expected_error(self) -> dict | None:
         """The error on configs the predictor was not fitted on: ``benchmarks/predictor_accuracy.py``'s random
         configs when it kept them with the calibration (``extra["held_out"]``), else the cross-validated
-        error over the calibration's own networks (``correction.cross_validated``; the kinds refitted per fold
-        where they were fitted on the networks), or None."""
+        error over the calibration's own networks (``correction.cross_validated``, the kinds refitted per fold),
+        or None."""
         held_out = self.calibration.extra.get("held_out")
         if held_out:
             return held_out
-        refit = self._refit if any(n.kind_ms for n in self.calibration.networks) else None
-        networks = self._networks()
-        return cross_validated(networks, self.calibration.overhead_ms, self.fitted_ms, cached_kernels, refit)
+        return cross_validated(self._networks(), self.calibration.overhead_ms, cached_kernels, self._refit)
 
     def _refit(self, networks: Sequence[NetworkSample]) -> Callable[[Kernel], float]:
         """``fitted_ms`` with the kinds fitted on ``networks`` alone (``fit.fit_in_network``)."""
@@ -120,7 +118,10 @@ class Predictor:
     def _fit(self, kernel: Kernel) -> KindFit:
         fit = self.fits.get(kernel.kind)
         if fit is None:
-            raise ValueError(f"the calibration has no {kernel.kind} samples: calibrate again with every kernel kind")
+            raise ValueError(
+                f"the calibration fitted no {kernel.kind} kernels (fewer than {MIN_PROFILED} of its networks ran one): "
+                "calibrate again with more networks"
+            )
         return fit
 
     def fitted_ms(self, kernel: Kernel) -> float:

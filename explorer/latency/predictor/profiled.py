@@ -1,27 +1,42 @@
-"""Each kernel kind's time inside a whole network, from OpenVINO's own per-layer profiler.
+"""Each kernel kind's time inside a whole network, from the runtime's own per-layer profiler.
 
-OpenVINO runs a kernel timed alone in its own graph at 2-9 times its time inside a
-network: the graph converts its input to the blocked layout and back, and does not fuse
-the stride-1 unit's residual add into the convolution before it, as the network does. Its
-CPU plugin reports each executed layer's time (``enable_profiling``); unlike ONNX Runtime's
-profiler, which costs as much as a small node, it leaves a run's time unchanged and its
-layers add up to about the run (4-19% more). So an OpenVINO calibration profiles every whole
-network it times and ``fit.fit_in_network`` fits each kind on its share of the timed run
-instead of on the kernels timed alone (docs/prediction.md gives the measurements).
+A kernel timed alone in its own graph does not cost what it costs inside a network. On
+OpenVINO it runs at 2-9 times its in-network time: its graph converts the input to the blocked
+layout and back, and does not fuse the stride-1 unit's residual add into the convolution before
+it, as the network does. On ONNX Runtime even the sum of the kernels timed alone, each measured
+rather than predicted, missed whole networks by more than 10% for most of them. So a calibration
+profiles every whole network it times, and ``fit.fit_in_network`` fits each kind on its time
+inside the networks (docs/prediction.md gives the measurements).
 
-``kind_of`` names an executed layer by the kernel kind ``kernels`` gives it (from its type and,
-for a convolution, its weights' shape); layout reorders and fused element-wise subgraphs have
-no kind, and scaling the kinds to the timed run spreads their time over the kinds.
+``kind_times(backend, path, image, threads)`` returns, per kind, the summed time of the
+network's layers of that kind (median ms per run) and how many layers that is:
+
+* OpenVINO's CPU plugin reports each executed layer (``enable_profiling``); ``kind_of`` names it.
+  Layout reorders and fused element-wise subgraphs have no kind: scaling the kinds to the timed
+  run spreads their time over the kinds.
+* ONNX Runtime's profiler reports each node; ``ort_kind`` names it. Its layout reorders go to the
+  kernel that needs them (a ``ReorderInput`` to the node after it, anything else without a kind, a
+  ``ReorderOutput``, a ``Flatten`` or an unfused ``Add``, to the node before it): a kernel outside
+  the blocked layout between blocked ones brings its reorders into a network.
+
+Both profilers make the layers add up to more than a plain run (OpenVINO 4-19%, ONNX Runtime up
+to 3x on small networks, a cost per node): ``fit`` takes that cost per layer off before it scales
+the kinds to the timed run.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import statistics
+import tempfile
 from collections import defaultdict
 
 import numpy as np
 
 PROFILED_RUNS = 7  # each kind's time is its median over these runs
+WARMUP_RUNS = 2  # not counted: the first runs allocate
+KindTimes = tuple[dict[str, float], dict[str, int]]  # per kind: median ms per run, layers
 _BY_TYPE = {
     "ShuffleChannels": "shuffle",
     "MaxPool": "maxpool",
@@ -29,6 +44,17 @@ _BY_TYPE = {
     "ReduceMean": "globalpool",
     "Concat": "concat",
     "FullyConnected": "fc",
+}
+_BY_ORT_OP = {
+    "Reshape": "shuffle",
+    "Transpose": "shuffle",
+    "MaxPool": "maxpool",
+    "AveragePool": "avgpool",
+    "GlobalAveragePool": "globalpool",
+    "ReduceMean": "globalpool",
+    "Concat": "concat",
+    "Gemm": "fc",
+    "MatMul": "fc",
 }
 
 
@@ -47,6 +73,66 @@ def kind_of(layer_type: str, weights: tuple[int, ...] | None) -> str | None:
     return "pointwise" if weights[-1] == 1 else "conv"
 
 
+def ort_kind(op: str, weights: list[int] | None) -> str | None:
+    """The kernel kind of an ONNX Runtime node, or None (a layout reorder, a flatten, an element-wise op).
+
+    A convolution's weights are (out, in per group, k, k): one channel in per group with a k > 1 kernel
+    is a depthwise convolution (ShuffleNet's conv1 reads three)."""
+    if op not in ("Conv", "FusedConv"):
+        return _BY_ORT_OP.get(op)
+    if not weights or len(weights) != 4:
+        return None
+    if weights[1] == 1 and weights[2] > 1:
+        return "depthwise"
+    return "pointwise" if weights[2] == 1 else "conv"
+
+
+def kind_times(backend: str, path: str, image: np.ndarray, threads: int, runs: int = PROFILED_RUNS) -> KindTimes:
+    """Each kind's summed layer time (median ms per run) and layer count in the network at ``path``, run as the
+    runner runs it (``ort``: its session options; ``openvino``: ``compile_onnx``, FP32) with profiling on."""
+    per_run = _ort_runs(path, image, threads, runs) if backend == "ort" else _openvino_runs(path, image, threads, runs)
+    medians = {
+        kind: statistics.median(ms for ms, _ in runs_of_kind) for kind, runs_of_kind in _by_kind(per_run).items()
+    }
+    return medians, {kind: layers for kind, (_, layers) in per_run[-1].items()}
+
+
+def _by_kind(per_run: list[dict[str, tuple[float, int]]]) -> dict[str, list[tuple[float, int]]]:
+    found: dict[str, list[tuple[float, int]]] = defaultdict(list)
+    for run in per_run:
+        for kind, value in run.items():
+            found[kind].append(value)
+    return found
+
+
+def _summed(layers: list[tuple[str, float]]) -> dict[str, tuple[float, int]]:
+    summed: dict[str, list] = defaultdict(lambda: [0.0, 0])
+    for kind, ms in layers:
+        summed[kind][0] += ms
+        summed[kind][1] += 1
+    return {kind: (ms, count) for kind, (ms, count) in summed.items()}
+
+
+def _openvino_runs(path: str, image: np.ndarray, threads: int, runs: int) -> list[dict[str, tuple[float, int]]]:
+    from ..openvino import compile_onnx
+
+    compiled = compile_onnx(path, image, threads, "f32", profiling=True)
+    request = compiled.request
+    weights = _weights(request.get_compiled_model())
+    per_run = []
+    for run in range(WARMUP_RUNS + runs):
+        compiled.run()
+        if run < WARMUP_RUNS:
+            continue
+        layers = [
+            (kind_of(layer.node_type, weights.get(layer.node_name)), layer.real_time.total_seconds() * 1e3)
+            for layer in request.profiling_info
+            if layer.status.name == "EXECUTED"
+        ]
+        per_run.append(_summed([(kind, ms) for kind, ms in layers if kind is not None]))
+    return per_run
+
+
 def _weights(compiled) -> dict[str, tuple[int, ...]]:
     """Each executed convolution's weight shape, by layer name, from the compiled (runtime) model."""
     shapes = {}
@@ -56,24 +142,46 @@ def _weights(compiled) -> dict[str, tuple[int, ...]]:
     return shapes
 
 
-def kind_times(path: str, image: np.ndarray, threads: int, runs: int = PROFILED_RUNS) -> dict[str, float]:
-    """Each kind's summed layer time (median ms per run) in the network at ``path``, compiled as the runner compiles
-    it (``explorer.latency.openvino.compile_onnx``, FP32) with profiling on."""
-    from ..openvino import compile_onnx
+def _ort_runs(path: str, image: np.ndarray, threads: int, runs: int) -> list[dict[str, tuple[float, int]]]:
+    from ..export import INPUT_NAME, ort_session
 
-    compiled = compile_onnx(path, image, threads, "f32", profiling=True)
-    request = compiled.request
-    weights = _weights(request.get_compiled_model())
-    per_run: dict[str, list[float]] = defaultdict(list)
-    for run in range(runs + 1):  # the first run allocates: not counted
-        compiled.run()
-        if run == 0:
-            continue
-        summed: dict[str, float] = defaultdict(float)
-        for layer in request.profiling_info:
-            kind = kind_of(layer.node_type, weights.get(layer.node_name))
-            if kind is not None and layer.status.name == "EXECUTED":
-                summed[kind] += layer.real_time.total_seconds() * 1e3
-        for kind, ms in summed.items():
-            per_run[kind].append(ms)
-    return {kind: statistics.median(times) for kind, times in per_run.items()}
+    with tempfile.TemporaryDirectory(prefix="explorer-profile-") as directory:
+        session = ort_session(path, threads, profile_prefix=os.path.join(directory, "profile"))
+        for _ in range(WARMUP_RUNS + runs):
+            session.run(None, {INPUT_NAME: image})
+        with open(session.end_profiling(), encoding="utf-8") as handle:
+            events = json.load(handle)
+    starts = sorted(e["ts"] for e in events if e.get("name") == "model_run")[WARMUP_RUNS:]
+    nodes = sorted(
+        (e for e in events if e.get("cat") == "Node" and e.get("name", "").endswith("_kernel_time")),
+        key=lambda e: e["ts"],
+    )
+    per_run: list[list[dict]] = [[] for _ in starts]
+    for node in nodes:
+        run = int(np.searchsorted(starts, node["ts"], side="right")) - 1
+        if run >= 0:
+            per_run[run].append(node)
+    return [_summed(_attributed(run)) for run in per_run if run]
+
+
+def _attributed(nodes: list[dict]) -> list[tuple[str, float]]:
+    """Each node's kind and ms, in order; a node without a kind takes its neighbour's (``ReorderInput`` the next)."""
+    kinds = []
+    for node in nodes:
+        args = node.get("args", {})
+        inputs = args.get("input_type_shape") or []
+        weights = next(iter(inputs[1].values())) if len(inputs) > 1 and inputs[1] else None
+        kinds.append(ort_kind(args.get("op_name", ""), weights))
+    layers = []
+    for index, node in enumerate(nodes):
+        kind = kinds[index] or _neighbour(kinds, index, node.get("args", {}).get("op_name") == "ReorderInput")
+        if kind is not None:
+            layers.append((kind, node["dur"] / 1e3))
+    return layers
+
+
+def _neighbour(kinds: list[str | None], index: int, after: bool) -> str | None:
+    order = list(range(index + 1, len(kinds))) + list(range(index - 1, -1, -1))
+    if not after:
+        order = list(range(index - 1, -1, -1)) + list(range(index + 1, len(kinds)))
+    return next((kinds[i] for i in order if kinds[i] is not None), None)

@@ -163,7 +163,7 @@ def test_calibrate_says_a_current_calibration_is_current(fresh_store, synthetic)
 
 
 def test_a_noisy_kept_calibration_is_due_again(fresh_store, synthetic):
-    keep(made_here(synthetic, "ort", 2, noisy_samples=len(synthetic.samples)))
+    keep(made_here(synthetic, "ort", 2, noisy_networks=len(synthetic.networks)))
     reason = calibration_needed("ort", 2)
     assert reason is not None and "noisy" in reason
     assert calibration_needed("ort", 1) == (
@@ -173,7 +173,11 @@ def test_a_noisy_kept_calibration_is_due_again(fresh_store, synthetic):
 
 
 def test_a_calibration_missing_a_kernel_kind_is_exit_1_not_a_traceback(fresh_store, synthetic):
-    partial = made_here(synthetic, samples=tuple(s for s in synthetic.samples if s.kernel.kind != "shuffle"))
+    networks = tuple(
+        dataclasses.replace(n, kind_ms={k: ms for k, ms in n.kind_ms.items() if k != "shuffle"})
+        for n in synthetic.networks
+    )
+    partial = made_here(synthetic, networks=networks)
     keep(partial)
     result = run_cli("predict", "--groups", "3", "--threads", "2")
     assert result.returncode == 1 and "cannot predict this model" in result.stderr and "--force" in result.stderr
@@ -223,7 +227,7 @@ def test_a_real_small_calibration_is_kept_and_predicts(fresh_store):
     result = run_explorer("calibrate", "--backend", "ort", "--threads", "1", "--budget", "5", timeout=600)
     assert result.returncode == 0, result.stderr
     assert (
-        "kernels and networks timed" in result.stderr
+        "networks timed and profiled" in result.stderr
         and "kept the ONNX Runtime FP32 calibration at 1 thread" in result.stdout
     )
     payload = json.loads(run_cli("predict", "--backend", "ort", "--threads", "1", "--json").stdout)
@@ -248,7 +252,7 @@ def test_ctrl_c_leaves_no_half_calibration(fresh_store):
         text=True,
         env={**os.environ},
     )
-    while (line := process.stderr.readline()) and "kernels and networks timed" not in line:  # until timing is under way
+    while (line := process.stderr.readline()) and "networks timed and profiled" not in line:  # until timing is under way
         pass
     process.send_signal(signal.SIGINT)
     _, err = process.communicate(timeout=120)

@@ -1,4 +1,4 @@
-"""OpenVINO's per-layer profile as kernel kinds: the names, and a real network profiled here."""
+"""The runtimes' per-layer profiles as kernel kinds: the names, and real networks profiled here."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import torch
 from explorer.latency.predictor import decompose
 from explorer.latency.predictor.fit import fit_in_network
 from explorer.latency.predictor.networks import NetworkSample, time_networks
-from explorer.latency.predictor.profiled import kind_of
+from explorer.latency.predictor.profiled import _attributed, kind_of, ort_kind
 from explorer.latency.timing import time_function
 from explorer.shufflenet import MobileNetConfig, ShuffleNetConfig
 
@@ -35,27 +35,76 @@ def test_layers_are_named_as_the_kernels_name_them(layer, weights, kind):
     assert kind_of(layer, weights) == kind
 
 
+@pytest.mark.parametrize(
+    ("op", "weights", "kind"),
+    [
+        ("Conv", [24, 3, 3, 3], "conv"),
+        ("FusedConv", [80, 80, 1, 1], "pointwise"),
+        ("Conv", [60, 1, 3, 3], "depthwise"),
+        ("Conv", [256, 48, 5, 5], "conv"),  # AlexNet's grouped 5x5
+        ("Transpose", None, "shuffle"),
+        ("ReduceMean", None, "globalpool"),
+        ("Gemm", None, "fc"),
+        ("ReorderInput", None, None),
+        ("Flatten", None, None),
+        ("Add", None, None),
+    ],
+)
+def test_onnx_runtime_nodes_are_named_as_the_kernels_name_them(op, weights, kind):
+    assert ort_kind(op, weights) == kind
+
+
+def _node(op: str, ms: float, weights: list[int] | None = None) -> dict:
+    inputs = [{"float": [1, 16, 8, 8]}] + ([{"float": weights}] if weights else [])
+    return {"dur": ms * 1e3, "args": {"op_name": op, "input_type_shape": inputs}}
+
+
+def test_onnx_runtime_reorders_go_to_the_kernel_that_needs_them():
+    nodes = [
+        _node("Conv", 0.5, [16, 1, 3, 3]),
+        _node("ReorderOutput", 0.1),
+        _node("Transpose", 0.2),
+        _node("ReorderInput", 0.3),
+        _node("Conv", 0.4, [32, 16, 1, 1]),
+        _node("Add", 0.05),
+    ]
+    assert _attributed(nodes) == [
+        ("depthwise", 0.5),
+        ("depthwise", 0.1),  # the blocked depthwise's output, reordered for the shuffle after it
+        ("shuffle", 0.2),
+        ("pointwise", 0.3),  # the shuffle's output, reordered for the blocked 1x1 after it
+        ("pointwise", 0.4),
+        ("pointwise", 0.05),  # an unfused add goes with the convolution it follows
+    ]
+
+
 def _timed(run, cancel, min_time, threads):
     return time_function(run, min_time=min_time, threads=threads)
 
 
-@pytest.fixture(scope="module")
-def profiled(tmp_path_factory) -> list[NetworkSample]:
-    pytest.importorskip("openvino")
+@pytest.fixture(scope="module", params=["openvino", "ort"])
+def profiled(request, tmp_path_factory) -> tuple[str, list[NetworkSample]]:
+    if request.param == "openvino":
+        pytest.importorskip("openvino")
     configs = [
         ShuffleNetConfig(3, 0.5, input_size=(96, 96)),
         ShuffleNetConfig(4, 0.25, shuffle=False, input_size=(160, 192)),
     ]
     with torch.no_grad():
-        return list(time_networks(configs, "openvino", 2, str(tmp_path_factory.mktemp("nets")), _timed))
+        return request.param, list(time_networks(configs, request.param, 2, str(tmp_path_factory.mktemp("n")), _timed))
 
 
-def test_openvino_networks_carry_their_kinds_in_network_times(profiled):
+def test_networks_carry_their_kinds_in_network_times(profiled):
+    backend, profiled = profiled
     for sample in profiled:
-        kinds = {k.kind for k in decompose(sample.config)} - {"add"}  # fused into the expand convolution
+        kernels = decompose(sample.config)
+        kinds = {k.kind for k in kernels} - {"add"}  # fused into the expand convolution
         assert set(sample.kind_ms) == kinds, sample.config.label
         assert all(ms > 0 for ms in sample.kind_ms.values())
-        assert sum(sample.kind_ms.values()) < 2 * sample.median_ms  # the layers add up to about the run
+        assert sum(sample.kind_ms.values()) < 4 * sample.median_ms  # the layers add up to about the run, or more
+        assert all(sample.kind_layers[kind] > 0 for kind in kinds)
+        if backend == "ort":  # every kernel is a node, and the reorders count with the kernel they serve
+            assert all(sample.kind_layers[kind] >= sum(k.kind == kind for k in kernels) for kind in kinds)
     assert "shuffle" in profiled[0].kind_ms and "shuffle" not in profiled[1].kind_ms
     assert NetworkSample.from_dict(profiled[0].to_dict()) == profiled[0]  # kind_ms included
 

@@ -1,7 +1,7 @@
 """Latency budgets from the prediction (issue 19, item 4): pick by a kept calibration, confirm by real measurements.
 
 The calibration is synthetic (``tests.test_predictor.synthetic_calibration``: known kernel
-times, nothing timed), scaled to be too slow or too fast for this machine so that both
+times inside networks, nothing timed), scaled to be too slow or too fast for this machine so that both
 paths run: confirmed within at the first measurement, and over then stepped down. The
 measurements are real (ONNX Runtime, small inputs, short timed runs).
 """
@@ -16,7 +16,7 @@ import pytest
 from conftest import run_cli
 
 from explorer.latency import default_threads
-from explorer.latency.predictor import Calibration, Predictor, Sample, keep
+from explorer.latency.predictor import Calibration, Predictor, keep
 from explorer.latency.predictor.kept import key_here
 from explorer.latency.stored import open_store
 from explorer.shufflenet import ShuffleNetConfig
@@ -35,12 +35,14 @@ def scaled_calibration(scale: float, backend: str = "ort", threads: int | None =
 
     threads = default_threads() if threads is None else threads
     calibration = synthetic_calibration(backend=backend)
-    samples = tuple(Sample(s.kernel, s.median_ms * scale, s.iqr_ms) for s in calibration.samples)
+    networks = tuple(
+        dataclasses.replace(n, median_ms=n.median_ms * scale, kind_ms={k: ms * scale for k, ms in n.kind_ms.items()})
+        for n in calibration.networks
+    )
     return dataclasses.replace(
         calibration,
-        samples=samples,
+        networks=networks,
         overhead_ms=calibration.overhead_ms * scale,
-        kernel_overhead_ms=calibration.kernel_overhead_ms * scale,
         threads=threads,
         machine=key_here(backend, threads).machine,
         versions=versions(),
