@@ -252,8 +252,8 @@ def test_ctrl_c_leaves_no_half_calibration(fresh_store):
         text=True,
         env={**os.environ},
     )
-    while (line := process.stderr.readline()) and "networks timed and profiled" not in line:  # until timing is under way
-        pass
+    while (line := process.stderr.readline()) and "networks timed and profiled" not in line:
+        pass  # until timing is under way
     process.send_signal(signal.SIGINT)
     _, err = process.communicate(timeout=120)
     assert process.returncode == 130 and "nothing kept" in err and "Traceback" not in err
