@@ -46,7 +46,6 @@ is an extrapolation; ``outside`` says which feature and by how much.
 from __future__ import annotations
 
 import math
-import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -257,9 +256,7 @@ MIN_PROFILED = 8  # networks a kind must run in to be fitted on its in-network t
 def fit_in_network(networks: Sequence[NetworkSample], overhead_ms: float) -> dict[str, KindFit]:
     """One ``KindFit`` per kind from the networks' profiled times (``NetworkSample.kind_ms``, ``profiled``):
     a network is a row of its kernels of that kind and their time together inside it (``in_network``)."""
-    profiled = [n for n in networks if n.kind_ms]
-    layer_ms = profiler_layer_ms(profiled, overhead_ms)
-    rows_by_network = [(in_network(n, overhead_ms, layer_ms), cached_kernels(n.config)) for n in profiled]
+    rows_by_network = [(in_network(n, overhead_ms), cached_kernels(n.config)) for n in networks if n.kind_ms]
     fits = {}
     for kind in KINDS:
         rows = [([k for k in kernels if k.kind == kind], ms.get(kind, 0.0)) for ms, kernels in rows_by_network]
@@ -269,27 +266,11 @@ def fit_in_network(networks: Sequence[NetworkSample], overhead_ms: float) -> dic
     return fits
 
 
-def profiler_layer_ms(networks: Sequence[NetworkSample], overhead_ms: float) -> float:
-    """What profiling adds per layer: the median over ``networks`` of (profiled layers - timed run) / layers, >= 0.
-
-    A profiled run's layers add up to more than a plain run: 4-19% on OpenVINO, up to 3x on ONNX Runtime's
-    small networks, whose profiler books a cost on every node, however small."""
-    excess = [
-        (sum(n.kind_ms.values()) - (n.median_ms - overhead_ms)) / sum(n.kind_layers.values())
-        for n in networks
-        if n.kind_layers
-    ]
-    return max(0.0, float(statistics.median(excess))) if excess else 0.0
-
-
-def in_network(network: NetworkSample, overhead_ms: float, layer_ms: float = 0.0) -> dict[str, float]:
-    """Its kinds' profiled times less ``layer_ms`` a layer, scaled to add up to its timed run less the run overhead
-    (as ``kernel_profile`` scales its shares)."""
-    kinds = {
-        kind: max(MIN_NET_MS, ms - layer_ms * network.kind_layers.get(kind, 0)) for kind, ms in network.kind_ms.items()
-    }
-    factor = max(MIN_NET_MS, network.median_ms - overhead_ms) / sum(kinds.values())
-    return {kind: ms * factor for kind, ms in kinds.items()}
+def in_network(network: NetworkSample, overhead_ms: float) -> dict[str, float]:
+    """Its kinds' profiled times scaled to add up to its timed run less the run overhead, as ``kernel_profile``
+    scales its shares: a profiled run's layers add up to more than a plain run (``profiled``)."""
+    factor = max(MIN_NET_MS, network.median_ms - overhead_ms) / sum(network.kind_ms.values())
+    return {kind: ms * factor for kind, ms in network.kind_ms.items()}
 
 
 def relative_error(predicted: float, measured: float) -> float:

@@ -50,19 +50,17 @@ REFERENCES: tuple[ModelConfig, ...] = (
 @dataclass(frozen=True)
 class NetworkSample:
     """One whole network and its measured time per run (median ms, IQR ms), as ``LatencyRunner`` runs it;
-    each kernel kind's time inside it and its layers (``kind_ms``, ``kind_layers``: from the runtime's profiler,
-    ``profiled``); ``shared`` when it was timed while the host shared the threads (``explorer.latency.quiet``)."""
+    each kernel kind's time inside it (``kind_ms``, from the runtime's profiler: ``profiled``); ``shared`` when it was timed while the host shared the threads (``explorer.latency.quiet``)."""
 
     config: ModelConfig
     median_ms: float
     iqr_ms: float
     kind_ms: dict[str, float] = field(default_factory=dict, hash=False)
     shared: bool = False
-    kind_layers: dict[str, int] = field(default_factory=dict, hash=False)
 
     def to_dict(self) -> dict:
         values = {"config": config_to_dict(self.config), "median_ms": self.median_ms, "iqr_ms": self.iqr_ms}
-        return {**values, "kind_ms": dict(self.kind_ms), "kind_layers": dict(self.kind_layers), "shared": self.shared}
+        return {**values, "kind_ms": dict(self.kind_ms), "shared": self.shared}
 
     @classmethod
     def from_dict(cls, values: dict) -> NetworkSample:
@@ -72,7 +70,6 @@ class NetworkSample:
             float(values["iqr_ms"]),
             {str(kind): float(ms) for kind, ms in values.get("kind_ms", {}).items()},
             bool(values.get("shared", False)),
-            {str(kind): int(layers) for kind, layers in values.get("kind_layers", {}).items()},
         )
 
 
@@ -165,10 +162,8 @@ def time_networks(
             break
         path, shape = _export(config, directory, index), (1, 3, *config.input_size)
         timing = time_run(network_timer(path, backend, shape, threads), cancel, NETWORK_MIN_TIME, threads)
-        kind_ms, kind_layers = profiled.kind_times(backend, path, graphs.image(shape), threads)
-        samples.append(
-            NetworkSample(config, timing.median_ms, timing.iqr_ms, kind_ms, timing.threads_shared, kind_layers)
-        )
+        kind_ms = profiled.kind_times(backend, path, graphs.image(shape), threads)
+        samples.append(NetworkSample(config, timing.median_ms, timing.iqr_ms, kind_ms, timing.threads_shared))
         if done is not None:
             done(index + 1, config)
     return tuple(samples)

@@ -9,19 +9,20 @@ profiles every whole network it times, and ``fit.fit_in_network`` fits each kind
 inside the networks (docs/prediction.md gives the measurements).
 
 ``kind_times(backend, path, image, threads)`` returns, per kind, the summed time of the
-network's layers of that kind (median ms per run) and how many layers that is:
+network's layers of that kind (median ms per run):
 
 * OpenVINO's CPU plugin reports each executed layer (``enable_profiling``); ``kind_of`` names it.
   Layout reorders and fused element-wise subgraphs have no kind: scaling the kinds to the timed
   run spreads their time over the kinds.
-* ONNX Runtime's profiler reports each node; ``ort_kind`` names it. Its layout reorders go to the
-  kernel that needs them (a ``ReorderInput`` to the node after it, anything else without a kind, a
-  ``ReorderOutput``, a ``Flatten`` or an unfused ``Add``, to the node before it): a kernel outside
-  the blocked layout between blocked ones brings its reorders into a network.
+* ONNX Runtime's profiler reports each node; ``ort_kind`` names it. It books a cost on every node,
+  however small: the nodes of a profiled ShuffleNet add up to as much as twice a plain run. A
+  ``Reshape`` or ``Flatten`` does no work there (it hands on its input's buffer), so its time is
+  that cost: the run's median over those nodes (``ALIASES``) comes off every node first. Its layout
+  reorders then go to the kernel that needs them (a ``ReorderInput`` to the node after it, anything
+  else without a kind, a ``ReorderOutput``, a ``Flatten`` or an unfused ``Add``, to the node before
+  it): a kernel outside the blocked layout between blocked ones brings its reorders into a network.
 
-Both profilers make the layers add up to more than a plain run (OpenVINO 4-19%, ONNX Runtime up
-to 3x on small networks, a cost per node): ``fit`` takes that cost per layer off before it scales
-the kinds to the timed run.
+``fit`` then scales each network's kinds to its plain run, as the Table 8 profile scales its shares.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ import numpy as np
 
 PROFILED_RUNS = 7  # each kind's time is its median over these runs
 WARMUP_RUNS = 2  # not counted: the first runs allocate
-KindTimes = tuple[dict[str, float], dict[str, int]]  # per kind: median ms per run, layers
+ALIASES = ("Reshape", "Flatten", "Squeeze", "Unsqueeze")  # ONNX Runtime nodes that only hand on their input
 _BY_TYPE = {
     "ShuffleChannels": "shuffle",
     "MaxPool": "maxpool",
@@ -87,33 +88,25 @@ def ort_kind(op: str, weights: list[int] | None) -> str | None:
     return "pointwise" if weights[2] == 1 else "conv"
 
 
-def kind_times(backend: str, path: str, image: np.ndarray, threads: int, runs: int = PROFILED_RUNS) -> KindTimes:
-    """Each kind's summed layer time (median ms per run) and layer count in the network at ``path``, run as the
-    runner runs it (``ort``: its session options; ``openvino``: ``compile_onnx``, FP32) with profiling on."""
+def kind_times(backend: str, path: str, image: np.ndarray, threads: int, runs: int = PROFILED_RUNS) -> dict[str, float]:
+    """Each kind's summed layer time (median ms per run) in the network at ``path``, run as the runner runs it
+    (``ort``: its session options; ``openvino``: ``compile_onnx``, FP32) with profiling on."""
     per_run = _ort_runs(path, image, threads, runs) if backend == "ort" else _openvino_runs(path, image, threads, runs)
-    medians = {
-        kind: statistics.median(ms for ms, _ in runs_of_kind) for kind, runs_of_kind in _by_kind(per_run).items()
-    }
-    return medians, {kind: layers for kind, (_, layers) in per_run[-1].items()}
-
-
-def _by_kind(per_run: list[dict[str, tuple[float, int]]]) -> dict[str, list[tuple[float, int]]]:
-    found: dict[str, list[tuple[float, int]]] = defaultdict(list)
+    found: dict[str, list[float]] = defaultdict(list)
     for run in per_run:
-        for kind, value in run.items():
-            found[kind].append(value)
-    return found
+        for kind, ms in run.items():
+            found[kind].append(ms)
+    return {kind: statistics.median(times) for kind, times in found.items()}
 
 
-def _summed(layers: list[tuple[str, float]]) -> dict[str, tuple[float, int]]:
-    summed: dict[str, list] = defaultdict(lambda: [0.0, 0])
+def _summed(layers: list[tuple[str, float]]) -> dict[str, float]:
+    summed: dict[str, float] = defaultdict(float)
     for kind, ms in layers:
-        summed[kind][0] += ms
-        summed[kind][1] += 1
-    return {kind: (ms, count) for kind, (ms, count) in summed.items()}
+        summed[kind] += ms
+    return dict(summed)
 
 
-def _openvino_runs(path: str, image: np.ndarray, threads: int, runs: int) -> list[dict[str, tuple[float, int]]]:
+def _openvino_runs(path: str, image: np.ndarray, threads: int, runs: int) -> list[dict[str, float]]:
     from ..openvino import compile_onnx
 
     compiled = compile_onnx(path, image, threads, "f32", profiling=True)
@@ -142,7 +135,7 @@ def _weights(compiled) -> dict[str, tuple[int, ...]]:
     return shapes
 
 
-def _ort_runs(path: str, image: np.ndarray, threads: int, runs: int) -> list[dict[str, tuple[float, int]]]:
+def _ort_runs(path: str, image: np.ndarray, threads: int, runs: int) -> list[dict[str, float]]:
     from ..export import INPUT_NAME, ort_session
 
     with tempfile.TemporaryDirectory(prefix="explorer-profile-") as directory:
@@ -165,7 +158,10 @@ def _ort_runs(path: str, image: np.ndarray, threads: int, runs: int) -> list[dic
 
 
 def _attributed(nodes: list[dict]) -> list[tuple[str, float]]:
-    """Each node's kind and ms, in order; a node without a kind takes its neighbour's (``ReorderInput`` the next)."""
+    """Each node's kind and ms less the profiler's cost per node (the median ``ALIASES`` node's), in order; a node
+    without a kind takes its neighbour's (``ReorderInput`` the next)."""
+    aliases = [node["dur"] / 1e3 for node in nodes if node.get("args", {}).get("op_name") in ALIASES]
+    booked = statistics.median(aliases) if aliases else 0.0
     kinds = []
     for node in nodes:
         args = node.get("args", {})
@@ -176,7 +172,7 @@ def _attributed(nodes: list[dict]) -> list[tuple[str, float]]:
     for index, node in enumerate(nodes):
         kind = kinds[index] or _neighbour(kinds, index, node.get("args", {}).get("op_name") == "ReorderInput")
         if kind is not None:
-            layers.append((kind, node["dur"] / 1e3))
+            layers.append((kind, max(0.0, node["dur"] / 1e3 - booked)))
     return layers
 
 

@@ -55,15 +55,12 @@ def true_ms(kernel: Kernel) -> float:
 def synthetic_network(config, backend: str = "openvino", generator=None, noise: float = 0.0) -> NetworkSample:
     """``config`` as a profiled network whose every kernel takes ``true_ms`` (times a log-normal ``noise`` per kind)."""
     kind_ms: dict[str, float] = {}
-    kind_layers: dict[str, int] = {}
     for kernel in cached_kernels(config):
-        if kernel.kind in FUSED_BY_BACKEND[backend]:
-            continue
-        kind_ms[kernel.kind] = kind_ms.get(kernel.kind, 0.0) + true_ms(kernel)
-        kind_layers[kernel.kind] = kind_layers.get(kernel.kind, 0) + 1
+        if kernel.kind not in FUSED_BY_BACKEND[backend]:
+            kind_ms[kernel.kind] = kind_ms.get(kernel.kind, 0.0) + true_ms(kernel)
     if noise:
         kind_ms = {kind: ms * float(np.exp(generator.normal(0, noise))) for kind, ms in kind_ms.items()}
-    return NetworkSample(config, OVERHEAD + sum(kind_ms.values()), 0.0, kind_ms, False, kind_layers)
+    return NetworkSample(config, OVERHEAD + sum(kind_ms.values()), 0.0, kind_ms)
 
 
 def synthetic_calibration(noise: float = 0.0, seed: int = 0, backend: str = "openvino") -> Calibration:
@@ -131,16 +128,15 @@ def test_fit_on_noisy_timings_stays_close():
         assert noisy.predict_ms(config) == pytest.approx(exact.predict_ms(config), rel=0.1)
 
 
-def test_profiler_cost_per_layer_is_taken_off_before_scaling():
-    """A profiler that books 5 us on every layer (ONNX Runtime's does) would hand small kinds too large a share."""
+def test_profiles_that_add_up_to_more_than_the_run_are_scaled_to_it():
+    """A profiler that inflates every layer by a tenth: the kinds are their share of the timed run."""
     import dataclasses
 
     exact = synthetic_calibration()
-    booked = tuple(
-        dataclasses.replace(n, kind_ms={k: ms + 0.005 * n.kind_layers[k] for k, ms in n.kind_ms.items()})
-        for n in exact.networks
+    inflated = tuple(
+        dataclasses.replace(n, kind_ms={k: 1.1 * ms for k, ms in n.kind_ms.items()}) for n in exact.networks
     )
-    predictor = Predictor(dataclasses.replace(exact, networks=booked))
+    predictor = Predictor(dataclasses.replace(exact, networks=inflated))
     for config in CONFIGS[:3]:
         for kernel in decompose(config):
             if kernel.kind not in predictor.fused:
@@ -229,7 +225,7 @@ def _fake_timing(monkeypatch) -> list:
 
     def kind_times(backend, config, image, threads):
         network = synthetic_network(config, backend)
-        return network.kind_ms, network.kind_layers
+        return network.kind_ms
 
     monkeypatch.setattr(profiled, "kind_times", kind_times)
     return timed

@@ -151,7 +151,7 @@ def test_networks_round_trip_through_json():
     )
     again = Calibration.from_dict(json.loads(json.dumps(calibration.to_dict())))
     assert again.networks == calibration.networks
-    assert [n.kind_layers for n in again.networks] == [n.kind_layers for n in calibration.networks]
+    assert [n.kind_ms for n in again.networks] == [n.kind_ms for n in calibration.networks]
     with pytest.raises(ValueError):  # an older calibration is not read as this one
         Calibration.from_dict({**calibration.to_dict(), "format": 3})
 
@@ -164,7 +164,6 @@ def test_a_real_network_is_exported_timed_and_profiled(tmp_path):
     samples = time_networks(configs, "ort", 1, str(tmp_path), _time, None, lambda n, c: done.append((n, c)))
     assert samples[0].config == configs[0] and samples[0].median_ms > 0 and done == [(1, configs[0])]
     assert {"conv", "pointwise", "depthwise", "shuffle"} <= set(samples[0].kind_ms)
-    assert samples[0].kind_layers["pointwise"] >= 32  # 32 pointwise convolutions, and the reorders around some
     cancel = threading.Event()
     cancel.set()
     with pytest.raises(Cancelled):
