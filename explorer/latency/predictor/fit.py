@@ -256,7 +256,8 @@ MIN_PROFILED = 8  # networks a kind must run in to be fitted on its in-network t
 def fit_in_network(networks: Sequence[NetworkSample], overhead_ms: float) -> dict[str, KindFit]:
     """One ``KindFit`` per kind from the networks' profiled times (``NetworkSample.kind_ms``, ``profiled``):
     a network is a row of its kernels of that kind and their time together inside it (``in_network``)."""
-    rows_by_network = [(in_network(n, overhead_ms), cached_kernels(n.config)) for n in networks if n.kind_ms]
+    profiled = [n for n in networks if sum(n.kind_ms.values()) > 0]  # a profile with every layer at 0 says nothing
+    rows_by_network = [(in_network(n, overhead_ms), cached_kernels(n.config)) for n in profiled]
     fits = {}
     for kind in KINDS:
         rows = [([k for k in kernels if k.kind == kind], ms.get(kind, 0.0)) for ms, kernels in rows_by_network]

@@ -143,6 +143,15 @@ def test_profiles_that_add_up_to_more_than_the_run_are_scaled_to_it():
                 assert predictor.fitted_ms(kernel) == pytest.approx(true_ms(kernel), rel=1e-3), kernel
 
 
+def test_a_network_whose_profile_is_all_zero_is_left_out():
+    import dataclasses
+
+    exact = synthetic_calibration()
+    zeroed = dataclasses.replace(exact.networks[0], kind_ms={kind: 0.0 for kind in exact.networks[0].kind_ms})
+    predictor = Predictor(dataclasses.replace(exact, networks=(zeroed, *exact.networks[1:])))
+    assert predictor.predict_ms(CONFIGS[0]) == pytest.approx(Predictor(exact).predict_ms(CONFIGS[0]), rel=1e-3)
+
+
 def test_fit_prices_groups_at_equal_macs(predictor):
     """G2: at equal multiply-adds, more groups move more bytes and the fit says it takes longer."""
     dense = Kernel("pointwise", LAYER_COMPRESS, 128, 128, (28, 28), groups=1)
