@@ -15,7 +15,7 @@ network's layers of that kind (median ms per run):
   Layout reorders and fused element-wise subgraphs have no kind: scaling the kinds to the timed
   run spreads their time over the kinds.
 * ONNX Runtime's profiler reports each node; ``ort_kind`` names it. It books a cost on every node,
-  however small: the nodes of a profiled ShuffleNet add up to as much as twice a plain run. A
+  however small: the nodes of a profiled ShuffleNet add up to as much as three times a plain run. A
   ``Reshape`` or ``Flatten`` does no work there (it hands on its input's buffer), so its time is
   that cost: the run's median over those nodes (``ALIASES``) comes off every node first. Its layout
   reorders then go to the kernel that needs them (a ``ReorderInput`` to the node after it, anything
