@@ -31,7 +31,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ..quiet import time_in_parallel
-from ..timing import Cancelled, Timing, check_cancel, time_function
+from ..timing import Cancelled, Timing, check_cancel, is_noisy, time_function
 from . import graphs
 from .kernels import KINDS
 from .networks import NETWORK_COUNT, Deadline, NetworkSample, network_timer, sampled_networks, time_networks
@@ -66,7 +66,7 @@ class Calibration:
 
     @property
     def noisy(self) -> bool:
-        """More than ``NOISY_SHARE`` of the networks had an IQR over 10% of their median or were timed while the host
+        """More than ``NOISY_SHARE`` of the networks were noisy (``timing.is_noisy``: IQR over 10% of the median) or timed while the host
         shared the threads: re-calibrate when quiet."""
         return self.noisy_networks > NOISY_SHARE * len(self.networks)
 
@@ -218,7 +218,7 @@ def calibrate(
         time.perf_counter() - start,
         time.time(),
         load,
-        sum(1 for n in timed if n.iqr_ms > 0.1 * n.median_ms or n.shared),
+        sum(1 for n in timed if is_noisy(n.median_ms, n.iqr_ms) or n.shared),
         {"threads_shared": timer.shared, "shared_wait_s": round(timer.waited_s, 1)},
     )
 
