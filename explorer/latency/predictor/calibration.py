@@ -66,8 +66,8 @@ class Calibration:
 
     @property
     def noisy(self) -> bool:
-        """More than ``NOISY_SHARE`` of the networks were noisy (``timing.is_noisy``: IQR over 10% of the median) or timed while the host
-        shared the threads: re-calibrate when quiet."""
+        """More than ``NOISY_SHARE`` of the networks were noisy (``timing.is_noisy``: IQR over 10% of the median) or
+        timed while the host shared the threads: re-calibrate when quiet."""
         return self.noisy_networks > NOISY_SHARE * len(self.networks)
 
     def contents(self) -> str:

@@ -50,7 +50,8 @@ REFERENCES: tuple[ModelConfig, ...] = (
 @dataclass(frozen=True)
 class NetworkSample:
     """One whole network and its measured time per run (median ms, IQR ms), as ``LatencyRunner`` runs it;
-    each kernel kind's time inside it (``kind_ms``, from the runtime's profiler: ``profiled``); ``shared`` when it was timed while the host shared the threads (``explorer.latency.quiet``)."""
+    each kernel kind's time inside it (``kind_ms``, from the runtime's profiler: ``profiled``); ``shared`` when it
+    was timed while the host shared the threads (``explorer.latency.quiet``)."""
 
     config: ModelConfig
     median_ms: float

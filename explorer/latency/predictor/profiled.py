@@ -160,24 +160,25 @@ def _ort_runs(path: str, image: np.ndarray, threads: int, runs: int) -> list[dic
 def _attributed(nodes: list[dict]) -> list[tuple[str, float]]:
     """Each node's kind and ms less the profiler's cost per node (the median ``ALIASES`` node's), in order; a node
     without a kind takes its neighbour's (``ReorderInput`` the next)."""
-    aliases = [node["dur"] / 1e3 for node in nodes if node.get("args", {}).get("op_name") in ALIASES]
+    ops = [node.get("args", {}).get("op_name", "") for node in nodes]
+    aliases = [node["dur"] / 1e3 for node, op in zip(nodes, ops) if op in ALIASES]
     booked = statistics.median(aliases) if aliases else 0.0
-    kinds = []
-    for node in nodes:
-        args = node.get("args", {})
-        inputs = args.get("input_type_shape") or []
-        weights = next(iter(inputs[1].values())) if len(inputs) > 1 and inputs[1] else None
-        kinds.append(ort_kind(args.get("op_name", ""), weights))
+    kinds = [ort_kind(op, _weights_of(node)) for node, op in zip(nodes, ops)]
     layers = []
-    for index, node in enumerate(nodes):
-        kind = kinds[index] or _neighbour(kinds, index, node.get("args", {}).get("op_name") == "ReorderInput")
+    for index, (node, op) in enumerate(zip(nodes, ops)):
+        kind = kinds[index] or _neighbour(kinds, index, after=op == "ReorderInput")
         if kind is not None:
             layers.append((kind, max(0.0, node["dur"] / 1e3 - booked)))
     return layers
 
 
+def _weights_of(node: dict) -> list[int] | None:
+    """A node's second input's shape (a convolution's weights), as ONNX Runtime's profile reports it."""
+    inputs = node.get("args", {}).get("input_type_shape") or []
+    return next(iter(inputs[1].values())) if len(inputs) > 1 and inputs[1] else None
+
+
 def _neighbour(kinds: list[str | None], index: int, after: bool) -> str | None:
-    order = list(range(index + 1, len(kinds))) + list(range(index - 1, -1, -1))
-    if not after:
-        order = list(range(index - 1, -1, -1)) + list(range(index + 1, len(kinds)))
-    return next((kinds[i] for i in order if kinds[i] is not None), None)
+    """The nearest kind after ``index`` (else before it) when ``after``, the nearest before it (else after) if not."""
+    before, following = kinds[index - 1 :: -1] if index else [], kinds[index + 1 :]
+    return next((kind for kind in (following + before if after else before + following) if kind is not None), None)
