@@ -36,7 +36,7 @@ from . import graphs
 from .kernels import KINDS
 from .networks import NETWORK_COUNT, Deadline, NetworkSample, network_timer, sampled_networks, time_networks
 
-FORMAT = 4  # 2: kernels and whole networks; 3: OpenVINO's networks profiled; 4: networks profiled on both runtimes
+FORMAT = 5  # 3: OpenVINO's networks profiled; 4: both runtimes; 5: ONNX Runtime's reorders and adds kinds of their own
 BACKENDS = ("ort", "openvino")
 OVERHEAD_MIN_TIME = 0.3
 NOISY_SHARE = 0.25

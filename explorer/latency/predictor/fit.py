@@ -52,8 +52,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from .calibration import Calibration
-from .kernels import BYTES, KINDS, Kernel, cached_kernels
-from .layout import blocked, padded
+from .kernels import BYTES, KINDS, Kernel
+from .layout import blocked, padded, run_kernels
 from .networks import NetworkSample, clean
 
 SPILL_KNOTS = (1 << 20, 4 << 20, 16 << 20)  # per-core L2, and two points on the way out of the shared 32 MiB L3
@@ -125,6 +125,8 @@ FEATURES: dict[str, tuple[tuple[str, ...], object]] = {
     "globalpool": _by_layout(MOVING, _moving),
     "concat": (MOVING, _moving),
     "add": (MOVING, _moving),
+    "reorder_in": (MOVING, _moving),
+    "reorder_out": (MOVING, _moving),
     "fc": (("launch", "weight_bytes", "activation_bytes"), _fc),
 }
 
@@ -247,17 +249,26 @@ def fit_rows(kind: str, rows: list[list[Kernel]], times_ms: list[float]) -> Kind
 
 def fit_calibration(calibration: Calibration) -> dict[str, KindFit]:
     """One ``KindFit`` per kind, on the calibration's networks (``networks.clean``) and their in-network times."""
-    return fit_in_network(clean(calibration.networks), calibration.overhead_ms)
+    return fit_in_network(clean(calibration.networks), calibration.overhead_ms, calibration.backend)
 
 
 MIN_PROFILED = 8  # networks a kind must run in to be fitted on its in-network times
+# A kind priced by another's regressor where too few networks ran it: ONNX Runtime adds in NCHW only in some
+# networks (mostly g = 1), and an add with its ReLU moves the bytes a concat with its ReLU moves.
+STAND_INS = {"add": "concat"}
 
 
-def fit_in_network(networks: Sequence[NetworkSample], overhead_ms: float) -> dict[str, KindFit]:
-    """One ``KindFit`` per kind from the networks' profiled times (``NetworkSample.kind_ms``, ``profiled``):
-    a network is a row of its kernels of that kind and their time together inside it (``in_network``)."""
+def kind_fit(fits: dict[str, KindFit], kind: str) -> KindFit | None:
+    """The kind's regressor in ``fits``, else its stand-in's (``STAND_INS``), else None."""
+    return fits.get(kind) or fits.get(STAND_INS.get(kind, ""))
+
+
+def fit_in_network(networks: Sequence[NetworkSample], overhead_ms: float, backend: str) -> dict[str, KindFit]:
+    """One ``KindFit`` per kind from the networks' profiled times on ``backend`` (``NetworkSample.kind_ms``,
+    ``profiled``): a network is a row of the kernels of that kind it runs (``layout.run_kernels``) and their
+    time together inside it (``in_network``)."""
     profiled = [n for n in networks if sum(n.kind_ms.values()) > 0]  # a profile with every layer at 0 says nothing
-    rows_by_network = [(in_network(n, overhead_ms), cached_kernels(n.config)) for n in profiled]
+    rows_by_network = [(in_network(n, overhead_ms), run_kernels(n.config, backend)) for n in profiled]
     fits = {}
     for kind in KINDS:
         rows = [([k for k in kernels if k.kind == kind], ms.get(kind, 0.0)) for ms, kernels in rows_by_network]

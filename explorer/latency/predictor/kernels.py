@@ -28,19 +28,21 @@ from __future__ import annotations
 
 import functools
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 from ...shufflenet import AlexNetConfig, MobileNetConfig, ModelConfig, ShuffleNetConfig
 from ...shufflenet.plan import halve, stem_output_size, unit_specs
 from ...shufflenet.reference import MOBILENET_LAYERS
 from ..kernel_profile import OTHER, SHUFFLENET_PARTS
 
-# Kinds a backend folds into the kernel before them, so they cost nothing of their own: ONNX Runtime
-# fuses the stride-1 unit's residual add and its ReLU into the expand convolution (its profile shows
-# no Add node; timed alone here, ShuffleNet 1x g=8's thirteen adds took 0.28 ms of a 1.3 ms network), and
-# so does OpenVINO (its profiler shows the expand convolution taking the residual as a third input, and no add).
-FUSED_BY_BACKEND: dict[str, frozenset[str]] = {"ort": frozenset({"add"}), "openvino": frozenset({"add"})}
+# Kinds a backend folds into the kernel before them, so they cost nothing of their own: OpenVINO fuses the
+# stride-1 unit's residual add and its ReLU into the expand convolution (its profiler shows the expand
+# convolution taking the residual as a third input, and no add). ONNX Runtime fuses it too, except where the
+# layouts differ: ``layout.ort_kernels`` keeps the adds it runs, and its layout reorders.
+FUSED_BY_BACKEND: dict[str, frozenset[str]] = {"openvino": frozenset({"add"})}
+REORDERS = ("reorder_in", "reorder_out")  # into the blocked layout and out of it (``layout``)
 KINDS = ("conv", "pointwise", "depthwise", "shuffle", "maxpool", "avgpool", "globalpool", "concat", "add", "fc")
+KINDS += REORDERS
 CONV_KINDS = ("conv", "pointwise", "depthwise")
 BYTES = 4  # FP32
 
@@ -59,7 +61,8 @@ class Kernel:
     """One kernel as the runtime runs it: its kind, shapes, and the layer type it is reported under.
 
     ``size`` is the input's spatial size; ``extra_channels`` is the second input of a
-    ``concat`` (the branch, concatenated after ``in_channels`` shortcut channels).
+    ``concat`` (the branch, concatenated after ``in_channels`` shortcut channels). ``inputs`` says which
+    kernels' outputs it reads, counted back from it (1: the kernel before; past the first: the image).
     """
 
     kind: str
@@ -73,6 +76,7 @@ class Kernel:
     groups: int = 1
     relu: bool = False
     extra_channels: int = 0
+    inputs: tuple[int, ...] = (1,)
 
     @property
     def out_size(self) -> tuple[int, int]:
@@ -115,11 +119,11 @@ class Kernel:
         return BYTES * self.weights
 
     def to_dict(self) -> dict:
-        return {**asdict(self), "size": list(self.size)}
+        return {**asdict(self), "size": list(self.size), "inputs": list(self.inputs)}
 
     @classmethod
     def from_dict(cls, values: dict) -> Kernel:
-        return cls(**{**values, "size": tuple(values["size"])})
+        return cls(**{**values, "size": tuple(values["size"]), "inputs": tuple(values.get("inputs", (1,)))})
 
 
 def _conv(
@@ -147,8 +151,10 @@ def _unit_kernels(spec, groups: int, shuffle: bool) -> list[Kernel]:
         kernels.append(Kernel("shuffle", LAYER_SHUFFLE, m, m, size, groups=groups))
     kernels.append(_conv(LAYER_DEPTHWISE, m, m, size, 3, spec.stride, groups=m, relu=False))
     kernels.append(_conv(LAYER_EXPAND, m, spec.branch_channels, spec.out_size, 1, groups=groups, relu=False))
+    unit_input = len(kernels) + 1  # back from the kernel after the expand: the unit's input
     if spec.stride == 2:
-        kernels.append(Kernel("avgpool", LAYER_OTHER, spec.in_channels, spec.in_channels, size, 3, 2, 1))
+        shortcut = Kernel("avgpool", LAYER_OTHER, spec.in_channels, spec.in_channels, size, 3, 2, 1)
+        kernels.append(replace(shortcut, inputs=(unit_input,)))
         kernels.append(
             Kernel(
                 "concat",
@@ -158,10 +164,12 @@ def _unit_kernels(spec, groups: int, shuffle: bool) -> list[Kernel]:
                 spec.out_size,
                 relu=True,
                 extra_channels=spec.branch_channels,
+                inputs=(1, 2),
             )
         )
     else:
-        kernels.append(Kernel("add", LAYER_EXPAND, spec.out_channels, spec.out_channels, spec.out_size, relu=True))
+        residual = Kernel("add", LAYER_EXPAND, spec.out_channels, spec.out_channels, spec.out_size, relu=True)
+        kernels.append(replace(residual, inputs=(1, unit_input)))
     return kernels
 
 

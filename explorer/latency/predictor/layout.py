@@ -18,11 +18,19 @@ rule against it) blocks:
 
 Its output channels are padded as needed. OpenVINO pads its own blocks; fitted on its networks,
 the same split predicts it better too (docs/prediction.md quotes both).
+
+Where a tensor crosses between the layouts ONNX Runtime inserts a reorder, which its profile shows as a
+node of its own and which can take a fifth of a narrow network's time. ``ort_kernels`` places them, and
+the residual adds it runs unfused, from the network's dataflow (``Kernel.inputs``); ``tests`` check them
+against its profiles.
 """
 
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
+
+from .kernels import Kernel, cached_kernels
 
 PADDED_MULTIPLE = 4  # channels ONNX Runtime's reorder pads up to a whole block
 POOLS = ("maxpool", "avgpool", "globalpool")
@@ -56,3 +64,61 @@ def blocked(kernel) -> bool:
         return kernel.in_channels < block or kernel.in_channels % PADDED_MULTIPLE == 0
     per_group = (kernel.in_channels // kernel.groups, kernel.out_channels // kernel.groups)
     return all(channels % block == 0 for channels in per_group)
+
+
+def _reads_nchw(kernel) -> bool:
+    """A blocked dense convolution over fewer than a block of channels reads its input in NCHW (conv1)."""
+    return kernel.kind in ("conv", "pointwise") and kernel.groups == 1 and kernel.in_channels < channel_block()
+
+
+def _reorder(producer, to_blocked: bool, layer: str) -> Kernel:
+    """The reorder of ``producer``'s output into the blocked layout (padded) or out of it."""
+    channels = producer.out_channels
+    if to_blocked:
+        return Kernel("reorder_in", layer, channels, padded(channels), producer.out_size)
+    return Kernel("reorder_out", layer, padded(channels), channels, producer.out_size)
+
+
+def ort_kernels(kernels: Sequence[Kernel]) -> tuple[Kernel, ...]:
+    """``kernels`` as ONNX Runtime runs them: a ``reorder_in`` or ``reorder_out`` wherever a tensor crosses into the
+    blocked layout or out of it (once per tensor and direction; reported under the consumer's layer going in and
+    the producer's coming out), and the residual ``add`` only where ONNX Runtime does not fuse it into the expand
+    convolution: the expand runs blocked and the unit's input does not, so it adds in NCHW."""
+    ran, layouts, done = [], [], set()
+
+    def need(source: int, to_blocked: bool, consumer) -> None:
+        if source < 0 or layouts[source] == to_blocked or (source, to_blocked) in done:
+            return
+        done.add((source, to_blocked))
+        ran.append(_reorder(kernels[source], to_blocked, consumer.layer if to_blocked else kernels[source].layer))
+
+    for index, kernel in enumerate(kernels):
+        sources = [index - back for back in kernel.inputs]
+        if kernel.kind == "add":
+            expand, unit_input = sources
+            if layouts[expand] and not (unit_input >= 0 and layouts[unit_input]):
+                need(expand, False, kernel)  # ONNX Runtime adds in NCHW
+                ran.append(kernel)
+                layouts.append(False)
+            else:
+                need(unit_input, layouts[expand], kernel)  # the add runs inside the expand convolution
+                layouts.append(layouts[expand])
+            continue
+        runs_blocked = blocked(kernel)
+        if kernel.kind == "globalpool":  # ONNX Runtime pools globally in the blocked layout only what arrives in it
+            runs_blocked = runs_blocked and layouts[sources[0]]
+        if kernel.kind == "concat":  # and concatenates in it whole blocks that arrive in it
+            whole = (kernel.in_channels % channel_block(), kernel.extra_channels % channel_block()) == (0, 0)
+            runs_blocked = whole and all(layouts[source] for source in sources)
+        for source in sources:
+            need(source, runs_blocked and not _reads_nchw(kernel), kernel)
+        ran.append(kernel)
+        layouts.append(runs_blocked)
+    return tuple(ran)
+
+
+@functools.lru_cache(maxsize=4096)
+def run_kernels(config, backend: str) -> tuple[Kernel, ...]:
+    """The kernels ``config`` runs on ``backend``: ``ort_kernels`` on ONNX Runtime, ``cached_kernels`` elsewhere."""
+    kernels = cached_kernels(config)
+    return ort_kernels(kernels) if backend == "ort" else kernels

@@ -20,8 +20,9 @@ from dataclasses import dataclass
 from ...shufflenet import ModelConfig
 from .calibration import Calibration
 from .correction import Correction, cross_validated, fit_correction
-from .fit import MIN_PROFILED, KindFit, fit_calibration, fit_in_network
-from .kernels import FUSED_BY_BACKEND, Kernel, cached_kernels, total_macs
+from .fit import MIN_PROFILED, KindFit, fit_calibration, fit_in_network, kind_fit
+from .kernels import FUSED_BY_BACKEND, Kernel, total_macs
+from .layout import run_kernels
 from .networks import NetworkSample, clean
 
 MAX_REASONS = 5
@@ -79,7 +80,7 @@ class Predictor:
         self.fits: dict[str, KindFit] = fit_calibration(calibration)
         self.fused = FUSED_BY_BACKEND.get(calibration.backend, frozenset())
         self.correction: Correction = fit_correction(
-            self._networks(), calibration.overhead_ms, self.fitted_ms, cached_kernels
+            self._networks(), calibration.overhead_ms, self.fitted_ms, self.kernels
         )
 
     def _networks(self):
@@ -88,8 +89,12 @@ class Predictor:
         return [
             n
             for n in clean(self.calibration.networks)
-            if all(k.kind in self.fused or k.kind in self.fits for k in cached_kernels(n.config))
+            if all(k.kind in self.fused or kind_fit(self.fits, k.kind) for k in self.kernels(n.config))
         ]
+
+    def kernels(self, config: ModelConfig) -> tuple[Kernel, ...]:
+        """The kernels ``config`` runs on this backend (``layout.run_kernels``)."""
+        return run_kernels(config, self.backend)
 
     @property
     def backend(self) -> str:
@@ -108,15 +113,15 @@ class Predictor:
         held_out = self.calibration.extra.get("held_out")
         if held_out:
             return held_out
-        return cross_validated(self._networks(), self.calibration.overhead_ms, cached_kernels, self._refit)
+        return cross_validated(self._networks(), self.calibration.overhead_ms, self.kernels, self._refit)
 
     def _refit(self, networks: Sequence[NetworkSample]) -> Callable[[Kernel], float]:
         """``fitted_ms`` with the kinds fitted on ``networks`` alone (``fit.fit_in_network``)."""
-        fits = {**self.fits, **fit_in_network(networks, self.calibration.overhead_ms)}
-        return lambda kernel: 0.0 if kernel.kind in self.fused else fits[kernel.kind].ms(kernel)
+        fits = {**self.fits, **fit_in_network(networks, self.calibration.overhead_ms, self.backend)}
+        return lambda kernel: 0.0 if kernel.kind in self.fused else kind_fit(fits, kernel.kind).ms(kernel)
 
     def _fit(self, kernel: Kernel) -> KindFit:
-        fit = self.fits.get(kernel.kind)
+        fit = kind_fit(self.fits, kernel.kind)
         if fit is None:
             raise ValueError(
                 f"the calibration fitted no {kernel.kind} kernels (fewer than {MIN_PROFILED} of its networks ran one): "
@@ -148,7 +153,7 @@ class Predictor:
 
     def predict(self, config: ModelConfig) -> Prediction:
         """The predicted median latency of ``config``, per layer type, with the extrapolation flag."""
-        kernels = cached_kernels(config)
+        kernels = self.kernels(config)
         times: dict[str, list] = {}
         for kernel in kernels:
             entry = times.setdefault(kernel.layer, [0.0, 0, 0])

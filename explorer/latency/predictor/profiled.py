@@ -18,9 +18,9 @@ network's layers of that kind (median ms per run):
   however small: the nodes of a profiled ShuffleNet add up to as much as three times a plain run. A
   ``Reshape`` or ``Flatten`` does no work there (it hands on its input's buffer), so its time is
   that cost: the run's median over those nodes (``ALIASES``) comes off every node first. Its layout
-  reorders then go to the kernel that needs them (a ``ReorderInput`` to the node after it, anything
-  else without a kind, a ``ReorderOutput``, a ``Flatten`` or an unfused ``Add``, to the node before
-  it): a kernel outside the blocked layout between blocked ones brings its reorders into a network.
+  reorders are kinds of their own (``reorder_in``, ``reorder_out``; ``layout.ort_kernels`` says where
+  they run), as is an ``Add`` it did not fuse; a node without a kind (a ``Relu`` after a concat or an
+  add, a ``Flatten``) goes to the node before it.
 
 ``fit`` then scales each network's kinds to its plain run, as the Table 8 profile scales its shares.
 """
@@ -56,6 +56,10 @@ _BY_ORT_OP = {
     "Concat": "concat",
     "Gemm": "fc",
     "MatMul": "fc",
+    "Add": "add",
+    "Sum": "add",
+    "ReorderInput": "reorder_in",
+    "ReorderOutput": "reorder_out",
 }
 
 
@@ -159,14 +163,14 @@ def _ort_runs(path: str, image: np.ndarray, threads: int, runs: int) -> list[dic
 
 def _attributed(nodes: list[dict]) -> list[tuple[str, float]]:
     """Each node's kind and ms less the profiler's cost per node (the median ``ALIASES`` node's), in order; a node
-    without a kind takes its neighbour's (``ReorderInput`` the next)."""
+    without a kind takes its neighbour's (``_neighbour``)."""
     ops = [node.get("args", {}).get("op_name", "") for node in nodes]
     aliases = [node["dur"] / 1e3 for node, op in zip(nodes, ops) if op in ALIASES]
     booked = statistics.median(aliases) if aliases else 0.0
     kinds = [ort_kind(op, _weights_of(node)) for node, op in zip(nodes, ops)]
     layers = []
-    for index, (node, op) in enumerate(zip(nodes, ops)):
-        kind = kinds[index] or _neighbour(kinds, index, after=op == "ReorderInput")
+    for index, node in enumerate(nodes):
+        kind = kinds[index] or _neighbour(kinds, index)
         if kind is not None:
             layers.append((kind, max(0.0, node["dur"] / 1e3 - booked)))
     return layers
@@ -178,7 +182,7 @@ def _weights_of(node: dict) -> list[int] | None:
     return next(iter(inputs[1].values())) if len(inputs) > 1 and inputs[1] else None
 
 
-def _neighbour(kinds: list[str | None], index: int, after: bool) -> str | None:
-    """The nearest kind after ``index`` (else before it) when ``after``, the nearest before it (else after) if not."""
+def _neighbour(kinds: list[str | None], index: int) -> str | None:
+    """The nearest kind before ``index``, else the nearest after it."""
     before, following = kinds[index - 1 :: -1] if index else [], kinds[index + 1 :]
-    return next((kind for kind in (following + before if after else before + following) if kind is not None), None)
+    return next((kind for kind in before + following if kind is not None), None)

@@ -23,7 +23,7 @@ def calibration() -> Calibration:
     """A small synthetic calibration (no timing): built by the predictor tests' helper."""
     from test_predictor import synthetic_calibration
 
-    return synthetic_calibration()
+    return synthetic_calibration(backend="ort")  # its networks run every kind, reorders included
 
 
 def _versions_here() -> dict[str, str]:

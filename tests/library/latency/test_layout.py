@@ -1,12 +1,16 @@
-"""``layout.blocked`` against the graph ONNX Runtime really optimises: which kernels it runs in NCHWc."""
+"""``layout`` against the graph ONNX Runtime really optimises: which kernels it runs in NCHWc, where it reorders."""
 
 from __future__ import annotations
+
+import json
+from collections import Counter
 
 import numpy as np
 import pytest
 
-from explorer.latency.predictor.kernels import Kernel
+from explorer.latency.predictor.kernels import Kernel, cached_kernels
 from explorer.latency.predictor.layout import channel_block, padded
+from explorer.shufflenet import AlexNetConfig, MobileNetConfig, ShuffleNetConfig
 
 onnx = pytest.importorskip("onnx")
 ort = pytest.importorskip("onnxruntime")
@@ -80,3 +84,47 @@ def test_blocked_is_what_onnx_runtime_runs_in_nchwc(tmp_path):
 def test_padding_rounds_up_to_whole_blocks():
     block = channel_block()
     assert padded(1) == block and padded(block) == block and padded(block + 1) == 2 * block
+
+
+NETWORKS = [
+    ShuffleNetConfig(3, 1.0, input_size=(64, 64)),
+    ShuffleNetConfig(1, 0.102, input_size=(96, 128)),  # g = 1: ONNX Runtime adds in NCHW
+    ShuffleNetConfig(2, 1.288, shuffle=False, input_size=(96, 96)),  # blocked concats from stage 3
+    ShuffleNetConfig(8, 0.226, "shallow", input_size=(96, 160)),
+    ShuffleNetConfig(58, 0.617, "shallow", input_size=(64, 64)),  # the global pool over an NCHW input runs in NCHW
+    ShuffleNetConfig(8, 2.0, "arch2", input_size=(64, 64)),
+    AlexNetConfig(),
+    MobileNetConfig(0.5, (64, 64)),
+]
+ORT_OPS = {"ReorderInput": "reorder_in", "ReorderOutput": "reorder_out", "Add": "add"}
+
+
+def ran_by_onnx_runtime(config, tmp_path) -> Counter:
+    """The reorders (direction, channels in and out, size) and unfused adds in one profiled run of ``config``."""
+    from explorer.latency.export import INPUT_NAME, ort_session
+    from explorer.latency.predictor import graphs
+    from explorer.latency.predictor.networks import _export
+
+    path = _export(config, str(tmp_path), 0)
+    session = ort_session(path, 1, profile_prefix=str(tmp_path / "profile"))
+    session.run(None, {INPUT_NAME: graphs.image((1, 3, *config.input_size))})
+    with open(session.end_profiling(), encoding="utf-8") as handle:
+        nodes = [e["args"] for e in json.load(handle) if e.get("cat") == "Node" and e["name"].endswith("_kernel_time")]
+    found = Counter()
+    for node in (n for n in nodes if n["op_name"] in ORT_OPS):
+        (shape_in,), (shape_out,) = node["input_type_shape"][0].values(), node["output_type_shape"][0].values()
+        found[(ORT_OPS[node["op_name"]], shape_in[1], shape_out[1], *shape_in[2:])] += 1
+    return found
+
+
+@pytest.mark.parametrize("config", NETWORKS, ids=lambda c: c.label)
+def test_reorders_and_adds_are_where_onnx_runtime_runs_them(config, tmp_path):
+    from explorer.latency.predictor.layout import run_kernels
+
+    ours = Counter(
+        (k.kind, k.in_channels, k.out_channels, *k.size)
+        for k in run_kernels(config, "ort")
+        if k.kind in ORT_OPS.values()
+    )
+    assert ours == ran_by_onnx_runtime(config, tmp_path)
+    assert run_kernels(config, "openvino") == cached_kernels(config)  # OpenVINO: no reorders, every add fused
