@@ -19,10 +19,9 @@ rule against it) blocks:
 Its output channels are padded as needed. OpenVINO pads its own blocks; fitted on its networks,
 the same split predicts it better too (docs/prediction.md quotes both).
 
-Where a tensor crosses between the layouts ONNX Runtime inserts a reorder, which its profile shows as a
-node of its own (a median 7% of a calibration network's profiled time, up to 24%). ``ort_kernels`` places them, and
-the residual adds it runs unfused, from the network's dataflow (``Kernel.inputs``); ``tests`` check them
-against its profiles.
+Where a tensor crosses between the layouts ONNX Runtime inserts a reorder, a node of its own in its
+profile (docs/prediction.md says how much they take). ``ort_kernels`` places them, and the residual adds
+it runs unfused, from the network's dataflow (``Kernel.inputs``); ``tests`` check them against its profiles.
 """
 
 from __future__ import annotations
