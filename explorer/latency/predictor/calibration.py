@@ -30,7 +30,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ..quiet import time_in_parallel
+from ..quiet import time_in_parallel, wait_for_parallel
 from ..timing import Cancelled, Timing, check_cancel, is_noisy, time_function
 from . import graphs
 from .kernels import KINDS
@@ -143,6 +143,11 @@ class _Timer:
     def __init__(self, wait_s: float) -> None:
         self.wait_s, self.waited_s, self.shared = wait_s, 0.0, 0
 
+    def wait_for_parallel(self, threads: int, cancel: threading.Event | None) -> None:
+        """Before the first timing: wait (``START_WAIT_SHARE`` of the whole wait at most) for parallel threads."""
+        if threads > 1:
+            self.waited_s += wait_for_parallel(threads, START_WAIT_SHARE * self.wait_s, cancel)[1]
+
     def __call__(self, run, cancel: threading.Event | None, min_time: float, threads: int) -> Timing:
         left = max(0.0, self.wait_s - self.waited_s)
         timing = time_in_parallel(lambda: _time(run, cancel, min_time, threads), threads, left, cancel)
@@ -168,6 +173,7 @@ def _load() -> float | None:
 
 DEFAULT_BUDGET_S = 165.0
 SHARED_WAIT_S = 30.0  # of the budget, at most, waiting for the host to stop sharing the threads
+START_WAIT_SHARE = 0.5  # of it before the first timing: a calibration spoiled from its start is redone whole
 FEWEST_NETWORKS = 20  # timed whatever the budget: the references and enough ShuffleNets to fit every kind
 
 
@@ -204,6 +210,7 @@ def calibrate(
             size = "x".join(map(str, config.input_size))
             progress(done, len(configs), f"network {config.label} at {size}")
 
+    timer.wait_for_parallel(threads, cancel)
     with tempfile.TemporaryDirectory(prefix="explorer-calibration-") as directory:
         overhead = _overhead(backend, directory, threads, cancel, timer)
         deadline = Deadline(start + budget_s, min(FEWEST_NETWORKS, len(configs)))

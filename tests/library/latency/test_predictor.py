@@ -220,6 +220,9 @@ def _fake_timing(monkeypatch) -> list:
         def __init__(self, wait_s: float) -> None:
             pass
 
+        def wait_for_parallel(self, threads, cancel) -> None:
+            pass
+
         def __call__(self, run, cancel, min_time, threads):
             from explorer.latency.timing import check_cancel
 
