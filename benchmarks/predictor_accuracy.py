@@ -102,8 +102,9 @@ def calibrations(args) -> dict[str, Calibration]:
         print(
             f"{backend}: calibration took {found[backend].seconds:.1f} s (target <= 180 s), "
             f"{found[backend].noisy_networks} of {len(found[backend].networks)} networks noisy; "
-            f"{extra.get('threads_shared', 0)} timed while the host shared the threads, "
-            f"{extra.get('shared_wait_s', 0):.0f} s waited for it to stop",
+            f"{extra.get('threads_shared', 0)} timed while the host shared the threads "
+            f"({extra.get('shared_wait_s', 0):.0f} s waited for it to stop), "
+            f"{extra.get('slow', 0)} while the machine ran slow",
             flush=True,
         )
         predictor = Predictor(found[backend])

@@ -98,6 +98,14 @@ def parallel_speedup(threads: int, runs: int = PROBE_RUNS) -> float:
     return float(np.median(single) / np.median(parallel))
 
 
+def probe_ms(threads: int, runs: int = 2 * PROBE_RUNS) -> float:
+    """The probe network's median time (ms) on ``threads``: the machine's level, for comparing timings taken minutes
+    apart (``predictor.networks.slow``). A slowdown of every thread alike leaves ``parallel_speedup`` as it was."""
+    feed, session = _feed(), _session(threads)
+    session.run(None, feed)
+    return _median_run_s(session, feed, runs) * 1e3
+
+
 def wait_for_parallel(
     threads: int,
     limit_s: float,

@@ -30,11 +30,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ..quiet import time_in_parallel, wait_for_parallel
+from ..quiet import probe_ms, time_in_parallel, wait_for_parallel
 from ..timing import Cancelled, Timing, check_cancel, is_noisy, time_function
 from . import graphs
 from .kernels import KINDS
-from .networks import NETWORK_COUNT, Deadline, NetworkSample, network_timer, sampled_networks, time_networks
+from .networks import NETWORK_COUNT, Deadline, NetworkSample, network_timer, sampled_networks, slow, time_networks
 
 FORMAT = 5  # 3: OpenVINO's networks profiled; 4: both runtimes; 5: ONNX Runtime's reorders and adds kinds of their own
 BACKENDS = ("ort", "openvino")
@@ -67,7 +67,7 @@ class Calibration:
     @property
     def noisy(self) -> bool:
         """More than ``NOISY_SHARE`` of the networks were noisy (``timing.is_noisy``: IQR over 10% of the median) or
-        timed while the host shared the threads: re-calibrate when quiet."""
+        timed while the host shared the threads or the machine ran slow (``networks.slow``): re-calibrate when quiet."""
         return self.noisy_networks > NOISY_SHARE * len(self.networks)
 
     def contents(self) -> str:
@@ -214,7 +214,8 @@ def calibrate(
     with tempfile.TemporaryDirectory(prefix="explorer-calibration-") as directory:
         overhead = _overhead(backend, directory, threads, cancel, timer)
         deadline = Deadline(start + budget_s, min(FEWEST_NETWORKS, len(configs)))
-        timed = time_networks(configs, backend, threads, directory, timer, cancel, network_done, deadline)
+        timed = time_networks(configs, backend, threads, directory, timer, cancel, network_done, deadline, probe_ms)
+    slowed = slow(timed)
     return Calibration(
         backend,
         threads,
@@ -225,8 +226,8 @@ def calibrate(
         time.perf_counter() - start,
         time.time(),
         load,
-        sum(1 for n in timed if is_noisy(n.median_ms, n.iqr_ms) or n.shared),
-        {"threads_shared": timer.shared, "shared_wait_s": round(timer.waited_s, 1)},
+        sum(1 for n, slowed_down in zip(timed, slowed) if is_noisy(n.median_ms, n.iqr_ms) or n.shared or slowed_down),
+        {"threads_shared": timer.shared, "shared_wait_s": round(timer.waited_s, 1), "slow": sum(slowed)},
     )
 
 

@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
 import torch
 
 from ...shufflenet import AlexNetConfig, MobileNetConfig, ModelConfig, ShuffleNetConfig, build_model
@@ -51,17 +52,19 @@ REFERENCES: tuple[ModelConfig, ...] = (
 class NetworkSample:
     """One whole network and its measured time per run (median ms, IQR ms), as ``LatencyRunner`` runs it;
     each kernel kind's time inside it (``kind_ms``, from the runtime's profiler: ``profiled``); ``shared`` when it
-    was timed while the host shared the threads (``explorer.latency.quiet``)."""
+    was timed while the host shared the threads, and ``probe_ms`` the probe network's time right after it
+    (``explorer.latency.quiet``; None: not probed)."""
 
     config: ModelConfig
     median_ms: float
     iqr_ms: float
     kind_ms: dict[str, float] = field(default_factory=dict, hash=False)
     shared: bool = False
+    probe_ms: float | None = None
 
     def to_dict(self) -> dict:
         values = {"config": config_to_dict(self.config), "median_ms": self.median_ms, "iqr_ms": self.iqr_ms}
-        return {**values, "kind_ms": dict(self.kind_ms), "shared": self.shared}
+        return {**values, "kind_ms": dict(self.kind_ms), "shared": self.shared, "probe_ms": self.probe_ms}
 
     @classmethod
     def from_dict(cls, values: dict) -> NetworkSample:
@@ -71,17 +74,31 @@ class NetworkSample:
             float(values["iqr_ms"]),
             {str(kind): float(ms) for kind, ms in values.get("kind_ms", {}).items()},
             bool(values.get("shared", False)),
+            None if values.get("probe_ms") is None else float(values["probe_ms"]),
         )
 
 
 MIN_CLEAN = 20
+SLOW_LEVEL = 1.15  # a probe this much slower than the calibration's usual (its lower quartile): the machine slowed
+USUAL_QUANTILE = 0.25
+
+
+def slow(networks: Sequence[NetworkSample]) -> list[bool]:
+    """Per network, whether the probe right after it ran ``SLOW_LEVEL`` times slower than the calibration's usual: a
+    slowdown of every thread alike, which the speedup probe (``shared``) does not see."""
+    probes = [n.probe_ms for n in networks if n.probe_ms is not None]
+    if not probes:
+        return [False] * len(networks)
+    usual = float(np.quantile(probes, USUAL_QUANTILE))
+    return [n.probe_ms is not None and n.probe_ms > SLOW_LEVEL * usual for n in networks]
 
 
 def clean(networks: Sequence[NetworkSample]) -> list[NetworkSample]:
-    """The networks to fit on: those not timed on shared threads, when at least ``MIN_CLEAN`` are (one timed while the
-    host shared the threads runs up to 1.5x slower, and a calibration waits for it only so long); else all."""
-    unshared = [n for n in networks if not n.shared]
-    return unshared if len(unshared) >= MIN_CLEAN else list(networks)
+    """The networks to fit on: those timed neither on shared threads nor while the machine ran slow (``slow``), when at
+    least ``MIN_CLEAN`` are (one timed while the host shared the threads runs up to 1.5x slower, and a calibration
+    waits for it only so long); else all."""
+    kept = [n for n, slowed in zip(networks, slow(networks)) if not n.shared and not slowed]
+    return kept if len(kept) >= MIN_CLEAN else list(networks)
 
 
 def _log_uniform(generator: random.Random, low: float, high: float) -> float:
@@ -153,9 +170,11 @@ def time_networks(
     cancel: threading.Event | None = None,
     done: Callable[[int, ModelConfig], None] | None = None,
     deadline: Deadline | None = None,
+    probe: Callable[[int], float] | None = None,
 ) -> tuple[NetworkSample, ...]:
-    """Each config exported, timed with ``time_run(run, cancel, min_time, threads)`` and profiled, in order until the
-    ``deadline``; ``done(count, config)`` after each."""
+    """Each config exported, timed with ``time_run(run, cancel, min_time, threads)``, the machine's level probed
+    right after (``probe(threads)``: ``quiet.probe_ms``) and the network profiled, in order until the ``deadline``;
+    ``done(count, config)`` after each."""
     samples: list[NetworkSample] = []
     for index, config in enumerate(configs):
         check_cancel(cancel)
@@ -163,8 +182,10 @@ def time_networks(
             break
         path, shape = _export(config, directory, index), (1, 3, *config.input_size)
         timing = time_run(network_timer(path, backend, shape, threads), cancel, NETWORK_MIN_TIME, threads)
+        level = None if probe is None else probe(threads)
         kind_ms = profiled.kind_times(backend, path, graphs.image(shape), threads)
-        samples.append(NetworkSample(config, timing.median_ms, timing.iqr_ms, kind_ms, timing.threads_shared))
+        sample = NetworkSample(config, timing.median_ms, timing.iqr_ms, kind_ms, timing.threads_shared, level)
+        samples.append(sample)
         if done is not None:
             done(index + 1, config)
     return tuple(samples)

@@ -231,6 +231,7 @@ def _fake_timing(monkeypatch) -> list:
 
     monkeypatch.setattr(calibration, "_Timer", Timer)
     monkeypatch.setattr(calibration, "_overhead", lambda backend, directory, threads, cancel, timer: 0.01)
+    monkeypatch.setattr(calibration, "probe_ms", lambda threads: 1.0)
     monkeypatch.setattr(networks, "_export", lambda config, directory, index: config)
     monkeypatch.setattr(networks, "network_timer", lambda config, backend, shape, threads: config)
     monkeypatch.setattr(networks.graphs, "image", lambda shape: None)

@@ -168,3 +168,16 @@ def test_a_real_network_is_exported_timed_and_profiled(tmp_path):
     cancel.set()
     with pytest.raises(Cancelled):
         time_networks(configs, "ort", 1, str(tmp_path), _time, cancel)
+
+
+def test_networks_timed_while_the_machine_ran_slow_are_left_out_of_the_fits():
+    from explorer.latency.predictor.networks import MIN_CLEAN, SLOW_LEVEL, clean, slow
+
+    networks = [synthetic_network(c) for c in sampled_networks(MIN_CLEAN + 10)]
+    levels = [1.0] * (MIN_CLEAN + 4) + [1.3] * 6  # the probe ran 30% slower after the last six
+    probed = [dataclasses.replace(n, probe_ms=level) for n, level in zip(networks, levels)]
+    assert slow(probed) == [level > SLOW_LEVEL for level in levels]
+    assert clean(probed) == probed[: MIN_CLEAN + 4]
+    assert clean(networks) == networks and not any(slow(networks))  # not probed: nothing to compare
+    assert clean(probed[MIN_CLEAN - 2 :]) == probed[MIN_CLEAN - 2 :]  # too few left: all kept
+    assert NetworkSample.from_dict(probed[0].to_dict()) == probed[0]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from explorer.latency.quiet import parallel_speedup, time_in_parallel, wait_for_parallel
+from explorer.latency.quiet import parallel_speedup, probe_ms, time_in_parallel, wait_for_parallel
 from explorer.latency.timing import Timing, summarize
 
 
@@ -66,6 +66,8 @@ def test_the_probe_runs_here():
     assert parallel_speedup(1) == 1.0
     speedup = parallel_speedup(2)
     assert math.isfinite(speedup) and speedup > 0
+    one, two = probe_ms(1), probe_ms(2)
+    assert 0 < two < 10 * one and 0 < one < 1000  # ms: the probe network, ShuffleNet 0.5x at 224x224
 
 
 def test_a_timing_record_keeps_the_probe_and_older_records_read_as_unprobed():
