@@ -62,13 +62,26 @@ class PredictedGroup(GroupSearch):
     unconfirmed: ShuffleNetConfig | None = None
 
 
+SCAN_ABOVE = 24  # grid steps above the bisection's answer searched one by one (see ``widest_predicted``)
+
+
 def widest_predicted(grid: Grid, predictor: Predictor, limit_ms: float, below: int) -> int:
     """The widest grid index under ``below`` whose prediction is within ``limit_ms`` (-1: none), at its network's
-    widest width (still under ``below``)."""
+    widest width (still under ``below``).
+
+    Predicted time is not monotone in width on ONNX Runtime: channels that fill its blocks run without the
+    reorders a slightly narrower network needs (``layout.ort_kernels``). So the bisection's answer is followed by
+    the ``SCAN_ABOVE`` grid steps above it, one by one, and the widest of them within the limit wins."""
+
+    def within(index: int) -> bool:
+        return predictor.predict_ms(grid.config(index)) <= limit_ms
+
     low, high = -1, below - 1
     while low < high:
         middle = (low + high + 1) // 2
-        low, high = (middle, high) if predictor.predict_ms(grid.config(middle)) <= limit_ms else (low, middle - 1)
+        low, high = (middle, high) if within(middle) else (low, middle - 1)
+    above = range(min(below - 1, low + SCAN_ABOVE), low, -1)
+    low = next((index for index in above if within(index)), low)
     if low < 0:
         return -1
     return min(grid.widest_of_plan(low), below - 1)

@@ -28,9 +28,12 @@ networks. Why this and not the alternatives:
   each gets its own coefficients per path (``_by_layout``). In the blocked layout a depthwise
   kernel computes and moves whole blocks of channels, so its multiply-adds and bytes are counted
   over the padded channels.
-* **Monotone and safe to extrapolate.** Every feature grows with width and input size and
-  every coefficient is >= 0, so a wider model is never predicted faster, and beyond the
-  sampled shapes the prediction grows linearly, as cost does (it is flagged anyway).
+* **Monotone within a layout, and safe to extrapolate.** Every feature grows with width and
+  input size and every coefficient is >= 0, so among networks whose kernels run in the same
+  layouts a wider one is never predicted faster, and beyond the sampled shapes the prediction
+  grows linearly, as cost does (it is flagged anyway). Across layouts it need not: on ONNX
+  Runtime channels that fill the blocks run without the reorders a narrower network needs
+  (``layout.ort_kernels``), as they do on the machine.
   A log-log fit or a lookup with interpolation fits the sampled grid as well but bends
   outside it, and a lookup over seven dimensions (channels, groups, size, kernel, stride)
   needs far more samples than three minutes allow.
