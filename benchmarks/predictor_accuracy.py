@@ -1,7 +1,7 @@
 """How well the latency predictor predicts this machine: held-out configs, rank of the paper's g, speed.
 
     .venv/bin/python benchmarks/predictor_accuracy.py [--backends ort,openvino] [--threads N]
-        [--calibration FILE ...] [--save-dir DIR] [--keep] [--configs 40] [--repeats 3] [--seed 19]
+        [--calibration FILE ...] [--save-dir DIR] [--keep] [--configs 40] [--repeats 5] [--seed 19]
         [--min-time 1.0] [--wait-quiet SECONDS] [--wait-shared 60] [--measured DIR/measured.json]
 
 1. Per backend: calibrates (timed; target <= 3 min) or loads a calibration JSON
@@ -54,6 +54,7 @@ from explorer.shufflenet.config import VARIANTS, config_from_dict, config_to_dic
 
 PAPER_GROUPS = (1, 2, 3, 4, 8)
 WITHIN = 0.10
+MIN_LEVELS = 10  # probes before the machine's usual level is judged
 
 
 def load_text() -> str:
@@ -124,15 +125,18 @@ def calibrations(args) -> dict[str, Calibration]:
 
 
 def save_measured(measured: dict, directory: str) -> None:
-    """Every repeat's median, quartiles and probed speedup per config and backend (``--measured`` reads it back)."""
+    """Every repeat's median, quartiles, probed speedup and level per config and backend (``--measured`` reads it
+    back)."""
     rows = [
         {
             "config": config_to_dict(config),
             "backend": backend,
-            "median_ms": [m.median_ms for m in runs],
-            "q1_ms": [m.timing.q1_ms for m in runs],
-            "q3_ms": [m.timing.q3_ms for m in runs],
-            "parallel_speedup": [m.timing.parallel_speedup for m in runs],
+            "median_ms": [r.median_ms for r in runs],
+            "q1_ms": [r.timing.q1_ms for r in runs],
+            "q3_ms": [r.timing.q3_ms for r in runs],
+            "parallel_speedup": [r.timing.parallel_speedup for r in runs],
+            "level_ms": [r.level_ms for r in runs],
+            "slow": [r.slow for r in runs],
         }
         for (config, backend), runs in measured.items()
     ]
@@ -142,17 +146,9 @@ def save_measured(measured: dict, directory: str) -> None:
     print(f"saved {path}")
 
 
-@dataclasses.dataclass(frozen=True)
-class Saved:
-    """One saved repeat, read back with the fields ``reference``, ``spread`` and ``_tied`` use."""
-
-    median_ms: float
-    timing: Timing
-
-
 def load_measured(path: str, threads: int) -> dict:
     """``save_measured``'s file as ``measure_all`` returns it. A file without quartiles (older) gives each
-    repeat a zero IQR, so no two measurements tie in the rank."""
+    repeat a zero IQR, so no two measurements tie in the rank; one without levels, unprobed repeats."""
     with open(path, encoding="utf-8") as handle:
         rows = json.load(handle)
     measured = {}
@@ -160,9 +156,10 @@ def load_measured(path: str, threads: int) -> dict:
         medians = row["median_ms"]
         q1s, q3s = row.get("q1_ms", medians), row.get("q3_ms", medians)
         speedups = row.get("parallel_speedup", [None] * len(medians))
+        levels, slows = row.get("level_ms", [None] * len(medians)), row.get("slow", [False] * len(medians))
         measured[(config_from_dict(row["config"]), row["backend"])] = [
-            Saved(m, Timing((q1, m, q3), 3, parallel_speedup=s, parallel_threads=threads))
-            for m, q1, q3, s in zip(medians, q1s, q3s, speedups)
+            Repeat(m, Timing((q1, m, q3), 3, parallel_speedup=s, parallel_threads=threads), level, slow)
+            for m, q1, q3, s, level, slow in zip(medians, q1s, q3s, speedups, levels, slows)
         ]
     print(
         f"loaded {path}: {len(rows)} configs x backends measured before"
@@ -171,47 +168,96 @@ def load_measured(path: str, threads: int) -> dict:
     return measured
 
 
-def measure_all(configs: list, backends: list[str], repeats: int, threads: int, min_time: float, wait_s: float) -> dict:
-    """{(config, backend): [Measurement, ...]}, every config and backend once per round (interleaved).
+@dataclasses.dataclass(frozen=True)
+class Repeat:
+    """One measurement of a config, with the machine's level probed right after it (``quiet.probe_ms``)."""
 
-    Each measurement waits up to ``wait_s`` for the host to stop sharing the threads, and is timed
-    again once it does (``LatencyRunner(wait_quiet=...)``, ``explorer.latency.quiet``)."""
+    median_ms: float
+    timing: Timing
+    level_ms: float | None = None
+    slow: bool = False  # the machine still ran slow when the wait for its level ran out
+
+
+def measure_at_level(runner, config, backend: str, levels: list[float], wait_s: float) -> Repeat:
+    """``runner.measure``, then the level probed; while the machine runs slow against its usual level (the lower
+    quartile of ``levels``, this run's probes so far), wait for it (at most ``wait_s``) and measure again, at most
+    ``quiet.RETIMES`` times. The shared threads are handled inside ``runner.measure``."""
+    from explorer.latency.quiet import RETIMES, probe_ms, slowed, usual_level, wait_for_level
+
+    measurement, level = runner.measure(config, backend), probe_ms(runner.threads)
+    usual = usual_level(levels) if len(levels) >= MIN_LEVELS else None
+    for _ in range(RETIMES):
+        if not slowed(level, usual):
+            break
+        level, _ = wait_for_level(runner.threads, usual, wait_s)
+        if slowed(level, usual):
+            break
+        measurement, level = runner.measure(config, backend), probe_ms(runner.threads)
+    levels.append(level)
+    return Repeat(measurement.median_ms, measurement.timing, level, slowed(level, usual))
+
+
+def measure_all(
+    configs: list, backends: list[str], repeats: int, threads: int, min_time: float, wait_s: float, levels: list
+) -> dict:
+    """{(config, backend): [Repeat, ...]}, every config and backend once per round (interleaved).
+
+    Each measurement waits up to ``wait_s`` for the host to stop sharing the threads (``LatencyRunner(wait_quiet=...)``)
+    and for the machine to come back to its usual level (``measure_at_level``; ``levels``: the calibrations' probes,
+    this run's are added), and is timed again once it does."""
     from explorer.latency.runner import LatencyRunner
 
     results: dict = {}
     with LatencyRunner(threads, min_time=min_time, wait_quiet=wait_s) as runner:
         for round_ in range(repeats):
-            start, timings = time.perf_counter(), []
+            start, done = time.perf_counter(), []
             for config in configs:
                 for backend in backends:
                     try:
-                        measurement = runner.measure(config, backend)
+                        repeat = measure_at_level(runner, config, backend, levels, wait_s)
                     except Exception as error:  # noqa: BLE001 - a failed measurement is reported, not fatal
                         print(f"  {config.label} {backend}: {type(error).__name__}: {error}")
                         continue
-                    results.setdefault((config, backend), []).append(measurement)
-                    timings.append(measurement.timing)
+                    results.setdefault((config, backend), []).append(repeat)
+                    done.append(repeat)
             print(
                 f"  round {round_ + 1}/{repeats}: {time.perf_counter() - start:.0f} s ({load_text()}); "
-                f"{sum(t.threads_shared for t in timings)} of {len(timings)} measurements left on shared threads, "
-                f"{sum(t.parallel_wait_s for t in timings):.0f} s waited for parallel threads",
+                f"{sum(r.timing.threads_shared for r in done)} of {len(done)} measurements left on shared threads, "
+                f"{sum(r.slow for r in done)} while the machine ran slow; "
+                f"{sum(r.timing.parallel_wait_s for r in done):.0f} s waited for parallel threads",
                 flush=True,
             )
     return results
 
 
 def reference(measurements: list):
-    """The median of the repeats' medians, and the measurement that holds it (its IQR for ties).
+    """The median of the repeats' medians, and the repeat that holds it (its IQR for ties).
 
-    Repeats the probe found on shared threads are left out while any other repeat exists."""
-    parallel = [m for m in measurements if not m.timing.threads_shared] or measurements
-    ordered = sorted(parallel, key=lambda m: m.median_ms)
+    Repeats the probes found on shared threads or on a slow machine are left out while any other repeat exists."""
+    quiet = [m for m in measurements if not m.timing.threads_shared and not m.slow] or measurements
+    ordered = sorted(quiet, key=lambda m: m.median_ms)
     return ordered[len(ordered) // 2]
 
 
 def spread(measurements: list) -> float:
     values = [m.median_ms for m in measurements]
     return (max(values) - min(values)) / statistics.median(values)
+
+
+def halves(configs: list, measured: dict, backend: str) -> str:
+    """How far the reference reproduces itself: the odd rounds' reference against the even rounds'."""
+    pairs = [
+        (reference(runs[0::2]).median_ms, reference(runs[1::2]).median_ms)
+        for runs in (measured.get((c, backend)) for c in configs)
+        if runs and len(runs) >= 2
+    ]
+    if not pairs:
+        return "one repeat: no halves to compare"
+    agree = sum(abs(odd / even - 1) <= WITHIN for odd, even in pairs)
+    return (
+        f"the odd rounds' reference within +-10% of the even rounds' for {agree}/{len(pairs)} = "
+        f"{agree / len(pairs):.0%} of the configs (how well a reference of half the repeats reproduces itself)"
+    )
 
 
 def quantiles(values: list[float]) -> str:
@@ -252,7 +298,7 @@ def accuracy(backend: str, predictor: Predictor, configs: list, measured: dict) 
     spreads = [row[4] for row in rows]
     print(
         f"  repeatability of the measurements (max-min of the repeats / median): median "
-        f"{statistics.median(spreads):.0%}, max {max(spreads):.0%}"
+        f"{statistics.median(spreads):.0%}, max {max(spreads):.0%}; {halves(configs, measured, backend)}"
     )
     print("  worst five:")
     for config, prediction, ms, error, rep in sorted(rows, key=lambda r: -abs(r[3]))[:5]:
@@ -348,7 +394,7 @@ def main(argv: list[str] | None = None) -> int:
         "--keep", action="store_true", help="keep each calibration, with its held-out error, in the result store"
     )
     parser.add_argument("--configs", type=int, default=40)
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--seed", type=int, default=19)
     parser.add_argument("--min-time", type=float, default=1.0, help="seconds of timed runs per measurement")
     parser.add_argument("--wait-quiet", type=float, default=0.0, help="seconds to wait for a quiet machine first")
@@ -380,8 +426,9 @@ def main(argv: list[str] | None = None) -> int:
             f"x {args.repeats} interleaved repeats",
             flush=True,
         )
+        levels = [n.probe_ms for p in predictors.values() for n in p.calibration.networks if n.probe_ms is not None]
         measured = measure_all(
-            configs + paper, list(predictors), args.repeats, args.threads, args.min_time, args.wait_shared
+            configs + paper, list(predictors), args.repeats, args.threads, args.min_time, args.wait_shared, levels
         )
         if args.save_dir:
             save_measured(measured, args.save_dir)

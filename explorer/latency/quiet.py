@@ -18,6 +18,11 @@ threads were shared waits for them (``wait_for_parallel``, at most ``wait_s``) a
 again, at most ``RETIMES`` times; the timing keeps the last speedup (``Timing.parallel_speedup``,
 shown with the measurement's other flags). With one thread nothing is probed: there is
 nothing to share. ``time_quietly`` does both, as ``LatencyRunner`` and ``--wait-quiet`` time a model.
+
+The host can also slow every thread alike, which leaves the speedup as it was. ``probe_ms``
+times the probe network alone: the machine's *level*. Against the usual level of a series of
+probes (``usual_level``, their lower quartile), one ``SLOW_LEVEL`` times slower says the machine
+ran slow (``slowed``); ``wait_for_level`` waits for it to come back.
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ import os
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 import numpy as np
@@ -37,6 +42,8 @@ from .timing import CONTENDED_SHARE, CpuMeter, Timing, check_cancel, shared
 PROBE_RUNS = 5  # runs of each session per half of a probe
 POLL_S = 0.5
 RETIMES = 2  # a measurement taken on shared threads is timed again at most this often
+SLOW_LEVEL = 1.15  # a probe this much slower than the usual level: the machine ran slow
+USUAL_QUANTILE = 0.25
 
 Probe = Callable[[int], float]
 
@@ -106,6 +113,35 @@ def probe_ms(threads: int, runs: int = 2 * PROBE_RUNS) -> float:
     return _median_run_s(session, feed, runs) * 1e3
 
 
+def usual_level(levels: Sequence[float | None]) -> float | None:
+    """The usual probe time (ms) among ``levels``: their lower quartile (None without any)."""
+    probed = [level for level in levels if level is not None]
+    return float(np.quantile(probed, USUAL_QUANTILE)) if probed else None
+
+
+def slowed(level: float | None, usual: float | None) -> bool:
+    """Whether a probe time ``level`` is ``SLOW_LEVEL`` times the ``usual`` one or slower."""
+    return level is not None and usual is not None and level > SLOW_LEVEL * usual
+
+
+def _wait(
+    probe: Callable[[], float],
+    done: Callable[[float], bool],
+    limit_s: float,
+    cancel: threading.Event | None,
+    sleep: Callable[[float], None],
+) -> tuple[float, float]:
+    """Probe until ``done(probe())`` or ``limit_s`` has passed: (last probe, seconds waited)."""
+    start = time.monotonic()
+    while True:
+        value = probe()
+        waited = time.monotonic() - start
+        if done(value) or waited >= limit_s:
+            return value, waited
+        check_cancel(cancel)
+        sleep(min(POLL_S, limit_s - waited))
+
+
 def wait_for_parallel(
     threads: int,
     limit_s: float,
@@ -114,14 +150,20 @@ def wait_for_parallel(
     sleep: Callable[[float], None] = time.sleep,
 ) -> tuple[float, float]:
     """Probe until the threads run in parallel or ``limit_s`` has passed: (last speedup, seconds waited)."""
-    start = time.monotonic()
-    while True:
-        speedup = probe(threads)
-        waited = time.monotonic() - start
-        if not shared(speedup, threads) or waited >= limit_s:
-            return speedup, waited
-        check_cancel(cancel)
-        sleep(min(POLL_S, limit_s - waited))
+    return _wait(lambda: probe(threads), lambda speedup: not shared(speedup, threads), limit_s, cancel, sleep)
+
+
+def wait_for_level(
+    threads: int,
+    usual_ms: float,
+    limit_s: float,
+    cancel: threading.Event | None = None,
+    probe: Probe = probe_ms,
+    sleep: Callable[[float], None] = time.sleep,
+) -> tuple[float, float]:
+    """Probe until the machine runs at its ``usual_ms`` level again (``slowed``) or ``limit_s`` has passed: (last
+    probe time in ms, seconds waited)."""
+    return _wait(lambda: probe(threads), lambda level: not slowed(level, usual_ms), limit_s, cancel, sleep)
 
 
 def time_in_parallel(

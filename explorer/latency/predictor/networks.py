@@ -20,12 +20,12 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-import numpy as np
 import torch
 
 from ...shufflenet import AlexNetConfig, MobileNetConfig, ModelConfig, ShuffleNetConfig, build_model
 from ...shufflenet.config import VARIANTS, config_from_dict, config_to_dict
 from ..export import export_onnx
+from ..quiet import slowed, usual_level
 from ..runner import needs_static_export
 from ..timing import check_cancel
 from . import graphs, profiled
@@ -79,18 +79,13 @@ class NetworkSample:
 
 
 MIN_CLEAN = 20
-SLOW_LEVEL = 1.15  # a probe this much slower than the calibration's usual (its lower quartile): the machine slowed
-USUAL_QUANTILE = 0.25
 
 
 def slow(networks: Sequence[NetworkSample]) -> list[bool]:
-    """Per network, whether the probe right after it ran ``SLOW_LEVEL`` times slower than the calibration's usual: a
-    slowdown of every thread alike, which the speedup probe (``shared``) does not see."""
-    probes = [n.probe_ms for n in networks if n.probe_ms is not None]
-    if not probes:
-        return [False] * len(networks)
-    usual = float(np.quantile(probes, USUAL_QUANTILE))
-    return [n.probe_ms is not None and n.probe_ms > SLOW_LEVEL * usual for n in networks]
+    """Per network, whether the probe right after it found the machine slower than the calibration's usual
+    (``quiet.slowed``): a slowdown of every thread alike, which the speedup probe (``shared``) does not see."""
+    usual = usual_level([n.probe_ms for n in networks])
+    return [slowed(n.probe_ms, usual) for n in networks]
 
 
 def clean(networks: Sequence[NetworkSample]) -> list[NetworkSample]:

@@ -171,7 +171,8 @@ def test_a_real_network_is_exported_timed_and_profiled(tmp_path):
 
 
 def test_networks_timed_while_the_machine_ran_slow_are_left_out_of_the_fits():
-    from explorer.latency.predictor.networks import MIN_CLEAN, SLOW_LEVEL, clean, slow
+    from explorer.latency.predictor.networks import MIN_CLEAN, clean, slow
+    from explorer.latency.quiet import SLOW_LEVEL
 
     networks = [synthetic_network(c) for c in sampled_networks(MIN_CLEAN + 10)]
     levels = [1.0] * (MIN_CLEAN + 4) + [1.3] * 6  # the probe ran 30% slower after the last six

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import math
 
-from explorer.latency.quiet import parallel_speedup, probe_ms, time_in_parallel, wait_for_parallel
+from explorer.latency.quiet import (
+    SLOW_LEVEL,
+    parallel_speedup,
+    probe_ms,
+    slowed,
+    time_in_parallel,
+    usual_level,
+    wait_for_level,
+    wait_for_parallel,
+)
 from explorer.latency.timing import Timing, summarize
 
 
@@ -60,6 +69,26 @@ def test_threads_still_shared_when_the_wait_runs_out_keep_the_timing_flagged_bus
 def test_wait_for_parallel_stops_at_its_limit():
     speedup, waited = wait_for_parallel(2, 0.0, probe=lambda threads: 0.6)
     assert speedup == 0.6 and waited >= 0.0
+
+
+def test_the_usual_level_is_the_lower_quartile_and_a_slower_probe_is_slowed():
+    levels = [1.0, 1.0, 1.0, 2.0, None, 2.0, 2.0, 2.0]  # a slow half; None: not probed
+    assert usual_level(levels) == 1.0 and usual_level([None]) is None
+    assert [slowed(level, 1.0) for level in (1.0, SLOW_LEVEL - 0.01, SLOW_LEVEL + 0.01, None)] == [
+        False,
+        False,
+        True,
+        False,
+    ]
+    assert not slowed(5.0, None)  # nothing to compare with
+
+
+def test_wait_for_level_polls_until_the_machine_is_back_at_its_level():
+    probe, seen = _probe([2.0, 1.6, 1.05, 3.0])
+    level, _ = wait_for_level(2, 1.0, 10.0, probe=probe, sleep=lambda s: None)
+    assert level == 1.05 and len(seen) == 3
+    level, _ = wait_for_level(2, 1.0, 0.0, probe=lambda threads: 2.0)
+    assert level == 2.0  # the limit ran out: the last probe, still slow
 
 
 def test_the_probe_runs_here():
