@@ -119,9 +119,9 @@ def usual_level(levels: Sequence[float | None]) -> float | None:
     return float(np.quantile(probed, USUAL_QUANTILE)) if probed else None
 
 
-def slowed(level: float | None, usual: float | None) -> bool:
-    """Whether a probe time ``level`` is ``SLOW_LEVEL`` times the ``usual`` one or slower."""
-    return level is not None and usual is not None and level > SLOW_LEVEL * usual
+def slowed(level: float | None, usual: float | None, tolerance: float = SLOW_LEVEL) -> bool:
+    """Whether a probe time ``level`` is more than ``tolerance`` times the ``usual`` one."""
+    return level is not None and usual is not None and level > tolerance * usual
 
 
 def _wait(

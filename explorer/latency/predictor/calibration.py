@@ -30,7 +30,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ..quiet import probe_ms, time_in_parallel, wait_for_parallel
+from ..quiet import probe_ms, time_in_parallel, usual_level, wait_for_parallel
 from ..timing import Cancelled, Timing, check_cancel, is_noisy, time_function
 from . import graphs
 from .kernels import KINDS
@@ -69,6 +69,13 @@ class Calibration:
         """More than ``NOISY_SHARE`` of the networks were noisy (``timing.is_noisy``: IQR over 10% of the median) or
         timed while the host shared the threads or the machine ran slow (``networks.slow``): re-calibrate when quiet."""
         return self.noisy_networks > NOISY_SHARE * len(self.networks)
+
+    @property
+    def level_ms(self) -> float | None:
+        """The machine's usual level while it calibrated: the probe network's time after its networks
+        (``quiet.usual_level``), None when none was probed. Two calibrations' levels say which ran on a slower
+        machine."""
+        return usual_level([n.probe_ms for n in self.networks])
 
     def contents(self) -> str:
         """What it timed, in words: "126 networks, profiled layer by layer"."""
