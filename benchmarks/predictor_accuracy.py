@@ -51,6 +51,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from explorer.counting.estimate import MEMORY_ENV
 from explorer.latency.predictor import Calibration, Predictor, calibrate, keep
+from explorer.latency.predictor.calibration import SLOW_CALIBRATION
 from explorer.latency.predictor.kernels import cached_kernels, total_macs
 from explorer.latency.quiet import RETIMES, probe_ms, slowed, usual_level, wait_for_level, wait_until_quiet
 from explorer.latency.threads import default_threads
@@ -61,9 +62,6 @@ from explorer.shufflenet.config import VARIANTS, config_from_dict, config_to_dic
 PAPER_GROUPS = (1, 2, 3, 4, 8)
 WITHIN = 0.10
 MIN_LEVELS = 10  # probes before the machine's usual level is judged
-# A calibration's level (the lower quartile of ~126 probes) is far steadier than one probe: two calibrations 12% and
-# 14% slower than the others predicted 9% and 16% high (docs/prediction.md, Accuracy).
-CALIBRATION_LEVEL = 1.05
 
 
 def load_text() -> str:
@@ -125,7 +123,7 @@ def level_text(level: float | None) -> str:
 
 
 def calibrations(args) -> dict[str, Calibration]:
-    """Loaded (``--calibration``) or made here. A calibration made here whose level is more than ``CALIBRATION_LEVEL``
+    """Loaded (``--calibration``) or made here. A calibration made here whose level is more than ``SLOW_CALIBRATION``
     times the others' (a slowdown of the whole calibration, which its own probes cannot see) is made once more, and
     the one at the faster level is kept."""
     found: dict[str, Calibration] = {}
@@ -139,7 +137,7 @@ def calibrations(args) -> dict[str, Calibration]:
         found[backend] = calibrate_and_report(backend, args)
     for backend in made:
         usual = usual_level([n.probe_ms for c in found.values() for n in c.networks])
-        if slowed(found[backend].level_ms, usual, CALIBRATION_LEVEL):
+        if slowed(found[backend].level_ms, usual, SLOW_CALIBRATION):
             print(f"{backend}: calibrated at a slow level against the usual {usual:.3f} ms: calibrating again")
             again = calibrate_and_report(backend, args)
             if again.level_ms is not None and again.level_ms < found[backend].level_ms:

@@ -33,7 +33,7 @@ from ..latency.predictor import (
     kept_rows,
 )
 from ..latency.predictor.calibration import DEFAULT_BUDGET_S
-from ..latency.predictor.labels import backend_label, error_text, threads_text
+from ..latency.predictor.labels import backend_label, error_text, noisy_text, threads_text
 from ..latency.threads import default_threads
 from ..latency.timing import Cancelled, measurement_lock
 from ..machine import versions
@@ -126,7 +126,7 @@ def _progress(backend: str):
 
 def summary(calibration: Calibration) -> str:
     expected = Predictor(calibration).expected_error
-    noisy = "; noisy: calibrate again when the machine is quiet" if calibration.noisy else ""
+    noisy = f"; {noisy_text(calibration)}" if calibration.noisy else ""
     return (
         f"kept the {backend_label(calibration.backend)} calibration at {threads_text(calibration.threads)}: "
         f"{calibration.contents()} in "
@@ -159,8 +159,7 @@ def calibrate_one(backend: str, threads: int, force: bool, budget_s: float) -> i
     except (RuntimeError, OSError, ImportError) as error:  # a runtime that cannot run a network here
         print(f"Calibration of {backend_label(backend)} failed, nothing kept: {one_line(error)}", file=sys.stderr)
         return EXIT_FAILED
-    keep(calibration)
-    print(summary(calibration))
+    print(summary(keep(calibration)))
     return 0
 
 

@@ -4,6 +4,7 @@ calibration is the CLI's load test; the cancel test queues the job behind a held
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
 import pytest
@@ -85,6 +86,21 @@ def test_the_calibrate_section_shows_what_is_kept_and_why_another_is_ignored(kep
     assert "**OpenVINO FP32, " in text and "not calibrated on this machine" in text
     warnings = [w.value for w in at.warning]
     assert any("made with other library versions (openvino 0.1 -> " in w and "is ignored" in w for w in warnings)
+
+
+def test_the_calibrate_section_says_a_calibration_ran_slower_than_those_before_it(nothing_kept, synthetic):
+    def at_level(level_ms: float):
+        return dataclasses.replace(
+            synthetic, networks=tuple(dataclasses.replace(n, probe_ms=level_ms) for n in synthetic.networks)
+        )
+
+    threads = lat.default_threads()
+    keep(made_here(at_level(1.0), "openvino", threads))
+    keep(made_here(at_level(1.15), "ort", threads))
+    at = open_app(LATENCY)
+    assert_clean(at)
+    text = " ".join(m.value for m in at.markdown)
+    assert "Ran 15% slower than the calibrations kept here before it" in text and "calibrate again" in text
 
 
 def test_calibrating_asks_first_and_not_now_starts_nothing(nothing_kept):

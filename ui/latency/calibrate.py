@@ -30,7 +30,7 @@ from explorer.latency.predictor import (
     kept_calibration,
     predictor_for,
 )
-from explorer.latency.predictor.labels import backend_label, error_text, threads_text
+from explorer.latency.predictor.labels import backend_label, error_text, noisy_text, threads_text
 from explorer.store import age_text
 from ui.latency.jobs import Job, JobRegistry, result_store
 from ui.shell.presentation import caption
@@ -65,8 +65,7 @@ def calibration_task(backend: str, threads: int):
                 calibration = calibrate(backend, threads, progress=progress, cancel=job.cancel)
         except Cancelled:
             return True
-        keep(calibration)
-        job.outcome = calibration
+        job.outcome = keep(calibration)
         return False
 
     return run
@@ -76,7 +75,8 @@ def kept_line(backend: str, threads: int) -> str:
     calibration = kept_calibration(backend, threads)
     if calibration is None:
         return f"**{backend_label(backend)}, {threads_text(threads)}**: not calibrated on this machine."
-    noisy = " Noisy (the machine was busy): calibrate again when quiet." if calibration.noisy else ""
+    why = noisy_text(calibration)
+    noisy = f" {why[:1].upper()}{why[1:]}." if why else ""
     predictor = predictor_for(backend, threads)
     how_sure = error_text(predictor.expected_error if predictor is not None else None)
     return (

@@ -30,7 +30,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ..quiet import probe_ms, time_in_parallel, usual_level, wait_for_parallel
+from ..quiet import probe_ms, slowed, time_in_parallel, usual_level, wait_for_parallel
 from ..timing import Cancelled, Timing, check_cancel, is_noisy, time_function
 from . import graphs
 from .kernels import KINDS
@@ -40,6 +40,9 @@ FORMAT = 5  # 3: OpenVINO's networks profiled; 4: both runtimes; 5: ONNX Runtime
 BACKENDS = ("ort", "openvino")
 OVERHEAD_MIN_TIME = 0.3
 NOISY_SHARE = 0.25
+# A calibration's level (the lower quartile of ~126 probes) is far steadier than one probe: two calibrations 12% and
+# 14% slower than the others predicted 9% and 16% high (docs/prediction.md, Accuracy).
+SLOW_CALIBRATION = 1.05
 
 Progress = Callable[[int, int, str], None]
 
@@ -67,8 +70,16 @@ class Calibration:
     @property
     def noisy(self) -> bool:
         """More than ``NOISY_SHARE`` of the networks were noisy (``timing.is_noisy``: IQR over 10% of the median) or
-        timed while the host shared the threads or the machine ran slow (``networks.slow``): re-calibrate when quiet."""
-        return self.noisy_networks > NOISY_SHARE * len(self.networks)
+        timed while the host shared the threads or the machine ran slow (``networks.slow``), or the whole calibration
+        ran slow (``ran_slow``): re-calibrate when quiet."""
+        return self.noisy_networks > NOISY_SHARE * len(self.networks) or self.ran_slow
+
+    @property
+    def ran_slow(self) -> bool:
+        """Its level was more than ``SLOW_CALIBRATION`` times the usual level of the calibrations this machine kept
+        before it (``extra["usual_level_ms"]``, set by ``kept.keep``): the host slowed the whole calibration, which
+        its own probes cannot see."""
+        return slowed(self.level_ms, self.extra.get("usual_level_ms"), SLOW_CALIBRATION)
 
     @property
     def level_ms(self) -> float | None:

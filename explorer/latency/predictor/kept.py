@@ -16,14 +16,15 @@ import functools
 import json
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ...machine import fingerprint, versions
 from ...shufflenet import ShuffleNetConfig
 from ...store import CalibrationKey, age_text, calibration_record, calibration_rows, clear_calibrations, put_calibration
+from ..quiet import usual_level
 from ..threads import default_threads
 from .calibration import BACKENDS, Calibration
-from .labels import threads_text
+from .labels import noisy_text, threads_text
 from .predict import Predictor
 
 log = logging.getLogger(__name__)
@@ -36,8 +37,19 @@ def key_here(backend: str, threads: int) -> CalibrationKey:
     return CalibrationKey(fingerprint(), CalibrationKey.versions_text(versions()), backend, threads)
 
 
-def keep(calibration: Calibration) -> None:
-    """Keep ``calibration`` under its own machine, versions, backend and threads (replacing an older one)."""
+def kept_level(threads: int) -> float | None:
+    """This machine's usual level at ``threads``: ``quiet.usual_level`` of the probes of its current kept
+    calibrations, every backend's (the probe network is the same for all); None when none is kept."""
+    kept = [kept_calibration(backend, threads) for backend in BACKENDS]
+    return usual_level([n.probe_ms for c in kept if c is not None for n in c.networks])
+
+
+def keep(calibration: Calibration) -> Calibration:
+    """Keep ``calibration`` under its own machine, versions, backend and threads (replacing an older one), with the
+    usual level of the calibrations kept here before it (``Calibration.ran_slow``); returns it as kept."""
+    usual = kept_level(calibration.threads) if calibration.machine == fingerprint() else None
+    if usual is not None:
+        calibration = replace(calibration, extra={**calibration.extra, "usual_level_ms": usual})
     key = CalibrationKey(
         calibration.machine,
         CalibrationKey.versions_text(calibration.versions),
@@ -45,6 +57,7 @@ def keep(calibration: Calibration) -> None:
         calibration.threads,
     )
     put_calibration(key, calibration.to_dict(), calibration.noisy)
+    return calibration
 
 
 def _unreadable(backend: str, threads: int) -> str | None:
@@ -203,6 +216,8 @@ def calibration_needed(backend: str, threads: int) -> str | None:
         return (
             f"no {backend} calibration at {threads_text(threads)} is kept for this machine and these library versions"
         )
+    if calibration.ran_slow:
+        return f"the kept {backend} calibration at {threads_text(threads)} {noisy_text(calibration)}"
     if calibration.noisy:
         return (
             f"the kept {backend} calibration at {threads_text(threads)} is noisy ({calibration.noisy_networks} of "

@@ -9,6 +9,7 @@ calibration's own networks) and says when it extrapolates beyond the shapes the 
 from __future__ import annotations
 
 from ..backends import BACKENDS
+from .calibration import Calibration
 from .predict import Prediction
 
 PREDICTED = "predicted here"
@@ -50,6 +51,17 @@ def short_error_text(expected_error: dict | None) -> str:
     """ "±6% expected error" or "" (the sidebar's short form; the long form says where it comes from)."""
     typical = error_percent(expected_error)
     return "" if typical is None else f"±{typical:.0f}% expected error"
+
+
+def noisy_text(calibration: Calibration) -> str:
+    """Why a calibration should be made again, in a few words ("" when it is quiet)."""
+    if calibration.ran_slow:
+        ratio = calibration.level_ms / calibration.extra["usual_level_ms"]
+        return (
+            f"ran {ratio - 1:.0%} slower than the calibrations kept here before it (the host slowed the machine), "
+            "so it predicts high: calibrate again when the machine is quiet"
+        )
+    return "noisy (the machine was busy): calibrate again when it is quiet" if calibration.noisy else ""
 
 
 def ms_text(ms: float) -> str:

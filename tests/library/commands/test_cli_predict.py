@@ -173,6 +173,21 @@ def test_a_noisy_kept_calibration_is_due_again(fresh_store, synthetic):
     assert run_cli("calibrate", "--list", "--json").stdout.count('"noisy": true') == 1
 
 
+def test_a_calibration_that_ran_slower_than_the_kept_ones_says_so_and_is_due_again(fresh_store, synthetic):
+    from explorer.commands.calibrate import summary
+
+    def at_level(level_ms: float) -> Calibration:
+        return dataclasses.replace(
+            synthetic, networks=tuple(dataclasses.replace(n, probe_ms=level_ms) for n in synthetic.networks)
+        )
+
+    keep(made_here(at_level(1.0), "openvino", 2))
+    kept = keep(made_here(at_level(1.2), "ort", 2))
+    assert "ran 20% slower than the calibrations kept here before it" in summary(kept)
+    assert "ran 20% slower" in calibration_needed("ort", 2) and calibration_needed("openvino", 2) is None
+    assert run_cli("calibrate", "--list", "--json").stdout.count('"noisy": true') == 1
+
+
 def test_a_calibration_missing_a_kernel_kind_is_exit_1_not_a_traceback(fresh_store, synthetic):
     networks = tuple(
         dataclasses.replace(n, kind_ms={k: ms for k, ms in n.kind_ms.items() if k != "shuffle"})

@@ -75,3 +75,24 @@ def test_an_unreadable_record_is_ignored(fresh_store):
     assert kept_calibration("ort", 2) is None
     assert ["another version of the predictor" in reason for reason in ignored_here("ort", 2)] == [True]
     assert isinstance(fresh_store, str) or os.path.exists(fresh_store / "explorer.sqlite3")
+
+
+def _at_level(calibration: Calibration, level_ms: float) -> Calibration:
+    networks = tuple(dataclasses.replace(n, probe_ms=level_ms) for n in calibration.networks)
+    return dataclasses.replace(calibration, networks=networks)
+
+
+def test_a_calibration_slower_than_those_kept_before_it_ran_slow_and_is_asked_again(fresh_store, calibration):
+    from explorer.latency.predictor import calibration_needed
+    from explorer.latency.predictor.calibration import SLOW_CALIBRATION
+
+    first = keep(made_here(_at_level(calibration, 1.0), backend="openvino"))
+    assert not first.ran_slow and calibration_needed("openvino", 2) is None  # nothing kept before it
+    steady = keep(made_here(_at_level(calibration, SLOW_CALIBRATION - 0.01)))
+    assert not steady.ran_slow and not steady.noisy
+    slow = keep(made_here(_at_level(calibration, 1.12)))  # the whole calibration 12% slower
+    assert slow.ran_slow and slow.noisy and slow.extra["usual_level_ms"] == pytest.approx(1.0, rel=0.05)
+    assert kept_calibration("ort", 2).ran_slow  # kept as made, with the level it was compared with
+    reason = calibration_needed("ort", 2)
+    assert reason is not None and "slower than the calibrations kept here before it" in reason
+    assert {row["backend"]: row["noisy"] for row in calibration_rows()} == {"openvino": False, "ort": True}
