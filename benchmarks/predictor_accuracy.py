@@ -53,6 +53,7 @@ from explorer.counting.estimate import MEMORY_ENV
 from explorer.latency.predictor import Calibration, Predictor, calibrate, keep
 from explorer.latency.predictor.calibration import SLOW_CALIBRATION
 from explorer.latency.predictor.kernels import cached_kernels, total_macs
+from explorer.latency.predictor.labels import noisy_text
 from explorer.latency.quiet import RETIMES, probe_ms, slowed, usual_level, wait_for_level, wait_until_quiet
 from explorer.latency.threads import default_threads
 from explorer.latency.timing import Timing
@@ -467,8 +468,8 @@ def main(argv: list[str] | None = None) -> int:
             if args.save_dir:
                 save(calibration, args.save_dir)
             if args.keep:
-                keep(calibration)
-                print(f"{backend}: kept in the result store with its held-out error")
+                why = noisy_text(keep(calibration))
+                print(f"{backend}: kept in the result store with its held-out error{f'; {why}' if why else ''}")
     print(f"\nend: {load_text()}")
     return 0
 
