@@ -40,8 +40,8 @@ FORMAT = 5  # 3: OpenVINO's networks profiled; 4: both runtimes; 5: ONNX Runtime
 BACKENDS = ("ort", "openvino")
 OVERHEAD_MIN_TIME = 0.3
 NOISY_SHARE = 0.25
-# A calibration's level (the lower quartile of ~126 probes) is far steadier than one probe: two calibrations 12% and
-# 14% slower than the others predicted 9% and 16% high (docs/prediction.md, Accuracy).
+# A calibration's level (the lower quartile of ~126 probes) is far steadier than one probe, so a smaller margin says
+# the whole calibration ran slow (docs/prediction.md, Accuracy, has the calibrations that set it).
 SLOW_CALIBRATION = 1.05
 
 Progress = Callable[[int, int, str], None]
