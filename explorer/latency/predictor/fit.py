@@ -20,6 +20,10 @@ networks. Why this and not the alternatives:
   GEMMs, which costs per group and output pixel (``groups x pixels``, ``c4``): both
   coefficients are >= 0, so predicted time never falls as g rises at equal multiply-adds.
   nn-Meter's convolution features have no ``groups`` and price grouped 1x1s as dense ones.
+* **Whole groups per thread.** ONNX Runtime runs an NCHW grouped 1x1 convolution's groups whole,
+  one per thread at a time, so its work is priced on its slowest thread (``layout.imbalance``): on
+  two threads g = 3 costs 4/3 of an even split, g = 2, 4 or 8 nothing extra. Without it the
+  regressor spread g = 3's loss over every g, and the paper's five g came out in the wrong order.
 * **Piecewise terms for the cache.** Bytes beyond each of ``SPILL_KNOTS`` (this machine's
   per-core L2, then on the way out of its shared L3): a kernel whose tensors no longer fit pays
   more per byte, and more again further out.
@@ -80,8 +84,10 @@ def _spills(kernel: Kernel) -> list[float]:
 
 
 def _conv(k: Kernel) -> list[float]:
+    """Beyond the launch, the work on its slowest thread (``Kernel.imbalance``)."""
     pixels = k.out_size[0] * k.out_size[1]
-    return [1.0, k.macs, k.activation_bytes, k.weight_bytes, k.groups * pixels, *_spills(k)]
+    work = [k.macs, k.activation_bytes, k.weight_bytes, k.groups * pixels, *_spills(k)]
+    return [1.0, *(k.imbalance * w for w in work)]
 
 
 def _depthwise(k: Kernel) -> list[float]:
@@ -252,7 +258,9 @@ def fit_rows(kind: str, rows: list[list[Kernel]], times_ms: list[float]) -> Kind
 
 def fit_calibration(calibration: Calibration) -> dict[str, KindFit]:
     """One ``KindFit`` per kind, on the calibration's networks (``networks.clean``) and their in-network times."""
-    return fit_in_network(clean(calibration.networks), calibration.overhead_ms, calibration.backend)
+    return fit_in_network(
+        clean(calibration.networks), calibration.overhead_ms, calibration.backend, calibration.threads
+    )
 
 
 MIN_PROFILED = 8  # networks a kind must run in to be fitted on its in-network times
@@ -266,12 +274,14 @@ def kind_fit(fits: dict[str, KindFit], kind: str) -> KindFit | None:
     return fits.get(kind) or fits.get(STAND_INS.get(kind, ""))
 
 
-def fit_in_network(networks: Sequence[NetworkSample], overhead_ms: float, backend: str) -> dict[str, KindFit]:
-    """One ``KindFit`` per kind from the networks' profiled times on ``backend`` (``NetworkSample.kind_ms``,
-    ``profiled``): a network is a row of the kernels of that kind it runs (``layout.run_kernels``) and their
-    time together inside it (``in_network``)."""
+def fit_in_network(
+    networks: Sequence[NetworkSample], overhead_ms: float, backend: str, threads: int
+) -> dict[str, KindFit]:
+    """One ``KindFit`` per kind from the networks' profiled times on ``backend`` at ``threads``
+    (``NetworkSample.kind_ms``, ``profiled``): a network is a row of the kernels of that kind it runs
+    (``layout.run_kernels``) and their time together inside it (``in_network``)."""
     profiled = [n for n in networks if sum(n.kind_ms.values()) > 0]  # a profile with every layer at 0 says nothing
-    rows_by_network = [(in_network(n, overhead_ms), run_kernels(n.config, backend)) for n in profiled]
+    rows_by_network = [(in_network(n, overhead_ms), run_kernels(n.config, backend, threads)) for n in profiled]
     fits = {}
     for kind in KINDS:
         rows = [([k for k in kernels if k.kind == kind], ms.get(kind, 0.0)) for ms, kernels in rows_by_network]

@@ -63,6 +63,8 @@ class Kernel:
     ``size`` is the input's spatial size; ``extra_channels`` is the second input of a
     ``concat`` (the branch, concatenated after ``in_channels`` shortcut channels). ``inputs`` says which
     kernels' outputs it reads, counted back from it (1: the kernel before; past the first: the image).
+    ``imbalance`` is how much longer its slowest thread runs than an even split of its work would
+    (``layout.imbalance``; 1 unless the runtime splits the work unevenly).
     """
 
     kind: str
@@ -77,6 +79,7 @@ class Kernel:
     relu: bool = False
     extra_channels: int = 0
     inputs: tuple[int, ...] = (1,)
+    imbalance: float = 1.0
 
     @property
     def out_size(self) -> tuple[int, int]:

@@ -22,12 +22,19 @@ the same split predicts it better too (docs/prediction.md quotes both).
 Where a tensor crosses between the layouts ONNX Runtime inserts a reorder, a node of its own in its
 profile (docs/prediction.md says how much they take). ``ort_kernels`` places them, and the residual adds
 it runs unfused, from the network's dataflow (``Kernel.inputs``); ``tests`` check them against its profiles.
+
+An NCHW grouped 1x1 convolution runs each group as one GEMM on one thread (MLAS's
+``MlasConvGemmDirectThreaded``), the groups shared out whole: with g groups over T threads the slowest
+thread runs ceil(g / T) of them where an even split would run g / T (``imbalance``): on two threads, g = 3
+takes 4/3 of an even split and g = 2, 4 or 8 none extra (docs/prediction.md has the profiles).
 """
 
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Sequence
+from dataclasses import replace
 
 from .kernels import Kernel, cached_kernels
 
@@ -65,6 +72,15 @@ def blocked(kernel) -> bool:
     return all(channels % block == 0 for channels in per_group)
 
 
+def imbalance(kernel, threads: int) -> float:
+    """How much longer than an even split over ``threads`` ONNX Runtime runs ``kernel``: ceil(g / T) whole groups
+    on its slowest thread against g / T, for a grouped 1x1 convolution in NCHW; 1 for every other kernel (dense
+    and blocked convolutions split their work finely)."""
+    if kernel.kind != "pointwise" or kernel.groups == 1 or threads <= 1 or blocked(kernel):
+        return 1.0
+    return math.ceil(kernel.groups / threads) * threads / kernel.groups
+
+
 def _reads_nchw(kernel) -> bool:
     """A blocked dense convolution over fewer than a block of channels reads its input in NCHW (conv1)."""
     return kernel.kind in ("conv", "pointwise") and kernel.groups == 1 and kernel.in_channels < channel_block()
@@ -78,11 +94,12 @@ def _reorder(producer, to_blocked: bool, layer: str) -> Kernel:
     return Kernel("reorder_out", layer, padded(channels), channels, producer.out_size)
 
 
-def ort_kernels(kernels: Sequence[Kernel]) -> tuple[Kernel, ...]:
-    """``kernels`` as ONNX Runtime runs them: a ``reorder_in`` or ``reorder_out`` wherever a tensor crosses into the
-    blocked layout or out of it (once per tensor and direction; reported under the consumer's layer going in and
-    the producer's coming out), and the residual ``add`` only where ONNX Runtime does not fuse it into the expand
-    convolution: the expand runs blocked and the unit's input does not, so it adds in NCHW."""
+def ort_kernels(kernels: Sequence[Kernel], threads: int) -> tuple[Kernel, ...]:
+    """``kernels`` as ONNX Runtime runs them on ``threads`` threads: a ``reorder_in`` or ``reorder_out`` wherever a
+    tensor crosses into the blocked layout or out of it (once per tensor and direction; reported under the
+    consumer's layer going in and the producer's coming out), the residual ``add`` only where ONNX Runtime does not
+    fuse it into the expand convolution (the expand runs blocked and the unit's input does not, so it adds in
+    NCHW), and each kernel's ``imbalance``."""
     ran, layouts, done = [], [], set()
 
     def need(source: int, to_blocked: bool, consumer) -> None:
@@ -111,13 +128,14 @@ def ort_kernels(kernels: Sequence[Kernel]) -> tuple[Kernel, ...]:
             runs_blocked = whole and all(layouts[source] for source in sources)
         for source in sources:
             need(source, runs_blocked and not _reads_nchw(kernel), kernel)
-        ran.append(kernel)
+        ran.append(replace(kernel, imbalance=imbalance(kernel, threads)))
         layouts.append(runs_blocked)
     return tuple(ran)
 
 
 @functools.lru_cache(maxsize=4096)
-def run_kernels(config, backend: str) -> tuple[Kernel, ...]:
-    """The kernels ``config`` runs on ``backend``: ``ort_kernels`` on ONNX Runtime, ``cached_kernels`` elsewhere."""
+def run_kernels(config, backend: str, threads: int) -> tuple[Kernel, ...]:
+    """The kernels ``config`` runs on ``backend`` at ``threads``: ``ort_kernels`` on ONNX Runtime,
+    ``cached_kernels`` elsewhere."""
     kernels = cached_kernels(config)
-    return ort_kernels(kernels) if backend == "ort" else kernels
+    return ort_kernels(kernels, threads) if backend == "ort" else kernels

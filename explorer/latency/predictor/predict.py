@@ -94,7 +94,7 @@ class Predictor:
 
     def kernels(self, config: ModelConfig) -> tuple[Kernel, ...]:
         """The kernels ``config`` runs on this backend (``layout.run_kernels``)."""
-        return run_kernels(config, self.backend)
+        return run_kernels(config, self.backend, self.threads)
 
     @property
     def backend(self) -> str:
@@ -117,7 +117,7 @@ class Predictor:
 
     def _refit(self, networks: Sequence[NetworkSample]) -> Callable[[Kernel], float]:
         """``fitted_ms`` with the kinds fitted on ``networks`` alone (``fit.fit_in_network``)."""
-        fits = {**self.fits, **fit_in_network(networks, self.calibration.overhead_ms, self.backend)}
+        fits = {**self.fits, **fit_in_network(networks, self.calibration.overhead_ms, self.backend, self.threads)}
         return lambda kernel: 0.0 if kernel.kind in self.fused else kind_fit(fits, kernel.kind).ms(kernel)
 
     def _fit(self, kernel: Kernel) -> KindFit:

@@ -123,8 +123,28 @@ def test_reorders_and_adds_are_where_onnx_runtime_runs_them(config, tmp_path):
 
     ours = Counter(
         (k.kind, k.in_channels, k.out_channels, *k.size)
-        for k in run_kernels(config, "ort")
+        for k in run_kernels(config, "ort", 2)
         if k.kind in ORT_OPS.values()
     )
     assert ours == ran_by_onnx_runtime(config, tmp_path)
-    assert run_kernels(config, "openvino") == cached_kernels(config)  # OpenVINO: no reorders, every add fused
+    assert run_kernels(config, "openvino", 2) == cached_kernels(config)  # OpenVINO: no reorders, every add fused
+
+
+def test_a_grouped_1x1_in_nchw_runs_whole_groups_per_thread():
+    from explorer.latency.predictor.layout import blocked, imbalance, run_kernels
+
+    nchw = Kernel("pointwise", "1x1 GConv", 240, 60, (28, 28), groups=3)  # 80 -> 20 channels a group
+    assert not blocked(nchw)
+    assert imbalance(nchw, 2) == pytest.approx(4 / 3)  # two groups on one thread, one on the other
+    assert imbalance(nchw, 4) == pytest.approx(4 / 3)  # three threads busy of four
+    assert imbalance(nchw, 1) == 1.0
+    assert [imbalance(Kernel("pointwise", "1x1 GConv", 32 * g, 32 * g, (28, 28), groups=g), 2) for g in (2, 3)] == [
+        1.0,
+        1.0,
+    ]  # whole blocks a group: blocked, split finely
+    assert imbalance(Kernel("pointwise", "1x1 GConv", 144, 36, (28, 28)), 2) == 1.0  # dense: the GEMM is split
+    assert imbalance(Kernel("depthwise", "3x3 DWConv", 60, 60, (28, 28), 3, groups=60), 2) == 1.0
+    ran = [k for k in run_kernels(ShuffleNetConfig(3, 1.0), "ort", 2) if k.kind == "pointwise" and k.groups == 3]
+    nchw = [k.imbalance for k in ran if not blocked(k)]  # 1x g = 3: stages 2 and 3 in NCHW, stage 4 blocked
+    assert len(nchw) == 7 + 16 and nchw == pytest.approx([4 / 3] * 23)  # stage 2 starts with a dense 1x1
+    assert all(k.imbalance == 1.0 for k in ran if blocked(k))

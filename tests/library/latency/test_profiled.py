@@ -100,7 +100,7 @@ def test_networks_carry_their_kinds_in_network_times(profiled):
     backend, profiled = profiled
     for sample in profiled:
         fused = {"add"} if backend == "openvino" else set()
-        kinds = {k.kind for k in run_kernels(sample.config, backend)} - fused
+        kinds = {k.kind for k in run_kernels(sample.config, backend, 2)} - fused
         assert set(sample.kind_ms) == kinds, sample.config.label  # ONNX Runtime: its reorders, and adds unfused
         assert all(ms > 0 for ms in sample.kind_ms.values())
         assert sum(sample.kind_ms.values()) < 4 * sample.median_ms  # the layers add up to about the run, or more
@@ -123,7 +123,7 @@ def test_kinds_fitted_on_networks_reproduce_their_times():
         return NetworkSample(config, OVERHEAD + total, 0.0, {kind: ms * inflated for kind, ms in kinds.items()})
 
     samples = [sample(c, 1 + 0.05 * (i % 4)) for i, c in enumerate(configs)]
-    fits = fit_in_network(samples, OVERHEAD, "openvino")
+    fits = fit_in_network(samples, OVERHEAD, "openvino", 2)
     assert {"conv", "pointwise", "depthwise", "maxpool"} <= set(fits)
     assert "shuffle" in fits  # 12 of the 19 networks shuffle
     for sample in samples:
