@@ -18,7 +18,8 @@ networks. Why this and not the alternatives:
 * **It captures G2.** At equal multiply-adds a ShuffleNet with more groups has wider
   feature maps, so more activation bytes (``c2``), and a grouped 1x1 runs as ``g`` small
   GEMMs, which costs per group and output pixel (``groups x pixels``, ``c4``): both
-  coefficients are >= 0, so predicted time never falls as g rises at equal multiply-adds.
+  coefficients are >= 0, so predicted time never falls as g rises at equal multiply-adds (on
+  ONNX Runtime, unless g's groups do not share out evenly over the threads: below).
   nn-Meter's convolution features have no ``groups`` and price grouped 1x1s as dense ones.
 * **Whole groups per thread.** ONNX Runtime runs an NCHW grouped 1x1 convolution's groups whole,
   one per thread at a time, so its work is priced on its slowest thread (``layout.imbalance``): on
