@@ -83,6 +83,7 @@ def test_predicted_latency_beside_multiply_adds_with_measured_points(calibrated_
     assert g2["data"][0]["x"] == [f"g = {g}" for g in (1, 2, 3, 4, 8)]
     macs = [row[1] for row in g2["data"][0]["customdata"]]
     assert max(macs) <= 136.51 and min(macs) > 0.9 * 136.5  # nearly equal multiply-adds, within the sidebar's
+    assert ("runs whole groups per thread" in captions) == (default_threads() > 1)  # an odd g waits for a thread
 
 
 def test_the_decision_table_predicts_every_candidate_and_measures_where_stored(calibrated_page):

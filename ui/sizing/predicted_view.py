@@ -179,8 +179,19 @@ def time_section(config: ShuffleNetConfig, groups: tuple[int, ...], present: boo
             "model's, computed here), and its predicted latency. ShuffleNet V2's guideline G2: at equal "
             "multiply-adds, more groups move more memory and take longer; the bars are what this machine's "
             f"calibration predicts ({error_text(predictor.expected_error)}). *: extrapolated. Hover a bar for "
-            "its width and multiply-adds."
+            "its width and multiply-adds." + _uneven_groups(predictor)
         )
+
+
+def _uneven_groups(predictor) -> str:
+    """ONNX Runtime shares a grouped 1x1's groups out whole over the threads (``layout.imbalance``): say so."""
+    if predictor.backend != "ort" or predictor.threads < 2:
+        return ""
+    return (
+        f" On ONNX Runtime a grouped 1x1 in plain NCHW runs whole groups per thread, so a g that does not share "
+        f"out evenly over {predictor.threads} threads waits for its slowest thread and can take longer than a "
+        "larger g."
+    )
 
 
 def predicted_decision(decision: Decision, backend: str) -> Decision:
