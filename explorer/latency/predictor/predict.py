@@ -151,17 +151,22 @@ class Predictor:
                 break
         return reasons[:MAX_REASONS]
 
+    def _timed(self, config: ModelConfig) -> tuple[tuple[Kernel, ...], list[float], float]:
+        """Its kernels, each one's predicted time, and the total with the run overhead."""
+        kernels = self.kernels(config)
+        times = [self.kernel_ms(kernel) for kernel in kernels]
+        return kernels, times, self.calibration.overhead_ms + sum(times)
+
     def predict(self, config: ModelConfig) -> Prediction:
         """The predicted median latency of ``config``, per layer type, with the extrapolation flag."""
-        kernels = self.kernels(config)
+        kernels, kernel_times, total = self._timed(config)
         times: dict[str, list] = {}
-        for kernel in kernels:
+        for kernel, ms in zip(kernels, kernel_times):
             entry = times.setdefault(kernel.layer, [0.0, 0, 0])
-            entry[0] += self.kernel_ms(kernel)
+            entry[0] += ms
             entry[1] += 1
             entry[2] += kernel.macs
         overhead = self.calibration.overhead_ms
-        total = overhead + sum(entry[0] for entry in times.values())
         layers = tuple(
             sorted(
                 (LayerTime(name, ms, ms / total, count, macs) for name, (ms, count, macs) in times.items()),
@@ -183,7 +188,8 @@ class Predictor:
         )
 
     def predict_ms(self, config: ModelConfig) -> float:
-        return self.predict(config).predicted_ms
+        """``predict(config).predicted_ms`` alone, without the layers and the extrapolation check: for scans."""
+        return self._timed(config)[2]
 
     def summary(self) -> dict:
         """The fitted regressors as JSON-able values (coefficients, ranges, own errors), for the docs and the store."""
