@@ -188,7 +188,7 @@ def _uneven_groups(predictor) -> str:
     if predictor.backend != "ort" or predictor.threads < 2:
         return ""
     return (
-        f" On ONNX Runtime a grouped 1x1 in plain NCHW runs whole groups per thread, so a g that does not share "
+        " On ONNX Runtime a grouped 1x1 in plain NCHW runs whole groups per thread, so a g that does not share "
         f"out evenly over {predictor.threads} threads waits for its slowest thread and can take longer than a "
         "larger g."
     )
