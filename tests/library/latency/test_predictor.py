@@ -54,12 +54,16 @@ def true_ms(kernel: Kernel) -> float:
     return float(TRUE[kernel.kind] @ np.array(features(kernel)))
 
 
-def synthetic_network(config, backend: str = "openvino", generator=None, noise: float = 0.0) -> NetworkSample:
-    """``config`` as a profiled network whose every kernel takes ``true_ms`` (times a log-normal ``noise`` per kind)."""
+def synthetic_network(
+    config, backend: str = "openvino", generator=None, noise: float = 0.0, price=None
+) -> NetworkSample:
+    """``config`` as a profiled network whose every kernel takes ``price(kernel)`` (``true_ms`` by default), times a
+    log-normal ``noise`` per kind."""
+    price = price or true_ms
     kind_ms: dict[str, float] = {}
     for kernel in run_kernels(config, backend, 2):
         if kernel.kind not in FUSED_BY_BACKEND.get(backend, ()):
-            kind_ms[kernel.kind] = kind_ms.get(kernel.kind, 0.0) + true_ms(kernel)
+            kind_ms[kernel.kind] = kind_ms.get(kernel.kind, 0.0) + price(kernel)
     if noise:
         kind_ms = {kind: ms * float(np.exp(generator.normal(0, noise))) for kind, ms in kind_ms.items()}
     return NetworkSample(config, OVERHEAD + sum(kind_ms.values()), 0.0, kind_ms)
@@ -132,7 +136,6 @@ def test_fit_on_noisy_timings_stays_close():
 
 def test_profiles_that_add_up_to_more_than_the_run_are_scaled_to_it():
     """A profiler that inflates every layer by a tenth: the kinds are their share of the timed run."""
-
     exact = synthetic_calibration()
     inflated = tuple(
         dataclasses.replace(n, kind_ms={k: 1.1 * ms for k, ms in n.kind_ms.items()}) for n in exact.networks
@@ -145,7 +148,6 @@ def test_profiles_that_add_up_to_more_than_the_run_are_scaled_to_it():
 
 
 def test_a_network_whose_profile_is_all_zero_is_left_out():
-
     exact = synthetic_calibration()
     zeroed = dataclasses.replace(exact.networks[0], kind_ms={kind: 0.0 for kind in exact.networks[0].kind_ms})
     predictor = Predictor(dataclasses.replace(exact, networks=(zeroed, *exact.networks[1:])))
@@ -300,7 +302,6 @@ def test_calibrate_cancelled_returns_nothing(monkeypatch):
 
 
 def test_prediction_carries_the_held_out_error_when_measured(predictor):
-
     assert predictor.predict(ShuffleNetConfig()).expected_error["method"] == "cross-validated"
     held_out = {"configs": 40, "within_10_percent": 0.9, "median_abs_error": 0.04}
     measured = Predictor(dataclasses.replace(predictor.calibration, extra={"held_out": held_out}))
@@ -308,7 +309,6 @@ def test_prediction_carries_the_held_out_error_when_measured(predictor):
 
 
 def test_a_calibration_with_many_noisy_networks_is_flagged(predictor):
-
     calibration = predictor.calibration
     assert not calibration.noisy
     assert dataclasses.replace(calibration, noisy_networks=len(calibration.networks) // 2).noisy
@@ -346,15 +346,9 @@ def mlas_ms(kernel: Kernel, threads: int = 2) -> float:
 def test_onnx_runtime_runs_a_grouped_1x1_in_whole_groups_per_thread():
     """Fitted on networks timed by MLAS's rule, the predictor prices odd and even g alike well: g = 3 on two threads
     costs what its slowest thread runs, two groups of three, not an even split."""
-
-    def timed(config) -> NetworkSample:
-        kind_ms: dict[str, float] = {}
-        for kernel in run_kernels(config, "ort", 2):
-            kind_ms[kernel.kind] = kind_ms.get(kernel.kind, 0.0) + mlas_ms(kernel)
-        return NetworkSample(config, OVERHEAD + sum(kind_ms.values()), 0.0, kind_ms)
-
     calibration = dataclasses.replace(
-        synthetic_calibration(backend="ort"), networks=tuple(timed(c) for c in sampled_networks(NETWORKS))
+        synthetic_calibration(backend="ort"),
+        networks=tuple(synthetic_network(c, "ort", price=mlas_ms) for c in sampled_networks(NETWORKS)),
     )
     predictor = Predictor(calibration)
     for groups in (2, 3, 4, 5, 8):
