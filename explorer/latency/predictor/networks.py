@@ -4,7 +4,8 @@
 its large dense convolutions do not rest on one network, and MobileNet v1 at three widths), then
 ``NETWORK_COUNT`` ShuffleNets drawn once with a fixed seed over the allowed space (g 1-64 and
 width 0.1-4.0 log-uniform, the three variants, shuffle on or off, inputs log-uniform in pixels
-from 224x224 to 720x1280, one in ``SMALL_SHARE`` from 32x32 up, capped at ``MAX_NETWORK_MACS``).
+from 224x224 to 720x1280, one in ``SMALL_SHARE`` from 32x32 up, one in ``TYPICAL_SHARE`` at 224x224 and 1-4x
+wide, capped at ``MAX_NETWORK_MACS``).
 ``time_networks`` exports each as ``LatencyRunner`` exports it and times it as it runs it (its
 export, ``session.run`` for ONNX Runtime, an infer request for OpenVINO, the same threads), then
 profiles it (``profiled``): each kernel kind's time inside it. ``fit.fit_in_network`` fits the
@@ -36,8 +37,13 @@ NETWORK_SEED = 1919
 MAX_NETWORK_MACS = 6e9  # larger networks cost the calibration more time than they teach it
 NETWORK_MIN_TIME = 0.2
 MIN_PIXELS, MAX_PIXELS = 32 * 32, 720 * 1280
-TYPICAL_PIXELS = 224 * 224  # the sizes sizing asks about: the paper's and above
+TYPICAL_SIZE = (224, 224)  # the paper's, and the sizes sizing asks about are this and above
+TYPICAL_PIXELS = TYPICAL_SIZE[0] * TYPICAL_SIZE[1]
 SMALL_SHARE = 4
+# One draw in TYPICAL_SHARE is at the paper's size and 1-4x wide: there the pointwise and FC weights, not the
+# activations, fill the caches, and the main draw (log-uniform in width and pixels) reaches it rarely.
+TYPICAL_SHARE = 8
+TYPICAL_WIDTHS = (1.0, 4.0)
 REFERENCES: tuple[ModelConfig, ...] = (
     AlexNetConfig(),
     AlexNetConfig(input_size=(288, 288)),
@@ -109,13 +115,16 @@ def _input_size(generator: random.Random, small: bool) -> tuple[int, int]:
     return height, max(32, min(1280, round(pixels / height)))
 
 
-def _draw(generator: random.Random, small: bool) -> ShuffleNetConfig:
+def _draw(generator: random.Random, index: int) -> ShuffleNetConfig:
+    """The ``index``-th ShuffleNet drawn: one in ``SMALL_SHARE`` from 32x32 up, one in ``TYPICAL_SHARE`` at
+    ``TYPICAL_SIZE`` and ``TYPICAL_WIDTHS``."""
+    typical = index % TYPICAL_SHARE == 1
     return ShuffleNetConfig(
         groups=round(_log_uniform(generator, 1, 64)),
-        width=round(_log_uniform(generator, 0.1, 4.0), 3),
+        width=round(_log_uniform(generator, *(TYPICAL_WIDTHS if typical else (0.1, 4.0))), 3),
         variant=generator.choice(VARIANTS),
         shuffle=generator.random() > 0.2,
-        input_size=_input_size(generator, small),
+        input_size=TYPICAL_SIZE if typical else _input_size(generator, small=index % SMALL_SHARE == 0),
     )
 
 
@@ -123,7 +132,7 @@ def sampled_networks(count: int = NETWORK_COUNT, seed: int = NETWORK_SEED) -> li
     """``REFERENCES``, then ``count`` ShuffleNets under ``MAX_NETWORK_MACS`` drawn with ``seed`` (deterministic)."""
     generator, drawn = random.Random(seed), []
     while len(drawn) < count:
-        config = _draw(generator, small=len(drawn) % SMALL_SHARE == 0)
+        config = _draw(generator, len(drawn))
         if total_macs(decompose(config)) <= MAX_NETWORK_MACS:
             drawn.append(config)
     return list(REFERENCES) + drawn

@@ -62,6 +62,8 @@ def test_sampled_networks_span_the_space_deterministically():
     pixels = [c.input_size[0] * c.input_size[1] for c in shufflenets]
     assert min(pixels) < 100 * 100 and max(pixels) > 480 * 640
     assert any(not c.shuffle for c in shufflenets)
+    at_the_papers_size = [c.width for c in shufflenets if c.input_size == (224, 224)]  # weight-heavy when wide
+    assert len(at_the_papers_size) >= 12 and min(at_the_papers_size) < 1.5 and max(at_the_papers_size) > 3.0
 
 
 def test_correction_recovers_a_known_in_network_cost():
