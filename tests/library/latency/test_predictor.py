@@ -357,3 +357,25 @@ def test_onnx_runtime_runs_a_grouped_1x1_in_whole_groups_per_thread():
         assert predictor.predict_ms(config) == pytest.approx(truth, rel=0.02), groups
     grouped = [k for k in predictor.kernels(ShuffleNetConfig(3, 1.0)) if k.kind == "pointwise" and k.groups == 3]
     assert grouped and all(k.imbalance == pytest.approx(4 / 3) for k in grouped if not blocked(k))
+
+
+def few_groups_shuffle_ms(kernel: Kernel) -> float:
+    """A shuffle whose cost per byte is (1 + 8 / g) times its cost at many groups, else ``true_ms``: written from
+    that rule, not from the features."""
+    if kernel.kind != "shuffle":
+        return true_ms(kernel)
+    return 0.004 + 2e-8 * kernel.activation_bytes * (1 + 8 / kernel.groups)
+
+
+def test_a_shuffle_of_few_groups_is_priced_per_byte_and_group():
+    """Fitted on networks whose shuffles cost more per byte the fewer the groups, the predictor prices the shuffles
+    of g = 2 and of g = 48 alike well."""
+    calibration = dataclasses.replace(
+        synthetic_calibration(),
+        networks=tuple(synthetic_network(c, price=few_groups_shuffle_ms) for c in sampled_networks(NETWORKS)),
+    )
+    predictor = Predictor(calibration)
+    for groups in (2, 3, 8, 48):
+        shuffles = [k for k in predictor.kernels(ShuffleNetConfig(groups, 1.0)) if k.kind == "shuffle"]
+        truth = sum(few_groups_shuffle_ms(k) for k in shuffles)
+        assert sum(predictor.kernel_ms(k) for k in shuffles) == pytest.approx(truth, rel=0.05), groups
