@@ -25,11 +25,11 @@ networks. Why this and not the alternatives:
   one per thread at a time, so its work is priced on its slowest thread (``layout.imbalance``): on
   two threads g = 3 costs 4/3 of an even split, g = 2, 4 or 8 nothing extra. Without it the
   regressor spread g = 3's loss over every g, and the paper's five g came out in the wrong order.
-* **A shuffle of few groups costs more per byte.** OpenVINO's ``ShuffleChannels`` moves a byte
-  of a g = 2 network's shuffle at several times the cost of a g = 40 one's, so the shuffle's
-  bytes also count divided by g. Without that term its regressor priced the paper's g = 2-8
-  shuffles at under half their profiled time. ONNX Runtime's reshape-transpose-reshape has
-  no such cost, and its coefficient fits to about 0 there.
+* **A shuffle of few groups costs more per byte.** OpenVINO's ``ShuffleChannels`` costs more
+  per byte the fewer the groups, so the shuffle's bytes also count divided by g; without that
+  term its regressor priced the paper's g = 2-8 shuffles far below their profiled time
+  (docs/prediction.md has the measurements). ONNX Runtime's reshape-transpose-reshape shows no
+  such cost, and the coefficient fits to about 0 there.
 * **Piecewise terms for the cache.** Bytes beyond each of ``SPILL_KNOTS`` (this machine's
   per-core L2, then on the way out of its shared L3): a kernel whose tensors no longer fit pays
   more per byte, and more again further out.
