@@ -27,7 +27,7 @@ networks. Why this and not the alternatives:
   regressor spread g = 3's loss over every g, and the paper's five g came out in the wrong order.
 * **A shuffle of few groups costs more per byte.** OpenVINO's ``ShuffleChannels`` costs more
   per byte the fewer the groups, so the shuffle's bytes also count divided by g; without that
-  term its regressor priced the paper's g = 2-8 shuffles far below their profiled time
+  term its regressor priced the paper's g = 2-4 shuffles far below their profiled time
   (docs/prediction.md has the measurements). ONNX Runtime's reshape-transpose-reshape shows no
   such cost, and the coefficient fits to about 0 there.
 * **Piecewise terms for the cache.** Bytes beyond each of ``SPILL_KNOTS`` (this machine's
