@@ -69,9 +69,9 @@ def synthetic_network(
     return NetworkSample(config, OVERHEAD + sum(kind_ms.values()), 0.0, kind_ms)
 
 
-def synthetic_calibration(noise: float = 0.0, seed: int = 0, backend: str = "openvino") -> Calibration:
+def synthetic_calibration(noise: float = 0.0, seed: int = 0, backend: str = "openvino", price=None) -> Calibration:
     generator = np.random.default_rng(seed)
-    networks = tuple(synthetic_network(c, backend, generator, noise) for c in sampled_networks(NETWORKS))
+    networks = tuple(synthetic_network(c, backend, generator, noise, price) for c in sampled_networks(NETWORKS))
     return Calibration(backend, 2, "test machine", {"openvino": "0"}, OVERHEAD, networks, 1.0, 0.0)
 
 
@@ -346,11 +346,7 @@ def mlas_ms(kernel: Kernel, threads: int = 2) -> float:
 def test_onnx_runtime_runs_a_grouped_1x1_in_whole_groups_per_thread():
     """Fitted on networks timed by MLAS's rule, the predictor prices odd and even g alike well: g = 3 on two threads
     costs what its slowest thread runs, two groups of three, not an even split."""
-    calibration = dataclasses.replace(
-        synthetic_calibration(backend="ort"),
-        networks=tuple(synthetic_network(c, "ort", price=mlas_ms) for c in sampled_networks(NETWORKS)),
-    )
-    predictor = Predictor(calibration)
+    predictor = Predictor(synthetic_calibration(backend="ort", price=mlas_ms))
     for groups in (2, 3, 4, 5, 8):
         config = ShuffleNetConfig(groups, 1.0)
         truth = OVERHEAD + sum(mlas_ms(k) for k in run_kernels(config, "ort", 2))
@@ -370,11 +366,7 @@ def few_groups_shuffle_ms(kernel: Kernel) -> float:
 def test_a_shuffle_of_few_groups_is_priced_per_byte_and_group():
     """Fitted on networks whose shuffles cost more per byte the fewer the groups, the predictor prices the shuffles
     of g = 2 and of g = 48 alike well."""
-    calibration = dataclasses.replace(
-        synthetic_calibration(),
-        networks=tuple(synthetic_network(c, price=few_groups_shuffle_ms) for c in sampled_networks(NETWORKS)),
-    )
-    predictor = Predictor(calibration)
+    predictor = Predictor(synthetic_calibration(price=few_groups_shuffle_ms))
     for groups in (2, 3, 8, 48):
         shuffles = [k for k in predictor.kernels(ShuffleNetConfig(groups, 1.0)) if k.kind == "shuffle"]
         truth = sum(few_groups_shuffle_ms(k) for k in shuffles)

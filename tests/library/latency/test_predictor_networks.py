@@ -29,7 +29,7 @@ from explorer.latency.predictor import (
 from explorer.latency.predictor.correction import IDENTITY, unaligned
 from explorer.latency.predictor.kernels import cached_kernels
 from explorer.latency.predictor.labels import error_text
-from explorer.latency.predictor.networks import MAX_NETWORK_MACS, REFERENCES, time_networks
+from explorer.latency.predictor.networks import MAX_NETWORK_MACS, MIN_CLEAN, REFERENCES, clean, slow, time_networks
 from explorer.latency.timing import Cancelled
 from explorer.shufflenet import ShuffleNetConfig
 
@@ -107,10 +107,10 @@ def test_networks_timed_on_shared_threads_are_left_out_of_the_fit():
         kinds = {kind: 1.5 * ms for kind, ms in network.kind_ms.items()}
         return dataclasses.replace(network, median_ms=OVERHEAD + sum(kinds.values()), kind_ms=kinds, shared=True)
 
-    from explorer.latency.predictor.networks import REFERENCES  # fitted on however timed: see the test below
-
     networks = tuple(
-        slowed(n) if i % 4 == 0 and n.config not in REFERENCES else n for i, n in enumerate(exact.networks)
+        # the references are fitted on however they were timed (the last test)
+        slowed(n) if i % 4 == 0 and n.config not in REFERENCES else n
+        for i, n in enumerate(exact.networks)
     )
     predictor = Predictor(dataclasses.replace(exact, networks=networks))
     config = ShuffleNetConfig(3, 1.0)
@@ -177,7 +177,6 @@ def test_a_real_network_is_exported_timed_and_profiled(tmp_path):
 
 
 def test_networks_timed_while_the_machine_ran_slow_are_left_out_of_the_fits():
-    from explorer.latency.predictor.networks import MIN_CLEAN, clean, slow
     from explorer.latency.quiet import SLOW_LEVEL
 
     networks = [synthetic_network(c) for c in sampled_networks(MIN_CLEAN + 10)]
@@ -193,7 +192,6 @@ def test_networks_timed_while_the_machine_ran_slow_are_left_out_of_the_fits():
 def test_the_reference_networks_are_fitted_on_however_they_were_timed():
     """AlexNet and MobileNet are the only large dense convolutions and classifiers a calibration samples: left out,
     those regressors would extrapolate from ShuffleNet's conv1 and FC."""
-    from explorer.latency.predictor.networks import MIN_CLEAN, REFERENCES, clean
 
     networks = [synthetic_network(c) for c in sampled_networks(MIN_CLEAN + 10)]
     levels = [1.3 if n.config in REFERENCES else 1.0 for n in networks]  # every reference timed while slow
