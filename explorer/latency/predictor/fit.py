@@ -32,7 +32,8 @@ networks. Why this and not the alternatives:
   such cost, and the coefficient fits to about 0 there.
 * **Piecewise terms for the cache.** Bytes beyond each of ``SPILL_KNOTS`` (this machine's
   per-core L2, then on the way out of its shared L3): a kernel whose tensors no longer fit pays
-  more per byte, and more again further out.
+  more per byte, and more again further out. A knot that fewer than ``MIN_SPILL_ROWS`` networks pass
+  gets no term: fitted on one, it prices that network's noise into every larger kernel.
 * **Two layouts, two sets of coefficients.** A 1x1 or depthwise convolution, or a pooling, runs
   as a different kernel in the blocked channel layout than in plain NCHW (``layout.blocked``), so
   each gets its own coefficients per path (``_by_layout``). In the blocked layout a depthwise
@@ -72,6 +73,7 @@ from .networks import NetworkSample, clean
 SPILL_KNOTS = (1 << 20, 4 << 20, 16 << 20)  # per-core L2, and two points on the way out of the shared 32 MiB L3
 RANGE_FEATURES = ("macs", "in_elements", "out_elements", "weights", "groups")  # what ``outside`` checks
 RANGE_TOLERANCE = 1.1  # a feature within 10% beyond the sampled range is not yet an extrapolation
+MIN_SPILL_ROWS = 2  # rows with bytes beyond a knot before its cache term is fitted (``fitted_columns``)
 MIN_NET_MS = 0.001  # a kernel is never faster than 1 us once the run overhead is subtracted
 REWEIGHTS = 1  # fits of ``robust_fit``: 1 = the relative fit alone (see the module docstring)
 HUBER = 0.4  # log error (a factor 1.5) beyond which a sample's weight shrinks as 1/error
@@ -239,13 +241,26 @@ def robust_fit(a: np.ndarray, t: np.ndarray) -> np.ndarray:
     return coefficients
 
 
+def fitted_columns(names: Sequence[str], a: np.ndarray) -> np.ndarray:
+    """Which features to fit: all but a cache term (``SPILLS``) fewer than ``MIN_SPILL_ROWS`` rows reach.
+
+    A term that only one row reaches fits that row's noise exactly, as a cost per byte that can be
+    orders of magnitude above the others', and every kernel beyond the knot is then priced by it
+    (docs/prediction.md has the calibration that did it). Without the term such a kernel is priced by
+    its bytes' linear cost, and flagged when it lies beyond the sampled range."""
+    support = (a > 0).sum(axis=0)
+    return np.array([not name.endswith(SPILLS) or count >= MIN_SPILL_ROWS for name, count in zip(names, support)])
+
+
 def fit_rows(kind: str, rows: list[list[Kernel]], times_ms: list[float]) -> KindFit:
     """One kind's regressor from rows of kernels and each row's summed time: time is linear in the features,
     so a row's features are its kernels' features summed (one kernel a row when timed alone)."""
     names = FEATURES[kind][0]
     a = np.array([np.sum([features(k) for k in row], axis=0) for row in rows], dtype=float)
     t = np.asarray(times_ms, dtype=float)
-    coefficients = robust_fit(a, t)
+    columns = fitted_columns(names, a)
+    coefficients = np.zeros(len(names))
+    coefficients[columns] = robust_fit(a[:, columns], t)
     errors = np.abs(a @ coefficients / t - 1)
     kernels = [k for row in rows for k in row]
     ranges = {
