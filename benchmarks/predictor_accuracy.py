@@ -126,7 +126,8 @@ def level_text(level: float | None) -> str:
 def calibrations(args) -> dict[str, Calibration]:
     """Loaded (``--calibration``) or made here. A calibration made here whose level is more than ``SLOW_CALIBRATION``
     times the others' (a slowdown of the whole calibration, which its own probes cannot see) is made once more, and
-    the one that did not run slow is kept, else the one with fewer noisy networks."""
+    the one that did not run slow is kept, else the one with more quiet networks (a slow host also cuts a calibration
+    short: fewer noisy networks can be fewer networks)."""
     found: dict[str, Calibration] = {}
     for path in args.calibration or []:
         with open(path, encoding="utf-8") as handle:
@@ -142,11 +143,12 @@ def calibrations(args) -> dict[str, Calibration]:
             print(f"{backend}: calibrated at a slow level against the usual {usual:.3f} ms: calibrating again")
             again = calibrate_and_report(backend, args)
             found[backend] = min(
-                (found[backend], again), key=lambda c: (slowed(c.level_ms, usual, SLOW_CALIBRATION), c.noisy_networks)
+                (found[backend], again), key=lambda c: (slowed(c.level_ms, usual, SLOW_CALIBRATION), -c.quiet_networks)
             )
+            kept = found[backend]
             print(
-                f"{backend}: kept the calibration at level {level_text(found[backend].level_ms)}, "
-                f"{found[backend].noisy_networks} networks noisy"
+                f"{backend}: kept the calibration at level {level_text(kept.level_ms)}, "
+                f"{kept.quiet_networks} of {len(kept.networks)} networks quiet"
             )
     if args.save_dir:
         for backend in made:

@@ -75,6 +75,11 @@ class Calibration:
         return self.noisy_networks > NOISY_SHARE * len(self.networks) or self.ran_slow
 
     @property
+    def quiet_networks(self) -> int:
+        """The networks timed without noise: of two calibrations, the one with more has more to fit on."""
+        return len(self.networks) - self.noisy_networks
+
+    @property
     def ran_slow(self) -> bool:
         """Its level was more than ``SLOW_CALIBRATION`` times the usual level of the calibrations this machine kept
         before it (``extra["usual_level_ms"]``, set by ``kept.keep``): the host slowed the whole calibration, which
