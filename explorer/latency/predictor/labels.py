@@ -8,12 +8,17 @@ calibration's own networks) and says when it extrapolates beyond the shapes the 
 
 from __future__ import annotations
 
+import statistics
+from collections.abc import Sequence
+
 from ..backends import BACKENDS
+from ..quiet import SLOW_LEVEL
 from .calibration import Calibration
 from .predict import Prediction
 
 PREDICTED = "predicted here"
 NO_CALIBRATION_HINT = "python -m explorer calibrate"
+MIN_LEVEL_ROWS = 3  # one backend's measurements beside predictions before their common ratio says anything
 
 
 def backend_label(backend: str) -> str:
@@ -98,3 +103,22 @@ def extrapolation_text(prediction: Prediction) -> str:
 def compared_text(predicted_ms: float, measured_ms: float) -> str:
     """This config's own error: "+4% vs measured"."""
     return f"{100 * (predicted_ms / measured_ms - 1):+.0f}% vs measured" if measured_ms > 0 else ""
+
+
+def level_text(backend: str, ratios: Sequence[float]) -> str:
+    """When ``backend``'s predictions run above or below its measurements alike (``ratios``: predicted / measured,
+    their median beyond ``quiet.SLOW_LEVEL``), why: the machine ran at another speed when it was calibrated. A shared
+    host changes its speed for minutes or hours, and the benchmark sees the same (docs/prediction.md, Accuracy).
+    "" for fewer than ``MIN_LEVEL_ROWS`` ratios, or when they sit around 1."""
+    if len(ratios) < MIN_LEVEL_ROWS:
+        return ""
+    level = statistics.median(ratios)
+    if 1 / SLOW_LEVEL <= level <= SLOW_LEVEL:
+        return ""
+    above, slower = ("above", "slower") if level > 1 else ("below", "faster")
+    return (
+        f"{backend_label(backend)}'s predictions run {abs(level - 1):.0%} {above} its {len(ratios)} measurements "
+        f"here alike (their median ratio, {level:.2f}): this machine ran {slower} when it was calibrated than when "
+        "they were measured (a shared host changes its speed for minutes or hours). The predictions still rank "
+        "the models; calibrate again to predict at the speed it has now."
+    )
