@@ -22,8 +22,8 @@ from explorer.latency.predictor.labels import (
     PREDICTED,
     backend_label,
     compared_text,
+    drift_text,
     error_text,
-    level_text,
     ms_text,
     short_error_text,
     sidebar_line,
@@ -89,15 +89,15 @@ def table8_predictions(frame: pd.DataFrame, measurements: Sequence[Measurement])
     return frame
 
 
-def table8_level_notes(measurements: Sequence[Measurement]) -> list[str]:
+def table8_drift_notes(measurements: Sequence[Measurement]) -> list[str]:
     """Per calibrated backend whose predictions run above or below its Table 8 measurements alike, why
-    (``labels.level_text``); empty when they agree."""
+    (``labels.drift_text``); empty when they agree."""
     ratios: dict[str, list[float]] = {}
     for m in measurements:
         found = prediction(m.config, m.backend, m.threads) if m.batch == 1 else None
         if found is not None and m.median_ms > 0:
             ratios.setdefault(m.backend, []).append(found.predicted_ms / m.median_ms)
-    return [text for backend, values in ratios.items() if (text := level_text(backend, values))]
+    return [text for backend, values in ratios.items() if (text := drift_text(backend, values))]
 
 
 def table8_columns(threads: int) -> dict:

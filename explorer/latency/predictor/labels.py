@@ -105,7 +105,7 @@ def compared_text(predicted_ms: float, measured_ms: float) -> str:
     return f"{100 * (predicted_ms / measured_ms - 1):+.0f}% vs measured" if measured_ms > 0 else ""
 
 
-def level_text(backend: str, ratios: Sequence[float]) -> str:
+def drift_text(backend: str, ratios: Sequence[float]) -> str:
     """When ``backend``'s predictions run above or below its measurements alike (``ratios``: predicted / measured,
     their median beyond ``quiet.SLOW_LEVEL``), why: the machine ran at another speed when it was calibrated. A shared
     host changes its speed for minutes or hours, and the benchmark sees the same (docs/prediction.md, Accuracy).
@@ -119,6 +119,6 @@ def level_text(backend: str, ratios: Sequence[float]) -> str:
     return (
         f"{backend_label(backend)}'s predictions run {abs(level - 1):.0%} {above} its {len(ratios)} measurements "
         f"here alike (their median ratio, {level:.2f}): this machine ran {slower} when it was calibrated than when "
-        "they were measured (a shared host changes its speed for minutes or hours). The predictions still rank "
-        "the models; calibrate again to predict at the speed it has now."
+        "they were measured (a shared host changes its speed for minutes or hours). The predictions still compare "
+        "the models with each other; calibrate again to predict at the speed it has now."
     )

@@ -28,7 +28,7 @@ from explorer.latency.predictor import (
 )
 from explorer.latency.predictor.correction import IDENTITY, unaligned
 from explorer.latency.predictor.kernels import cached_kernels
-from explorer.latency.predictor.labels import error_text, level_text
+from explorer.latency.predictor.labels import drift_text, error_text
 from explorer.latency.predictor.networks import MAX_NETWORK_MACS, MIN_CLEAN, REFERENCES, clean, slow, time_networks
 from explorer.latency.timing import Cancelled
 from explorer.shufflenet import ShuffleNetConfig
@@ -202,8 +202,8 @@ def test_the_reference_networks_are_fitted_on_however_they_were_timed():
 
 
 def test_predictions_off_the_measurements_alike_are_read_as_the_machine_s_speed():
-    slower_then = level_text("openvino", [1.4, 1.5, 1.6, 0.9])
+    slower_then = drift_text("openvino", [1.4, 1.5, 1.6, 0.9])
     assert "OpenVINO FP32's predictions run 45% above its 4 measurements" in slower_then
     assert "ran slower when it was calibrated" in slower_then
-    assert level_text("ort", [1.5, 1.5]) == ""  # too few to tell the machine from the configs
-    assert level_text("ort", [1.1, 0.9, 1.14, 0.88]) == ""  # within a machine's own swings (quiet.SLOW_LEVEL)
+    assert drift_text("ort", [1.5, 1.5]) == ""  # too few to tell the machine from the configs
+    assert drift_text("ort", [1.1, 0.9, 1.14, 0.88]) == ""  # within a machine's own swings (quiet.SLOW_LEVEL)
