@@ -179,8 +179,10 @@ def save_measured(measured: dict, directory: str) -> None:
 
 
 def load_measured(path: str, threads: int) -> dict:
-    """``save_measured``'s file as ``measure_all`` returns it. A file without quartiles (older) gives each
-    repeat a zero IQR, so no two measurements tie in the rank; one without levels, unprobed repeats."""
+    """``save_measured``'s file as ``measure_all`` returns it. A repeat's timing holds its quartiles twice around the
+    median, so its ``q1_ms`` and ``q3_ms`` are the saved ones (with one of each, they read halfway to the median, and
+    fewer measurements tied in the rank than in the run: until 2026-12-07 12:40). A file without quartiles (older)
+    gives each repeat a zero IQR, so no two measurements tie; one without levels, unprobed repeats."""
     with open(path, encoding="utf-8") as handle:
         rows = json.load(handle)
     measured = {}
@@ -190,7 +192,7 @@ def load_measured(path: str, threads: int) -> dict:
         speedups = row.get("parallel_speedup", [None] * len(medians))
         levels, slows = row.get("level_ms", [None] * len(medians)), row.get("slow", [False] * len(medians))
         measured[(config_from_dict(row["config"]), row["backend"])] = [
-            Repeat(m, Timing((q1, m, q3), 3, parallel_speedup=s, parallel_threads=threads), level, slow)
+            Repeat(m, Timing((q1, q1, m, q3, q3), 3, parallel_speedup=s, parallel_threads=threads), level, slow)
             for m, q1, q3, s, level, slow in zip(medians, q1s, q3s, speedups, levels, slows)
         ]
     print(
