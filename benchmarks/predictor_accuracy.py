@@ -181,7 +181,7 @@ def save_measured(measured: dict, directory: str) -> None:
 def load_measured(path: str, threads: int) -> dict:
     """``save_measured``'s file as ``measure_all`` returns it. A repeat's timing holds its quartiles twice around the
     median, so its ``q1_ms`` and ``q3_ms`` are the saved ones (with one of each, they read halfway to the median, and
-    fewer measurements tied in the rank than in the run: until 2026-12-07 12:40). A file without quartiles (older)
+    fewer measurements tied in the rank than in the run, before 2026-12-07). A file without quartiles (older)
     gives each repeat a zero IQR, so no two measurements tie; one without levels, unprobed repeats."""
     with open(path, encoding="utf-8") as handle:
         rows = json.load(handle)
