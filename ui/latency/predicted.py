@@ -64,22 +64,28 @@ def sidebar_prediction(config: ModelConfig) -> None:
 # --------------------------------------------------------------------------- Table 8
 
 
-def table8_predictions(frame: pd.DataFrame, measurements: Sequence[Measurement]) -> pd.DataFrame:
+def table8_found(measurements: Sequence[Measurement]) -> list[Prediction | None]:
+    """Per measurement, the prediction of its config on its backend and threads (batch 1 only), or None."""
+    return [prediction(m.config, m.backend, m.threads) if m.batch == 1 else None for m in measurements]
+
+
+def table8_predictions(
+    frame: pd.DataFrame, measurements: Sequence[Measurement], found: Sequence[Prediction | None]
+) -> pd.DataFrame:
     """Table 8's frame (one row per measurement, in order) with the prediction for each row's backend and
-    threads beside its measured median, and this config's own error; "—" where that backend is not calibrated
-    (and no such columns when none of the table's backends is)."""
+    threads (``found``: ``table8_found``) beside its measured median, and this config's own error; "—" where that
+    backend is not calibrated (and no such columns when none of the table's backends is)."""
     if len(frame) != len(measurements):  # not one row per measurement: leave the table as it is
         return frame
     predicted, compared = [], []
-    for m in measurements:
-        found = prediction(m.config, m.backend, m.threads) if m.batch == 1 else None
-        if found is None:
+    for m, one in zip(measurements, found):
+        if one is None:
             predicted.append(None)
             compared.append("—")
             continue
-        predicted.append(found.predicted_ms)
-        note = ", extrapolated" if found.extrapolated else ""
-        compared.append(f"{compared_text(found.predicted_ms, m.median_ms)}{note}")
+        predicted.append(one.predicted_ms)
+        note = ", extrapolated" if one.extrapolated else ""
+        compared.append(f"{compared_text(one.predicted_ms, m.median_ms)}{note}")
     if all(ms is None for ms in predicted):  # no backend of this table is calibrated here: no empty columns
         return frame
     frame = frame.copy()
@@ -89,14 +95,13 @@ def table8_predictions(frame: pd.DataFrame, measurements: Sequence[Measurement])
     return frame
 
 
-def table8_drift_notes(measurements: Sequence[Measurement]) -> list[str]:
-    """Per calibrated backend whose predictions run above or below its Table 8 measurements alike, why
-    (``labels.drift_text``); empty when they agree."""
+def table8_drift_notes(measurements: Sequence[Measurement], found: Sequence[Prediction | None]) -> list[str]:
+    """Per calibrated backend whose predictions (``found``: ``table8_found``) run above or below its Table 8
+    measurements alike, why (``labels.drift_text``); empty when they agree."""
     ratios: dict[str, list[float]] = {}
-    for m in measurements:
-        found = prediction(m.config, m.backend, m.threads) if m.batch == 1 else None
-        if found is not None and m.median_ms > 0:
-            ratios.setdefault(m.backend, []).append(found.predicted_ms / m.median_ms)
+    for m, one in zip(measurements, found):
+        if one is not None and m.median_ms > 0:
+            ratios.setdefault(m.backend, []).append(one.predicted_ms / m.median_ms)
     return [text for backend, values in ratios.items() if (text := drift_text(backend, values))]
 
 

@@ -14,7 +14,7 @@ from explorer import latency as lat
 from explorer import paper
 from ui.latency.jobs import JobRegistry, ResultStore, profile_kernels, table8_verdict
 from ui.latency.page_job import job_panel, start_job
-from ui.latency.predicted import table8_columns, table8_drift_notes, table8_predictions
+from ui.latency.predicted import table8_columns, table8_drift_notes, table8_found, table8_predictions
 from ui.latency.table8_frames import TABLE8_COLUMNS, speedup_frame, table8_frame
 from ui.latency.tables import BACKEND_LABEL
 from ui.shell.presentation import caption
@@ -66,14 +66,15 @@ def table8_results(store: ResultStore, threads: int, batch: int) -> None:
             list(lat.BACKENDS).index(m.backend),
         )
     )
+    found = table8_found(t8)
     st.dataframe(
-        table8_predictions(table8_frame(lat.table8_records(t8)), t8),
+        table8_predictions(table8_frame(lat.table8_records(t8)), t8, found),
         hide_index=True,
         width="stretch",
         key="lat_t8_table",
         column_config={**TABLE8_COLUMNS, **table8_columns(threads)},
     )
-    for note in table8_drift_notes(t8):
+    for note in table8_drift_notes(t8, found):
         st.info(note, icon="ℹ️")
     if any(m.timing.noisy or m.timing.contended for m in t8):
         st.warning(
