@@ -72,6 +72,11 @@ def synthetic_network(
 def synthetic_calibration(noise: float = 0.0, seed: int = 0, backend: str = "openvino", price=None) -> Calibration:
     generator = np.random.default_rng(seed)
     networks = tuple(synthetic_network(c, backend, generator, noise, price) for c in sampled_networks(NETWORKS))
+    return calibration_of(networks, backend)
+
+
+def calibration_of(networks: tuple[NetworkSample, ...], backend: str = "openvino") -> Calibration:
+    """A calibration of ``networks`` on a test machine at two threads."""
     return Calibration(backend, 2, "test machine", {"openvino": "0"}, OVERHEAD, networks, 1.0, 0.0)
 
 
@@ -397,7 +402,7 @@ def test_a_cache_term_one_network_reaches_is_not_fitted_to_its_noise():
         kind_ms={**slowed.kind_ms, "pointwise": 3 * slowed.kind_ms["pointwise"]},
     )
     networks = (*(synthetic_network(c, price=no_16mib_ms) for c in below), slowed)
-    predictor = Predictor(Calibration("openvino", 2, "test machine", {"openvino": "0"}, OVERHEAD, networks, 1.0, 0.0))
+    predictor = Predictor(calibration_of(networks))
     large = ShuffleNetConfig(8, 2.0, input_size=(720, 1280))
     pointwise = [k for k in predictor.kernels(large) if k.kind == "pointwise"]
     truth = sum(map(no_16mib_ms, pointwise))
