@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/predictor_accuracy.py [--backends ort,openvino] [--threads N]
         [--calibration FILE ...] [--save-dir DIR] [--keep] [--configs 40] [--repeats 5] [--seed 19]
         [--min-time 1.0] [--wait-quiet SECONDS] [--wait-shared 60] [--measured DIR/measured.json]
+        [--usual-level MS]
 
 1. Per backend: calibrates (timed; target <= 3 min) or loads a calibration JSON
    (``--calibration``, its backend read from the file); ``--save-dir`` writes
@@ -33,11 +34,14 @@ rounds print how often it happened. The host can also slow every thread alike: a
 measurement the probe network alone gives the machine's level (``quiet.probe_ms``), and a
 measurement taken while it ran slow against the run's usual level is timed again once it is
 back (the same wait), or left out of the reference while another repeat was not slow.
+A slowdown of the whole run is invisible to its own probes, so the calibrations' and the
+measurements' levels are also judged against this machine's usual level (``--usual-level``,
+else its calibrations kept in the store): the run says NOT QUIET when one is over 15% slower,
+and with ``--wait-quiet`` first waits for that level.
 """
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import json
 import math
@@ -51,12 +55,15 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from interleaved import load_measured, load_text, measure_all, reference, save_measured, spread
 
+from explorer.cli import OneLineParser
+from explorer.commands.common import integer, number
 from explorer.counting.estimate import MEMORY_ENV
 from explorer.latency.predictor import Calibration, Predictor, calibrate, keep
 from explorer.latency.predictor.calibration import SLOW_CALIBRATION
+from explorer.latency.predictor.kept import kept_level
 from explorer.latency.predictor.kernels import cached_kernels, total_macs
 from explorer.latency.predictor.labels import noisy_text
-from explorer.latency.quiet import slowed, usual_level, wait_until_quiet
+from explorer.latency.quiet import SLOW_LEVEL, slowed, usual_level, wait_for_level, wait_until_quiet
 from explorer.latency.threads import default_threads
 from explorer.shufflenet import ShuffleNetConfig
 from explorer.shufflenet.config import VARIANTS
@@ -118,6 +125,37 @@ def level_text(level: float | None) -> str:
     return "not probed" if level is None else f"{level:.3f} ms (the probe network's lower quartile)"
 
 
+def machine_usual(args) -> tuple[float | None, str]:
+    """This machine's usual level (ms) and where it comes from: ``--usual-level``, else the calibrations kept in the
+    store before this run (``kept_level``); None when neither gives it."""
+    if args.usual_level is not None:
+        return args.usual_level, "--usual-level"
+    return kept_level(args.threads), f"its calibrations kept in the store at {args.threads} threads"
+
+
+def _and(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+def quiet_verdict(levels: dict[str, float | None], usual: float | None, source: str) -> tuple[bool | None, str]:
+    """Whether the run timed this machine at its usual level, and a line saying so: each of ``levels`` (the
+    calibrations', the measurements') against ``usual`` (``quiet.slowed``). None when either is unknown: a whole
+    run at one slow level looks quiet against its own probes."""
+    known = {name: level for name, level in levels.items() if level is not None}
+    if usual is None or not known:
+        why = "no level was probed" if usual is not None else "no calibration is kept here; --usual-level MS gives it"
+        return None, f"quiet: unknown ({why}), so this run cannot tell whether it timed the machine at its usual speed"
+    shown = ", ".join(f"{name} {level:.3f} ms ({level / usual - 1:+.0%})" for name, level in known.items())
+    against = f"this machine's usual level {usual:.3f} ms ({source})"
+    slow = [name for name, level in known.items() if slowed(level, usual)]
+    if slow:
+        return False, (
+            f"NOT QUIET: {_and(slow)} ran over {SLOW_LEVEL - 1:.0%} slower than {against}: {shown}. The "
+            "accuracy target is for a quiet machine, so this run does not measure it"
+        )
+    return True, f"quiet: {shown}, against {against}"
+
+
 def calibrations(args) -> dict[str, Calibration]:
     """Loaded (``--calibration``) or made here. A calibration made here whose level is more than ``SLOW_CALIBRATION``
     times the others' (a slowdown of the whole calibration, which its own probes cannot see) is made once more, and
@@ -174,7 +212,7 @@ def quantiles(values: list[float]) -> str:
     return f"p10 {q[0]:+.0%}, median {statistics.median(values):+.0%}, p90 {q[-1]:+.0%}"
 
 
-def accuracy(backend: str, predictor: Predictor, configs: list, measured: dict) -> dict | None:
+def accuracy(backend: str, predictor: Predictor, configs: list, measured: dict, quiet: bool | None) -> dict | None:
     """Prints the held-out accuracy; returns it as the record ``expected_error`` is read from."""
     rows = []
     for config in configs:
@@ -189,7 +227,8 @@ def accuracy(backend: str, predictor: Predictor, configs: list, measured: dict) 
         return None
     errors = [row[3] for row in rows]
     inside = sum(abs(e) <= WITHIN for e in errors)
-    print(f"\n{backend}: {inside}/{len(rows)} = {inside / len(rows):.0%} within +-10% (target >= 90%)")
+    where = {True: "", False: "; NOT QUIET, see above", None: "; quiet unknown, see above"}[quiet]
+    print(f"\n{backend}: {inside}/{len(rows)} = {inside / len(rows):.0%} within +-10% (target >= 90%{where})")
     print(
         f"  signed error (predicted/measured - 1): {quantiles(errors)}; "
         f"|error| median {statistics.median(map(abs, errors)):.0%}, max {max(map(abs, errors)):.0%}"
@@ -292,7 +331,7 @@ def speed(predictor: Predictor) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault(MEMORY_ENV, "12000")  # width 4 at 720x1280 needs more than a server's default limit
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = OneLineParser(description=__doc__.split("\n")[0])  # a bad argument: one line, exit 2
     parser.add_argument("--backends", default="ort,openvino", type=lambda s: s.split(","))
     parser.add_argument("--threads", type=int, default=default_threads())
     parser.add_argument("--calibration", action="append", help="a saved calibration JSON (repeat per backend)")
@@ -300,26 +339,48 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--keep", action="store_true", help="keep each calibration, with its held-out error, in the result store"
     )
-    parser.add_argument("--configs", type=int, default=40)
-    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--configs", type=integer("an integer from 1", low=1), default=40)
+    parser.add_argument("--repeats", type=integer("an integer from 1", low=1), default=5)
     parser.add_argument("--seed", type=int, default=19)
-    parser.add_argument("--min-time", type=float, default=1.0, help="seconds of timed runs per measurement")
-    parser.add_argument("--wait-quiet", type=float, default=0.0, help="seconds to wait for a quiet machine first")
+    parser.add_argument(
+        "--min-time",
+        type=number("seconds above 0", low=1e-3),
+        default=1.0,
+        help="seconds of timed runs per measurement",
+    )
+    parser.add_argument(
+        "--wait-quiet",
+        type=number("seconds from 0", low=0),
+        default=0.0,
+        help="seconds to wait for a quiet machine first",
+    )
     parser.add_argument(
         "--measured",
         help="score the predictors against a saved measured.json (--save-dir) instead of measuring again",
     )
     parser.add_argument(
+        "--usual-level",
+        type=number("a probe time in ms above 0, e.g. 0.85", low=1e-3),
+        help="this machine's usual level, the probe network's time in ms (default: from its calibrations kept in the "
+        "store); the run says whether it timed the machine at that level",
+    )
+    parser.add_argument(
         "--wait-shared",
-        type=float,
+        type=number("seconds from 0", low=0),
         default=60.0,
         help="seconds each measurement may wait for the host to stop sharing the threads, and for the machine's level",
     )
     args = parser.parse_args(argv)
     print(f"start: {load_text()}")
+    usual, source = machine_usual(args)
     if args.wait_quiet > 0:
         share = wait_until_quiet(args.wait_quiet, window_s=2.0, threads=args.threads)
         print(f"waited for quiet: other processes used {share if share is None else f'{share:.0%}'} of the CPUs")
+        if usual is not None and not args.measured:
+            level, waited = wait_for_level(args.threads, usual, args.wait_quiet)
+            print(
+                f"waited {waited:.0f} s for this machine's usual level {usual:.3f} ms ({source}): probe {level:.3f} ms"
+            )
     predictors = {backend: Predictor(c) for backend, c in calibrations(args).items() if backend in args.backends}
     paper = [ShuffleNetConfig(g, w) for w in (1.0, 0.5) for g in PAPER_GROUPS]
     configs = random_configs(args.configs, args.seed)
@@ -337,8 +398,12 @@ def main(argv: list[str] | None = None) -> int:
         )
         if args.save_dir:
             save_measured(measured, args.save_dir)
+    levels = {f"{b} calibration": p.calibration.level_ms for b, p in predictors.items()}
+    levels["measurements"] = usual_level([r.level_ms for runs in measured.values() for r in runs])
+    quiet, verdict = quiet_verdict(levels, usual, source)
+    print(f"\n{verdict}")
     for backend, predictor in predictors.items():
-        held_out = accuracy(backend, predictor, configs, measured)
+        held_out = accuracy(backend, predictor, configs, measured, quiet)
         rank(backend, predictor, measured)
         speed(predictor)
         if held_out:  # the held-out error travels with the calibration (``expected_error``)
