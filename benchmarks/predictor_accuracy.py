@@ -59,7 +59,7 @@ from explorer.cli import OneLineParser
 from explorer.commands.common import integer, number
 from explorer.counting.estimate import MEMORY_ENV
 from explorer.latency.predictor import Calibration, Predictor, calibrate, keep
-from explorer.latency.predictor.calibration import SLOW_CALIBRATION
+from explorer.latency.predictor.calibration import SLOW_CALIBRATION, level_of
 from explorer.latency.predictor.kept import kept_level
 from explorer.latency.predictor.kernels import cached_kernels, total_macs
 from explorer.latency.predictor.labels import noisy_text
@@ -171,7 +171,7 @@ def calibrations(args) -> dict[str, Calibration]:
     for backend in made:
         found[backend] = calibrate_and_report(backend, args)
     for backend in made:
-        usual = usual_level([n.probe_ms for c in found.values() for n in c.networks])
+        usual = level_of(found.values())
         if slowed(found[backend].level_ms, usual, SLOW_CALIBRATION):
             print(f"{backend}: calibrated at a slow level against the usual {usual:.3f} ms: calibrating again")
             again = calibrate_and_report(backend, args)

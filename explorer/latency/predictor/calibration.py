@@ -27,7 +27,7 @@ import os
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from ..quiet import probe_ms, slowed, time_in_parallel, usual_level, wait_for_parallel
@@ -142,6 +142,12 @@ class Calibration:
 
 
 # --------------------------------------------------------------------------- timing
+
+
+def level_of(calibrations: Iterable[Calibration]) -> float | None:
+    """The machine's usual level (ms) over several calibrations together: ``quiet.usual_level`` of all their probes
+    (the probe network is the same for every backend); None when none was probed."""
+    return usual_level([n.probe_ms for c in calibrations for n in c.networks])
 
 
 def _time(run, cancel: threading.Event | None, min_time: float, threads: int) -> Timing:

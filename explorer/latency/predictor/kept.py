@@ -21,9 +21,8 @@ from dataclasses import dataclass, replace
 from ...machine import fingerprint, versions
 from ...shufflenet import ShuffleNetConfig
 from ...store import CalibrationKey, age_text, calibration_record, calibration_rows, clear_calibrations, put_calibration
-from ..quiet import usual_level
 from ..threads import default_threads
-from .calibration import BACKENDS, Calibration
+from .calibration import BACKENDS, Calibration, level_of
 from .labels import noisy_text, threads_text
 from .predict import Predictor
 
@@ -38,10 +37,10 @@ def key_here(backend: str, threads: int) -> CalibrationKey:
 
 
 def kept_level(threads: int) -> float | None:
-    """This machine's usual level at ``threads``: ``quiet.usual_level`` of the probes of its current kept
-    calibrations, every backend's (the probe network is the same for all); None when none is kept."""
+    """This machine's usual level at ``threads``: the level of its current kept calibrations together, every
+    backend's (``calibration.level_of``); None when none is kept."""
     kept = [kept_calibration(backend, threads) for backend in BACKENDS]
-    return usual_level([n.probe_ms for c in kept if c is not None for n in c.networks])
+    return level_of(c for c in kept if c is not None)
 
 
 def keep(calibration: Calibration) -> Calibration:
