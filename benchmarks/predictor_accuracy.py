@@ -398,9 +398,9 @@ def main(argv: list[str] | None = None) -> int:
         )
         if args.save_dir:
             save_measured(measured, args.save_dir)
-    levels = {f"{b} calibration": p.calibration.level_ms for b, p in predictors.items()}
-    levels["measurements"] = usual_level([r.level_ms for runs in measured.values() for r in runs])
-    quiet, verdict = quiet_verdict(levels, usual, source)
+    run_levels = {f"{b} calibration": p.calibration.level_ms for b, p in predictors.items()}
+    run_levels["measurements"] = usual_level([r.level_ms for runs in measured.values() for r in runs])
+    quiet, verdict = quiet_verdict(run_levels, usual, source)
     print(f"\n{verdict}")
     for backend, predictor in predictors.items():
         held_out = accuracy(backend, predictor, configs, measured, quiet)
