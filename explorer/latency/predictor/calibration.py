@@ -41,7 +41,7 @@ BACKENDS = ("ort", "openvino")
 OVERHEAD_MIN_TIME = 0.3
 NOISY_SHARE = 0.25
 # A calibration's level (the lower quartile of ~126 probes) is far steadier than one probe, so a smaller margin says
-# the whole calibration ran slow (docs/prediction.md, Accuracy, has the calibrations that set it).
+# the whole calibration ran slow (docs/prediction-runs.md has the calibrations that set it).
 SLOW_CALIBRATION = 1.05
 
 Progress = Callable[[int, int, str], None]
