@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/predictor_accuracy.py [--backends ort,openvino] [--threads N]
         [--calibration FILE ...] [--save-dir DIR] [--keep] [--configs 40] [--repeats 5] [--seed 19]
         [--min-time 1.0] [--wait-quiet SECONDS] [--wait-shared 60] [--measured DIR/measured.json]
-        [--usual-level MS]
+        [--usual-level MS] [--even-if-slow]
 
 1. Per backend: calibrates (timed; target <= 3 min) or loads a calibration JSON
    (``--calibration``, its backend read from the file); ``--save-dir`` writes
@@ -37,7 +37,8 @@ back (the same wait), or left out of the reference while another repeat was not 
 A slowdown of the whole run is invisible to its own probes, so the calibrations' and the
 measurements' levels are also judged against this machine's usual level (``--usual-level``,
 else its calibrations kept in the store): the run says NOT QUIET when one is over 15% slower,
-and with ``--wait-quiet`` first waits for that level.
+and with ``--wait-quiet`` first waits for that level; still slow when the wait runs out, it
+says so and stops before calibrating (exit 1), unless ``--even-if-slow``.
 """
 
 from __future__ import annotations
@@ -154,6 +155,18 @@ def quiet_verdict(levels: dict[str, float | None], usual: float | None, source: 
             "accuracy target is for a quiet machine, so this run does not measure it"
         )
     return True, f"quiet: {shown}, against {against}"
+
+
+def slow_start(level: float, usual: float, source: str, waited_s: float) -> str | None:
+    """Why the run should not start, when the probe after ``--wait-quiet`` still reads the machine slow against
+    ``usual``; None when it does not."""
+    if not slowed(level, usual):
+        return None
+    return (
+        f"NOT QUIET: after waiting {waited_s:.0f} s the probe read {level:.3f} ms ({level / usual - 1:+.0%}), over "
+        f"{SLOW_LEVEL - 1:.0%} slower than this machine's usual level {usual:.3f} ms ({source}). A run now would not "
+        "measure the accuracy target, so it stops before calibrating (--even-if-slow runs it anyway)"
+    )
 
 
 def calibrations(args) -> dict[str, Calibration]:
@@ -370,6 +383,11 @@ def main(argv: list[str] | None = None) -> int:
         default=60.0,
         help="seconds each measurement may wait for the host to stop sharing the threads, and for the machine's level",
     )
+    parser.add_argument(
+        "--even-if-slow",
+        action="store_true",
+        help="calibrate and measure even when the machine is still slow after --wait-quiet",
+    )
     args = parser.parse_args(argv)
     print(f"start: {load_text()}")
     usual, source = machine_usual(args)
@@ -381,6 +399,10 @@ def main(argv: list[str] | None = None) -> int:
             print(
                 f"waited {waited:.0f} s for this machine's usual level {usual:.3f} ms ({source}): probe {level:.3f} ms"
             )
+            why = slow_start(level, usual, source, waited)
+            if why and not args.even_if_slow:
+                print(why)
+                return 1
     predictors = {backend: Predictor(c) for backend, c in calibrations(args).items() if backend in args.backends}
     paper = [ShuffleNetConfig(g, w) for w in (1.0, 0.5) for g in PAPER_GROUPS]
     configs = random_configs(args.configs, args.seed)

@@ -5,6 +5,7 @@ the run's usual level), so it judges the run against this machine's usual level 
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -54,6 +55,28 @@ def test_without_a_usual_level_or_a_probe_quiet_is_unknown(benchmark, levels, us
     quiet, text = benchmark.quiet_verdict(levels, usual, "its calibrations kept in the store at 2 threads")
     assert quiet is None
     assert text.startswith(f"quiet: unknown ({why})")
+
+
+def test_a_probe_still_slow_after_the_wait_stops_the_run(benchmark):
+    why = benchmark.slow_start(1.02, 0.85, "--usual-level", 180.4)
+    assert why.startswith("NOT QUIET: after waiting 180 s the probe read 1.020 ms (+20%), over 15% slower than")
+    assert why.endswith("so it stops before calibrating (--even-if-slow runs it anyway)")
+
+
+def test_a_probe_back_at_the_usual_level_lets_the_run_start(benchmark):
+    assert benchmark.slow_start(0.97, 0.85, "--usual-level", 3.0) is None
+
+
+def test_the_run_stops_before_calibrating_when_the_machine_stays_slow(tmp_path):
+    """An unreachable usual level: the real probe reads slower, so the run says why and stops (exit 1), without
+    calibrating and without writing its section of docs/benchmarks.md."""
+    env = {**os.environ, "EXPLORER_DATA_DIR": str(tmp_path), "EXPLORER_BENCH_REPORT": "on"}
+    argv = [sys.executable, str(SCRIPT), "--usual-level", "0.001", "--wait-quiet", "0.5"]
+    result = subprocess.run(argv, capture_output=True, text=True, timeout=300, check=False, env=env)
+    assert result.returncode == 1, result.stderr
+    last = result.stdout.strip().splitlines()[-1]
+    assert last.startswith("NOT QUIET: after waiting") and "(--usual-level)" in last
+    assert "calibrating at" not in result.stdout and "written to" not in result.stderr
 
 
 @pytest.mark.parametrize(
