@@ -59,11 +59,11 @@ from interleaved import load_measured, load_text, measure_all, reference, save_m
 from explorer.cli import OneLineParser
 from explorer.commands.common import integer, number
 from explorer.counting.estimate import MEMORY_ENV
-from explorer.latency.predictor import Calibration, Predictor, calibrate, keep
+from explorer.latency.predictor import Calibration, Predictor, calibrate, keep_new
 from explorer.latency.predictor.calibration import SLOW_CALIBRATION, level_of
 from explorer.latency.predictor.kept import kept_level
 from explorer.latency.predictor.kernels import cached_kernels, total_macs
-from explorer.latency.predictor.labels import noisy_text
+from explorer.latency.predictor.labels import noisy_text, stays_text
 from explorer.latency.quiet import SLOW_LEVEL, slowed, usual_level, wait_for_level, wait_until_quiet
 from explorer.latency.threads import default_threads
 from explorer.shufflenet import ShuffleNetConfig
@@ -434,8 +434,12 @@ def main(argv: list[str] | None = None) -> int:
             if args.save_dir:
                 save(calibration, args.save_dir)
             if args.keep:
-                why = noisy_text(keep(calibration))
-                print(f"{backend}: kept in the result store with its held-out error{f'; {why}' if why else ''}")
+                kept = keep_new(calibration)
+                if kept.stays is not None:
+                    print(f"{backend}: {stays_text(kept.calibration, kept.stays)}")
+                else:
+                    why = noisy_text(kept.calibration)
+                    print(f"{backend}: kept in the result store with its held-out error{f'; {why}' if why else ''}")
     print(f"\nend: {load_text()}")
     return 0
 

@@ -22,18 +22,18 @@ import time
 from ..latency.backends import one_line
 from ..latency.predictor import (
     BACKENDS,
-    Calibration,
+    Kept,
     Predictor,
     calibrate,
     calibration_needed,
     clear_kept,
     ignored_here,
-    keep,
+    keep_new,
     kept_calibration,
     kept_rows,
 )
 from ..latency.predictor.calibration import DEFAULT_BUDGET_S
-from ..latency.predictor.labels import backend_label, error_text, noisy_text, threads_text
+from ..latency.predictor.labels import backend_label, error_text, noisy_text, stays_text, threads_text
 from ..latency.threads import default_threads
 from ..latency.timing import Cancelled, measurement_lock
 from ..machine import versions
@@ -124,14 +124,16 @@ def _progress(backend: str):
     return report
 
 
-def summary(calibration: Calibration) -> str:
-    expected = Predictor(calibration).expected_error
-    noisy = f"; {noisy_text(calibration)}" if calibration.noisy else ""
-    return (
-        f"kept the {backend_label(calibration.backend)} calibration at {threads_text(calibration.threads)}: "
-        f"{calibration.contents()} in "
-        f"{calibration.seconds:.0f} s; {error_text(expected)}{noisy}"
+def summary(kept: Kept) -> str:
+    calibration = kept.calibration
+    made = (
+        f"the {backend_label(calibration.backend)} calibration at {threads_text(calibration.threads)}: "
+        f"{calibration.contents()} in {calibration.seconds:.0f} s"
     )
+    if kept.stays is not None:
+        return f"made {made}. {stays_text(calibration, kept.stays)}"
+    noisy = f"; {noisy_text(calibration)}" if calibration.noisy else ""
+    return f"kept {made}; {error_text(Predictor(calibration).expected_error)}{noisy}"
 
 
 def calibrate_one(backend: str, threads: int, force: bool, budget_s: float) -> int:
@@ -159,7 +161,7 @@ def calibrate_one(backend: str, threads: int, force: bool, budget_s: float) -> i
     except (RuntimeError, OSError, ImportError) as error:  # a runtime that cannot run a network here
         print(f"Calibration of {backend_label(backend)} failed, nothing kept: {one_line(error)}", file=sys.stderr)
         return EXIT_FAILED
-    print(summary(keep(calibration)))
+    print(summary(keep_new(calibration)))
     return 0
 
 

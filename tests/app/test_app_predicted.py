@@ -13,7 +13,7 @@ from test_cli_predict import made_here
 
 from explorer import ShuffleNetConfig, paper
 from explorer import latency as lat
-from explorer.latency.predictor import Predictor, clear_kept, keep, kept_rows
+from explorer.latency.predictor import Predictor, clear_kept, keep, kept_calibration, kept_rows
 from explorer.latency.predictor.labels import ms_text
 from explorer.latency.timing import Timing
 from explorer.machine import versions
@@ -129,6 +129,44 @@ def test_a_cancelled_calibration_keeps_nothing(nothing_kept):
     at.run()
     at.run()
     assert any("Calibration cancelled after 0 networks: nothing kept." in i.value for i in at.info)
+
+
+@pytest.mark.parametrize(
+    ("level", "shown", "kept_now"),
+    [
+        (1.02, "kept, and used for every prediction on this server", True),
+        (1.5, "Ran 50% slower than the calibrations kept here before it", False),
+    ],
+)
+def test_a_finished_calibration_says_whether_it_replaced_the_quiet_one(
+    nothing_kept, synthetic, monkeypatch, level, shown, kept_now
+):
+    """The job's calibration is a synthetic one at ``level`` (timing one takes minutes: the CLI's load test does);
+    the rule that keeps it or not, and the panel that says so, are the real ones."""
+    import ui.latency.calibrate as section
+    from ui.latency.jobs import job_registry
+
+    def at_level(level_ms: float, backend: str, created_at: float):
+        networks = tuple(dataclasses.replace(n, probe_ms=level_ms) for n in synthetic.networks)
+        calibration = dataclasses.replace(synthetic, networks=networks)
+        return made_here(calibration, backend, lat.default_threads(), created_at=created_at)
+
+    for backend in ("ort", "openvino"):
+        keep(at_level(1.0, backend, time.time() - 600))
+    made = at_level(level, "ort", time.time())
+    monkeypatch.setattr(section, "calibrate", lambda backend, threads, progress, cancel: made)
+    at = open_app(LATENCY)
+    at.button(key="lat_calibrate").click().run()
+    at.button(key="lat_calibrate_yes").click().run()
+    job = job_registry().get(at.session_state["lat_calibrate_job"])
+    job.thread.join(timeout=30)
+    at.run()
+    at.run()
+    assert_clean(at)
+    said = [m.value for m in (*at.success, *at.warning)]
+    assert any(shown in m for m in said), said
+    assert any(("It is not kept" in m) != kept_now for m in said)
+    assert (kept_calibration("ort", lat.default_threads()).created_at == made.created_at) == kept_now
 
 
 @pytest.mark.parametrize("value, shown", [("off", "turned off"), ("maybe", "'maybe' is not allowed")])

@@ -22,15 +22,15 @@ from explorer.checks import on_off_setting
 from explorer.latency import Cancelled, measurement_lock
 from explorer.latency.predictor import (
     BACKENDS,
-    Calibration,
+    Kept,
     calibrate,
     calibration_needed,
     ignored_here,
-    keep,
+    keep_new,
     kept_calibration,
     predictor_for,
 )
-from explorer.latency.predictor.labels import backend_label, error_text, noisy_text, threads_text
+from explorer.latency.predictor.labels import backend_label, error_text, noisy_text, stays_text, threads_text
 from explorer.store import age_text
 from ui.latency.jobs import Job, JobRegistry, result_store
 from ui.shell.presentation import caption
@@ -65,7 +65,7 @@ def calibration_task(backend: str, threads: int):
                 calibration = calibrate(backend, threads, progress=progress, cancel=job.cancel)
         except Cancelled:
             return True
-        job.outcome = keep(calibration)
+        job.outcome = keep_new(calibration)
         return False
 
     return run
@@ -114,12 +114,13 @@ def _panel(registry: JobRegistry) -> None:
         )
     elif job.state == "cancelled":
         st.info(f"Calibration cancelled after {job.done} networks: nothing kept.", icon="🛑")
-    elif isinstance(job.outcome, Calibration):
-        st.success(
-            f"Calibrated {backend_label(job.outcome.backend)} at {threads_text(job.outcome.threads)} in "
-            f"{job.outcome.seconds:.0f} s: kept, and used for every prediction on this server.",
-            icon="✅",
-        )
+    elif isinstance(job.outcome, Kept):
+        made = job.outcome.calibration
+        done = f"Calibrated {backend_label(made.backend)} at {threads_text(made.threads)} in {made.seconds:.0f} s"
+        if job.outcome.stays is not None:
+            st.warning(f"{done}. {stays_text(made, job.outcome.stays)}", icon="⚠️")
+        else:
+            st.success(f"{done}: kept, and used for every prediction on this server.", icon="✅")
 
 
 def _start(registry: JobRegistry, backend: str, threads: int) -> None:
@@ -133,7 +134,11 @@ def _ask(registry: JobRegistry, backend: str, threads: int, busy: bool) -> None:
     label = f"{backend_label(backend)} at {threads_text(threads)}"
     if not st.session_state.get(CONFIRM_KEY):
         why = calibration_needed(backend, threads)
-        caption(f"Why now: {why}." if why else "The kept calibration is current; calibrating again replaces it.")
+        caption(
+            f"Why now: {why}."
+            if why
+            else "The kept calibration is current; calibrating again replaces it, unless the new one is noisy."
+        )
         if st.button(f"Calibrate {label}…", key="lat_calibrate", disabled=busy):
             st.session_state[CONFIRM_KEY] = True
             st.rerun()

@@ -15,11 +15,13 @@ from .calibration import BACKENDS, Calibration, calibrate
 from .correction import Correction, cross_validated, fit_correction
 from .fit import KindFit, fit_calibration, fit_in_network, nnls
 from .kept import (
+    Kept,
     KeptRow,
     calibration_needed,
     clear_kept,
     ignored_here,
     keep,
+    keep_new,
     kept_calibration,
     kept_predictor,
     kept_rows,
@@ -34,6 +36,7 @@ __all__ = [
     "BACKENDS",
     "KINDS",
     "Calibration",
+    "Kept",
     "KeptRow",
     "Kernel",
     "KindFit",
@@ -54,6 +57,7 @@ __all__ = [
     "fit_in_network",
     "ignored_here",
     "keep",
+    "keep_new",
     "kept_calibration",
     "kept_predictor",
     "kept_rows",

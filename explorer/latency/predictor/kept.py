@@ -7,7 +7,8 @@ calibration (fitting is the slow part) and picks, when no backend is named, the 
 backend that predicts the paper's reference ShuffleNet (1x, g = 3, 224x224) fastest.
 ``kept_rows`` lists every kept calibration (whether it is this machine's and current),
 ``clear_kept`` removes them, ``ignored_here`` says why a kept one is not used here, and
-``calibration_needed`` why one should be made (none current, or the kept one is noisy).
+``calibration_needed`` why one should be made (none current, or the kept one is noisy). ``keep_new``
+keeps a calibration just made, unless it is noisy and a quiet one is kept under its key.
 """
 
 from __future__ import annotations
@@ -43,20 +44,50 @@ def kept_level(threads: int) -> float | None:
     return level_of(c for c in kept if c is not None)
 
 
-def keep(calibration: Calibration) -> Calibration:
-    """Keep ``calibration`` under its own machine, versions, backend and threads (replacing an older one), with the
-    usual level of the calibrations kept here before it (``Calibration.ran_slow``); returns it as kept."""
+def _judged(calibration: Calibration) -> Calibration:
+    """``calibration`` with the usual level of the calibrations kept here before it (``Calibration.ran_slow``)."""
     usual = kept_level(calibration.threads) if calibration.machine == fingerprint() else None
-    if usual is not None:
-        calibration = replace(calibration, extra={**calibration.extra, "usual_level_ms": usual})
-    key = CalibrationKey(
-        calibration.machine,
-        CalibrationKey.versions_text(calibration.versions),
-        calibration.backend,
-        calibration.threads,
-    )
-    put_calibration(key, calibration.to_dict(), calibration.noisy)
+    if usual is None:
+        return calibration
+    return replace(calibration, extra={**calibration.extra, "usual_level_ms": usual})
+
+
+def _key(calibration: Calibration) -> CalibrationKey:
+    versions_text = CalibrationKey.versions_text(calibration.versions)
+    return CalibrationKey(calibration.machine, versions_text, calibration.backend, calibration.threads)
+
+
+def _put(calibration: Calibration) -> None:
+    put_calibration(_key(calibration), calibration.to_dict(), calibration.noisy)
+
+
+def keep(calibration: Calibration) -> Calibration:
+    """Keep ``calibration`` under its own machine, versions, backend and threads (replacing an older one), judged
+    against the calibrations kept here before it (``_judged``); returns it as kept."""
+    calibration = _judged(calibration)
+    _put(calibration)
     return calibration
+
+
+@dataclass(frozen=True)
+class Kept:
+    """What ``keep_new`` did with a calibration just made: ``calibration`` as judged, and ``stays``, the quiet
+    calibration kept before it that stays in use instead (None: the new one is kept)."""
+
+    calibration: Calibration
+    stays: Calibration | None = None
+
+
+def keep_new(calibration: Calibration) -> Kept:
+    """Keep a calibration just made, unless it is noisy and the one kept here under its key is not: a calibration the
+    host slowed would predict high, so it never replaces a quiet one (``calibrate --clear`` makes room for it)."""
+    calibration = _judged(calibration)
+    here = _key(calibration) == key_here(calibration.backend, calibration.threads)
+    earlier = kept_calibration(calibration.backend, calibration.threads) if here else None
+    if calibration.noisy and earlier is not None and not earlier.noisy:
+        return Kept(calibration, stays=earlier)
+    _put(calibration)
+    return Kept(calibration)
 
 
 def _unreadable(backend: str, threads: int) -> str | None:

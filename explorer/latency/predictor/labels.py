@@ -9,8 +9,10 @@ calibration's own networks) and says when it extrapolates beyond the shapes the 
 from __future__ import annotations
 
 import statistics
+import time
 from collections.abc import Sequence
 
+from ...store import age_text
 from ..backends import BACKENDS
 from ..quiet import SLOW_LEVEL
 from .calibration import Calibration
@@ -67,6 +69,16 @@ def noisy_text(calibration: Calibration) -> str:
             "so it predicts high: calibrate again when the machine is quiet"
         )
     return "noisy (the machine was busy): calibrate again when it is quiet" if calibration.noisy else ""
+
+
+def stays_text(new: Calibration, stays: Calibration) -> str:
+    """Why a calibration just made is not kept (``kept.keep_new``) and what stays in use instead."""
+    why = noisy_text(new)
+    return (
+        f"{why[:1].upper()}{why[1:]}. It is not kept: the quiet calibration kept "
+        f"{age_text(time.time() - stays.created_at)} stays in use (to replace it anyway: "
+        f"python -m explorer calibrate --clear --backend {new.backend} --threads {new.threads}, then calibrate)."
+    )
 
 
 def ms_text(ms: float) -> str:

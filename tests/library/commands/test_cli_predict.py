@@ -18,7 +18,7 @@ import time
 import pytest
 from conftest import ROOT, assert_one_line_usage_error, run_cli, run_explorer
 
-from explorer.latency.predictor import Calibration, Predictor, calibration_needed, keep, kept_rows
+from explorer.latency.predictor import Calibration, Predictor, calibration_needed, keep, keep_new, kept_rows
 from explorer.latency.predictor.kept import key_here
 from explorer.latency.predictor.labels import ms_text
 from explorer.machine import versions
@@ -182,10 +182,30 @@ def test_a_calibration_that_ran_slower_than_the_kept_ones_says_so_and_is_due_aga
         )
 
     keep(made_here(at_level(1.0), "openvino", 2))
-    kept = keep(made_here(at_level(1.2), "ort", 2))
+    kept = keep_new(made_here(at_level(1.2), "ort", 2))  # no ort calibration before it: kept, saying so
+    assert kept.stays is None
     assert "ran 20% slower than the calibrations kept here before it" in summary(kept)
     assert "ran 20% slower" in calibration_needed("ort", 2) and calibration_needed("openvino", 2) is None
     assert run_cli("calibrate", "--list", "--json").stdout.count('"noisy": true') == 1
+
+
+def test_a_noisy_calibration_is_not_kept_over_a_quiet_one_and_calibrate_says_how_to_replace_it(fresh_store, synthetic):
+    from explorer.commands.calibrate import summary
+
+    def at_level(level_ms: float, created_at: float) -> Calibration:
+        networks = tuple(dataclasses.replace(n, probe_ms=level_ms) for n in synthetic.networks)
+        return made_here(dataclasses.replace(synthetic, networks=networks), "ort", 2, created_at=created_at)
+
+    keep(at_level(1.0, time.time() - 7200))
+    kept = keep_new(at_level(1.5, time.time()))
+    assert kept.stays is not None and kept.calibration.ran_slow
+    text = summary(kept)
+    assert text.startswith("made the ONNX Runtime FP32 calibration at 2 threads: ")
+    assert "Ran 50% slower than the calibrations kept here before it" in text
+    assert "It is not kept: the quiet calibration kept 2 h ago stays in use" in text
+    assert "python -m explorer calibrate --clear --backend ort --threads 2, then calibrate" in text
+    listed = json.loads(run_cli("calibrate", "--list", "--json").stdout)["calibrations"]
+    assert [(row["backend"], row["noisy"]) for row in listed] == [("ort", False)]
 
 
 def test_a_calibration_missing_a_kernel_kind_is_exit_1_not_a_traceback(fresh_store, synthetic):

@@ -7,7 +7,14 @@ import os
 
 import pytest
 
-from explorer.latency.predictor import Calibration, ignored_here, keep, kept_calibration, kept_predictor
+from explorer.latency.predictor import (
+    Calibration,
+    ignored_here,
+    keep,
+    keep_new,
+    kept_calibration,
+    kept_predictor,
+)
 from explorer.latency.predictor.kept import key_here
 from explorer.store import CalibrationKey, calibration_rows, clear_calibrations, put_calibration
 
@@ -96,3 +103,32 @@ def test_a_calibration_slower_than_those_kept_before_it_ran_slow_and_is_asked_ag
     reason = calibration_needed("ort", 2)
     assert reason is not None and "slower than the calibrations kept here before it" in reason
     assert {row["backend"]: row["noisy"] for row in calibration_rows()} == {"openvino": False, "ort": True}
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "replaced"),
+    [
+        (None, 1.3, True),  # nothing kept: even a noisy one is better than none
+        (1.0, 1.03, True),  # quiet replaces quiet
+        (1.0, 1.3, False),  # noisy never replaces quiet
+    ],
+)
+def test_a_calibration_just_made_replaces_the_kept_one_unless_it_is_noisy_and_that_one_quiet(
+    fresh_store, calibration, before, after, replaced
+):
+    keep(made_here(_at_level(calibration, 1.0), backend="openvino"))  # the machine's usual level: 1.0 ms
+    if before is not None:
+        keep(made_here(dataclasses.replace(_at_level(calibration, before), created_at=1.0)))
+    kept = keep_new(made_here(dataclasses.replace(_at_level(calibration, after), created_at=2.0)))
+    assert kept.calibration.noisy == (after > 1.05)
+    assert (kept.stays is None) == replaced
+    assert kept_calibration("ort", 2).created_at == (2.0 if replaced else 1.0)
+    if not replaced:
+        assert kept.stays.created_at == 1.0 and not kept.stays.noisy
+
+
+def test_a_noisy_calibration_replaces_a_noisy_one(fresh_store, calibration):
+    noisy = made_here(dataclasses.replace(calibration, noisy_networks=len(calibration.networks), created_at=1.0))
+    keep(noisy)
+    kept = keep_new(dataclasses.replace(noisy, created_at=2.0))
+    assert kept.stays is None and kept_calibration("ort", 2).created_at == 2.0
