@@ -21,10 +21,23 @@ from explorer.latency.predictor.kept import key_here
 from explorer.latency.stored import open_store
 from explorer.shufflenet import ShuffleNetConfig
 from explorer.sizing import network_key
-from explorer.sizing.bracket import Grid
-from explorer.sizing.predicted_search import MAX_MEASUREMENTS, predicted_latency_budget, widest_predicted
+from explorer.sizing.bracket import Grid, Probe
+from explorer.sizing.latency_search import LatencySearch
+from explorer.sizing.predicted_search import (
+    MAX_MEASUREMENTS,
+    PredictedGroup,
+    _decision,
+    predicted_latency_budget,
+    widest_predicted,
+)
 
 SMALL = (64, 64)
+
+
+def row_of(decision, config: ShuffleNetConfig):
+    """The decision's row for the network ``config`` builds: a g's answer that builds a model the paper reports
+    is listed once, as the paper's row (``decision.rank``), so rows are found by network, not by origin."""
+    return next(c for c in decision.candidates if network_key(c.config) == network_key(config))
 
 
 def scaled_calibration(scale: float, backend: str = "ort", threads: int | None = None) -> Calibration:
@@ -89,8 +102,9 @@ def test_a_pessimistic_prediction_is_confirmed_by_one_measurement_and_a_second_s
         assert search.status in ("found", "widest fits") and len(search.probes) == 1
         width, predicted = search.picks[0]
         assert predicted <= 4.0 and search.fit.ms <= 4.0 and search.fit.config.width == width
-    widest = [c for c in first.decision.candidates if c.origin == "widest"]
-    assert len(widest) == 2 and all(c.latency_ms is not None and c.predicted_ms is not None for c in widest)
+    rows = [row_of(first.decision, search.fit.config) for search in first.searches]
+    assert all(row.latency_ms == search.fit.ms for row, search in zip(rows, first.searches))
+    assert all(row.predicted_ms is not None for row in rows)
     assert "predicted here with ONNX Runtime FP32" in first.decision.predicted_note
     second = predicted_latency_budget(4.0, store, predictor, groups=(3, 8), input_size=SMALL, min_time=0.05)
     assert second.measured == 0 and second.reused == 2 and second.seconds < 1
@@ -109,16 +123,30 @@ def test_an_optimistic_prediction_steps_down_and_measures_at_most_twice(fresh_da
     assert len(search.probes) == 2 and search.probes[1].config.width < first.config.width
     if search.fit is not None:
         assert search.fit.ms <= 1.0 and search.status == "found"
-        row = next(c for c in result.decision.candidates if c.origin == "widest")
+        row = row_of(result.decision, search.fit.config)
         assert row.latency_ms == search.fit.ms
     else:
         assert search.status in ("predicted only", "nothing fits")
         if search.status == "predicted only":
-            row = next(c for c in result.decision.candidates if c.config == search.unconfirmed)
+            row = row_of(result.decision, search.unconfirmed)
             assert row.latency_ms is None and row.predicted_ms is not None and "not measured" in search.reason
     again = predicted_latency_budget(1.0, store, predictor, groups=(8,), input_size=SMALL, min_time=0.05)
     assert again.measured == 0 and again.reused == len(search.probes)  # the same path, from the store
     assert [c.config for c in again.decision.candidates] == [c.config for c in result.decision.candidates]
+
+
+def test_an_answer_that_builds_a_paper_model_is_the_papers_row_with_its_measurement(fresh_data):
+    """0.51x g = 8 builds 0.5x g = 8's network (Table 2): a search that lands there lists the paper's row, measured
+    by its probe, and no row of origin "widest" (the optimistic search above can land there on a slow machine)."""
+    answer = ShuffleNetConfig(8, 0.51, input_size=SMALL)
+    search = PredictedGroup(8, "standard", status="found")
+    search.fit = Probe(answer, 0.9, stored=False)
+    search.probes.append(search.fit)
+    result = LatencySearch(1.0, "ort", default_threads(), SMALL, [search])
+    decision = _decision(result, Predictor(scaled_calibration(1.0)), open_store())
+    row = row_of(decision, answer)
+    assert row.origin == "paper" and row.config.width == 0.5 and row.latency_ms == 0.9
+    assert row.reported is not None and all(c.origin == "paper" for c in decision.candidates)
 
 
 def test_without_a_calibration_the_cli_searches_by_measuring_as_before(fresh_data):
