@@ -105,7 +105,6 @@ def test_a_real_search_brackets_every_g_with_measurements(searched):
 def test_asking_again_answers_from_the_store_without_measuring(searched):
     first, second, store, _ = searched
     assert second.measured == 0 and second.reused >= sum(len(s.probes) for s in first.searches)
-    assert second.seconds < 1.0
     assert [(s.fit and s.fit.config) for s in second.searches] == [(s.fit and s.fit.config) for s in first.searches]
 
 

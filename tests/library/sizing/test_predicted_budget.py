@@ -107,7 +107,7 @@ def test_a_pessimistic_prediction_is_confirmed_by_one_measurement_and_a_second_s
     assert all(row.predicted_ms is not None for row in rows)
     assert "predicted here with ONNX Runtime FP32" in first.decision.predicted_note
     second = predicted_latency_budget(4.0, store, predictor, groups=(3, 8), input_size=SMALL, min_time=0.05)
-    assert second.measured == 0 and second.reused == 2 and second.seconds < 1
+    assert second.measured == 0 and second.reused == 2  # warm speed: benchmarks/budget.py
     assert [c.config for c in second.decision.candidates] == [c.config for c in first.decision.candidates]
 
 
