@@ -53,7 +53,9 @@ class Candidate:
     """One model that fits the budget, with everything needed to choose it."""
 
     config: ShuffleNetConfig
-    origin: str  # "widest" (widest within the budget for its g and variant) or "paper" (a model the paper reports)
+    # "widest": the widest within the budget for its g and variant (the paper may report it too);
+    # "paper": a narrower model the paper reports
+    origin: str
     conv_macs: int
     params: int
     activations: int
@@ -154,10 +156,13 @@ def _order(c: Candidate) -> tuple:
 def rank(candidates: Sequence[Candidate]) -> tuple[Candidate, ...]:
     """``SORT_RULE``. One network is listed once (``network_key``: its channels and units): a widest width that
     builds a model the paper reports (0.52x arch2 g = 8 builds exactly 0.5x arch2 g = 8) is shown as the paper's
-    model."""
+    model, still marked as its g's widest, as it is when the widest width is the paper's own."""
     unique: dict[tuple, Candidate] = {}
     for c in sorted(candidates, key=_order):
-        unique.setdefault(network_key(c.config), c)
+        key = network_key(c.config)
+        kept = unique.setdefault(key, c)
+        if c.origin == "widest" and kept.origin != "widest":
+            unique[key] = replace(kept, origin="widest")
     return tuple(unique.values())
 
 
